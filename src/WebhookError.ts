@@ -1,0 +1,86 @@
+/**
+ * The typed errors of this package. Each one says what went wrong in `message`, carries a `reason`
+ * literal to branch on, and never contains a secret, a received signature or an expected MAC.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Raised by `Webhooks.verify` and `Webhooks.unwrap` when a delivery cannot be shown to come from
+ * OpenAI. Answer it with 401: the delivery is not authentic (or the configured secret is wrong).
+ *
+ * - `MissingHeader`: `webhook-id`, `webhook-timestamp` or `webhook-signature` is absent (`header` names it).
+ * - `InvalidTimestamp`: `webhook-timestamp` is not a decimal number of seconds.
+ * - `TimestampTooOld` / `TimestampTooNew`: the timestamp is outside the tolerance (default 5 minutes).
+ * - `NoMatchingSignature`: no `v1,` signature in `webhook-signature` matches any configured secret.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Webhooks } from "effect-openai-webhooks"
+ *
+ * const program = Webhooks.verify("{}", {}).pipe(
+ *   Effect.catchTag("SignatureError", (error) => Effect.succeed(error.reason))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SignatureError extends Schema.TaggedError<SignatureError>("effect-openai-webhooks/SignatureError")(
+  "SignatureError",
+  {
+    reason: Schema.Literal(
+      "MissingHeader",
+      "InvalidTimestamp",
+      "TimestampTooOld",
+      "TimestampTooNew",
+      "NoMatchingSignature"
+    ),
+    message: Schema.String,
+    header: Schema.optionalWith(Schema.String, { exact: true })
+  }
+) {}
+
+/**
+ * Raised by `Webhooks.decode` and `Webhooks.unwrap` when an authentic payload is not an event this
+ * version can read. Answer it with 400 and keep the raw body: it came from OpenAI.
+ *
+ * - `InvalidJson`: the body is not UTF-8 JSON.
+ * - `InvalidEvent`: the JSON is not an event: `path` names the first failing wire field
+ *   (`data.call_id`), `eventType` the event's `type` when it has one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DecodeError extends Schema.TaggedError<DecodeError>("effect-openai-webhooks/DecodeError")(
+  "DecodeError",
+  {
+    reason: Schema.Literal("InvalidJson", "InvalidEvent"),
+    message: Schema.String,
+    eventType: Schema.optionalWith(Schema.String, { exact: true }),
+    path: Schema.optionalWith(Schema.String, { exact: true })
+  }
+) {}
+
+/**
+ * Raised when a webhook secret is configured wrongly, when the `WebhookSecret` layer is built (never
+ * per request). The message says what to fix and never shows the secret.
+ *
+ * - `Missing`: no secret was given.
+ * - `Whitespace`: the secret has spaces or line breaks around it (a copy-paste slip).
+ * - `InvalidBase64`: after `whsec_` comes something that is not strict base64.
+ * - `TooShort`: the key is empty or shorter than 16 bytes.
+ * - `LooksLikeSignature`: the value starts with `v1,`: a signature was pasted instead of the secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SecretError extends Schema.TaggedError<SecretError>("effect-openai-webhooks/SecretError")(
+  "SecretError",
+  {
+    reason: Schema.Literal("Missing", "Whitespace", "InvalidBase64", "TooShort", "LooksLikeSignature"),
+    message: Schema.String
+  }
+) {}

@@ -1,0 +1,90 @@
+/**
+ * The secret (or secrets, while you rotate) that OpenAI signs deliveries with, as an Effect service.
+ * Secrets are decoded and checked when the layer is built, never per request, and never printed.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as internal from "./internal/secret.js"
+import type { SecretError } from "./WebhookError.js"
+
+/**
+ * The decoded signing keys. Opaque: printing it shows how many keys it holds and nothing else.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Secrets = internal.Secrets
+
+/**
+ * A secret as configured: the `whsec_...` string from OpenAI's dashboard, plain or `Redacted`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SecretInput = string | Redacted.Redacted<string>
+
+/**
+ * The service `Webhooks.verify` and `Webhooks.unwrap` read the signing keys from.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class WebhookSecret extends Context.Tag("effect-openai-webhooks/WebhookSecret")<WebhookSecret, Secrets>() {}
+
+/**
+ * Decodes and checks secrets. With several (during a rotation), a delivery signed with any of them
+ * verifies. Fails with a `SecretError` that says what to fix, without showing the secret.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (input: SecretInput | ReadonlyArray<SecretInput>) => Effect.Effect<Secrets, SecretError> =
+  internal.make
+
+/**
+ * The service from secrets you already hold.
+ *
+ * @example
+ * ```ts
+ * import { Redacted } from "effect"
+ * import { WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const SecretLive = WebhookSecret.layer(Redacted.make("whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="))
+ * // while rotating: WebhookSecret.layer([newSecret, oldSecret])
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (input: SecretInput | ReadonlyArray<SecretInput>): Layer.Layer<WebhookSecret, SecretError> =>
+  Layer.effect(WebhookSecret, internal.make(input))
+
+/**
+ * The service from configuration: by default the `OPENAI_WEBHOOK_SECRET` environment variable. It may
+ * hold several secrets separated by spaces or commas, for a rotation.
+ *
+ * @example
+ * ```ts
+ * import { Config } from "effect"
+ * import { WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const SecretLive = WebhookSecret.layerConfig()
+ * const FromOtherVariable = WebhookSecret.layerConfig(Config.redacted("MY_WEBHOOK_SECRET"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Redacted.Redacted<string>> = Config.redacted("OPENAI_WEBHOOK_SECRET")
+): Layer.Layer<WebhookSecret, ConfigError.ConfigError | SecretError> =>
+  Layer.effect(
+    WebhookSecret,
+    Effect.flatMap(config, (value) => internal.make(internal.split(Redacted.value(value))))
+  )

@@ -1,0 +1,176 @@
+/**
+ * Helpers for your own tests: sign a delivery exactly as OpenAI would, and sample events of every type.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+ *
+ * const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+ * const program = Effect.gen(function*() {
+ *   const signed = yield* WebhookTesting.sign({ event: WebhookTesting.sample("response.completed"), secret })
+ *   return yield* Webhooks.unwrap(signed.body, signed.headers)
+ * }).pipe(Effect.provide(WebhookSecret.layer(secret)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
+import { decodeJson } from "./internal/decode.js"
+import * as secret from "./internal/secret.js"
+import * as signature from "./internal/signature.js"
+import type { SecretError } from "./WebhookError.js"
+import * as WebhookEvent from "./WebhookEvent.js"
+import type { SecretInput } from "./WebhookSecret.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SignOptions {
+  /** The event to send, encoded to OpenAI's JSON. Give this or `payload`. */
+  readonly event?: WebhookEvent.UnwrapWebhookEvent | undefined
+  /** A raw body, sent byte for byte. Give this or `event`. */
+  readonly payload?: string | Uint8Array | undefined
+  /** The secret to sign with; with several, the delivery carries one signature per secret. */
+  readonly secret: SecretInput | ReadonlyArray<SecretInput>
+  /** The `webhook-id`. Default: a random `msg_...`. */
+  readonly id?: string | undefined
+  /** The `webhook-timestamp`, as Unix seconds or a `Date`. Default: now, from Effect's `Clock`. */
+  readonly timestamp?: number | Date | undefined
+}
+
+/**
+ * A signed delivery: the body and the headers to send it with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Signed {
+  readonly body: string | Uint8Array
+  readonly headers: {
+    readonly "content-type": "application/json"
+    readonly "webhook-id": string
+    readonly "webhook-timestamp": string
+    readonly "webhook-signature": string
+  }
+}
+
+const encodeEvent = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
+
+/**
+ * The JSON body OpenAI would send for an event.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (event: WebhookEvent.UnwrapWebhookEvent): string => JSON.stringify(encodeEvent(event))
+
+const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed, SecretError> =>
+  Effect.map(secret.make(options.secret), (secrets) => {
+    const body = options.payload ?? (options.event === undefined ? "{}" : encode(options.event))
+    const id = options.id ?? `msg_${randomBytes(16).toString("hex")}`
+    const seconds = options.timestamp === undefined
+      ? Math.floor(nowMillis / 1000)
+      : options.timestamp instanceof Date
+      ? Math.floor(options.timestamp.getTime() / 1000)
+      : options.timestamp
+    const timestamp = String(seconds)
+    return {
+      body,
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": secrets.keys.map((key) => signature.sign(key, id, timestamp, body)).join(" ")
+      }
+    }
+  })
+
+/**
+ * Signs a delivery as OpenAI would. The timestamp defaults to the `Clock`, so under `TestClock` it is
+ * the test's time.
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const sign = (options: SignOptions): Effect.Effect<Signed, SecretError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now))
+
+/**
+ * {@link sign} without Effect, for plain test code: the timestamp defaults to `Date.now()`, and a bad
+ * secret throws its `SecretError`.
+ *
+ * @since 0.1.0
+ * @category signing
+ */
+export const unsafeSign = (options: SignOptions): Signed => Effect.runSync(signWith(options, Date.now()))
+
+const sampleData: { readonly [K in WebhookEvent.EventType]: unknown } = {
+  "batch.cancelled": {"id":"batch_abc123"},
+  "batch.completed": {"id":"batch_abc123"},
+  "batch.expired": {"id":"batch_abc123"},
+  "batch.failed": {"id":"batch_abc123"},
+  "eval.run.canceled": {"id":"evalrun_abc123"},
+  "eval.run.failed": {"id":"evalrun_abc123"},
+  "eval.run.succeeded": {"id":"evalrun_abc123"},
+  "fine_tuning.job.cancelled": {"id":"ftjob_abc123"},
+  "fine_tuning.job.failed": {"id":"ftjob_abc123"},
+  "fine_tuning.job.succeeded": {"id":"ftjob_abc123"},
+  "realtime.call.incoming": {"call_id":"rtc_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"Max-Forwards","value":"63"},{"name":"CSeq","value":"851287 INVITE"},{"name":"Content-Type","value":"application/sdp"}]},
+  "response.cancelled": {"id":"resp_abc123"},
+  "response.completed": {"id":"resp_abc123"},
+  "response.failed": {"id":"resp_abc123"},
+  "response.incomplete": {"id":"resp_abc123"},
+  "agent.environment.expired": {"id":"env_abc123"},
+  "agent.environment.failed": {"id":"env_abc123"},
+  "agent.environment.ready": {"id":"env_abc123"},
+  "agent.environment.suspended": {"id":"env_abc123"},
+  "agent.session.action_required": {"id":"sess_abc123","required_action":{"type":"function_call"}},
+  "agent.session.created": {"id":"sess_abc123","environment_type":"self_hosted","environment_id":"env_abc123","connect":{"remote_url":"wss://example.com/connect"}},
+  "agent.session.failed": {"id":"sess_abc123","environment_type":"openai_hosted"},
+  "agent.session.idle": {"id":"sess_abc123","environment_type":"openai_hosted"},
+  "agent.session.in_progress": {"id":"sess_abc123","environment_type":"openai_hosted"},
+  "live.call.incoming": {"session_id":"live_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"From","value":"<sip:alice@example.com>;tag=abc123"},{"name":"To","value":"<sip:recipient@example.com>"},{"name":"Call-ID","value":"call-123@example.com"}]},
+  "live.transport.incoming": {"type":"sip","session_id":"live_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"From","value":"<sip:alice@example.com>;tag=abc123"},{"name":"To","value":"<sip:recipient@example.com>"},{"name":"Call-ID","value":"call-123@example.com"}]},
+  "safety.alert.created": {"id":"alert_0123456789abcdef0123456789abcdef"},
+  "safety.deactivation_issued": {"id":"C-abc123"},
+  "safety.org_alert.created": {"id":"alert_0123456789abcdef0123456789abcdef"},
+  "safety.warning_issued": {"id":"C-abc123"},
+  "video.completed": {"id":"video_abc123"},
+  "video.failed": {"id":"video_abc123"}
+}
+
+/**
+ * The event of type `T` as in OpenAI's reference examples.
+ *
+ * @example
+ * ```ts
+ * import { WebhookTesting } from "effect-openai-webhooks"
+ *
+ * const call = WebhookTesting.sample("realtime.call.incoming")
+ * // call.data.callId === "rtc_u0_479a275623b54bdb9b6fbae2f7cbd408"
+ * ```
+ *
+ * @since 0.1.0
+ * @category samples
+ */
+export const sample = <T extends WebhookEvent.EventType>(
+  type: T
+): Extract<WebhookEvent.UnwrapWebhookEvent, { readonly _tag: T }> =>
+  Either.getOrThrow(
+    decodeJson({ id: "evt_abc123", object: "event", created_at: 1719168000, type, data: sampleData[type] })
+  ) as any
+
+/**
+ * One sample event of every known type.
+ *
+ * @since 0.1.0
+ * @category samples
+ */
+export const samples = (): ReadonlyArray<WebhookEvent.UnwrapWebhookEvent> =>
+  WebhookEvent.EventType.literals.map((type) => sample(type))

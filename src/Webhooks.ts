@@ -1,0 +1,158 @@
+/**
+ * Verify and decode OpenAI webhook deliveries: the Effect API most users call.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Match } from "effect"
+ * import { Webhooks, WebhookEvent, WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const handle = (body: string, headers: Headers) =>
+ *   Webhooks.unwrap(body, headers).pipe(
+ *     Effect.flatMap(
+ *       Match.type<WebhookEvent.UnwrapWebhookEvent>().pipe(
+ *         Match.tag("response.completed", (event) => Effect.log(`response ${event.data.id} completed`)),
+ *         Match.orElse((event) => Effect.log(`ignored ${event._tag}`))
+ *       )
+ *     ),
+ *     Effect.provide(WebhookSecret.layerConfig())
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as internalDecode from "./internal/decode.js"
+import * as internalHeaders from "./internal/headers.js"
+import * as signature from "./internal/signature.js"
+import type { DecodeError, SignatureError } from "./WebhookError.js"
+import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
+import { WebhookSecret } from "./WebhookSecret.js"
+
+/**
+ * The request headers, in any of the shapes HTTP libraries give: fetch `Headers`, `@effect/platform`
+ * `Headers`, or a plain record (Node's `IncomingHttpHeaders`, say). Names are matched case-insensitively.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type HeadersInput = internalHeaders.HeadersInput
+
+/**
+ * What a verified delivery carries besides its event: the `webhook-id` (the same on every retry of
+ * one event, hence the key to deduplicate on) and the `webhook-timestamp` in Unix seconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Delivery = signature.Delivery
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /**
+   * How far the `webhook-timestamp` may be from this machine's clock, either way, edges included.
+   * Default: 5 minutes (Standard Webhooks).
+   */
+  readonly tolerance?: Duration.DurationInput | undefined
+}
+
+const toleranceSeconds = (options: Options | undefined): number =>
+  options?.tolerance === undefined
+    ? signature.DEFAULT_TOLERANCE_SECONDS
+    : Math.floor(Duration.toSeconds(Duration.decode(options.tolerance)))
+
+const verifyWith = (
+  secrets: WebhookSecret["Type"],
+  nowMillis: number,
+  payload: string | Uint8Array,
+  headers: HeadersInput,
+  options: Options | undefined
+): Either.Either<Delivery, SignatureError> =>
+  signature.verify(
+    secrets.keys,
+    internalHeaders.get(headers, "webhook-id"),
+    internalHeaders.get(headers, "webhook-timestamp"),
+    internalHeaders.get(headers, "webhook-signature"),
+    payload,
+    Math.floor(nowMillis / 1000),
+    toleranceSeconds(options)
+  )
+
+/**
+ * Checks that a delivery was signed by OpenAI with a configured secret, within the timestamp
+ * tolerance, over the exact bytes received. Nothing is parsed before the signature holds.
+ *
+ * Pass the raw body exactly as received: a string or the bytes. JSON that was parsed and serialised
+ * again no longer matches its signature.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Webhooks } from "effect-openai-webhooks"
+ *
+ * const delivery = (body: Uint8Array, headers: Headers) =>
+ *   Webhooks.verify(body, headers).pipe(Effect.map(({ id, timestamp }) => `${id} sent at ${timestamp}`))
+ * ```
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export const verify = (
+  payload: string | Uint8Array,
+  headers: HeadersInput,
+  options?: Options
+): Effect.Effect<Delivery, SignatureError, WebhookSecret> =>
+  Effect.flatMap(
+    WebhookSecret,
+    (secrets) => Effect.clockWith((clock) => verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options))
+  )
+
+/**
+ * Decodes a payload into its event, without checking its signature: use it on bodies you have
+ * verified already (ones you stored, say). An unknown `type` gives an `UnknownWebhookEvent`.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (payload: string | Uint8Array): Effect.Effect<UnwrapWebhookEvent, DecodeError> =>
+  Effect.suspend(() => internalDecode.decode(payload))
+
+/**
+ * Verifies a delivery, then decodes its event: `verify` followed by `decode`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Match } from "effect"
+ * import { Webhooks, WebhookEvent } from "effect-openai-webhooks"
+ *
+ * const program = (body: string, headers: Record<string, string>) =>
+ *   Webhooks.unwrap(body, headers).pipe(
+ *     Effect.flatMap(
+ *       Match.type<WebhookEvent.UnwrapWebhookEvent>().pipe(
+ *         Match.tagStartsWith("fine_tuning.job.", (event) => Effect.log(`job ${event.data.id}: ${event._tag}`)),
+ *         Match.orElse(() => Effect.void)
+ *       )
+ *     )
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export const unwrap = (
+  payload: string | Uint8Array,
+  headers: HeadersInput,
+  options?: Options
+): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError, WebhookSecret> =>
+  Effect.flatMap(
+    WebhookSecret,
+    (secrets) =>
+      Effect.clockWith((clock): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> => {
+        const delivery = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        return Either.isLeft(delivery) ? Either.left(delivery.left) : internalDecode.decode(payload)
+      })
+  )

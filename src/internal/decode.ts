@@ -1,0 +1,128 @@
+/**
+ * From payload bytes to an event: JSON, then one compiled decoder chosen by `type`. The Schema runs
+ * only to explain a failure (or for a class the compiler does not cover).
+ *
+ * @internal
+ */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as AST from "effect/SchemaAST"
+import { DecodeError } from "../WebhookError.js"
+import * as WebhookEvent from "../WebhookEvent.js"
+import { compileAST, Invalid } from "./compile.js"
+
+type Event = WebhookEvent.UnwrapWebhookEvent
+type Decode = (json: object) => Event | Invalid
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+const fromSchema = (schema: Schema.Schema<Event, any>): Decode => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (json) => {
+    const result = decode(json)
+    return Either.isRight(result) ? result.right : Invalid
+  }
+}
+
+const compileClass = (cls: EventClass): Decode => {
+  // A Schema.Class is Transformation(wire struct -> class declaration): compile the wire struct and
+  // construct without validating again.
+  const ast = cls.ast
+  const fields = ast._tag === "Transformation" ? compileAST(ast.from) : undefined
+  if (fields === undefined) return fromSchema(cls as Schema.Schema<Event, any>)
+  return (json) => {
+    const props = fields(json)
+    return props === Invalid ? Invalid : new cls(props as any, true)
+  }
+}
+
+type EventClass = (typeof WebhookEvent.classes)[number]
+
+/** The wire `type` of an event class, read off its `_tag` field. */
+export const typeOf = (cls: EventClass): WebhookEvent.EventType => {
+  const ast = cls.fields._tag.ast
+  const literal = ast._tag === "PropertySignatureTransformation" ? ast.to.type : ast.type
+  return (literal as AST.Literal).literal as WebhookEvent.EventType
+}
+
+/** The decoder of each known type; exported for the test that proves every one is compiled. */
+export const decoders: ReadonlyMap<string, Decode> = new Map(
+  WebhookEvent.classes.map((cls) => [typeOf(cls), compileClass(cls)])
+)
+
+const decodeUnknown = fromSchema(WebhookEvent.UnknownWebhookEvent as Schema.Schema<Event, any>)
+
+const invalidJson = (message: string) => Either.left(new DecodeError({ reason: "InvalidJson", message }))
+
+/** JSON text of a payload, or undefined when the bytes are not UTF-8. */
+const text = (payload: string | Uint8Array): string | undefined => {
+  if (typeof payload === "string") return payload
+  try {
+    return utf8.decode(payload)
+  } catch {
+    return undefined
+  }
+}
+
+export const decode = (payload: string | Uint8Array): Either.Either<Event, DecodeError> => {
+  const body = text(payload)
+  if (body === undefined) return invalidJson("The payload is not valid UTF-8 text")
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch (error) {
+    return invalidJson(`The payload is not valid JSON: ${(error as Error).message}`)
+  }
+  return decodeJson(json)
+}
+
+export const decodeJson = (json: unknown): Either.Either<Event, DecodeError> => {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return Either.left(
+      new DecodeError({
+        reason: "InvalidEvent",
+        message: `The payload is not an event: expected a JSON object, got ${describe(json)}`
+      })
+    )
+  }
+  const type = (json as { readonly type?: unknown }).type
+  if (typeof type !== "string") {
+    return Either.left(
+      new DecodeError({
+        reason: "InvalidEvent",
+        message: `The payload is not an event: "type" should be a string, got ${describe(type)}`,
+        path: "type"
+      })
+    )
+  }
+  const known = decoders.get(type)
+  const event = (known ?? decodeUnknown)(json)
+  if (event !== Invalid) return Either.right(event)
+  return Either.left(explain(known === undefined ? WebhookEvent.UnknownWebhookEvent : classOf(type), json, type))
+}
+
+const classOf = (type: string) => WebhookEvent.classes.find((cls) => typeOf(cls) === type)!
+
+/** Runs the Schema to name the first failing wire path. */
+const explain = (schema: Schema.Schema<any, any>, json: unknown, type: string): DecodeError => {
+  const result = Schema.decodeUnknownEither(schema)(json)
+  const issue = Either.isLeft(result) ? ParseResult.ArrayFormatter.formatErrorSync(result.left)[0] : undefined
+  const path = issue === undefined ? undefined : formatPath(issue.path)
+  const what = issue === undefined ? "it does not match its schema" : issue.message
+  return new DecodeError({
+    reason: "InvalidEvent",
+    message: `Invalid "${type}" event${path === undefined ? "" : ` at ${path}`}: ${what}`,
+    eventType: type,
+    ...(path === undefined ? {} : { path })
+  })
+}
+
+const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
+  let out = ""
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
+  return out === "" ? undefined : out
+}
+
+const describe = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : value === undefined ? "nothing" : typeof value

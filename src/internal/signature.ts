@@ -1,0 +1,186 @@
+/**
+ * Standard Webhooks v1 over bytes, as OpenAI's SDKs apply it. Pure: no Effect services; the caller
+ * passes the clock reading and the decoded keys.
+ *
+ * @internal
+ */
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto"
+import * as Either from "effect/Either"
+import { SecretError, SignatureError } from "../WebhookError.js"
+
+/** Standard Webhooks: the default tolerance between the sender's and the receiver's clocks. */
+export const DEFAULT_TOLERANCE_SECONDS = 300
+
+/** Keys shorter than this are truncated or toy secrets (OpenAI's are 32 bytes). */
+export const MIN_KEY_BYTES = 16
+
+/**
+ * At most this many `v1,` entries of a `webhook-signature` header are checked: a sender rotating
+ * secrets sends two or three; an attacker sending thousands gets no more work out of us.
+ */
+export const MAX_SIGNATURES = 16
+
+const SECRET_PREFIX = "whsec_"
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const DECIMAL = /^[0-9]{1,15}$/
+const DIGEST_BYTES = 32
+
+/** A decoded webhook key. Opaque: prints as `<redacted>` and holds a `KeyObject`, never a string. */
+export class Key {
+  /** @internal */
+  constructor(readonly key: KeyObject) {}
+  toString(): string {
+    return "<redacted>"
+  }
+  toJSON(): string {
+    return "<redacted>"
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "<redacted>"
+  }
+}
+
+const secretError = (reason: SecretError["reason"], message: string) => Either.left(new SecretError({ reason, message }))
+
+/**
+ * Decodes one secret: `whsec_` + strict base64 gives the key bytes; any other string is its UTF-8
+ * bytes (what OpenAI's SDKs do). `label` names the secret in messages ("the secret", "secret 2 of 3").
+ */
+export const parseSecret = (secret: string, label = "The webhook secret"): Either.Either<Key, SecretError> => {
+  if (secret.length === 0) {
+    return secretError("Missing", `${label} is empty: set it to the signing secret shown when you created the endpoint`)
+  }
+  if (secret.trim() !== secret) {
+    return secretError(
+      "Whitespace",
+      `${label} has whitespace around it (a copy-paste slip?): remove the spaces or line breaks before or after it`
+    )
+  }
+  if (secret.startsWith("v1,")) {
+    return secretError(
+      "LooksLikeSignature",
+      `${label} starts with "v1,", so it looks like a webhook-signature value, not a secret: ` +
+        `use the endpoint's signing secret (it starts with "whsec_")`
+    )
+  }
+  let bytes: Buffer
+  if (secret.startsWith(SECRET_PREFIX)) {
+    const encoded = secret.slice(SECRET_PREFIX.length)
+    if (!STRICT_BASE64.test(encoded)) {
+      return secretError(
+        "InvalidBase64",
+        `${label} starts with "whsec_" but the rest is not valid base64 ` +
+          `(only A-Z, a-z, 0-9, "+", "/" and "=" padding; length a multiple of 4): was it cut short or edited?`
+      )
+    }
+    bytes = Buffer.from(encoded, "base64")
+  } else {
+    bytes = Buffer.from(secret, "utf8")
+  }
+  if (bytes.length < MIN_KEY_BYTES) {
+    return secretError(
+      "TooShort",
+      `${label} gives a ${bytes.length}-byte key; at least ${MIN_KEY_BYTES} bytes are required ` +
+        `(OpenAI's secrets are "whsec_" followed by 32 bytes in base64): was it cut short?`
+    )
+  }
+  return Either.right(new Key(createSecretKey(bytes)))
+}
+
+const mac = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): Buffer => {
+  const hmac = createHmac("sha256", key.key).update(`${id}.${timestamp}.`)
+  return (typeof payload === "string" ? hmac.update(payload, "utf8") : hmac.update(payload)).digest()
+}
+
+/** The `v1,<base64>` signature of a delivery. */
+export const sign = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): string =>
+  `v1,${mac(key, id, timestamp, payload).toString("base64")}`
+
+/** What a verified delivery carries besides its body. */
+export interface Delivery {
+  /** The `webhook-id` header: the same for every retry of one event, so it is the deduplication key. */
+  readonly id: string
+  /** The `webhook-timestamp` header, in Unix seconds. */
+  readonly timestamp: number
+}
+
+const signatureError = (reason: SignatureError["reason"], message: string, header?: string) =>
+  Either.left(new SignatureError(header === undefined ? { reason, message } : { reason, message, header }))
+
+const missing = (header: string) =>
+  signatureError("MissingHeader", `The ${header} header is missing: is this request from OpenAI?`, header)
+
+/**
+ * Standard Webhooks verification of one delivery whose three headers have been read (undefined when
+ * absent). `now` and `tolerance` are in seconds.
+ */
+export const verify = (
+  keys: ReadonlyArray<Key>,
+  id: string | undefined,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  payload: string | Uint8Array,
+  now: number,
+  tolerance: number
+): Either.Either<Delivery, SignatureError> => {
+  if (id === undefined) return missing("webhook-id")
+  if (timestamp === undefined) return missing("webhook-timestamp")
+  if (signature === undefined) return missing("webhook-signature")
+  if (!DECIMAL.test(timestamp)) {
+    return signatureError(
+      "InvalidTimestamp",
+      `The webhook-timestamp header is not a whole number of seconds (got ${JSON.stringify(timestamp.slice(0, 32))})`,
+      "webhook-timestamp"
+    )
+  }
+  const seconds = Number(timestamp)
+  // Standard Webhooks: the tolerance applies both ways, and its edges are accepted.
+  if (now - seconds > tolerance) {
+    return signatureError(
+      "TimestampTooOld",
+      `The webhook-timestamp is ${now - seconds} s old, more than the ${tolerance} s tolerance: ` +
+        `a replayed delivery, or this machine's clock is ahead`,
+      "webhook-timestamp"
+    )
+  }
+  if (seconds - now > tolerance) {
+    return signatureError(
+      "TimestampTooNew",
+      `The webhook-timestamp is ${seconds - now} s in the future, more than the ${tolerance} s tolerance: ` +
+        `this machine's clock is behind`,
+      "webhook-timestamp"
+    )
+  }
+  const expected = keys.length === 1 ? [mac(keys[0]!, id, timestamp, payload)] : keys.map((key) =>
+    mac(key, id, timestamp, payload)
+  )
+  let checked = 0
+  let start = 0
+  const end = signature.length
+  // Entries are separated by whitespace; scan without splitting so a huge header costs no allocation.
+  while (start < end && checked < MAX_SIGNATURES) {
+    while (start < end && isSpace(signature.charCodeAt(start))) start++
+    let stop = start
+    while (stop < end && !isSpace(signature.charCodeAt(stop))) stop++
+    if (stop - start > 3 && signature.startsWith("v1,", start)) {
+      checked++
+      const candidate = Buffer.from(signature.slice(start + 3, stop), "base64")
+      if (candidate.length === DIGEST_BYTES) {
+        for (let i = 0; i < expected.length; i++) {
+          if (timingSafeEqual(candidate, expected[i]!)) return Either.right({ id, timestamp: seconds })
+        }
+      }
+    }
+    start = stop
+  }
+  return signatureError(
+    "NoMatchingSignature",
+    checked === 0
+      ? "The webhook-signature header has no v1 signature"
+      : `None of the ${checked} v1 signature(s) in webhook-signature matches the ${keys.length} configured secret(s): ` +
+        `the body was changed on the way (re-serialised JSON?), or the secret is not this endpoint's`,
+    "webhook-signature"
+  )
+}
+
+const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13
