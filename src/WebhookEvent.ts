@@ -523,7 +523,8 @@ export class UnknownWebhookEvent extends Schema.Class<UnknownWebhookEvent>("Unkn
   type: Schema.String.pipe(
     Schema.filter((type) => !isEventType(type) || `"${type}" is a known event type: use its class`)
   ),
-  data: Schema.Unknown.annotations({
+  // Required like every envelope field: a payload without `data` is not an event.
+  data: Schema.Unknown.pipe(Schema.filter((data): boolean => data !== undefined)).annotations({
     // JSON values only, so that encode-then-JSON round trips hold in property tests.
     arbitrary: () => (fc) => fc.json({ depthSize: "small" }).map((text) => JSON.parse(text) as unknown)
   })

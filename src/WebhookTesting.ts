@@ -108,7 +108,8 @@ export const sign = (options: SignOptions): Effect.Effect<Signed, SecretError> =
  * @since 0.1.0
  * @category signing
  */
-export const unsafeSign = (options: SignOptions): Signed => Effect.runSync(signWith(options, Date.now()))
+export const unsafeSign = (options: SignOptions): Signed =>
+  Either.getOrThrowWith(Effect.runSync(Effect.either(signWith(options, Date.now()))), (error) => error)
 
 const sampleData: { readonly [K in WebhookEvent.EventType]: unknown } = {
   "batch.cancelled": {"id":"batch_abc123"},

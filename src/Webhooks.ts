@@ -55,7 +55,8 @@ export type Delivery = signature.Delivery
 export interface Options {
   /**
    * How far the `webhook-timestamp` may be from this machine's clock, either way, edges included.
-   * Default: 5 minutes (Standard Webhooks).
+   * Default: 5 minutes (Standard Webhooks). Like every Effect `DurationInput`, a bare number means
+   * milliseconds: write `"5 minutes"` or `Duration.seconds(300)`, not `300`.
    */
   readonly tolerance?: Duration.DurationInput | undefined
 }

@@ -23,7 +23,7 @@ export const get = (headers: HeadersInput, name: string): string | undefined => 
   let value = record[name]
   if (value === undefined) {
     for (const key in record) {
-      if (key.length === name.length && key.toLowerCase() === name) {
+      if (key.length === name.length && record[key] !== undefined && key.toLowerCase() === name) {
         value = record[key]
         break
       }

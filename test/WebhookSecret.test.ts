@@ -1,0 +1,269 @@
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { createHmac } from "node:crypto"
+import * as util from "node:util"
+import vectors from "../../shared/openai/signature-vectors.json" with { type: "json" }
+import { WebhookError, Webhooks, WebhookSecret, WebhookSignature } from "../src/index.js"
+
+type Vector = (typeof vectors.valid)[number]
+
+const vector = (name: string): Vector => {
+  const found = vectors.valid.find((v) => v.name === name)
+  if (found === undefined) throw new Error(`no vector named ${name}`)
+  return found
+}
+
+const sdk = vector("openai-sdk-kat")
+const kat = vector("standard-webhooks-kat-1")
+const rust = vector("standard-webhooks-kat-2")
+
+const whsec = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString("base64")}`
+
+const headersOf = (v: Vector) => ({
+  "webhook-id": v.id,
+  "webhook-timestamp": v.timestamp,
+  "webhook-signature": v.signature
+})
+
+/** Verifies vector `v` at its own timestamp against the WebhookSecret in context. */
+const verifyVector = (v: Vector) =>
+  Effect.zipRight(TestClock.setTime(Number(v.timestamp) * 1000), Webhooks.verify(v.body, headersOf(v)))
+
+/** Everything printing must never show of a secret: itself, its base64 body, its key bytes in base64 and hex. */
+const revealing = (secret: string): ReadonlyArray<string> => {
+  const trimmed = secret.trim()
+  const body = trimmed.startsWith("whsec_") ? trimmed.slice("whsec_".length) : undefined
+  const key = body === undefined ? Buffer.from(trimmed, "utf8") : Buffer.from(body, "base64")
+  return [secret, trimmed, body ?? "", key.toString("base64"), key.toString("hex")].filter((s) => s.length >= 8)
+}
+
+const assertShowsNone = (value: unknown, secrets: ReadonlyArray<string>) => {
+  const renderings = [
+    ...(value instanceof Error ? [value.message] : []),
+    String(value),
+    JSON.stringify(value),
+    util.inspect(value, { depth: 10 }),
+    util.inspect({ value }, { depth: 10, showHidden: true })
+  ]
+  for (const text of renderings) {
+    for (const secret of secrets.flatMap(revealing)) assert.notInclude(text, secret)
+  }
+}
+
+type Input = WebhookSecret.SecretInput | ReadonlyArray<WebhookSecret.SecretInput>
+
+const plainStrings = (input: Input): ReadonlyArray<string> =>
+  (typeof input === "string" || Redacted.isRedacted(input) ? [input] : input).map((item) =>
+    typeof item === "string" ? item : Redacted.value(item)
+  )
+
+const fromLayer = (input: Input) => Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layer(input))
+
+const rejected: ReadonlyArray<readonly [string, Input, WebhookError.SecretError["reason"]]> = [
+  ["an empty string", "", "Missing"],
+  ["an empty list", [], "Missing"],
+  ["an empty Redacted", Redacted.make(""), "Missing"],
+  ["a secret with a leading space", ` ${sdk.secret}`, "Whitespace"],
+  ["a secret with a trailing line break", `${sdk.secret}\n`, "Whitespace"],
+  ["a Redacted secret with a trailing space", Redacted.make(`${sdk.secret} `), "Whitespace"],
+  ["whsec_!!!", "whsec_!!!", "InvalidBase64"],
+  ["whsec_abc", "whsec_abc", "InvalidBase64"],
+  ["a secret cut short by one character", sdk.secret.slice(0, -1), "InvalidBase64"],
+  ["a secret in base64url", `whsec_${Buffer.alloc(32, 0xfb).toString("base64url")}`, "InvalidBase64"],
+  ["an 8-byte whsec_ secret", whsec(8), "TooShort"],
+  ["a 15-byte whsec_ secret", whsec(15), "TooShort"],
+  ["whsec_ alone", "whsec_", "TooShort"],
+  ["a 15-byte plain secret", "0123456789abcde", "TooShort"],
+  ["a webhook signature", kat.signature, "LooksLikeSignature"],
+  ["a v1, string", "v1,abcdefghijklmnopqrstuvwxyz0123456789", "LooksLikeSignature"],
+  ["a bad second secret", [sdk.secret, "whsec_abc"], "InvalidBase64"],
+  ["a bad first secret beside a good one", [Redacted.make(`${kat.secret}\n`), sdk.secret], "Whitespace"]
+]
+
+describe("WebhookSecret", () => {
+  describe("make and layer", () => {
+    for (const [name, input, reason] of rejected) {
+      it.effect(`make rejects ${name} (${reason})`, () =>
+        Effect.map(Effect.flip(WebhookSecret.make(input)), (error) => {
+          assert.instanceOf(error, WebhookError.SecretError)
+          assert.strictEqual(error.reason, reason)
+        }))
+
+      it.effect(`layer rejects ${name} (${reason})`, () =>
+        Effect.map(Effect.flip(fromLayer(input)), (error) => {
+          assert.instanceOf(error, WebhookError.SecretError)
+          assert.strictEqual(error.reason, reason)
+        }))
+
+      it.effect(`shows no secret when rejecting ${name}`, () =>
+        Effect.map(Effect.flip(WebhookSecret.make(input)), (error) => assertShowsNone(error, plainStrings(input))))
+    }
+
+    it.effect("names which secret of a list is wrong", () =>
+      Effect.map(Effect.flip(WebhookSecret.make([sdk.secret, kat.secret, "whsec_abc"])), (error) => {
+        assert.strictEqual(error.reason, "InvalidBase64")
+        assert.include(error.message, "3 of 3")
+      }))
+
+    it.effect("accepts a whsec_ secret of exactly 16 bytes", () =>
+      Effect.map(WebhookSecret.make(whsec(16)), (secrets) => assert.strictEqual(secrets.keys.length, 1)))
+
+    it.effect("accepts a plain secret of exactly 16 bytes", () =>
+      Effect.map(WebhookSecret.make("0123456789abcdef"), (secrets) => assert.strictEqual(secrets.keys.length, 1)))
+
+    it.effect("accepts plain and Redacted secrets together, keeping each", () =>
+      Effect.map(
+        WebhookSecret.make([sdk.secret, Redacted.make(kat.secret), rust.secret]),
+        (secrets) => assert.strictEqual(secrets.keys.length, 3)
+      ))
+
+    for (const v of vectors.valid) {
+      it.effect(`verifies the ${v.name} vector with its secret given as Redacted`, () =>
+        Effect.map(verifyVector(v), (delivery) => assert.strictEqual(delivery.id, v.id)).pipe(
+          Effect.provide(WebhookSecret.layer(Redacted.make(v.secret)))
+        ))
+    }
+  })
+
+  describe("plain secrets", () => {
+    const plain = "a plain-text secret, not whsec: héllo ☃"
+    const id = "msg_plain"
+    const timestamp = "1700000000"
+    const body = "{\"type\":\"héllo\"}"
+    const expected = `v1,${
+      createHmac("sha256", Buffer.from(plain, "utf8")).update(`${id}.${timestamp}.${body}`, "utf8").digest("base64")
+    }`
+
+    it("signs with the UTF-8 bytes of a secret without whsec_, as node:crypto does", () => {
+      const key = Either.getOrThrow(WebhookSignature.key(plain))
+      assert.strictEqual(WebhookSignature.sign(key, { id, timestamp, payload: body }), expected)
+    })
+
+    it.effect("verifies a delivery signed with the UTF-8 bytes of a plain secret", () =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Number(timestamp) * 1000)
+        const headers = { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": expected }
+        const delivery = yield* Webhooks.verify(new TextEncoder().encode(body), headers)
+        assert.deepStrictEqual(delivery, { id, timestamp: Number(timestamp) })
+      }).pipe(Effect.provide(WebhookSecret.layer(plain))))
+
+    it.effect("does not base64-decode a secret without whsec_, even when it looks like base64", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(verifyVector(kat))
+        assert.strictEqual(error.reason, "NoMatchingSignature")
+      }).pipe(Effect.provide(WebhookSecret.layer(kat.secret.slice("whsec_".length)))))
+  })
+
+  describe("layerConfig", () => {
+    const env = (value: string) =>
+      Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", value]])))
+
+    for (const separator of [" ", ",", ", ", " , ", "\n", "\t"]) {
+      const value = `${sdk.secret}${separator}${kat.secret}`
+      const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(value)))
+
+      it.effect(`reads two secrets separated by ${JSON.stringify(separator)}`, () =>
+        Effect.gen(function*() {
+          const secrets = yield* WebhookSecret.WebhookSecret
+          assert.strictEqual(secrets.keys.length, 2)
+          assert.strictEqual((yield* verifyVector(sdk)).id, sdk.id)
+          assert.strictEqual((yield* verifyVector(kat)).id, kat.id)
+          const error = yield* Effect.flip(verifyVector(rust))
+          assert.strictEqual(error.reason, "NoMatchingSignature")
+        }).pipe(Effect.provide(Live)))
+    }
+
+    it.effect("reads OPENAI_WEBHOOK_SECRET from the fiber's ConfigProvider", () =>
+      Effect.gen(function*() {
+        const delivery = yield* Effect.provide(verifyVector(rust), WebhookSecret.layerConfig())
+        assert.strictEqual(delivery.id, rust.id)
+      }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", rust.secret]])))))
+
+    it.effect("reads another variable when given a Config", () =>
+      Effect.gen(function*() {
+        const delivery = yield* verifyVector(kat)
+        assert.strictEqual(delivery.id, kat.id)
+      }).pipe(
+        Effect.provide(WebhookSecret.layerConfig(Config.redacted("MY_WEBHOOK_SECRET"))),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MY_WEBHOOK_SECRET", kat.secret]])))
+      ))
+
+    it.effect("fails with a ConfigError when OPENAI_WEBHOOK_SECRET is not set", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(
+          Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig()).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OTHER", sdk.secret]])))
+          )
+        )
+        assert.isTrue(ConfigError.isConfigError(error))
+        assert.notInstanceOf(error, WebhookError.SecretError)
+        assertShowsNone(error, [sdk.secret])
+      }))
+
+    it.effect("fails with SecretError Missing when OPENAI_WEBHOOK_SECRET holds only separators", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(
+          Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(" , "))))
+        )
+        assert.instanceOf(error, WebhookError.SecretError)
+        if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Missing")
+      }))
+
+    it.effect("fails with a SecretError naming the bad secret of several, showing none of them", () =>
+      Effect.gen(function*() {
+        const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(`${sdk.secret},whsec_abc`)))
+        const error = yield* Effect.flip(Effect.provide(WebhookSecret.WebhookSecret, Live))
+        assert.instanceOf(error, WebhookError.SecretError)
+        if (error instanceof WebhookError.SecretError) {
+          assert.strictEqual(error.reason, "InvalidBase64")
+          assert.include(error.message, "2 of 2")
+        }
+        assertShowsNone(error, [sdk.secret, "whsec_abc"])
+      }))
+  })
+
+  describe("printing", () => {
+    it.effect("shows no secret when printing the service built by make", () =>
+      Effect.map(WebhookSecret.make([sdk.secret, Redacted.make(kat.secret)]), (secrets) => {
+        assertShowsNone(secrets, [sdk.secret, kat.secret])
+        assertShowsNone(secrets.keys, [sdk.secret, kat.secret])
+        assert.include(String(secrets), "redacted")
+      }))
+
+    it.effect("shows no secret when printing a plain secret's service", () =>
+      Effect.map(WebhookSecret.make("a plain-text secret of some length"), (secrets) => {
+        assertShowsNone(secrets, ["a plain-text secret of some length"])
+      }))
+  })
+})
+
+// Kept last on purpose: @effect/vitest 0.30's `layer` rebinds the module-wide `it.effect` to its shared runtime
+// (Object.assign on vitest's `it`), so top-level tests registered after it would share its TestClock and secret.
+layer(
+  WebhookSecret.layerConfig().pipe(
+    Layer.provide(
+      Layer.setConfigProvider(
+        ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", `${sdk.secret} ${kat.secret}`]]))
+      )
+    )
+  )
+)("WebhookSecret.layerConfig shared by several tests", (it) => {
+  it.effect("prints the service read from config without its secrets", () =>
+    Effect.map(WebhookSecret.WebhookSecret, (secrets) => {
+      assert.strictEqual(secrets.keys.length, 2)
+      assertShowsNone(secrets, [sdk.secret, kat.secret])
+    }))
+
+  for (const v of [sdk, kat]) {
+    it.effect(`accepts a delivery signed with either secret of the rotation (${v.name})`, () =>
+      Effect.map(verifyVector(v), (delivery) => {
+        assert.deepStrictEqual(delivery, { id: v.id, timestamp: Number(v.timestamp) })
+      }))
+  }
+
+  it.effect("rejects a delivery signed with a third secret", () =>
+    Effect.map(Effect.flip(verifyVector(rust)), (error) => {
+      assert.strictEqual(error.reason, "NoMatchingSignature")
+      assertShowsNone(error, [sdk.secret, kat.secret, rust.secret, rust.signature])
+    }))
+})
