@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, type FastCheck, Schema } from "effect"
-import events from "../../shared/openai/events.json" with { type: "json" }
+import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks } from "../src/index.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent

@@ -2,7 +2,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
-import vectors from "../../shared/openai/signature-vectors.json" with { type: "json" }
+import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
 import { WebhookError, Webhooks, WebhookSecret, WebhookSignature } from "../src/index.js"
 
 type Vector = (typeof vectors.valid)[number]

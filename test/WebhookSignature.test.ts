@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
-import vectors from "../../shared/openai/signature-vectors.json" with { type: "json" }
+import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
 import { WebhookError, WebhookSignature } from "../src/index.js"
 
 type Vector = (typeof vectors.valid)[number]

@@ -1,6 +1,6 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Schema, TestClock } from "effect"
-import events from "../../shared/openai/events.json" with { type: "json" }
+import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

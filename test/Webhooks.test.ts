@@ -2,7 +2,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import * as Headers from "@effect/platform/Headers"
 import { Duration, Effect, TestClock } from "effect"
 import * as util from "node:util"
-import vectors from "../../shared/openai/signature-vectors.json" with { type: "json" }
+import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
 import { WebhookError, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 
 type Vector = (typeof vectors.valid)[number]

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck, Schema } from "effect"
-import events from "../../shared/openai/events.json" with { type: "json" }
+import events from "./fixtures/events.json" with { type: "json" }
 import { compileAST, Invalid } from "../src/internal/compile.js"
 import { decodeJson, decoders, typeOf } from "../src/internal/decode.js"
 import { WebhookEvent } from "../src/index.js"
