@@ -2,20 +2,9 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
-import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
+import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
 import { WebhookError, Webhooks, WebhookSecret, WebhookSignature } from "../src/index.js"
 
-type Vector = (typeof vectors.valid)[number]
-
-const vector = (name: string): Vector => {
-  const found = vectors.valid.find((v) => v.name === name)
-  if (found === undefined) throw new Error(`no vector named ${name}`)
-  return found
-}
-
-const sdk = vector("openai-sdk-kat")
-const kat = vector("standard-webhooks-kat-1")
-const rust = vector("standard-webhooks-kat-2")
 
 const whsec = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString("base64")}`
 

@@ -2,19 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { Either, Schema } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
-import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
+import { kat, vector, vectors, type Vector } from "./fixtures/vectors.js"
 import { WebhookError, WebhookSignature } from "../src/index.js"
 
-type Vector = (typeof vectors.valid)[number]
-
-const vector = (name: string): Vector => {
-  const found = vectors.valid.find((v) => v.name === name)
-  if (found === undefined) throw new Error(`no vector named ${name}`)
-  return found
-}
-
-// The decoys of signature-vectors.json are built against this message.
-const kat = vector("standard-webhooks-kat-1")
 
 const keyOf = (secret: string): WebhookSignature.Key => Either.getOrThrow(WebhookSignature.key(secret))
 

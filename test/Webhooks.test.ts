@@ -2,21 +2,9 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import * as Headers from "@effect/platform/Headers"
 import { Duration, Effect, TestClock } from "effect"
 import * as util from "node:util"
-import vectors from "./fixtures/signature-vectors.json" with { type: "json" }
+import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
 import { WebhookError, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 
-type Vector = (typeof vectors.valid)[number]
-
-const vector = (name: string): Vector => {
-  const found = vectors.valid.find((v) => v.name === name)
-  if (found === undefined) throw new Error(`no vector named ${name}`)
-  return found
-}
-
-// The decoys of signature-vectors.json are built against this message.
-const kat = vector("standard-webhooks-kat-1")
-const sdk = vector("openai-sdk-kat")
-const rust = vector("standard-webhooks-kat-2")
 const ts = Number(kat.timestamp)
 
 const withKat = Effect.provide(WebhookSecret.layer(kat.secret))
