@@ -45,13 +45,21 @@ export interface SignOptions {
 }
 
 /**
+ * The body type a signing gives: bytes for a `Uint8Array` payload, else text.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BodyOf<O extends SignOptions> = O extends { readonly payload: Uint8Array } ? Uint8Array : string
+
+/**
  * A signed delivery: the body and the headers to send it with.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Signed {
-  readonly body: string | Uint8Array
+export interface Signed<Body extends string | Uint8Array = string | Uint8Array> {
+  readonly body: Body
   readonly headers: {
     readonly "content-type": "application/json"
     readonly "webhook-id": string
@@ -98,8 +106,8 @@ const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed
  * @since 0.1.0
  * @category signing
  */
-export const sign = (options: SignOptions): Effect.Effect<Signed, SecretError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now))
+export const sign = <const O extends SignOptions>(options: O): Effect.Effect<Signed<BodyOf<O>>, SecretError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<Signed<BodyOf<O>>, SecretError>
 
 /**
  * {@link sign} without Effect, for plain test code: the timestamp defaults to `Date.now()`, and a bad
@@ -108,8 +116,10 @@ export const sign = (options: SignOptions): Effect.Effect<Signed, SecretError> =
  * @since 0.1.0
  * @category signing
  */
-export const unsafeSign = (options: SignOptions): Signed =>
-  Either.getOrThrowWith(Effect.runSync(Effect.either(signWith(options, Date.now()))), (error) => error)
+export const unsafeSign = <const O extends SignOptions>(options: O): Signed<BodyOf<O>> =>
+  Either.getOrThrowWith(Effect.runSync(Effect.either(signWith(options, Date.now()))), (error) => error) as Signed<
+    BodyOf<O>
+  >
 
 const sampleData: { readonly [K in WebhookEvent.EventType]: unknown } = {
   "batch.cancelled": {"id":"batch_abc123"},

@@ -39,3 +39,10 @@ export * as Webhooks from "./Webhooks.js"
  * @since 0.1.0
  */
 export * as WebhookTesting from "./WebhookTesting.js"
+
+/**
+ * Mount the webhook handler: an `HttpLayerRouter` route layer, an `HttpApp`, a fetch handler, a Node listener.
+ *
+ * @since 0.1.0
+ */
+export * as WebhookHttp from "./WebhookHttp.js"

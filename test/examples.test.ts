@@ -5,9 +5,15 @@
 import { readdir, readFile } from "node:fs/promises"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Effect, Layer, Logger } from "effect"
-import { Webhooks, WebhookTesting } from "effect-openai-webhooks"
+import { Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
 import * as config from "../examples/config.js"
+import * as httpApp from "../examples/http-app.js"
+import * as layerRouter from "../examples/layer-router.js"
+import * as nodeListener from "../examples/node-listener.js"
+import * as webHandler from "../examples/web-handler.js"
 import { family } from "../examples/exhaustive.js"
 import { program } from "../examples/unwrap.js"
 
@@ -59,4 +65,83 @@ describe("examples", () => {
       const strict = yield* Webhooks.verify(signed.body, headers).pipe(Effect.flip, Effect.provide(live))
       assert.strictEqual(strict.reason, "TimestampTooOld")
     }))
+})
+
+describe("HTTP examples", () => {
+  const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+  const withSecretEnv = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.withConfigProvider(effect, ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", secret]])))
+  const signed = () =>
+    WebhookTesting.unsafeSign({ event: WebhookTesting.sample("realtime.call.incoming"), secret })
+
+  it.live("layer-router.ts answers a signed delivery 200 and a GET 405", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const delivery = signed()
+      const ok = yield* client.post("/webhooks/openai", {
+        headers: delivery.headers,
+        body: HttpBody.text(delivery.body, "application/json")
+      })
+      assert.strictEqual(ok.status, 200)
+      const get = yield* client.get("/webhooks/openai")
+      assert.strictEqual(get.status, 405)
+    }).pipe(
+      Effect.provide(
+        HttpLayerRouter.serve(layerRouter.WebhookRoute, { disableLogger: true, disableListenLog: true }).pipe(
+          Layer.provide(WebhookSecret.layer(secret)),
+          Layer.provideMerge(NodeHttpServer.layerTest)
+        )
+      ),
+      Effect.scoped
+    ))
+
+  it.live("http-app.ts serves /healthz and the webhook on the classic router", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const delivery = signed()
+      const ok = yield* client.post("/webhooks/openai", {
+        headers: delivery.headers,
+        body: HttpBody.text(delivery.body, "application/json")
+      })
+      assert.strictEqual(ok.status, 200)
+      assert.strictEqual((yield* client.get("/healthz")).status, 200)
+    }).pipe(
+      Effect.provide(
+        HttpServer.serve(httpApp.router, HttpMiddleware.withLoggerDisabled).pipe(
+          Layer.provide(WebhookSecret.layer(secret)),
+          Layer.provideMerge(NodeHttpServer.layerTest)
+        )
+      ),
+      Effect.scoped
+    ))
+
+  it("web-handler.ts answers a fetch Request", async () => {
+    process.env["OPENAI_WEBHOOK_SECRET"] = secret
+    try {
+      const delivery = signed()
+      const response = await webHandler.handler(
+        new Request("http://localhost/webhooks/openai", { method: "POST", headers: delivery.headers, body: delivery.body })
+      )
+      assert.strictEqual(response.status, 200)
+      assert.deepStrictEqual(await response.json(), { received: true })
+    } finally {
+      delete process.env["OPENAI_WEBHOOK_SECRET"]
+      await webHandler.dispose()
+    }
+  })
+
+  it.live("node-listener.ts gives a node:http server that answers deliveries", () =>
+    Effect.gen(function*() {
+      const server = yield* withSecretEnv(nodeListener.program)
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      )
+      const { port } = server.address() as { port: number }
+      const delivery = signed()
+      const response = yield* Effect.promise(() =>
+        fetch(`http://127.0.0.1:${port}/webhooks/openai`, { method: "POST", headers: delivery.headers, body: delivery.body })
+      )
+      assert.strictEqual(response.status, 200)
+    }).pipe(Effect.scoped))
 })

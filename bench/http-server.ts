@@ -1,0 +1,95 @@
+/**
+ * One HTTP server of bench/http.ts, in its own process: `tsx bench/http-server.ts <kind> <port>`.
+ * Prints "ready" on stderr once it listens. Every kind answers a valid delivery 200 and a bad one 401.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto"
+import { createServer, type IncomingMessage } from "node:http"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import OpenAI from "openai"
+import { WebhookHttp, WebhookSecret } from "../src/index.js"
+import * as ReceiverLogger from "../src/internal/logger.js"
+import { handle, ServerLive } from "../src/internal/receiver.js"
+
+export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+
+const [kind = "receiver", portArg = "8788"] = process.argv.slice(2)
+const port = Number(portArg)
+const ready = () => process.stderr.write("ready\n")
+// Exit cleanly on SIGTERM, so that node --cpu-prof writes its profile.
+process.once("SIGTERM", () => process.exit(0))
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => resolve(Buffer.concat(chunks)))
+    request.on("error", reject)
+  })
+
+const bare = (verify: (body: Buffer, request: IncomingMessage) => Promise<boolean> | boolean) =>
+  createServer(async (request, response) => {
+    const body = await readBody(request)
+    const ok = await Promise.resolve(verify(body, request)).catch(() => false)
+    response.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? "{\"received\":true}" : "{}")
+  }).listen(port, "127.0.0.1", ready)
+
+const key = Buffer.from(SECRET.slice("whsec_".length), "base64")
+const client = new OpenAI({ apiKey: "unused", webhookSecret: SECRET })
+
+const SecretLive = WebhookSecret.layer(SECRET)
+const quietListenLog = Layer.effectDiscard(Effect.sync(ready))
+const logs = ReceiverLogger.layer
+
+switch (kind) {
+  case "floor":
+    bare((body, request) => {
+      const expected = createHmac("sha256", key)
+        .update(`${request.headers["webhook-id"]}.${request.headers["webhook-timestamp"]}.`)
+        .update(body)
+        .digest()
+      const received = Buffer.from(String(request.headers["webhook-signature"]).slice(3), "base64")
+      return received.length === expected.length && timingSafeEqual(received, expected) &&
+        JSON.parse(body.toString("utf8")) !== null
+    })
+    break
+  case "sdk":
+    bare(async (body, request) => (await client.webhooks.unwrap(body.toString("utf8"), request.headers as any)) !== null)
+    break
+  case "receiver":
+    // The npm start receiver itself: the lean Node listener, logging one line per delivery.
+    process.env["PORT"] = String(port)
+    process.env["HOST"] = "127.0.0.1"
+    Layer.launch(ServerLive.pipe(Layer.provide(SecretLive), Layer.provideMerge(quietListenLog))).pipe(
+      Effect.provide(logs),
+      Effect.runFork
+    )
+    break
+  case "layer-router":
+    HttpLayerRouter.serve(WebhookHttp.layerRoute({ handle }), { disableLogger: true, disableListenLog: true }).pipe(
+      Layer.provide(SecretLive),
+      Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
+      Layer.provideMerge(quietListenLog),
+      Layer.launch,
+      Effect.provide(logs),
+      Effect.runFork
+    )
+    break
+  case "http-app":
+    HttpRouter.empty.pipe(
+      HttpRouter.all(WebhookHttp.DEFAULT_PATH, WebhookHttp.toHttpApp({ handle })),
+      HttpServer.serve(),
+      Layer.provide(SecretLive),
+      Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
+      Layer.provideMerge(quietListenLog),
+      Layer.launch,
+      Effect.provide(logs),
+      Effect.runFork
+    )
+    break
+  default:
+    throw new Error(`unknown server kind ${kind}`)
+}

@@ -1,0 +1,323 @@
+/**
+ * Receive deliveries over HTTP: one handler, four ways to mount it.
+ *
+ * | situation | status |
+ * |---|---|
+ * | handled | 200 |
+ * | method other than POST | 405 (with `Allow: POST`) |
+ * | body over the limit (default 1 MiB) | 413 |
+ * | `SignatureError` | 401 |
+ * | `DecodeError` (authentic but undecodable: logged with its raw body) | 400 |
+ * | the handler failed, died or timed out | 500 (OpenAI retries) |
+ *
+ * Every delivery is logged once (message: the outcome in one word; annotations `webhook_id`,
+ * `event_type`), traced as an `openai.webhook` span and counted in `openai_webhook_deliveries_total`
+ * (tags `outcome`, `event_type`). Responses carry a small JSON body and never a secret or signature.
+ *
+ * @since 0.1.0
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import * as internal from "./internal/http.js"
+import * as nodeBody from "./internal/nodeBody.js"
+import type { Delivery } from "./Webhooks.js"
+import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
+import type { WebhookSecret } from "./WebhookSecret.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options<E, R> {
+  /**
+   * Your handler, typically a `Match.type<UnwrapWebhookEvent>()` pipeline. Its success answers 200; its
+   * failure or defect answers 500 so that OpenAI delivers the event again.
+   */
+  readonly handle: (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, E, R>
+  /** The largest body accepted, in bytes; larger ones are answered 413. Default: 1 MiB. */
+  readonly maxBodySize?: number | undefined
+  /**
+   * How long the handler may run before it is interrupted and the delivery answered 500 (OpenAI
+   * expects an answer within a few seconds). Default: no limit.
+   */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The timestamp tolerance (see `Webhooks.Options`). Default: 5 minutes. */
+  readonly tolerance?: Duration.DurationInput | undefined
+}
+
+/**
+ * The default body limit: 1 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_BODY_SIZE: number = internal.DEFAULT_MAX_BODY_SIZE
+
+/**
+ * The default path of `layerRoute` and of the receiver: `/webhooks/openai`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PATH = "/webhooks/openai"
+
+const JSON_HEADERS = { "content-type": "application/json" } as const
+const ALLOW_POST = { "content-type": "application/json", allow: "POST" } as const
+
+const allowPost = Headers.fromInput({ allow: "POST" })
+
+const toResponse = (reply: internal.Reply): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.text(
+    reply.body,
+    reply.status === 405
+      ? { status: reply.status, contentType: "application/json", headers: allowPost }
+      : { status: reply.status, contentType: "application/json" }
+  )
+
+const contentLength = (value: string | null | undefined): number | undefined => {
+  if (value === null || value === undefined) return undefined
+  const length = Number(value)
+  return Number.isSafeInteger(length) ? length : undefined
+}
+
+/**
+ * The handler as an `@effect/platform` `HttpApp`, for the classic router:
+ * `HttpRouter.post("/webhooks/openai", WebhookHttp.toHttpApp({ handle }))` (use `HttpRouter.all` to
+ * answer other methods with 405 rather than the router's 404).
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { WebhookHttp } from "effect-openai-webhooks"
+ *
+ * const router = HttpRouter.empty.pipe(
+ *   HttpRouter.all("/webhooks/openai", WebhookHttp.toHttpApp({ handle: (event) => Effect.log(event._tag) }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category mounting
+ */
+export const toHttpApp = <E, R>(
+  options: Options<E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | WebhookSecret | HttpServerRequest.HttpServerRequest> => {
+  const settings = internal.settings(options)
+  const limit = Option.some(settings.maxBodySize)
+  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const webhookId = request.headers["webhook-id"]
+    if (request.method !== "POST") return Effect.map(internal.early(internal.methodNotAllowed, webhookId), toResponse)
+    const declared = contentLength(request.headers["content-length"])
+    if (declared !== undefined && declared > settings.maxBodySize) {
+      return Effect.map(internal.early(internal.tooLarge(settings.maxBodySize), webhookId), toResponse)
+    }
+    const source = request.source
+    if (nodeBody.isIncomingMessage(source)) {
+      // On Node, read the request ourselves: the platform's reader destroys the socket at the limit,
+      // so the client would never see the 413.
+      return Effect.async<internal.Reply, never, R | WebhookSecret>((resume) =>
+        nodeBody.read(source, settings.maxBodySize, {
+          body: (body) => resume(internal.processDelivery(settings, body, request.headers)),
+          tooLarge: () => resume(internal.early(internal.tooLarge(settings.maxBodySize), webhookId)),
+          consumed: () => resume(internal.bodyConsumed(webhookId))
+        })
+      ).pipe(Effect.map(toResponse))
+    }
+    return request.arrayBuffer.pipe(
+      HttpIncomingMessage.withMaxBodySize(limit),
+      Effect.matchEffect({
+        onFailure: () => internal.early(internal.tooLarge(settings.maxBodySize), webhookId),
+        onSuccess: (buffer) =>
+          buffer.byteLength > settings.maxBodySize
+            ? internal.early(internal.tooLarge(settings.maxBodySize), webhookId)
+            : internal.processDelivery(settings, new Uint8Array(buffer), request.headers)
+      }),
+      Effect.map(toResponse)
+    )
+  })
+}
+
+/**
+ * A route layer for `HttpLayerRouter`: every method on `path` (default `/webhooks/openai`), POST
+ * handled and the rest answered 405. The services the handler needs, and the `WebhookSecret`, are
+ * captured when the layer is built, so requests need nothing more.
+ *
+ * @example
+ * ```ts
+ * import { HttpLayerRouter } from "@effect/platform"
+ * import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+ * import { Effect, Layer } from "effect"
+ * import { createServer } from "node:http"
+ * import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const WebhookRoute = WebhookHttp.layerRoute({ handle: (event) => Effect.log(event._tag) })
+ *
+ * HttpLayerRouter.serve(WebhookRoute).pipe(
+ *   Layer.provide(WebhookSecret.layerConfig()),
+ *   Layer.provide(NodeHttpServer.layer(createServer, { port: 8787 })),
+ *   Layer.launch,
+ *   NodeRuntime.runMain
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category mounting
+ */
+export const layerRoute = <E, R>(
+  options: Options<E, R> & { readonly path?: HttpLayerRouter.PathInput | undefined }
+): Layer.Layer<
+  never,
+  never,
+  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret
+> =>
+  HttpLayerRouter.use((router) =>
+    Effect.flatMap(
+      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret>(),
+      (context) =>
+        router.add(
+          "*",
+          options.path ?? DEFAULT_PATH,
+          toHttpApp(options).pipe(Effect.provide(context)) as Effect.Effect<
+            HttpServerResponse.HttpServerResponse,
+            never,
+            HttpServerRequest.HttpServerRequest
+          >
+        )
+    )
+  )
+
+/**
+ * A fetch-style handler, `(request: Request) => Promise<Response>`, for Bun, Deno, Cloudflare Workers
+ * or any server that speaks the web `Request`/`Response`. The layer provides the `WebhookSecret` and
+ * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const { handler, dispose } = WebhookHttp.toWebHandler({
+ *   handle: (event) => Effect.log(event._tag),
+ *   layer: WebhookSecret.layerConfig()
+ * })
+ * // Bun.serve({ fetch: handler }), Deno.serve(handler), export default { fetch: handler }
+ * ```
+ *
+ * @since 0.1.0
+ * @category mounting
+ */
+export const toWebHandler = <E, R, LE>(
+  options: Options<E, R> & { readonly layer: Layer.Layer<R | WebhookSecret, LE> }
+): {
+  readonly handler: (request: Request) => Promise<Response>
+  readonly dispose: () => Promise<void>
+} => {
+  const settings = internal.settings(options)
+  const runtime = ManagedRuntime.make(options.layer)
+  const respond = (reply: internal.Reply) =>
+    new Response(reply.body, { status: reply.status, headers: reply.status === 405 ? ALLOW_POST : JSON_HEADERS })
+  const runFork = <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => runtime.runFork(effect)
+  const early = (effect: Effect.Effect<internal.Reply>) => runtime.runPromise(effect).then(respond)
+  const handler = async (request: Request): Promise<Response> => {
+    const webhookId = request.headers.get("webhook-id") ?? undefined
+    if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
+    const body = await readWebBody(request, settings.maxBodySize)
+    if (body === undefined) return early(internal.early(internal.tooLarge(settings.maxBodySize), webhookId))
+    return new Promise((resolve) =>
+      internal.runDelivery(runFork, settings, body, request.headers, (reply) => resolve(respond(reply)))
+    )
+  }
+  return { handler, dispose: () => runtime.dispose() }
+}
+
+/** The body, or undefined once it passes `limit` (the rest is not read). */
+const readWebBody = async (request: Request, limit: number): Promise<Uint8Array | undefined> => {
+  const declared = contentLength(request.headers.get("content-length"))
+  if (declared !== undefined && declared > limit) {
+    await request.body?.cancel().catch(() => undefined)
+    return undefined
+  }
+  if (request.body === null) return new Uint8Array(0)
+  const reader = request.body.getReader()
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined)
+      return undefined
+    }
+    chunks.push(value)
+  }
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/**
+ * A plain Node request listener, `(req, res) => void`: the lean path, and what the `npm start`
+ * receiver runs. It reads the body straight from the socket (bounded by the limit) and runs the
+ * handler on the runtime it was made in, skipping the platform's per-request machinery. Mount it on
+ * `http.createServer`, or on a route of Express or another Node framework (before any body parser:
+ * the signature covers the raw bytes; a `Buffer` body left by `express.raw()` is used as is).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { createServer } from "node:http"
+ * import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const program = Effect.gen(function*() {
+ *   const listener = yield* WebhookHttp.makeNodeListener({ handle: (event) => Effect.log(event._tag) })
+ *   createServer(listener).listen(8787)
+ * }).pipe(Effect.provide(WebhookSecret.layerConfig()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category mounting
+ */
+export const makeNodeListener = <E, R>(
+  options: Options<E, R>
+): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, never, R | WebhookSecret> =>
+  Effect.map(Effect.runtime<R | WebhookSecret>(), (runtime) => {
+    const settings = internal.settings(options)
+    const runFork = Runtime.runFork(runtime)
+    const tooLarge = internal.tooLarge(settings.maxBodySize)
+    return (request, response) => {
+      const send = (reply: internal.Reply) => {
+        if (response.headersSent || response.destroyed) return
+        response.writeHead(reply.status, {
+          ...(reply.status === 405 ? ALLOW_POST : JSON_HEADERS),
+          "content-length": Buffer.byteLength(reply.body)
+        }).end(reply.body)
+      }
+      const early = (effect: Effect.Effect<internal.Reply>) =>
+        runFork(effect).addObserver((exit) => send(Exit.isSuccess(exit) ? exit.value : internal.failedReply))
+      const header = request.headers["webhook-id"]
+      const webhookId = typeof header === "string" ? header : undefined
+      if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
+      nodeBody.read(request, settings.maxBodySize, {
+        body: (body) => internal.runDelivery(runFork, settings, body, request.headers, send),
+        tooLarge: () => early(internal.early(tooLarge, webhookId)),
+        consumed: () => early(internal.bodyConsumed(webhookId))
+      })
+    }
+  })

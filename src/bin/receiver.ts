@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: receive OpenAI webhooks on http://0.0.0.0:$PORT/webhooks/openai (see README, Configuration).
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as ReceiverLogger from "../internal/logger.js"
+import { MainLive } from "../internal/receiver.js"
+
+const level = LogLevel.allLevels.find((level) => level.label === (process.env["LOG_LEVEL"] ?? "INFO").toUpperCase())
+
+// Ctrl-C in a terminal, or a SIGTERM to `npm start`'s process group, reaches npm and us together, and
+// npm forwards its copy: the first signal starts the graceful shutdown (runMain below); copies arriving
+// within a second are ignored rather than killing us mid-shutdown; a later one forces the exit.
+let firstSignal: number | undefined
+const onSignal = () => {
+  const now = Date.now()
+  if (firstSignal === undefined) firstSignal = now
+  else if (now - firstSignal > 1000) process.exit(130)
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+
+// logfmt: one line per delivery, annotations included, easy to grep and to ship.
+Layer.launch(MainLive).pipe(
+  Effect.provide(ReceiverLogger.layer),
+  Logger.withMinimumLogLevel(level ?? LogLevel.Info),
+  (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
+)
