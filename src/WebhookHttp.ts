@@ -72,8 +72,6 @@ export const DEFAULT_MAX_BODY_SIZE: number = internal.DEFAULT_MAX_BODY_SIZE
  */
 export const DEFAULT_PATH = "/webhooks/openai"
 
-const JSON_HEADERS = { "content-type": "application/json" } as const
-const ALLOW_POST = { "content-type": "application/json", allow: "POST" } as const
 
 const allowPost = Headers.fromInput({ allow: "POST" })
 
@@ -226,7 +224,7 @@ export const toWebHandler = <E, R, LE>(
   const settings = internal.settings(options)
   const runtime = ManagedRuntime.make(options.layer)
   const respond = (reply: internal.Reply) =>
-    new Response(reply.body, { status: reply.status, headers: reply.status === 405 ? ALLOW_POST : JSON_HEADERS })
+    new Response(reply.body, { status: reply.status, headers: reply.headers })
   const runFork = <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => runtime.runFork(effect)
   const early = (effect: Effect.Effect<internal.Reply>) => runtime.runPromise(effect).then(respond)
   const handler = async (request: Request): Promise<Response> => {
@@ -304,10 +302,7 @@ export const makeNodeListener = <E, R>(
     return (request, response) => {
       const send = (reply: internal.Reply) => {
         if (response.headersSent || response.destroyed) return
-        response.writeHead(reply.status, {
-          ...(reply.status === 405 ? ALLOW_POST : JSON_HEADERS),
-          "content-length": Buffer.byteLength(reply.body)
-        }).end(reply.body)
+        response.writeHead(reply.status, reply.headers).end(reply.body)
       }
       const early = (effect: Effect.Effect<internal.Reply>) =>
         runFork(effect).addObserver((exit) => send(Exit.isSuccess(exit) ? exit.value : internal.failedReply))

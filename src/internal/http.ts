@@ -32,6 +32,8 @@ export interface Reply {
   readonly status: number
   readonly body: string
   readonly outcome: Outcome
+  /** The response headers, computed once per reply: content type, length, and `allow` for a 405. */
+  readonly headers: Readonly<Record<string, string>>
 }
 
 export interface Settings<E, R> {
@@ -63,11 +65,19 @@ export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
   }
 }
 
-const json = (status: number, outcome: Outcome, body: unknown): Reply => ({
-  status,
-  outcome,
-  body: JSON.stringify(body)
-})
+const json = (status: number, outcome: Outcome, value: unknown): Reply => {
+  const body = JSON.stringify(value)
+  return {
+    status,
+    outcome,
+    body,
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(body)),
+      ...(status === 405 ? { allow: "POST" } : {})
+    }
+  }
+}
 
 const PROCESSED: Reply = json(200, "processed", { received: true })
 
@@ -206,10 +216,10 @@ export const processDelivery = <E, R>(
         : withTimeout(handled, settings.timeout)
       // One annotation scope for the handler's own logs and the outcome line.
       return Effect.annotateLogs(
-        Effect.flatMap(Effect.exit(bounded), (exit) =>
-          Exit.isSuccess(exit)
-            ? finish(PROCESSED, eventType, Effect.logInfo("processed"))
-            : finish(FAILED, eventType, logFailure(exit.cause))),
+        Effect.matchCauseEffect(bounded, {
+          onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
+          onFailure: (cause) => finish(FAILED, eventType, logFailure(cause))
+        }),
         { webhook_id: webhookId, event_type: eventType }
       )
     }))

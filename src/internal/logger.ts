@@ -8,7 +8,6 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import * as HashMap from "effect/HashMap"
 import * as Logger from "effect/Logger"
 
 const SAFE = /^[^\s"=\\]+$/
@@ -23,7 +22,7 @@ const messageOf = (message: unknown): string =>
 
 export const format = (options: Logger.Logger.Options<unknown>): string => {
   let line = `timestamp=${options.date.toISOString()} level=${options.logLevel.label} message=${value(messageOf(options.message))}`
-  for (const [key, annotation] of HashMap.toEntries(options.annotations)) line += ` ${key}=${value(annotation)}`
+  for (const [key, annotation] of options.annotations) line += ` ${key}=${value(annotation)}`
   if (!Cause.isEmpty(options.cause)) line += ` cause=${value(Cause.pretty(options.cause, { renderErrorCause: true }))}`
   return line + "\n"
 }
