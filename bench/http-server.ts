@@ -12,7 +12,7 @@ import { Effect, Layer } from "effect"
 import OpenAI from "openai"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
 import * as ReceiverLogger from "../src/internal/logger.js"
-import { handle, ServerLive } from "../src/internal/receiver.js"
+import { handle, InboxLive, ServerLive } from "../src/internal/receiver.js"
 
 export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 
@@ -59,11 +59,20 @@ switch (kind) {
   case "sdk":
     bare(async (body, request) => (await client.webhooks.unwrap(body.toString("utf8"), request.headers as any)) !== null)
     break
-  case "receiver":
-    // The npm start receiver itself: the lean Node listener, logging one line per delivery.
+  case "listener":
+    // The receiver's server without an inbox: WebhookHttp.makeNodeListener, logging one line per delivery.
     process.env["PORT"] = String(port)
     process.env["HOST"] = "127.0.0.1"
     Layer.launch(ServerLive.pipe(Layer.provide(SecretLive), Layer.provideMerge(quietListenLog))).pipe(
+      Effect.provide(logs),
+      Effect.runFork
+    )
+    break
+  case "receiver":
+    // npm start itself, inbox included: DATABASE_URL and WEBHOOK_MODE come from the environment.
+    process.env["PORT"] = String(port)
+    process.env["HOST"] = "127.0.0.1"
+    Layer.launch(ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive)), Layer.provideMerge(quietListenLog))).pipe(
       Effect.provide(logs),
       Effect.runFork
     )

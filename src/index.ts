@@ -46,3 +46,10 @@ export * as WebhookTesting from "./WebhookTesting.js"
  * @since 0.1.0
  */
 export * as WebhookHttp from "./WebhookHttp.js"
+
+/**
+ * Deduplicate by `webhook-id` and process reliably (inline or queued) on an `@effect/sql` database.
+ *
+ * @since 0.1.0
+ */
+export * as WebhookInbox from "./WebhookInbox.js"

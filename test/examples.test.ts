@@ -7,10 +7,11 @@ import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ConfigProvider, Effect, Layer, Logger } from "effect"
+import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger } from "effect"
 import { Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
 import * as config from "../examples/config.js"
 import * as httpApp from "../examples/http-app.js"
+import * as inbox from "../examples/inbox.js"
 import * as layerRouter from "../examples/layer-router.js"
 import * as nodeListener from "../examples/node-listener.js"
 import * as webHandler from "../examples/web-handler.js"
@@ -144,4 +145,40 @@ describe("HTTP examples", () => {
       )
       assert.strictEqual(response.status, 200)
     }).pipe(Effect.scoped))
+})
+
+describe("inbox example", () => {
+  const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+  const handled = Effect.runSync(Deferred.make<string>())
+  const logger = Logger.make(({ message }) => {
+    const text = (message as Array<unknown>).map(String).join(" ")
+    if (text.startsWith("handling ")) Deferred.unsafeDone(handled, Exit.succeed(text))
+  })
+
+  it.live("inbox.ts answers queued, then its workers run the handler once", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
+      const send = client.post("/webhooks/openai", {
+        headers: delivery.headers,
+        body: HttpBody.text(delivery.body, "application/json")
+      })
+      const first = yield* send
+      assert.deepStrictEqual(yield* first.json, { received: true, queued: true })
+      assert.strictEqual(yield* Deferred.await(handled), "handling batch.completed")
+      const again = yield* send
+      assert.deepStrictEqual(yield* again.json, { received: true, duplicate: true })
+    }).pipe(
+      Effect.provide(
+        Layer.mergeAll(
+          HttpLayerRouter.serve(inbox.WebhookRoute, { disableLogger: true, disableListenLog: true }),
+          inbox.WorkersLive
+        ).pipe(
+          Layer.provideMerge(NodeHttpServer.layerTest),
+          Layer.provide(Logger.replace(Logger.defaultLogger, logger)),
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", secret]]))))
+        )
+      ),
+      Effect.scoped
+    ))
 })

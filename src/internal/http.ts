@@ -4,7 +4,9 @@
  *
  * @internal
  */
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -18,6 +20,8 @@ import * as Runtime from "effect/Runtime"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
 import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
+import { WebhookInbox } from "../WebhookInbox.js"
+import type { Status, Store } from "./inbox.js"
 import * as decode from "./decode.js"
 import * as headers from "./headers.js"
 import * as signature from "./signature.js"
@@ -26,7 +30,15 @@ import * as signature from "./signature.js"
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
 /** What happened to a delivery, in one word: the log message, the span attribute and the metric tag. */
-export type Outcome = "processed" | "rejected" | "invalid" | "failed" | "too_large" | "method_not_allowed"
+export type Outcome =
+  | "processed"
+  | "duplicate"
+  | "queued"
+  | "rejected"
+  | "invalid"
+  | "failed"
+  | "too_large"
+  | "method_not_allowed"
 
 export interface Reply {
   readonly status: number
@@ -80,6 +92,8 @@ const json = (status: number, outcome: Outcome, value: unknown): Reply => {
 }
 
 const PROCESSED: Reply = json(200, "processed", { received: true })
+const DUPLICATE: Reply = json(200, "duplicate", { received: true, duplicate: true })
+const QUEUED: Reply = json(200, "queued", { received: true, queued: true })
 
 export const methodNotAllowed: Reply = json(405, "method_not_allowed", {
   error: { type: "MethodNotAllowed", message: "Webhook deliveries are POST requests" }
@@ -214,12 +228,18 @@ export const processDelivery = <E, R>(
       const bounded = settings.timeout === undefined || state !== undefined
         ? handled
         : withTimeout(handled, settings.timeout)
+      const run = Effect.matchCauseEffect(bounded, {
+        onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
+        onFailure: (cause) => finish(FAILED, eventType, logFailure(cause))
+      })
       // One annotation scope for the handler's own logs and the outcome line.
       return Effect.annotateLogs(
-        Effect.matchCauseEffect(bounded, {
-          onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-          onFailure: (cause) => finish(FAILED, eventType, logFailure(cause))
-        }),
+        Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) =>
+          Option.isNone(inbox)
+            ? run
+            : inbox.value.mode === "queued"
+            ? enqueue(inbox.value, delivery, eventType, body)
+            : inline(inbox.value, delivery, eventType, bounded, settings.timeout)),
         { webhook_id: webhookId, event_type: eventType }
       )
     }))
@@ -349,3 +369,92 @@ export const runDelivery = <E, R>(
     if (!answered) reply(Exit.isSuccess(exit) ? exit.value : FAILED)
   })
 }
+
+const storeFailed = (eventType: string) => (cause: Cause.Cause<unknown>) =>
+  finish(
+    FAILED,
+    eventType,
+    Effect.logError("failed", cause).pipe(Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry"))
+  )
+
+/** Queued mode: store the verified delivery and answer at once; a worker runs the handler. */
+const enqueue = (inbox: Store, delivery: signature.Delivery, eventType: string, body: Uint8Array) =>
+  Effect.matchCauseEffect(inbox.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
+    onSuccess: (queued) =>
+      queued
+        ? finish(QUEUED, eventType, Effect.logInfo("queued"))
+        : finish(DUPLICATE, eventType, Effect.logInfo("duplicate")),
+    onFailure: storeFailed(eventType)
+  })
+
+/** How often a copy waiting for another copy's outcome looks at the inbox. */
+const WAIT_POLL = Duration.millis(50)
+const DEFAULT_WAIT = Duration.seconds(10)
+
+/**
+ * Inline mode: claim, run, mark done. A copy that finds the id claimed by a live copy waits for that
+ * copy's outcome rather than answering 200 at once: if it answered 200 and the first copy then
+ * failed, OpenAI would stop retrying and the event would be lost.
+ */
+const inline = <E, R>(
+  inbox: Store,
+  delivery: signature.Delivery,
+  eventType: string,
+  handled: Effect.Effect<void, E | HandlerTimeout, R>,
+  timeout: Duration.Duration | undefined
+): Effect.Effect<Reply, never, R> =>
+  Effect.matchCauseEffect(inbox.claim(delivery.id, eventType, delivery.timestamp), {
+    onFailure: storeFailed(eventType),
+    onSuccess: (claimed) =>
+      claimed
+        ? Effect.matchCauseEffect(
+          // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
+          Effect.onInterrupt(handled, () => Effect.ignore(inbox.release(delivery.id, "interrupted"))),
+          {
+            onSuccess: () =>
+              Effect.matchCauseEffect(inbox.complete(delivery.id), {
+                onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
+                onFailure: storeFailed(eventType)
+              }),
+            onFailure: (cause) =>
+              Effect.zipRight(
+                Effect.ignore(inbox.release(delivery.id, Cause.pretty(cause))),
+                finish(FAILED, eventType, logFailure(cause))
+              )
+          }
+        )
+        : Effect.matchCauseEffect(awaitOutcome(inbox, delivery.id, timeout ?? DEFAULT_WAIT), {
+          onFailure: storeFailed(eventType),
+          onSuccess: (status) =>
+            status === "processing" || status === "released"
+              ? finish(
+                FAILED,
+                eventType,
+                Effect.logError("failed").pipe(
+                  Effect.annotateLogs(
+                    "error",
+                    "another copy of this delivery was being processed and did not succeed in time: OpenAI will retry"
+                  )
+                )
+              )
+              : finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
+        })
+  })
+
+/** The id's status once no live copy holds it, or "processing" when `within` runs out first. */
+const awaitOutcome = (inbox: Store, id: string, within: Duration.Duration): Effect.Effect<Status, SqlError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (start) => {
+    const deadline = start + Duration.toMillis(within)
+    const loop: Effect.Effect<Status, SqlError> = Effect.flatMap(
+      inbox.status(id),
+      (found) => {
+        const status = Option.getOrElse(found, (): Status => "released")
+        if (status !== "processing") return Effect.succeed(status)
+        return Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => now >= deadline ? Effect.succeed(status) : Effect.zipRight(Effect.sleep(WAIT_POLL), loop)
+        )
+      }
+    )
+    return loop
+  })

@@ -18,7 +18,9 @@ import * as Redacted from "effect/Redacted"
 import type { Delivery } from "../Webhooks.js"
 import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import * as WebhookHttp from "../WebhookHttp.js"
+import * as WebhookInbox from "../WebhookInbox.js"
 import * as WebhookSecret from "../WebhookSecret.js"
+import * as Database from "./database.js"
 
 export interface ReceiverConfig {
   readonly host: string
@@ -26,6 +28,9 @@ export interface ReceiverConfig {
   readonly path: string
   readonly timeout: Duration.Duration
   readonly maxBodySize: number
+  readonly mode: WebhookInbox.Mode
+  readonly lease: Duration.Duration
+  readonly databaseUrl: string | undefined
 }
 
 export const config: Config.Config<ReceiverConfig> = Config.all({
@@ -33,7 +38,10 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   port: Config.port("PORT").pipe(Config.withDefault(8787)),
   path: Config.string("WEBHOOK_PATH").pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
   timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
-  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE))
+  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
+  mode: Config.literal("inline", "queued")("WEBHOOK_MODE").pipe(Config.withDefault("inline" as const)),
+  lease: Config.duration("WEBHOOK_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
+  databaseUrl: Config.string("DATABASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined))
 })
 
 /**
@@ -144,4 +152,21 @@ export const ServerLive: Layer.Layer<never, unknown, WebhookSecret.WebhookSecret
   })
 )
 
-export const MainLive: Layer.Layer<never, unknown> = ServerLive.pipe(Layer.provide(SecretLive))
+/**
+ * The inbox on the database `DATABASE_URL` names, in `WEBHOOK_MODE`; in queued mode, the workers too.
+ */
+export const InboxLive: Layer.Layer<WebhookInbox.WebhookInbox, unknown> = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const settings = yield* config
+    const database = yield* Database.fromUrl(settings.databaseUrl)
+    yield* Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`)
+    const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
+      Layer.provide(database.layer)
+    )
+    return settings.mode === "queued"
+      ? Layer.merge(WebhookInbox.layerWorker({ handle, timeout: settings.timeout }).pipe(Layer.provide(inbox)), inbox)
+      : inbox
+  })
+)
+
+export const MainLive: Layer.Layer<never, unknown> = ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive)))

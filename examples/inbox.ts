@@ -1,0 +1,20 @@
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { Effect, Layer, Schedule } from "effect"
+import { WebhookEvent, WebhookHttp, WebhookInbox, WebhookSecret } from "effect-openai-webhooks"
+
+const handle = (event: WebhookEvent.UnwrapWebhookEvent) => Effect.log(`handling ${event._tag}`)
+
+// Queued: answer 200 once the delivery is stored; workers run `handle`, retrying on the schedule.
+export const InboxLive = WebhookInbox.layerSql({ mode: "queued", retention: "7 days" }).pipe(
+  Layer.provide(SqliteClient.layer({ filename: ".data/openai-webhooks.sqlite" }))
+)
+export const WorkersLive = WebhookInbox.layerWorker({
+  handle,
+  concurrency: 4,
+  schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(7)))
+}).pipe(Layer.provide(InboxLive))
+
+// The HTTP side finds the inbox in its context: mount it as usual, with the inbox provided.
+export const WebhookRoute = WebhookHttp.layerRoute({ handle }).pipe(
+  Layer.provide(Layer.mergeAll(InboxLive, WebhookSecret.layerConfig()))
+)
