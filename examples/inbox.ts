@@ -5,9 +5,7 @@ import { WebhookEvent, WebhookHttp, WebhookInbox, WebhookSecret } from "effect-o
 const handle = (event: WebhookEvent.UnwrapWebhookEvent) => Effect.log(`handling ${event._tag}`)
 
 // Queued: answer 200 once the delivery is stored; workers run `handle`, retrying on the schedule.
-export const InboxLive = WebhookInbox.layerSql({ mode: "queued", retention: "7 days" }).pipe(
-  Layer.provide(SqliteClient.layer({ filename: ".data/openai-webhooks.sqlite" }))
-)
+export const InboxLive = WebhookInbox.layerSql({ mode: "queued", retention: "7 days" })
 export const WorkersLive = WebhookInbox.layerWorker({
   handle,
   concurrency: 4,
@@ -18,3 +16,6 @@ export const WorkersLive = WebhookInbox.layerWorker({
 export const WebhookRoute = WebhookHttp.layerRoute({ handle }).pipe(
   Layer.provide(Layer.mergeAll(InboxLive, WebhookSecret.layerConfig()))
 )
+
+// Any @effect/sql client: SQLite for one instance, PostgreSQL (@effect/sql-pg) for several.
+export const SqlLive = SqliteClient.layer({ filename: "openai-webhooks.sqlite" })

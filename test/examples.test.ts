@@ -2,8 +2,11 @@
  * The README's snippets are the files in examples/: each appears in the README verbatim, type-checks
  * with the rest of the project, and does what the README says when run.
  */
+import { mkdtempSync } from "node:fs"
 import { readdir, readFile } from "node:fs/promises"
-import { resolve } from "node:path"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -175,6 +178,7 @@ describe("inbox example", () => {
           inbox.WorkersLive
         ).pipe(
           Layer.provideMerge(NodeHttpServer.layerTest),
+          Layer.provide(SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "inbox-example-")), "x.sqlite") })),
           Layer.provide(Logger.replace(Logger.defaultLogger, logger)),
           Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", secret]]))))
         )
