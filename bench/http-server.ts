@@ -44,6 +44,16 @@ const SecretLive = WebhookSecret.layer(SECRET)
 const quietListenLog = Layer.effectDiscard(Effect.sync(ready))
 const logs = ReceiverLogger.layer
 
+/** Runs a server layer until killed, saying "ready" once it is built. */
+const launch = (server: Layer.Layer<never, unknown>, options?: { readonly receiver: boolean }) => {
+  if (options?.receiver) {
+    // The receiver reads its address from the environment, as npm start does.
+    process.env["PORT"] = String(port)
+    process.env["HOST"] = "127.0.0.1"
+  }
+  Layer.launch(server.pipe(Layer.provideMerge(quietListenLog))).pipe(Effect.provide(logs), Effect.runFork)
+}
+
 switch (kind) {
   case "floor":
     bare((body, request) => {
@@ -61,42 +71,28 @@ switch (kind) {
     break
   case "listener":
     // The receiver's server without an inbox: WebhookHttp.makeNodeListener, logging one line per delivery.
-    process.env["PORT"] = String(port)
-    process.env["HOST"] = "127.0.0.1"
-    Layer.launch(ServerLive.pipe(Layer.provide(SecretLive), Layer.provideMerge(quietListenLog))).pipe(
-      Effect.provide(logs),
-      Effect.runFork
-    )
+    launch(ServerLive.pipe(Layer.provide(SecretLive)), { receiver: true })
     break
   case "receiver":
     // npm start itself, inbox included: DATABASE_URL and WEBHOOK_MODE come from the environment.
-    process.env["PORT"] = String(port)
-    process.env["HOST"] = "127.0.0.1"
-    Layer.launch(ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive)), Layer.provideMerge(quietListenLog))).pipe(
-      Effect.provide(logs),
-      Effect.runFork
-    )
+    launch(ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive))), { receiver: true })
     break
   case "layer-router":
-    HttpLayerRouter.serve(WebhookHttp.layerRoute({ handle }), { disableLogger: true, disableListenLog: true }).pipe(
-      Layer.provide(SecretLive),
-      Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
-      Layer.provideMerge(quietListenLog),
-      Layer.launch,
-      Effect.provide(logs),
-      Effect.runFork
+    launch(
+      HttpLayerRouter.serve(WebhookHttp.layerRoute({ handle }), { disableLogger: true, disableListenLog: true }).pipe(
+        Layer.provide(SecretLive),
+        Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+      )
     )
     break
   case "http-app":
-    HttpRouter.empty.pipe(
-      HttpRouter.all(WebhookHttp.DEFAULT_PATH, WebhookHttp.toHttpApp({ handle })),
-      HttpServer.serve(),
-      Layer.provide(SecretLive),
-      Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
-      Layer.provideMerge(quietListenLog),
-      Layer.launch,
-      Effect.provide(logs),
-      Effect.runFork
+    launch(
+      HttpRouter.empty.pipe(
+        HttpRouter.all(WebhookHttp.DEFAULT_PATH, WebhookHttp.toHttpApp({ handle })),
+        HttpServer.serve(),
+        Layer.provide(SecretLive),
+        Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+      )
     )
     break
   default:
