@@ -33,6 +33,7 @@ import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -197,7 +198,13 @@ export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<nev
                       )
                     ))
               }))
-        }).pipe(Effect.annotateLogs(annotations))
+        }).pipe(
+          // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
+          Effect.onInterrupt(() =>
+            Effect.ignore(Effect.flatMap(Clock.currentTimeMillis, (now) => store.retry(row.webhookId, now, "interrupted")))
+          ),
+          Effect.annotateLogs(annotations)
+        )
       }
 
       const worker = store.take.pipe(
