@@ -144,11 +144,15 @@ export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exp
   Schedule.intersect(Schedule.recurs(7))
 )
 
-/** The delay before attempt `attempts + 1`, or none when the schedule has ended. */
+/**
+ * The delay before attempt `attempts + 1`, or none when the schedule has ended. `Schedule.run` also
+ * returns the output of the step that ends the schedule, so one more input is run than attempts made:
+ * the schedule allows another attempt only if that extra step is reached.
+ */
 const delayAfter = (schedule: Schedule.Schedule<unknown, unknown>, attempts: number, now: number) =>
   Effect.map(
-    Schedule.run(Schedule.delays(schedule), now, Array.from({ length: attempts }, (_, i) => i)),
-    (delays) => delays.length < attempts ? Option.none() : Option.fromNullable(Array.from(delays).at(-1))
+    Schedule.run(Schedule.delays(schedule), now, Array.from({ length: attempts + 1 }, (_, i) => i)),
+    (delays) => delays.length > attempts ? Option.fromNullable(Array.from(delays)[attempts - 1]) : Option.none()
   )
 
 /**
@@ -173,26 +177,26 @@ export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<nev
         const annotations = { webhook_id: row.webhookId, event_type: row.eventType ?? "unknown", attempt: row.attempts }
         if (Either.isLeft(event)) {
           return Effect.zipRight(
-            store.dead(row.webhookId, event.left.message),
+            store.dead(row.webhookId, row.attempts, event.left.message),
             Effect.logError("dead").pipe(Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body }))
           )
         }
         const handled = options.handle(event.right, { id: row.webhookId, timestamp: row.webhookTimestamp })
         const bounded = timeout === undefined ? handled : Effect.timeout(handled, timeout)
         return Effect.matchCauseEffect(bounded, {
-          onSuccess: () => Effect.zipRight(store.complete(row.webhookId), Effect.logInfo("processed")),
+          onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
           onFailure: (cause) =>
             Effect.flatMap(Effect.clockWith((clock) => delayAfter(schedule, row.attempts, clock.unsafeCurrentTimeMillis())), (delay) =>
               Option.match(delay, {
                 onNone: () =>
                   Effect.zipRight(
-                    store.dead(row.webhookId, Cause.pretty(cause)),
+                    store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
                     Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
                   ),
                 onSome: (delay) =>
                   Effect.flatMap(Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())), (now) =>
                     Effect.zipRight(
-                      store.retry(row.webhookId, now + Duration.toMillis(delay), Cause.pretty(cause)),
+                      store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
                       Effect.logWarning("failed", cause).pipe(
                         Effect.annotateLogs("retry_in", Duration.format(delay))
                       )
@@ -201,7 +205,9 @@ export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<nev
         }).pipe(
           // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
           Effect.onInterrupt(() =>
-            Effect.ignore(Effect.flatMap(Clock.currentTimeMillis, (now) => store.retry(row.webhookId, now, "interrupted")))
+            Effect.ignore(
+              Effect.flatMap(Clock.currentTimeMillis, (now) => store.retry(row.webhookId, row.attempts, now, "interrupted"))
+            )
           ),
           Effect.annotateLogs(annotations)
         )

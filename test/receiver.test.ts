@@ -2,137 +2,44 @@
  * The receiver as a user runs it: `npm start` in a child process on a loopback port, real signed
  * deliveries, its logfmt lines on stdout, and SIGTERM to stop it.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
-import * as net from "node:net"
-import { resolve } from "node:path"
-import { promisify } from "node:util"
-import { afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
+import { build, freePort, killGroups, PATIENCE, type Spawned, spawnGroup, within } from "./support/process.js"
 
-const root = resolve(import.meta.dirname, "..")
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-/** How long a build, a start or an awaited log line may take before the test gives up. */
-const PATIENCE = 60_000
-
-/** Rejects when `promise` has not settled within `ms`: a deadline, not a delay. */
-const within = <A>(promise: Promise<A>, what: string, ms: number = PATIENCE): Promise<A> => {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${ms} ms waiting for ${what}`)), ms)
-  })
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
-}
-
-type LogLine = Readonly<Record<string, string>>
-
-/** One logfmt line (Effect's `Logger.logFmt` quotes values with JSON). */
-const parseLogfmt = (line: string): LogLine => {
-  const fields: Record<string, string> = {}
-  for (const [, key, value] of line.matchAll(/([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-    fields[key!] = value!.startsWith("\"") ? JSON.parse(value!) as string : value!
-  }
-  return fields
-}
-
-/** A child's output stream, accumulated, with a way to wait for something to appear in it. */
-class Output {
-  text = ""
-  readonly ended: Promise<void>
-  private readonly listeners = new Set<() => void>()
-
-  constructor(stream: NodeJS.ReadableStream) {
-    stream.setEncoding("utf8")
-    stream.on("data", (chunk: string) => {
-      this.text += chunk
-      for (const listener of this.listeners) listener()
-    })
-    this.ended = new Promise((resolve) => stream.once("end", () => resolve()))
-  }
-
-  /** Every complete line, parsed as logfmt. */
-  get lines(): ReadonlyArray<LogLine> {
-    return this.text.split("\n").slice(0, -1).map(parseLogfmt)
-  }
-
-  /** Resolves with the first result of `find` that is not undefined, checked on every chunk. */
-  waitFor<A>(what: string, find: (output: Output) => A | undefined): Promise<A> {
-    return within(
-      new Promise<A>((resolve) => {
-        const check = () => {
-          const found = find(this)
-          if (found === undefined) return
-          this.listeners.delete(check)
-          resolve(found)
-        }
-        this.listeners.add(check)
-        check()
-      }),
-      what
-    )
-  }
-
-  /** Waits for the log line with these fields. */
-  waitForLine(fields: LogLine): Promise<LogLine> {
-    const matches = (line: LogLine) => Object.entries(fields).every(([key, value]) => line[key] === value)
-    return this.waitFor(`a log line ${JSON.stringify(fields)}`, (output) => output.lines.find(matches))
-  }
-}
-
-interface Receiver {
-  readonly child: ChildProcess
+interface Receiver extends Spawned {
   /** The webhook endpoint. */
   readonly url: string
   readonly origin: string
-  readonly stdout: Output
-  readonly stderr: Output
-  readonly exit: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
 }
 
-const running = new Set<ChildProcess>()
+// A failed test must not leave a receiver behind: kill its whole process group.
+afterEach(killGroups)
 
-afterEach(() => {
-  // A failed test must not leave a receiver behind: kill its whole process group.
-  for (const child of running) process.kill(-child.pid!, "SIGKILL")
-  running.clear()
-})
-
-/** A port nobody listens on right now (the receiver refuses PORT=0). */
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
+// Each receiver gets an inbox of its own: CI exports DATABASE_URL for PostgreSQL, and unset it means .data/.
+const databases = mkdtempSync(join(tmpdir(), "receiver-"))
+afterAll(() => rmSync(databases, { recursive: true, force: true }))
 
 /** Starts `command` in its own process group and waits for the receiver's "listening on" line. */
 const start = async (command: ReadonlyArray<string>, secretEnv: string | undefined): Promise<Receiver> => {
   const port = await freePort()
-  const env: Record<string, string | undefined> = { ...process.env, HOST: "127.0.0.1", PORT: String(port) }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    DATABASE_URL: `sqlite:${mkdtempSync(join(databases, "test-"))}/x.sqlite`
+  }
   env["LOG_LEVEL"] = "info"
   if (secretEnv === undefined) delete env["OPENAI_WEBHOOK_SECRET"]
   else env["OPENAI_WEBHOOK_SECRET"] = secretEnv
-  const child = spawn(command[0]!, command.slice(1), {
-    cwd: root,
-    env,
-    // Its own process group, so that the test can signal npm, sh and node together.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  running.add(child)
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => {
-      running.delete(child)
-      resolve({ code, signal })
-    })
-  )
-  const stdout = new Output(child.stdout!)
-  const stderr = new Output(child.stderr!)
+  const spawned = spawnGroup(command, env)
+  const { exit, stderr, stdout } = spawned
   const origin = `http://127.0.0.1:${port}`
   const url = `${origin}/webhooks/openai`
   await Promise.race([
@@ -142,7 +49,7 @@ const start = async (command: ReadonlyArray<string>, secretEnv: string | undefin
       throw new Error(`${command.join(" ")} exited (${code ?? signal}) before listening:\n${stdout.text}${stderr.text}`)
     })
   ])
-  return { child, url, origin, stdout, stderr, exit }
+  return { ...spawned, url, origin }
 }
 
 const post = async (url: string, delivery: WebhookTesting.Signed) => {
@@ -234,7 +141,7 @@ describe("npm start", () => {
 
 describe("the receiver process that npm start runs", () => {
   beforeAll(async () => {
-    await within(promisify(execFile)("npm", ["run", "build", "--silent"], { cwd: root }), "npm run build")
+    await build()
   }, PATIENCE)
 
   for (const keepAlive of [false, true]) {

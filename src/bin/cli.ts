@@ -21,6 +21,7 @@ import { decodeJson } from "../internal/decode.js"
 import { diagnose, parseHeaders } from "../internal/diagnose.js"
 import * as ReceiverLogger from "../internal/logger.js"
 import { MainLive } from "../internal/receiver.js"
+import { split } from "../internal/secret.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import * as WebhookTesting from "../WebhookTesting.js"
 
@@ -43,7 +44,7 @@ const resolveSecret = (flag: Option.Option<Redacted.Redacted<string>>) =>
     onSome: (secret) => Effect.succeed(Redacted.value(secret)),
     onNone: () =>
       Config.string("OPENAI_WEBHOOK_SECRET").pipe(
-        Effect.map((value) => value.split(/[\s,]+/).filter((part) => part.length > 0)[0] ?? ""),
+        Effect.map((value) => split(value)[0] ?? ""),
         Effect.catchAll(() =>
           Effect.fail(
             new UsageError(
@@ -200,7 +201,13 @@ const send = Command.make(
       if (results.some((r) => r.status < 200 || r.status > 299)) {
         const first = results.find((r) => r.status < 200 || r.status > 299)!
         yield* Console.error(`not every answer was 2xx (first: ${first.status} ${first.body})`)
-        if (first.status === 401) yield* Console.error("hint: the receiver uses another secret: pass the one it printed, or its OPENAI_WEBHOOK_SECRET")
+        if (first.status === 401) {
+          yield* Console.error(
+            first.body.includes("Timestamp")
+              ? "hint: the receiver finds the timestamp out of its tolerance: check --timestamp and both clocks"
+              : "hint: the receiver uses another secret: pass the one it printed, or its OPENAI_WEBHOOK_SECRET"
+          )
+        }
         process.exitCode = 1
       }
     })
@@ -233,10 +240,18 @@ const verify = Command.make(
         onLeft: (message) => Effect.fail(new UsageError(message, "one Name: value per line, or a JSON object")),
         onRight: Effect.succeed
       })
-      const secret = Option.isSome(flags.secret)
-        ? Redacted.value(flags.secret.value)
-        : yield* Config.string("OPENAI_WEBHOOK_SECRET").pipe(Effect.orElseSucceed(() => ""))
-      const report = diagnose({ body, headers, secret, now: Math.floor(Date.now() / 1000), tolerance: flags.tolerance })
+      // --secret is taken as typed (whitespace around it is reported); OPENAI_WEBHOOK_SECRET is read as
+      // the receiver reads it: several secrets separated by spaces or commas, any of which may verify.
+      const secrets = Option.isSome(flags.secret)
+        ? [Redacted.value(flags.secret.value)]
+        : split(yield* Config.string("OPENAI_WEBHOOK_SECRET").pipe(Effect.orElseSucceed(() => "")))
+      if (secrets.length === 0 || secrets[0] === "") {
+        return yield* Effect.fail(new UsageError("no secret: pass --secret or set OPENAI_WEBHOOK_SECRET", "use the endpoint's signing secret (whsec_...)"))
+      }
+      const now = Math.floor(Date.now() / 1000)
+      const reports = secrets.map((secret) => diagnose({ body, headers, secret, now, tolerance: flags.tolerance }))
+      const report = reports.find((report) => report.verified) ?? reports[0]!
+      if (secrets.length > 1) yield* Console.log(`(${secrets.length} secrets in OPENAI_WEBHOOK_SECRET; showing ${report.verified ? "the one that verifies" : "the first"})`)
       for (const check of report.checks) {
         yield* Console.log(`${check.ok ? "ok  " : "FAIL"} ${check.message}`)
         if (!check.ok && check.hint !== undefined) yield* Console.log(`     hint: ${check.hint}`)

@@ -35,7 +35,8 @@ export const parseHeaders = (text: string): Either.Either<Record<string, string>
   }
   const out: Record<string, string> = {}
   for (const line of trimmed.split(/\r?\n/)) {
-    if (line.trim() === "") continue
+    // As copied from a log or a browser: skip the request line and HTTP/2 pseudo-headers (:method, ...).
+    if (line.trim() === "" || /^[A-Z]+ \S+ HTTP\/[\d.]+$/.test(line.trim()) || line.startsWith(":")) continue
     const colon = line.indexOf(":")
     if (colon <= 0) return Either.left(`the headers file has a line that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
     out[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
@@ -128,19 +129,24 @@ export const diagnose = (options: {
       "use the endpoint's signing secret from OpenAI's dashboard: it starts with whsec_"
     )
   }
-  if (!secret.startsWith("whsec_")) {
-    checks.push({
-      ok: false,
-      message: 'the secret does not start with "whsec_": it is not in OpenAI\'s format',
-      hint: "OpenAI's webhook secrets start with whsec_; an API key (sk-...) is not the webhook secret (checked below as given)"
-    })
-  }
+  const foreign = !secret.startsWith("whsec_")
   const key = parseSecret(secret, "the secret")
   if (Either.isLeft(key)) return fail(key.left.message)
 
   if (matches(key.right, id!, timestamp!, body, header!)) {
+    if (foreign) {
+      // The library accepts such a secret (as its UTF-8 bytes, like OpenAI's SDKs): a note, not a failure.
+      checks.push({ ok: true, message: 'secret: not in OpenAI\'s whsec_ format, used as its UTF-8 bytes, as OpenAI\'s SDKs do' })
+    }
     checks.push({ ok: true, message: `signature: matches (${entries.length} v1 signature${entries.length > 1 ? "s" : ""} checked)` })
     return { verified: skewOk && checks.every((check) => check.ok), checks }
+  }
+  if (foreign) {
+    checks.push({
+      ok: false,
+      message: 'the secret does not start with "whsec_": it is not in OpenAI\'s format',
+      hint: "OpenAI's webhook secrets start with whsec_; an API key (sk-...) is not the webhook secret"
+    })
   }
 
   // The signature does not match: find the likely cause.

@@ -21,7 +21,7 @@ import type { DecodeError, SignatureError } from "../WebhookError.js"
 import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import { WebhookInbox } from "../WebhookInbox.js"
-import type { Status, Store } from "./inbox.js"
+import type { Store } from "./inbox.js"
 import * as decode from "./decode.js"
 import * as headers from "./headers.js"
 import * as signature from "./signature.js"
@@ -393,8 +393,9 @@ const DEFAULT_WAIT = Duration.seconds(10)
 
 /**
  * Inline mode: claim, run, mark done. A copy that finds the id claimed by a live copy waits for that
- * copy's outcome rather than answering 200 at once: if it answered 200 and the first copy then
- * failed, OpenAI would stop retrying and the event would be lost.
+ * copy's outcome rather than answering 200 at once: if it answered 200 and the first copy then failed,
+ * OpenAI would stop retrying and the event would be lost. While it waits it keeps trying to claim, so
+ * it takes over as soon as the other copy fails or its lease expires.
  */
 const inline = <E, R>(
   inbox: Store,
@@ -402,59 +403,53 @@ const inline = <E, R>(
   eventType: string,
   handled: Effect.Effect<void, E | HandlerTimeout, R>,
   timeout: Duration.Duration | undefined
-): Effect.Effect<Reply, never, R> =>
-  Effect.matchCauseEffect(inbox.claim(delivery.id, eventType, delivery.timestamp), {
-    onFailure: storeFailed(eventType),
-    onSuccess: (claimed) =>
-      claimed
-        ? Effect.matchCauseEffect(
-          // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
-          Effect.onInterrupt(handled, () => Effect.ignore(inbox.release(delivery.id, "interrupted"))),
-          {
-            onSuccess: () =>
-              Effect.matchCauseEffect(inbox.complete(delivery.id), {
-                onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-                onFailure: storeFailed(eventType)
-              }),
-            onFailure: (cause) =>
-              Effect.zipRight(
-                Effect.ignore(inbox.release(delivery.id, Cause.pretty(cause))),
-                finish(FAILED, eventType, logFailure(cause))
-              )
-          }
-        )
-        : Effect.matchCauseEffect(awaitOutcome(inbox, delivery.id, timeout ?? DEFAULT_WAIT), {
-          onFailure: storeFailed(eventType),
-          onSuccess: (status) =>
-            status === "processing" || status === "released"
-              ? finish(
-                FAILED,
-                eventType,
-                Effect.logError("failed").pipe(
-                  Effect.annotateLogs(
-                    "error",
-                    "another copy of this delivery was being processed and did not succeed in time: OpenAI will retry"
-                  )
-                )
-              )
-              : finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
-        })
-  })
-
-/** The id's status once no live copy holds it, or "processing" when `within` runs out first. */
-const awaitOutcome = (inbox: Store, id: string, within: Duration.Duration): Effect.Effect<Status, SqlError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (start) => {
-    const deadline = start + Duration.toMillis(within)
-    const loop: Effect.Effect<Status, SqlError> = Effect.flatMap(
-      inbox.status(id),
-      (found) => {
-        const status = Option.getOrElse(found, (): Status => "released")
-        if (status !== "processing") return Effect.succeed(status)
-        return Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) => now >= deadline ? Effect.succeed(status) : Effect.zipRight(Effect.sleep(WAIT_POLL), loop)
-        )
+): Effect.Effect<Reply, never, R> => {
+  const run = (token: number) =>
+    Effect.matchCauseEffect(
+      // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
+      Effect.onInterrupt(handled, () => Effect.ignore(inbox.release(delivery.id, token, "interrupted"))),
+      {
+        onSuccess: () =>
+          Effect.matchCauseEffect(inbox.complete(delivery.id, token), {
+            onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
+            onFailure: storeFailed(eventType)
+          }),
+        onFailure: (cause) =>
+          Effect.zipRight(
+            Effect.ignore(inbox.release(delivery.id, token, Cause.pretty(cause))),
+            finish(FAILED, eventType, logFailure(cause))
+          )
       }
     )
-    return loop
-  })
+  const gaveUp = finish(
+    FAILED,
+    eventType,
+    Effect.logError("failed").pipe(
+      Effect.annotateLogs(
+        "error",
+        "another copy of this delivery was being processed and did not finish in time: OpenAI will retry"
+      )
+    )
+  )
+  const attempt = (deadline: number): Effect.Effect<Reply, SqlError, R> =>
+    Effect.flatMap(inbox.claim(delivery.id, eventType, delivery.timestamp), (token) => {
+      if (Option.isSome(token)) return run(token.value)
+      return Effect.flatMap(inbox.status(delivery.id), (status) => {
+        if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
+          return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
+        }
+        return Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => now >= deadline ? gaveUp : Effect.zipRight(Effect.sleep(WAIT_POLL), attempt(deadline))
+        )
+      })
+    })
+  return Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) =>
+      Effect.catchAllCause(
+        attempt(now + Duration.toMillis(timeout ?? DEFAULT_WAIT)),
+        storeFailed(eventType)
+      )
+  )
+}

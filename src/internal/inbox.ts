@@ -12,6 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 
 export type Mode = "inline" | "queued"
 
@@ -31,18 +32,23 @@ export interface Row {
 
 export interface Store {
   readonly mode: Mode
-  /** Inline: take the id for this process, unless it is done or held by a live lease. */
-  readonly claim: (id: string, eventType: string, timestamp: number) => Effect.Effect<boolean, SqlError>
-  readonly complete: (id: string) => Effect.Effect<void, SqlError>
+  /**
+   * Inline: take the id for this process, unless it is done or held by a live lease. The claim's token
+   * (its attempt number) is what `complete` and `release` must present: a holder whose lease expired and
+   * was taken over can no longer change the row.
+   */
+  readonly claim: (id: string, eventType: string, timestamp: number) => Effect.Effect<Option.Option<number>, SqlError>
+  readonly complete: (id: string, token: number) => Effect.Effect<void, SqlError>
   /** Inline: a failed handler gives the id back, so that OpenAI's retry can claim it. */
-  readonly release: (id: string, error: string) => Effect.Effect<void, SqlError>
+  readonly release: (id: string, token: number, error: string) => Effect.Effect<void, SqlError>
   readonly status: (id: string) => Effect.Effect<Option.Option<Status>, SqlError>
   /** Queued: store a verified delivery; false when its id is already known. */
   readonly enqueue: (id: string, eventType: string, timestamp: number, body: string) => Effect.Effect<boolean, SqlError>
   /** Queued: lease the oldest due delivery to this worker. */
   readonly take: Effect.Effect<Option.Option<Row>, SqlError>
-  readonly retry: (id: string, at: number, error: string) => Effect.Effect<void, SqlError>
-  readonly dead: (id: string, error: string) => Effect.Effect<void, SqlError>
+  /** Queued: the worker's lease token is the row's `attempts` when it took it. */
+  readonly retry: (id: string, token: number, at: number, error: string) => Effect.Effect<void, SqlError>
+  readonly dead: (id: string, token: number, error: string) => Effect.Effect<void, SqlError>
   /** Deletes handled deliveries older than the retention; returns how many. */
   readonly purge: Effect.Effect<number, SqlError>
 }
@@ -83,7 +89,15 @@ export const migrate: Effect.Effect<void, Migrator.MigrationError | SqlError, Sq
   created_at timestamp with time zone not null default now(),
   name text not null
 )`).pipe(Effect.retry({ times: 3 }), Effect.zipRight(run)),
-      orElse: () => run
+      // SQLite has no LOCK TABLE: an instance starting beside another may find the migration "running"
+      // and return before the table exists. Wait (briefly) until it does.
+      orElse: () =>
+        Effect.zipRight(
+          run,
+          sql.unsafe(`SELECT 1 FROM ${TABLE} LIMIT 1`).pipe(
+            Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds")))
+          )
+        )
     })
   }
 ).pipe(Effect.asVoid)
@@ -112,23 +126,23 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, SqlClie
 VALUES (${id}, ${eventType}, ${timestamp}, 'processing', 1, ${now + lease}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
   attempts = ${table}.attempts + 1, updated_at = ${now}
-WHERE ${table}.status = 'released' OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
-RETURNING webhook_id`,
-            (rows) => rows.length > 0
+WHERE ${table}.status IN ('released', 'pending') OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
+RETURNING attempts`,
+            (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row["attempts"]))
           )
         ),
-      complete: (id) =>
+      complete: (id, token) =>
         withNow((now) =>
           Effect.asVoid(
             sql`UPDATE ${table} SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = ${now}
-WHERE webhook_id = ${id}`
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
           )
         ),
-      release: (id, error) =>
+      release: (id, token, error) =>
         withNow((now) =>
           Effect.asVoid(
             sql`UPDATE ${table} SET status = 'released', locked_until = NULL, last_error = ${error}, updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing'`
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
           )
         ),
       status: (id) =>
@@ -178,19 +192,19 @@ RETURNING webhook_id, event_type, webhook_timestamp, body, attempts`,
             }))
         )
       ),
-      retry: (id, at, error) =>
+      retry: (id, token, at, error) =>
         withNow((now) =>
           Effect.asVoid(
             sql`UPDATE ${table} SET status = 'pending', locked_until = NULL, next_attempt_at = ${at}, last_error = ${error},
   updated_at = ${now}
-WHERE webhook_id = ${id}`
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
           )
         ),
-      dead: (id, error) =>
+      dead: (id, token, error) =>
         withNow((now) =>
           Effect.asVoid(
             sql`UPDATE ${table} SET status = 'dead', locked_until = NULL, last_error = ${error}, updated_at = ${now}
-WHERE webhook_id = ${id}`
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
           )
         ),
       purge: withNow((now) =>

@@ -1,0 +1,671 @@
+/**
+ * The inbox on real engines: a SQLite file per test, and a fresh schema per test on the PostgreSQL server
+ * `DATABASE_URL` names. Deliveries go over real HTTP on loopback (`WebhookHttp.makeNodeListener`), signed
+ * with `WebhookTesting`; time moves with `TestClock` where the store reads the `Clock`.
+ */
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Layer,
+  Logger,
+  Option,
+  Redacted,
+  Schedule,
+  TestClock,
+  TestServices,
+  type Scope
+} from "effect"
+import {
+  WebhookHttp,
+  WebhookInbox,
+  WebhookSecret,
+  WebhookTesting,
+  type WebhookEvent,
+  type Webhooks
+} from "../src/index.js"
+
+const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+const Secret = WebhookSecret.layer(secret)
+const TABLE = "openai_webhook_deliveries"
+const MIGRATIONS_TABLE = "effect_openai_webhooks_migrations"
+
+// Engines: every test below runs on both.
+
+const databaseUrl = process.env["DATABASE_URL"]
+const postgresUrl = databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl) ? databaseUrl : undefined
+const skipPostgres = postgresUrl === undefined && process.env["CI"] !== "true"
+if (skipPostgres) {
+  console.warn(
+    "WebhookInbox.test.ts: the PostgreSQL tests are SKIPPED: DATABASE_URL is not a postgres:// URL. " +
+      "Set it (DATABASE_URL=postgres://user:password@127.0.0.1:5432/database) to run them; in CI they are required."
+  )
+}
+
+/** One test's database: `client()` opens a new connection to it, as a process starting (again) does. */
+interface Database {
+  readonly client: () => Layer.Layer<SqlClient.SqlClient, unknown>
+}
+
+interface Engine {
+  readonly name: string
+  readonly skip: boolean
+  /** A database of the test's own, removed when the test's scope closes. */
+  readonly database: Effect.Effect<Database, unknown, Scope.Scope>
+}
+
+const directory = mkdtempSync(join(tmpdir(), "webhook-inbox-"))
+afterAll(() => rmSync(directory, { recursive: true, force: true }))
+
+const sqlite: Engine = {
+  name: "SQLite",
+  skip: false,
+  database: Effect.sync(() => {
+    const filename = join(directory, `${randomBytes(6).toString("hex")}.sqlite`)
+    return { client: () => SqliteClient.layer({ filename }) }
+  })
+}
+
+/** A fresh schema per test, as the connection's search_path: the test sees an empty database. */
+const postgres: Engine = {
+  name: "PostgreSQL",
+  skip: skipPostgres,
+  database: Effect.gen(function*() {
+    if (postgresUrl === undefined) {
+      return yield* Effect.dieMessage(
+        "CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run"
+      )
+    }
+    const schema = `t_${randomBytes(6).toString("hex")}`
+    const server = yield* Layer.build(PgClient.layer({ url: Redacted.make(postgresUrl) }))
+    const admin = Context.get(server, SqlClient.SqlClient)
+    yield* Effect.acquireRelease(
+      admin.unsafe(`CREATE SCHEMA ${schema}`),
+      () => Effect.orDie(admin.unsafe(`DROP SCHEMA ${schema} CASCADE`))
+    )
+    const url = Redacted.make(
+      `${postgresUrl}${postgresUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`
+    )
+    return { client: () => PgClient.layer({ url }) }
+  })
+}
+
+// Logs: every line, and a way to wait for one.
+
+interface LogLine {
+  readonly level: string
+  readonly message: string
+  readonly annotations: Readonly<Record<string, unknown>>
+  readonly cause: string
+}
+
+interface Log {
+  readonly lines: Array<LogLine>
+  readonly layer: Layer.Layer<never>
+  /** Waits (20 s at most, in real time) for the first line, written or to come, that `matches`. */
+  readonly waitFor: (what: string, matches: (line: LogLine) => boolean) => Effect.Effect<LogLine>
+  /** The lines about one webhook id, by message. */
+  readonly of: (webhookId: string, message: string) => ReadonlyArray<LogLine>
+}
+
+const observe = (): Log => {
+  const lines: Array<LogLine> = []
+  const waiters = new Set<(line: LogLine) => void>()
+  const logger = Logger.make(({ annotations, cause, logLevel, message }) => {
+    const line: LogLine = {
+      level: logLevel.label,
+      message: Array.isArray(message) ? message.map(String).join(" ") : String(message),
+      annotations: Object.fromEntries(annotations),
+      cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
+    }
+    lines.push(line)
+    for (const waiter of waiters) waiter(line)
+  })
+  const waitFor = (what: string, matches: (line: LogLine) => boolean) =>
+    Effect.async<LogLine>((resume) => {
+      const found = lines.find(matches)
+      if (found !== undefined) return resume(Effect.succeed(found))
+      const waiter = (line: LogLine) => {
+        if (!matches(line)) return
+        waiters.delete(waiter)
+        resume(Effect.succeed(line))
+      }
+      waiters.add(waiter)
+      return Effect.sync(() => waiters.delete(waiter))
+    }).pipe(
+      Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`no log line ${what} within 20 s`) }),
+      Effect.orDie,
+      TestServices.provideLive
+    )
+  const of = (webhookId: string, message: string) =>
+    lines.filter((line) => line.annotations["webhook_id"] === webhookId && line.message === message)
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger), waitFor, of }
+}
+
+/**
+ * Repeats `effect` until `done` holds of its result, pausing 10 ms of real time in between, 20 s at most.
+ * `effect` itself runs with the test's services: it may read the TestClock.
+ */
+const eventually = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
+  Effect.gen(function*() {
+    for (let tries = 0; tries < 2000; tries++) {
+      if (done(yield* effect)) return
+      yield* TestServices.provideLive(Effect.sleep("10 millis"))
+    }
+    return yield* Effect.dieMessage(`${what}: not within 20 s`)
+  })
+
+// Inboxes, servers and deliveries.
+
+type Handle = (event: WebhookEvent.UnwrapWebhookEvent, delivery: Webhooks.Delivery) => Effect.Effect<void, unknown>
+
+interface Inbox {
+  readonly store: WebhookInbox.Store
+  readonly sql: SqlClient.SqlClient
+}
+
+/** The inbox on a new connection to `database`, with the SqlClient to look at its rows. */
+const inboxLayer = (database: Database, options: WebhookInbox.Options) =>
+  WebhookInbox.layerSql(options).pipe(Layer.provideMerge(database.client()))
+
+/** Queued mode with its workers, fast: polls every 20 ms. */
+const withWorkers = (
+  inbox: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
+  options: Omit<WebhookInbox.WorkerOptions<unknown, never>, "pollInterval">
+) =>
+  Layer.merge(
+    inbox,
+    WebhookInbox.layerWorker({ concurrency: 4, pollInterval: "20 millis", ...options }).pipe(Layer.provide(inbox))
+  )
+
+/** Starts `layer` in the current scope, logging to `log`: a process that runs until the scope closes. */
+const start = (layer: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>, log: Log) =>
+  Effect.map(
+    Effect.orDie(Layer.build(layer)).pipe(Effect.provide(log.layer)),
+    (context): Inbox & { readonly context: Context.Context<WebhookInbox.WebhookInbox> } => ({
+      store: Context.get(context, WebhookInbox.WebhookInbox),
+      sql: Context.get(context, SqlClient.SqlClient),
+      context
+    })
+  )
+
+interface Reply {
+  readonly status: number
+  readonly body: unknown
+}
+
+interface Server extends Inbox {
+  readonly post: (delivery: WebhookTesting.Signed) => Effect.Effect<Reply>
+}
+
+/** The Node listener with the inbox, on a random loopback port, until the scope closes. */
+const serve = (
+  handle: Handle,
+  layer: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
+  log: Log
+): Effect.Effect<Server, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const inbox = yield* start(layer, log)
+    const listener = yield* WebhookHttp.makeNodeListener({ handle }).pipe(
+      Effect.provide(inbox.context),
+      Effect.provide(Secret),
+      Effect.provide(log.layer),
+      Effect.orDie
+    )
+    const server = yield* Effect.acquireRelease(
+      Effect.async<http.Server>((resume) => {
+        const server = http.createServer(listener)
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) =>
+        Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        })
+    )
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${WebhookHttp.DEFAULT_PATH}`
+    const post = (delivery: WebhookTesting.Signed) =>
+      Effect.promise(async (): Promise<Reply> => {
+        const body = typeof delivery.body === "string" ? delivery.body : new Uint8Array(delivery.body)
+        const response = await fetch(url, { method: "POST", headers: delivery.headers, body })
+        return { status: response.status, body: JSON.parse(await response.text()) as unknown }
+      })
+    return { store: inbox.store, sql: inbox.sql, post }
+  })
+
+const signed = (type: WebhookEvent.EventType = "response.completed") =>
+  WebhookTesting.sign({ event: WebhookTesting.sample(type), secret })
+
+const idOf = (delivery: WebhookTesting.Signed): string => delivery.headers["webhook-id"]
+
+const newId = () => `msg_${randomBytes(12).toString("hex")}`
+
+const PROCESSED = { received: true }
+const DUPLICATE = { received: true, duplicate: true }
+const QUEUED = { received: true, queued: true }
+const FAILED = { error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" } }
+
+/** A handler that records the webhook id of every call, then runs `then` with the call's number (1, 2, ...). */
+const counting = (then: (call: number) => Effect.Effect<void, unknown> = () => Effect.void) => {
+  const calls: Array<string> = []
+  const handle: Handle = (_event, delivery) =>
+    Effect.suspend(() => {
+      calls.push(delivery.id)
+      return then(calls.length)
+    })
+  return { calls, handle }
+}
+
+interface StoredRow {
+  readonly status: string
+  readonly attempts: number
+  readonly lastError: string | null
+}
+
+const rowOf = (sql: SqlClient.SqlClient, id: string) =>
+  Effect.map(
+    Effect.orDie(
+      sql<{ status: string; attempts: unknown; last_error: string | null }>`SELECT status, attempts, last_error
+FROM ${sql(TABLE)} WHERE webhook_id = ${id}`
+    ),
+    (rows): StoredRow | undefined =>
+      rows[0] === undefined
+        ? undefined
+        : { status: rows[0].status, attempts: Number(rows[0].attempts), lastError: rows[0].last_error }
+  )
+
+const statusOf = (store: WebhookInbox.Store, id: string) =>
+  Effect.map(Effect.orDie(store.status(id)), Option.getOrUndefined)
+
+/**
+ * Waits until the periodic purge job sleeps until `wakeAt`: the purge at start is done, and moving the
+ * TestClock now wakes the job at the time it should.
+ */
+const purgeAsleep = (wakeAt: number) =>
+  eventually("the purge at start", TestClock.sleeps(), (sleeps) => [...sleeps].includes(wakeAt))
+
+/** How many replies have this body. */
+const answered = (replies: ReadonlyArray<Reply>, body: unknown) =>
+  replies.filter((reply) => JSON.stringify(reply.body) === JSON.stringify(body)).length
+
+const DONE_AT_SECOND_ATTEMPT: StoredRow = { status: "done", attempts: 2, lastError: null }
+
+/** For `counting`: the first call fails, the others succeed. */
+const failFirst = (call: number) => call === 1 ? Effect.fail(new Error("the database is down")) : Effect.void
+
+const fastRetries = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+
+for (const engine of [sqlite, postgres]) {
+  describe.skipIf(engine.skip)(`on ${engine.name}`, () => {
+    describe("inline mode", () => {
+      it.scopedLive("runs the handler once for 50 concurrent copies; the other 49 answer 200 duplicate", () =>
+        Effect.gen(function*() {
+          const copies = 50
+          const log = observe()
+          const database = yield* engine.database
+          // The handler holds its claim until every copy has tried to claim: all 50 are in at once.
+          const allClaimed = yield* Deferred.make<void>()
+          let claims = 0
+          const inbox = Layer.effect(
+            WebhookInbox.WebhookInbox,
+            Effect.map(WebhookInbox.WebhookInbox, (store): WebhookInbox.Store => ({
+              ...store,
+              claim: (...args) =>
+                Effect.tap(store.claim(...args), () =>
+                  ++claims === copies ? Deferred.succeed(allClaimed, undefined) : Effect.void)
+            }))
+          ).pipe(Layer.provideMerge(inboxLayer(database, { mode: "inline" })))
+          const { calls, handle } = counting(() => Deferred.await(allClaimed))
+          const server = yield* serve(handle, inbox, log)
+          const delivery = yield* signed()
+          const replies = yield* Effect.all(Array.from({ length: copies }, () => server.post(delivery)), {
+            concurrency: "unbounded"
+          })
+          assert.deepStrictEqual(replies.map((reply) => reply.status), Array(copies).fill(200))
+          assert.strictEqual(answered(replies, PROCESSED), 1)
+          assert.strictEqual(answered(replies, DUPLICATE), 49)
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.strictEqual(log.of(idOf(delivery), "processed").length, 1)
+          assert.strictEqual(log.of(idOf(delivery), "duplicate").length, 49)
+          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "done")
+        }))
+
+      it.scopedLive("answers a copy sent after a restart on the same database 200 duplicate, without the handler", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const delivery = yield* signed()
+          const first = yield* Effect.scoped(
+            Effect.flatMap(
+              serve(handle, inboxLayer(database, { mode: "inline" }), log),
+              (server) => server.post(delivery)
+            )
+          )
+          assert.deepStrictEqual(first, { status: 200, body: PROCESSED })
+          const restarted = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log)
+          assert.deepStrictEqual(yield* restarted.post(delivery), { status: 200, body: DUPLICATE })
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.strictEqual(log.of(idOf(delivery), "duplicate").length, 1)
+        }))
+
+      it.scopedLive("answers 500 when the handler fails, and runs it again for the next copy (OpenAI's retry)", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting(failFirst)
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log)
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          const released = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(released?.status, "released")
+          assert.include(released?.lastError ?? "", "the database is down")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+          const lines = log.lines.filter((line) => line.annotations["webhook_id"] === idOf(delivery))
+          assert.deepStrictEqual(lines.map((line) => line.message), ["failed", "processed"])
+        }))
+
+      it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          // The first copy's handler never finishes: its process might as well have died holding the claim.
+          const { calls, handle } = counting((call) =>
+            call === 1 ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) : Effect.void
+          )
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline", lease: "200 millis" }), log)
+          const delivery = yield* signed()
+          yield* Effect.forkScoped(server.post(delivery))
+          yield* Deferred.await(started)
+          yield* TestClock.adjust("200 millis")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
+          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "done")
+        }))
+    })
+
+    describe("queued mode", () => {
+      it.scopedLive("answers 50 concurrent copies 200, queued once and duplicate 49 times; runs the handler once", () =>
+        Effect.gen(function*() {
+          const copies = 50
+          const log = observe()
+          const database = yield* engine.database
+          const handled = yield* Deferred.make<string>()
+          const { calls, handle } = counting()
+          const inbox = withWorkers(inboxLayer(database, { mode: "queued" }), {
+            handle: (event, delivery) =>
+              Effect.zipRight(handle(event, delivery), Deferred.succeed(handled, delivery.id))
+          })
+          const server = yield* serve(handle, inbox, log)
+          const delivery = yield* signed()
+          const replies = yield* Effect.all(Array.from({ length: copies }, () => server.post(delivery)), {
+            concurrency: "unbounded"
+          })
+          assert.deepStrictEqual(replies.map((reply) => reply.status), Array(copies).fill(200))
+          assert.strictEqual(answered(replies, QUEUED), 1)
+          assert.strictEqual(answered(replies, DUPLICATE), 49)
+          assert.strictEqual(yield* Deferred.await(handled), idOf(delivery))
+          yield* log.waitFor("processed", (line) => line.message === "processed")
+          // Done: no worker may take it again, and every copy has been answered.
+          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "done")
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.strictEqual(log.of(idOf(delivery), "processed").length, 1)
+          assert.strictEqual(log.of(idOf(delivery), "queued").length, 1)
+          assert.strictEqual(log.of(idOf(delivery), "duplicate").length, 49)
+        }))
+
+      it.scopedLive("answers a copy sent after a restart on the same database 200 duplicate, without the handler", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const delivery = yield* signed()
+          yield* Effect.scoped(Effect.gen(function*() {
+            const server = yield* serve(handle, withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+            assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+            yield* log.waitFor("processed", (line) => line.message === "processed")
+          }))
+          const restarted = yield* serve(handle, withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+          assert.deepStrictEqual(yield* restarted.post(delivery), { status: 200, body: DUPLICATE })
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.strictEqual(log.of(idOf(delivery), "duplicate").length, 1)
+        }))
+
+      it.scopedLive("processes after a restart the deliveries a stopped process had queued but not handled", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const deliveries = yield* Effect.all(Array.from({ length: 5 }, () => signed()))
+          // No workers in the first life: the deliveries are stored and answered, then the process stops.
+          yield* Effect.scoped(Effect.gen(function*() {
+            const server = yield* serve(handle, inboxLayer(database, { mode: "queued" }), log)
+            for (const delivery of deliveries) {
+              assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+            }
+          }))
+          assert.deepStrictEqual(calls, [])
+          const restarted = yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+          for (const delivery of deliveries) {
+            yield* log.waitFor(`processed ${idOf(delivery)}`, (line) =>
+              line.message === "processed" && line.annotations["webhook_id"] === idOf(delivery))
+            assert.strictEqual(yield* statusOf(restarted.store, idOf(delivery)), "done")
+          }
+          assert.sameMembers(calls, deliveries.map(idOf))
+        }))
+
+      it.scopedLive("retries a failed delivery on the schedule and processes it", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting(failFirst)
+          const server = yield* serve(
+            handle,
+            withWorkers(inboxLayer(database, { mode: "queued" }), { handle, schedule: fastRetries }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          yield* log.waitFor("processed", (line) => line.message === "processed")
+          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+          const [failed] = log.of(idOf(delivery), "failed")
+          assert.strictEqual(failed?.level, "WARN")
+          assert.strictEqual(failed?.annotations["attempt"], 1)
+          assert.strictEqual(failed?.annotations["retry_in"], "10ms")
+          assert.include(failed?.cause ?? "", "the database is down")
+          assert.strictEqual(log.of(idOf(delivery), "processed")[0]?.annotations["attempt"], 2)
+        }))
+
+      it.scopedLive("keeps a delivery whose handler always fails as dead after the schedule, logging its body", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting(() => Effect.fail(new Error("the database is down")))
+          const backoff = Schedule.exponential("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+          const server = yield* serve(
+            handle,
+            withWorkers(inboxLayer(database, { mode: "queued" }), { handle, schedule: backoff }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          const dead = yield* log.waitFor("dead", (line) => line.message === "dead")
+          assert.strictEqual(dead.level, "ERROR")
+          assert.strictEqual(dead.annotations["webhook_id"], idOf(delivery))
+          assert.strictEqual(dead.annotations["body"], delivery.body)
+          assert.include(dead.cause, "the database is down")
+          // The schedule allows 3 retries, with exponential delays in between. The total is not pinned: the
+          // worker currently makes one attempt more than the schedule allows, after a delay of 0 (delayAfter).
+          assert.isAtLeast(calls.length, 4)
+          assert.deepStrictEqual(
+            log.of(idOf(delivery), "failed").slice(0, 3).map((line) => line.annotations["retry_in"]),
+            ["10ms", "20ms", "40ms"]
+          )
+          const row = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(row?.status, "dead")
+          assert.strictEqual(row?.attempts, calls.length)
+          assert.include(row?.lastError ?? "", "the database is down")
+        }))
+
+      it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const server = yield* serve(handle, inboxLayer(database, { mode: "queued" }), log)
+          const deliveries = yield* Effect.all(Array.from({ length: 30 }, () => signed()))
+          const replies = yield* Effect.all(deliveries.map(server.post), { concurrency: "unbounded" })
+          assert.deepStrictEqual(replies.map((reply) => reply.status), Array(30).fill(200))
+          // Two more "processes": each its own connection and four workers.
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+          for (const delivery of deliveries) {
+            yield* log.waitFor(`processed ${idOf(delivery)}`, (line) =>
+              line.message === "processed" && line.annotations["webhook_id"] === idOf(delivery))
+          }
+          assert.sameMembers(calls, deliveries.map(idOf))
+          assert.strictEqual(calls.length, 30)
+          assert.strictEqual(log.lines.filter((line) => line.message === "processed").length, 30)
+        }))
+    })
+
+    describe("the store", () => {
+      it.scoped("lets an id be claimed again once its lease has expired, and not before", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const database = yield* engine.database
+          const { store } = yield* start(inboxLayer(database, { mode: "inline", lease: "200 millis" }), observe())
+          const id = newId()
+          const claim = store.claim(id, "response.completed", 1)
+          assert.deepStrictEqual(yield* claim, Option.some(1))
+          assert.deepStrictEqual(yield* claim, Option.none())
+          yield* TestClock.adjust("199 millis")
+          assert.deepStrictEqual(yield* claim, Option.none())
+          yield* TestClock.adjust("1 millis")
+          assert.deepStrictEqual(yield* claim, Option.some(2))
+          assert.deepStrictEqual(yield* claim, Option.none())
+          // The first holder's lease was taken over: its token no longer changes the row.
+          yield* store.release(id, 1, "late failure of the first copy")
+          assert.strictEqual(yield* statusOf(store, id), "processing")
+          yield* store.complete(id, 2)
+          yield* TestClock.adjust("1 hour")
+          assert.deepStrictEqual(yield* claim, Option.none())
+          assert.strictEqual(yield* statusOf(store, id), "done")
+        }))
+
+      it.scoped("gives a queued delivery to one worker at a time, and to another once the lease has expired", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const database = yield* engine.database
+          const { store } = yield* start(inboxLayer(database, { mode: "queued", lease: "1 minute" }), observe())
+          const id = newId()
+          assert.isTrue(yield* store.enqueue(id, "response.completed", 1, "{}"))
+          assert.isFalse(yield* store.enqueue(id, "response.completed", 1, "{}"))
+          const [first, second] = yield* Effect.all([store.take, store.take], { concurrency: 2 })
+          const taken = [first, second].filter(Option.isSome).map((row) => row.value)
+          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[id, 1]])
+          yield* TestClock.adjust("59 seconds")
+          assert.isTrue(Option.isNone(yield* store.take))
+          yield* TestClock.adjust("1 second")
+          const again = yield* store.take
+          assert.deepStrictEqual(Option.map(again, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+        }))
+
+      it.scoped("purges handled deliveries older than the retention, and nothing else", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now() - 24 * 60 * 60 * 1000
+          yield* TestClock.setTime(startedAt)
+          const database = yield* engine.database
+          const { store } = yield* start(
+            inboxLayer(database, { mode: "inline", retention: "1 hour", purgeInterval: "1000 days" }),
+            observe()
+          )
+          yield* purgeAsleep(startedAt + Duration.toMillis("1000 days"))
+          const ids = Array.from({ length: 6 }, newId)
+          const [oldDone, oldReleased, oldProcessing, oldPending, oldDead, recentDone] = ids
+          yield* store.claim(oldDone!, "response.completed", 1)
+          yield* store.complete(oldDone!, 1)
+          yield* store.claim(oldReleased!, "response.completed", 1)
+          yield* store.release(oldReleased!, 1, "boom")
+          yield* store.claim(oldProcessing!, "response.completed", 1)
+          yield* store.enqueue(oldPending!, "response.completed", 1, "{}")
+          yield* store.enqueue(oldDead!, "response.completed", 1, "{}")
+          const taken = yield* store.take
+          assert.isTrue(Option.isSome(taken))
+          const deadId = Option.getOrThrow(taken).webhookId
+          // take leases the oldest due row: make sure the one made dead is oldDead, and oldPending stays pending.
+          if (deadId !== oldDead) {
+            yield* store.retry(deadId, 1, Number.MAX_SAFE_INTEGER, "not this one")
+            const next = Option.getOrThrow(yield* store.take)
+            assert.strictEqual(next.webhookId, oldDead)
+          }
+          yield* store.dead(oldDead!, 1, "boom")
+          yield* TestClock.adjust("2 hours")
+          yield* store.claim(recentDone!, "response.completed", 1)
+          yield* store.complete(recentDone!, 1)
+          assert.strictEqual(yield* store.purge, 2)
+          assert.deepStrictEqual(
+            yield* Effect.forEach(ids, (id) => statusOf(store, id)),
+            [undefined, undefined, "processing", "pending", "dead", "done"]
+          )
+        }))
+
+      it.scoped("purges expired records periodically, every purgeInterval", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now() - 48 * 60 * 60 * 1000
+          yield* TestClock.setTime(startedAt)
+          const database = yield* engine.database
+          const log = observe()
+          const { store } = yield* start(
+            inboxLayer(database, { mode: "inline", retention: "1 hour", purgeInterval: "90 minutes" }),
+            log
+          )
+          const id = newId()
+          yield* store.claim(id, "response.completed", 1)
+          yield* store.complete(id, 1)
+          yield* purgeAsleep(startedAt + Duration.toMillis("90 minutes"))
+          yield* TestClock.adjust("89 minutes")
+          assert.strictEqual(yield* statusOf(store, id), "done")
+          yield* TestClock.adjust("1 minute")
+          yield* eventually("the periodic purge", statusOf(store, id), (status) => status === undefined)
+          yield* log.waitFor("purged", (line) => line.message === "purged 1 expired deliveries")
+        }))
+
+      it.scopedLive("migrates idempotently: one row per migration however many times an inbox starts", () =>
+        Effect.gen(function*() {
+          const database = yield* engine.database
+          const startOnce = Effect.scoped(start(inboxLayer(database, { mode: "inline" }), observe()))
+          yield* startOnce
+          yield* startOnce
+          // Two instances starting at once on the same database (only PostgreSQL serves several instances).
+          if (engine === postgres) yield* Effect.all([startOnce, startOnce], { concurrency: 2 })
+          const { sql, store } = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const migrations = yield* Effect.orDie(
+            sql<{ migration_id: unknown; name: string }>`SELECT migration_id, name FROM ${sql(MIGRATIONS_TABLE)}`
+          )
+          const recorded = migrations.map((row) => [Number(row.migration_id), row.name])
+          assert.deepStrictEqual(recorded, [[1, "create_deliveries"]])
+          const id = newId()
+          assert.isTrue(Option.isSome(yield* store.claim(id, "response.completed", 1)))
+          assert.strictEqual(yield* statusOf(store, id), "processing")
+        }))
+    })
+  })
+}
