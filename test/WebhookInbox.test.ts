@@ -452,15 +452,22 @@ for (const engine of [sqlite, postgres]) {
           const log = observe()
           const database = yield* engine.database
           const { calls, handle } = counting()
+          const constructed: Array<string> = []
+          const eager: Handle = (event, delivery) => {
+            constructed.push(delivery.id)
+            return handle(event, delivery)
+          }
           const deliveries = yield* Effect.all(Array.from({ length: 5 }, () => signed()))
           // No workers in the first life: the deliveries are stored and answered, then the process stops.
           yield* Effect.scoped(Effect.gen(function*() {
-            const server = yield* serve(handle, inboxLayer(database, { mode: "queued" }), log)
+            const server = yield* serve(eager, inboxLayer(database, { mode: "queued" }), log)
             for (const delivery of deliveries) {
               assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
             }
           }))
           assert.deepStrictEqual(calls, [])
+          // Not even called to build its Effect: a handler that does work before returning one must not run.
+          assert.strictEqual(constructed.length, 0)
           const restarted = yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
           for (const delivery of deliveries) {
             yield* log.waitFor(`processed ${idOf(delivery)}`, (line) =>

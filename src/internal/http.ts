@@ -226,7 +226,8 @@ export const processDelivery = <E, R>(
         )
       }
       const eventType = eventTypeOf(event.right)
-      const handled = settings.handle(event.right, delivery)
+      // Suspended: in queued mode, or for a duplicate, the handler is not even called.
+      const handled = Effect.suspend(() => settings.handle(event.right, delivery))
       if (state !== undefined) state.eventType = eventType
       const bounded = settings.timeout === undefined || state !== undefined
         ? handled
