@@ -145,52 +145,53 @@ describe("the receiver process that npm start runs", () => {
   }, PATIENCE)
 
   for (const keepAlive of [false, true]) {
-  it(`on SIGTERM stops accepting, answers the delivery in flight (${keepAlive ? "keep-alive" : "connection: close"}), logs stopped and exits 0`, {
-    timeout: 2 * PATIENCE
-  }, async () => {
-    const receiver = await start(["node", "dist/bin/receiver.js"], secret)
-    const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("video.completed"), secret })
-    const body = Buffer.from(signed.body)
+    const connection = keepAlive ? "keep-alive" : "connection: close"
+    it(`on SIGTERM stops accepting, answers the delivery in flight (${connection}), logs stopped and exits 0`, {
+      timeout: 2 * PATIENCE
+    }, async () => {
+      const receiver = await start(["node", "dist/bin/receiver.js"], secret)
+      const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("video.completed"), secret })
+      const body = Buffer.from(signed.body)
 
-    // `expect: 100-continue` holds the body back until the receiver has taken the request: then it is in
-    // flight. `agent: false` asks for `connection: close`, so the receiver need not wait for an idle keep-alive.
-    const request = http.request(receiver.url, {
-      method: "POST",
-      // With keep-alive, the receiver must close the connection after answering, or it would never stop.
-      agent: keepAlive ? new http.Agent({ keepAlive: true }) : false,
-      headers: { ...signed.headers, "content-length": String(body.length), expect: "100-continue" }
+      // `expect: 100-continue` holds the body back until the receiver has taken the request: then it is in
+      // flight. `agent: false` asks for `connection: close`, so the receiver need not wait for an idle keep-alive.
+      const request = http.request(receiver.url, {
+        method: "POST",
+        // With keep-alive, the receiver must close the connection after answering, or it would never stop.
+        agent: keepAlive ? new http.Agent({ keepAlive: true }) : false,
+        headers: { ...signed.headers, "content-length": String(body.length), expect: "100-continue" }
+      })
+      const continued = within(new Promise<void>((resolve) => request.once("continue", resolve)), "100 Continue")
+      const answered = within(
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          request.once("error", reject)
+          request.once("response", (response) => {
+            if (keepAlive) assert.strictEqual(response.headers["connection"], "close")
+            const chunks: Array<Buffer> = []
+            response.on("data", (chunk: Buffer) => chunks.push(chunk))
+            response.once("end", () =>
+              resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
+          })
+        }),
+        "the answer to the delivery in flight"
+      )
+      request.flushHeaders()
+      await continued
+
+      receiver.child.kill("SIGTERM")
+      await receiver.stdout.waitForLine({ message: "stopping: no new deliveries; waiting for those in flight" })
+      request.end(body)
+
+      const reply = await answered
+      assert.strictEqual(reply.status, 200, reply.body)
+      assert.deepStrictEqual(await within(receiver.exit, "the receiver to exit"), { code: 0, signal: null })
+      await within(receiver.stdout.ended, "the end of the receiver's output")
+      const messages = receiver.stdout.lines.map((line) => line["message"])
+      const processed = receiver.stdout.lines.findIndex((line) =>
+        line["message"] === "processed" && line["webhook_id"] === signed.headers["webhook-id"]
+      )
+      assert.isAbove(processed, messages.indexOf("stopping: no new deliveries; waiting for those in flight"))
+      assert.strictEqual(messages.at(-1), "stopped")
     })
-    const continued = within(new Promise<void>((resolve) => request.once("continue", resolve)), "100 Continue")
-    const answered = within(
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        request.once("error", reject)
-        request.once("response", (response) => {
-          if (keepAlive) assert.strictEqual(response.headers["connection"], "close")
-          const chunks: Array<Buffer> = []
-          response.on("data", (chunk: Buffer) => chunks.push(chunk))
-          response.once("end", () =>
-            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
-        })
-      }),
-      "the answer to the delivery in flight"
-    )
-    request.flushHeaders()
-    await continued
-
-    receiver.child.kill("SIGTERM")
-    await receiver.stdout.waitForLine({ message: "stopping: no new deliveries; waiting for those in flight" })
-    request.end(body)
-
-    const reply = await answered
-    assert.strictEqual(reply.status, 200, reply.body)
-    assert.deepStrictEqual(await within(receiver.exit, "the receiver to exit"), { code: 0, signal: null })
-    await within(receiver.stdout.ended, "the end of the receiver's output")
-    const messages = receiver.stdout.lines.map((line) => line["message"])
-    const processed = receiver.stdout.lines.findIndex((line) =>
-      line["message"] === "processed" && line["webhook_id"] === signed.headers["webhook-id"]
-    )
-    assert.isAbove(processed, messages.indexOf("stopping: no new deliveries; waiting for those in flight"))
-    assert.strictEqual(messages.at(-1), "stopped")
-  })
   }
 })
