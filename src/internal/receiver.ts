@@ -31,6 +31,7 @@ export interface ReceiverConfig {
   readonly mode: WebhookInbox.Mode
   readonly lease: Duration.Duration
   readonly databaseUrl: string | undefined
+  readonly workers: number
 }
 
 export const config: Config.Config<ReceiverConfig> = Config.all({
@@ -41,7 +42,8 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
   mode: Config.literal("inline", "queued")("WEBHOOK_MODE").pipe(Config.withDefault("inline" as const)),
   lease: Config.duration("WEBHOOK_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
-  databaseUrl: Config.string("DATABASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined))
+  databaseUrl: Config.string("DATABASE_URL").pipe(Config.option, Config.map(Option.getOrUndefined)),
+  workers: Config.integer("WEBHOOK_WORKERS").pipe(Config.withDefault(4))
 })
 
 /**
@@ -168,7 +170,7 @@ export const InboxLive: Layer.Layer<WebhookInbox.WebhookInbox, unknown> = Layer.
       Layer.provide(database.layer)
     )
     return settings.mode === "queued"
-      ? Layer.merge(WebhookInbox.layerWorker({ handle, timeout: settings.timeout }).pipe(Layer.provide(inbox)), inbox)
+      ? Layer.merge(WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency: settings.workers }).pipe(Layer.provide(inbox)), inbox)
       : inbox
   })
 )
