@@ -3,7 +3,6 @@
  * traces and counts deliveries the same way. Requests are signed with `WebhookTesting`; nothing is mocked.
  */
 import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import { assert, describe, it } from "@effect/vitest"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpRouter from "@effect/platform/HttpRouter"
@@ -23,6 +22,7 @@ import {
   Tracer,
   type Scope
 } from "effect"
+import { listenLoopback } from "./support/http.js"
 import { WebhookHttp, WebhookSecret, WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
@@ -161,21 +161,7 @@ const servePlatform = (
   })
 
 /** Serves a plain Node listener on a random loopback port; closing drops every connection. */
-const serveNode = (listener: http.RequestListener) =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.async<http.Server>((resume) => {
-        const server = http.createServer(listener)
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-    ),
-    (server) => overHttp((server.address() as AddressInfo).port)
-  )
+const serveNode = (listener: http.RequestListener) => Effect.map(listenLoopback(listener), ({ port }) => overHttp(port))
 
 const webHandler = <E>(options: WebhookHttp.Options<E, never>, observability: Layer.Layer<never>) =>
   Effect.map(

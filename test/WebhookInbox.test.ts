@@ -5,8 +5,6 @@
  */
 import { randomBytes } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
@@ -28,6 +26,7 @@ import {
   TestServices,
   type Scope
 } from "effect"
+import { listenLoopback } from "./support/http.js"
 import {
   WebhookHttp,
   WebhookInbox,
@@ -224,18 +223,8 @@ const serve = (
       Effect.provide(log.layer),
       Effect.orDie
     )
-    const server = yield* Effect.acquireRelease(
-      Effect.async<http.Server>((resume) => {
-        const server = http.createServer(listener)
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-    )
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${WebhookHttp.DEFAULT_PATH}`
+    const { port } = yield* listenLoopback(listener)
+    const url = `http://127.0.0.1:${port}${WebhookHttp.DEFAULT_PATH}`
     const post = (delivery: WebhookTesting.Signed) =>
       Effect.promise(async (): Promise<Reply> => {
         const body = typeof delivery.body === "string" ? delivery.body : new Uint8Array(delivery.body)
