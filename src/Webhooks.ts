@@ -61,11 +61,6 @@ export interface Options {
   readonly tolerance?: Duration.DurationInput | undefined
 }
 
-const toleranceSeconds = (options: Options | undefined): number =>
-  options?.tolerance === undefined
-    ? signature.DEFAULT_TOLERANCE_SECONDS
-    : Math.floor(Duration.toSeconds(Duration.decode(options.tolerance)))
-
 const verifyWith = (
   secrets: WebhookSecret["Type"],
   nowMillis: number,
@@ -80,7 +75,7 @@ const verifyWith = (
     internalHeaders.get(headers, "webhook-signature"),
     payload,
     Math.floor(nowMillis / 1000),
-    toleranceSeconds(options)
+    signature.toleranceSeconds(options?.tolerance)
   )
 
 /**

@@ -13,7 +13,6 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import events from "../internal/events.js"
@@ -302,6 +301,6 @@ cli(process.argv).pipe(
       process.exitCode = 2
     })
   ),
-  Effect.provide(Layer.merge(NodeContext.layer, Logger.replace(Logger.defaultLogger, ReceiverLogger.make()))),
+  Effect.provide(Layer.merge(NodeContext.layer, ReceiverLogger.layer)),
   (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
 )

@@ -24,12 +24,10 @@ export type Decoder<A> = (input: unknown) => A | Invalid
 const parseOptions: AST.ParseOptions = {}
 
 /**
- * A decoder equivalent to `Schema.decodeUnknownEither(schema)` for valid input (same value, extra keys
- * dropped), or `undefined` when the schema uses a node this compiler does not know.
+ * A decoder equivalent to decoding with the Schema of `ast` for valid input (same value, extra keys
+ * dropped), or `undefined` when the schema uses a node this compiler does not know. Given the wire side
+ * of a `Schema.Class`, say.
  */
-export const compile = <A, I>(schema: Schema.Schema<A, I>): Decoder<A> | undefined => go(schema.ast)
-
-/** {@link compile} over an AST node (the wire side of a `Schema.Class`, say). */
 export const compileAST = (ast: AST.AST): Decoder<unknown> | undefined => go(ast)
 
 const go = (ast: AST.AST): Decoder<any> | undefined => {

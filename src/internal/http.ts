@@ -74,9 +74,7 @@ export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
     handle: options.handle,
     maxBodySize,
     timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout),
-    tolerance: options.tolerance === undefined
-      ? signature.DEFAULT_TOLERANCE_SECONDS
-      : Math.floor(Duration.toSeconds(Duration.decode(options.tolerance)))
+    tolerance: signature.toleranceSeconds(options.tolerance)
   }
 }
 

@@ -116,6 +116,15 @@ export const make = (options: StoreOptions): Effect.Effect<Store, never, SqlClie
     const lease = Duration.toMillis(options.lease)
     const skipLocked = sql.onDialectOrElse({ pg: () => sql.literal("FOR UPDATE SKIP LOCKED"), orElse: () => sql.literal("") })
     const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
+    /** Ends a claim or a worker's lease, only if `token` still holds it: one statement for every outcome. */
+    const settle = (id: string, token: number, status: Status, error: string | null, nextAttemptAt: number | null) =>
+      withNow((now) =>
+        Effect.asVoid(
+          sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
+  next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
+        )
+      )
 
     return {
       mode: options.mode,
@@ -131,20 +140,8 @@ RETURNING attempts`,
             (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row["attempts"]))
           )
         ),
-      complete: (id, token) =>
-        withNow((now) =>
-          Effect.asVoid(
-            sql`UPDATE ${table} SET status = 'done', locked_until = NULL, last_error = NULL, updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
-          )
-        ),
-      release: (id, token, error) =>
-        withNow((now) =>
-          Effect.asVoid(
-            sql`UPDATE ${table} SET status = 'released', locked_until = NULL, last_error = ${error}, updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
-          )
-        ),
+      complete: (id, token) => settle(id, token, "done", null, null),
+      release: (id, token, error) => settle(id, token, "released", error, null),
       status: (id) =>
         Effect.map(
           sql<{ status: Status }>`SELECT status FROM ${table} WHERE webhook_id = ${id}`,
@@ -192,21 +189,8 @@ RETURNING webhook_id, event_type, webhook_timestamp, body, attempts`,
             }))
         )
       ),
-      retry: (id, token, at, error) =>
-        withNow((now) =>
-          Effect.asVoid(
-            sql`UPDATE ${table} SET status = 'pending', locked_until = NULL, next_attempt_at = ${at}, last_error = ${error},
-  updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
-          )
-        ),
-      dead: (id, token, error) =>
-        withNow((now) =>
-          Effect.asVoid(
-            sql`UPDATE ${table} SET status = 'dead', locked_until = NULL, last_error = ${error}, updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
-          )
-        ),
+      retry: (id, token, at, error) => settle(id, token, "pending", error, at),
+      dead: (id, token, error) => settle(id, token, "dead", error, null),
       purge: withNow((now) =>
         Effect.map(
           sql`DELETE FROM ${table} WHERE status IN ('done', 'released') AND updated_at < ${

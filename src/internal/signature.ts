@@ -5,11 +5,16 @@
  * @internal
  */
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto"
+import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import { SecretError, SignatureError } from "../WebhookError.js"
 
 /** Standard Webhooks: the default tolerance between the sender's and the receiver's clocks. */
 export const DEFAULT_TOLERANCE_SECONDS = 300
+
+/** A tolerance as seconds (edges accepted), from an Effect duration; the default when none is given. */
+export const toleranceSeconds = (tolerance: Duration.DurationInput | undefined): number =>
+  tolerance === undefined ? DEFAULT_TOLERANCE_SECONDS : Math.floor(Duration.toSeconds(Duration.decode(tolerance)))
 
 /** Keys shorter than this are truncated or toy secrets (OpenAI's are 32 bytes). */
 export const MIN_KEY_BYTES = 16
