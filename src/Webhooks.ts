@@ -68,11 +68,9 @@ const verifyWith = (
   headers: HeadersInput,
   options: Options | undefined
 ): Either.Either<Delivery, SignatureError> =>
-  signature.verify(
+  signature.verifyRequest(
     secrets.keys,
-    internalHeaders.get(headers, "webhook-id"),
-    internalHeaders.get(headers, "webhook-timestamp"),
-    internalHeaders.get(headers, "webhook-signature"),
+    headers,
     payload,
     Math.floor(nowMillis / 1000),
     signature.toleranceSeconds(options?.tolerance)

@@ -185,11 +185,9 @@ export const processDelivery = <E, R>(
   const webhookId = headers.get(input, "webhook-id") ?? "none"
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
-      const verified = signature.verify(
+      const verified = signature.verifyRequest(
         secrets.keys,
-        webhookId === "none" ? undefined : webhookId,
-        headers.get(input, "webhook-timestamp"),
-        headers.get(input, "webhook-signature"),
+        input,
         body,
         Math.floor(clock.unsafeCurrentTimeMillis() / 1000),
         settings.tolerance

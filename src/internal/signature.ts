@@ -8,6 +8,7 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "no
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import { SecretError, SignatureError } from "../WebhookError.js"
+import * as headers from "./headers.js"
 
 /** Standard Webhooks: the default tolerance between the sender's and the receiver's clocks. */
 export const DEFAULT_TOLERANCE_SECONDS = 300
@@ -116,8 +117,31 @@ const missing = (header: string) =>
   signatureError("MissingHeader", `The ${header} header is missing: is this request from OpenAI?`, header)
 
 /**
+ * The one verification entry: `Webhooks.verify`, every HTTP mounting style and the CLI's verdict all
+ * call this, so that they cannot disagree. Reads the three Standard Webhooks headers from any header
+ * shape, then {@link verify}. `now` and `tolerance` are in seconds.
+ */
+export const verifyRequest = (
+  keys: ReadonlyArray<Key>,
+  input: headers.HeadersInput,
+  payload: string | Uint8Array,
+  now: number,
+  tolerance: number
+): Either.Either<Delivery, SignatureError> =>
+  verify(
+    keys,
+    headers.get(input, "webhook-id"),
+    headers.get(input, "webhook-timestamp"),
+    headers.get(input, "webhook-signature"),
+    payload,
+    now,
+    tolerance
+  )
+
+/**
  * Standard Webhooks verification of one delivery whose three headers have been read (undefined when
- * absent). `now` and `tolerance` are in seconds.
+ * absent). `now` and `tolerance` are in seconds. Call {@link verifyRequest} unless you hold the
+ * header values already.
  */
 export const verify = (
   keys: ReadonlyArray<Key>,
