@@ -7,10 +7,10 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as AST from "effect/SchemaAST"
 import { DecodeError } from "../WebhookError.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import { compileAST, Invalid } from "./compile.js"
+import * as events from "./events.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type Decode = (json: object) => Event | Invalid
@@ -25,7 +25,7 @@ const fromSchema = (schema: Schema.Schema<Event, any>): Decode => {
   }
 }
 
-const compileClass = (cls: EventClass): Decode => {
+const compileClass = (cls: events.EventClass): Decode => {
   // A Schema.Class is Transformation(wire struct -> class declaration): compile the wire struct and
   // construct without validating again.
   const ast = cls.ast
@@ -37,18 +37,9 @@ const compileClass = (cls: EventClass): Decode => {
   }
 }
 
-type EventClass = (typeof WebhookEvent.classes)[number]
-
-/** The wire `type` of an event class, read off its `_tag` field. */
-export const typeOf = (cls: EventClass): WebhookEvent.EventType => {
-  const ast = cls.fields._tag.ast
-  const literal = ast._tag === "PropertySignatureTransformation" ? ast.to.type : ast.type
-  return (literal as AST.Literal).literal as WebhookEvent.EventType
-}
-
 /** The decoder of each known type; exported for the test that proves every one is compiled. */
 export const decoders: ReadonlyMap<string, Decode> = new Map(
-  WebhookEvent.classes.map((cls) => [typeOf(cls), compileClass(cls)])
+  WebhookEvent.classes.map((cls) => [events.typeOf(cls), compileClass(cls)])
 )
 
 const decodeUnknown = fromSchema(WebhookEvent.UnknownWebhookEvent as Schema.Schema<Event, any>)
@@ -99,10 +90,8 @@ export const decodeJson = (json: unknown): Either.Either<Event, DecodeError> => 
   const known = decoders.get(type)
   const event = (known ?? decodeUnknown)(json)
   if (event !== Invalid) return Either.right(event)
-  return Either.left(explain(known === undefined ? WebhookEvent.UnknownWebhookEvent : classOf(type), json, type))
+  return Either.left(explain(events.classes.get(type) ?? WebhookEvent.UnknownWebhookEvent, json, type))
 }
-
-const classOf = (type: string) => WebhookEvent.classes.find((cls) => typeOf(cls) === type)!
 
 /** Runs the Schema to name the first failing wire path. */
 const explain = (schema: Schema.Schema<any, any>, json: unknown, type: string): DecodeError => {
