@@ -29,6 +29,7 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as eventClass from "./internal/eventClass.js"
+import * as nesting from "./internal/nesting.js"
 
 /**
  * A string OpenAI may extend: any string decodes; the known values are in the type for
@@ -661,6 +662,10 @@ const known = [
  * An event whose `type` this version does not know yet. Decoding never fails on a new event type:
  * it arrives here with its wire `type` and raw `data`, and encodes back to the same JSON.
  *
+ * `data` is any JSON value that nests at most 128 levels of arrays and objects (OpenAI's nest a few). Deeper
+ * `data` is not an event (`DecodeError` `InvalidEvent` at `data`): kept, it would overflow the stack of whatever
+ * walks it later (`JSON.stringify`, `String(event)`, a logger).
+ *
  * @example
  * ```ts
  * import { Match } from "effect"
@@ -688,7 +693,15 @@ export class UnknownWebhookEvent extends Schema.Class<UnknownWebhookEvent>("Unkn
     Schema.filter((type) => !isEventType(type) || `"${type}" is a known event type: use its class`)
   ),
   // Required like every envelope field: a payload without `data` is not an event.
-  data: Schema.Unknown.pipe(Schema.filter((data): boolean => data !== undefined)).annotations({
+  data: Schema.Unknown.pipe(
+    Schema.filter((data) =>
+      data === undefined
+        ? false
+        : nesting.deeperThan(data, nesting.maxDepth)
+        ? `nests more than ${nesting.maxDepth} levels of arrays and objects`
+        : true
+    )
+  ).annotations({
     // JSON values only, so that encode-then-JSON round trips hold in property tests.
     arbitrary: () => (fc) => fc.json({ depthSize: "small" }).map((text) => JSON.parse(text) as unknown)
   })
@@ -713,6 +726,11 @@ export class UnknownWebhookEvent extends Schema.Class<UnknownWebhookEvent>("Unkn
  * })
  * // event._tag === "response.completed", event.data.id === "resp_abc123"
  * ```
+ *
+ * For bodies from outside, prefer `Webhooks.decode`: it is faster, and its `DecodeError` names the wire path in a
+ * message of a few hundred characters at most. Decoding with this Schema, Effect writes the rejected value whole
+ * into the `ParseError`'s `message` when that is read, and turns `type` into a string to pick the class: for JSON
+ * nested a few thousand levels deep either overflows the stack.
  *
  * @since 0.1.0
  * @category models
