@@ -6,6 +6,11 @@
  * OpenAI's snake_case JSON, so `Schema.encode` gives back the wire payload. Unknown extra keys are
  * ignored, `object` is optional everywhere, and enum-like strings OpenAI may extend decode any string.
  *
+ * The classes are the one place where the event list is written: each carries, as Schema annotations on its type
+ * side, its `description` (OpenAI's sentence), the `data` of OpenAI's reference example (wire JSON, which
+ * `WebhookTesting.sample` builds on) and, for a deprecated type, why. {@link EventType}, {@link isEventType} and
+ * the list `openai-webhooks events` prints are read off {@link classes}.
+ *
  * @example
  * ```ts
  * import { Match } from "effect"
@@ -23,6 +28,8 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as eventClass from "./internal/eventClass.js"
+import * as nesting from "./internal/nesting.js"
 
 /**
  * A string OpenAI may extend: any string decodes; the known values are in the type for
@@ -141,7 +148,11 @@ const AgentSessionCreatedData = Schema.Struct({
  * @category models
  */
 export class BatchCancelledWebhookEvent extends Schema.Class<BatchCancelledWebhookEvent>("BatchCancelledWebhookEvent")(
-  envelope("batch.cancelled", BatchData)
+  envelope("batch.cancelled", BatchData),
+  eventClass.about(BatchData, {
+    description: "Sent when a batch API request has been cancelled.",
+    sample: { id: "batch_abc123" }
+  })
 ) {}
 
 /**
@@ -151,7 +162,11 @@ export class BatchCancelledWebhookEvent extends Schema.Class<BatchCancelledWebho
  * @category models
  */
 export class BatchCompletedWebhookEvent extends Schema.Class<BatchCompletedWebhookEvent>("BatchCompletedWebhookEvent")(
-  envelope("batch.completed", BatchData)
+  envelope("batch.completed", BatchData),
+  eventClass.about(BatchData, {
+    description: "Sent when a batch API request has been completed.",
+    sample: { id: "batch_abc123" }
+  })
 ) {}
 
 /**
@@ -161,7 +176,11 @@ export class BatchCompletedWebhookEvent extends Schema.Class<BatchCompletedWebho
  * @category models
  */
 export class BatchExpiredWebhookEvent extends Schema.Class<BatchExpiredWebhookEvent>("BatchExpiredWebhookEvent")(
-  envelope("batch.expired", BatchData)
+  envelope("batch.expired", BatchData),
+  eventClass.about(BatchData, {
+    description: "Sent when a batch API request has expired.",
+    sample: { id: "batch_abc123" }
+  })
 ) {}
 
 /**
@@ -171,7 +190,11 @@ export class BatchExpiredWebhookEvent extends Schema.Class<BatchExpiredWebhookEv
  * @category models
  */
 export class BatchFailedWebhookEvent extends Schema.Class<BatchFailedWebhookEvent>("BatchFailedWebhookEvent")(
-  envelope("batch.failed", BatchData)
+  envelope("batch.failed", BatchData),
+  eventClass.about(BatchData, {
+    description: "Sent when a batch API request has failed.",
+    sample: { id: "batch_abc123" }
+  })
 ) {}
 
 /**
@@ -181,7 +204,11 @@ export class BatchFailedWebhookEvent extends Schema.Class<BatchFailedWebhookEven
  * @category models
  */
 export class EvalRunCanceledWebhookEvent extends Schema.Class<EvalRunCanceledWebhookEvent>("EvalRunCanceledWebhookEvent")(
-  envelope("eval.run.canceled", EvalRunData)
+  envelope("eval.run.canceled", EvalRunData),
+  eventClass.about(EvalRunData, {
+    description: "Sent when an eval run has been canceled.",
+    sample: { id: "evalrun_abc123" }
+  })
 ) {}
 
 /**
@@ -191,7 +218,11 @@ export class EvalRunCanceledWebhookEvent extends Schema.Class<EvalRunCanceledWeb
  * @category models
  */
 export class EvalRunFailedWebhookEvent extends Schema.Class<EvalRunFailedWebhookEvent>("EvalRunFailedWebhookEvent")(
-  envelope("eval.run.failed", EvalRunData)
+  envelope("eval.run.failed", EvalRunData),
+  eventClass.about(EvalRunData, {
+    description: "Sent when an eval run has failed.",
+    sample: { id: "evalrun_abc123" }
+  })
 ) {}
 
 /**
@@ -201,7 +232,11 @@ export class EvalRunFailedWebhookEvent extends Schema.Class<EvalRunFailedWebhook
  * @category models
  */
 export class EvalRunSucceededWebhookEvent extends Schema.Class<EvalRunSucceededWebhookEvent>("EvalRunSucceededWebhookEvent")(
-  envelope("eval.run.succeeded", EvalRunData)
+  envelope("eval.run.succeeded", EvalRunData),
+  eventClass.about(EvalRunData, {
+    description: "Sent when an eval run has succeeded.",
+    sample: { id: "evalrun_abc123" }
+  })
 ) {}
 
 /**
@@ -211,7 +246,11 @@ export class EvalRunSucceededWebhookEvent extends Schema.Class<EvalRunSucceededW
  * @category models
  */
 export class FineTuningJobCancelledWebhookEvent extends Schema.Class<FineTuningJobCancelledWebhookEvent>("FineTuningJobCancelledWebhookEvent")(
-  envelope("fine_tuning.job.cancelled", FineTuningJobData)
+  envelope("fine_tuning.job.cancelled", FineTuningJobData),
+  eventClass.about(FineTuningJobData, {
+    description: "Sent when a fine-tuning job has been cancelled.",
+    sample: { id: "ftjob_abc123" }
+  })
 ) {}
 
 /**
@@ -221,7 +260,11 @@ export class FineTuningJobCancelledWebhookEvent extends Schema.Class<FineTuningJ
  * @category models
  */
 export class FineTuningJobFailedWebhookEvent extends Schema.Class<FineTuningJobFailedWebhookEvent>("FineTuningJobFailedWebhookEvent")(
-  envelope("fine_tuning.job.failed", FineTuningJobData)
+  envelope("fine_tuning.job.failed", FineTuningJobData),
+  eventClass.about(FineTuningJobData, {
+    description: "Sent when a fine-tuning job has failed.",
+    sample: { id: "ftjob_abc123" }
+  })
 ) {}
 
 /**
@@ -231,7 +274,11 @@ export class FineTuningJobFailedWebhookEvent extends Schema.Class<FineTuningJobF
  * @category models
  */
 export class FineTuningJobSucceededWebhookEvent extends Schema.Class<FineTuningJobSucceededWebhookEvent>("FineTuningJobSucceededWebhookEvent")(
-  envelope("fine_tuning.job.succeeded", FineTuningJobData)
+  envelope("fine_tuning.job.succeeded", FineTuningJobData),
+  eventClass.about(FineTuningJobData, {
+    description: "Sent when a fine-tuning job has succeeded.",
+    sample: { id: "ftjob_abc123" }
+  })
 ) {}
 
 /**
@@ -241,7 +288,19 @@ export class FineTuningJobSucceededWebhookEvent extends Schema.Class<FineTuningJ
  * @category models
  */
 export class RealtimeCallIncomingWebhookEvent extends Schema.Class<RealtimeCallIncomingWebhookEvent>("RealtimeCallIncomingWebhookEvent")(
-  envelope("realtime.call.incoming", RealtimeCallIncomingData)
+  envelope("realtime.call.incoming", RealtimeCallIncomingData),
+  eventClass.about(RealtimeCallIncomingData, {
+    description: "Sent when the Realtime API receives an incoming SIP call.",
+    sample: {
+      call_id: "rtc_u0_479a275623b54bdb9b6fbae2f7cbd408",
+      sip_media_security: "srtp",
+      sip_headers: [
+        { name: "Max-Forwards", value: "63" },
+        { name: "CSeq", value: "851287 INVITE" },
+        { name: "Content-Type", value: "application/sdp" }
+      ]
+    }
+  })
 ) {}
 
 /**
@@ -251,7 +310,11 @@ export class RealtimeCallIncomingWebhookEvent extends Schema.Class<RealtimeCallI
  * @category models
  */
 export class ResponseCancelledWebhookEvent extends Schema.Class<ResponseCancelledWebhookEvent>("ResponseCancelledWebhookEvent")(
-  envelope("response.cancelled", ResponseData)
+  envelope("response.cancelled", ResponseData),
+  eventClass.about(ResponseData, {
+    description: "Sent when a background response has been cancelled.",
+    sample: { id: "resp_abc123" }
+  })
 ) {}
 
 /**
@@ -261,7 +324,11 @@ export class ResponseCancelledWebhookEvent extends Schema.Class<ResponseCancelle
  * @category models
  */
 export class ResponseCompletedWebhookEvent extends Schema.Class<ResponseCompletedWebhookEvent>("ResponseCompletedWebhookEvent")(
-  envelope("response.completed", ResponseData)
+  envelope("response.completed", ResponseData),
+  eventClass.about(ResponseData, {
+    description: "Sent when a background response has been completed.",
+    sample: { id: "resp_abc123" }
+  })
 ) {}
 
 /**
@@ -271,7 +338,11 @@ export class ResponseCompletedWebhookEvent extends Schema.Class<ResponseComplete
  * @category models
  */
 export class ResponseFailedWebhookEvent extends Schema.Class<ResponseFailedWebhookEvent>("ResponseFailedWebhookEvent")(
-  envelope("response.failed", ResponseData)
+  envelope("response.failed", ResponseData),
+  eventClass.about(ResponseData, {
+    description: "Sent when a background response has failed.",
+    sample: { id: "resp_abc123" }
+  })
 ) {}
 
 /**
@@ -281,7 +352,11 @@ export class ResponseFailedWebhookEvent extends Schema.Class<ResponseFailedWebho
  * @category models
  */
 export class ResponseIncompleteWebhookEvent extends Schema.Class<ResponseIncompleteWebhookEvent>("ResponseIncompleteWebhookEvent")(
-  envelope("response.incomplete", ResponseData)
+  envelope("response.incomplete", ResponseData),
+  eventClass.about(ResponseData, {
+    description: "Sent when a background response has been interrupted.",
+    sample: { id: "resp_abc123" }
+  })
 ) {}
 
 /**
@@ -291,7 +366,11 @@ export class ResponseIncompleteWebhookEvent extends Schema.Class<ResponseIncompl
  * @category models
  */
 export class AgentEnvironmentExpiredWebhookEvent extends Schema.Class<AgentEnvironmentExpiredWebhookEvent>("AgentEnvironmentExpiredWebhookEvent")(
-  envelope("agent.environment.expired", AgentEnvironmentData)
+  envelope("agent.environment.expired", AgentEnvironmentData),
+  eventClass.about(AgentEnvironmentData, {
+    description: "Sent when an agent environment expires and can no longer resume from a snapshot.",
+    sample: { id: "env_abc123" }
+  })
 ) {}
 
 /**
@@ -301,7 +380,11 @@ export class AgentEnvironmentExpiredWebhookEvent extends Schema.Class<AgentEnvir
  * @category models
  */
 export class AgentEnvironmentFailedWebhookEvent extends Schema.Class<AgentEnvironmentFailedWebhookEvent>("AgentEnvironmentFailedWebhookEvent")(
-  envelope("agent.environment.failed", AgentEnvironmentData)
+  envelope("agent.environment.failed", AgentEnvironmentData),
+  eventClass.about(AgentEnvironmentData, {
+    description: "Sent when an agent environment setup fails before it is attached to a session.",
+    sample: { id: "env_abc123" }
+  })
 ) {}
 
 /**
@@ -311,7 +394,11 @@ export class AgentEnvironmentFailedWebhookEvent extends Schema.Class<AgentEnviro
  * @category models
  */
 export class AgentEnvironmentReadyWebhookEvent extends Schema.Class<AgentEnvironmentReadyWebhookEvent>("AgentEnvironmentReadyWebhookEvent")(
-  envelope("agent.environment.ready", AgentEnvironmentData)
+  envelope("agent.environment.ready", AgentEnvironmentData),
+  eventClass.about(AgentEnvironmentData, {
+    description: "Sent when an agent environment finishes setup before being attached to a session.",
+    sample: { id: "env_abc123" }
+  })
 ) {}
 
 /**
@@ -321,7 +408,11 @@ export class AgentEnvironmentReadyWebhookEvent extends Schema.Class<AgentEnviron
  * @category models
  */
 export class AgentEnvironmentSuspendedWebhookEvent extends Schema.Class<AgentEnvironmentSuspendedWebhookEvent>("AgentEnvironmentSuspendedWebhookEvent")(
-  envelope("agent.environment.suspended", AgentEnvironmentData)
+  envelope("agent.environment.suspended", AgentEnvironmentData),
+  eventClass.about(AgentEnvironmentData, {
+    description: "Sent when an agent environment is suspended and can resume from a snapshot.",
+    sample: { id: "env_abc123" }
+  })
 ) {}
 
 /**
@@ -331,7 +422,11 @@ export class AgentEnvironmentSuspendedWebhookEvent extends Schema.Class<AgentEnv
  * @category models
  */
 export class AgentSessionActionRequiredWebhookEvent extends Schema.Class<AgentSessionActionRequiredWebhookEvent>("AgentSessionActionRequiredWebhookEvent")(
-  envelope("agent.session.action_required", AgentSessionActionRequiredData)
+  envelope("agent.session.action_required", AgentSessionActionRequiredData),
+  eventClass.about(AgentSessionActionRequiredData, {
+    description: "Sent when an agent session requires an action; retrieve the session for details.",
+    sample: { id: "sess_abc123", required_action: { type: "function_call" } }
+  })
 ) {}
 
 /**
@@ -341,7 +436,16 @@ export class AgentSessionActionRequiredWebhookEvent extends Schema.Class<AgentSe
  * @category models
  */
 export class AgentSessionCreatedWebhookEvent extends Schema.Class<AgentSessionCreatedWebhookEvent>("AgentSessionCreatedWebhookEvent")(
-  envelope("agent.session.created", AgentSessionCreatedData)
+  envelope("agent.session.created", AgentSessionCreatedData),
+  eventClass.about(AgentSessionCreatedData, {
+    description: "Sent when an agent session is created.",
+    sample: {
+      id: "sess_abc123",
+      environment_type: "self_hosted",
+      environment_id: "env_abc123",
+      connect: { remote_url: "wss://example.com/connect" }
+    }
+  })
 ) {}
 
 /**
@@ -351,7 +455,11 @@ export class AgentSessionCreatedWebhookEvent extends Schema.Class<AgentSessionCr
  * @category models
  */
 export class AgentSessionFailedWebhookEvent extends Schema.Class<AgentSessionFailedWebhookEvent>("AgentSessionFailedWebhookEvent")(
-  envelope("agent.session.failed", AgentSessionData)
+  envelope("agent.session.failed", AgentSessionData),
+  eventClass.about(AgentSessionData, {
+    description: "Sent when an agent session fails.",
+    sample: { id: "sess_abc123", environment_type: "openai_hosted" }
+  })
 ) {}
 
 /**
@@ -361,7 +469,11 @@ export class AgentSessionFailedWebhookEvent extends Schema.Class<AgentSessionFai
  * @category models
  */
 export class AgentSessionIdleWebhookEvent extends Schema.Class<AgentSessionIdleWebhookEvent>("AgentSessionIdleWebhookEvent")(
-  envelope("agent.session.idle", AgentSessionData)
+  envelope("agent.session.idle", AgentSessionData),
+  eventClass.about(AgentSessionData, {
+    description: "Sent when an agent session becomes idle.",
+    sample: { id: "sess_abc123", environment_type: "openai_hosted" }
+  })
 ) {}
 
 /**
@@ -371,7 +483,11 @@ export class AgentSessionIdleWebhookEvent extends Schema.Class<AgentSessionIdleW
  * @category models
  */
 export class AgentSessionInProgressWebhookEvent extends Schema.Class<AgentSessionInProgressWebhookEvent>("AgentSessionInProgressWebhookEvent")(
-  envelope("agent.session.in_progress", AgentSessionData)
+  envelope("agent.session.in_progress", AgentSessionData),
+  eventClass.about(AgentSessionData, {
+    description: "Sent when an agent session enters the in-progress state.",
+    sample: { id: "sess_abc123", environment_type: "openai_hosted" }
+  })
 ) {}
 
 /**
@@ -383,7 +499,20 @@ export class AgentSessionInProgressWebhookEvent extends Schema.Class<AgentSessio
  * @category models
  */
 export class LiveCallIncomingWebhookEvent extends Schema.Class<LiveCallIncomingWebhookEvent>("LiveCallIncomingWebhookEvent")(
-  envelope("live.call.incoming", LiveCallIncomingData)
+  envelope("live.call.incoming", LiveCallIncomingData),
+  eventClass.about(LiveCallIncomingData, {
+    description: "Sent when an incoming API SIP session is available for Live acceptance.",
+    sample: {
+      session_id: "live_u0_479a275623b54bdb9b6fbae2f7cbd408",
+      sip_media_security: "srtp",
+      sip_headers: [
+        { name: "From", value: "<sip:alice@example.com>;tag=abc123" },
+        { name: "To", value: "<sip:recipient@example.com>" },
+        { name: "Call-ID", value: "call-123@example.com" }
+      ]
+    },
+    deprecated: "Superseded by live.transport.incoming; existing subscriptions still receive it."
+  })
 ) {}
 
 /**
@@ -393,7 +522,20 @@ export class LiveCallIncomingWebhookEvent extends Schema.Class<LiveCallIncomingW
  * @category models
  */
 export class LiveTransportIncomingWebhookEvent extends Schema.Class<LiveTransportIncomingWebhookEvent>("LiveTransportIncomingWebhookEvent")(
-  envelope("live.transport.incoming", LiveTransportIncomingData)
+  envelope("live.transport.incoming", LiveTransportIncomingData),
+  eventClass.about(LiveTransportIncomingData, {
+    description: "Sent when an incoming API SIP session is available for Live acceptance.",
+    sample: {
+      type: "sip",
+      session_id: "live_u0_479a275623b54bdb9b6fbae2f7cbd408",
+      sip_media_security: "srtp",
+      sip_headers: [
+        { name: "From", value: "<sip:alice@example.com>;tag=abc123" },
+        { name: "To", value: "<sip:recipient@example.com>" },
+        { name: "Call-ID", value: "call-123@example.com" }
+      ]
+    }
+  })
 ) {}
 
 /**
@@ -403,7 +545,11 @@ export class LiveTransportIncomingWebhookEvent extends Schema.Class<LiveTranspor
  * @category models
  */
 export class SafetyAlertCreatedWebhookEvent extends Schema.Class<SafetyAlertCreatedWebhookEvent>("SafetyAlertCreatedWebhookEvent")(
-  envelope("safety.alert.created", SafetyData)
+  envelope("safety.alert.created", SafetyData),
+  eventClass.about(SafetyData, {
+    description: "Sent when an approved safety alert is available for an API project.",
+    sample: { id: "alert_0123456789abcdef0123456789abcdef" }
+  })
 ) {}
 
 /**
@@ -413,7 +559,11 @@ export class SafetyAlertCreatedWebhookEvent extends Schema.Class<SafetyAlertCrea
  * @category models
  */
 export class SafetyDeactivationIssuedWebhookEvent extends Schema.Class<SafetyDeactivationIssuedWebhookEvent>("SafetyDeactivationIssuedWebhookEvent")(
-  envelope("safety.deactivation_issued", SafetyData)
+  envelope("safety.deactivation_issued", SafetyData),
+  eventClass.about(SafetyData, {
+    description: "Sent when a deactivation is issued for a safety identifier in your organization.",
+    sample: { id: "C-abc123" }
+  })
 ) {}
 
 /**
@@ -423,7 +573,11 @@ export class SafetyDeactivationIssuedWebhookEvent extends Schema.Class<SafetyDea
  * @category models
  */
 export class SafetyOrgAlertCreatedWebhookEvent extends Schema.Class<SafetyOrgAlertCreatedWebhookEvent>("SafetyOrgAlertCreatedWebhookEvent")(
-  envelope("safety.org_alert.created", SafetyData)
+  envelope("safety.org_alert.created", SafetyData),
+  eventClass.about(SafetyData, {
+    description: "Sent when an approved safety alert is available for an enterprise workspace.",
+    sample: { id: "alert_0123456789abcdef0123456789abcdef" }
+  })
 ) {}
 
 /**
@@ -433,7 +587,11 @@ export class SafetyOrgAlertCreatedWebhookEvent extends Schema.Class<SafetyOrgAle
  * @category models
  */
 export class SafetyWarningIssuedWebhookEvent extends Schema.Class<SafetyWarningIssuedWebhookEvent>("SafetyWarningIssuedWebhookEvent")(
-  envelope("safety.warning_issued", SafetyData)
+  envelope("safety.warning_issued", SafetyData),
+  eventClass.about(SafetyData, {
+    description: "Sent when a warning is issued for a safety identifier in your organization.",
+    sample: { id: "C-abc123" }
+  })
 ) {}
 
 /**
@@ -443,7 +601,11 @@ export class SafetyWarningIssuedWebhookEvent extends Schema.Class<SafetyWarningI
  * @category models
  */
 export class VideoCompletedWebhookEvent extends Schema.Class<VideoCompletedWebhookEvent>("VideoCompletedWebhookEvent")(
-  envelope("video.completed", VideoData)
+  envelope("video.completed", VideoData),
+  eventClass.about(VideoData, {
+    description: "Sent when a video generation job has completed.",
+    sample: { id: "video_abc123" }
+  })
 ) {}
 
 /**
@@ -453,10 +615,14 @@ export class VideoCompletedWebhookEvent extends Schema.Class<VideoCompletedWebho
  * @category models
  */
 export class VideoFailedWebhookEvent extends Schema.Class<VideoFailedWebhookEvent>("VideoFailedWebhookEvent")(
-  envelope("video.failed", VideoData)
+  envelope("video.failed", VideoData),
+  eventClass.about(VideoData, {
+    description: "Sent when a video generation job has failed.",
+    sample: { id: "video_abc123" }
+  })
 ) {}
 
-/** @internal */
+// The one list of classes: the union, `classes` and `EventType` are made from it.
 const known = [
   BatchCancelledWebhookEvent,
   BatchCompletedWebhookEvent,
@@ -492,10 +658,13 @@ const known = [
   VideoFailedWebhookEvent
 ] as const
 
-
 /**
  * An event whose `type` this version does not know yet. Decoding never fails on a new event type:
  * it arrives here with its wire `type` and raw `data`, and encodes back to the same JSON.
+ *
+ * `data` is any JSON value that nests at most 128 levels of arrays and objects (OpenAI's nest a few). Deeper
+ * `data` is not an event (`DecodeError` `InvalidEvent` at `data`): kept, it would overflow the stack of whatever
+ * walks it later (`JSON.stringify`, `String(event)`, a logger).
  *
  * @example
  * ```ts
@@ -524,7 +693,15 @@ export class UnknownWebhookEvent extends Schema.Class<UnknownWebhookEvent>("Unkn
     Schema.filter((type) => !isEventType(type) || `"${type}" is a known event type: use its class`)
   ),
   // Required like every envelope field: a payload without `data` is not an event.
-  data: Schema.Unknown.pipe(Schema.filter((data): boolean => data !== undefined)).annotations({
+  data: Schema.Unknown.pipe(
+    Schema.filter((data) =>
+      data === undefined
+        ? false
+        : nesting.deeperThan(data, nesting.maxDepth)
+        ? `nests more than ${nesting.maxDepth} levels of arrays and objects`
+        : true
+    )
+  ).annotations({
     // JSON values only, so that encode-then-JSON round trips hold in property tests.
     arbitrary: () => (fc) => fc.json({ depthSize: "small" }).map((text) => JSON.parse(text) as unknown)
   })
@@ -550,6 +727,11 @@ export class UnknownWebhookEvent extends Schema.Class<UnknownWebhookEvent>("Unkn
  * // event._tag === "response.completed", event.data.id === "resp_abc123"
  * ```
  *
+ * For bodies from outside, prefer `Webhooks.decode`: it is faster, and its `DecodeError` names the wire path in a
+ * message of a few hundred characters at most. Decoding with this Schema, Effect writes the rejected value whole
+ * into the `ParseError`'s `message` when that is read, and turns `type` into a string to pick the class: for JSON
+ * nested a few thousand levels deep either overflows the stack.
+ *
  * @since 0.1.0
  * @category models
  */
@@ -561,46 +743,18 @@ export const UnwrapWebhookEvent = Schema.Union(...known, UnknownWebhookEvent)
  */
 export type UnwrapWebhookEvent = typeof UnwrapWebhookEvent.Type
 
+/** The wire `type` of each class of a list, in order: a tuple type, so that `EventType` is the exact union. */
+type TypesOf<Classes extends ReadonlyArray<{ readonly Type: { readonly _tag: string } }>> = {
+  readonly [K in keyof Classes]: Classes[K]["Type"]["_tag"]
+}
+
 /**
- * Every event type this version knows, as on the wire.
+ * Every event type this version knows, as on the wire, in the order of OpenAI's reference: read off the classes.
  *
  * @since 0.1.0
  * @category models
  */
-export const EventType = Schema.Literal(
-  "batch.cancelled",
-  "batch.completed",
-  "batch.expired",
-  "batch.failed",
-  "eval.run.canceled",
-  "eval.run.failed",
-  "eval.run.succeeded",
-  "fine_tuning.job.cancelled",
-  "fine_tuning.job.failed",
-  "fine_tuning.job.succeeded",
-  "realtime.call.incoming",
-  "response.cancelled",
-  "response.completed",
-  "response.failed",
-  "response.incomplete",
-  "agent.environment.expired",
-  "agent.environment.failed",
-  "agent.environment.ready",
-  "agent.environment.suspended",
-  "agent.session.action_required",
-  "agent.session.created",
-  "agent.session.failed",
-  "agent.session.idle",
-  "agent.session.in_progress",
-  "live.call.incoming",
-  "live.transport.incoming",
-  "safety.alert.created",
-  "safety.deactivation_issued",
-  "safety.org_alert.created",
-  "safety.warning_issued",
-  "video.completed",
-  "video.failed"
-)
+export const EventType = Schema.Literal(...(known.map(eventClass.typeOf) as unknown as TypesOf<typeof known>))
 
 /**
  * @since 0.1.0

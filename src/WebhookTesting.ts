@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { decodeJson } from "./internal/decode.js"
+import * as events from "./internal/events.js"
 import * as secret from "./internal/secret.js"
 import * as signature from "./internal/signature.js"
 import type { SecretError } from "./WebhookError.js"
@@ -121,43 +122,9 @@ export const unsafeSign = <const O extends SignOptions>(options: O): Signed<Body
     BodyOf<O>
   >
 
-const sampleData: { readonly [K in WebhookEvent.EventType]: unknown } = {
-  "batch.cancelled": {"id":"batch_abc123"},
-  "batch.completed": {"id":"batch_abc123"},
-  "batch.expired": {"id":"batch_abc123"},
-  "batch.failed": {"id":"batch_abc123"},
-  "eval.run.canceled": {"id":"evalrun_abc123"},
-  "eval.run.failed": {"id":"evalrun_abc123"},
-  "eval.run.succeeded": {"id":"evalrun_abc123"},
-  "fine_tuning.job.cancelled": {"id":"ftjob_abc123"},
-  "fine_tuning.job.failed": {"id":"ftjob_abc123"},
-  "fine_tuning.job.succeeded": {"id":"ftjob_abc123"},
-  "realtime.call.incoming": {"call_id":"rtc_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"Max-Forwards","value":"63"},{"name":"CSeq","value":"851287 INVITE"},{"name":"Content-Type","value":"application/sdp"}]},
-  "response.cancelled": {"id":"resp_abc123"},
-  "response.completed": {"id":"resp_abc123"},
-  "response.failed": {"id":"resp_abc123"},
-  "response.incomplete": {"id":"resp_abc123"},
-  "agent.environment.expired": {"id":"env_abc123"},
-  "agent.environment.failed": {"id":"env_abc123"},
-  "agent.environment.ready": {"id":"env_abc123"},
-  "agent.environment.suspended": {"id":"env_abc123"},
-  "agent.session.action_required": {"id":"sess_abc123","required_action":{"type":"function_call"}},
-  "agent.session.created": {"id":"sess_abc123","environment_type":"self_hosted","environment_id":"env_abc123","connect":{"remote_url":"wss://example.com/connect"}},
-  "agent.session.failed": {"id":"sess_abc123","environment_type":"openai_hosted"},
-  "agent.session.idle": {"id":"sess_abc123","environment_type":"openai_hosted"},
-  "agent.session.in_progress": {"id":"sess_abc123","environment_type":"openai_hosted"},
-  "live.call.incoming": {"session_id":"live_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"From","value":"<sip:alice@example.com>;tag=abc123"},{"name":"To","value":"<sip:recipient@example.com>"},{"name":"Call-ID","value":"call-123@example.com"}]},
-  "live.transport.incoming": {"type":"sip","session_id":"live_u0_479a275623b54bdb9b6fbae2f7cbd408","sip_media_security":"srtp","sip_headers":[{"name":"From","value":"<sip:alice@example.com>;tag=abc123"},{"name":"To","value":"<sip:recipient@example.com>"},{"name":"Call-ID","value":"call-123@example.com"}]},
-  "safety.alert.created": {"id":"alert_0123456789abcdef0123456789abcdef"},
-  "safety.deactivation_issued": {"id":"C-abc123"},
-  "safety.org_alert.created": {"id":"alert_0123456789abcdef0123456789abcdef"},
-  "safety.warning_issued": {"id":"C-abc123"},
-  "video.completed": {"id":"video_abc123"},
-  "video.failed": {"id":"video_abc123"}
-}
-
 /**
- * The event of type `T` as in OpenAI's reference examples.
+ * The event of type `T` as in OpenAI's reference examples: the `data` its class carries (see `WebhookEvent`) in the
+ * reference envelope (`id` `"evt_abc123"`, `created_at` 1719168000).
  *
  * @example
  * ```ts
@@ -174,11 +141,11 @@ export const sample = <T extends WebhookEvent.EventType>(
   type: T
 ): Extract<WebhookEvent.UnwrapWebhookEvent, { readonly _tag: T }> =>
   Either.getOrThrow(
-    decodeJson({ id: "evt_abc123", object: "event", created_at: 1719168000, type, data: sampleData[type] })
+    decodeJson({ id: "evt_abc123", object: "event", created_at: 1719168000, type, data: events.sampleDataOf(type) })
   ) as any
 
 /**
- * One sample event of every known type.
+ * One sample event of every known type, in the order of `WebhookEvent.EventType`.
  *
  * @since 0.1.0
  * @category samples

@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, type FastCheck, Schema } from "effect"
 import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks } from "../src/index.js"
+import * as eventClass from "../src/internal/eventClass.js"
+import eventList from "../src/internal/events.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type EventOf<T extends WebhookEvent.EventType> = Extract<Event, { readonly _tag: T }>
@@ -85,6 +88,64 @@ describe("WebhookEvent", () => {
       assert.isFalse(WebhookEvent.isEventType("brand.new.event"))
       assert.isFalse(WebhookEvent.isEventType("unknown"))
       assert.isFalse(WebhookEvent.isEventType("batch"))
+    })
+  })
+
+  describe("the classes are the one place where the event list is written", () => {
+    /** events.json says `deprecated` in lower case without a full stop; the class says it as a sentence. */
+    const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}.`
+
+    for (const [index, fixture] of events.events.entries()) {
+      it(`${className(fixture.type)} carries OpenAI's description, reference data and deprecation`, () => {
+        const cls = WebhookEvent.classes[index]!
+        assert.strictEqual(eventClass.typeOf(cls), fixture.type)
+        assert.strictEqual(eventClass.descriptionOf(cls), fixture.doc)
+        assert.deepStrictEqual(eventClass.sampleDataOf(cls), fixture.example.data)
+        const deprecated = (fixture as { readonly deprecated?: string }).deprecated
+        assert.strictEqual(eventClass.deprecationOf(cls), deprecated === undefined ? undefined : sentence(deprecated))
+      })
+    }
+
+    it("reads nothing off a class that carries no annotations, so that a class without them fails above", () => {
+      class Bare extends Schema.Class<Bare>("Bare")({
+        _tag: Schema.tag("bare.event").pipe(Schema.fromKey("type")),
+        data: Schema.Struct({ id: Schema.String })
+      }) {}
+      assert.strictEqual(eventClass.typeOf(Bare), "bare.event")
+      assert.strictEqual(eventClass.descriptionOf(Bare), "")
+      assert.isUndefined(eventClass.sampleDataOf(Bare))
+      assert.isUndefined(eventClass.deprecationOf(Bare))
+    })
+
+    it("says in each class's JSDoc what its annotations say, and marks @deprecated exactly the deprecated ones", () => {
+      const source = readFileSync(new URL("../src/WebhookEvent.ts", import.meta.url), "utf8")
+      const documented = [...source.matchAll(/\/\*\*\n((?: \*.*\n)+?) \*\/\nexport class (\w+) extends/g)]
+      const byName = new Map(documented.map(([, doc, name]) => [name!, doc!.replace(/^ \* ?/gm, "")]))
+      for (const cls of WebhookEvent.classes) {
+        const doc = byName.get(cls.name)
+        assert.isDefined(doc, `${cls.name} has no JSDoc`)
+        assert.strictEqual(doc!.split("\n\n")[0], eventClass.descriptionOf(cls), cls.name)
+        const tag = /^@deprecated (.*)$/m.exec(doc!)?.[1]
+        assert.strictEqual(tag, eventClass.deprecationOf(cls), cls.name)
+      }
+    })
+
+    it("lists for openai-webhooks events every class's type and description, with its deprecation", () => {
+      assert.deepStrictEqual(
+        eventList.map((row) => row.type),
+        events.events.map((event) => event.type)
+      )
+      for (const [index, row] of eventList.entries()) {
+        const cls = WebhookEvent.classes[index]!
+        const deprecated = eventClass.deprecationOf(cls)
+        const expected = eventClass.descriptionOf(cls) + (deprecated === undefined ? "" : ` Deprecated: ${deprecated}`)
+        assert.strictEqual(row.doc, expected)
+      }
+      assert.include(eventList.find((row) => row.type === "live.call.incoming")?.doc, "Deprecated: Superseded by")
+    })
+
+    it("derives EventType from the classes, in their order", () => {
+      assert.deepStrictEqual([...WebhookEvent.EventType.literals], WebhookEvent.classes.map(eventClass.typeOf))
     })
   })
 

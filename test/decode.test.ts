@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Either, FastCheck, Schema } from "effect"
 import events from "./fixtures/events.json" with { type: "json" }
 import { compileAST, Invalid } from "../src/internal/compile.js"
-import { decodeJson, decoders, typeOf } from "../src/internal/decode.js"
+import { decodeJson, decoders } from "../src/internal/decode.js"
+import { typeOf } from "../src/internal/events.js"
 import { WebhookEvent } from "../src/index.js"
 
 type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }

@@ -4,13 +4,15 @@
  *
  * @internal
  */
+import * as Arr from "effect/Array"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as AST from "effect/SchemaAST"
 import { DecodeError } from "../WebhookError.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import { compileAST, Invalid } from "./compile.js"
+import * as events from "./events.js"
+import * as nesting from "./nesting.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type Decode = (json: object) => Event | Invalid
@@ -25,7 +27,7 @@ const fromSchema = (schema: Schema.Schema<Event, any>): Decode => {
   }
 }
 
-const compileClass = (cls: EventClass): Decode => {
+const compileClass = (cls: events.EventClass): Decode => {
   // A Schema.Class is Transformation(wire struct -> class declaration): compile the wire struct and
   // construct without validating again.
   const ast = cls.ast
@@ -37,18 +39,9 @@ const compileClass = (cls: EventClass): Decode => {
   }
 }
 
-type EventClass = (typeof WebhookEvent.classes)[number]
-
-/** The wire `type` of an event class, read off its `_tag` field. */
-export const typeOf = (cls: EventClass): WebhookEvent.EventType => {
-  const ast = cls.fields._tag.ast
-  const literal = ast._tag === "PropertySignatureTransformation" ? ast.to.type : ast.type
-  return (literal as AST.Literal).literal as WebhookEvent.EventType
-}
-
 /** The decoder of each known type; exported for the test that proves every one is compiled. */
 export const decoders: ReadonlyMap<string, Decode> = new Map(
-  WebhookEvent.classes.map((cls) => [typeOf(cls), compileClass(cls)])
+  WebhookEvent.classes.map((cls) => [events.typeOf(cls), compileClass(cls)])
 )
 
 const decodeUnknown = fromSchema(WebhookEvent.UnknownWebhookEvent as Schema.Schema<Event, any>)
@@ -99,23 +92,64 @@ export const decodeJson = (json: unknown): Either.Either<Event, DecodeError> => 
   const known = decoders.get(type)
   const event = (known ?? decodeUnknown)(json)
   if (event !== Invalid) return Either.right(event)
-  return Either.left(explain(known === undefined ? WebhookEvent.UnknownWebhookEvent : classOf(type), json, type))
+  return Either.left(explain(events.classes.get(type) ?? WebhookEvent.UnknownWebhookEvent, json, type))
 }
 
-const classOf = (type: string) => WebhookEvent.classes.find((cls) => typeOf(cls) === type)!
-
-/** Runs the Schema to name the first failing wire path. */
-const explain = (schema: Schema.Schema<any, any>, json: unknown, type: string): DecodeError => {
-  const result = Schema.decodeUnknownEither(schema)(json)
-  const issue = Either.isLeft(result) ? ParseResult.ArrayFormatter.formatErrorSync(result.left)[0] : undefined
+/**
+ * Runs the Schema to name the first failing wire path. ParseResult's formatters write the value they reject into
+ * the message with `Inspectable.formatUnknown`, which recurses without a bound (a typed field holding 100,000
+ * levels of `[` overflows the stack) and writes it whole (a megabyte array, a megabyte message): each rejected
+ * value is replaced by a short preview first. The verdict and the path are the Schema's on the input itself.
+ */
+const explain = (schema: Schema.Schema<any, any>, input: object, type: string): DecodeError => {
+  const result = Schema.decodeUnknownEither(schema)(input)
+  const issue = Either.isLeft(result)
+    ? ParseResult.ArrayFormatter.formatIssueSync(withPreviews(result.left.issue))[0]
+    : undefined
   const path = issue === undefined ? undefined : formatPath(issue.path)
   const what = issue === undefined ? "it does not match its schema" : issue.message
   return new DecodeError({
     reason: "InvalidEvent",
-    message: `Invalid "${type}" event${path === undefined ? "" : ` at ${path}`}: ${what}`,
+    message: `Invalid ${nesting.preview(type, 100)} event${path === undefined ? "" : ` at ${path}`}: ${what}`,
     eventType: type,
     ...(path === undefined ? {} : { path })
   })
+}
+
+/**
+ * The same issue with the value of each `Type` issue (the only one the formatters write) replaced by its preview.
+ * Recurses along the issue, whose depth is the schema's, not the input's.
+ */
+const withPreviews = (issue: ParseResult.ParseIssue): ParseResult.ParseIssue => {
+  switch (issue._tag) {
+    case "Type":
+      return new ParseResult.Type(issue.ast, new Preview(issue.actual), issue.message)
+    case "Pointer":
+      return new ParseResult.Pointer(issue.path, issue.actual, withPreviews(issue.issue))
+    case "Refinement":
+      return new ParseResult.Refinement(issue.ast, issue.actual, issue.kind, withPreviews(issue.issue))
+    case "Transformation":
+      return new ParseResult.Transformation(issue.ast, issue.actual, issue.kind, withPreviews(issue.issue))
+    case "Composite": {
+      const issues = issue.issues
+      const mapped = isList(issues) ? Arr.map(issues, withPreviews) : withPreviews(issues)
+      return new ParseResult.Composite(issue.ast, issue.actual, mapped, issue.output)
+    }
+    default:
+      return issue
+  }
+}
+
+const isList = (
+  issues: ParseResult.SingleOrNonEmpty<ParseResult.ParseIssue>
+): issues is Arr.NonEmptyReadonlyArray<ParseResult.ParseIssue> => Array.isArray(issues)
+
+/** A value from outside as formatters show it: `formatUnknown` writes a value with its own `toString` as that. */
+class Preview {
+  constructor(readonly value: unknown) {}
+  toString(): string {
+    return nesting.preview(this.value, 120)
+  }
 }
 
 const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {

@@ -1,43 +1,38 @@
 /**
- * Every known event type with its one-line description, for `openai-webhooks events`.
+ * The event list as the rest of the package uses it, read off the classes of `WebhookEvent.ts` (the one place it is
+ * written): each known type's class, its one-line description for `openai-webhooks events`, and the `data` of its
+ * reference sample for `WebhookTesting.sample`.
  *
  * @internal
  */
-import type { EventType } from "../WebhookEvent.js"
+import * as WebhookEvent from "../WebhookEvent.js"
+import * as eventClass from "./eventClass.js"
 
-const events: ReadonlyArray<{ readonly type: EventType; readonly doc: string }> = [
-  { type: "batch.cancelled", doc: "Sent when a batch API request has been cancelled." },
-  { type: "batch.completed", doc: "Sent when a batch API request has been completed." },
-  { type: "batch.expired", doc: "Sent when a batch API request has expired." },
-  { type: "batch.failed", doc: "Sent when a batch API request has failed." },
-  { type: "eval.run.canceled", doc: "Sent when an eval run has been canceled." },
-  { type: "eval.run.failed", doc: "Sent when an eval run has failed." },
-  { type: "eval.run.succeeded", doc: "Sent when an eval run has succeeded." },
-  { type: "fine_tuning.job.cancelled", doc: "Sent when a fine-tuning job has been cancelled." },
-  { type: "fine_tuning.job.failed", doc: "Sent when a fine-tuning job has failed." },
-  { type: "fine_tuning.job.succeeded", doc: "Sent when a fine-tuning job has succeeded." },
-  { type: "realtime.call.incoming", doc: "Sent when the Realtime API receives an incoming SIP call." },
-  { type: "response.cancelled", doc: "Sent when a background response has been cancelled." },
-  { type: "response.completed", doc: "Sent when a background response has been completed." },
-  { type: "response.failed", doc: "Sent when a background response has failed." },
-  { type: "response.incomplete", doc: "Sent when a background response has been interrupted." },
-  { type: "agent.environment.expired", doc: "Sent when an agent environment expires and can no longer resume from a snapshot." },
-  { type: "agent.environment.failed", doc: "Sent when an agent environment setup fails before it is attached to a session." },
-  { type: "agent.environment.ready", doc: "Sent when an agent environment finishes setup before being attached to a session." },
-  { type: "agent.environment.suspended", doc: "Sent when an agent environment is suspended and can resume from a snapshot." },
-  { type: "agent.session.action_required", doc: "Sent when an agent session requires an action; retrieve the session for details." },
-  { type: "agent.session.created", doc: "Sent when an agent session is created." },
-  { type: "agent.session.failed", doc: "Sent when an agent session fails." },
-  { type: "agent.session.idle", doc: "Sent when an agent session becomes idle." },
-  { type: "agent.session.in_progress", doc: "Sent when an agent session enters the in-progress state." },
-  { type: "live.call.incoming", doc: "Sent when an incoming API SIP session is available for Live acceptance. (Deprecated: superseded by live.transport.incoming; existing subscriptions still receive it.)" },
-  { type: "live.transport.incoming", doc: "Sent when an incoming API SIP session is available for Live acceptance." },
-  { type: "safety.alert.created", doc: "Sent when an approved safety alert is available for an API project." },
-  { type: "safety.deactivation_issued", doc: "Sent when a deactivation is issued for a safety identifier in your organization." },
-  { type: "safety.org_alert.created", doc: "Sent when an approved safety alert is available for an enterprise workspace." },
-  { type: "safety.warning_issued", doc: "Sent when a warning is issued for a safety identifier in your organization." },
-  { type: "video.completed", doc: "Sent when a video generation job has completed." },
-  { type: "video.failed", doc: "Sent when a video generation job has failed." }
-]
+/** A class of a known event type. */
+export type EventClass = (typeof WebhookEvent.classes)[number]
+
+/** The wire `type` of a known event class. */
+export const typeOf = (cls: EventClass): WebhookEvent.EventType => eventClass.typeOf(cls) as WebhookEvent.EventType
+
+/** The class of each known type. */
+export const classes: ReadonlyMap<string, EventClass> = new Map(WebhookEvent.classes.map((cls) => [typeOf(cls), cls]))
+
+/** The class of a known type. */
+export const classOf = (type: WebhookEvent.EventType): EventClass => classes.get(type)!
+
+/** The wire `data` of the reference sample of a known type. */
+export const sampleDataOf = (type: WebhookEvent.EventType): unknown => eventClass.sampleDataOf(classOf(type))
+
+/** One line: the class's description, then its deprecation when it has one. */
+const docOf = (cls: EventClass): string => {
+  const description = eventClass.descriptionOf(cls)
+  const deprecated = eventClass.deprecationOf(cls)
+  return deprecated === undefined ? description : `${description} Deprecated: ${deprecated}`
+}
+
+/** Every known event type with its one-line description, in the order of the classes. */
+const events: ReadonlyArray<{ readonly type: WebhookEvent.EventType; readonly doc: string }> = WebhookEvent.classes.map(
+  (cls) => ({ type: typeOf(cls), doc: docOf(cls) })
+)
 
 export default events
