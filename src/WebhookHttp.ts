@@ -19,7 +19,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
@@ -27,10 +26,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as internal from "./internal/http.js"
-import * as nodeBody from "./internal/nodeBody.js"
+import * as body from "./internal/body.js"
 import type { Delivery } from "./Webhooks.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 import type { WebhookSecret } from "./WebhookSecret.js"
@@ -83,12 +81,6 @@ const toResponse = (reply: internal.Reply): HttpServerResponse.HttpServerRespons
       : { status: reply.status, contentType: "application/json" }
   )
 
-const contentLength = (value: string | null | undefined): number | undefined => {
-  if (value === null || value === undefined) return undefined
-  const length = Number(value)
-  return Number.isSafeInteger(length) ? length : undefined
-}
-
 /**
  * The handler as an `@effect/platform` `HttpApp`, for the classic router:
  * `HttpRouter.post("/webhooks/openai", WebhookHttp.toHttpApp({ handle }))` (use `HttpRouter.all` to
@@ -112,35 +104,17 @@ export const toHttpApp = <E, R>(
   options: Options<E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | WebhookSecret | HttpServerRequest.HttpServerRequest> => {
   const settings = internal.settings(options)
-  const limit = Option.some(settings.maxBodySize)
   return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const webhookId = request.headers["webhook-id"]
     if (request.method !== "POST") return Effect.map(internal.early(internal.methodNotAllowed, webhookId), toResponse)
-    const declared = contentLength(request.headers["content-length"])
-    if (declared !== undefined && declared > settings.maxBodySize) {
-      return Effect.map(internal.early(internal.tooLarge(settings.maxBodySize), webhookId), toResponse)
-    }
-    const source = request.source
-    if (nodeBody.isIncomingMessage(source)) {
-      // On Node, read the request ourselves: the platform's reader destroys the socket at the limit,
-      // so the client would never see the 413.
-      return Effect.async<internal.Reply, never, R | WebhookSecret>((resume) =>
-        nodeBody.read(source, settings.maxBodySize, {
-          body: (body) => resume(internal.processDelivery(settings, body, request.headers)),
-          tooLarge: () => resume(internal.early(internal.tooLarge(settings.maxBodySize), webhookId)),
-          consumed: () => resume(internal.bodyConsumed(webhookId))
-        })
-      ).pipe(Effect.map(toResponse))
-    }
-    return request.arrayBuffer.pipe(
-      HttpIncomingMessage.withMaxBodySize(limit),
-      Effect.matchEffect({
-        onFailure: () => internal.early(internal.tooLarge(settings.maxBodySize), webhookId),
-        onSuccess: (buffer) =>
-          buffer.byteLength > settings.maxBodySize
-            ? internal.early(internal.tooLarge(settings.maxBodySize), webhookId)
-            : internal.processDelivery(settings, new Uint8Array(buffer), request.headers)
-      }),
+    return body.readPlatform(request, settings.maxBodySize).pipe(
+      Effect.flatMap((read) =>
+        read._tag === "Body"
+          ? internal.processDelivery(settings, read.bytes, request.headers)
+          : read._tag === "TooLarge"
+          ? internal.early(internal.tooLarge(settings.maxBodySize), webhookId)
+          : internal.unreadable(webhookId, read.why)
+      ),
       Effect.map(toResponse)
     )
   })
@@ -226,48 +200,20 @@ export const toWebHandler = <E, R, LE>(
   const respond = (reply: internal.Reply) =>
     new Response(reply.body, { status: reply.status, headers: reply.headers })
   const runFork = <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => runtime.runFork(effect)
-  const early = (effect: Effect.Effect<internal.Reply>) => runtime.runPromise(effect).then(respond)
-  const handler = async (request: Request): Promise<Response> => {
-    const webhookId = request.headers.get("webhook-id") ?? undefined
-    if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-    const body = await readWebBody(request, settings.maxBodySize)
-    if (body === undefined) return early(internal.early(internal.tooLarge(settings.maxBodySize), webhookId))
-    return new Promise((resolve) =>
-      internal.runDelivery(runFork, settings, body, request.headers, (reply) => resolve(respond(reply)))
-    )
-  }
+  const handler = (request: Request): Promise<Response> =>
+    new Promise((resolve) => {
+      const webhookId = request.headers.get("webhook-id") ?? undefined
+      const early = (effect: Effect.Effect<internal.Reply>) =>
+        runtime.runFork(effect).addObserver((exit) => resolve(respond(Exit.isSuccess(exit) ? exit.value : internal.failedReply)))
+      if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
+      body.readWeb(request, settings.maxBodySize, {
+        body: (bytes) =>
+          internal.runDelivery(runFork, settings, bytes, request.headers, (reply) => resolve(respond(reply))),
+        tooLarge: () => early(internal.early(internal.tooLarge(settings.maxBodySize), webhookId)),
+        unreadable: (why) => early(internal.unreadable(webhookId, why))
+      })
+    })
   return { handler, dispose: () => runtime.dispose() }
-}
-
-/** The body, or undefined once it passes `limit` (the rest is not read). */
-const readWebBody = async (request: Request, limit: number): Promise<Uint8Array | undefined> => {
-  const declared = contentLength(request.headers.get("content-length"))
-  if (declared !== undefined && declared > limit) {
-    await request.body?.cancel().catch(() => undefined)
-    return undefined
-  }
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 /**
@@ -309,10 +255,10 @@ export const makeNodeListener = <E, R>(
       const header = request.headers["webhook-id"]
       const webhookId = typeof header === "string" ? header : undefined
       if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-      nodeBody.read(request, settings.maxBodySize, {
-        body: (body) => internal.runDelivery(runFork, settings, body, request.headers, send),
+      body.readNode(request, settings.maxBodySize, {
+        body: (bytes) => internal.runDelivery(runFork, settings, bytes, request.headers, send),
         tooLarge: () => early(internal.early(tooLarge, webhookId)),
-        consumed: () => early(internal.bodyConsumed(webhookId))
+        unreadable: (why) => early(internal.unreadable(webhookId, why))
       })
     }
   })

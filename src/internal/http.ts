@@ -315,19 +315,12 @@ export const early = (reply: Reply, webhookId: string | undefined): Effect.Effec
     (effect) => traced(effect, webhookId ?? "none")
   )
 
-/** A Node framework parsed the body before us: the raw bytes the signature covers are gone. */
-export const bodyConsumed = (webhookId: string | undefined): Effect.Effect<Reply> =>
-  finish(
-    FAILED,
-    undefined,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs(
-        "error",
-        "the request body was read by a body parser before the webhook handler, so its signature cannot be " +
-          "checked: mount the handler before express.json() and the like, or use express.raw()"
-      )
-    )
-  ).pipe(Effect.annotateLogs("webhook_id", webhookId ?? "none"), (effect) => traced(effect, webhookId ?? "none"))
+/** The raw body cannot be had (a body parser or a middleware read it first): `why` says how to mount us. */
+export const unreadable = (webhookId: string | undefined, why: string): Effect.Effect<Reply> =>
+  finish(FAILED, undefined, Effect.logError("failed").pipe(Effect.annotateLogs("error", why))).pipe(
+    Effect.annotateLogs("webhook_id", webhookId ?? "none"),
+    (effect) => traced(effect, webhookId ?? "none")
+  )
 
 /** The line, span and count of a delivery whose handler an edge timed out (see {@link runDelivery}). */
 const timedOut = (webhookId: string, eventType: string | undefined, after: Duration.Duration): Effect.Effect<Reply> =>
