@@ -17,18 +17,17 @@
  * @since 0.1.0
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import * as Headers from "@effect/platform/Headers"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
 import * as internal from "./internal/http.js"
 import * as body from "./internal/body.js"
+import * as reply from "./internal/reply.js"
 import type { Delivery } from "./Webhooks.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 import type { WebhookSecret } from "./WebhookSecret.js"
@@ -71,16 +70,6 @@ export const DEFAULT_MAX_BODY_SIZE: number = internal.DEFAULT_MAX_BODY_SIZE
 export const DEFAULT_PATH = "/webhooks/openai"
 
 
-const allowPost = Headers.fromInput({ allow: "POST" })
-
-const toResponse = (reply: internal.Reply): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(
-    reply.body,
-    reply.status === 405
-      ? { status: reply.status, contentType: "application/json", headers: allowPost }
-      : { status: reply.status, contentType: "application/json" }
-  )
-
 /**
  * The handler as an `@effect/platform` `HttpApp`, for the classic router:
  * `HttpRouter.post("/webhooks/openai", WebhookHttp.toHttpApp({ handle }))` (use `HttpRouter.all` to
@@ -104,20 +93,10 @@ export const toHttpApp = <E, R>(
   options: Options<E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | WebhookSecret | HttpServerRequest.HttpServerRequest> => {
   const settings = internal.settings(options)
-  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const webhookId = request.headers["webhook-id"]
-    if (request.method !== "POST") return Effect.map(internal.early(internal.methodNotAllowed, webhookId), toResponse)
-    return body.readPlatform(request, settings.maxBodySize).pipe(
-      Effect.flatMap((read) =>
-        read._tag === "Body"
-          ? internal.processDelivery(settings, read.bytes, request.headers)
-          : read._tag === "TooLarge"
-          ? internal.early(internal.tooLarge(settings.maxBodySize), webhookId)
-          : internal.unreadable(webhookId, read.why)
-      ),
-      Effect.map(toResponse)
-    )
-  })
+  return Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
+  )
 }
 
 /**
@@ -197,22 +176,11 @@ export const toWebHandler = <E, R, LE>(
 } => {
   const settings = internal.settings(options)
   const runtime = ManagedRuntime.make(options.layer)
-  const respond = (reply: internal.Reply) =>
-    new Response(reply.body, { status: reply.status, headers: reply.headers })
-  const runFork = <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => runtime.runFork(effect)
+  const runFork: internal.RunFork<R> = (effect) => runtime.runFork(effect)
   const handler = (request: Request): Promise<Response> =>
-    new Promise((resolve) => {
-      const webhookId = request.headers.get("webhook-id") ?? undefined
-      const early = (effect: Effect.Effect<internal.Reply>) =>
-        runtime.runFork(effect).addObserver((exit) => resolve(respond(Exit.isSuccess(exit) ? exit.value : internal.failedReply)))
-      if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-      body.readWeb(request, settings.maxBodySize, {
-        body: (bytes) =>
-          internal.runDelivery(runFork, settings, bytes, request.headers, (reply) => resolve(respond(reply))),
-        tooLarge: () => early(internal.early(internal.tooLarge(settings.maxBodySize), webhookId)),
-        unreadable: (why) => early(internal.unreadable(webhookId, why))
-      })
-    })
+    new Promise((resolve) =>
+      internal.serve(runFork, settings, body.web, request, (answer) => resolve(reply.toWeb(answer)))
+    )
   return { handler, dispose: () => runtime.dispose() }
 }
 
@@ -243,22 +211,7 @@ export const makeNodeListener = <E, R>(
 ): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, never, R | WebhookSecret> =>
   Effect.map(Effect.runtime<R | WebhookSecret>(), (runtime) => {
     const settings = internal.settings(options)
-    const runFork = Runtime.runFork(runtime)
-    const tooLarge = internal.tooLarge(settings.maxBodySize)
-    return (request, response) => {
-      const send = (reply: internal.Reply) => {
-        if (response.headersSent || response.destroyed) return
-        response.writeHead(reply.status, reply.headers).end(reply.body)
-      }
-      const early = (effect: Effect.Effect<internal.Reply>) =>
-        runFork(effect).addObserver((exit) => send(Exit.isSuccess(exit) ? exit.value : internal.failedReply))
-      const header = request.headers["webhook-id"]
-      const webhookId = typeof header === "string" ? header : undefined
-      if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-      body.readNode(request, settings.maxBodySize, {
-        body: (bytes) => internal.runDelivery(runFork, settings, bytes, request.headers, send),
-        tooLarge: () => early(internal.early(tooLarge, webhookId)),
-        unreadable: (why) => early(internal.unreadable(webhookId, why))
-      })
-    }
+    const runFork: internal.RunFork<R> = Runtime.runFork(runtime)
+    return (request, response) =>
+      internal.serve(runFork, settings, body.node, request, (answer) => reply.toNode(response, answer))
   })

@@ -4,7 +4,7 @@
  */
 import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Metric, MetricState, type Scope } from "effect"
+import { Deferred, Effect, Layer, Metric, MetricState, type Scope } from "effect"
 import express from "express"
 import {
   behindExpress,
@@ -756,4 +756,61 @@ describe("toWebHandler given a Request whose body was read before it", () => {
         assert.include(String(line.annotations["error"]), "request.clone()")
       }))
   }
+})
+
+describe("toWebHandler when something goes wrong around the delivery", () => {
+  it.scopedLive("answers a 500 Response and logs one failed line when the body stream fails mid-way", () =>
+    Effect.gen(function*() {
+      const { handle, seen } = recorder()
+      const observed = observe()
+      const handler = yield* webHandler({ handle }, observed.layer)
+      const delivery = yield* signed("response.completed")
+      const broken = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("{\"id\":"))
+          controller.error(new Error("the client went away"))
+        }
+      })
+      const init: Init = { method: "POST", headers: delivery.headers, body: broken, duplex: "half" }
+      const response = yield* Effect.promise(() => handler(new Request(`http://127.0.0.1${PATH}`, init)))
+      assert.strictEqual(response.status, 500)
+      assert.strictEqual(seen.length, 0)
+      const line = lineOf(observed.lines, idOf(delivery))
+      assert.strictEqual(line.message, "failed")
+      assert.include(String(line.annotations["error"]), "the client went away")
+    }))
+
+  it.scopedLive("answers a 500 Response and logs one failed line, never a rejection, when reading the request throws", () =>
+    Effect.gen(function*() {
+      const observed = observe()
+      const handler = yield* webHandler({ handle: () => Effect.void }, observed.layer)
+      const request = new Proxy(new Request(`http://127.0.0.1${PATH}`, { method: "POST", body: "{}" }), {
+        get: (target, key) => {
+          if (key === "headers") throw new Error("a broken adapter")
+          const value = Reflect.get(target, key, target)
+          return typeof value === "function" ? value.bind(target) : value
+        }
+      })
+      const response = yield* Effect.promise(() => handler(request))
+      assert.strictEqual(response.status, 500)
+      yield* observed.untilLines(1)
+      assert.deepStrictEqual(observed.lines.map((line) => line.message), ["failed"])
+      assert.include(observed.lines[0]!.cause, "a broken adapter")
+    }))
+
+  it("answers 500, never a rejection, when its layer fails to build", async () => {
+    const { dispose, handler } = WebhookHttp.toWebHandler({
+      handle: () => Effect.void,
+      layer: Layer.fail("no secret configured")
+    })
+    try {
+      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
+      const response = await handler(
+        new Request(`http://127.0.0.1${PATH}`, { method: "POST", headers: delivery.headers, body: delivery.body })
+      )
+      assert.strictEqual(response.status, 500)
+    } finally {
+      await dispose()
+    }
+  })
 })

@@ -10,6 +10,7 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as headers from "./headers.js"
 
 /** What a reader found, said exactly once. */
 export interface Sink {
@@ -139,6 +140,25 @@ export const readWeb = (request: Request, limit: number, sink: Sink): void => {
     }, (error: unknown) => sink.unreadable(unreadable(error)))
   }
   next()
+}
+
+/** How a callback-style mounting reaches into its request: the method, the headers, the body. */
+export interface Source<Request> {
+  readonly method: (request: Request) => string | undefined
+  readonly headers: (request: Request) => headers.HeadersInput
+  readonly read: (request: Request, limit: number, sink: Sink) => void
+}
+
+export const node: Source<IncomingMessage> = {
+  method: (request) => request.method,
+  headers: (request) => request.headers,
+  read: readNode
+}
+
+export const web: Source<Request> = {
+  method: (request) => request.method,
+  headers: (request) => request.headers,
+  read: readWeb
 }
 
 /** What the platform adapter found, as a value. */

@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -25,35 +26,22 @@ import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import { WebhookInbox } from "../WebhookInbox.js"
 import type { Store } from "./inbox.js"
+import * as body from "./body.js"
 import * as decode from "./decode.js"
 import * as headers from "./headers.js"
+import { json, type Outcome, type Reply } from "./reply.js"
 import * as signature from "./signature.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
-/** What happened to a delivery, in one word: the log message, the span attribute and the metric tag. */
-export type Outcome =
-  | "processed"
-  | "duplicate"
-  | "queued"
-  | "rejected"
-  | "invalid"
-  | "failed"
-  | "too_large"
-  | "method_not_allowed"
-
-export interface Reply {
-  readonly status: number
-  readonly body: string
-  readonly outcome: Outcome
-  /** The response headers, computed once per reply: content type, length, and `allow` for a 405. */
-  readonly headers: Readonly<Record<string, string>>
-}
+export type { Outcome, Reply } from "./reply.js"
 
 export interface Settings<E, R> {
   readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
   readonly maxBodySize: number
+  /** The 413 reply, built once: it names the limit. */
+  readonly tooLarge: Reply
   readonly timeout: Duration.Duration | undefined
   readonly tolerance: number
 }
@@ -73,22 +61,9 @@ export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
   return {
     handle: options.handle,
     maxBodySize,
+    tooLarge: tooLarge(maxBodySize),
     timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout),
     tolerance: signature.toleranceSeconds(options.tolerance)
-  }
-}
-
-const json = (status: number, outcome: Outcome, value: unknown): Reply => {
-  const body = JSON.stringify(value)
-  return {
-    status,
-    outcome,
-    body,
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(body)),
-      ...(status === 405 ? { allow: "POST" } : {})
-    }
   }
 }
 
@@ -96,11 +71,11 @@ const PROCESSED: Reply = json(200, "processed", { received: true })
 const DUPLICATE: Reply = json(200, "duplicate", { received: true, duplicate: true })
 const QUEUED: Reply = json(200, "queued", { received: true, queued: true })
 
-export const methodNotAllowed: Reply = json(405, "method_not_allowed", {
+const methodNotAllowed: Reply = json(405, "method_not_allowed", {
   error: { type: "MethodNotAllowed", message: "Webhook deliveries are POST requests" }
 })
 
-export const tooLarge = (limit: number): Reply =>
+const tooLarge = (limit: number): Reply =>
   json(413, "too_large", { error: { type: "PayloadTooLarge", message: `The body is larger than ${limit} bytes` } })
 
 const rejected = (error: SignatureError): Reply =>
@@ -112,9 +87,6 @@ const invalid = (error: DecodeError): Reply =>
 const FAILED: Reply = json(500, "failed", {
   error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" }
 })
-
-/** The answer when something went wrong around the handler: 500, so OpenAI retries. */
-export const failedReply: Reply = FAILED
 
 const DELIVERIES = "openai_webhook_deliveries_total"
 const DELIVERIES_DESCRIPTION = "OpenAI webhook deliveries received, by outcome and event type"
@@ -182,7 +154,7 @@ export const processDelivery = <E, R>(
   input: headers.HeadersInput,
   state?: EdgeState
 ): Effect.Effect<Reply, never, R | WebhookSecret> => {
-  const webhookId = headers.get(input, "webhook-id") ?? "none"
+  const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
       const verified = signature.verifyRequest(
@@ -309,18 +281,44 @@ const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<
     Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType ?? "none"))), reply)
   )
 
+/** The `webhook-id` for logs and spans: `none` when absent. */
+const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhook-id") ?? "none"
+
 /** A reply that never reached `processDelivery` (405, 413): logged and counted the same way. */
-export const early = (reply: Reply, webhookId: string | undefined): Effect.Effect<Reply> =>
-  finish(reply, undefined, Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId ?? "none")).pipe(
-    (effect) => traced(effect, webhookId ?? "none")
-  )
+const early = (reply: Reply, input: headers.HeadersInput): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  return traced(finish(reply, undefined, Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId)), webhookId)
+}
 
 /** The raw body cannot be had (a body parser or a middleware read it first): `why` says how to mount us. */
-export const unreadable = (webhookId: string | undefined, why: string): Effect.Effect<Reply> =>
-  finish(FAILED, undefined, Effect.logError("failed").pipe(Effect.annotateLogs("error", why))).pipe(
-    Effect.annotateLogs("webhook_id", webhookId ?? "none"),
-    (effect) => traced(effect, webhookId ?? "none")
+const unreadable = (input: headers.HeadersInput, why: string): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  return traced(
+    finish(FAILED, undefined, Effect.logError("failed").pipe(Effect.annotateLogs({ webhook_id: webhookId, error: why }))),
+    webhookId
   )
+}
+
+/** Our own code threw where it should not have: 500 (OpenAI retries) and the cause in a line. */
+const crashed = (error: unknown): Effect.Effect<Reply> =>
+  finish(
+    FAILED,
+    undefined,
+    Effect.logError("failed", Cause.die(error)).pipe(
+      Effect.annotateLogs({ webhook_id: "none", error: "the request could not be handled: OpenAI will retry" })
+    )
+  )
+
+/**
+ * The reply of a delivery's fiber. One that ended without a reply (a web handler's layer that failed to
+ * build, a bug) is answered 500, and its cause goes to Effect's default logger: the runtime that
+ * would have logged it is the one that failed.
+ */
+const settle = (exit: Exit.Exit<Reply, unknown>): Reply => {
+  if (Exit.isSuccess(exit)) return exit.value
+  if (!Exit.isInterrupted(exit)) Effect.runFork(Effect.logError("failed", exit.cause))
+  return FAILED
+}
 
 /** The line, span and count of a delivery whose handler an edge timed out (see {@link runDelivery}). */
 const timedOut = (webhookId: string, eventType: string | undefined, after: Duration.Duration): Effect.Effect<Reply> =>
@@ -342,15 +340,15 @@ const timedOut = (webhookId: string, eventType: string | undefined, after: Durat
  * into a child fiber to race it against a sleep (what `Effect.timeout` does, and `withTimeout` above)
  * cost a third of the receiver's throughput; one timer per delivery costs next to nothing.
  */
-export const runDelivery = <E, R>(
-  runFork: <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => Fiber.RuntimeFiber<A, unknown>,
+const runDelivery = <E, R>(
+  runFork: RunFork<R>,
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
   reply: (reply: Reply) => void
 ): void => {
   if (settings.timeout === undefined) {
-    runFork(processDelivery(settings, body, input)).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : FAILED))
+    runFork(processDelivery(settings, body, input)).addObserver((exit) => reply(settle(exit)))
     return
   }
   const state: EdgeState = { eventType: undefined }
@@ -361,12 +359,56 @@ export const runDelivery = <E, R>(
     answered = true
     reply(FAILED)
     fiber.unsafeInterruptAsFork(FiberId.none)
-    runFork(timedOut(headers.get(input, "webhook-id") ?? "none", state.eventType, after))
+    runFork(timedOut(idOf(input), state.eventType, after))
   }, Duration.toMillis(after))
   fiber.addObserver((exit) => {
     clearTimeout(timer)
-    if (!answered) reply(Exit.isSuccess(exit) ? exit.value : FAILED)
+    if (!answered) reply(settle(exit))
   })
+}
+
+/** Forks an effect on the runtime of a mounting style (its services, logger and tracer). */
+export type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R | WebhookSecret>) => Fiber.RuntimeFiber<A, unknown>
+
+/**
+ * The edge of the callback-style mountings (the Node listener, the web handler): the method, the body,
+ * then the delivery in a fiber of its own. `send` is called once, whatever happens; a throw here is
+ * answered 500 with a line, never an exception in the server's code.
+ */
+export const serve = <Request, E, R>(
+  runFork: RunFork<R>,
+  settings: Settings<E, R>,
+  source: body.Source<Request>,
+  request: Request,
+  send: (reply: Reply) => void
+): void => {
+  const early_ = (effect: Effect.Effect<Reply>) => runFork(effect).addObserver((exit) => send(settle(exit)))
+  try {
+    const input = source.headers(request)
+    if (source.method(request) !== "POST") return early_(early(methodNotAllowed, input))
+    source.read(request, settings.maxBodySize, {
+      body: (bytes) => runDelivery(runFork, settings, bytes, input, send),
+      tooLarge: () => early_(early(settings.tooLarge, input)),
+      unreadable: (why) => early_(unreadable(input, why))
+    })
+  } catch (error) {
+    early_(crashed(error))
+  }
+}
+
+/** The same edge in an Effect, for the platform's request (`toHttpApp`, `layerRoute`). */
+export const serveEffect = <E, R>(
+  settings: Settings<E, R>,
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<Reply, never, R | WebhookSecret> => {
+  const input = request.headers
+  if (request.method !== "POST") return early(methodNotAllowed, input)
+  return Effect.flatMap(body.readPlatform(request, settings.maxBodySize), (read) =>
+    read._tag === "Body"
+      ? processDelivery(settings, read.bytes, input)
+      : read._tag === "TooLarge"
+      ? early(settings.tooLarge, input)
+      : unreadable(input, read.why))
 }
 
 const storeFailed = (eventType: string) => (cause: Cause.Cause<unknown>) =>
