@@ -41,6 +41,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as deadline from "./internal/deadline.js"
 import * as decode from "./internal/decode.js"
 import * as internal from "./internal/inbox.js"
 import type { Delivery } from "./Webhooks.js"
@@ -182,7 +183,7 @@ export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<nev
           )
         }
         const handled = options.handle(event.right, { id: row.webhookId, timestamp: row.webhookTimestamp })
-        const bounded = timeout === undefined ? handled : Effect.timeout(handled, timeout)
+        const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
         return Effect.matchCauseEffect(bounded, {
           onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
           onFailure: (cause) =>

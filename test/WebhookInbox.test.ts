@@ -489,6 +489,30 @@ for (const engine of [sqlite, postgres]) {
           assert.strictEqual(log.of(idOf(delivery), "processed")[0]?.annotations["attempt"], 2)
         }))
 
+      it.scopedLive("interrupts a handler that outlives its timeout and retries the delivery on the schedule", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const interrupted = yield* Deferred.make<void>()
+          const { calls, handle } = counting((call) =>
+            call === 1 ? Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))) : Effect.void
+          )
+          const server = yield* serve(
+            handle,
+            withWorkers(inboxLayer(database, { mode: "queued" }), { handle, schedule: fastRetries, timeout: "100 millis" }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          yield* log.waitFor("processed", (line) => line.message === "processed")
+          yield* Deferred.await(interrupted)
+          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
+          const [failed] = log.of(idOf(delivery), "failed")
+          assert.include(failed?.cause ?? "", "the handler did not finish within 100ms")
+          assert.strictEqual(failed?.annotations["retry_in"], "10ms")
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
       it.scopedLive("keeps a delivery whose handler always fails as dead after the schedule, logging its body", () =>
         Effect.gen(function*() {
           const log = observe()

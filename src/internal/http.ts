@@ -14,19 +14,18 @@ import * as Either from "effect/Either"
 import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
 import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import { WebhookInbox } from "../WebhookInbox.js"
 import type { Store } from "./inbox.js"
 import * as body from "./body.js"
+import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
 import * as headers from "./headers.js"
 import { json, type Outcome, type Reply } from "./reply.js"
@@ -137,22 +136,25 @@ const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, webhookId: string): Eff
 const eventTypeOf = (event: UnwrapWebhookEvent): string => event._tag === "unknown" ? event.type : event._tag
 
 /**
- * Given by mounting styles that run each delivery in a fiber of their own and enforce the handler
- * timeout themselves (see {@link runDelivery}); `processDelivery` records the event type there.
+ * What a delivery has got to, for the line of one the edge timed out: `processDelivery` records the event
+ * type there.
  */
-export interface EdgeState {
+interface EdgeState {
   eventType: string | undefined
 }
+
+/** Written to and never read: a delivery without a timeout needs no state of its own. */
+const UNWATCHED: EdgeState = { eventType: undefined }
 
 /**
  * Verifies, decodes and dispatches one POST body. Never fails: every outcome is a reply, logged once
  * (annotated with the webhook id and event type), traced as `openai.webhook` and counted.
  */
-export const processDelivery = <E, R>(
+const processDelivery = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  state?: EdgeState
+  state: EdgeState
 ): Effect.Effect<Reply, never, R | WebhookSecret> => {
   const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
@@ -196,13 +198,10 @@ export const processDelivery = <E, R>(
       const eventType = eventTypeOf(event.right)
       // Suspended: in queued mode, or for a duplicate, the handler is not even called.
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      if (state !== undefined) state.eventType = eventType
-      const bounded = settings.timeout === undefined || state !== undefined
-        ? handled
-        : withTimeout(handled, settings.timeout)
-      const run = Effect.matchCauseEffect(bounded, {
+      state.eventType = eventType
+      const run = Effect.matchCauseEffect(handled, {
         onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-        onFailure: (cause) => finish(FAILED, eventType, logFailure(cause))
+        onFailure: (cause) => finish(FAILED, eventType, Effect.logError("failed", cause))
       })
       // The handler's own log lines and the outcome line carry the delivery's annotations. Every mounting
       // style runs a delivery in a fiber of its own (the platform's request fiber, or ours), so they are
@@ -217,57 +216,15 @@ export const processDelivery = <E, R>(
             ? run
             : inbox.value.mode === "queued"
             ? enqueue(inbox.value, delivery, eventType, body)
-            : inline(inbox.value, delivery, eventType, bounded, settings.timeout)
+            : inline(inbox.value, delivery, eventType, handled, settings.timeout)
         })
       )
     }))
   return traced(verifyAndHandle, webhookId)
 }
 
-class HandlerTimeout {
-  readonly _tag = "HandlerTimeout"
-  constructor(readonly after: Duration.Duration) {}
-}
-
-/**
- * The handler, interrupted after `after`. Measured: `Effect.timeoutFail` (two forked fibers, a race and
- * an awaited interruption per delivery) nearly halved the receiver's throughput; one child fiber and a
- * plain timer cost a fraction of that. The child inherits the context and fiber refs (span, log
- * annotations) through the runtime it is forked from.
- */
-const withTimeout = <E, R>(
-  handler: Effect.Effect<void, E, R>,
-  after: Duration.Duration
-): Effect.Effect<void, E | HandlerTimeout, R> =>
-  Effect.flatMap(Effect.runtime<R>(), (runtime) =>
-    Effect.async<void, E | HandlerTimeout>((resume) => {
-      const fiber = Runtime.runFork(runtime)(handler)
-      const timer = setTimeout(() => {
-        fiber.unsafeInterruptAsFork(FiberId.none)
-        resume(Effect.fail(new HandlerTimeout(after)))
-      }, Duration.toMillis(after))
-      fiber.addObserver((exit) => {
-        clearTimeout(timer)
-        resume(exit)
-      })
-      // If the delivery itself is interrupted (shutdown), so is the handler.
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        fiber.unsafeInterruptAsFork(FiberId.none)
-      })
-    }))
-
 const timedOutMessage = (after: Duration.Duration) =>
   `the handler did not finish within ${Duration.format(after)}: it was interrupted and answered 500, so OpenAI will retry`
-
-const logFailure = (cause: Cause.Cause<unknown>) => {
-  const timeout = Cause.failureOption(cause).pipe(
-    Option.filter((error): error is HandlerTimeout => error instanceof HandlerTimeout)
-  )
-  return Option.isSome(timeout)
-    ? Effect.logError("failed").pipe(Effect.annotateLogs("error", timedOutMessage(timeout.value.after)))
-    : Effect.logError("failed", cause)
-}
 
 const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<void>): Effect.Effect<Reply> =>
   Effect.zipRight(
@@ -320,51 +277,58 @@ const settle = (exit: Exit.Exit<Reply, unknown>): Reply => {
   return FAILED
 }
 
-/** The line, span and count of a delivery whose handler an edge timed out (see {@link runDelivery}). */
-const timedOut = (webhookId: string, eventType: string | undefined, after: Duration.Duration): Effect.Effect<Reply> =>
-  finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs({
-        webhook_id: webhookId,
-        ...(eventType === undefined ? {} : { event_type: eventType }),
-        error: timedOutMessage(after)
-      })
-    )
-  ).pipe((effect) => traced(effect, webhookId))
+/** The line, span and count of a delivery the edge timed out. */
+const timedOut = (input: headers.HeadersInput, state: EdgeState, after: Duration.Duration): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  return traced(
+    finish(
+      FAILED,
+      state.eventType,
+      Effect.logError("failed").pipe(
+        Effect.annotateLogs({
+          webhook_id: webhookId,
+          ...(state.eventType === undefined ? {} : { event_type: state.eventType }),
+          error: timedOutMessage(after)
+        })
+      )
+    ),
+    webhookId
+  )
+}
 
 /**
- * Runs one delivery in a fiber of its own and answers through `reply`, exactly once. With a handler
- * timeout, a plain timer interrupts the fiber and answers 500 at once. Measured: forking the handler
- * into a child fiber to race it against a sleep (what `Effect.timeout` does, and `withTimeout` above)
- * cost a third of the receiver's throughput; one timer per delivery costs next to nothing.
+ * Runs one delivery in a fiber of its own and answers through `send`, exactly once. With a timeout, the
+ * one timer of {@link deadline.watch} answers 500 at once and interrupts the delivery.
  */
 const runDelivery = <E, R>(
   runFork: RunFork<R>,
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  reply: (reply: Reply) => void
+  send: (reply: Reply) => void
 ): void => {
-  if (settings.timeout === undefined) {
-    runFork(processDelivery(settings, body, input)).addObserver((exit) => reply(settle(exit)))
+  const after = settings.timeout
+  if (after === undefined) {
+    runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(exit)))
     return
   }
   const state: EdgeState = { eventType: undefined }
-  let answered = false
-  const fiber = runFork(processDelivery(settings, body, input, state))
-  const after = settings.timeout
-  const timer = setTimeout(() => {
-    answered = true
-    reply(FAILED)
-    fiber.unsafeInterruptAsFork(FiberId.none)
-    runFork(timedOut(idOf(input), state.eventType, after))
-  }, Duration.toMillis(after))
-  fiber.addObserver((exit) => {
-    clearTimeout(timer)
-    if (!answered) reply(settle(exit))
+  deadline.watch(runFork(processDelivery(settings, body, input, state)), after, (exit) => send(settle(exit)), () => {
+    send(FAILED)
+    runFork(timedOut(input, state, after))
   })
+}
+
+/** The same in an Effect (the platform's request fiber), with the same timer. */
+const deliver = <E, R>(
+  settings: Settings<E, R>,
+  body: Uint8Array,
+  input: headers.HeadersInput
+): Effect.Effect<Reply, never, R | WebhookSecret> => {
+  const after = settings.timeout
+  if (after === undefined) return processDelivery(settings, body, input, UNWATCHED)
+  const state: EdgeState = { eventType: undefined }
+  return deadline.within(processDelivery(settings, body, input, state), after, () => timedOut(input, state, after))
 }
 
 /** Forks an effect on the runtime of a mounting style (its services, logger and tracer). */
@@ -405,7 +369,7 @@ export const serveEffect = <E, R>(
   if (request.method !== "POST") return early(methodNotAllowed, input)
   return Effect.flatMap(body.readPlatform(request, settings.maxBodySize), (read) =>
     read._tag === "Body"
-      ? processDelivery(settings, read.bytes, input)
+      ? deliver(settings, read.bytes, input)
       : read._tag === "TooLarge"
       ? early(settings.tooLarge, input)
       : unreadable(input, read.why))
@@ -442,7 +406,7 @@ const inline = <E, R>(
   inbox: Store,
   delivery: signature.Delivery,
   eventType: string,
-  handled: Effect.Effect<void, E | HandlerTimeout, R>,
+  handled: Effect.Effect<void, E, R>,
   timeout: Duration.Duration | undefined
 ): Effect.Effect<Reply, never, R> => {
   const run = (token: number) =>
@@ -458,7 +422,7 @@ const inline = <E, R>(
         onFailure: (cause) =>
           Effect.zipRight(
             Effect.ignore(inbox.release(delivery.id, token, Cause.pretty(cause))),
-            finish(FAILED, eventType, logFailure(cause))
+            finish(FAILED, eventType, Effect.logError("failed", cause))
           )
       }
     )
