@@ -296,6 +296,12 @@ const failFirst = (call: number) => call === 1 ? Effect.fail(new Error("the data
 
 const fastRetries = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
+describe("WebhookInbox", () => {
+  it("keeps the service key layers already built with it use", () => {
+    assert.strictEqual(WebhookInbox.WebhookInbox.key, "effect-openai-webhooks/WebhookInbox")
+  })
+})
+
 for (const engine of [sqlite, postgres]) {
   describe.skipIf(engine.skip)(`on ${engine.name}`, () => {
     describe("inline mode", () => {

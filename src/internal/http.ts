@@ -5,13 +5,10 @@
  * @internal
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
@@ -22,8 +19,8 @@ import * as Option from "effect/Option"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
 import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
-import { WebhookInbox } from "../WebhookInbox.js"
-import type { Store } from "./inbox.js"
+import * as protocol from "./inbox/protocol.js"
+import { WebhookInbox } from "./inbox/store.js"
 import * as body from "./body.js"
 import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
@@ -210,14 +207,13 @@ const processDelivery = <E, R>(
       return Effect.zipRight(
         FiberRef.update(FiberRef.currentLogAnnotations, (annotations) =>
           HashMap.set(HashMap.set(annotations, "webhook_id", webhookId), "event_type", eventType)),
-        Effect.contextWithEffect((context: Context.Context<R | WebhookSecret>) => {
-          const inbox = Context.getOption(context as Context.Context<WebhookInbox>, WebhookInbox)
-          return Option.isNone(inbox)
+        Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) =>
+          Option.isNone(inbox)
             ? run
-            : inbox.value.mode === "queued"
-            ? enqueue(inbox.value, delivery, eventType, body)
-            : inline(inbox.value, delivery, eventType, handled, settings.timeout)
-        })
+            : Effect.flatMap(
+              protocol.process(inbox.value, delivery, eventType, body, handled, settings.timeout ?? protocol.DEFAULT_WAIT),
+              (outcome) => answer(outcome, eventType)
+            ))
       )
     }))
   return traced(verifyAndHandle, webhookId)
@@ -237,6 +233,39 @@ const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<
     ),
     Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType ?? "none"))), reply)
   )
+
+/** The reply and the line of what the inbox made of a delivery. */
+const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Reply> => {
+  switch (outcome._tag) {
+    case "Processed":
+      return finish(PROCESSED, eventType, Effect.logInfo("processed"))
+    case "Duplicate":
+      return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
+    case "Queued":
+      return finish(QUEUED, eventType, Effect.logInfo("queued"))
+    case "Failed":
+      return finish(FAILED, eventType, Effect.logError("failed", outcome.cause))
+    case "Held":
+      return finish(
+        FAILED,
+        eventType,
+        Effect.logError("failed").pipe(
+          Effect.annotateLogs(
+            "error",
+            "another copy of this delivery was being processed and did not finish in time: OpenAI will retry"
+          )
+        )
+      )
+    case "StoreFailed":
+      return finish(
+        FAILED,
+        eventType,
+        Effect.logError("failed", outcome.cause).pipe(
+          Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry")
+        )
+      )
+  }
+}
 
 /** The `webhook-id` for logs and spans: `none` when absent. */
 const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhook-id") ?? "none"
@@ -373,88 +402,4 @@ export const serveEffect = <E, R>(
       : read._tag === "TooLarge"
       ? early(settings.tooLarge, input)
       : unreadable(input, read.why))
-}
-
-const storeFailed = (eventType: string) => (cause: Cause.Cause<unknown>) =>
-  finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed", cause).pipe(Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry"))
-  )
-
-/** Queued mode: store the verified delivery and answer at once; a worker runs the handler. */
-const enqueue = (inbox: Store, delivery: signature.Delivery, eventType: string, body: Uint8Array) =>
-  Effect.matchCauseEffect(inbox.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
-    onSuccess: (queued) =>
-      queued
-        ? finish(QUEUED, eventType, Effect.logInfo("queued"))
-        : finish(DUPLICATE, eventType, Effect.logInfo("duplicate")),
-    onFailure: storeFailed(eventType)
-  })
-
-/** How often a copy waiting for another copy's outcome looks at the inbox. */
-const WAIT_POLL = Duration.millis(50)
-const DEFAULT_WAIT = Duration.seconds(10)
-
-/**
- * Inline mode: claim, run, mark done. A copy that finds the id claimed by a live copy waits for that
- * copy's outcome rather than answering 200 at once: if it answered 200 and the first copy then failed,
- * OpenAI would stop retrying and the event would be lost. While it waits it keeps trying to claim, so
- * it takes over as soon as the other copy fails or its lease expires.
- */
-const inline = <E, R>(
-  inbox: Store,
-  delivery: signature.Delivery,
-  eventType: string,
-  handled: Effect.Effect<void, E, R>,
-  timeout: Duration.Duration | undefined
-): Effect.Effect<Reply, never, R> => {
-  const run = (token: number) =>
-    Effect.matchCauseEffect(
-      // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
-      Effect.onInterrupt(handled, () => Effect.ignore(inbox.release(delivery.id, token, "interrupted"))),
-      {
-        onSuccess: () =>
-          Effect.matchCauseEffect(inbox.complete(delivery.id, token), {
-            onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-            onFailure: storeFailed(eventType)
-          }),
-        onFailure: (cause) =>
-          Effect.zipRight(
-            Effect.ignore(inbox.release(delivery.id, token, Cause.pretty(cause))),
-            finish(FAILED, eventType, Effect.logError("failed", cause))
-          )
-      }
-    )
-  const gaveUp = finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs(
-        "error",
-        "another copy of this delivery was being processed and did not finish in time: OpenAI will retry"
-      )
-    )
-  )
-  const attempt = (deadline: number): Effect.Effect<Reply, SqlError, R> =>
-    Effect.flatMap(inbox.claim(delivery.id, eventType, delivery.timestamp), (token) => {
-      if (Option.isSome(token)) return run(token.value)
-      return Effect.flatMap(inbox.status(delivery.id), (status) => {
-        if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
-          return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
-        }
-        return Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) => now >= deadline ? gaveUp : Effect.zipRight(Effect.sleep(WAIT_POLL), attempt(deadline))
-        )
-      })
-    })
-  return Effect.flatMap(
-    Clock.currentTimeMillis,
-    (now) =>
-      Effect.catchAllCause(
-        attempt(now + Duration.toMillis(timeout ?? DEFAULT_WAIT)),
-        storeFailed(eventType)
-      )
-  )
 }
