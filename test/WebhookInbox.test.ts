@@ -374,6 +374,27 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(lines.map((line) => line.message), ["failed", "processed"])
         }))
 
+      it.scopedLive("answers 500 when the handler throws, gives the claim back, and runs it again for the next copy", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const calls: Array<string> = []
+          const throwFirst: Handle = (_event, delivery) => {
+            calls.push(delivery.id)
+            if (calls.length === 1) throw new Error("a bug in the handler")
+            return Effect.void
+          }
+          const server = yield* serve(throwFirst, inboxLayer(database, { mode: "inline" }), log)
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          const released = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(released?.status, "released")
+          assert.include(released?.lastError ?? "", "a bug in the handler")
+          assert.include(log.of(idOf(delivery), "failed")[0]?.cause ?? "", "a bug in the handler")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
       it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>
         Effect.gen(function*() {
           yield* TestClock.setTime(Date.now())
@@ -548,6 +569,37 @@ for (const engine of [sqlite, postgres]) {
           assert.strictEqual(row?.status, "dead")
           assert.strictEqual(row?.attempts, calls.length)
           assert.include(row?.lastError ?? "", "the database is down")
+        }))
+
+      it.scopedLive("keeps a delivery whose handler throws as dead after the schedule, logging failed then dead", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const calls: Array<string> = []
+          // Throws instead of returning a failed Effect: a bug in user code, not a database error.
+          const throwing: Handle = (_event, delivery) => {
+            calls.push(delivery.id)
+            throw new Error("a bug in the handler")
+          }
+          const twoRetries = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+          const server = yield* serve(
+            throwing,
+            withWorkers(inboxLayer(database, { mode: "queued" }), { handle: throwing, schedule: twoRetries }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          const dead = yield* log.waitFor("dead", (line) => line.message === "dead")
+          assert.strictEqual(dead.annotations["webhook_id"], idOf(delivery))
+          assert.include(dead.cause, "a bug in the handler")
+          const failed = log.of(idOf(delivery), "failed")
+          assert.deepStrictEqual(failed.slice(0, 2).map((line) => line.annotations["retry_in"]), ["10ms", "10ms"])
+          for (const line of failed) assert.include(line.cause, "a bug in the handler")
+          assert.deepStrictEqual(log.lines.filter((line) => line.message.startsWith("inbox worker")), [])
+          const row = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(row?.status, "dead")
+          assert.strictEqual(row?.attempts, calls.length)
+          assert.include(row?.lastError ?? "", "a bug in the handler")
         }))
 
       it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>

@@ -160,7 +160,10 @@ export const worker = <E, R>(
         )
       }
       const delivery: Delivery = { id: row.webhookId, timestamp: row.webhookTimestamp }
-      const handled = settings.handle(event.right, delivery)
+      // Suspended: a handler that throws instead of failing is a defect of this attempt, retried on the
+      // schedule and then dead like any other, never an escape from the loop (which would leave the row
+      // processing, taken again every lease, forever).
+      const handled = Effect.suspend(() => settings.handle(event.right, delivery))
       const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
       return Effect.matchCauseEffect(bounded, {
         onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
