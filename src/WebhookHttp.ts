@@ -12,7 +12,9 @@
  *
  * Every delivery is logged once (message: the outcome in one word; annotations `webhook_id`,
  * `event_type`), traced as an `openai.webhook` span and counted in `openai_webhook_deliveries_total`
- * (tags `outcome`, `event_type`). Responses carry a small JSON body and never a secret or signature.
+ * (tags `outcome` and `event_type`; a type this version does not know counts as `unknown`, so that a
+ * sender cannot grow the metric registry). Responses carry a small JSON body and never a secret or
+ * signature.
  *
  * @since 0.1.0
  */

@@ -596,6 +596,48 @@ for (const style of styles) {
   })
 }
 
+describe("openai_webhook_deliveries_total", () => {
+  /** The number of series the metric registry holds for the delivery counter. */
+  const series = Effect.map(
+    Metric.snapshot,
+    (pairs) => pairs.filter(({ metricKey }) => metricKey.name === "openai_webhook_deliveries_total")
+  )
+
+  it.scopedLive("counts every event type it does not know under event_type unknown: the series stay bounded", () =>
+    Effect.gen(function*() {
+      const observed = observe()
+      const endpoint = yield* Effect.orDie(
+        Effect.flatMap(nodeListener({ handle: () => Effect.void }, observed.layer), serveNode)
+      )
+      const count = 120
+      const types = Array.from({ length: count }, (_, i) => `brand.new.${i}.${Math.random().toString(36).slice(2)}`)
+      const before = yield* series
+      const processedBefore = yield* deliveries("processed", "unknown")
+      const invalidBefore = yield* deliveries("invalid", "unknown")
+      const statuses = yield* Effect.forEach(types, (type, i) =>
+        Effect.flatMap(
+          // Every other one is authentic but not an event (no id): its type is on the wire all the same.
+          signedPayload(JSON.stringify(i % 2 === 0 ? { id: `evt_${i}`, created_at: 1, type, data: {} } : { type })),
+          (delivery) =>
+            Effect.promise(() =>
+              endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) }).then((r) => r.status)
+            )
+        ), { concurrency: 8 })
+      assert.deepStrictEqual(statuses, types.map((_, i) => (i % 2 === 0 ? 200 : 400)))
+      const after = yield* series
+      const tagged = new Set(after.flatMap(({ metricKey }) => metricKey.tags.map((tag) => tag.value)))
+      for (const type of types) assert.isFalse(tagged.has(type), `a series for ${type}`)
+      assert.isAtMost(after.length - before.length, 2)
+      assert.strictEqual((yield* deliveries("processed", "unknown")) - processedBefore, count / 2)
+      assert.strictEqual((yield* deliveries("invalid", "unknown")) - invalidBefore, count / 2)
+      // The log line still names the wire type: only the metric folds them together.
+      assert.deepStrictEqual(
+        observed.lines.map((line) => line.annotations["event_type"]).sort(),
+        [...types].sort()
+      )
+    }))
+})
+
 describe("makeNodeListener behind a framework's body parser", () => {
   /** The listener behind `serve`, with what it logs and traces. */
   const mountBehind = (

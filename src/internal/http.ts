@@ -17,7 +17,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
-import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
+import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
 import { WebhookInbox } from "./inbox/store.js"
@@ -92,20 +92,22 @@ const counters = new Map<string, Metric.Metric.Counter<number>>()
 /**
  * The counter for one outcome and event type, with its tags in the key. Measured: `Metric.tagged`
  * builds a new metric key (formatting its description) on every increment; a key per pair, built once,
- * is a map lookup.
+ * is a map lookup. Effect's metric registry never drops a key, so the wire `type` is a tag only when it
+ * is one we know: every other type counts as `unknown` (and no type as `none`), which bounds the series
+ * to outcomes x (known types + 2), whatever a sender puts in `type`.
  */
-const counter = (outcome: Outcome, eventType: string): Metric.Metric.Counter<number> => {
-  const key = `${outcome}\u0000${eventType}`
+const counter = (outcome: Outcome, eventType: string | undefined): Metric.Metric.Counter<number> => {
+  const tag = eventType === undefined ? "none" : isEventType(eventType) ? eventType : "unknown"
+  const key = `${outcome}\u0000${tag}`
   let metric = counters.get(key)
   if (metric === undefined) {
     metric = Metric.fromMetricKey(
       MetricKey.counter(DELIVERIES, { description: DELIVERIES_DESCRIPTION, incremental: true }).pipe(
         MetricKey.tagged("outcome", outcome),
-        MetricKey.tagged("event_type", eventType)
+        MetricKey.tagged("event_type", tag)
       )
     )
-    // Unknown event types come from the wire: do not let them grow the cache without bound.
-    if (counters.size < 512) counters.set(key, metric)
+    counters.set(key, metric)
   }
   return metric
 }
@@ -231,7 +233,7 @@ const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<
         "openai.webhook.event_type": eventType ?? ""
       })
     ),
-    Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType ?? "none"))), reply)
+    Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType))), reply)
   )
 
 /** The reply and the line of what the inbox made of a delivery. */
