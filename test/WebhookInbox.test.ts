@@ -17,6 +17,7 @@ import {
   Deferred,
   Duration,
   Effect,
+  Fiber,
   Layer,
   Logger,
   Option,
@@ -213,11 +214,12 @@ interface Server extends Inbox {
 const serve = (
   handle: Handle,
   layer: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
-  log: Log
+  log: Log,
+  options: Omit<WebhookHttp.Options<unknown, never>, "handle"> = {}
 ): Effect.Effect<Server, never, Scope.Scope> =>
   Effect.gen(function*() {
     const inbox = yield* start(layer, log)
-    const listener = yield* WebhookHttp.makeNodeListener({ handle }).pipe(
+    const listener = yield* WebhookHttp.makeNodeListener({ ...options, handle }).pipe(
       Effect.provide(inbox.context),
       Effect.provide(Secret),
       Effect.provide(log.layer),
@@ -393,6 +395,56 @@ for (const engine of [sqlite, postgres]) {
           assert.include(log.of(idOf(delivery), "failed")[0]?.cause ?? "", "a bug in the handler")
           assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
           assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
+      /** The one line of a copy that gave up on another instance's claim: it says so, and no handler ran. */
+      const assertHeld = (log: Log, id: string, within: string) => {
+        const [line, ...more] = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+        assert.deepStrictEqual(more, [])
+        assert.strictEqual(line?.message, "failed")
+        const error = String(line?.annotations["error"])
+        assert.include(error, "held by another instance's claim (or another copy in this one)")
+        assert.include(error, `did not end within ${within}`)
+        assert.include(error, "OpenAI will retry")
+        assert.notInclude(error, "handler")
+      }
+
+      it.scopedLive("answers 500 to a copy another instance's claim holds past the timeout, saying so", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log, { timeout: "200 millis" })
+          // Another instance, on the same database, claimed the delivery and then died holding the claim.
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          const claimed = yield* other.store.claim(idOf(delivery), "response.completed", 1)
+          assert.isTrue(Option.isSome(claimed))
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          yield* log.waitFor("the line", (line) => line.annotations["webhook_id"] === idOf(delivery))
+          assertHeld(log, idOf(delivery), "200ms")
+          assert.deepStrictEqual(calls, [])
+          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "processing")
+        }))
+
+      it.scoped("answers 500 to a copy another instance's claim holds for 10 s when there is no timeout, saying so", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log)
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          yield* other.store.claim(idOf(delivery), "response.completed", 1)
+          const reply = yield* Effect.fork(server.post(delivery))
+          // The copy found the claim held and waits, looking again every 50 ms.
+          yield* eventually("the copy to wait", TestClock.sleeps(), (sleeps) => [...sleeps].includes(startedAt + 50))
+          yield* TestClock.adjust("10 seconds")
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          assertHeld(log, idOf(delivery), "10s")
+          assert.deepStrictEqual(calls, [])
         }))
 
       it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>

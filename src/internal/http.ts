@@ -138,12 +138,14 @@ const eventTypeOf = (event: UnwrapWebhookEvent): string => event._tag === "unkno
  * What a delivery has got to, for the line of one the edge timed out: `processDelivery` records the event
  * type there.
  */
-interface EdgeState {
+interface EdgeState extends protocol.Progress {
   eventType: string | undefined
 }
 
+const edgeState = (): EdgeState => ({ eventType: undefined, phase: "handler" })
+
 /** Written to and never read: a delivery without a timeout needs no state of its own. */
-const UNWATCHED: EdgeState = { eventType: undefined }
+const UNWATCHED: EdgeState = edgeState()
 
 /**
  * Verifies, decodes and dispatches one POST body. Never fails: every outcome is a reply, logged once
@@ -213,7 +215,15 @@ const processDelivery = <E, R>(
           Option.isNone(inbox)
             ? run
             : Effect.flatMap(
-              protocol.process(inbox.value, delivery, eventType, body, handled, settings.timeout ?? protocol.DEFAULT_WAIT),
+              protocol.process(
+                inbox.value,
+                delivery,
+                eventType,
+                body,
+                handled,
+                settings.timeout ?? protocol.DEFAULT_WAIT,
+                state
+              ),
               (outcome) => answer(outcome, eventType)
             ))
       )
@@ -221,8 +231,19 @@ const processDelivery = <E, R>(
   return traced(verifyAndHandle, webhookId)
 }
 
-const timedOutMessage = (after: Duration.Duration) =>
-  `the handler did not finish within ${Duration.format(after)}: it was interrupted and answered 500, so OpenAI will retry`
+/** Why a delivery was answered 500 after `after`, by where it had got to. */
+const unfinished = (phase: protocol.Progress["phase"], after: Duration.Duration): string => {
+  const within = Duration.format(after)
+  switch (phase) {
+    case "handler":
+      return `the handler did not finish within ${within}: it was interrupted and answered 500, so OpenAI will retry`
+    case "held":
+      return `the delivery is held by another instance's claim (or another copy in this one) that did not end within ` +
+        `${within}: answered 500, so OpenAI will retry it once the claim is done or its lease has expired`
+    case "store":
+      return `the inbox's database did not answer within ${within}: answered 500, so OpenAI will retry`
+  }
+}
 
 const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<void>): Effect.Effect<Reply> =>
   Effect.zipRight(
@@ -251,12 +272,7 @@ const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Rep
       return finish(
         FAILED,
         eventType,
-        Effect.logError("failed").pipe(
-          Effect.annotateLogs(
-            "error",
-            "another copy of this delivery was being processed and did not finish in time: OpenAI will retry"
-          )
-        )
+        Effect.logError("failed").pipe(Effect.annotateLogs("error", unfinished("held", outcome.waited)))
       )
     case "StoreFailed":
       return finish(
@@ -319,7 +335,7 @@ const timedOut = (input: headers.HeadersInput, state: EdgeState, after: Duration
         Effect.annotateLogs({
           webhook_id: webhookId,
           ...(state.eventType === undefined ? {} : { event_type: state.eventType }),
-          error: timedOutMessage(after)
+          error: unfinished(state.phase, after)
         })
       )
     ),
@@ -343,7 +359,7 @@ const runDelivery = <E, R>(
     runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(exit)))
     return
   }
-  const state: EdgeState = { eventType: undefined }
+  const state = edgeState()
   deadline.watch(runFork(processDelivery(settings, body, input, state)), after, (exit) => send(settle(exit)), () => {
     send(FAILED)
     runFork(timedOut(input, state, after))
@@ -358,7 +374,7 @@ const deliver = <E, R>(
 ): Effect.Effect<Reply, never, R | WebhookSecret> => {
   const after = settings.timeout
   if (after === undefined) return processDelivery(settings, body, input, UNWATCHED)
-  const state: EdgeState = { eventType: undefined }
+  const state = edgeState()
   return deadline.within(processDelivery(settings, body, input, state), after, () => timedOut(input, state, after))
 }
 

@@ -20,6 +20,14 @@ import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
 import { type Row, type Store, WebhookInbox } from "./store.js"
 
+/**
+ * Where a delivery is, for the line of one the edge times out: the handler running, the copy waiting on
+ * another copy's claim, or a statement of the store in flight.
+ */
+export interface Progress {
+  phase: "handler" | "held" | "store"
+}
+
 /** What became of a delivery that reached the inbox. */
 export type Outcome =
   | { readonly _tag: "Processed" }
@@ -41,11 +49,19 @@ const storeFailed = (cause: Cause.Cause<unknown>): Effect.Effect<Outcome> =>
 const utf8 = new TextDecoder()
 
 /** Queued mode: store the verified delivery; a worker runs the handler. */
-const enqueue = (store: Store, delivery: Delivery, eventType: string, body: Uint8Array): Effect.Effect<Outcome> =>
-  Effect.matchCauseEffect(store.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
+const enqueue = (
+  store: Store,
+  delivery: Delivery,
+  eventType: string,
+  body: Uint8Array,
+  progress: Progress
+): Effect.Effect<Outcome> => {
+  progress.phase = "store"
+  return Effect.matchCauseEffect(store.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
     onSuccess: (queued) => Effect.succeed(queued ? QUEUED : DUPLICATE),
     onFailure: storeFailed
   })
+}
 
 /** How often a copy waiting for another copy's outcome looks at the inbox. */
 const WAIT_POLL = Duration.millis(50)
@@ -64,18 +80,22 @@ const inline = <E, R>(
   delivery: Delivery,
   eventType: string,
   handled: Effect.Effect<void, E, R>,
-  wait: Duration.Duration
+  wait: Duration.Duration,
+  progress: Progress
 ): Effect.Effect<Outcome, never, R> => {
-  const run = (token: number) =>
-    Effect.matchCauseEffect(
+  const run = (token: number) => {
+    progress.phase = "handler"
+    return Effect.matchCauseEffect(
       // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
       Effect.onInterrupt(handled, () => Effect.ignore(store.release(delivery.id, token, "interrupted"))),
       {
-        onSuccess: () =>
-          Effect.matchCauseEffect(store.complete(delivery.id, token), {
+        onSuccess: () => {
+          progress.phase = "store"
+          return Effect.matchCauseEffect(store.complete(delivery.id, token), {
             onSuccess: () => Effect.succeed(PROCESSED),
             onFailure: storeFailed
-          }),
+          })
+        },
         onFailure: (cause) =>
           Effect.as(
             Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
@@ -83,6 +103,7 @@ const inline = <E, R>(
           )
       }
     )
+  }
   const held: Outcome = { _tag: "Held", waited: wait }
   const attempt = (until: number): Effect.Effect<Outcome, SqlError, R> =>
     Effect.flatMap(store.claim(delivery.id, eventType, delivery.timestamp), (token) => {
@@ -91,12 +112,15 @@ const inline = <E, R>(
         if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
           return Effect.succeed(DUPLICATE)
         }
+        // Held by a live claim: another copy here, or another instance (perhaps one that died holding it).
+        progress.phase = "held"
         return Effect.flatMap(
           Clock.currentTimeMillis,
           (now) => now >= until ? Effect.succeed(held) : Effect.zipRight(Effect.sleep(WAIT_POLL), attempt(until))
         )
       })
     })
+  progress.phase = "store"
   return Effect.flatMap(
     Clock.currentTimeMillis,
     (now) => Effect.catchAllCause(attempt(now + Duration.toMillis(wait)), storeFailed)
@@ -106,7 +130,8 @@ const inline = <E, R>(
 /**
  * One verified, decoded delivery through the inbox: stored (queued) or claimed and handled (inline).
  * `handled` is the user's handler, already suspended: in queued mode, or for a duplicate, it is not
- * even called. `wait` bounds how long a copy waits on another copy's claim.
+ * even called. `wait` bounds how long a copy waits on another copy's claim; `progress` follows the
+ * delivery through its phases.
  */
 export const process = <E, R>(
   store: Store,
@@ -114,9 +139,12 @@ export const process = <E, R>(
   eventType: string,
   body: Uint8Array,
   handled: Effect.Effect<void, E, R>,
-  wait: Duration.Duration
+  wait: Duration.Duration,
+  progress: Progress
 ): Effect.Effect<Outcome, never, R> =>
-  store.mode === "queued" ? enqueue(store, delivery, eventType, body) : inline(store, delivery, eventType, handled, wait)
+  store.mode === "queued"
+    ? enqueue(store, delivery, eventType, body, progress)
+    : inline(store, delivery, eventType, handled, wait, progress)
 
 // Workers.
 
