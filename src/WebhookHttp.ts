@@ -153,7 +153,9 @@ export const layerRoute = <E, R>(
 /**
  * A fetch-style handler, `(request: Request) => Promise<Response>`, for Bun, Deno, Cloudflare Workers
  * or any server that speaks the web `Request`/`Response`. The layer provides the `WebhookSecret` and
- * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown.
+ * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown. The
+ * promise always resolves: a `Request` whose body a middleware already read, or anything else that goes
+ * wrong around the delivery, is answered 500 with a line saying why.
  *
  * @example
  * ```ts
@@ -190,8 +192,10 @@ export const toWebHandler = <E, R, LE>(
  * A plain Node request listener, `(req, res) => void`: the lean path, and what the `npm start`
  * receiver runs. It reads the body straight from the socket (bounded by the limit) and runs the
  * handler on the runtime it was made in, skipping the platform's per-request machinery. Mount it on
- * `http.createServer`, or on a route of Express or another Node framework (before any body parser:
- * the signature covers the raw bytes; a `Buffer` body left by `express.raw()` is used as is).
+ * `http.createServer`, or on a route of Express or Fastify. The signature covers the raw bytes: what a
+ * body parser left in `req.body` is used when it is a `Buffer` (`express.raw()`) or a string
+ * (`express.text()`, its UTF-8 text); a body parsed into an object (`express.json()`, Fastify's JSON
+ * parser) is answered 500, with a line saying how to mount the listener instead.
  *
  * @example
  * ```ts

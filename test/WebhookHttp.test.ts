@@ -6,8 +6,8 @@ import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Metric, MetricState, type Scope } from "effect"
 import express from "express"
+import { makeApp } from "../examples/express.js"
 import {
-  behindExpress,
   type Init,
   type LogLine,
   type Observed,
@@ -657,7 +657,7 @@ describe("makeNodeListener behind a framework's body parser", () => {
     })
 
   const express_ = (parser: express.RequestHandler) => (listener: http.RequestListener) =>
-    serveNode(behindExpress(parser, listener))
+    serveNode(makeApp(listener, parser))
 
   it.scopedLive("verifies the Buffer that express.raw() leaves in req.body", () =>
     Effect.gen(function*() {

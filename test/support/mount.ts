@@ -1,6 +1,7 @@
 /**
  * Every way users mount `WebhookHttp`, each live on a real loopback server (or, for a web handler, also
- * called directly), with a logger and a tracer that record what a delivery leaves behind.
+ * called directly), with a logger and a tracer that record what a delivery leaves behind. Express and
+ * Fastify are mounted with the README's own code (examples/express.ts, examples/fastify.ts).
  */
 import * as http from "node:http"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
@@ -10,6 +11,8 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Context, Effect, type Exit, Layer, Logger, Option, type Scope, Tracer } from "effect"
 import express from "express"
 import Fastify, { type FastifyInstance } from "fastify"
+import { makeApp } from "../../examples/express.js"
+import { webhooks } from "../../examples/fastify.js"
 import { WebhookHttp, WebhookSecret } from "../../src/index.js"
 import { listenLoopback } from "./http.js"
 
@@ -213,28 +216,10 @@ export const fetchAdapter = (handler: (request: Request) => Promise<Response>): 
   )
 }
 
-/** The Node listener on a route of an Express app that parses bodies with `parser` first. */
-export const behindExpress = (parser: express.RequestHandler, listener: http.RequestListener) => {
-  const app = express()
-  app.use(parser)
-  app.all(PATH, listener)
-  return app
-}
-
-/**
- * The Node listener on a Fastify route, in a plugin whose content-type parser leaves every body unread
- * (the signature covers the raw bytes): the listener reads it.
- */
+/** The Node listener on Fastify, mounted as the README shows (examples/fastify.ts). */
 export const behindFastify = (listener: http.RequestListener) =>
   serveFastify(async (app) => {
-    await app.register(async (webhooks) => {
-      webhooks.removeAllContentTypeParsers()
-      webhooks.addContentTypeParser("*", (_request, _payload, done) => done(null))
-      webhooks.all(PATH, (request, reply) => {
-        reply.hijack()
-        listener(request.raw, reply.raw)
-      })
-    })
+    await app.register(webhooks(listener))
   })
 
 /** Every mounting style, each on a real server (a web handler also called directly). */
@@ -284,7 +269,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(behindExpress(express.raw({ type: "application/json" }), listener))
+        (listener) => serveNode(makeApp(listener, express.raw({ type: "application/json" })))
       )
   },
   {
@@ -293,7 +278,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(behindExpress(express.text({ type: "application/json" }), listener))
+        (listener) => serveNode(makeApp(listener, express.text({ type: "application/json" })))
       )
   },
   {
