@@ -38,17 +38,18 @@ export const watch = <A, E>(
     onTimeout()
     fiber.unsafeInterruptAsFork(FiberId.none)
   }, Duration.toMillis(after))
-  fiber.addObserver((exit) => {
-    if (settled) return
+  /** True for the first of the exit and the stop, which clears the timer. */
+  const settle = (): boolean => {
+    if (settled) return false
     settled = true
     clearTimeout(timer)
-    onExit(exit)
+    return true
+  }
+  fiber.addObserver((exit) => {
+    if (settle()) onExit(exit)
   })
   return () => {
-    if (settled) return
-    settled = true
-    clearTimeout(timer)
-    fiber.unsafeInterruptAsFork(FiberId.none)
+    if (settle()) fiber.unsafeInterruptAsFork(FiberId.none)
   }
 }
 

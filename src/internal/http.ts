@@ -17,6 +17,7 @@ import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
+import type { Options } from "../WebhookHttp.js"
 import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
@@ -31,8 +32,6 @@ import * as signature from "./signature.js"
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
-export type { Outcome, Reply } from "./reply.js"
-
 export interface Settings<E, R> {
   readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
   readonly maxBodySize: number
@@ -40,13 +39,6 @@ export interface Settings<E, R> {
   readonly tooLarge: Reply
   readonly timeout: Duration.Duration | undefined
   readonly tolerance: number
-}
-
-export interface Options<E, R> {
-  readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
-  readonly maxBodySize?: number | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly tolerance?: Duration.DurationInput | undefined
 }
 
 export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
@@ -291,16 +283,15 @@ const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhoo
 /** A reply that never reached `processDelivery` (405, 413): logged and counted the same way. */
 const early = (reply: Reply, input: headers.HeadersInput): Effect.Effect<Reply> => {
   const webhookId = idOf(input)
-  return traced(finish(reply, undefined, Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId)), webhookId)
+  const log = Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId)
+  return traced(finish(reply, undefined, log), webhookId)
 }
 
 /** The raw body cannot be had (a body parser or a middleware read it first): `why` says how to mount us. */
 const unreadable = (input: headers.HeadersInput, why: string): Effect.Effect<Reply> => {
   const webhookId = idOf(input)
-  return traced(
-    finish(FAILED, undefined, Effect.logError("failed").pipe(Effect.annotateLogs({ webhook_id: webhookId, error: why }))),
-    webhookId
-  )
+  const log = Effect.annotateLogs(Effect.logError("failed"), { webhook_id: webhookId, error: why })
+  return traced(finish(FAILED, undefined, log), webhookId)
 }
 
 /** Our own code threw where it should not have: 500 (OpenAI retries) and the cause in a line. */
@@ -315,12 +306,15 @@ const crashed = (error: unknown): Effect.Effect<Reply> =>
 
 /**
  * The reply of a delivery's fiber. One that ended without a reply (a web handler's layer that failed to
- * build, a bug) is answered 500, and its cause goes to Effect's default logger: the runtime that
+ * build, a bug) is answered 500 and its cause logged, on Effect's default logger when the runtime that
  * would have logged it is the one that failed.
  */
-const settle = (exit: Exit.Exit<Reply, unknown>): Reply => {
+const settle = <R>(runFork: RunFork<R>, exit: Exit.Exit<Reply, unknown>): Reply => {
   if (Exit.isSuccess(exit)) return exit.value
-  if (!Exit.isInterrupted(exit)) Effect.runFork(Effect.logError("failed", exit.cause))
+  if (!Exit.isInterrupted(exit)) {
+    const log = Effect.logError("failed", exit.cause)
+    runFork(log).addObserver((logged) => Exit.isFailure(logged) && Effect.runFork(log))
+  }
   return FAILED
 }
 
@@ -356,11 +350,12 @@ const runDelivery = <E, R>(
 ): void => {
   const after = settings.timeout
   if (after === undefined) {
-    runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(exit)))
+    runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(runFork, exit)))
     return
   }
   const state = edgeState()
-  deadline.watch(runFork(processDelivery(settings, body, input, state)), after, (exit) => send(settle(exit)), () => {
+  const fiber = runFork(processDelivery(settings, body, input, state))
+  deadline.watch(fiber, after, (exit) => send(settle(runFork, exit)), () => {
     send(FAILED)
     runFork(timedOut(input, state, after))
   })
@@ -393,17 +388,17 @@ export const serve = <Request, E, R>(
   request: Request,
   send: (reply: Reply) => void
 ): void => {
-  const early_ = (effect: Effect.Effect<Reply>) => runFork(effect).addObserver((exit) => send(settle(exit)))
+  const respond = (effect: Effect.Effect<Reply>) => runFork(effect).addObserver((exit) => send(settle(runFork, exit)))
   try {
     const input = source.headers(request)
-    if (source.method(request) !== "POST") return early_(early(methodNotAllowed, input))
+    if (source.method(request) !== "POST") return respond(early(methodNotAllowed, input))
     source.read(request, settings.maxBodySize, {
       body: (bytes) => runDelivery(runFork, settings, bytes, input, send),
-      tooLarge: () => early_(early(settings.tooLarge, input)),
-      unreadable: (why) => early_(unreadable(input, why))
+      tooLarge: () => respond(early(settings.tooLarge, input)),
+      unreadable: (why) => respond(unreadable(input, why))
     })
   } catch (error) {
-    early_(crashed(error))
+    respond(crashed(error))
   }
 }
 
