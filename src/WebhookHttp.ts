@@ -93,7 +93,11 @@ export const DEFAULT_PATH = "/webhooks/openai"
  */
 export const toHttpApp = <E, R>(
   options: Options<E, R>
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | WebhookSecret | HttpServerRequest.HttpServerRequest> => {
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  R | WebhookSecret | HttpServerRequest.HttpServerRequest
+> => {
   const settings = internal.settings(options)
   return Effect.flatMap(
     HttpServerRequest.HttpServerRequest,

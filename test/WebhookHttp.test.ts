@@ -620,7 +620,8 @@ describe("openai_webhook_deliveries_total", () => {
           signedPayload(JSON.stringify(i % 2 === 0 ? { id: `evt_${i}`, created_at: 1, type, data: {} } : { type })),
           (delivery) =>
             Effect.promise(() =>
-              endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) }).then((r) => r.status)
+              endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+                .then((response) => response.status)
             )
         ), { concurrency: 8 })
       assert.deepStrictEqual(statuses, types.map((_, i) => (i % 2 === 0 ? 200 : 400)))
@@ -641,7 +642,9 @@ describe("openai_webhook_deliveries_total", () => {
 describe("makeNodeListener behind a framework's body parser", () => {
   /** The listener behind `serve`, with what it logs and traces. */
   const mountBehind = (
-    serve: (listener: http.RequestListener) => Effect.Effect<{ readonly url: string | undefined }, unknown, Scope.Scope>,
+    serve: (
+      listener: http.RequestListener
+    ) => Effect.Effect<{ readonly url: string | undefined }, unknown, Scope.Scope>,
     options: WebhookHttp.Options<never, never>
   ) =>
     Effect.gen(function*() {
@@ -670,7 +673,7 @@ describe("makeNodeListener behind a framework's body parser", () => {
       assert.strictEqual(seen[0]?.event._tag, "realtime.call.incoming")
     }))
 
-  it.scopedLive("verifies the text that express.text({ type: \"application/json\" }) leaves, as OpenAI's guide mounts it", () =>
+  it.scopedLive("verifies the text express.text({ type: \"application/json\" }) leaves, as OpenAI's guide has it", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
       const server = yield* mountBehind(express_(express.text({ type: "application/json" })), { handle })
@@ -685,7 +688,8 @@ describe("makeNodeListener behind a framework's body parser", () => {
       const reply = yield* server.post(delivery)
       assert.deepStrictEqual(reply, { status: 200, body: JSON.stringify({ received: true }) })
       const event = seen[0]?.event
-      assert.strictEqual(event?._tag === "response.completed" ? event.data.id : undefined, "resp_\u00e9\u6f22\ud83d\ude00")
+      const id = event?._tag === "response.completed" ? event.data.id : undefined
+      assert.strictEqual(id, "resp_\u00e9\u6f22\ud83d\ude00")
       assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "processed")
     }))
 
@@ -753,7 +757,11 @@ describe("makeNodeListener behind a framework's body parser", () => {
       const server = yield* mountBehind(
         (listener) =>
           serveFastify(async (app) => {
-            app.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => done(null, body))
+            app.addContentTypeParser(
+              "application/json",
+              { parseAs: "buffer" },
+              (_request, body, done) => done(null, body)
+            )
             app.post(PATH, (request, reply) => {
               reply.hijack()
               listener(Object.assign(request.raw, { body: request.body }), reply.raw)
@@ -822,7 +830,7 @@ describe("toWebHandler when something goes wrong around the delivery", () => {
       assert.include(String(line.annotations["error"]), "the client went away")
     }))
 
-  it.scopedLive("answers a 500 Response and logs one failed line, never a rejection, when reading the request throws", () =>
+  it.scopedLive("answers a 500 Response and logs a failed line, not a rejection, when reading the request throws", () =>
     Effect.gen(function*() {
       const observed = observe()
       const handler = yield* webHandler({ handle: () => Effect.void }, observed.layer)

@@ -376,7 +376,7 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(lines.map((line) => line.message), ["failed", "processed"])
         }))
 
-      it.scopedLive("answers 500 when the handler throws, gives the claim back, and runs it again for the next copy", () =>
+      it.scopedLive("answers 500 when the handler throws, gives the claim back, runs it again for the next copy", () =>
         Effect.gen(function*() {
           const log = observe()
           const database = yield* engine.database
@@ -427,7 +427,7 @@ for (const engine of [sqlite, postgres]) {
           assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "processing")
         }))
 
-      it.scoped("answers 500 to a copy another instance's claim holds for 10 s when there is no timeout, saying so", () =>
+      it.scoped("answers 500 to a copy another instance's claim holds for 10 s without a timeout, saying so", () =>
         Effect.gen(function*() {
           const startedAt = Date.now()
           yield* TestClock.setTime(startedAt)
@@ -574,11 +574,17 @@ for (const engine of [sqlite, postgres]) {
           const database = yield* engine.database
           const interrupted = yield* Deferred.make<void>()
           const { calls, handle } = counting((call) =>
-            call === 1 ? Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))) : Effect.void
+            call === 1
+              ? Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
+              : Effect.void
           )
           const server = yield* serve(
             handle,
-            withWorkers(inboxLayer(database, { mode: "queued" }), { handle, schedule: fastRetries, timeout: "100 millis" }),
+            withWorkers(inboxLayer(database, { mode: "queued" }), {
+              handle,
+              schedule: fastRetries,
+              timeout: "100 millis"
+            }),
             log
           )
           const delivery = yield* signed()

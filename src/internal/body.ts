@@ -28,10 +28,10 @@ export interface Sink {
  * bytes are gone.
  */
 export const NODE_CONSUMED =
-  "the request body was read by a body parser before the webhook handler (express.json(), Fastify's JSON parser, ...), " +
-  "so its signature cannot be checked: on Express, mount the handler before express.json(), or give its route " +
-  "express.raw({ type: \"application/json\" }) or express.text({ type: \"application/json\" }); on Fastify, register " +
-  "the route in a plugin whose content-type parser leaves the body unread: " +
+  "the request body was read by a body parser before the webhook handler (express.json(), Fastify's JSON " +
+  "parser, ...), so its signature cannot be checked: on Express, mount the handler before express.json(), or " +
+  "give its route express.raw({ type: \"application/json\" }) or express.text({ type: \"application/json\" }); " +
+  "on Fastify, register the route in a plugin whose content-type parser leaves the body unread: " +
   "scope.addContentTypeParser(\"*\", (request, payload, done) => done(null))"
 
 /** Web: a middleware read the `Request` (or locked its stream) before us. */
@@ -191,7 +191,8 @@ export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit
     HttpIncomingMessage.withMaxBodySize(Option.some(limit)),
     Effect.match({
       onFailure: (error): Read => ({ _tag: "Unreadable", why: unreadable(error) }),
-      onSuccess: (buffer): Read => buffer.byteLength > limit ? TOO_LARGE : { _tag: "Body", bytes: new Uint8Array(buffer) }
+      onSuccess: (buffer): Read =>
+        buffer.byteLength > limit ? TOO_LARGE : { _tag: "Body", bytes: new Uint8Array(buffer) }
     })
   )
 }

@@ -49,7 +49,8 @@ export const toNode = (response: ServerResponse, reply: Reply): void => {
 }
 
 /** Web: the `Response` of a fetch handler. */
-export const toWeb = (reply: Reply): Response => new Response(reply.body, { status: reply.status, headers: reply.headers })
+export const toWeb = (reply: Reply): Response =>
+  new Response(reply.body, { status: reply.status, headers: reply.headers })
 
 /** Headers the platform sets itself from the body. */
 const BODY_HEADERS = new Set(["content-type", "content-length"])

@@ -184,7 +184,9 @@ export const worker = <E, R>(
       if (Either.isLeft(event)) {
         return Effect.zipRight(
           store.dead(row.webhookId, row.attempts, event.left.message),
-          Effect.logError("dead").pipe(Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body }))
+          Effect.logError("dead").pipe(
+            Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body })
+          )
         )
       }
       const delivery: Delivery = { id: row.webhookId, timestamp: row.webhookTimestamp }
@@ -213,9 +215,10 @@ export const worker = <E, R>(
       }).pipe(
         // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
         Effect.onInterrupt(() =>
-          Effect.ignore(
-            Effect.flatMap(Clock.currentTimeMillis, (now) => store.retry(row.webhookId, row.attempts, now, "interrupted"))
-          )
+          Effect.ignore(Effect.flatMap(
+            Clock.currentTimeMillis,
+            (now) => store.retry(row.webhookId, row.attempts, now, "interrupted")
+          ))
         ),
         Effect.annotateLogs(annotations)
       )

@@ -215,7 +215,9 @@ export interface LayerOptions extends StoreOptions {
 }
 
 /** The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. */
-export const layer = (options: LayerOptions): Layer.Layer<WebhookInbox, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
+export const layer = (
+  options: LayerOptions
+): Layer.Layer<WebhookInbox, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
   Layer.scoped(
     WebhookInbox,
     Effect.gen(function*() {
