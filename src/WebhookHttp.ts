@@ -12,25 +12,24 @@
  *
  * Every delivery is logged once (message: the outcome in one word; annotations `webhook_id`,
  * `event_type`), traced as an `openai.webhook` span and counted in `openai_webhook_deliveries_total`
- * (tags `outcome`, `event_type`). Responses carry a small JSON body and never a secret or signature.
+ * (tags `outcome` and `event_type`; a type this version does not know counts as `unknown`, so that a
+ * sender cannot grow the metric registry). Responses carry a small JSON body and never a secret or
+ * signature.
  *
  * @since 0.1.0
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import * as Headers from "@effect/platform/Headers"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
-import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as internal from "./internal/http.js"
-import * as nodeBody from "./internal/nodeBody.js"
+import * as body from "./internal/body.js"
+import * as reply from "./internal/reply.js"
 import type { Delivery } from "./Webhooks.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 import type { WebhookSecret } from "./WebhookSecret.js"
@@ -73,22 +72,6 @@ export const DEFAULT_MAX_BODY_SIZE: number = internal.DEFAULT_MAX_BODY_SIZE
 export const DEFAULT_PATH = "/webhooks/openai"
 
 
-const allowPost = Headers.fromInput({ allow: "POST" })
-
-const toResponse = (reply: internal.Reply): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.text(
-    reply.body,
-    reply.status === 405
-      ? { status: reply.status, contentType: "application/json", headers: allowPost }
-      : { status: reply.status, contentType: "application/json" }
-  )
-
-const contentLength = (value: string | null | undefined): number | undefined => {
-  if (value === null || value === undefined) return undefined
-  const length = Number(value)
-  return Number.isSafeInteger(length) ? length : undefined
-}
-
 /**
  * The handler as an `@effect/platform` `HttpApp`, for the classic router:
  * `HttpRouter.post("/webhooks/openai", WebhookHttp.toHttpApp({ handle }))` (use `HttpRouter.all` to
@@ -110,40 +93,16 @@ const contentLength = (value: string | null | undefined): number | undefined => 
  */
 export const toHttpApp = <E, R>(
   options: Options<E, R>
-): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R | WebhookSecret | HttpServerRequest.HttpServerRequest> => {
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  never,
+  R | WebhookSecret | HttpServerRequest.HttpServerRequest
+> => {
   const settings = internal.settings(options)
-  const limit = Option.some(settings.maxBodySize)
-  return Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-    const webhookId = request.headers["webhook-id"]
-    if (request.method !== "POST") return Effect.map(internal.early(internal.methodNotAllowed, webhookId), toResponse)
-    const declared = contentLength(request.headers["content-length"])
-    if (declared !== undefined && declared > settings.maxBodySize) {
-      return Effect.map(internal.early(internal.tooLarge(settings.maxBodySize), webhookId), toResponse)
-    }
-    const source = request.source
-    if (nodeBody.isIncomingMessage(source)) {
-      // On Node, read the request ourselves: the platform's reader destroys the socket at the limit,
-      // so the client would never see the 413.
-      return Effect.async<internal.Reply, never, R | WebhookSecret>((resume) =>
-        nodeBody.read(source, settings.maxBodySize, {
-          body: (body) => resume(internal.processDelivery(settings, body, request.headers)),
-          tooLarge: () => resume(internal.early(internal.tooLarge(settings.maxBodySize), webhookId)),
-          consumed: () => resume(internal.bodyConsumed(webhookId))
-        })
-      ).pipe(Effect.map(toResponse))
-    }
-    return request.arrayBuffer.pipe(
-      HttpIncomingMessage.withMaxBodySize(limit),
-      Effect.matchEffect({
-        onFailure: () => internal.early(internal.tooLarge(settings.maxBodySize), webhookId),
-        onSuccess: (buffer) =>
-          buffer.byteLength > settings.maxBodySize
-            ? internal.early(internal.tooLarge(settings.maxBodySize), webhookId)
-            : internal.processDelivery(settings, new Uint8Array(buffer), request.headers)
-      }),
-      Effect.map(toResponse)
-    )
-  })
+  return Effect.flatMap(
+    HttpServerRequest.HttpServerRequest,
+    (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
+  )
 }
 
 /**
@@ -198,7 +157,9 @@ export const layerRoute = <E, R>(
 /**
  * A fetch-style handler, `(request: Request) => Promise<Response>`, for Bun, Deno, Cloudflare Workers
  * or any server that speaks the web `Request`/`Response`. The layer provides the `WebhookSecret` and
- * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown.
+ * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown. The
+ * promise always resolves: a `Request` whose body a middleware already read, or anything else that goes
+ * wrong around the delivery, is answered 500 with a line saying why.
  *
  * @example
  * ```ts
@@ -223,59 +184,22 @@ export const toWebHandler = <E, R, LE>(
 } => {
   const settings = internal.settings(options)
   const runtime = ManagedRuntime.make(options.layer)
-  const respond = (reply: internal.Reply) =>
-    new Response(reply.body, { status: reply.status, headers: reply.headers })
-  const runFork = <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => runtime.runFork(effect)
-  const early = (effect: Effect.Effect<internal.Reply>) => runtime.runPromise(effect).then(respond)
-  const handler = async (request: Request): Promise<Response> => {
-    const webhookId = request.headers.get("webhook-id") ?? undefined
-    if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-    const body = await readWebBody(request, settings.maxBodySize)
-    if (body === undefined) return early(internal.early(internal.tooLarge(settings.maxBodySize), webhookId))
-    return new Promise((resolve) =>
-      internal.runDelivery(runFork, settings, body, request.headers, (reply) => resolve(respond(reply)))
+  const runFork: internal.RunFork<R> = (effect) => runtime.runFork(effect)
+  const handler = (request: Request): Promise<Response> =>
+    new Promise((resolve) =>
+      internal.serve(runFork, settings, body.web, request, (answer) => resolve(reply.toWeb(answer)))
     )
-  }
   return { handler, dispose: () => runtime.dispose() }
-}
-
-/** The body, or undefined once it passes `limit` (the rest is not read). */
-const readWebBody = async (request: Request, limit: number): Promise<Uint8Array | undefined> => {
-  const declared = contentLength(request.headers.get("content-length"))
-  if (declared !== undefined && declared > limit) {
-    await request.body?.cancel().catch(() => undefined)
-    return undefined
-  }
-  if (request.body === null) return new Uint8Array(0)
-  const reader = request.body.getReader()
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  if (chunks.length === 1) return chunks[0]!
-  const out = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 /**
  * A plain Node request listener, `(req, res) => void`: the lean path, and what the `npm start`
  * receiver runs. It reads the body straight from the socket (bounded by the limit) and runs the
  * handler on the runtime it was made in, skipping the platform's per-request machinery. Mount it on
- * `http.createServer`, or on a route of Express or another Node framework (before any body parser:
- * the signature covers the raw bytes; a `Buffer` body left by `express.raw()` is used as is).
+ * `http.createServer`, or on a route of Express or Fastify. The signature covers the raw bytes: what a
+ * body parser left in `req.body` is used when it is a `Buffer` (`express.raw()`) or a string
+ * (`express.text()`, its UTF-8 text); a body parsed into an object (`express.json()`, Fastify's JSON
+ * parser) is answered 500, with a line saying how to mount the listener instead.
  *
  * @example
  * ```ts
@@ -297,22 +221,7 @@ export const makeNodeListener = <E, R>(
 ): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, never, R | WebhookSecret> =>
   Effect.map(Effect.runtime<R | WebhookSecret>(), (runtime) => {
     const settings = internal.settings(options)
-    const runFork = Runtime.runFork(runtime)
-    const tooLarge = internal.tooLarge(settings.maxBodySize)
-    return (request, response) => {
-      const send = (reply: internal.Reply) => {
-        if (response.headersSent || response.destroyed) return
-        response.writeHead(reply.status, reply.headers).end(reply.body)
-      }
-      const early = (effect: Effect.Effect<internal.Reply>) =>
-        runFork(effect).addObserver((exit) => send(Exit.isSuccess(exit) ? exit.value : internal.failedReply))
-      const header = request.headers["webhook-id"]
-      const webhookId = typeof header === "string" ? header : undefined
-      if (request.method !== "POST") return early(internal.early(internal.methodNotAllowed, webhookId))
-      nodeBody.read(request, settings.maxBodySize, {
-        body: (body) => internal.runDelivery(runFork, settings, body, request.headers, send),
-        tooLarge: () => early(internal.early(tooLarge, webhookId)),
-        consumed: () => early(internal.bodyConsumed(webhookId))
-      })
-    }
+    const runFork: internal.RunFork<R> = Runtime.runFork(runtime)
+    return (request, response) =>
+      internal.serve(runFork, settings, body.node, request, (answer) => reply.toNode(response, answer))
   })

@@ -32,17 +32,12 @@
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
-import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import * as decode from "./internal/decode.js"
-import * as internal from "./internal/inbox.js"
+import * as protocol from "./internal/inbox/protocol.js"
+import * as internal from "./internal/inbox/store.js"
 import type { Delivery } from "./Webhooks.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 
@@ -68,7 +63,13 @@ export type Store = internal.Store
  * @since 0.1.0
  * @category tags
  */
-export class WebhookInbox extends Context.Tag("effect-openai-webhooks/WebhookInbox")<WebhookInbox, Store>() {}
+export const WebhookInbox: typeof internal.WebhookInbox = internal.WebhookInbox
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export type WebhookInbox = internal.WebhookInbox
 
 /**
  * @since 0.1.0
@@ -95,24 +96,12 @@ export interface Options {
 export const layerSql = (
   options: Options = {}
 ): Layer.Layer<WebhookInbox, SqlError | MigrationError, SqlClient.SqlClient> =>
-  Layer.scoped(
-    WebhookInbox,
-    Effect.gen(function*() {
-      yield* internal.migrate
-      const store = yield* internal.make({
-        mode: options.mode ?? "inline",
-        lease: Duration.decode(options.lease ?? "2 minutes"),
-        retention: Duration.decode(options.retention ?? "7 days")
-      })
-      yield* store.purge.pipe(
-        Effect.tap((purged) => purged > 0 ? Effect.logInfo(`purged ${purged} expired deliveries`) : Effect.void),
-        Effect.catchAllCause((cause) => Effect.logWarning("purge failed", cause)),
-        Effect.repeat(Schedule.spaced(options.purgeInterval ?? "1 hour")),
-        Effect.forkScoped
-      )
-      return store
-    })
-  )
+  internal.layer({
+    mode: options.mode ?? "inline",
+    lease: Duration.decode(options.lease ?? "2 minutes"),
+    retention: Duration.decode(options.retention ?? "7 days"),
+    purgeInterval: options.purgeInterval ?? "1 hour"
+  })
 
 /**
  * @since 0.1.0
@@ -145,17 +134,6 @@ export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exp
 )
 
 /**
- * The delay before attempt `attempts + 1`, or none when the schedule has ended. `Schedule.run` also
- * returns the output of the step that ends the schedule, so one more input is run than attempts made:
- * the schedule allows another attempt only if that extra step is reached.
- */
-const delayAfter = (schedule: Schedule.Schedule<unknown, unknown>, attempts: number, now: number) =>
-  Effect.map(
-    Schedule.run(Schedule.delays(schedule), now, Array.from({ length: attempts + 1 }, (_, i) => i)),
-    (delays) => delays.length > attempts ? Option.fromNullable(Array.from(delays)[attempts - 1]) : Option.none()
-  )
-
-/**
  * Background processing of queued deliveries: `concurrency` workers take due deliveries (each under a
  * lease, so no two workers anywhere process one delivery at a time), run the handler, and mark them
  * done, retry them later on the schedule, or keep them as dead. Every attempt logs one line:
@@ -165,64 +143,10 @@ const delayAfter = (schedule: Schedule.Schedule<unknown, unknown>, attempts: num
  * @category layers
  */
 export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<never, never, WebhookInbox | R> =>
-  Layer.scopedDiscard(
-    Effect.gen(function*() {
-      const store = yield* WebhookInbox
-      const schedule = options.schedule ?? defaultSchedule
-      const poll = options.pollInterval ?? "250 millis"
-      const timeout = options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-
-      const attempt = (row: internal.Row) => {
-        const event = decode.decode(row.body)
-        const annotations = { webhook_id: row.webhookId, event_type: row.eventType ?? "unknown", attempt: row.attempts }
-        if (Either.isLeft(event)) {
-          return Effect.zipRight(
-            store.dead(row.webhookId, row.attempts, event.left.message),
-            Effect.logError("dead").pipe(Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body }))
-          )
-        }
-        const handled = options.handle(event.right, { id: row.webhookId, timestamp: row.webhookTimestamp })
-        const bounded = timeout === undefined ? handled : Effect.timeout(handled, timeout)
-        return Effect.matchCauseEffect(bounded, {
-          onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
-          onFailure: (cause) =>
-            Effect.flatMap(Effect.clockWith((clock) => delayAfter(schedule, row.attempts, clock.unsafeCurrentTimeMillis())), (delay) =>
-              Option.match(delay, {
-                onNone: () =>
-                  Effect.zipRight(
-                    store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
-                    Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
-                  ),
-                onSome: (delay) =>
-                  Effect.flatMap(Effect.clockWith((clock) => Effect.succeed(clock.unsafeCurrentTimeMillis())), (now) =>
-                    Effect.zipRight(
-                      store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
-                      Effect.logWarning("failed", cause).pipe(
-                        Effect.annotateLogs("retry_in", Duration.format(delay))
-                      )
-                    ))
-              }))
-        }).pipe(
-          // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
-          Effect.onInterrupt(() =>
-            Effect.ignore(
-              Effect.flatMap(Clock.currentTimeMillis, (now) => store.retry(row.webhookId, row.attempts, now, "interrupted"))
-            )
-          ),
-          Effect.annotateLogs(annotations)
-        )
-      }
-
-      const worker = store.take.pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.sleep(poll),
-          onSome: attempt
-        })),
-        Effect.catchAllCause((cause) =>
-          Effect.zipRight(Effect.logError("inbox worker: database error, trying again", cause), Effect.sleep(poll))
-        ),
-        Effect.forever
-      )
-      for (let i = 0; i < (options.concurrency ?? 4); i++) yield* Effect.forkScoped(worker)
-    })
-  )
+  Layer.scopedDiscard(protocol.worker({
+    handle: options.handle,
+    concurrency: options.concurrency ?? 4,
+    schedule: options.schedule ?? defaultSchedule,
+    pollInterval: options.pollInterval ?? "250 millis",
+    timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout)
+  }))

@@ -4,104 +4,26 @@
  */
 import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
-import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import * as HttpRouter from "@effect/platform/HttpRouter"
-import * as HttpServer from "@effect/platform/HttpServer"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Deferred, Effect, Layer, Metric, MetricState, type Scope } from "effect"
+import express from "express"
+import { makeApp } from "../examples/express.js"
 import {
-  Cause,
-  Context,
-  Deferred,
-  Effect,
-  Exit,
-  Layer,
-  Logger,
-  Metric,
-  MetricState,
-  Option,
-  Tracer,
-  type Scope
-} from "effect"
-import { listenLoopback } from "./support/http.js"
-import { WebhookHttp, WebhookSecret, WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
-
-const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
-const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-const PATH = WebhookHttp.DEFAULT_PATH
-
-const Secret = WebhookSecret.layer(secret)
-
-// Observability: what a delivery leaves behind in logs and traces.
-
-interface LogLine {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Readonly<Record<string, unknown>>
-  readonly cause: string
-}
-
-class RecordedSpan implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly spanId = Math.random().toString(16).slice(2)
-  readonly traceId: string
-  readonly sampled = true
-  readonly attributes = new Map<string, unknown>()
-  readonly links: Array<Tracer.SpanLink>
-  status: Tracer.SpanStatus
-  constructor(
-    readonly name: string,
-    readonly parent: Option.Option<Tracer.AnySpan>,
-    readonly context: Context.Context<never>,
-    links: ReadonlyArray<Tracer.SpanLink>,
-    startTime: bigint,
-    readonly kind: Tracer.SpanKind
-  ) {
-    this.traceId = Option.match(parent, { onNone: () => this.spanId, onSome: (span) => span.traceId })
-    this.links = [...links]
-    this.status = { _tag: "Started", startTime }
-  }
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
-    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
-  }
-  attribute(key: string, value: unknown): void {
-    this.attributes.set(key, value)
-  }
-  event(): void {}
-  addLinks(links: ReadonlyArray<Tracer.SpanLink>): void {
-    this.links.push(...links)
-  }
-}
-
-interface Observed {
-  readonly lines: Array<LogLine>
-  readonly spans: Array<RecordedSpan>
-  readonly layer: Layer.Layer<never>
-}
-
-/** A logger and a tracer that record everything, as a layer for the server or runtime under test. */
-const observe = (): Observed => {
-  const lines: Array<LogLine> = []
-  const spans: Array<RecordedSpan> = []
-  const logger = Logger.make(({ annotations, cause, logLevel, message }) => {
-    lines.push({
-      level: logLevel.label,
-      message: Array.isArray(message) ? message.map(String).join(" ") : String(message),
-      annotations: Object.fromEntries(annotations),
-      cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
-    })
-  })
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const span = new RecordedSpan(name, parent, context, links, startTime, kind)
-      spans.push(span)
-      return span
-    },
-    context: (f) => f()
-  })
-  return { lines, spans, layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Layer.setTracer(tracer)) }
-}
-
-const textOf = (line: LogLine): string => [line.message, JSON.stringify(line.annotations), line.cause].join(" ")
+  type Init,
+  type LogLine,
+  type Observed,
+  nodeListener,
+  observe,
+  otherSecret,
+  PATH,
+  secret,
+  serveFastify,
+  serveNode,
+  type Style,
+  styles,
+  textOf,
+  webHandler
+} from "./support/mount.js"
+import { WebhookHttp, WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
 
 /** `openai_webhook_deliveries_total` for one outcome and event type, read from the metric registry. */
 const deliveries = (outcome: string, eventType: string) =>
@@ -114,137 +36,6 @@ const deliveries = (outcome: string, eventType: string) =>
     }
     return total
   })
-
-// Mounting styles: each builds a live endpoint in the test's scope.
-
-/** `duplex: "half"` lets fetch and Request take a stream body (Node's undici requires it). */
-type Init = RequestInit & { readonly duplex?: "half" }
-
-interface Endpoint {
-  /** Sends one request to the webhook endpoint. */
-  readonly fetch: (init: Init) => Promise<Response>
-  /** The endpoint's URL when it is served over node:http (every style but a bare web handler). */
-  readonly url: string | undefined
-}
-
-interface Style {
-  readonly name: string
-  /** Whether it is served over a connection (all but a web handler called directly). */
-  readonly connected: boolean
-  readonly mount: <E>(
-    options: WebhookHttp.Options<E, never>,
-    observability: Layer.Layer<never>
-  ) => Effect.Effect<Endpoint, unknown, Scope.Scope>
-}
-
-const overHttp = (port: number): Endpoint => {
-  const url = `http://127.0.0.1:${port}${PATH}`
-  return { url, fetch: (init) => fetch(url, init) }
-}
-
-/** Serves a platform app layer with `@effect/platform-node` on a random loopback port. */
-const servePlatform = (
-  app: Layer.Layer<never, never, HttpServer.HttpServer | WebhookSecret.WebhookSecret>,
-  observability: Layer.Layer<never>
-) =>
-  Effect.gen(function*() {
-    const context = yield* Layer.build(
-      app.pipe(
-        Layer.provideMerge(NodeHttpServer.layer(() => http.createServer(), { port: 0, host: "127.0.0.1" })),
-        Layer.provide(Secret),
-        Layer.provide(observability)
-      )
-    )
-    const address = Context.get(context, HttpServer.HttpServer).address
-    assert.strictEqual(address._tag, "TcpAddress")
-    return overHttp((address as HttpServer.TcpAddress).port)
-  })
-
-/** Serves a plain Node listener on a random loopback port; closing drops every connection. */
-const serveNode = (listener: http.RequestListener) => Effect.map(listenLoopback(listener), ({ port }) => overHttp(port))
-
-const webHandler = <E>(options: WebhookHttp.Options<E, never>, observability: Layer.Layer<never>) =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => WebhookHttp.toWebHandler({ ...options, layer: Layer.merge(Secret, observability) })),
-      ({ dispose }) => Effect.promise(dispose)
-    ),
-    ({ handler }) => handler
-  )
-
-/**
- * node:http in front of a fetch handler, as Bun or Deno would be: the body streams in, and what the
- * handler leaves unread is drained so the connection stays usable.
- */
-const fetchAdapter = (handler: (request: Request) => Promise<Response>): http.RequestListener => (req, res) => {
-  const headers = new Headers()
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-  const body = req.method === "GET" || req.method === "HEAD" ? null : new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)))
-      req.on("end", () => controller.close())
-      req.on("error", (error) => controller.error(error))
-    },
-    cancel() {
-      req.removeAllListeners("data").removeAllListeners("end").resume()
-    }
-  })
-  const init: Init = { method: req.method ?? "GET", headers, body, duplex: "half" }
-  const request = new Request(`http://127.0.0.1${req.url ?? "/"}`, init)
-  handler(request).then(
-    async (response) => {
-      const bytes = Buffer.from(await response.arrayBuffer())
-      res.writeHead(response.status, Object.fromEntries(response.headers)).end(bytes)
-    },
-    (error) => res.writeHead(502).end(String(error))
-  )
-}
-
-const styles: ReadonlyArray<Style> = [
-  {
-    name: "toHttpApp on the classic HttpRouter",
-    connected: true,
-    mount: (options, observability) =>
-      servePlatform(
-        HttpRouter.empty.pipe(HttpRouter.all(PATH, WebhookHttp.toHttpApp(options)), HttpServer.serve()),
-        observability
-      )
-  },
-  {
-    name: "layerRoute on HttpLayerRouter",
-    connected: true,
-    // The platform's access log is the application's choice and adds a line of its own: off here.
-    mount: (options, observability) =>
-      servePlatform(
-        HttpLayerRouter.serve(WebhookHttp.layerRoute(options), { disableLogger: true, disableListenLog: true }),
-        observability
-      )
-  },
-  {
-    name: "toWebHandler called with a Request",
-    connected: false,
-    mount: (options, observability) =>
-      Effect.map(webHandler(options, observability), (handler): Endpoint => ({
-        url: undefined,
-        fetch: (init) => handler(new Request(`http://127.0.0.1${PATH}`, init))
-      }))
-  },
-  {
-    name: "toWebHandler behind node:http",
-    connected: true,
-    mount: (options, observability) =>
-      Effect.flatMap(webHandler(options, observability), (handler) => serveNode(fetchAdapter(handler)))
-  },
-  {
-    name: "makeNodeListener on node:http",
-    connected: true,
-    mount: (options, observability) =>
-      WebhookHttp.makeNodeListener(options).pipe(
-        Effect.provide(Layer.merge(Secret, observability)),
-        Effect.flatMap(serveNode)
-      )
-  }
-]
 
 // Deliveries and replies.
 
@@ -805,41 +596,76 @@ for (const style of styles) {
   })
 }
 
-describe("makeNodeListener behind a Node body parser", () => {
-  /** Reads the body first, as express.raw() or express.json() do, and leaves the result in req.body. */
-  const bodyParser = (
-    parse: (raw: Buffer) => unknown,
-    listener: http.RequestListener
-  ): http.RequestListener =>
-  (req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      Object.assign(req, { body: parse(Buffer.concat(chunks)) })
-      listener(req, res)
-    })
-  }
+describe("openai_webhook_deliveries_total", () => {
+  /** The number of series the metric registry holds for the delivery counter. */
+  const series = Effect.map(
+    Metric.snapshot,
+    (pairs) => pairs.filter(({ metricKey }) => metricKey.name === "openai_webhook_deliveries_total")
+  )
 
-  const mountBehind = (parse: (raw: Buffer) => unknown, options: WebhookHttp.Options<never, never>) =>
+  it.scopedLive("counts every event type it does not know under event_type unknown: the series stay bounded", () =>
     Effect.gen(function*() {
       const observed = observe()
-      const listener = yield* WebhookHttp.makeNodeListener(options).pipe(
-        Effect.provide(Layer.merge(Secret, observed.layer)),
-        Effect.orDie
+      const endpoint = yield* Effect.orDie(
+        Effect.flatMap(nodeListener({ handle: () => Effect.void }, observed.layer), serveNode)
       )
-      const endpoint = yield* serveNode(bodyParser(parse, listener))
+      const count = 120
+      const types = Array.from({ length: count }, (_, i) => `brand.new.${i}.${Math.random().toString(36).slice(2)}`)
+      const before = yield* series
+      const processedBefore = yield* deliveries("processed", "unknown")
+      const invalidBefore = yield* deliveries("invalid", "unknown")
+      const statuses = yield* Effect.forEach(types, (type, i) =>
+        Effect.flatMap(
+          // Every other one is authentic but not an event (no id): its type is on the wire all the same.
+          signedPayload(JSON.stringify(i % 2 === 0 ? { id: `evt_${i}`, created_at: 1, type, data: {} } : { type })),
+          (delivery) =>
+            Effect.promise(() =>
+              endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+                .then((response) => response.status)
+            )
+        ), { concurrency: 8 })
+      assert.deepStrictEqual(statuses, types.map((_, i) => (i % 2 === 0 ? 200 : 400)))
+      const after = yield* series
+      const tagged = new Set(after.flatMap(({ metricKey }) => metricKey.tags.map((tag) => tag.value)))
+      for (const type of types) assert.isFalse(tagged.has(type), `a series for ${type}`)
+      assert.isAtMost(after.length - before.length, 2)
+      assert.strictEqual((yield* deliveries("processed", "unknown")) - processedBefore, count / 2)
+      assert.strictEqual((yield* deliveries("invalid", "unknown")) - invalidBefore, count / 2)
+      // The log line still names the wire type: only the metric folds them together.
+      assert.deepStrictEqual(
+        observed.lines.map((line) => line.annotations["event_type"]).sort(),
+        [...types].sort()
+      )
+    }))
+})
+
+describe("makeNodeListener behind a framework's body parser", () => {
+  /** The listener behind `serve`, with what it logs and traces. */
+  const mountBehind = (
+    serve: (
+      listener: http.RequestListener
+    ) => Effect.Effect<{ readonly url: string | undefined }, unknown, Scope.Scope>,
+    options: WebhookHttp.Options<never, never>
+  ) =>
+    Effect.gen(function*() {
+      const observed = observe()
+      const listener = yield* Effect.orDie(nodeListener(options, observed.layer))
+      const { url } = yield* Effect.orDie(serve(listener))
       const post = (delivery: WebhookTesting.Signed) =>
         Effect.promise(async () => {
-          const response = await endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+          const response = await fetch(url!, { method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
           return { status: response.status, body: await response.text() }
         })
       return { ...observed, post }
     })
 
+  const express_ = (parser: express.RequestHandler) => (listener: http.RequestListener) =>
+    serveNode(makeApp(listener, parser))
+
   it.scopedLive("verifies the Buffer that express.raw() leaves in req.body", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
-      const server = yield* mountBehind((raw) => raw, { handle })
+      const server = yield* mountBehind(express_(express.raw({ type: "application/json" })), { handle })
       const delivery = yield* signed("realtime.call.incoming")
       const reply = yield* server.post(delivery)
       assert.strictEqual(reply.status, 200)
@@ -847,30 +673,194 @@ describe("makeNodeListener behind a Node body parser", () => {
       assert.strictEqual(seen[0]?.event._tag, "realtime.call.incoming")
     }))
 
-  it.scopedLive("answers 413 to a Buffer in req.body over the limit", () =>
+  it.scopedLive("verifies the text express.text({ type: \"application/json\" }) leaves, as OpenAI's guide has it", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
-      const server = yield* mountBehind((raw) => raw, { handle, maxBodySize: 1024 })
-      const reply = yield* server.post(yield* signedPayload(paddedTo(4096)))
-      assert.strictEqual(reply.status, 413)
-      assert.strictEqual(seen.length, 0)
+      const server = yield* mountBehind(express_(express.text({ type: "application/json" })), { handle })
+      // Multi-byte UTF-8 in the body: the string must become exactly the bytes that were signed.
+      const payload = JSON.stringify({
+        id: "evt_text",
+        created_at: 1719168000,
+        type: "response.completed",
+        data: { id: "resp_\u00e9\u6f22\ud83d\ude00" }
+      })
+      const delivery = yield* signedPayload(payload)
+      const reply = yield* server.post(delivery)
+      assert.deepStrictEqual(reply, { status: 200, body: JSON.stringify({ received: true }) })
+      const event = seen[0]?.event
+      const id = event?._tag === "response.completed" ? event.data.id : undefined
+      assert.strictEqual(id, "resp_\u00e9\u6f22\ud83d\ude00")
+      assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "processed")
     }))
 
-  it.scopedLive("answers 500 to a body already parsed into an object, logging that a body parser ran first", () =>
+  it.scopedLive("answers 413 to a Buffer or a string in req.body over the limit", () =>
+    Effect.gen(function*() {
+      for (const parser of [express.raw({ type: "application/json" }), express.text({ type: "application/json" })]) {
+        const { handle, seen } = recorder()
+        const server = yield* mountBehind(express_(parser), { handle, maxBodySize: 1024 })
+        assert.strictEqual((yield* server.post(yield* signedPayload(paddedTo(1024)))).status, 200)
+        const over = yield* signedPayload(paddedTo(1025))
+        assert.strictEqual((yield* server.post(over)).status, 413)
+        assert.strictEqual(lineOf(server.lines, idOf(over)).message, "too_large")
+        assert.strictEqual(seen.length, 1)
+      }
+    }))
+
+  /** The one line of a delivery whose body a parser consumed: failed, saying how to mount the listener. */
+  const assertConsumed = (server: Observed, delivery: WebhookTesting.Signed) => {
+    const line = lineOf(server.lines, idOf(delivery))
+    assert.strictEqual(line.message, "failed")
+    assert.strictEqual(line.level, "ERROR")
+    const error = String(line.annotations["error"])
+    assert.include(error, "read by a body parser before the webhook handler")
+    assert.include(error, "express.raw({ type: \"application/json\" })")
+    assert.include(error, "scope.addContentTypeParser(\"*\", (request, payload, done) => done(null))")
+    const span = server.spans.find((span) => span.name === "openai.webhook")
+    assert.strictEqual(span?.attributes.get("openai.webhook.id"), idOf(delivery))
+    assert.strictEqual(span?.attributes.get("openai.webhook.outcome"), "failed")
+  }
+
+  it.scopedLive("answers 500 to a body express.json() parsed into an object, saying how to mount it", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
-      const server = yield* mountBehind((raw) => JSON.parse(raw.toString("utf8")), { handle })
+      const server = yield* mountBehind(express_(express.json()), { handle })
       const delivery = yield* signed("response.completed")
       const reply = yield* server.post(delivery)
       assert.strictEqual(reply.status, 500)
       assert.strictEqual(seen.length, 0)
-      const line = lineOf(server.lines, idOf(delivery))
-      assert.strictEqual(line.message, "failed")
-      assert.strictEqual(line.level, "ERROR")
-      assert.include(String(line.annotations["error"]), "body parser")
-      assert.include(String(line.annotations["error"]), "express.raw()")
-      const span = server.spans.find((span) => span.name === "openai.webhook")
-      assert.strictEqual(span?.attributes.get("openai.webhook.id"), idOf(delivery))
-      assert.strictEqual(span?.attributes.get("openai.webhook.outcome"), "failed")
+      assertConsumed(server, delivery)
     }))
+
+  it.scopedLive("answers 500 to a body Fastify's own JSON parser read, saying how to mount it", () =>
+    Effect.gen(function*() {
+      const { handle, seen } = recorder()
+      const server = yield* mountBehind(
+        (listener) =>
+          serveFastify(async (app) => {
+            app.post(PATH, (request, reply) => {
+              reply.hijack()
+              listener(request.raw, reply.raw)
+            })
+          }),
+        { handle }
+      )
+      const delivery = yield* signed("response.completed")
+      const reply = yield* server.post(delivery)
+      assert.strictEqual(reply.status, 500)
+      assert.strictEqual(seen.length, 0)
+      assertConsumed(server, delivery)
+    }))
+
+  it.scopedLive("verifies the Buffer a Fastify parser with parseAs \"buffer\" read, handed over as req.body", () =>
+    Effect.gen(function*() {
+      const { handle, seen } = recorder()
+      const server = yield* mountBehind(
+        (listener) =>
+          serveFastify(async (app) => {
+            app.addContentTypeParser(
+              "application/json",
+              { parseAs: "buffer" },
+              (_request, body, done) => done(null, body)
+            )
+            app.post(PATH, (request, reply) => {
+              reply.hijack()
+              listener(Object.assign(request.raw, { body: request.body }), reply.raw)
+            })
+          }),
+        { handle }
+      )
+      const delivery = yield* signed("batch.completed")
+      assert.strictEqual((yield* server.post(delivery)).status, 200)
+      assert.strictEqual(seen[0]?.event._tag, "batch.completed")
+    }))
+})
+
+describe("toWebHandler given a Request whose body was read before it", () => {
+  const consumedBy: ReadonlyArray<readonly [string, (request: Request) => Promise<unknown>]> = [
+    ["request.json()", (request) => request.json()],
+    ["request.text()", (request) => request.text()],
+    ["a reader that locked the stream", async (request) => request.body?.getReader()]
+  ]
+  for (const [what, consume] of consumedBy) {
+    it.scopedLive(`answers a 500 Response and logs one failed line when ${what} ran first`, () =>
+      Effect.gen(function*() {
+        const { handle, seen } = recorder()
+        const observed = observe()
+        const handler = yield* webHandler({ handle }, observed.layer)
+        const delivery = yield* signed("response.completed")
+        const request = new Request(`http://127.0.0.1${PATH}`, {
+          method: "POST",
+          headers: delivery.headers,
+          body: bodyOf(delivery)
+        })
+        yield* Effect.promise(() => consume(request))
+        const response = yield* Effect.promise(() => handler(request))
+        assert.strictEqual(response.status, 500)
+        assert.deepStrictEqual(yield* Effect.promise(() => response.json()), {
+          error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" }
+        })
+        assert.strictEqual(seen.length, 0)
+        const line = lineOf(observed.lines, idOf(delivery))
+        assert.strictEqual(line.message, "failed")
+        assert.include(String(line.annotations["error"]), "the request body was read before the webhook handler")
+        assert.include(String(line.annotations["error"]), "request.clone()")
+      }))
+  }
+})
+
+describe("toWebHandler when something goes wrong around the delivery", () => {
+  it.scopedLive("answers a 500 Response and logs one failed line when the body stream fails mid-way", () =>
+    Effect.gen(function*() {
+      const { handle, seen } = recorder()
+      const observed = observe()
+      const handler = yield* webHandler({ handle }, observed.layer)
+      const delivery = yield* signed("response.completed")
+      const broken = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode("{\"id\":"))
+          controller.error(new Error("the client went away"))
+        }
+      })
+      const init: Init = { method: "POST", headers: delivery.headers, body: broken, duplex: "half" }
+      const response = yield* Effect.promise(() => handler(new Request(`http://127.0.0.1${PATH}`, init)))
+      assert.strictEqual(response.status, 500)
+      assert.strictEqual(seen.length, 0)
+      const line = lineOf(observed.lines, idOf(delivery))
+      assert.strictEqual(line.message, "failed")
+      assert.include(String(line.annotations["error"]), "the client went away")
+    }))
+
+  it.scopedLive("answers a 500 Response and logs a failed line, not a rejection, when reading the request throws", () =>
+    Effect.gen(function*() {
+      const observed = observe()
+      const handler = yield* webHandler({ handle: () => Effect.void }, observed.layer)
+      const request = new Proxy(new Request(`http://127.0.0.1${PATH}`, { method: "POST", body: "{}" }), {
+        get: (target, key) => {
+          if (key === "headers") throw new Error("a broken adapter")
+          const value = Reflect.get(target, key, target)
+          return typeof value === "function" ? value.bind(target) : value
+        }
+      })
+      const response = yield* Effect.promise(() => handler(request))
+      assert.strictEqual(response.status, 500)
+      yield* observed.untilLines(1)
+      assert.deepStrictEqual(observed.lines.map((line) => line.message), ["failed"])
+      assert.include(observed.lines[0]!.cause, "a broken adapter")
+    }))
+
+  it("answers 500, never a rejection, when its layer fails to build", async () => {
+    const { dispose, handler } = WebhookHttp.toWebHandler({
+      handle: () => Effect.void,
+      layer: Layer.fail("no secret configured")
+    })
+    try {
+      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
+      const response = await handler(
+        new Request(`http://127.0.0.1${PATH}`, { method: "POST", headers: delivery.headers, body: delivery.body })
+      )
+      assert.strictEqual(response.status, 500)
+    } finally {
+      await dispose()
+    }
+  })
 })

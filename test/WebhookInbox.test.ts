@@ -17,6 +17,7 @@ import {
   Deferred,
   Duration,
   Effect,
+  Fiber,
   Layer,
   Logger,
   Option,
@@ -213,11 +214,12 @@ interface Server extends Inbox {
 const serve = (
   handle: Handle,
   layer: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
-  log: Log
+  log: Log,
+  options: Omit<WebhookHttp.Options<unknown, never>, "handle"> = {}
 ): Effect.Effect<Server, never, Scope.Scope> =>
   Effect.gen(function*() {
     const inbox = yield* start(layer, log)
-    const listener = yield* WebhookHttp.makeNodeListener({ handle }).pipe(
+    const listener = yield* WebhookHttp.makeNodeListener({ ...options, handle }).pipe(
       Effect.provide(inbox.context),
       Effect.provide(Secret),
       Effect.provide(log.layer),
@@ -296,6 +298,12 @@ const failFirst = (call: number) => call === 1 ? Effect.fail(new Error("the data
 
 const fastRetries = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
+describe("WebhookInbox", () => {
+  it("keeps the service key layers already built with it use", () => {
+    assert.strictEqual(WebhookInbox.WebhookInbox.key, "effect-openai-webhooks/WebhookInbox")
+  })
+})
+
 for (const engine of [sqlite, postgres]) {
   describe.skipIf(engine.skip)(`on ${engine.name}`, () => {
     describe("inline mode", () => {
@@ -366,6 +374,77 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
           const lines = log.lines.filter((line) => line.annotations["webhook_id"] === idOf(delivery))
           assert.deepStrictEqual(lines.map((line) => line.message), ["failed", "processed"])
+        }))
+
+      it.scopedLive("answers 500 when the handler throws, gives the claim back, runs it again for the next copy", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const calls: Array<string> = []
+          const throwFirst: Handle = (_event, delivery) => {
+            calls.push(delivery.id)
+            if (calls.length === 1) throw new Error("a bug in the handler")
+            return Effect.void
+          }
+          const server = yield* serve(throwFirst, inboxLayer(database, { mode: "inline" }), log)
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          const released = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(released?.status, "released")
+          assert.include(released?.lastError ?? "", "a bug in the handler")
+          assert.include(log.of(idOf(delivery), "failed")[0]?.cause ?? "", "a bug in the handler")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
+      /** The one line of a copy that gave up on another instance's claim: it says so, and no handler ran. */
+      const assertHeld = (log: Log, id: string, within: string) => {
+        const [line, ...more] = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+        assert.deepStrictEqual(more, [])
+        assert.strictEqual(line?.message, "failed")
+        const error = String(line?.annotations["error"])
+        assert.include(error, "held by another instance's claim (or another copy in this one)")
+        assert.include(error, `did not end within ${within}`)
+        assert.include(error, "OpenAI will retry")
+        assert.notInclude(error, "handler")
+      }
+
+      it.scopedLive("answers 500 to a copy another instance's claim holds past the timeout, saying so", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log, { timeout: "200 millis" })
+          // Another instance, on the same database, claimed the delivery and then died holding the claim.
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          const claimed = yield* other.store.claim(idOf(delivery), "response.completed", 1)
+          assert.isTrue(Option.isSome(claimed))
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          yield* log.waitFor("the line", (line) => line.annotations["webhook_id"] === idOf(delivery))
+          assertHeld(log, idOf(delivery), "200ms")
+          assert.deepStrictEqual(calls, [])
+          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "processing")
+        }))
+
+      it.scoped("answers 500 to a copy another instance's claim holds for 10 s without a timeout, saying so", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const server = yield* serve(handle, inboxLayer(database, { mode: "inline" }), log)
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          yield* other.store.claim(idOf(delivery), "response.completed", 1)
+          const reply = yield* Effect.fork(server.post(delivery))
+          // The copy found the claim held and waits, looking again every 50 ms.
+          yield* eventually("the copy to wait", TestClock.sleeps(), (sleeps) => [...sleeps].includes(startedAt + 50))
+          yield* TestClock.adjust("10 seconds")
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          assertHeld(log, idOf(delivery), "10s")
+          assert.deepStrictEqual(calls, [])
         }))
 
       it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>
@@ -489,6 +568,36 @@ for (const engine of [sqlite, postgres]) {
           assert.strictEqual(log.of(idOf(delivery), "processed")[0]?.annotations["attempt"], 2)
         }))
 
+      it.scopedLive("interrupts a handler that outlives its timeout and retries the delivery on the schedule", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const interrupted = yield* Deferred.make<void>()
+          const { calls, handle } = counting((call) =>
+            call === 1
+              ? Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
+              : Effect.void
+          )
+          const server = yield* serve(
+            handle,
+            withWorkers(inboxLayer(database, { mode: "queued" }), {
+              handle,
+              schedule: fastRetries,
+              timeout: "100 millis"
+            }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          yield* log.waitFor("processed", (line) => line.message === "processed")
+          yield* Deferred.await(interrupted)
+          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
+          const [failed] = log.of(idOf(delivery), "failed")
+          assert.include(failed?.cause ?? "", "the handler did not finish within 100ms")
+          assert.strictEqual(failed?.annotations["retry_in"], "10ms")
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
       it.scopedLive("keeps a delivery whose handler always fails as dead after the schedule, logging its body", () =>
         Effect.gen(function*() {
           const log = observe()
@@ -518,6 +627,37 @@ for (const engine of [sqlite, postgres]) {
           assert.strictEqual(row?.status, "dead")
           assert.strictEqual(row?.attempts, calls.length)
           assert.include(row?.lastError ?? "", "the database is down")
+        }))
+
+      it.scopedLive("keeps a delivery whose handler throws as dead after the schedule, logging failed then dead", () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const database = yield* engine.database
+          const calls: Array<string> = []
+          // Throws instead of returning a failed Effect: a bug in user code, not a database error.
+          const throwing: Handle = (_event, delivery) => {
+            calls.push(delivery.id)
+            throw new Error("a bug in the handler")
+          }
+          const twoRetries = Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(2)))
+          const server = yield* serve(
+            throwing,
+            withWorkers(inboxLayer(database, { mode: "queued" }), { handle: throwing, schedule: twoRetries }),
+            log
+          )
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          const dead = yield* log.waitFor("dead", (line) => line.message === "dead")
+          assert.strictEqual(dead.annotations["webhook_id"], idOf(delivery))
+          assert.include(dead.cause, "a bug in the handler")
+          const failed = log.of(idOf(delivery), "failed")
+          assert.deepStrictEqual(failed.slice(0, 2).map((line) => line.annotations["retry_in"]), ["10ms", "10ms"])
+          for (const line of failed) assert.include(line.cause, "a bug in the handler")
+          assert.deepStrictEqual(log.lines.filter((line) => line.message.startsWith("inbox worker")), [])
+          const row = yield* rowOf(server.sql, idOf(delivery))
+          assert.strictEqual(row?.status, "dead")
+          assert.strictEqual(row?.attempts, calls.length)
+          assert.include(row?.lastError ?? "", "a bug in the handler")
         }))
 
       it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>

@@ -11,8 +11,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger } from "effect"
-import { Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+import express from "express"
+import { WebhookHttp, Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+import { listenLoopback } from "./support/http.js"
 import * as config from "../examples/config.js"
+import * as expressExample from "../examples/express.js"
+import * as fastifyExample from "../examples/fastify.js"
 import * as httpApp from "../examples/http-app.js"
 import * as inbox from "../examples/inbox.js"
 import * as layerRouter from "../examples/layer-router.js"
@@ -147,6 +151,47 @@ describe("HTTP examples", () => {
         fetch(`http://127.0.0.1:${port}/webhooks/openai`, { method: "POST", headers: delivery.headers, body: delivery.body })
       )
       assert.strictEqual(response.status, 200)
+    }).pipe(Effect.scoped))
+})
+
+describe("Express and Fastify examples", () => {
+  const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+  const withSecretEnv = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.withConfigProvider(effect, ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", secret]])))
+  const post = (url: string) =>
+    Effect.promise(async () => {
+      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret })
+      const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body })
+      return { status: response.status, body: await response.json() as unknown }
+    })
+
+  it.live("express.ts answers a delivery 200 on its raw route, and so does the express.text() variant", () =>
+    Effect.gen(function*() {
+      const app = yield* withSecretEnv(expressExample.program)
+      const { port } = yield* listenLoopback(app)
+      assert.deepStrictEqual(yield* post(`http://127.0.0.1:${port}/webhooks/openai`), {
+        status: 200,
+        body: { received: true }
+      })
+      const listener = yield* WebhookHttp.makeNodeListener({ handle: () => Effect.void }).pipe(
+        Effect.provide(WebhookSecret.layer(secret))
+      )
+      const guide = yield* listenLoopback(expressExample.makeApp(listener, express.text({ type: "application/json" })))
+      assert.deepStrictEqual(yield* post(`http://127.0.0.1:${guide.port}/webhooks/openai`), {
+        status: 200,
+        body: { received: true }
+      })
+    }).pipe(Effect.scoped))
+
+  it.live("fastify.ts answers a delivery 200 and a GET 405", () =>
+    Effect.gen(function*() {
+      const app = yield* withSecretEnv(fastifyExample.program)
+      yield* Effect.addFinalizer(() => Effect.promise(() => app.close()))
+      const address = yield* Effect.promise(() => app.listen({ port: 0, host: "127.0.0.1" }))
+      assert.deepStrictEqual(yield* post(`${address}/webhooks/openai`), { status: 200, body: { received: true } })
+      const get = yield* Effect.promise(() => fetch(`${address}/webhooks/openai`))
+      assert.strictEqual(get.status, 405)
+      assert.strictEqual(get.headers.get("allow"), "POST")
     }).pipe(Effect.scoped))
 })
 

@@ -4,65 +4,41 @@
  *
  * @internal
  */
-import type { SqlError } from "@effect/sql/SqlError"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Context from "effect/Context"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as FiberId from "effect/FiberId"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import type { DecodeError, SignatureError } from "../WebhookError.js"
-import type { UnwrapWebhookEvent } from "../WebhookEvent.js"
+import type { Options } from "../WebhookHttp.js"
+import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
-import { WebhookInbox } from "../WebhookInbox.js"
-import type { Store } from "./inbox.js"
+import * as protocol from "./inbox/protocol.js"
+import { WebhookInbox } from "./inbox/store.js"
+import * as body from "./body.js"
+import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
 import * as headers from "./headers.js"
+import { json, type Outcome, type Reply } from "./reply.js"
 import * as signature from "./signature.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
 export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 
-/** What happened to a delivery, in one word: the log message, the span attribute and the metric tag. */
-export type Outcome =
-  | "processed"
-  | "duplicate"
-  | "queued"
-  | "rejected"
-  | "invalid"
-  | "failed"
-  | "too_large"
-  | "method_not_allowed"
-
-export interface Reply {
-  readonly status: number
-  readonly body: string
-  readonly outcome: Outcome
-  /** The response headers, computed once per reply: content type, length, and `allow` for a 405. */
-  readonly headers: Readonly<Record<string, string>>
-}
-
 export interface Settings<E, R> {
   readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
   readonly maxBodySize: number
+  /** The 413 reply, built once: it names the limit. */
+  readonly tooLarge: Reply
   readonly timeout: Duration.Duration | undefined
   readonly tolerance: number
-}
-
-export interface Options<E, R> {
-  readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
-  readonly maxBodySize?: number | undefined
-  readonly timeout?: Duration.DurationInput | undefined
-  readonly tolerance?: Duration.DurationInput | undefined
 }
 
 export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
@@ -73,22 +49,9 @@ export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
   return {
     handle: options.handle,
     maxBodySize,
+    tooLarge: tooLarge(maxBodySize),
     timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout),
     tolerance: signature.toleranceSeconds(options.tolerance)
-  }
-}
-
-const json = (status: number, outcome: Outcome, value: unknown): Reply => {
-  const body = JSON.stringify(value)
-  return {
-    status,
-    outcome,
-    body,
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(body)),
-      ...(status === 405 ? { allow: "POST" } : {})
-    }
   }
 }
 
@@ -96,11 +59,11 @@ const PROCESSED: Reply = json(200, "processed", { received: true })
 const DUPLICATE: Reply = json(200, "duplicate", { received: true, duplicate: true })
 const QUEUED: Reply = json(200, "queued", { received: true, queued: true })
 
-export const methodNotAllowed: Reply = json(405, "method_not_allowed", {
+const methodNotAllowed: Reply = json(405, "method_not_allowed", {
   error: { type: "MethodNotAllowed", message: "Webhook deliveries are POST requests" }
 })
 
-export const tooLarge = (limit: number): Reply =>
+const tooLarge = (limit: number): Reply =>
   json(413, "too_large", { error: { type: "PayloadTooLarge", message: `The body is larger than ${limit} bytes` } })
 
 const rejected = (error: SignatureError): Reply =>
@@ -113,9 +76,6 @@ const FAILED: Reply = json(500, "failed", {
   error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" }
 })
 
-/** The answer when something went wrong around the handler: 500, so OpenAI retries. */
-export const failedReply: Reply = FAILED
-
 const DELIVERIES = "openai_webhook_deliveries_total"
 const DELIVERIES_DESCRIPTION = "OpenAI webhook deliveries received, by outcome and event type"
 
@@ -124,20 +84,22 @@ const counters = new Map<string, Metric.Metric.Counter<number>>()
 /**
  * The counter for one outcome and event type, with its tags in the key. Measured: `Metric.tagged`
  * builds a new metric key (formatting its description) on every increment; a key per pair, built once,
- * is a map lookup.
+ * is a map lookup. Effect's metric registry never drops a key, so the wire `type` is a tag only when it
+ * is one we know: every other type counts as `unknown` (and no type as `none`), which bounds the series
+ * to outcomes x (known types + 2), whatever a sender puts in `type`.
  */
-const counter = (outcome: Outcome, eventType: string): Metric.Metric.Counter<number> => {
-  const key = `${outcome}\u0000${eventType}`
+const counter = (outcome: Outcome, eventType: string | undefined): Metric.Metric.Counter<number> => {
+  const tag = eventType === undefined ? "none" : isEventType(eventType) ? eventType : "unknown"
+  const key = `${outcome}\u0000${tag}`
   let metric = counters.get(key)
   if (metric === undefined) {
     metric = Metric.fromMetricKey(
       MetricKey.counter(DELIVERIES, { description: DELIVERIES_DESCRIPTION, incremental: true }).pipe(
         MetricKey.tagged("outcome", outcome),
-        MetricKey.tagged("event_type", eventType)
+        MetricKey.tagged("event_type", tag)
       )
     )
-    // Unknown event types come from the wire: do not let them grow the cache without bound.
-    if (counters.size < 512) counters.set(key, metric)
+    counters.set(key, metric)
   }
   return metric
 }
@@ -165,24 +127,29 @@ const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, webhookId: string): Eff
 const eventTypeOf = (event: UnwrapWebhookEvent): string => event._tag === "unknown" ? event.type : event._tag
 
 /**
- * Given by mounting styles that run each delivery in a fiber of their own and enforce the handler
- * timeout themselves (see {@link runDelivery}); `processDelivery` records the event type there.
+ * What a delivery has got to, for the line of one the edge timed out: `processDelivery` records the event
+ * type there.
  */
-export interface EdgeState {
+interface EdgeState extends protocol.Progress {
   eventType: string | undefined
 }
+
+const edgeState = (): EdgeState => ({ eventType: undefined, phase: "handler" })
+
+/** Written to and never read: a delivery without a timeout needs no state of its own. */
+const UNWATCHED: EdgeState = edgeState()
 
 /**
  * Verifies, decodes and dispatches one POST body. Never fails: every outcome is a reply, logged once
  * (annotated with the webhook id and event type), traced as `openai.webhook` and counted.
  */
-export const processDelivery = <E, R>(
+const processDelivery = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  state?: EdgeState
+  state: EdgeState
 ): Effect.Effect<Reply, never, R | WebhookSecret> => {
-  const webhookId = headers.get(input, "webhook-id") ?? "none"
+  const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
       const verified = signature.verifyRequest(
@@ -224,13 +191,10 @@ export const processDelivery = <E, R>(
       const eventType = eventTypeOf(event.right)
       // Suspended: in queued mode, or for a duplicate, the handler is not even called.
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      if (state !== undefined) state.eventType = eventType
-      const bounded = settings.timeout === undefined || state !== undefined
-        ? handled
-        : withTimeout(handled, settings.timeout)
-      const run = Effect.matchCauseEffect(bounded, {
+      state.eventType = eventType
+      const run = Effect.matchCauseEffect(handled, {
         onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-        onFailure: (cause) => finish(FAILED, eventType, logFailure(cause))
+        onFailure: (cause) => finish(FAILED, eventType, Effect.logError("failed", cause))
       })
       // The handler's own log lines and the outcome line carry the delivery's annotations. Every mounting
       // style runs a delivery in a fiber of its own (the platform's request fiber, or ours), so they are
@@ -239,62 +203,38 @@ export const processDelivery = <E, R>(
       return Effect.zipRight(
         FiberRef.update(FiberRef.currentLogAnnotations, (annotations) =>
           HashMap.set(HashMap.set(annotations, "webhook_id", webhookId), "event_type", eventType)),
-        Effect.contextWithEffect((context: Context.Context<R | WebhookSecret>) => {
-          const inbox = Context.getOption(context as Context.Context<WebhookInbox>, WebhookInbox)
-          return Option.isNone(inbox)
+        Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) =>
+          Option.isNone(inbox)
             ? run
-            : inbox.value.mode === "queued"
-            ? enqueue(inbox.value, delivery, eventType, body)
-            : inline(inbox.value, delivery, eventType, bounded, settings.timeout)
-        })
+            : Effect.flatMap(
+              protocol.process(
+                inbox.value,
+                delivery,
+                eventType,
+                body,
+                handled,
+                settings.timeout ?? protocol.DEFAULT_WAIT,
+                state
+              ),
+              (outcome) => answer(outcome, eventType)
+            ))
       )
     }))
   return traced(verifyAndHandle, webhookId)
 }
 
-class HandlerTimeout {
-  readonly _tag = "HandlerTimeout"
-  constructor(readonly after: Duration.Duration) {}
-}
-
-/**
- * The handler, interrupted after `after`. Measured: `Effect.timeoutFail` (two forked fibers, a race and
- * an awaited interruption per delivery) nearly halved the receiver's throughput; one child fiber and a
- * plain timer cost a fraction of that. The child inherits the context and fiber refs (span, log
- * annotations) through the runtime it is forked from.
- */
-const withTimeout = <E, R>(
-  handler: Effect.Effect<void, E, R>,
-  after: Duration.Duration
-): Effect.Effect<void, E | HandlerTimeout, R> =>
-  Effect.flatMap(Effect.runtime<R>(), (runtime) =>
-    Effect.async<void, E | HandlerTimeout>((resume) => {
-      const fiber = Runtime.runFork(runtime)(handler)
-      const timer = setTimeout(() => {
-        fiber.unsafeInterruptAsFork(FiberId.none)
-        resume(Effect.fail(new HandlerTimeout(after)))
-      }, Duration.toMillis(after))
-      fiber.addObserver((exit) => {
-        clearTimeout(timer)
-        resume(exit)
-      })
-      // If the delivery itself is interrupted (shutdown), so is the handler.
-      return Effect.sync(() => {
-        clearTimeout(timer)
-        fiber.unsafeInterruptAsFork(FiberId.none)
-      })
-    }))
-
-const timedOutMessage = (after: Duration.Duration) =>
-  `the handler did not finish within ${Duration.format(after)}: it was interrupted and answered 500, so OpenAI will retry`
-
-const logFailure = (cause: Cause.Cause<unknown>) => {
-  const timeout = Cause.failureOption(cause).pipe(
-    Option.filter((error): error is HandlerTimeout => error instanceof HandlerTimeout)
-  )
-  return Option.isSome(timeout)
-    ? Effect.logError("failed").pipe(Effect.annotateLogs("error", timedOutMessage(timeout.value.after)))
-    : Effect.logError("failed", cause)
+/** Why a delivery was answered 500 after `after`, by where it had got to. */
+const unfinished = (phase: protocol.Progress["phase"], after: Duration.Duration): string => {
+  const within = Duration.format(after)
+  switch (phase) {
+    case "handler":
+      return `the handler did not finish within ${within}: it was interrupted and answered 500, so OpenAI will retry`
+    case "held":
+      return `the delivery is held by another instance's claim (or another copy in this one) that did not end within ` +
+        `${within}: answered 500, so OpenAI will retry it once the claim is done or its lease has expired`
+    case "store":
+      return `the inbox's database did not answer within ${within}: answered 500, so OpenAI will retry`
+  }
 }
 
 const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<void>): Effect.Effect<Reply> =>
@@ -306,156 +246,173 @@ const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<
         "openai.webhook.event_type": eventType ?? ""
       })
     ),
-    Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType ?? "none"))), reply)
+    Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType))), reply)
   )
+
+/** The reply and the line of what the inbox made of a delivery. */
+const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Reply> => {
+  switch (outcome._tag) {
+    case "Processed":
+      return finish(PROCESSED, eventType, Effect.logInfo("processed"))
+    case "Duplicate":
+      return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
+    case "Queued":
+      return finish(QUEUED, eventType, Effect.logInfo("queued"))
+    case "Failed":
+      return finish(FAILED, eventType, Effect.logError("failed", outcome.cause))
+    case "Held":
+      return finish(
+        FAILED,
+        eventType,
+        Effect.logError("failed").pipe(Effect.annotateLogs("error", unfinished("held", outcome.waited)))
+      )
+    case "StoreFailed":
+      return finish(
+        FAILED,
+        eventType,
+        Effect.logError("failed", outcome.cause).pipe(
+          Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry")
+        )
+      )
+  }
+}
+
+/** The `webhook-id` for logs and spans: `none` when absent. */
+const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhook-id") ?? "none"
 
 /** A reply that never reached `processDelivery` (405, 413): logged and counted the same way. */
-export const early = (reply: Reply, webhookId: string | undefined): Effect.Effect<Reply> =>
-  finish(reply, undefined, Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId ?? "none")).pipe(
-    (effect) => traced(effect, webhookId ?? "none")
-  )
+const early = (reply: Reply, input: headers.HeadersInput): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  const log = Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId)
+  return traced(finish(reply, undefined, log), webhookId)
+}
 
-/** A Node framework parsed the body before us: the raw bytes the signature covers are gone. */
-export const bodyConsumed = (webhookId: string | undefined): Effect.Effect<Reply> =>
+/** The raw body cannot be had (a body parser or a middleware read it first): `why` says how to mount us. */
+const unreadable = (input: headers.HeadersInput, why: string): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  const log = Effect.annotateLogs(Effect.logError("failed"), { webhook_id: webhookId, error: why })
+  return traced(finish(FAILED, undefined, log), webhookId)
+}
+
+/** Our own code threw where it should not have: 500 (OpenAI retries) and the cause in a line. */
+const crashed = (error: unknown): Effect.Effect<Reply> =>
   finish(
     FAILED,
     undefined,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs(
-        "error",
-        "the request body was read by a body parser before the webhook handler, so its signature cannot be " +
-          "checked: mount the handler before express.json() and the like, or use express.raw()"
-      )
+    Effect.logError("failed", Cause.die(error)).pipe(
+      Effect.annotateLogs({ webhook_id: "none", error: "the request could not be handled: OpenAI will retry" })
     )
-  ).pipe(Effect.annotateLogs("webhook_id", webhookId ?? "none"), (effect) => traced(effect, webhookId ?? "none"))
-
-/** The line, span and count of a delivery whose handler an edge timed out (see {@link runDelivery}). */
-const timedOut = (webhookId: string, eventType: string | undefined, after: Duration.Duration): Effect.Effect<Reply> =>
-  finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs({
-        webhook_id: webhookId,
-        ...(eventType === undefined ? {} : { event_type: eventType }),
-        error: timedOutMessage(after)
-      })
-    )
-  ).pipe((effect) => traced(effect, webhookId))
+  )
 
 /**
- * Runs one delivery in a fiber of its own and answers through `reply`, exactly once. With a handler
- * timeout, a plain timer interrupts the fiber and answers 500 at once. Measured: forking the handler
- * into a child fiber to race it against a sleep (what `Effect.timeout` does, and `withTimeout` above)
- * cost a third of the receiver's throughput; one timer per delivery costs next to nothing.
+ * The reply of a delivery's fiber. One that ended without a reply (a web handler's layer that failed to
+ * build, a bug) is answered 500 and its cause logged, on Effect's default logger when the runtime that
+ * would have logged it is the one that failed.
  */
-export const runDelivery = <E, R>(
-  runFork: <A, E2>(effect: Effect.Effect<A, E2, R | WebhookSecret>) => Fiber.RuntimeFiber<A, unknown>,
+const settle = <R>(runFork: RunFork<R>, exit: Exit.Exit<Reply, unknown>): Reply => {
+  if (Exit.isSuccess(exit)) return exit.value
+  if (!Exit.isInterrupted(exit)) {
+    const log = Effect.logError("failed", exit.cause)
+    runFork(log).addObserver((logged) => Exit.isFailure(logged) && Effect.runFork(log))
+  }
+  return FAILED
+}
+
+/** The line, span and count of a delivery the edge timed out. */
+const timedOut = (input: headers.HeadersInput, state: EdgeState, after: Duration.Duration): Effect.Effect<Reply> => {
+  const webhookId = idOf(input)
+  return traced(
+    finish(
+      FAILED,
+      state.eventType,
+      Effect.logError("failed").pipe(
+        Effect.annotateLogs({
+          webhook_id: webhookId,
+          ...(state.eventType === undefined ? {} : { event_type: state.eventType }),
+          error: unfinished(state.phase, after)
+        })
+      )
+    ),
+    webhookId
+  )
+}
+
+/**
+ * Runs one delivery in a fiber of its own and answers through `send`, exactly once. With a timeout, the
+ * one timer of {@link deadline.watch} answers 500 at once and interrupts the delivery.
+ */
+const runDelivery = <E, R>(
+  runFork: RunFork<R>,
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  reply: (reply: Reply) => void
+  send: (reply: Reply) => void
 ): void => {
-  if (settings.timeout === undefined) {
-    runFork(processDelivery(settings, body, input)).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : FAILED))
+  const after = settings.timeout
+  if (after === undefined) {
+    runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(runFork, exit)))
     return
   }
-  const state: EdgeState = { eventType: undefined }
-  let answered = false
+  const state = edgeState()
   const fiber = runFork(processDelivery(settings, body, input, state))
-  const after = settings.timeout
-  const timer = setTimeout(() => {
-    answered = true
-    reply(FAILED)
-    fiber.unsafeInterruptAsFork(FiberId.none)
-    runFork(timedOut(headers.get(input, "webhook-id") ?? "none", state.eventType, after))
-  }, Duration.toMillis(after))
-  fiber.addObserver((exit) => {
-    clearTimeout(timer)
-    if (!answered) reply(Exit.isSuccess(exit) ? exit.value : FAILED)
+  deadline.watch(fiber, after, (exit) => send(settle(runFork, exit)), () => {
+    send(FAILED)
+    runFork(timedOut(input, state, after))
   })
 }
 
-const storeFailed = (eventType: string) => (cause: Cause.Cause<unknown>) =>
-  finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed", cause).pipe(Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry"))
-  )
+/** The same in an Effect (the platform's request fiber), with the same timer. */
+const deliver = <E, R>(
+  settings: Settings<E, R>,
+  body: Uint8Array,
+  input: headers.HeadersInput
+): Effect.Effect<Reply, never, R | WebhookSecret> => {
+  const after = settings.timeout
+  if (after === undefined) return processDelivery(settings, body, input, UNWATCHED)
+  const state = edgeState()
+  return deadline.within(processDelivery(settings, body, input, state), after, () => timedOut(input, state, after))
+}
 
-/** Queued mode: store the verified delivery and answer at once; a worker runs the handler. */
-const enqueue = (inbox: Store, delivery: signature.Delivery, eventType: string, body: Uint8Array) =>
-  Effect.matchCauseEffect(inbox.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
-    onSuccess: (queued) =>
-      queued
-        ? finish(QUEUED, eventType, Effect.logInfo("queued"))
-        : finish(DUPLICATE, eventType, Effect.logInfo("duplicate")),
-    onFailure: storeFailed(eventType)
-  })
-
-/** How often a copy waiting for another copy's outcome looks at the inbox. */
-const WAIT_POLL = Duration.millis(50)
-const DEFAULT_WAIT = Duration.seconds(10)
+/** Forks an effect on the runtime of a mounting style (its services, logger and tracer). */
+export type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R | WebhookSecret>) => Fiber.RuntimeFiber<A, unknown>
 
 /**
- * Inline mode: claim, run, mark done. A copy that finds the id claimed by a live copy waits for that
- * copy's outcome rather than answering 200 at once: if it answered 200 and the first copy then failed,
- * OpenAI would stop retrying and the event would be lost. While it waits it keeps trying to claim, so
- * it takes over as soon as the other copy fails or its lease expires.
+ * The edge of the callback-style mountings (the Node listener, the web handler): the method, the body,
+ * then the delivery in a fiber of its own. `send` is called once, whatever happens; a throw here is
+ * answered 500 with a line, never an exception in the server's code.
  */
-const inline = <E, R>(
-  inbox: Store,
-  delivery: signature.Delivery,
-  eventType: string,
-  handled: Effect.Effect<void, E | HandlerTimeout, R>,
-  timeout: Duration.Duration | undefined
-): Effect.Effect<Reply, never, R> => {
-  const run = (token: number) =>
-    Effect.matchCauseEffect(
-      // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
-      Effect.onInterrupt(handled, () => Effect.ignore(inbox.release(delivery.id, token, "interrupted"))),
-      {
-        onSuccess: () =>
-          Effect.matchCauseEffect(inbox.complete(delivery.id, token), {
-            onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-            onFailure: storeFailed(eventType)
-          }),
-        onFailure: (cause) =>
-          Effect.zipRight(
-            Effect.ignore(inbox.release(delivery.id, token, Cause.pretty(cause))),
-            finish(FAILED, eventType, logFailure(cause))
-          )
-      }
-    )
-  const gaveUp = finish(
-    FAILED,
-    eventType,
-    Effect.logError("failed").pipe(
-      Effect.annotateLogs(
-        "error",
-        "another copy of this delivery was being processed and did not finish in time: OpenAI will retry"
-      )
-    )
-  )
-  const attempt = (deadline: number): Effect.Effect<Reply, SqlError, R> =>
-    Effect.flatMap(inbox.claim(delivery.id, eventType, delivery.timestamp), (token) => {
-      if (Option.isSome(token)) return run(token.value)
-      return Effect.flatMap(inbox.status(delivery.id), (status) => {
-        if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
-          return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
-        }
-        return Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) => now >= deadline ? gaveUp : Effect.zipRight(Effect.sleep(WAIT_POLL), attempt(deadline))
-        )
-      })
+export const serve = <Request, E, R>(
+  runFork: RunFork<R>,
+  settings: Settings<E, R>,
+  source: body.Source<Request>,
+  request: Request,
+  send: (reply: Reply) => void
+): void => {
+  const respond = (effect: Effect.Effect<Reply>) => runFork(effect).addObserver((exit) => send(settle(runFork, exit)))
+  try {
+    const input = source.headers(request)
+    if (source.method(request) !== "POST") return respond(early(methodNotAllowed, input))
+    source.read(request, settings.maxBodySize, {
+      body: (bytes) => runDelivery(runFork, settings, bytes, input, send),
+      tooLarge: () => respond(early(settings.tooLarge, input)),
+      unreadable: (why) => respond(unreadable(input, why))
     })
-  return Effect.flatMap(
-    Clock.currentTimeMillis,
-    (now) =>
-      Effect.catchAllCause(
-        attempt(now + Duration.toMillis(timeout ?? DEFAULT_WAIT)),
-        storeFailed(eventType)
-      )
-  )
+  } catch (error) {
+    respond(crashed(error))
+  }
+}
+
+/** The same edge in an Effect, for the platform's request (`toHttpApp`, `layerRoute`). */
+export const serveEffect = <E, R>(
+  settings: Settings<E, R>,
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<Reply, never, R | WebhookSecret> => {
+  const input = request.headers
+  if (request.method !== "POST") return early(methodNotAllowed, input)
+  return Effect.flatMap(body.readPlatform(request, settings.maxBodySize), (read) =>
+    read._tag === "Body"
+      ? deliver(settings, read.bytes, input)
+      : read._tag === "TooLarge"
+      ? early(settings.tooLarge, input)
+      : unreadable(input, read.why))
 }

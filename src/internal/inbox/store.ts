@@ -9,8 +9,10 @@ import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 
@@ -52,6 +54,12 @@ export interface Store {
   /** Deletes handled deliveries older than the retention; returns how many. */
   readonly purge: Effect.Effect<number, SqlError>
 }
+
+/**
+ * The service the HTTP core looks for (with `Effect.serviceOption`) and the workers use; the public
+ * `WebhookInbox` module re-exports it.
+ */
+export class WebhookInbox extends Context.Tag("effect-openai-webhooks/WebhookInbox")<WebhookInbox, Store>() {}
 
 const migrations = Migrator.fromRecord({
   "1_create_deliveries": Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -201,3 +209,26 @@ RETURNING webhook_id, event_type, webhook_timestamp, body, attempts`,
       )
     }
   })
+
+export interface LayerOptions extends StoreOptions {
+  readonly purgeInterval: Duration.DurationInput
+}
+
+/** The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. */
+export const layer = (
+  options: LayerOptions
+): Layer.Layer<WebhookInbox, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
+  Layer.scoped(
+    WebhookInbox,
+    Effect.gen(function*() {
+      yield* migrate
+      const store = yield* make(options)
+      yield* store.purge.pipe(
+        Effect.tap((purged) => purged > 0 ? Effect.logInfo(`purged ${purged} expired deliveries`) : Effect.void),
+        Effect.catchAllCause((cause) => Effect.logWarning("purge failed", cause)),
+        Effect.repeat(Schedule.spaced(options.purgeInterval)),
+        Effect.forkScoped
+      )
+      return store
+    })
+  )

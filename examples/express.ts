@@ -1,0 +1,25 @@
+import type { RequestListener } from "node:http"
+import { Effect } from "effect"
+import express from "express"
+import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+
+// The webhook route takes the raw body: express.raw() leaves its bytes in req.body, express.text() (as in
+// OpenAI's guide) their UTF-8 text; the listener verifies either. Mount it before express.json(): a body
+// parsed into an object has lost the bytes the signature covers, and is answered 500 with a line saying so.
+export const makeApp = (
+  listener: RequestListener,
+  bodyParser: express.RequestHandler = express.raw({ type: "application/json" })
+) => {
+  const app = express()
+  app.all("/webhooks/openai", bodyParser, listener)
+  app.use(express.json()) // the rest of your API
+  return app
+}
+
+export const program = Effect.gen(function*() {
+  const listener = yield* WebhookHttp.makeNodeListener({
+    handle: (event) => Effect.log(event._tag),
+    timeout: "10 seconds"
+  })
+  return makeApp(listener) // or makeApp(listener, express.text({ type: "application/json" }))
+}).pipe(Effect.provide(WebhookSecret.layerConfig()))

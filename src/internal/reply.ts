@@ -1,0 +1,69 @@
+/**
+ * What the HTTP core answers, and the one renderer per target (a Node `ServerResponse`, a web
+ * `Response`, the platform's `HttpServerResponse`), each fed by the same {@link Reply}.
+ *
+ * @internal
+ */
+import type { ServerResponse } from "node:http"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+
+/** What happened to a delivery, in one word: the log message, the span attribute and the metric tag. */
+export type Outcome =
+  | "processed"
+  | "duplicate"
+  | "queued"
+  | "rejected"
+  | "invalid"
+  | "failed"
+  | "too_large"
+  | "method_not_allowed"
+
+export interface Reply {
+  readonly status: number
+  readonly body: string
+  readonly outcome: Outcome
+  /** The response headers, computed once per reply: content type, length, and `allow` for a 405. */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+/** A JSON reply. Replies are built once (per mount, or per reason) and shared by every delivery. */
+export const json = (status: number, outcome: Outcome, value: unknown): Reply => {
+  const body = JSON.stringify(value)
+  return {
+    status,
+    outcome,
+    body,
+    headers: {
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(body)),
+      ...(status === 405 ? { allow: "POST" } : {})
+    }
+  }
+}
+
+/** Node: answers once; a response already answered or a connection gone is left alone. */
+export const toNode = (response: ServerResponse, reply: Reply): void => {
+  if (response.headersSent || response.destroyed) return
+  response.writeHead(reply.status, reply.headers).end(reply.body)
+}
+
+/** Web: the `Response` of a fetch handler. */
+export const toWeb = (reply: Reply): Response =>
+  new Response(reply.body, { status: reply.status, headers: reply.headers })
+
+/** Headers the platform sets itself from the body. */
+const BODY_HEADERS = new Set(["content-type", "content-length"])
+
+/** The platform: its body sets content type and length; the other headers (`allow`) go as they are. */
+export const toPlatform = (reply: Reply): HttpServerResponse.HttpServerResponse => {
+  let headers = Headers.empty
+  for (const name in reply.headers) {
+    if (!BODY_HEADERS.has(name)) headers = Headers.set(headers, name, reply.headers[name]!)
+  }
+  return HttpServerResponse.text(reply.body, {
+    status: reply.status,
+    contentType: reply.headers["content-type"]!,
+    headers
+  })
+}
