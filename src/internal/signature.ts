@@ -180,36 +180,104 @@ export const verify = (
       "webhook-timestamp"
     )
   }
-  const expected = keys.length === 1 ? [mac(keys[0]!, id, timestamp, payload)] : keys.map((key) =>
-    mac(key, id, timestamp, payload)
-  )
-  let checked = 0
-  let start = 0
-  const end = signature.length
-  // Entries are separated by whitespace; scan without splitting so a huge header costs no allocation.
-  while (start < end && checked < MAX_SIGNATURES) {
-    while (start < end && isSpace(signature.charCodeAt(start))) start++
-    let stop = start
-    while (stop < end && !isSpace(signature.charCodeAt(stop))) stop++
-    if (stop - start > 3 && signature.startsWith("v1,", start)) {
-      checked++
-      const candidate = Buffer.from(signature.slice(start + 3, stop), "base64")
-      if (candidate.length === DIGEST_BYTES) {
-        for (let i = 0; i < expected.length; i++) {
-          if (timingSafeEqual(candidate, expected[i]!)) return Either.right({ id, timestamp: seconds })
-        }
-      }
-    }
-    start = stop
-  }
+  const found = scan(signature, expectedMacs(keys, id, timestamp, payload), MAX_SIGNATURES)
+  if (found >= 0) return Either.right({ id, timestamp: seconds })
+  const checked = -1 - found
   return signatureError(
     "NoMatchingSignature",
     checked === 0
-      ? "The webhook-signature header has no v1 signature"
-      : `None of the ${checked} v1 signature(s) in webhook-signature matches the ${keys.length} configured secret(s): ` +
-        `the body was changed on the way (re-serialised JSON?), or the secret is not this endpoint's`,
+      ? "The webhook-signature header has no v1 entry (\"v1,<base64>\", several separated by spaces): " +
+        "is this request from OpenAI?"
+      : `None of the ${checked} v1 signature(s) in webhook-signature matches the ${keys.length} configured secret(s)` +
+        `${checked === MAX_SIGNATURES ? ` (at most ${MAX_SIGNATURES} are checked)` : ""}: ` +
+        `the secret is not this endpoint's (or was rotated), or the body was changed on the way (re-serialised JSON?)`,
     "webhook-signature"
   )
 }
 
+const expectedMacs = (keys: ReadonlyArray<Key>, id: string, timestamp: string, payload: string | Uint8Array) =>
+  keys.length === 1 ? [mac(keys[0]!, id, timestamp, payload)] : keys.map((key) => mac(key, id, timestamp, payload))
+
+/**
+ * Where the first entry of a `webhook-signature` value that matches one of the configured keys lies,
+ * looking at every entry rather than the first {@link MAX_SIGNATURES}: for explaining a verdict (the
+ * CLI's diagnosis), never for reaching one. `index` is 0-based, -1 when none matches; `entries` counts
+ * the `v1` entries seen (all of them when none matches).
+ */
+export const matchingEntry = (
+  keys: ReadonlyArray<Key>,
+  id: string,
+  timestamp: string,
+  signature: string,
+  payload: string | Uint8Array
+): { readonly index: number; readonly entries: number } => {
+  const found = scan(signature, expectedMacs(keys, id, timestamp, payload), Number.POSITIVE_INFINITY)
+  return found >= 0 ? { index: found, entries: found + 1 } : { index: -1, entries: -1 - found }
+}
+
+/**
+ * Scans the entries of a `webhook-signature` value for one of the `expected` MACs, checking at most
+ * `limit` entries, each against every expected MAC in constant time. Returns the 0-based index of the
+ * matching entry, or `-1 - checked` when none matches.
+ *
+ * An entry is a `v1,<base64>` token, or a `v1` (or `v1,`) token followed by a base64 token: what
+ * intermediaries make of a header they split at its comma (`["v1", "<mac>"]` joined with a space,
+ * `"v1, <mac>"`). Tokens are separated by whitespace; commas at the end of a token are separators too
+ * (Node joins two header lines `v1,A` and `v1,B` as `"v1,A, v1,B"`). OpenAI's SDK (`openai@6.49.0`)
+ * verifies all of these. The scan slices only the entries it checks, so a huge header costs no
+ * allocation beyond `limit` small strings.
+ */
+const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number): number => {
+  let checked = 0
+  let start = 0
+  const end = signature.length
+  while (start < end && checked < limit) {
+    while (start < end && isSpace(signature.charCodeAt(start))) start++
+    let stop = start
+    while (stop < end && !isSpace(signature.charCodeAt(stop))) stop++
+    let last = stop
+    while (last > start && signature.charCodeAt(last - 1) === COMMA) last--
+    let macStart = -1
+    let macEnd = -1
+    if (last - start > 3 && signature.startsWith("v1,", start)) {
+      macStart = start + 3
+      macEnd = last
+    } else if (last - start === 2 && signature.startsWith("v1", start)) {
+      // Folded at its comma: the MAC is the next token, when that is base64 (and not another "v1").
+      let next = stop
+      while (next < end && isSpace(signature.charCodeAt(next))) next++
+      let nextStop = next
+      while (nextStop < end && isBase64(signature.charCodeAt(nextStop))) nextStop++
+      const nextLast = nextStop
+      while (nextStop < end && signature.charCodeAt(nextStop) === COMMA) nextStop++
+      if (
+        nextLast > next && (nextStop === end || isSpace(signature.charCodeAt(nextStop))) &&
+        !(nextLast - next === 2 && signature.startsWith("v1", next))
+      ) {
+        macStart = next
+        macEnd = nextLast
+        stop = nextStop
+      }
+    }
+    if (macStart >= 0) {
+      const candidate = Buffer.from(signature.slice(macStart, macEnd), "base64")
+      if (candidate.length === DIGEST_BYTES) {
+        for (let i = 0; i < expected.length; i++) {
+          if (timingSafeEqual(candidate, expected[i]!)) return checked
+        }
+      }
+      checked++
+    }
+    start = stop
+  }
+  return -1 - checked
+}
+
+const COMMA = 44
+
 const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13
+
+// The standard and URL-safe base64 alphabets and padding: what Buffer.from(text, "base64") decodes.
+const isBase64 = (code: number) =>
+  (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 43 ||
+  code === 47 || code === 61 || code === 45 || code === 95
