@@ -58,6 +58,8 @@ const Bytes = (min: number, max: number) => Schema.Array(Byte).pipe(Schema.minIt
 const SecretBytes = Bytes(16, 64)
 const Timestamp = Schema.Int.pipe(Schema.between(300, 9_999_999_999))
 const Delta = (min: number, max: number) => Schema.Int.pipe(Schema.between(min, max))
+/** A `webhook-id`: not blank (Standard Webhooks treats an empty header as a missing one). */
+const Id = Schema.NonEmptyString.pipe(Schema.filter((id) => /[^ \t\r\n]/.test(id)))
 
 const bogus = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 
@@ -200,6 +202,20 @@ describe("WebhookSignature", () => {
       }
     })
 
+    // Standard Webhooks treats an empty header as a missing one.
+    for (const value of ["", " ", "\t", " \r\n "]) {
+      it(`names each header whose value is ${JSON.stringify(value)} as missing, saying it is empty`, () => {
+        for (const header of ["id", "timestamp", "signature"] as const) {
+          const result = verifyVector(kat, { [header]: value })
+          assert.strictEqual(outcome(result), "MissingHeader")
+          if (Either.isLeft(result)) {
+            assert.strictEqual(result.left.header, `webhook-${header}`)
+            assert.strictEqual(result.left.message, `The webhook-${header} header is empty: is this request from OpenAI?`)
+          }
+        }
+      })
+    }
+
     it("accepts a timestamp exactly at the tolerance either way", () => {
       const ts = Number(kat.timestamp)
       assert.strictEqual(outcome(verifyVector(kat, { now: ts + 300 })), "Verified")
@@ -339,7 +355,7 @@ describe("WebhookSignature", () => {
   describe("laws", () => {
     it.prop(
       "verifies what it signed, for any body, id, secret and timestamp",
-      { body: Schema.String, id: Schema.NonEmptyString, secret: SecretBytes, timestamp: Timestamp },
+      { body: Schema.String, id: Id, secret: SecretBytes, timestamp: Timestamp },
       ({ body, id, secret, timestamp }) => {
         const key = keyOf(secretFromBytes(secret))
         const signature = WebhookSignature.sign(key, { id, timestamp, payload: body })

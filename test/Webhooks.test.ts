@@ -406,7 +406,30 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
         assert.strictEqual(error.header, "webhook-id")
       }))
 
-    const malformed = ["abc", "", "-5", "1.5", " 123", "1e9", "1".padEnd(40, "0"), `${kat.timestamp} `]
+    // Standard Webhooks treats an empty header as a missing one.
+    for (const header of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
+      for (const value of ["", "  ", [""], ["", " "]]) {
+        it.effect(`rejects a delivery whose ${header} is ${JSON.stringify(value)} as MissingHeader, naming it`, () =>
+          Effect.gen(function*() {
+            yield* at(ts)
+            const error = yield* Effect.flip(Webhooks.verify(kat.body, { ...headersOf(kat), [header]: value }))
+            assert.strictEqual(error.reason, "MissingHeader")
+            assert.strictEqual(error.header, header)
+            assert.strictEqual(error.message, `The ${header} header is empty: is this request from OpenAI?`)
+          }))
+      }
+    }
+
+    it.effect("rejects a delivery signed over an empty webhook-id as MissingHeader", () =>
+      Effect.gen(function*() {
+        yield* at(ts)
+        const signed = yield* WebhookTesting.sign({ payload: kat.body, secret: kat.secret, id: "" })
+        const error = yield* Effect.flip(Webhooks.verify(kat.body, signed.headers))
+        assert.strictEqual(error.reason, "MissingHeader")
+        assert.strictEqual(error.header, "webhook-id")
+      }))
+
+    const malformed = ["abc", "-5", "1.5", " 123", "1e9", "1".padEnd(40, "0"), `${kat.timestamp} `]
     for (const timestamp of malformed) {
       it.effect(`rejects the timestamp ${JSON.stringify(timestamp)} as invalid`, () =>
         Effect.gen(function*() {

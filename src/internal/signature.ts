@@ -113,8 +113,15 @@ export interface Delivery {
 const signatureError = (reason: SignatureError["reason"], message: string, header?: string) =>
   Either.left(new SignatureError(header === undefined ? { reason, message } : { reason, message, header }))
 
-const missing = (header: string) =>
-  signatureError("MissingHeader", `The ${header} header is missing: is this request from OpenAI?`, header)
+// Standard Webhooks treats an empty header as a missing one: both are MissingHeader, the message says which.
+const missing = (header: string, value: string | undefined) =>
+  signatureError(
+    "MissingHeader",
+    value === undefined
+      ? `The ${header} header is missing: is this request from OpenAI?`
+      : `The ${header} header is empty: is this request from OpenAI?`,
+    header
+  )
 
 /**
  * The one verification entry: `Webhooks.verify`, every HTTP mounting style and the CLI's verdict all
@@ -152,9 +159,9 @@ export const verify = (
   now: number,
   tolerance: number
 ): Either.Either<Delivery, SignatureError> => {
-  if (id === undefined) return missing("webhook-id")
-  if (timestamp === undefined) return missing("webhook-timestamp")
-  if (signature === undefined) return missing("webhook-signature")
+  if (id === undefined || isBlank(id)) return missing("webhook-id", id)
+  if (timestamp === undefined || isBlank(timestamp)) return missing("webhook-timestamp", timestamp)
+  if (signature === undefined || isBlank(signature)) return missing("webhook-signature", signature)
   if (!DECIMAL.test(timestamp)) {
     return signatureError(
       "InvalidTimestamp",
@@ -281,3 +288,8 @@ const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || co
 const isBase64 = (code: number) =>
   (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 43 ||
   code === 47 || code === 61 || code === 45 || code === 95
+
+const isBlank = (value: string) => {
+  for (let i = 0; i < value.length; i++) if (!isSpace(value.charCodeAt(i))) return false
+  return true
+}
