@@ -1,5 +1,5 @@
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { Config, ConfigError, ConfigProvider, Effect, Either, FastCheck, Layer, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
 import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
@@ -53,21 +53,38 @@ const rejected: ReadonlyArray<readonly [string, Input, WebhookError.SecretError[
   ["an empty list", [], "Missing"],
   ["an empty Redacted", Redacted.make(""), "Missing"],
   ["a secret with a leading space", ` ${sdk.secret}`, "Whitespace"],
+  ["a secret with a trailing space", `${sdk.secret} `, "Whitespace"],
+  ["a secret with a trailing tab", `${sdk.secret}\t`, "Whitespace"],
   ["a secret with a trailing line break", `${sdk.secret}\n`, "Whitespace"],
   ["a Redacted secret with a trailing space", Redacted.make(`${sdk.secret} `), "Whitespace"],
   ["whsec_!!!", "whsec_!!!", "InvalidBase64"],
-  ["whsec_abc", "whsec_abc", "InvalidBase64"],
-  ["a secret cut short by one character", sdk.secret.slice(0, -1), "InvalidBase64"],
+  ["a secret with a character outside base64", `${sdk.secret.slice(0, 10)}!${sdk.secret.slice(11)}`, "InvalidBase64"],
   ["a secret in base64url", `whsec_${Buffer.alloc(32, 0xfb).toString("base64url")}`, "InvalidBase64"],
+  ["a secret cut short to a length of 1 mod 4", sdk.secret.slice(0, -3), "InvalidBase64"],
+  ["a secret cut short leaving bits after its last byte", sdk.secret.slice(0, -2), "InvalidBase64"],
+  ["a secret with padding that does not fit its length", `${sdk.secret}=`, "InvalidBase64"],
+  ["a secret with padding in the middle", `whsec_${"A".repeat(20)}=${"A".repeat(23)}`, "InvalidBase64"],
   ["an 8-byte whsec_ secret", whsec(8), "TooShort"],
   ["a 15-byte whsec_ secret", whsec(15), "TooShort"],
+  ["a 15-byte whsec_ secret without its padding", whsec(15).replace(/=+$/, ""), "TooShort"],
   ["whsec_ alone", "whsec_", "TooShort"],
+  ["whsec_abc (2 bytes, unpadded)", "whsec_abc", "TooShort"],
   ["a 15-byte plain secret", "0123456789abcde", "TooShort"],
   ["a webhook signature", kat.signature, "LooksLikeSignature"],
   ["a v1, string", "v1,abcdefghijklmnopqrstuvwxyz0123456789", "LooksLikeSignature"],
-  ["a bad second secret", [sdk.secret, "whsec_abc"], "InvalidBase64"],
+  ["a bad second secret", [sdk.secret, "whsec_ab!c"], "InvalidBase64"],
   ["a bad first secret beside a good one", [Redacted.make(`${kat.secret}\n`), sdk.secret], "Whitespace"]
 ]
+
+/** Secrets the library takes as given, each with the key it must give: base64 padding is optional. */
+const accepted: ReadonlyArray<readonly [string, string, string]> = [
+  ["a secret without its = padding", sdk.secret.replace(/=+$/, ""), sdk.secret],
+  ["a 16-byte secret without its == padding", whsec(16).replace(/=+$/, ""), whsec(16)]
+]
+
+/** The signature `secret` gives a fixed delivery: two secrets are the same key when these are equal. */
+const signatureWith = (secret: string) =>
+  WebhookSignature.sign(Either.getOrThrow(WebhookSignature.key(secret)), { id: "msg_1", timestamp: 1, payload: "{}" })
 
 describe("WebhookSecret", () => {
   describe("make and layer", () => {
@@ -88,8 +105,33 @@ describe("WebhookSecret", () => {
         Effect.map(Effect.flip(WebhookSecret.make(input)), (error) => assertShowsNone(error, plainStrings(input))))
     }
 
+    for (const [name, input, same] of accepted) {
+      it.effect(`accepts ${name}, as the same key`, () =>
+        Effect.gen(function*() {
+          const secrets = yield* WebhookSecret.make(input)
+          assert.strictEqual(secrets.keys.length, 1)
+          assert.strictEqual(signatureWith(input), signatureWith(same))
+        }))
+    }
+
+    it("says which base64 rule a whsec_ secret breaks, showing none of it", () => {
+      const cases: ReadonlyArray<readonly [string, RegExp]> = [
+        [`${sdk.secret.slice(0, 10)}!${sdk.secret.slice(11)}`, /characters outside A-Z, a-z, 0-9/],
+        [sdk.secret.slice(0, -3), /its length is one that no base64 encoding has: was it cut short\?/],
+        [`${sdk.secret}=`, /its "=" padding does not fit its length/],
+        [sdk.secret.slice(0, -2), /its last character has bits set that no encoder leaves: was it cut short\?/]
+      ]
+      for (const [secret, why] of cases) {
+        const error = Either.flip(WebhookSignature.key(secret)).pipe(Either.getOrThrow)
+        assert.strictEqual(error.reason, "InvalidBase64")
+        assert.match(error.message, /^The webhook secret starts with "whsec_" but the rest is not valid base64: /)
+        assert.match(error.message, why)
+        assertShowsNone(error, [secret])
+      }
+    })
+
     it.effect("names which secret of a list is wrong", () =>
-      Effect.map(Effect.flip(WebhookSecret.make([sdk.secret, kat.secret, "whsec_abc"])), (error) => {
+      Effect.map(Effect.flip(WebhookSecret.make([sdk.secret, kat.secret, "whsec_ab!c"])), (error) => {
         assert.strictEqual(error.reason, "InvalidBase64")
         assert.include(error.message, "3 of 3")
       }))
@@ -200,14 +242,14 @@ describe("WebhookSecret", () => {
 
     it.effect("fails with a SecretError naming the bad secret of several, showing none of them", () =>
       Effect.gen(function*() {
-        const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(`${sdk.secret},whsec_abc`)))
+        const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(`${sdk.secret},whsec_ab!c`)))
         const error = yield* Effect.flip(Effect.provide(WebhookSecret.WebhookSecret, Live))
         assert.instanceOf(error, WebhookError.SecretError)
         if (error instanceof WebhookError.SecretError) {
           assert.strictEqual(error.reason, "InvalidBase64")
           assert.include(error.message, "2 of 2")
         }
-        assertShowsNone(error, [sdk.secret, "whsec_abc"])
+        assertShowsNone(error, [sdk.secret, "whsec_ab!c"])
       }))
   })
 
@@ -224,6 +266,44 @@ describe("WebhookSecret", () => {
         assertShowsNone(secrets, ["a plain-text secret of some length"])
       }))
   })
+})
+
+describe("whsec_ secrets with and without base64 padding", () => {
+  const KeyBytes = FastCheck.uint8Array({ minLength: 16, maxLength: 64 })
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+  it.prop(
+    "gives the same key for the padded and the unpadded encoding of any 16 to 64 bytes",
+    { bytes: KeyBytes },
+    ({ bytes }) => {
+      const padded = `whsec_${Buffer.from(bytes).toString("base64")}`
+      const unpadded = padded.replace(/=+$/, "")
+      const direct = createHmac("sha256", bytes).update("msg_1.1.{}").digest("base64")
+      assert.strictEqual(signatureWith(padded), `v1,${direct}`)
+      assert.strictEqual(signatureWith(unpadded), `v1,${direct}`)
+    }
+  )
+
+  it.prop(
+    "refuses any truncation that leaves a length of 1 mod 4 or bits set after the last byte, as InvalidBase64",
+    { bytes: KeyBytes, cut: FastCheck.integer({ min: 1, max: 40 }) },
+    ({ bytes, cut }) => {
+      const encoded = Buffer.from(bytes).toString("base64").replace(/=+$/, "")
+      const kept = encoded.slice(0, Math.max(0, encoded.length - cut))
+      const rest = kept.length % 4
+      // The bits of the last character that no whole byte uses: 4 when 2 characters remain, 2 when 3 do.
+      const last = ALPHABET.indexOf(kept.at(-1) ?? "A")
+      const strayBits = rest === 2 ? last & 0b1111 : rest === 3 ? last & 0b11 : 0
+      const result = WebhookSignature.key(`whsec_${kept}`)
+      if (rest === 1 || strayBits !== 0) {
+        assert.isTrue(Either.isLeft(result))
+        if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "InvalidBase64")
+      } else {
+        const bytesKept = Math.floor((kept.length * 6) / 8)
+        assert.strictEqual(Either.isRight(result), bytesKept >= 16)
+      }
+    }
+  )
 })
 
 // Kept last on purpose: @effect/vitest 0.30's `layer` rebinds the module-wide `it.effect` to its shared runtime

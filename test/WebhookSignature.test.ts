@@ -317,7 +317,7 @@ describe("WebhookSignature", () => {
     })
 
     it("reports a bad secret as a SecretError", () => {
-      const result = WebhookSignature.key("whsec_abc")
+      const result = WebhookSignature.key("whsec_ab!d")
       assert.isTrue(Either.isLeft(result))
       if (Either.isLeft(result)) {
         assert.instanceOf(result.left, WebhookError.SecretError)

@@ -249,7 +249,7 @@ describe("WebhookTesting", () => {
     ))
 
   it.effect("sign fails with a SecretError on a bad secret", () =>
-    Effect.map(Effect.flip(WebhookTesting.sign({ payload: "{}", secret: "whsec_abc" })), (error) => {
+    Effect.map(Effect.flip(WebhookTesting.sign({ payload: "{}", secret: "whsec_ab!c" })), (error) => {
       assert.instanceOf(error, WebhookError.SecretError)
       assert.strictEqual(error.reason, "InvalidBase64")
     }))
@@ -286,7 +286,7 @@ describe("WebhookTesting", () => {
   it("unsafeSign throws the SecretError itself on a bad secret", () => {
     let thrown: unknown
     try {
-      WebhookTesting.unsafeSign({ payload: "{}", secret: "whsec_abc" })
+      WebhookTesting.unsafeSign({ payload: "{}", secret: "whsec_ab!c" })
     } catch (error) {
       thrown = error
     }

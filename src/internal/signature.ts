@@ -27,7 +27,6 @@ export const MIN_KEY_BYTES = 16
 export const MAX_SIGNATURES = 16
 
 const SECRET_PREFIX = "whsec_"
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
 const DECIMAL = /^[0-9]{1,15}$/
 const DIGEST_BYTES = 32
 
@@ -48,11 +47,43 @@ export class Key {
 
 const secretError = (reason: SecretError["reason"], message: string) => Either.left(new SecretError({ reason, message }))
 
+const BASE64_BODY = /^[A-Za-z0-9+/]*$/
+
 /**
- * Decodes one secret: `whsec_` + strict base64 gives the key bytes; any other string is its UTF-8
- * bytes (what OpenAI's SDKs do). `label` names the secret in messages ("the secret", "secret 2 of 3").
+ * The bytes of the base64 after `whsec_`. Padding is optional (the same key with or without its `=`, as
+ * OpenAI's SDK and `standardwebhooks` read it); real damage is refused: characters outside the standard
+ * alphabet, a length no encoding has (1 mod 4), wrong padding, or bits set after the last byte (which is
+ * what a secret cut short in the middle looks like).
  */
-export const parseSecret = (secret: string, label = "The webhook secret"): Either.Either<Key, SecretError> => {
+const decodeBase64 = (encoded: string, label: string): Either.Either<Buffer, SecretError> => {
+  let body = encoded.length
+  while (body > 0 && encoded.charCodeAt(body - 1) === 61) body--
+  const text = encoded.slice(0, body)
+  const padding = encoded.length - body
+  const invalid = (why: string) =>
+    secretError("InvalidBase64", `${label} starts with "whsec_" but the rest is not valid base64: ${why}`)
+  if (!BASE64_BODY.test(text)) {
+    return invalid(`it has characters outside A-Z, a-z, 0-9, "+" and "/" (and "=" padding at the end): was it edited?`)
+  }
+  const rest = text.length % 4
+  if (rest === 1) return invalid("its length is one that no base64 encoding has: was it cut short?")
+  if (padding > 0 && !(rest === 2 && padding === 2) && !(rest === 3 && padding === 1)) {
+    return invalid(`its "=" padding does not fit its length: was it edited?`)
+  }
+  const bytes = Buffer.from(text, "base64")
+  if (bytes.toString("base64").slice(0, text.length) !== text) {
+    return invalid("its last character has bits set that no encoder leaves: was it cut short?")
+  }
+  return Either.right(bytes)
+}
+
+/**
+ * Decodes one secret: `whsec_` + base64 gives the key bytes (with or without `=` padding); any other
+ * string is its UTF-8 bytes (what OpenAI's SDKs do). `label` names the secret in messages ("The webhook
+ * secret", "Webhook secret 2 of 3"); no message shows the secret.
+ */
+export const parseSecret = (value: string, label = "The webhook secret"): Either.Either<Key, SecretError> => {
+  const secret = value
   if (secret.length === 0) {
     return secretError("Missing", `${label} is empty: set it to the signing secret shown when you created the endpoint`)
   }
@@ -71,15 +102,9 @@ export const parseSecret = (secret: string, label = "The webhook secret"): Eithe
   }
   let bytes: Buffer
   if (secret.startsWith(SECRET_PREFIX)) {
-    const encoded = secret.slice(SECRET_PREFIX.length)
-    if (!STRICT_BASE64.test(encoded)) {
-      return secretError(
-        "InvalidBase64",
-        `${label} starts with "whsec_" but the rest is not valid base64 ` +
-          `(only A-Z, a-z, 0-9, "+", "/" and "=" padding; length a multiple of 4): was it cut short or edited?`
-      )
-    }
-    bytes = Buffer.from(encoded, "base64")
+    const decoded = decodeBase64(secret.slice(SECRET_PREFIX.length), label)
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
+    bytes = decoded.right
   } else {
     bytes = Buffer.from(secret, "utf8")
   }
