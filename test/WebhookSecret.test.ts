@@ -52,10 +52,13 @@ const rejected: ReadonlyArray<readonly [string, Input, WebhookError.SecretError[
   ["an empty string", "", "Missing"],
   ["an empty list", [], "Missing"],
   ["an empty Redacted", Redacted.make(""), "Missing"],
+  ["a line break alone", "\n", "Missing"],
   ["a secret with a leading space", ` ${sdk.secret}`, "Whitespace"],
   ["a secret with a trailing space", `${sdk.secret} `, "Whitespace"],
   ["a secret with a trailing tab", `${sdk.secret}\t`, "Whitespace"],
-  ["a secret with a trailing line break", `${sdk.secret}\n`, "Whitespace"],
+  ["a secret with two trailing line breaks", `${sdk.secret}\n\n`, "Whitespace"],
+  ["a secret with a space before its final line break", `${sdk.secret} \n`, "Whitespace"],
+  ["a secret with a final carriage return alone", `${sdk.secret}\r`, "Whitespace"],
   ["a Redacted secret with a trailing space", Redacted.make(`${sdk.secret} `), "Whitespace"],
   ["whsec_!!!", "whsec_!!!", "InvalidBase64"],
   ["a secret with a character outside base64", `${sdk.secret.slice(0, 10)}!${sdk.secret.slice(11)}`, "InvalidBase64"],
@@ -71,14 +74,18 @@ const rejected: ReadonlyArray<readonly [string, Input, WebhookError.SecretError[
   ["whsec_abc (2 bytes, unpadded)", "whsec_abc", "TooShort"],
   ["a 15-byte plain secret", "0123456789abcde", "TooShort"],
   ["a webhook signature", kat.signature, "LooksLikeSignature"],
+  ["a webhook signature with a final line break", `${kat.signature}\n`, "LooksLikeSignature"],
   ["a v1, string", "v1,abcdefghijklmnopqrstuvwxyz0123456789", "LooksLikeSignature"],
   ["a bad second secret", [sdk.secret, "whsec_ab!c"], "InvalidBase64"],
-  ["a bad first secret beside a good one", [Redacted.make(`${kat.secret}\n`), sdk.secret], "Whitespace"]
+  ["a bad first secret beside a good one", [Redacted.make(` ${kat.secret}`), sdk.secret], "Whitespace"]
 ]
 
-/** Secrets the library takes as given, each with the key it must give: base64 padding is optional. */
+/** Secrets the library takes as given, each with the key it must give: one final line break is forgiven. */
 const accepted: ReadonlyArray<readonly [string, string, string]> = [
+  ["a secret with a final line break (what echo and env files add)", `${sdk.secret}\n`, sdk.secret],
+  ["a secret with a final CRLF", `${sdk.secret}\r\n`, sdk.secret],
   ["a secret without its = padding", sdk.secret.replace(/=+$/, ""), sdk.secret],
+  ["a secret without its padding and with a final line break", `${sdk.secret.replace(/=+$/, "")}\n`, sdk.secret],
   ["a 16-byte secret without its == padding", whsec(16).replace(/=+$/, ""), whsec(16)]
 ]
 
@@ -231,14 +238,52 @@ describe("WebhookSecret", () => {
         assertShowsNone(error, [sdk.secret])
       }))
 
-    it.effect("fails with SecretError Missing when OPENAI_WEBHOOK_SECRET holds only separators", () =>
-      Effect.gen(function*() {
-        const error = yield* Effect.flip(
-          Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(" , "))))
-        )
-        assert.instanceOf(error, WebhookError.SecretError)
-        if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Missing")
-      }))
+    for (const value of [",", ",,", ", ,"]) {
+      it.effect(`fails with SecretError Missing when OPENAI_WEBHOOK_SECRET holds only separators (${value})`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Missing")
+        }))
+    }
+
+    for (const [name, value] of [
+      ["a pasted signature", kat.signature],
+      ["a pasted signature after a good secret", `${sdk.secret} ${kat.signature}`],
+      ["a pasted signature after a good secret and a comma", `${sdk.secret},${kat.signature}`]
+    ]) {
+      it.effect(`fails with SecretError LooksLikeSignature on ${name}, not TooShort`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value!))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "LooksLikeSignature")
+          assertShowsNone(error, [sdk.secret, kat.signature, kat.signature.slice(3)])
+        }))
+    }
+
+    for (const value of [` ${sdk.secret}`, `${sdk.secret} `, `${sdk.secret} ${kat.secret}\t`, `\n${sdk.secret}`]) {
+      it.effect(`fails with SecretError Whitespace on OPENAI_WEBHOOK_SECRET=${JSON.stringify(value)}`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Whitespace")
+        }))
+    }
+
+    for (const value of [`${sdk.secret}\n`, `${sdk.secret} ${kat.secret}\r\n`]) {
+      it.effect(`forgives the final line break of OPENAI_WEBHOOK_SECRET=${JSON.stringify(value)}`, () =>
+        Effect.gen(function*() {
+          const secrets = yield* WebhookSecret.WebhookSecret
+          assert.strictEqual(secrets.keys.length, value.split(" ").length)
+          assert.strictEqual((yield* verifyVector(sdk)).id, sdk.id)
+        }).pipe(Effect.provide(WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))))
+    }
 
     it.effect("fails with a SecretError naming the bad secret of several, showing none of them", () =>
       Effect.gen(function*() {
@@ -266,6 +311,58 @@ describe("WebhookSecret", () => {
         assertShowsNone(secrets, ["a plain-text secret of some length"])
       }))
   })
+})
+
+describe("one parse for secrets from code and from OPENAI_WEBHOOK_SECRET", () => {
+  type Verdict = WebhookError.SecretError["reason"] | "Accepted"
+
+  const verdict = <E>(effect: Effect.Effect<unknown, E>): Verdict =>
+    Effect.runSync(
+      effect.pipe(
+        Effect.as("Accepted" as const),
+        Effect.catchAll((error) => Effect.succeed(error instanceof WebhookError.SecretError ? error.reason : "Missing"))
+      )
+    )
+  const fromCode = (value: string) => verdict(WebhookSecret.make(value))
+  const fromEnv = (value: string) =>
+    verdict(
+      Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig()).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", value]])))
+      )
+    )
+
+  const single = [
+    ...rejected.filter(([, input]) => typeof input === "string").map(([name, input]) => [name, input as string]),
+    ...accepted.map(([name, input]) => [name, input])
+  ]
+  for (const [name, input] of single) {
+    it(`gives the same verdict on ${name} from code and from the environment`, () => {
+      assert.strictEqual(fromEnv(input!), fromCode(input!))
+    })
+  }
+
+  const Around = FastCheck.constantFrom("", " ", "\t", "\n", "\r\n", "\n\n", " \n", "\r")
+  const Secret = FastCheck.oneof(
+    FastCheck.uint8Array({ minLength: 8, maxLength: 48 }).map((bytes) => `whsec_${Buffer.from(bytes).toString("base64")}`),
+    FastCheck.uint8Array({ minLength: 8, maxLength: 48 }).map((bytes) =>
+      `whsec_${Buffer.from(bytes).toString("base64").replace(/=+$/, "")}`
+    ),
+    FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => `v1,${Buffer.from(bytes).toString("base64")}`),
+    FastCheck.stringMatching(/^[A-Za-z0-9_-]{0,40}$/)
+  )
+
+  it.prop(
+    "gives the same verdict from code and from the environment for any secret with any whitespace around it",
+    { before: Around, secret: Secret, after: Around },
+    ({ after, before, secret }) => {
+      const value = `${before}${secret}${after}`
+      const code = fromCode(value)
+      assert.strictEqual(fromEnv(value), code, JSON.stringify(value))
+      if (secret.length > 0 && (before !== "" || !["", "\n", "\r\n"].includes(after))) {
+        assert.strictEqual(code, "Whitespace", JSON.stringify(value))
+      }
+    }
+  )
 })
 
 describe("whsec_ secrets with and without base64 padding", () => {

@@ -47,6 +47,30 @@ export class Key {
 
 const secretError = (reason: SecretError["reason"], message: string) => Either.left(new SecretError({ reason, message }))
 
+/**
+ * The checks on a secret as it was typed, before it is decoded: empty is `Missing`, whitespace around it
+ * is `Whitespace`, except one final line break (`\n` or `\r\n`, what env files and `echo` add), which is
+ * forgiven. Gives the value without that line break. Shared by one secret ({@link parseSecret}) and a
+ * configured list (`secret.parseList`), so that both paths give the same reason for the same input.
+ */
+export const checkTyped = (value: string, label: string): Either.Either<string, SecretError> => {
+  const secret = value.endsWith("\r\n")
+    ? value.slice(0, -2)
+    : value.endsWith("\n")
+    ? value.slice(0, -1)
+    : value
+  if (secret.length === 0) {
+    return secretError("Missing", `${label} is empty: set it to the signing secret shown when you created the endpoint`)
+  }
+  if (secret.trim() !== secret) {
+    return secretError(
+      "Whitespace",
+      `${label} has whitespace around it (a copy-paste slip?): remove the spaces or line breaks before or after it`
+    )
+  }
+  return Either.right(secret)
+}
+
 const BASE64_BODY = /^[A-Za-z0-9+/]*$/
 
 /**
@@ -79,20 +103,14 @@ const decodeBase64 = (encoded: string, label: string): Either.Either<Buffer, Sec
 
 /**
  * Decodes one secret: `whsec_` + base64 gives the key bytes (with or without `=` padding); any other
- * string is its UTF-8 bytes (what OpenAI's SDKs do). `label` names the secret in messages ("The webhook
- * secret", "Webhook secret 2 of 3"); no message shows the secret.
+ * string is its UTF-8 bytes (what OpenAI's SDKs do). One final line break is forgiven, other whitespace
+ * around it is not ({@link checkTyped}). `label` names the secret in messages ("The webhook secret",
+ * "Webhook secret 2 of 3"); no message shows the secret.
  */
 export const parseSecret = (value: string, label = "The webhook secret"): Either.Either<Key, SecretError> => {
-  const secret = value
-  if (secret.length === 0) {
-    return secretError("Missing", `${label} is empty: set it to the signing secret shown when you created the endpoint`)
-  }
-  if (secret.trim() !== secret) {
-    return secretError(
-      "Whitespace",
-      `${label} has whitespace around it (a copy-paste slip?): remove the spaces or line breaks before or after it`
-    )
-  }
+  const typed = checkTyped(value, label)
+  if (Either.isLeft(typed)) return Either.left(typed.left)
+  const secret = typed.right
   if (secret.startsWith("v1,")) {
     return secretError(
       "LooksLikeSignature",
