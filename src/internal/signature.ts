@@ -252,7 +252,7 @@ const expectedMacs = (keys: ReadonlyArray<Key>, id: string, timestamp: string, p
  * Where the first entry of a `webhook-signature` value that matches one of the configured keys lies,
  * looking at every entry rather than the first {@link MAX_SIGNATURES}: for explaining a verdict (the
  * CLI's diagnosis), never for reaching one. `index` is 0-based, -1 when none matches; `entries` counts
- * the `v1` entries seen (all of them when none matches).
+ * every `v1` entry of the value.
  */
 export const matchingEntry = (
   keys: ReadonlyArray<Key>,
@@ -262,7 +262,7 @@ export const matchingEntry = (
   payload: string | Uint8Array
 ): { readonly index: number; readonly entries: number } => {
   const found = scan(signature, expectedMacs(keys, id, timestamp, payload), Number.POSITIVE_INFINITY)
-  return found >= 0 ? { index: found, entries: found + 1 } : { index: -1, entries: -1 - found }
+  return { index: Math.max(found, -1), entries: found >= 0 ? -1 - scan(signature, [], Number.POSITIVE_INFINITY) : -1 - found }
 }
 
 /**
