@@ -468,6 +468,77 @@ describe("diagnose", () => {
       }
     )
 
+    // Odd but valid webhook-signature layouts: what intermediaries, Node and logs make of one.
+    type Layout = "whole" | "folded" | "list" | "trailing comma" | "tab"
+    type Piece =
+      | { readonly _tag: "Entry"; readonly good: boolean; readonly layout: Layout; readonly padded: boolean }
+      | { readonly _tag: "Noise"; readonly text: string }
+    const Entry = (good: boolean) =>
+      FastCheck.record({
+        _tag: FastCheck.constant("Entry" as const),
+        good: FastCheck.constant(good),
+        layout: FastCheck.constantFrom<Layout>("whole", "folded", "list", "trailing comma", "tab"),
+        padded: FastCheck.boolean()
+      })
+    const Noise = FastCheck.record({
+      _tag: FastCheck.constant("Noise" as const),
+      text: FastCheck.constantFrom("v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ", "v1a,abc", "x=y;", "v1,", "v1")
+    })
+    const Layouts = FastCheck.record({
+      // Bogus entries and garbage, then the good entry (and maybe a duplicate) put at any position.
+      others: FastCheck.array(FastCheck.oneof({ weight: 4, arbitrary: Entry(false) }, { weight: 1, arbitrary: Noise }), {
+        maxLength: 28,
+        size: "max"
+      }),
+      good: FastCheck.option(FastCheck.tuple(Entry(true), FastCheck.integer({ min: 0, max: 30 })), { nil: undefined }),
+      duplicate: FastCheck.option(FastCheck.tuple(Entry(true), FastCheck.integer({ min: 0, max: 30 })), { nil: undefined }),
+      separator: FastCheck.constantFrom(" ", ", ", "\t", "  ", " ,  "),
+      around: FastCheck.constantFrom("", " ", "\t "),
+      asList: FastCheck.boolean(),
+      bogus: FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString("base64"))
+    })
+
+    it.prop(
+      "gives Webhooks.verify's verdict on any layout of webhook-signature: folded, re-joined, listed, padded or not, " +
+        "beyond 16 entries, with duplicates and garbage",
+      { event: AnyEvent, secret: AnySecret, layout: Layouts },
+      ({ event, layout, secret }) => {
+        const delivery = WebhookTesting.unsafeSign({ event, secret, timestamp: NOW })
+        const good = delivery.headers["webhook-signature"].slice("v1,".length)
+        const pieces: Array<Piece> = [...layout.others]
+        for (const inserted of [layout.good, layout.duplicate]) {
+          if (inserted !== undefined) pieces.splice(Math.min(inserted[1], pieces.length), 0, inserted[0])
+        }
+        const items: Array<string> = []
+        let entries = 0
+        let firstGood = -1
+        for (const piece of pieces) {
+          if (piece._tag === "Noise") {
+            items.push(piece.text)
+            continue
+          }
+          if (piece.good && firstGood < 0) firstGood = entries
+          entries++
+          const full = piece.good ? good : layout.bogus
+          const mac = piece.padded ? full : full.replace(/=+$/, "")
+          if (piece.layout === "whole") items.push(`v1,${mac}`)
+          if (piece.layout === "folded") items.push(`v1, ${mac}`)
+          if (piece.layout === "list") items.push("v1", mac)
+          if (piece.layout === "trailing comma") items.push(`v1,${mac},`)
+          if (piece.layout === "tab") items.push(`v1,\t${mac}`)
+        }
+        const signature = layout.asList ? items : `${layout.around}${items.join(layout.separator)}${layout.around}`
+        const headers = { ...delivery.headers, "webhook-signature": signature }
+        const report = diagnose({ body: encoder.encode(delivery.body), headers, secret: flag(secret), now: NOW, tolerance: 300 })
+        const expected = firstGood >= 0 && firstGood < MAX
+        assert.strictEqual(library(delivery.body, headers, flag(secret), NOW), expected, JSON.stringify(signature))
+        assert.strictEqual(report.verified, expected, JSON.stringify([signature, report.checks]))
+        if (firstGood >= MAX) {
+          assert.match(report.checks.at(-1)!.message, new RegExp(`^signature: v1 entry ${firstGood + 1} of ${entries} matches`))
+        }
+      }
+    )
+
     it.prop(
       "verifies any delivery signed with its secret, whatever the event and skew within the tolerance",
       { event: AnyEvent, secret: AnySecret, timestamp: Timestamp, skew: Skew(-300, 300) },

@@ -295,7 +295,7 @@ const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number)
     } else if (last - start === 2 && signature.startsWith("v1", start)) {
       // Folded at its comma: the MAC is the next token, when that is base64 (and not another "v1").
       let next = stop
-      while (next < end && isSpace(signature.charCodeAt(next))) next++
+      while (next < end && (isSpace(signature.charCodeAt(next)) || signature.charCodeAt(next) === COMMA)) next++
       let nextStop = next
       while (nextStop < end && isBase64(signature.charCodeAt(nextStop))) nextStop++
       const nextLast = nextStop
