@@ -210,7 +210,8 @@ describe("WebhookSignature", () => {
           assert.strictEqual(outcome(result), "MissingHeader")
           if (Either.isLeft(result)) {
             assert.strictEqual(result.left.header, `webhook-${header}`)
-            assert.strictEqual(result.left.message, `The webhook-${header} header is empty: is this request from OpenAI?`)
+            const message = `The webhook-${header} header is empty: is this request from OpenAI?`
+            assert.strictEqual(result.left.message, message)
           }
         }
       })

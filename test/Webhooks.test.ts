@@ -531,10 +531,12 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
       it.scoped(`verifies a webhook-signature sent as two header lines (${name}), as Node joins them`, () =>
         Effect.gen(function*() {
           yield* at(ts)
-          const received = yield* receivedByNode(
-            [`webhook-id: ${kat.id}`, `webhook-timestamp: ${kat.timestamp}`, ...values.map((v) => `webhook-signature: ${v}`)],
-            kat.body
-          )
+          const lines = [
+            `webhook-id: ${kat.id}`,
+            `webhook-timestamp: ${kat.timestamp}`,
+            ...values.map((value) => `webhook-signature: ${value}`)
+          ]
+          const received = yield* receivedByNode(lines, kat.body)
           assert.strictEqual(received.headers["webhook-signature"], values.join(", "))
           const delivery = yield* Webhooks.verify(received.body, received.headers)
           assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })

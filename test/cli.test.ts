@@ -371,13 +371,15 @@ describe("openai-webhooks verify, on captured deliveries", () => {
 
     it("is verified with any of several secrets in OPENAI_WEBHOOK_SECRET, naming the one that signed", async () => {
       const delivery = signed()
-      const lines = assertVerified(await verify(capture(delivery.body, delivery.headers), { env: `${otherSecret},${secret}` }))
+      const run = await verify(capture(delivery.body, delivery.headers), { env: `${otherSecret},${secret}` })
+      const lines = assertVerified(run)
       assert.include(lines, "ok   signature: matches (v1 entry 1 of 1, secret 2 of 2)")
     })
 
     it("is verified when its signature lacks base64 padding, as the receiver verifies it", async () => {
       const delivery = signed()
-      const unpadded = { ...delivery.headers, "webhook-signature": delivery.headers["webhook-signature"].replace(/=+$/, "") }
+      const signature = delivery.headers["webhook-signature"].replace(/=+$/, "")
+      const unpadded = { ...delivery.headers, "webhook-signature": signature }
       assertVerified(await verify(capture(delivery.body, unpadded), { flag: secret }))
     })
 
@@ -397,7 +399,8 @@ describe("openai-webhooks verify, on captured deliveries", () => {
     it(`is verified with the valid signature as entry ${MAX} of the header`, async () => {
       const delivery = signed()
       const header = [...Array(MAX - 1).fill(bogus), delivery.headers["webhook-signature"]].join(" ")
-      const run = await verify(capture(delivery.body, { ...delivery.headers, "webhook-signature": header }), { flag: secret })
+      const files = capture(delivery.body, { ...delivery.headers, "webhook-signature": header })
+      const run = await verify(files, { flag: secret })
       assert.include(assertVerified(run), `ok   signature: matches (v1 entry ${MAX} of ${MAX})`)
     })
   })
@@ -405,7 +408,8 @@ describe("openai-webhooks verify, on captured deliveries", () => {
   it(`does not verify the valid signature as entry ${MAX + 1}, as the receiver does not, and says why`, async () => {
     const delivery = signed()
     const header = [...Array(MAX).fill(bogus), delivery.headers["webhook-signature"]].join(" ")
-    const run = await verify(capture(delivery.body, { ...delivery.headers, "webhook-signature": header }), { flag: secret })
+    const files = capture(delivery.body, { ...delivery.headers, "webhook-signature": header })
+    const run = await verify(files, { flag: secret })
     assertDiagnosis(
       run,
       `signature: v1 entry ${MAX + 1} of ${MAX + 1} matches, but only the first ${MAX} are checked, so the receiver ` +
@@ -444,7 +448,8 @@ describe("openai-webhooks verify, on captured deliveries", () => {
       ["the secret behind a v1, prefix", () => `v1,${secret}`]
     ] as const) {
       for (const via of ["flag", "env"] as const) {
-        it(`recognises ${name} pasted as the secret (${via === "flag" ? "--secret" : "OPENAI_WEBHOOK_SECRET"})`, async () => {
+        const where = via === "flag" ? "--secret" : "OPENAI_WEBHOOK_SECRET"
+        it(`recognises ${name} pasted as the secret (${where})`, async () => {
           const delivery = signed()
           const run = await verify(capture(delivery.body, delivery.headers), { [via]: pasted(delivery) })
           assertDiagnosis(run, /^FAIL secret \(LooksLikeSignature\): The webhook secret starts with "v1,"/)

@@ -101,7 +101,9 @@ const stoppedAt = (millis: number): Clock.Clock => ({
 
 const RE_SERIALISED = /^signature: does not match the body file as it is, but matches the same JSON /
 const DIFFERENT_SECRET = /^signature: (the v1 entry does not match|none of the \d+ v1 entries matches) this body/
-const DIFFERENT_SECRET_HINT = /^the delivery was signed with a different secret .* or the body is not the one that was sent/
+const ONE_ENTRY_DIFFERENT_SECRET = "signature: the v1 entry does not match this body with this secret"
+const DIFFERENT_SECRET_HINT =
+  /^the delivery was signed with a different secret .* or the body is not the one that was sent/
 
 describe("diagnose", () => {
   it("verifies a delivery signed with the secret, within the tolerance, and says which entry matched", () => {
@@ -196,7 +198,10 @@ describe("diagnose", () => {
     const delivery = signed()
     const mac = delivery.headers["webhook-signature"].slice("v1,".length)
     const bogus = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
-    const withSignature = (signature: string | ReadonlyArray<string>) => ({ ...delivery.headers, "webhook-signature": signature })
+    const withSignature = (signature: string | ReadonlyArray<string>) => ({
+      ...delivery.headers,
+      "webhook-signature": signature
+    })
 
     it("verifies a signature without its base64 padding, as the library does", () => {
       const report = run(delivery, { headers: withSignature(`v1,${mac.replace(/=+$/, "")}`) })
@@ -214,7 +219,7 @@ describe("diagnose", () => {
       assert.strictEqual(report.checks.at(-1)!.message, `signature: matches (v1 entry ${MAX} of ${MAX})`)
     })
 
-    it(`does not verify a valid entry at position ${MAX + 1}, and says a matching entry lies beyond those checked`, () => {
+    it(`does not verify a valid entry at position ${MAX + 1}, and says a match lies beyond those checked`, () => {
       const header = [...Array(MAX).fill(bogus), `v1,${mac}`, bogus].join(" ")
       const report = run(delivery, { headers: withSignature(header) })
       assertDiagnosis(
@@ -284,7 +289,10 @@ describe("diagnose", () => {
       const plain = "a plain secret of some length"
       const report = run(signed({ secret: plain }), { secret: flag(plain) })
       assert.isTrue(report.verified)
-      assert.include(report.checks.map((check) => check.message), "secret: not in OpenAI's whsec_ format, used as its UTF-8 bytes, as OpenAI's SDKs do")
+      assert.include(
+        report.checks.map((check) => check.message),
+        "secret: not in OpenAI's whsec_ format, used as its UTF-8 bytes, as OpenAI's SDKs do"
+      )
     })
   })
 
@@ -363,7 +371,7 @@ describe("diagnose", () => {
 
     it("blames the secret, not re-serialisation, for a guide-shaped pretty body signed with another secret", () => {
       const report = run(signed({ payload: guideShaped, secret: otherSecret }))
-      assertDiagnosis(report, "signature: the v1 entry does not match this body with this secret", DIFFERENT_SECRET_HINT)
+      assertDiagnosis(report, ONE_ENTRY_DIFFERENT_SECRET, DIFFERENT_SECRET_HINT)
       assert.notMatch(JSON.stringify(report), /re-serialised after|express\.json/)
     })
 
@@ -462,7 +470,8 @@ describe("diagnose", () => {
           now,
           body: (body) => tamper ? body.replace(/}$/, " }") : body
         })
-        assert.strictEqual(report.verified, library(body, delivery.headers, verifyWith, now), JSON.stringify(report.checks))
+        const verdict = library(body, delivery.headers, verifyWith, now)
+        assert.strictEqual(report.verified, verdict, JSON.stringify(report.checks))
         const sameKey = given.replace(/=+$/, "") === signWith.replace(/=+$/, "")
         assert.strictEqual(report.verified, sameKey && !tamper && Math.abs(skew) <= 300)
       }
@@ -484,18 +493,21 @@ describe("diagnose", () => {
       _tag: FastCheck.constant("Noise" as const),
       text: FastCheck.constantFrom("v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ", "v1a,abc", "x=y;", "v1,", "v1")
     })
+    const Position = FastCheck.integer({ min: 0, max: 30 })
     const Layouts = FastCheck.record({
       // Bogus entries and garbage, then the good entry (and maybe a duplicate) put at any position.
-      others: FastCheck.array(FastCheck.oneof({ weight: 4, arbitrary: Entry(false) }, { weight: 1, arbitrary: Noise }), {
-        maxLength: 28,
-        size: "max"
-      }),
-      good: FastCheck.option(FastCheck.tuple(Entry(true), FastCheck.integer({ min: 0, max: 30 })), { nil: undefined }),
-      duplicate: FastCheck.option(FastCheck.tuple(Entry(true), FastCheck.integer({ min: 0, max: 30 })), { nil: undefined }),
+      others: FastCheck.array(
+        FastCheck.oneof({ weight: 4, arbitrary: Entry(false) }, { weight: 1, arbitrary: Noise }),
+        { maxLength: 28, size: "max" }
+      ),
+      good: FastCheck.option(FastCheck.tuple(Entry(true), Position), { nil: undefined }),
+      duplicate: FastCheck.option(FastCheck.tuple(Entry(true), Position), { nil: undefined }),
       separator: FastCheck.constantFrom(" ", ", ", "\t", "  ", " ,  "),
       around: FastCheck.constantFrom("", " ", "\t "),
       asList: FastCheck.boolean(),
-      bogus: FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => Buffer.from(bytes).toString("base64"))
+      bogus: FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) =>
+        Buffer.from(bytes).toString("base64")
+      )
     })
 
     it.prop(
@@ -529,12 +541,19 @@ describe("diagnose", () => {
         }
         const signature = layout.asList ? items : `${layout.around}${items.join(layout.separator)}${layout.around}`
         const headers = { ...delivery.headers, "webhook-signature": signature }
-        const report = diagnose({ body: encoder.encode(delivery.body), headers, secret: flag(secret), now: NOW, tolerance: 300 })
+        const report = diagnose({
+          body: encoder.encode(delivery.body),
+          headers,
+          secret: flag(secret),
+          now: NOW,
+          tolerance: 300
+        })
         const expected = firstGood >= 0 && firstGood < MAX
         assert.strictEqual(library(delivery.body, headers, flag(secret), NOW), expected, JSON.stringify(signature))
         assert.strictEqual(report.verified, expected, JSON.stringify([signature, report.checks]))
         if (firstGood >= MAX) {
-          assert.match(report.checks.at(-1)!.message, new RegExp(`^signature: v1 entry ${firstGood + 1} of ${entries} matches`))
+          const beyond = new RegExp(`^signature: v1 entry ${firstGood + 1} of ${entries} matches`)
+          assert.match(report.checks.at(-1)!.message, beyond)
         }
       }
     )
@@ -543,7 +562,8 @@ describe("diagnose", () => {
       "verifies any delivery signed with its secret, whatever the event and skew within the tolerance",
       { event: AnyEvent, secret: AnySecret, timestamp: Timestamp, skew: Skew(-300, 300) },
       ({ event, secret, skew, timestamp }) => {
-        const { report } = check(event, { signWith: secret, verifyWith: flag(secret), timestamp, now: timestamp + skew })
+        const now = timestamp + skew
+        const { report } = check(event, { signWith: secret, verifyWith: flag(secret), timestamp, now })
         assert.isTrue(report.verified, JSON.stringify(report.checks))
         assert.isTrue(report.checks.every((c) => c.ok))
       }
@@ -558,7 +578,7 @@ describe("diagnose", () => {
           verifyWith: flag(secret),
           body: (body) => JSON.stringify(JSON.parse(body), null, 2)
         })
-        assertDiagnosis(report, /^signature: does not match the body file as it is, but matches the same JSON re-serialised compactly/)
+        assertDiagnosis(report, /but matches the same JSON re-serialised compactly/)
       }
     )
 
@@ -598,7 +618,7 @@ describe("diagnose", () => {
           verifyWith: flag(verifyWith),
           payload: (wire) => indent === 0 ? wire : JSON.stringify(JSON.parse(wire), null, indent)
         })
-        assertDiagnosis(report, "signature: the v1 entry does not match this body with this secret", DIFFERENT_SECRET_HINT)
+        assertDiagnosis(report, ONE_ENTRY_DIFFERENT_SECRET, DIFFERENT_SECRET_HINT)
       }
     )
 

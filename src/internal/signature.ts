@@ -262,7 +262,8 @@ export const matchingEntry = (
   payload: string | Uint8Array
 ): { readonly index: number; readonly entries: number } => {
   const found = scan(signature, expectedMacs(keys, id, timestamp, payload), Number.POSITIVE_INFINITY)
-  return { index: Math.max(found, -1), entries: found >= 0 ? -1 - scan(signature, [], Number.POSITIVE_INFINITY) : -1 - found }
+  if (found < 0) return { index: -1, entries: -1 - found }
+  return { index: found, entries: -1 - scan(signature, [], Number.POSITIVE_INFINITY) }
 }
 
 /**

@@ -83,8 +83,8 @@ export const parseHeaders = (
 
 const REQUIRED = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const
 
-const RAW_BODY_HINT = "verify the raw request body, byte for byte, before any JSON parsing: a framework's body parser " +
-  "(express.json()) or a logger that re-formats JSON changes the bytes the signature covers"
+const RAW_BODY_HINT = "verify the raw request body, byte for byte, before any JSON parsing: a framework's body " +
+  "parser (express.json()) or a logger that re-formats JSON changes the bytes the signature covers"
 
 /** A body as a framework or a log may have changed it, and how to say so. */
 interface Reconstruction {
@@ -266,9 +266,9 @@ export const diagnose = (options: {
       hint: "OpenAI's webhook secrets start with whsec_; an API key (sk-...) is not the webhook secret"
     })
   }
+  const none = match.entries === 1 ? "the v1 entry does not match" : `none of the ${match.entries} v1 entries matches`
   return fail(
-    `signature: ${match.entries === 1 ? "the v1 entry does not match" : `none of the ${match.entries} v1 entries matches`}` +
-      ` this body with ${secretNote}`,
+    `signature: ${none} this body with ${secretNote}`,
     "the delivery was signed with a different secret (another endpoint's, or one rotated since: during a rotation " +
       "set OPENAI_WEBHOOK_SECRET to both), or the body is not the one that was sent (changed on the way or when " +
       "saved in a way not reconstructed here; tried: compact and 2- and 4-space JSON, a final line break added " +

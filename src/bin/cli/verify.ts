@@ -20,7 +20,9 @@ import { CheckFailed, UsageError } from "./errors.js"
  * remembers where it came from, since the two are parsed as `WebhookSecret.layer` and `layerConfig` parse them.
  */
 const secret = Options.redacted("secret").pipe(
-  Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET, read as the receiver reads it."),
+  Options.withDescription(
+    "The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET, read as the receiver reads it."
+  ),
   Options.map((value) => ({ from: "flag" as const, value })),
   Options.withFallbackConfig(
     Config.redacted("OPENAI_WEBHOOK_SECRET").pipe(Config.map((value) => ({ from: "env" as const, value })))
@@ -46,7 +48,8 @@ export const command = Command.make(
       const [, body] = flags.body
       const [, headersText] = flags.headers
       const headers = yield* Either.match(parseHeaders(headersText), {
-        onLeft: (message) => Effect.fail(new UsageError({ message, hint: "one Name: value per line, or a JSON object" })),
+        onLeft: (message) =>
+          Effect.fail(new UsageError({ message, hint: "one Name: value per line, or a JSON object" })),
         onRight: Effect.succeed
       })
       if (Option.isNone(flags.secret)) {
@@ -59,7 +62,9 @@ export const command = Command.make(
         )
       }
       if (flags.tolerance < 0) {
-        return yield* Effect.fail(new UsageError({ message: "--tolerance must not be negative", hint: "e.g. --tolerance 300" }))
+        return yield* Effect.fail(
+          new UsageError({ message: "--tolerance must not be negative", hint: "e.g. --tolerance 300" })
+        )
       }
       const source: SecretSource = { from: flags.secret.value.from, value: Redacted.value(flags.secret.value.value) }
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
