@@ -27,7 +27,8 @@ export const MIN_KEY_BYTES = 16
 export const MAX_SIGNATURES = 16
 
 const SECRET_PREFIX = "whsec_"
-const DECIMAL = /^[0-9]{1,15}$/
+/** A `webhook-timestamp` as Standard Webhooks sends it: whole seconds, in decimal digits. */
+export const DECIMAL = /^[0-9]{1,15}$/
 const DIGEST_BYTES = 32
 
 /** A decoded webhook key. Opaque: prints as `<redacted>` and holds a `KeyObject`, never a string. */
@@ -273,9 +274,9 @@ export const matchingEntry = (
  *
  * An entry is a `v1,<base64>` token, or a `v1` (or `v1,`) token followed by a base64 token: what
  * intermediaries make of a header they split at its comma (`["v1", "<mac>"]` joined with a space,
- * `"v1, <mac>"`). Tokens are separated by whitespace; commas at the end of a token are separators too
- * (Node joins two header lines `v1,A` and `v1,B` as `"v1,A, v1,B"`). OpenAI's SDK (`openai@6.49.0`)
- * verifies all of these. The scan slices only the entries it checks, so a huge header costs no
+ * `"v1, <mac>"`). Tokens are separated by whitespace; commas at the end of a token, or between `v1` and
+ * its MAC, are separators too (Node joins two header lines `v1,A` and `v1,B` as `"v1,A, v1,B"`). OpenAI's
+ * SDK (`openai@6.49.0`) verifies all of these. The scan slices only the entries it checks, so a huge header costs no
  * allocation beyond `limit` small strings.
  */
 const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number): number => {
@@ -333,7 +334,8 @@ const isBase64 = (code: number) =>
   (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === 43 ||
   code === 47 || code === 61 || code === 45 || code === 95
 
-const isBlank = (value: string) => {
+/** Empty or whitespace only: Standard Webhooks treats such a header as a missing one. */
+export const isBlank = (value: string): boolean => {
   for (let i = 0; i < value.length; i++) if (!isSpace(value.charCodeAt(i))) return false
   return true
 }

@@ -169,7 +169,10 @@ export const diagnose = (options: {
 
   const [id, timestamp, header] = REQUIRED.map((name) => headers.get(options.headers, name))
   const absent = REQUIRED.filter((name) => headers.get(options.headers, name) === undefined)
-  const empty = REQUIRED.filter((name) => headers.get(options.headers, name)?.trim() === "")
+  const empty = REQUIRED.filter((name) => {
+    const value = headers.get(options.headers, name)
+    return value !== undefined && signature.isBlank(value)
+  })
   if (absent.length > 0 || empty.length > 0) {
     return fail(
       [
@@ -182,7 +185,7 @@ export const diagnose = (options: {
   }
   checks.push({ ok: true, message: `headers: webhook-id ${id}, webhook-timestamp ${timestamp}` })
 
-  if (!/^[0-9]{1,15}$/.test(timestamp!)) {
+  if (!signature.DECIMAL.test(timestamp!)) {
     return fail(`webhook-timestamp ${JSON.stringify(timestamp!.slice(0, 32))} is not a whole number of seconds`)
   }
   const skew = now - Number(timestamp)
@@ -211,8 +214,7 @@ export const diagnose = (options: {
   const nonStandard = given.some((value) => !value.startsWith("whsec_"))
   const secretNote = given.length === 1 ? "this secret" : `any of the ${given.length} secrets`
 
-  // The signature at the delivery's own time: whether it matches does not depend on the clock.
-  const at = Number(timestamp)
+  // Whether the signature matches does not depend on the clock: checked even when the timestamp failed.
   const match = signature.matchingEntry(keys.right, id!, timestamp!, header!, body)
   if (match.index >= 0 && match.index < signature.MAX_SIGNATURES) {
     if (nonStandard) {
@@ -244,6 +246,8 @@ export const diagnose = (options: {
         "whatever builds this webhook-signature puts more entries in it than a rotation needs"
     )
   }
+  // Each reconstruction is verified by the library's rules at the delivery's own time.
+  const at = Number(timestamp)
   for (const candidate of reconstructions(body)) {
     if (Either.isRight(signature.verify(keys.right, id, timestamp, header, candidate.body, at, tolerance))) {
       return candidate.reserialised
