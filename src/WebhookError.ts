@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
  * Raised by `Webhooks.verify` and `Webhooks.unwrap` when a delivery cannot be shown to come from
  * OpenAI. Answer it with 401: the delivery is not authentic (or the configured secret is wrong).
  *
- * - `MissingHeader`: `webhook-id`, `webhook-timestamp` or `webhook-signature` is absent (`header` names it).
+ * - `MissingHeader`: `webhook-id`, `webhook-timestamp` or `webhook-signature` is absent or empty (`header` names it).
  * - `InvalidTimestamp`: `webhook-timestamp` is not a decimal number of seconds.
  * - `TimestampTooOld` / `TimestampTooNew`: the timestamp is outside the tolerance (default 5 minutes).
  * - `NoMatchingSignature`: no `v1,` signature in `webhook-signature` matches any configured secret.
@@ -69,10 +69,14 @@ export class DecodeError extends Schema.TaggedError<DecodeError>("effect-openai-
  * per request). The message says what to fix and never shows the secret.
  *
  * - `Missing`: no secret was given.
- * - `Whitespace`: the secret has spaces or line breaks around it (a copy-paste slip).
- * - `InvalidBase64`: after `whsec_` comes something that is not strict base64.
+ * - `Whitespace`: the secret has spaces or line breaks around it (a copy-paste slip); one final line
+ *   break, what env files and `echo` add, is forgiven.
+ * - `InvalidBase64`: after `whsec_` comes something that is not base64: characters outside the standard
+ *   alphabet, a length no encoding has, padding that does not fit, or bits set after the last byte (a
+ *   secret cut short). The `=` padding itself is optional.
  * - `TooShort`: the key is empty or shorter than 16 bytes.
- * - `LooksLikeSignature`: the value starts with `v1,`: a signature was pasted instead of the secret.
+ * - `LooksLikeSignature`: the value (or an entry of a configured list) starts with `v1,`: a signature was
+ *   pasted instead of the secret.
  *
  * @since 0.1.0
  * @category errors

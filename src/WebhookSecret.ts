@@ -38,8 +38,11 @@ export type SecretInput = string | Redacted.Redacted<string>
 export class WebhookSecret extends Context.Tag("effect-openai-webhooks/WebhookSecret")<WebhookSecret, Secrets>() {}
 
 /**
- * Decodes and checks secrets. With several (during a rotation), a delivery signed with any of them
- * verifies. Fails with a `SecretError` that says what to fix, without showing the secret.
+ * Decodes and checks secrets, one per item. With several (during a rotation), a delivery signed with
+ * any of them verifies. A secret is `whsec_` + base64 (its `=` padding optional: the same key either
+ * way) or any other string, used as its UTF-8 bytes. One final line break (`\n` or `\r\n`, what env files
+ * and `echo` add) is forgiven; any other whitespace around a secret is a `SecretError` `Whitespace`.
+ * Fails with a `SecretError` that says what to fix, without showing the secret.
  *
  * @since 0.1.0
  * @category constructors
@@ -67,7 +70,9 @@ export const layer = (input: SecretInput | ReadonlyArray<SecretInput>): Layer.La
 
 /**
  * The service from configuration: by default the `OPENAI_WEBHOOK_SECRET` environment variable. It may
- * hold several secrets separated by spaces or commas, for a rotation.
+ * hold several secrets separated by spaces or commas, for a rotation. The value is checked like a
+ * secret given to {@link layer}, with the same `SecretError` reasons: one final line break is forgiven,
+ * other whitespace around the value is `Whitespace`, an entry starting with `v1,` is `LooksLikeSignature`.
  *
  * @example
  * ```ts
@@ -86,5 +91,5 @@ export const layerConfig = (
 ): Layer.Layer<WebhookSecret, ConfigError.ConfigError | SecretError> =>
   Layer.effect(
     WebhookSecret,
-    Effect.flatMap(config, (value) => internal.make(internal.split(Redacted.value(value))))
+    Effect.flatMap(config, internal.fromConfig)
   )

@@ -3,8 +3,9 @@
  * services: `Webhooks.verify` builds on them; use them directly to sign in tests or tools.
  *
  * Signed content: `${webhook-id}.${webhook-timestamp}.` followed by the raw body bytes. MAC:
- * HMAC-SHA256 keyed by the secret (`whsec_` + base64 -> its bytes; any other string -> its UTF-8
- * bytes). Header: `v1,<base64 MAC>`, several separated by spaces.
+ * HMAC-SHA256 keyed by the secret (`whsec_` + base64, padding optional -> its bytes; any other string ->
+ * its UTF-8 bytes). Header: `v1,<base64 MAC>`, several separated by spaces; an entry that an intermediary
+ * folded at its comma (`v1, <mac>`, or the list `["v1", "<mac>"]`) is read as one, as OpenAI's SDK reads it.
  *
  * @since 0.1.0
  */
@@ -47,7 +48,9 @@ export const DEFAULT_TOLERANCE_SECONDS: number = internal.DEFAULT_TOLERANCE_SECO
 export const MAX_SIGNATURES: number = internal.MAX_SIGNATURES
 
 /**
- * Decodes and checks a secret (see `SecretError` for what is rejected).
+ * Decodes and checks a secret: `whsec_` + base64 (with or without its `=` padding) gives the key bytes,
+ * any other string its UTF-8 bytes. One final line break (what env files and `echo` add) is forgiven;
+ * see `SecretError` for what is rejected. The error never shows the secret.
  *
  * @since 0.1.0
  * @category constructors
@@ -77,8 +80,10 @@ export const sign = (
 ): string => internal.sign(key, delivery.id, String(delivery.timestamp), delivery.payload)
 
 /**
- * Verifies one delivery from its header values (undefined when a header is absent). `now` is the
- * current time in Unix seconds; `tolerance` defaults to {@link DEFAULT_TOLERANCE_SECONDS}.
+ * Verifies one delivery from its header values (undefined when a header is absent; an empty or blank
+ * value counts as absent, as Standard Webhooks says). `now` is the current time in Unix seconds;
+ * `tolerance` (seconds, edges accepted) defaults to {@link DEFAULT_TOLERANCE_SECONDS}. At most
+ * {@link MAX_SIGNATURES} `v1` entries of `signature` are checked, each in constant time.
  *
  * @since 0.1.0
  * @category verification

@@ -81,7 +81,8 @@ const verifyWith = (
  * tolerance, over the exact bytes received. Nothing is parsed before the signature holds.
  *
  * Pass the raw body exactly as received: a string or the bytes. JSON that was parsed and serialised
- * again no longer matches its signature.
+ * again no longer matches its signature. Fails with a `SignatureError`: `MissingHeader` (a header absent
+ * or empty), `InvalidTimestamp`, `TimestampTooOld` / `TimestampTooNew`, or `NoMatchingSignature`.
  *
  * @example
  * ```ts

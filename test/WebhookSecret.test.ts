@@ -1,5 +1,5 @@
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Config, ConfigError, ConfigProvider, Effect, Either, Layer, Redacted, TestClock } from "effect"
+import { Config, ConfigError, ConfigProvider, Effect, Either, FastCheck, Layer, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
 import * as util from "node:util"
 import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
@@ -52,22 +52,46 @@ const rejected: ReadonlyArray<readonly [string, Input, WebhookError.SecretError[
   ["an empty string", "", "Missing"],
   ["an empty list", [], "Missing"],
   ["an empty Redacted", Redacted.make(""), "Missing"],
+  ["a line break alone", "\n", "Missing"],
   ["a secret with a leading space", ` ${sdk.secret}`, "Whitespace"],
-  ["a secret with a trailing line break", `${sdk.secret}\n`, "Whitespace"],
+  ["a secret with a trailing space", `${sdk.secret} `, "Whitespace"],
+  ["a secret with a trailing tab", `${sdk.secret}\t`, "Whitespace"],
+  ["a secret with two trailing line breaks", `${sdk.secret}\n\n`, "Whitespace"],
+  ["a secret with a space before its final line break", `${sdk.secret} \n`, "Whitespace"],
+  ["a secret with a final carriage return alone", `${sdk.secret}\r`, "Whitespace"],
   ["a Redacted secret with a trailing space", Redacted.make(`${sdk.secret} `), "Whitespace"],
   ["whsec_!!!", "whsec_!!!", "InvalidBase64"],
-  ["whsec_abc", "whsec_abc", "InvalidBase64"],
-  ["a secret cut short by one character", sdk.secret.slice(0, -1), "InvalidBase64"],
+  ["a secret with a character outside base64", `${sdk.secret.slice(0, 10)}!${sdk.secret.slice(11)}`, "InvalidBase64"],
   ["a secret in base64url", `whsec_${Buffer.alloc(32, 0xfb).toString("base64url")}`, "InvalidBase64"],
+  ["a secret cut short to a length of 1 mod 4", sdk.secret.slice(0, -3), "InvalidBase64"],
+  ["a secret cut short leaving bits after its last byte", sdk.secret.slice(0, -2), "InvalidBase64"],
+  ["a secret with padding that does not fit its length", `${sdk.secret}=`, "InvalidBase64"],
+  ["a secret with padding in the middle", `whsec_${"A".repeat(20)}=${"A".repeat(23)}`, "InvalidBase64"],
   ["an 8-byte whsec_ secret", whsec(8), "TooShort"],
   ["a 15-byte whsec_ secret", whsec(15), "TooShort"],
+  ["a 15-byte whsec_ secret without its padding", whsec(15).replace(/=+$/, ""), "TooShort"],
   ["whsec_ alone", "whsec_", "TooShort"],
+  ["whsec_abc (2 bytes, unpadded)", "whsec_abc", "TooShort"],
   ["a 15-byte plain secret", "0123456789abcde", "TooShort"],
   ["a webhook signature", kat.signature, "LooksLikeSignature"],
+  ["a webhook signature with a final line break", `${kat.signature}\n`, "LooksLikeSignature"],
   ["a v1, string", "v1,abcdefghijklmnopqrstuvwxyz0123456789", "LooksLikeSignature"],
-  ["a bad second secret", [sdk.secret, "whsec_abc"], "InvalidBase64"],
-  ["a bad first secret beside a good one", [Redacted.make(`${kat.secret}\n`), sdk.secret], "Whitespace"]
+  ["a bad second secret", [sdk.secret, "whsec_ab!c"], "InvalidBase64"],
+  ["a bad first secret beside a good one", [Redacted.make(` ${kat.secret}`), sdk.secret], "Whitespace"]
 ]
+
+/** Secrets the library takes as given, each with the key it must give: one final line break is forgiven. */
+const accepted: ReadonlyArray<readonly [string, string, string]> = [
+  ["a secret with a final line break (what echo and env files add)", `${sdk.secret}\n`, sdk.secret],
+  ["a secret with a final CRLF", `${sdk.secret}\r\n`, sdk.secret],
+  ["a secret without its = padding", sdk.secret.replace(/=+$/, ""), sdk.secret],
+  ["a secret without its padding and with a final line break", `${sdk.secret.replace(/=+$/, "")}\n`, sdk.secret],
+  ["a 16-byte secret without its == padding", whsec(16).replace(/=+$/, ""), whsec(16)]
+]
+
+/** The signature `secret` gives a fixed delivery: two secrets are the same key when these are equal. */
+const signatureWith = (secret: string) =>
+  WebhookSignature.sign(Either.getOrThrow(WebhookSignature.key(secret)), { id: "msg_1", timestamp: 1, payload: "{}" })
 
 describe("WebhookSecret", () => {
   describe("make and layer", () => {
@@ -88,8 +112,33 @@ describe("WebhookSecret", () => {
         Effect.map(Effect.flip(WebhookSecret.make(input)), (error) => assertShowsNone(error, plainStrings(input))))
     }
 
+    for (const [name, input, same] of accepted) {
+      it.effect(`accepts ${name}, as the same key`, () =>
+        Effect.gen(function*() {
+          const secrets = yield* WebhookSecret.make(input)
+          assert.strictEqual(secrets.keys.length, 1)
+          assert.strictEqual(signatureWith(input), signatureWith(same))
+        }))
+    }
+
+    it("says which base64 rule a whsec_ secret breaks, showing none of it", () => {
+      const cases: ReadonlyArray<readonly [string, RegExp]> = [
+        [`${sdk.secret.slice(0, 10)}!${sdk.secret.slice(11)}`, /characters outside A-Z, a-z, 0-9/],
+        [sdk.secret.slice(0, -3), /its length is one that no base64 encoding has: was it cut short\?/],
+        [`${sdk.secret}=`, /its "=" padding does not fit its length/],
+        [sdk.secret.slice(0, -2), /its last character has bits set that no encoder leaves: was it cut short\?/]
+      ]
+      for (const [secret, why] of cases) {
+        const error = Either.flip(WebhookSignature.key(secret)).pipe(Either.getOrThrow)
+        assert.strictEqual(error.reason, "InvalidBase64")
+        assert.match(error.message, /^The webhook secret starts with "whsec_" but the rest is not valid base64: /)
+        assert.match(error.message, why)
+        assertShowsNone(error, [secret])
+      }
+    })
+
     it.effect("names which secret of a list is wrong", () =>
-      Effect.map(Effect.flip(WebhookSecret.make([sdk.secret, kat.secret, "whsec_abc"])), (error) => {
+      Effect.map(Effect.flip(WebhookSecret.make([sdk.secret, kat.secret, "whsec_ab!c"])), (error) => {
         assert.strictEqual(error.reason, "InvalidBase64")
         assert.include(error.message, "3 of 3")
       }))
@@ -189,25 +238,63 @@ describe("WebhookSecret", () => {
         assertShowsNone(error, [sdk.secret])
       }))
 
-    it.effect("fails with SecretError Missing when OPENAI_WEBHOOK_SECRET holds only separators", () =>
-      Effect.gen(function*() {
-        const error = yield* Effect.flip(
-          Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(" , "))))
-        )
-        assert.instanceOf(error, WebhookError.SecretError)
-        if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Missing")
-      }))
+    for (const value of [",", ",,", ", ,"]) {
+      it.effect(`fails with SecretError Missing when OPENAI_WEBHOOK_SECRET holds only separators (${value})`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Missing")
+        }))
+    }
+
+    for (const [name, value] of [
+      ["a pasted signature", kat.signature],
+      ["a pasted signature after a good secret", `${sdk.secret} ${kat.signature}`],
+      ["a pasted signature after a good secret and a comma", `${sdk.secret},${kat.signature}`]
+    ]) {
+      it.effect(`fails with SecretError LooksLikeSignature on ${name}, not TooShort`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value!))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "LooksLikeSignature")
+          assertShowsNone(error, [sdk.secret, kat.signature, kat.signature.slice(3)])
+        }))
+    }
+
+    for (const value of [` ${sdk.secret}`, `${sdk.secret} `, `${sdk.secret} ${kat.secret}\t`, `\n${sdk.secret}`]) {
+      it.effect(`fails with SecretError Whitespace on OPENAI_WEBHOOK_SECRET=${JSON.stringify(value)}`, () =>
+        Effect.gen(function*() {
+          const error = yield* Effect.flip(
+            Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))
+          )
+          assert.instanceOf(error, WebhookError.SecretError)
+          if (error instanceof WebhookError.SecretError) assert.strictEqual(error.reason, "Whitespace")
+        }))
+    }
+
+    for (const value of [`${sdk.secret}\n`, `${sdk.secret} ${kat.secret}\r\n`]) {
+      it.effect(`forgives the final line break of OPENAI_WEBHOOK_SECRET=${JSON.stringify(value)}`, () =>
+        Effect.gen(function*() {
+          const secrets = yield* WebhookSecret.WebhookSecret
+          assert.strictEqual(secrets.keys.length, value.split(" ").length)
+          assert.strictEqual((yield* verifyVector(sdk)).id, sdk.id)
+        }).pipe(Effect.provide(WebhookSecret.layerConfig().pipe(Layer.provide(env(value))))))
+    }
 
     it.effect("fails with a SecretError naming the bad secret of several, showing none of them", () =>
       Effect.gen(function*() {
-        const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(`${sdk.secret},whsec_abc`)))
+        const Live = WebhookSecret.layerConfig().pipe(Layer.provide(env(`${sdk.secret},whsec_ab!c`)))
         const error = yield* Effect.flip(Effect.provide(WebhookSecret.WebhookSecret, Live))
         assert.instanceOf(error, WebhookError.SecretError)
         if (error instanceof WebhookError.SecretError) {
           assert.strictEqual(error.reason, "InvalidBase64")
           assert.include(error.message, "2 of 2")
         }
-        assertShowsNone(error, [sdk.secret, "whsec_abc"])
+        assertShowsNone(error, [sdk.secret, "whsec_ab!c"])
       }))
   })
 
@@ -224,6 +311,95 @@ describe("WebhookSecret", () => {
         assertShowsNone(secrets, ["a plain-text secret of some length"])
       }))
   })
+})
+
+describe("one parse for secrets from code and from OPENAI_WEBHOOK_SECRET", () => {
+  type Verdict = WebhookError.SecretError["reason"] | "Accepted"
+
+  const verdict = <E>(effect: Effect.Effect<unknown, E>): Verdict =>
+    Effect.runSync(
+      effect.pipe(
+        Effect.as("Accepted" as const),
+        Effect.catchAll((error) => Effect.succeed(error instanceof WebhookError.SecretError ? error.reason : "Missing"))
+      )
+    )
+  const fromCode = (value: string) => verdict(WebhookSecret.make(value))
+  const fromEnv = (value: string) =>
+    verdict(
+      Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig()).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", value]])))
+      )
+    )
+
+  const single = [
+    ...rejected.filter(([, input]) => typeof input === "string").map(([name, input]) => [name, input as string]),
+    ...accepted.map(([name, input]) => [name, input])
+  ]
+  for (const [name, input] of single) {
+    it(`gives the same verdict on ${name} from code and from the environment`, () => {
+      assert.strictEqual(fromEnv(input!), fromCode(input!))
+    })
+  }
+
+  const Around = FastCheck.constantFrom("", " ", "\t", "\n", "\r\n", "\n\n", " \n", "\r")
+  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64")
+  const Secret = FastCheck.oneof(
+    FastCheck.uint8Array({ minLength: 8, maxLength: 48 }).map((bytes) => `whsec_${base64(bytes)}`),
+    FastCheck.uint8Array({ minLength: 8, maxLength: 48 }).map((bytes) => `whsec_${base64(bytes).replace(/=+$/, "")}`),
+    FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => `v1,${base64(bytes)}`),
+    FastCheck.stringMatching(/^[A-Za-z0-9_-]{0,40}$/)
+  )
+
+  it.prop(
+    "gives the same verdict from code and from the environment for any secret with any whitespace around it",
+    { before: Around, secret: Secret, after: Around },
+    ({ after, before, secret }) => {
+      const value = `${before}${secret}${after}`
+      const code = fromCode(value)
+      assert.strictEqual(fromEnv(value), code, JSON.stringify(value))
+      if (secret.length > 0 && (before !== "" || !["", "\n", "\r\n"].includes(after))) {
+        assert.strictEqual(code, "Whitespace", JSON.stringify(value))
+      }
+    }
+  )
+})
+
+describe("whsec_ secrets with and without base64 padding", () => {
+  const KeyBytes = FastCheck.uint8Array({ minLength: 16, maxLength: 64 })
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+  it.prop(
+    "gives the same key for the padded and the unpadded encoding of any 16 to 64 bytes",
+    { bytes: KeyBytes },
+    ({ bytes }) => {
+      const padded = `whsec_${Buffer.from(bytes).toString("base64")}`
+      const unpadded = padded.replace(/=+$/, "")
+      const direct = createHmac("sha256", bytes).update("msg_1.1.{}").digest("base64")
+      assert.strictEqual(signatureWith(padded), `v1,${direct}`)
+      assert.strictEqual(signatureWith(unpadded), `v1,${direct}`)
+    }
+  )
+
+  it.prop(
+    "refuses any truncation that leaves a length of 1 mod 4 or bits set after the last byte, as InvalidBase64",
+    { bytes: KeyBytes, cut: FastCheck.integer({ min: 1, max: 40 }) },
+    ({ bytes, cut }) => {
+      const encoded = Buffer.from(bytes).toString("base64").replace(/=+$/, "")
+      const kept = encoded.slice(0, Math.max(0, encoded.length - cut))
+      const rest = kept.length % 4
+      // The bits of the last character that no whole byte uses: 4 when 2 characters remain, 2 when 3 do.
+      const last = ALPHABET.indexOf(kept.at(-1) ?? "A")
+      const strayBits = rest === 2 ? last & 0b1111 : rest === 3 ? last & 0b11 : 0
+      const result = WebhookSignature.key(`whsec_${kept}`)
+      if (rest === 1 || strayBits !== 0) {
+        assert.isTrue(Either.isLeft(result))
+        if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "InvalidBase64")
+      } else {
+        const bytesKept = Math.floor((kept.length * 6) / 8)
+        assert.strictEqual(Either.isRight(result), bytesKept >= 16)
+      }
+    }
+  )
 })
 
 // Kept last on purpose: @effect/vitest 0.30's `layer` rebinds the module-wide `it.effect` to its shared runtime

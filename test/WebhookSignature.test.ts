@@ -58,6 +58,8 @@ const Bytes = (min: number, max: number) => Schema.Array(Byte).pipe(Schema.minIt
 const SecretBytes = Bytes(16, 64)
 const Timestamp = Schema.Int.pipe(Schema.between(300, 9_999_999_999))
 const Delta = (min: number, max: number) => Schema.Int.pipe(Schema.between(min, max))
+/** A `webhook-id`: not blank (Standard Webhooks treats an empty header as a missing one). */
+const Id = Schema.NonEmptyString.pipe(Schema.filter((id) => /[^ \t\r\n]/.test(id)))
 
 const bogus = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 
@@ -116,6 +118,81 @@ describe("WebhookSignature", () => {
     })
   })
 
+  describe("folded and re-joined webhook-signature headers", () => {
+    const good = kat.signature.slice("v1,".length)
+    const unpadded = good.replace(/=+$/, "")
+    const [decoy, other] = [vectors.decoys.headers[0]!.slice(3), vectors.decoys.headers[1]!.slice(3)]
+
+    // What proxies, adapters and Node make of a header split at its comma, or of several header lines.
+    const layouts: ReadonlyArray<readonly [string, string]> = [
+      ["a list [\"v1\", mac] joined with a space by our header reader", `v1 ${good}`],
+      ["the string \"v1, <mac>\" (two lines v1 and <mac> joined by Node)", `v1, ${good}`],
+      ["\"v1,\" and the MAC separated by a tab", `v1,\t${good}`],
+      ["\"v1\" and the MAC separated by several spaces and a line break", `v1  \r\n ${good}`],
+      ["two entries on two lines, joined by Node as \"v1,A, v1,B\", the good one first", `v1,${good}, v1,${decoy}`],
+      ["two entries on two lines, joined by Node as \"v1,A, v1,B\", the good one second", `v1,${decoy}, v1,${good}`],
+      ["folded entries one after another", `v1, ${decoy}, v1, ${other}, v1, ${good}`],
+      ["a folded entry whose MAC has a trailing comma", `v1, ${good},`],
+      ["a dangling \"v1,\" before a folded entry", `v1, v1 ${good}`],
+      ["a dangling \"v1\" before a whole entry", `v1 v1,${good}`],
+      ["a folded entry without base64 padding", `v1, ${unpadded}`],
+      ["a whole entry without base64 padding", `v1,${unpadded}`]
+    ]
+    for (const [name, signature] of layouts) {
+      it(`verifies ${name}`, () => {
+        assert.strictEqual(outcome(verifyVector(kat, { signature })), "Verified")
+      })
+    }
+
+    it("verifies each layout that openai@6.49.0 verifies, over the same bytes at the same time", async () => {
+      const { default: OpenAI } = await import("openai")
+      const client = new OpenAI({ apiKey: "sk-test-not-used", webhookSecret: kat.secret })
+      const now = Math.floor(Date.now() / 1000)
+      const mac = WebhookSignature.sign(keyOf(kat.secret), { id: kat.id, timestamp: now, payload: kat.body }).slice(3)
+      // A header value cannot hold a line break (fetch Headers refuses one): those layouts are ours alone.
+      for (const [name, layout] of layouts.filter(([, layout]) => !/[\r\n]/.test(layout))) {
+        const signature = layout.replaceAll(good, mac).replaceAll(unpadded, mac.replace(/=+$/, ""))
+        const headers = { "webhook-id": kat.id, "webhook-timestamp": String(now), "webhook-signature": signature }
+        await client.webhooks.verifySignature(kat.body, headers)
+        const ours = verifyVector(kat, { timestamp: String(now), now, signature })
+        assert.strictEqual(outcome(ours), "Verified", name)
+      }
+    })
+
+    it("does not take a token after \"v1\" as its MAC when it is not base64, nor another \"v1\"", () => {
+      for (const signature of [`v1 ${good}?`, `v1 v1`, "v1", "v1,", "v1, ,", `v1 "${good}"`]) {
+        assert.strictEqual(outcome(verifyVector(kat, { signature })), "NoMatchingSignature", signature)
+      }
+    })
+
+    it("counts a folded entry as one of the MAX_SIGNATURES entries checked", () => {
+      const max = WebhookSignature.MAX_SIGNATURES
+      const folded = (n: number, last: string) => [...Array(n).fill(`v1, ${decoy}`), last].join(", ")
+      assert.strictEqual(outcome(verifyVector(kat, { signature: folded(max - 1, `v1, ${good}`) })), "Verified")
+      assert.strictEqual(outcome(verifyVector(kat, { signature: folded(max, `v1, ${good}`) })), "NoMatchingSignature")
+    })
+
+    it("says a header without any v1 entry has none, and what one looks like", () => {
+      for (const signature of ["v2,abc", "v1", `v1a,${good}`, good]) {
+        const result = verifyVector(kat, { signature })
+        assert.isTrue(Either.isLeft(result))
+        if (Either.isLeft(result)) {
+          assert.strictEqual(result.left.reason, "NoMatchingSignature")
+          assert.match(result.left.message, /^The webhook-signature header has no v1 entry \("v1,<base64>"/)
+        }
+      }
+    })
+
+    it("says how many entries it checked when none matches, the secret first among the causes", () => {
+      const result = verifyVector(kat, { signature: `v1, ${decoy} v1,${other}` })
+      assert.isTrue(Either.isLeft(result))
+      if (Either.isLeft(result)) {
+        assert.match(result.left.message, /^None of the 2 v1 signature\(s\) in webhook-signature matches the 1 /)
+        assert.match(result.left.message, /the secret is not this endpoint's .* or the body was changed/)
+      }
+    })
+  })
+
   describe("headers and timestamps", () => {
     it("names each missing header", () => {
       for (const header of ["id", "timestamp", "signature"] as const) {
@@ -124,6 +201,21 @@ describe("WebhookSignature", () => {
         if (Either.isLeft(result)) assert.strictEqual(result.left.header, `webhook-${header}`)
       }
     })
+
+    // Standard Webhooks treats an empty header as a missing one.
+    for (const value of ["", " ", "\t", " \r\n "]) {
+      it(`names each header whose value is ${JSON.stringify(value)} as missing, saying it is empty`, () => {
+        for (const header of ["id", "timestamp", "signature"] as const) {
+          const result = verifyVector(kat, { [header]: value })
+          assert.strictEqual(outcome(result), "MissingHeader")
+          if (Either.isLeft(result)) {
+            assert.strictEqual(result.left.header, `webhook-${header}`)
+            const message = `The webhook-${header} header is empty: is this request from OpenAI?`
+            assert.strictEqual(result.left.message, message)
+          }
+        }
+      })
+    }
 
     it("accepts a timestamp exactly at the tolerance either way", () => {
       const ts = Number(kat.timestamp)
@@ -226,7 +318,7 @@ describe("WebhookSignature", () => {
     })
 
     it("reports a bad secret as a SecretError", () => {
-      const result = WebhookSignature.key("whsec_abc")
+      const result = WebhookSignature.key("whsec_ab!d")
       assert.isTrue(Either.isLeft(result))
       if (Either.isLeft(result)) {
         assert.instanceOf(result.left, WebhookError.SecretError)
@@ -264,7 +356,7 @@ describe("WebhookSignature", () => {
   describe("laws", () => {
     it.prop(
       "verifies what it signed, for any body, id, secret and timestamp",
-      { body: Schema.String, id: Schema.NonEmptyString, secret: SecretBytes, timestamp: Timestamp },
+      { body: Schema.String, id: Id, secret: SecretBytes, timestamp: Timestamp },
       ({ body, id, secret, timestamp }) => {
         const key = keyOf(secretFromBytes(secret))
         const signature = WebhookSignature.sign(key, { id, timestamp, payload: body })

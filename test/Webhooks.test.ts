@@ -1,7 +1,10 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Headers from "@effect/platform/Headers"
-import { Duration, Effect, TestClock } from "effect"
+import { Deferred, Duration, Effect, TestClock } from "effect"
+import type * as http from "node:http"
+import * as net from "node:net"
 import * as util from "node:util"
+import { listenLoopback } from "./support/http.js"
 import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
 import { WebhookError, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 
@@ -24,6 +27,30 @@ const secretsOf = (v: Vector): ReadonlyArray<string> => {
   const key = Buffer.from(body, "base64")
   return [v.secret, body, key.toString("base64"), key.toString("hex"), v.signature, v.signature.slice(3)]
 }
+
+/**
+ * What Node's HTTP parser makes of a request sent with these raw header lines: the headers and the body
+ * its listener receives (a real server on a loopback port, for as long as the scope lasts).
+ */
+const receivedByNode = (headerLines: ReadonlyArray<string>, body: string) =>
+  Effect.gen(function*() {
+    const received = yield* Deferred.make<{ readonly headers: http.IncomingHttpHeaders; readonly body: Buffer }>()
+    const { port } = yield* listenLoopback((request, response) => {
+      const chunks: Array<Buffer> = []
+      request.on("data", (chunk: Buffer) => chunks.push(chunk))
+      request.on("end", () => {
+        Deferred.unsafeDone(received, Effect.succeed({ headers: request.headers, body: Buffer.concat(chunks) }))
+        response.writeHead(204).end()
+      })
+    })
+    const socket = net.connect(port, "127.0.0.1")
+    yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+    socket.end(
+      ["POST /webhooks HTTP/1.1", "Host: 127.0.0.1", ...headerLines, `Content-Length: ${Buffer.byteLength(body)}`]
+        .join("\r\n") + `\r\n\r\n${body}`
+    )
+    return yield* Deferred.await(received)
+  })
 
 const assertShowsNone = (error: Error, forbidden: ReadonlyArray<string>) => {
   const renderings = [error.message, String(error), JSON.stringify(error), util.inspect(error, { depth: 10 })]
@@ -222,7 +249,7 @@ describe("WebhookTesting", () => {
     ))
 
   it.effect("sign fails with a SecretError on a bad secret", () =>
-    Effect.map(Effect.flip(WebhookTesting.sign({ payload: "{}", secret: "whsec_abc" })), (error) => {
+    Effect.map(Effect.flip(WebhookTesting.sign({ payload: "{}", secret: "whsec_ab!c" })), (error) => {
       assert.instanceOf(error, WebhookError.SecretError)
       assert.strictEqual(error.reason, "InvalidBase64")
     }))
@@ -259,7 +286,7 @@ describe("WebhookTesting", () => {
   it("unsafeSign throws the SecretError itself on a bad secret", () => {
     let thrown: unknown
     try {
-      WebhookTesting.unsafeSign({ payload: "{}", secret: "whsec_abc" })
+      WebhookTesting.unsafeSign({ payload: "{}", secret: "whsec_ab!c" })
     } catch (error) {
       thrown = error
     }
@@ -379,7 +406,30 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
         assert.strictEqual(error.header, "webhook-id")
       }))
 
-    const malformed = ["abc", "", "-5", "1.5", " 123", "1e9", "1".padEnd(40, "0"), `${kat.timestamp} `]
+    // Standard Webhooks treats an empty header as a missing one.
+    for (const header of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
+      for (const value of ["", "  ", [""], ["", " "]]) {
+        it.effect(`rejects a delivery whose ${header} is ${JSON.stringify(value)} as MissingHeader, naming it`, () =>
+          Effect.gen(function*() {
+            yield* at(ts)
+            const error = yield* Effect.flip(Webhooks.verify(kat.body, { ...headersOf(kat), [header]: value }))
+            assert.strictEqual(error.reason, "MissingHeader")
+            assert.strictEqual(error.header, header)
+            assert.strictEqual(error.message, `The ${header} header is empty: is this request from OpenAI?`)
+          }))
+      }
+    }
+
+    it.effect("rejects a delivery signed over an empty webhook-id as MissingHeader", () =>
+      Effect.gen(function*() {
+        yield* at(ts)
+        const signed = yield* WebhookTesting.sign({ payload: kat.body, secret: kat.secret, id: "" })
+        const error = yield* Effect.flip(Webhooks.verify(kat.body, signed.headers))
+        assert.strictEqual(error.reason, "MissingHeader")
+        assert.strictEqual(error.header, "webhook-id")
+      }))
+
+    const malformed = ["abc", "-5", "1.5", " 123", "1e9", "1".padEnd(40, "0"), `${kat.timestamp} `]
     for (const timestamp of malformed) {
       it.effect(`rejects the timestamp ${JSON.stringify(timestamp)} as invalid`, () =>
         Effect.gen(function*() {
@@ -452,6 +502,46 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
         })
         assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
       }))
+
+    it.effect("verifies a webhook-signature folded into the list [\"v1\", mac] by an intermediary", () =>
+      Effect.gen(function*() {
+        yield* at(ts)
+        const [, mac] = kat.signature.split(",")
+        const folded = { ...headersOf(kat), "webhook-signature": ["v1", mac!] }
+        assert.deepStrictEqual(yield* Webhooks.verify(kat.body, folded), { id: kat.id, timestamp: ts })
+      }))
+
+    it.effect("verifies a webhook-signature appended to fetch Headers as \"v1\" then the MAC", () =>
+      Effect.gen(function*() {
+        yield* at(ts)
+        const [, mac] = kat.signature.split(",")
+        const headers = new globalThis.Headers(headersOf(kat, "v1"))
+        headers.append("webhook-signature", mac!)
+        assert.strictEqual(headers.get("webhook-signature"), `v1, ${mac}`)
+        assert.deepStrictEqual(yield* Webhooks.verify(kat.body, headers), { id: kat.id, timestamp: ts })
+      }))
+
+    const [decoy] = vectors.decoys.headers
+    const lines: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+      ["the lines v1 and the MAC", ["v1", kat.signature.slice(3)]],
+      ["two entries, the good one second", [decoy!, kat.signature]],
+      ["two entries, the good one first", [kat.signature, decoy!]]
+    ]
+    for (const [name, values] of lines) {
+      it.scoped(`verifies a webhook-signature sent as two header lines (${name}), as Node joins them`, () =>
+        Effect.gen(function*() {
+          yield* at(ts)
+          const lines = [
+            `webhook-id: ${kat.id}`,
+            `webhook-timestamp: ${kat.timestamp}`,
+            ...values.map((value) => `webhook-signature: ${value}`)
+          ]
+          const received = yield* receivedByNode(lines, kat.body)
+          assert.strictEqual(received.headers["webhook-signature"], values.join(", "))
+          const delivery = yield* Webhooks.verify(received.body, received.headers)
+          assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
+        }))
+    }
 
     it.effect("treats an empty array as a missing header", () =>
       Effect.gen(function*() {

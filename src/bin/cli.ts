@@ -4,7 +4,6 @@
  * generate secrets, list event types.
  */
 import { randomBytes } from "node:crypto"
-import { readFile } from "node:fs/promises"
 import { Args, Command, Options, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import * as Config from "effect/Config"
@@ -17,12 +16,13 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import events from "../internal/events.js"
 import { decodeJson } from "../internal/decode.js"
-import { diagnose, parseHeaders } from "../internal/diagnose.js"
 import * as ReceiverLogger from "../internal/logger.js"
 import { MainLive } from "../internal/receiver.js"
 import { split } from "../internal/secret.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import * as WebhookTesting from "../WebhookTesting.js"
+import * as CliErrors from "./cli/errors.js"
+import { command as verify } from "./cli/verify.js"
 
 /** A usage mistake: one line, a hint, exit code 2. */
 class UsageError {
@@ -217,54 +217,6 @@ const send = Command.make(
   )
 )
 
-// --- verify
-
-const verify = Command.make(
-  "verify",
-  {
-    body: Options.file("body").pipe(Options.withDescription("The raw request body, as received.")),
-    headers: Options.file("headers").pipe(
-      Options.withDescription("The request headers: a JSON object, or Name: value lines as in a request log.")
-    ),
-    secret: secretOption,
-    tolerance: Options.integer("tolerance").pipe(Options.withDefault(300), Options.withDescription("Seconds. Default: 300."))
-  },
-  (flags) =>
-    Effect.gen(function*() {
-      const [body, headersText] = yield* Effect.tryPromise({
-        try: () => Promise.all([readFile(flags.body), readFile(flags.headers, "utf8")]),
-        catch: (error) => new UsageError(`cannot read a file: ${(error as Error).message}`, "check --body and --headers")
-      })
-      const headers = yield* Either.match(parseHeaders(headersText), {
-        onLeft: (message) => Effect.fail(new UsageError(message, "one Name: value per line, or a JSON object")),
-        onRight: Effect.succeed
-      })
-      // --secret is taken as typed (whitespace around it is reported); OPENAI_WEBHOOK_SECRET is read as
-      // the receiver reads it: several secrets separated by spaces or commas, any of which may verify.
-      const secrets = Option.isSome(flags.secret)
-        ? [Redacted.value(flags.secret.value)]
-        : split(yield* Config.string("OPENAI_WEBHOOK_SECRET").pipe(Effect.orElseSucceed(() => "")))
-      if (secrets.length === 0 || secrets[0] === "") {
-        return yield* Effect.fail(new UsageError("no secret: pass --secret or set OPENAI_WEBHOOK_SECRET", "use the endpoint's signing secret (whsec_...)"))
-      }
-      const now = Math.floor(Date.now() / 1000)
-      const reports = secrets.map((secret) => diagnose({ body, headers, secret, now, tolerance: flags.tolerance }))
-      const report = reports.find((report) => report.verified) ?? reports[0]!
-      if (secrets.length > 1) yield* Console.log(`(${secrets.length} secrets in OPENAI_WEBHOOK_SECRET; showing ${report.verified ? "the one that verifies" : "the first"})`)
-      for (const check of report.checks) {
-        yield* Console.log(`${check.ok ? "ok  " : "FAIL"} ${check.message}`)
-        if (!check.ok && check.hint !== undefined) yield* Console.log(`     hint: ${check.hint}`)
-      }
-      yield* Console.log(report.verified ? "verified" : "not verified")
-      if (!report.verified) process.exitCode = 1
-    })
-).pipe(
-  Command.withDescription(
-    "Verify a captured delivery like the library does and, when it fails, say why. " +
-      "Example: verify --body body.json --headers headers.txt --secret whsec_..."
-  )
-)
-
 // --- secret, events
 
 const secret = Command.make("secret", {}, () => Console.log(`whsec_${randomBytes(32).toString("base64")}`)).pipe(
@@ -291,14 +243,17 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 cli(process.argv).pipe(
   Effect.catchAll((error) =>
     Effect.gen(function*() {
-      if (error instanceof UsageError) {
+      // The errors of ./cli/errors.ts decide their own exit code; a CheckFailed has printed why already.
+      const typed = error instanceof CliErrors.UsageError || error instanceof CliErrors.CheckFailed ||
+        error instanceof CliErrors.Unreachable
+      if (error instanceof UsageError || typed && !(error instanceof CliErrors.CheckFailed)) {
         yield* Console.error(`error: ${error.message}`)
         yield* Console.error(`hint: ${error.hint}`)
-      } else if (!ValidationError.isValidationError(error)) {
+      } else if (!typed && !ValidationError.isValidationError(error)) {
         yield* Console.error(`error: ${String(error)}`)
       }
       // @effect/cli has printed the help for a validation error already.
-      process.exitCode = 2
+      process.exitCode = typed ? CliErrors.exitCode(error) : 2
     })
   ),
   Effect.provide(Layer.merge(NodeContext.layer, ReceiverLogger.layer)),
