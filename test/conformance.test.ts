@@ -215,7 +215,6 @@ const rows: ReadonlyArray<Row> = [
   { name: "a handler that outlives the timeout", request: post(event("batch.expired")), expected: FAILED }
 ]
 
-
 /** Sends the row's request to one style and asserts the table's answer, line and handler call. */
 const check = (mounted: Mounted, row: Row) =>
   Effect.gen(function*() {
