@@ -297,6 +297,28 @@ for (const style of styles) {
         assert.strictEqual(line.annotations["body"], payload)
       }))
 
+    it.scopedLive("answers 400 to a typed field nested 100,000 levels deep, with one invalid line and the body shortened", () =>
+      Effect.gen(function*() {
+        const { handle, seen } = recorder()
+        const server = yield* mount(style, { handle })
+        const depth = 100_000
+        const payload = `{"id":"evt_deep","created_at":1719168000,"type":"response.completed","data":{"id":${
+          "[".repeat(depth)
+        }${"]".repeat(depth)}}}`
+        const delivery = yield* signedPayload(payload)
+        const reply = yield* server.post(delivery)
+        assert.strictEqual(reply.status, 400)
+        assert.deepStrictEqual(parse(reply), { error: { type: "DecodeError", reason: "InvalidEvent" } })
+        assert.strictEqual(seen.length, 0)
+        const line = lineOf(server.lines, idOf(delivery))
+        assert.strictEqual(line.message, "invalid")
+        assert.include(String(line.annotations["error"]), "data.id")
+        const logged = String(line.annotations["body"])
+        assert.isTrue(logged.startsWith(payload.slice(0, 1000)))
+        assert.isBelow(logged.length, payload.length)
+        assert.match(logged, /\.\.\. \(\d+ more bytes\)$/)
+      }))
+
     it.scopedLive("answers 500 when the handler fails, logs the cause, and answers 200 to the next delivery", () =>
       Effect.gen(function*() {
         const { handle, seen } = recorder()
@@ -665,7 +687,7 @@ describe("makeNodeListener behind a framework's body parser", () => {
   it.scopedLive("verifies the Buffer that express.raw() leaves in req.body", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
-      const server = yield* mountBehind(express_(express.raw({ type: "application/json" })), { handle })
+      const server = yield* mountBehind(express_(express.raw({ type: "application/json", limit: "1mb" })), { handle })
       const delivery = yield* signed("realtime.call.incoming")
       const reply = yield* server.post(delivery)
       assert.strictEqual(reply.status, 200)
@@ -676,7 +698,7 @@ describe("makeNodeListener behind a framework's body parser", () => {
   it.scopedLive("verifies the text express.text({ type: \"application/json\" }) leaves, as OpenAI's guide has it", () =>
     Effect.gen(function*() {
       const { handle, seen } = recorder()
-      const server = yield* mountBehind(express_(express.text({ type: "application/json" })), { handle })
+      const server = yield* mountBehind(express_(express.text({ type: "application/json", limit: "1mb" })), { handle })
       // Multi-byte UTF-8 in the body: the string must become exactly the bytes that were signed.
       const payload = JSON.stringify({
         id: "evt_text",
@@ -695,7 +717,7 @@ describe("makeNodeListener behind a framework's body parser", () => {
 
   it.scopedLive("answers 413 to a Buffer or a string in req.body over the limit", () =>
     Effect.gen(function*() {
-      for (const parser of [express.raw({ type: "application/json" }), express.text({ type: "application/json" })]) {
+      for (const parser of [express.raw({ type: "application/json", limit: "1mb" }), express.text({ type: "application/json", limit: "1mb" })]) {
         const { handle, seen } = recorder()
         const server = yield* mountBehind(express_(parser), { handle, maxBodySize: 1024 })
         assert.strictEqual((yield* server.post(yield* signedPayload(paddedTo(1024)))).status, 200)

@@ -176,7 +176,7 @@ describe("Express and Fastify examples", () => {
       const listener = yield* WebhookHttp.makeNodeListener({ handle: () => Effect.void }).pipe(
         Effect.provide(WebhookSecret.layer(secret))
       )
-      const guide = yield* listenLoopback(expressExample.makeApp(listener, express.text({ type: "application/json" })))
+      const guide = yield* listenLoopback(expressExample.makeApp(listener, express.text({ type: "application/json", limit: "1mb" })))
       assert.deepStrictEqual(yield* post(`http://127.0.0.1:${guide.port}/webhooks/openai`), {
         status: 200,
         body: { received: true }

@@ -124,7 +124,25 @@ const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, webhookId: string): Eff
   )
 
 /** The event type for logs and metrics: the wire `type` for unknown events. */
-const eventTypeOf = (event: UnwrapWebhookEvent): string => event._tag === "unknown" ? event.type : event._tag
+const eventTypeOf = (event: UnwrapWebhookEvent): string =>
+  event._tag === "unknown" ? shortened(event.type, MAX_LOGGED_TYPE) : event._tag
+
+/** OpenAI's types are a few dozen characters; a longer wire `type` is shortened in logs, spans and the store. */
+const MAX_LOGGED_TYPE = 200
+
+/**
+ * At most this much of an undecodable body goes into its `invalid` line: every payload OpenAI sends fits
+ * whole, and a hostile one (a megabyte of nesting) does not flood the log.
+ */
+const MAX_LOGGED_BODY = 64 * 1024
+
+const shortened = (text: string, max: number): string =>
+  text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`
+
+const loggedBody = (bytes: Uint8Array): string =>
+  bytes.byteLength <= MAX_LOGGED_BODY
+    ? utf8.decode(bytes)
+    : `${utf8.decode(bytes.subarray(0, MAX_LOGGED_BODY))}... (${bytes.byteLength - MAX_LOGGED_BODY} more bytes)`
 
 /**
  * What a delivery has got to, for the line of one the edge timed out: `processDelivery` records the event
@@ -181,10 +199,10 @@ const processDelivery = <E, R>(
           error.eventType,
           Effect.annotateLogs(Effect.logError("invalid"), {
             webhook_id: webhookId,
-            ...(error.eventType === undefined ? {} : { event_type: error.eventType }),
+            ...(error.eventType === undefined ? {} : { event_type: shortened(error.eventType, MAX_LOGGED_TYPE) }),
             reason: error.reason,
             error: error.message,
-            body: utf8.decode(body)
+            body: loggedBody(body)
           })
         )
       }

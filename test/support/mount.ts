@@ -269,7 +269,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(makeApp(listener, express.raw({ type: "application/json" })))
+        (listener) => serveNode(makeApp(listener, express.raw({ type: "application/json", limit: "1mb" })))
       )
   },
   {
@@ -278,7 +278,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(makeApp(listener, express.text({ type: "application/json" })))
+        (listener) => serveNode(makeApp(listener, express.text({ type: "application/json", limit: "1mb" })))
       )
   },
   {
