@@ -11,8 +11,9 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import OpenAI from "openai"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
-import * as ReceiverLogger from "../src/internal/logger.js"
-import { handle, InboxLive, ServerLive } from "../src/internal/receiver.js"
+import * as ReceiverLogger from "../src/bin/receiver/logger.js"
+import { handle } from "../src/bin/receiver/handler.js"
+import { InboxLive, ServerLive } from "../src/bin/receiver/server.js"
 
 export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 

@@ -7,8 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import * as ReceiverLogger from "../internal/logger.js"
-import { MainLive } from "../internal/receiver.js"
+import * as ReceiverLogger from "./receiver/logger.js"
+import { MainLive } from "./receiver/server.js"
 
 const level = LogLevel.allLevels.find((level) => level.label === (process.env["LOG_LEVEL"] ?? "INFO").toUpperCase())
 

@@ -1,8 +1,6 @@
 /**
  * The receiver's database, from `DATABASE_URL`: unset -> the SQLite file `.data/openai-webhooks.sqlite`;
  * `sqlite:<path>`; `memory`; `postgres://...` or `postgresql://...`.
- *
- * @internal
  */
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"

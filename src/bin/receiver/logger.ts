@@ -4,8 +4,6 @@
  * Why not `Logger.logFmt`: measured on the receiver, formatting the fiber id and writing each line with
  * its own `console.log` call cost a fifth of a delivery. Lines are buffered and flushed once per turn
  * of the event loop (and at exit), so a burst of deliveries costs one write.
- *
- * @internal
  */
 import * as Cause from "effect/Cause"
 import * as Logger from "effect/Logger"

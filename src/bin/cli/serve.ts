@@ -1,0 +1,33 @@
+/** `openai-webhooks serve`: the receiver that `npm start` runs, with flags over its environment variables. */
+import { Command, Options } from "@effect/cli"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ReceiverLogger from "../receiver/logger.js"
+import { MainLive } from "../receiver/server.js"
+
+export const command = Command.make(
+  "serve",
+  {
+    port: Options.integer("port").pipe(Options.withDescription("Default: PORT, else 8787."), Options.optional),
+    path: Options.text("path").pipe(Options.withDescription("Default: WEBHOOK_PATH, else /webhooks/openai."), Options.optional),
+    mode: Options.choice("mode", ["inline", "queued"]).pipe(
+      Options.withDescription("Default: WEBHOOK_MODE, else inline."),
+      Options.optional
+    ),
+    database: Options.text("database").pipe(
+      Options.withDescription("sqlite:<path>, memory or postgres://... Default: DATABASE_URL, else .data/openai-webhooks.sqlite."),
+      Options.optional
+    )
+  },
+  (flags) => {
+    const overrides = new Map<string, string>()
+    Option.map(flags.port, (port) => overrides.set("PORT", String(port)))
+    Option.map(flags.path, (path) => overrides.set("WEBHOOK_PATH", path))
+    Option.map(flags.mode, (mode) => overrides.set("WEBHOOK_MODE", mode))
+    Option.map(flags.database, (database) => overrides.set("DATABASE_URL", database))
+    const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+    return Layer.launch(MainLive).pipe(Effect.withConfigProvider(provider), Effect.provide(ReceiverLogger.layer))
+  }
+).pipe(Command.withDescription("Run the receiver (what npm start runs), flags over environment variables."))

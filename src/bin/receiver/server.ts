@@ -1,0 +1,92 @@
+/**
+ * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http`, `/healthz`, the
+ * inbox on the database `DATABASE_URL` names, graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as WebhookHttp from "../../WebhookHttp.js"
+import * as WebhookInbox from "../../WebhookInbox.js"
+import type * as WebhookSecret from "../../WebhookSecret.js"
+import { config } from "./config.js"
+import * as Database from "./database.js"
+import { handle } from "./handler.js"
+import { SecretLive } from "./secret.js"
+
+const HEALTHY = JSON.stringify({ status: "ok" })
+const NOT_FOUND = JSON.stringify({ error: { type: "NotFound" } })
+
+const listen = (server: Server, host: string, port: number) =>
+  Effect.async<AddressInfo, Error>((resume) => {
+    const onError = (error: Error) => resume(Effect.fail(error))
+    server.once("error", onError)
+    server.listen(port, host, () => {
+      server.off("error", onError)
+      resume(Effect.succeed(server.address() as AddressInfo))
+    })
+  })
+
+/** Stops accepting, lets in-flight deliveries finish and answer, then resolves. */
+const close = (server: Server) =>
+  Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+    server.closeIdleConnections()
+  })
+
+export const ServerLive: Layer.Layer<never, unknown, WebhookSecret.WebhookSecret> = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const settings = yield* config
+    const listener = yield* WebhookHttp.makeNodeListener({
+      handle,
+      timeout: settings.timeout,
+      maxBodySize: settings.maxBodySize
+    })
+    // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
+    let closing = false
+    const inFlight = new Set<ServerResponse>()
+    const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      if (closing) response.setHeader("connection", "close")
+      else {
+        inFlight.add(response)
+        response.once("close", () => inFlight.delete(response))
+      }
+      const url = request.url ?? "/"
+      const query = url.indexOf("?")
+      const path = query === -1 ? url : url.slice(0, query)
+      if (path === settings.path) return listener(request, response)
+      if (path === "/healthz") return void response.writeHead(200, { "content-type": "application/json" }).end(HEALTHY)
+      response.writeHead(404, { "content-type": "application/json" }).end(NOT_FOUND)
+    })
+    const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
+      Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
+        Effect.zipRight(Effect.sync(() => {
+          closing = true
+          for (const response of inFlight) if (!response.headersSent) response.setHeader("connection", "close")
+        })),
+        Effect.zipRight(close(server)),
+        Effect.zipRight(Effect.logInfo("stopped"))
+      ))
+    const shown = address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address
+    yield* Effect.logInfo(`listening on http://${shown}:${address.port}${settings.path}`)
+  })
+)
+
+/**
+ * The inbox on the database `DATABASE_URL` names, in `WEBHOOK_MODE`; in queued mode, the workers too.
+ */
+export const InboxLive: Layer.Layer<WebhookInbox.WebhookInbox, unknown> = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const settings = yield* config
+    const database = yield* Database.fromUrl(settings.databaseUrl)
+    yield* Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`)
+    const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
+      Layer.provide(database.layer)
+    )
+    return settings.mode === "queued"
+      ? Layer.merge(WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency: settings.workers }).pipe(Layer.provide(inbox)), inbox)
+      : inbox
+  })
+)
+
+export const MainLive: Layer.Layer<never, unknown> = ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive)))
