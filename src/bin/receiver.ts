@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * `npm start`: receive OpenAI webhooks on http://0.0.0.0:$PORT/webhooks/openai (see README, Configuration).
+ * A failure to start prints `error:` and `hint:` lines and exits 1 or 2 (see `./receiver/errors.ts`).
  */
 import { NodeRuntime } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
+import * as ReceiverError from "./receiver/errors.js"
 import * as ReceiverLogger from "./receiver/logger.js"
 import { MainLive } from "./receiver/server.js"
 
@@ -28,5 +30,11 @@ process.on("SIGTERM", onSignal)
 Layer.launch(MainLive).pipe(
   Effect.provide(ReceiverLogger.layer),
   Logger.withMinimumLogLevel(level ?? LogLevel.Info),
-  (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
+  Effect.tapErrorCause((cause) => Effect.sync(() => process.stderr.write(ReceiverError.report(cause)))),
+  (main) =>
+    NodeRuntime.runMain(main, {
+      disablePrettyLogger: true,
+      disableErrorReporting: true,
+      teardown: (exit, onExit) => onExit(ReceiverError.exitCodeOf(exit))
+    })
 )

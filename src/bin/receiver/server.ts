@@ -5,12 +5,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
 import { config } from "./config.js"
 import * as Database from "./database.js"
+import { DatabaseUnavailable, describe } from "./errors.js"
 import { handle } from "./handler.js"
 import { SecretLive } from "./secret.js"
 
@@ -78,13 +80,25 @@ export const ServerLive: Layer.Layer<never, unknown, WebhookSecret.WebhookSecret
 export const InboxLive: Layer.Layer<WebhookInbox.WebhookInbox, unknown> = Layer.unwrapEffect(
   Effect.gen(function*() {
     const settings = yield* config
-    const database = yield* Database.fromUrl(settings.databaseUrl)
+    const database = yield* Either.match(Database.parse(settings.databaseUrl), {
+      onLeft: (problem) => Effect.fail(new Error(`DATABASE_URL: ${problem}`)),
+      onRight: Effect.succeed
+    })
     yield* Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`)
     const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
-      Layer.provide(database.layer)
+      Layer.mapError((error) =>
+        new DatabaseUnavailable({
+          message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
+          hint: "the database user needs the right to create a table (the inbox makes its own on start)"
+        })
+      ),
+      Layer.provide(Database.layer(database))
     )
     return settings.mode === "queued"
-      ? Layer.merge(WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency: settings.workers }).pipe(Layer.provide(inbox)), inbox)
+      ? Layer.merge(
+        WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency: settings.workers }).pipe(Layer.provide(inbox)),
+        inbox
+      )
       : inbox
   })
 )
