@@ -7,7 +7,17 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
-import { build, freePort, killGroups, PATIENCE, type Spawned, spawnGroup, within } from "./support/process.js"
+import {
+  build,
+  freePort,
+  killGroups,
+  linesOf,
+  PATIENCE,
+  type Run,
+  runToEnd,
+  type Spawned,
+  spawnGroup
+} from "./support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -26,24 +36,9 @@ const envWith = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   return { ...env, ...extra }
 }
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs `openai-webhooks ...args` to its end: its exit code and its whole output. */
-const cli = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> => {
-  const spawned = spawnGroup(["node", "dist/bin/cli.js", ...args], envWith(env))
-  const [exit] = await within(
-    Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),
-    `openai-webhooks ${args[0] ?? ""} to exit`
-  )
-  return { code: exit.code, stdout: spawned.stdout.text, stderr: spawned.stderr.text }
-}
-
-/** Complete lines of an output. */
-const linesOf = (text: string): ReadonlyArray<string> => text.split("\n").slice(0, -1)
+const cli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> =>
+  runToEnd(["node", "dist/bin/cli.js", ...args], envWith(env))
 
 /** Runs `f` over `items`, at most `limit` at a time (each CLI run is a Node start-up: mind the CPUs). */
 const mapLimit = async <A, B>(items: ReadonlyArray<A>, limit: number, f: (item: A) => Promise<B>) => {

@@ -5,14 +5,8 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as ReceiverError from "./receiver/errors.js"
-import * as ReceiverLogger from "./receiver/logger.js"
-import { MainLive } from "./receiver/server.js"
-
-const level = LogLevel.allLevels.find((level) => level.label === (process.env["LOG_LEVEL"] ?? "INFO").toUpperCase())
+import { run } from "./receiver/main.js"
 
 // Ctrl-C in a terminal, or a SIGTERM to `npm start`'s process group, reaches npm and us together, and
 // npm forwards its copy: the first signal starts the graceful shutdown (runMain below); copies arriving
@@ -26,10 +20,7 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-// logfmt: one line per delivery, annotations included, easy to grep and to ship.
-Layer.launch(MainLive).pipe(
-  Effect.provide(ReceiverLogger.layer),
-  Logger.withMinimumLogLevel(level ?? LogLevel.Info),
+run.pipe(
   Effect.tapErrorCause((cause) => Effect.sync(() => process.stderr.write(ReceiverError.report(cause)))),
   (main) =>
     NodeRuntime.runMain(main, {

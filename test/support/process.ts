@@ -126,6 +126,25 @@ export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEn
   return { child, stdout: new Output(child.stdout!), stderr: new Output(child.stderr!), exit }
 }
 
+export interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `command` in the repository to its end: its exit code and its whole output. */
+export const runToEnd = async (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Promise<Run> => {
+  const spawned = spawnGroup(command, env)
+  const [exit] = await within(
+    Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),
+    `${command.join(" ")} to exit`
+  )
+  return { code: exit.code, stdout: spawned.stdout.text, stderr: spawned.stderr.text }
+}
+
+/** Complete lines of an output. */
+export const linesOf = (text: string): ReadonlyArray<string> => text.split("\n").slice(0, -1)
+
 /**
  * Kills the process group of every child still running. For `afterEach`: a failed test must not leave a
  * receiver behind.

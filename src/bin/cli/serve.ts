@@ -2,11 +2,9 @@
 import { Command, Options } from "@effect/cli"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ReceiverError from "../receiver/errors.js"
-import * as ReceiverLogger from "../receiver/logger.js"
-import { MainLive } from "../receiver/server.js"
+import { run } from "../receiver/main.js"
 import { Unreachable, UsageError } from "./errors.js"
 
 export const command = Command.make(
@@ -30,14 +28,11 @@ export const command = Command.make(
     Option.map(flags.mode, (mode) => overrides.set("WEBHOOK_MODE", mode))
     Option.map(flags.database, (database) => overrides.set("DATABASE_URL", database))
     const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
-    return Layer.launch(MainLive).pipe(
+    return run.pipe(
       Effect.withConfigProvider(provider),
-      Effect.provide(ReceiverLogger.layer),
       // The receiver's exit codes are the CLI's: 2 for a usage mistake, 1 for what failed around it.
       Effect.mapError((error) =>
-        !ReceiverError.isReceiverError(error)
-          ? error
-          : ReceiverError.exitCode(error) === 2
+        ReceiverError.exitCode(error) === 2
           ? new UsageError({ message: error.message, hint: error.hint })
           : new Unreachable({ message: error.message, hint: error.hint })
       )

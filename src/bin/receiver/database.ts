@@ -30,13 +30,15 @@ const sqlite = (filename: string): Database => ({
   description: filename === ":memory:" ? "SQLite in memory" : `the SQLite file ${filename}`
 })
 
+/** The database when `DATABASE_URL` is unset: a SQLite file in the working directory. */
+export const DEFAULT: Database = sqlite(DEFAULT_SQLITE_FILE)
+
 /** The accepted forms, for the message about a `DATABASE_URL` that is none of them. */
-export const FORMS =
-  "sqlite:<path>, memory, or postgres://user:password@host:5432/database (unset: the SQLite file .data/openai-webhooks.sqlite)"
+export const FORMS = "sqlite:<path>, memory, or postgres://user:password@host:5432/database"
 
 /** The database a `DATABASE_URL` names, or what is wrong with it (never the URL itself: it may hold a password). */
 export const parse = (url: string | undefined): Either.Either<Database, string> => {
-  if (url === undefined || url === "") return Either.right(sqlite(DEFAULT_SQLITE_FILE))
+  if (url === undefined || url === "") return Either.right(DEFAULT)
   if (url === "memory") return Either.right(sqlite(":memory:"))
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length).replace(/^\/\//, "")
@@ -51,7 +53,7 @@ export const parse = (url: string | undefined): Either.Either<Database, string> 
       description: `PostgreSQL ${parsed.hostname}${parsed.port === "" ? "" : `:${parsed.port}`}${parsed.pathname}`
     })
   }
-  return Either.left(`it is none of: ${FORMS}`)
+  return Either.left("it names no database this receiver knows")
 }
 
 /** Where each database's driver comes from, and how to name it to a person. */

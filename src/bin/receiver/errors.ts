@@ -5,8 +5,8 @@
  * | exit | when |
  * |---:|---|
  * | 0 | stopped by SIGINT or SIGTERM |
- * | 1 | the receiver is set up right but its surroundings fail it: the database cannot be opened, reached or prepared ({@link DatabaseUnavailable}) |
- * | 2 | the receiver is set up wrong: change how it is installed or started ({@link MissingDriver}) |
+ * | 1 | the receiver is set up right but its surroundings fail it: the database cannot be opened, reached or prepared ({@link DatabaseUnavailable}), the address cannot be listened on ({@link ListenFailed}: in use, not allowed, not this machine's) |
+ * | 2 | the receiver is set up wrong: change how it is installed or started ({@link InvalidConfig}: an environment variable or `serve` flag; {@link InvalidSecret}; {@link MissingDriver}) |
  *
  * Each prints as two lines on stderr, `error: ...` and `hint: ...`, never a stack trace; a secret or a
  * password never appears in either.
@@ -16,6 +16,18 @@ import * as Data from "effect/Data"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+
+/** An environment variable (or the `serve` flag over it) holds a value the receiver cannot use. Exit code 2. */
+export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{
+  readonly message: string
+  readonly hint: string
+}> {}
+
+/** `OPENAI_WEBHOOK_SECRET` is set but is not a usable secret (the library's `SecretError` says why). Exit code 2. */
+export class InvalidSecret extends Data.TaggedError("InvalidSecret")<{
+  readonly message: string
+  readonly hint: string
+}> {}
 
 /** The database `DATABASE_URL` names needs a driver package that is not installed. Exit code 2. */
 export class MissingDriver extends Data.TaggedError("MissingDriver")<{
@@ -38,15 +50,27 @@ export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")
   readonly hint: string
 }> {}
 
-export type ReceiverError = MissingDriver | DatabaseUnavailable
+/** The server cannot listen on `HOST`:`PORT`: the port is in use or reserved, or the address is not this machine's. Exit code 1. */
+export class ListenFailed extends Data.TaggedError("ListenFailed")<{
+  readonly message: string
+  readonly hint: string
+}> {}
 
-const tags: ReadonlySet<string> = new Set<ReceiverError["_tag"]>(["MissingDriver", "DatabaseUnavailable"])
+export type ReceiverError = InvalidConfig | InvalidSecret | MissingDriver | DatabaseUnavailable | ListenFailed
+
+const codes: { readonly [Tag in ReceiverError["_tag"]]: 1 | 2 } = {
+  InvalidConfig: 2,
+  InvalidSecret: 2,
+  MissingDriver: 2,
+  DatabaseUnavailable: 1,
+  ListenFailed: 1
+}
 
 export const isReceiverError = (u: unknown): u is ReceiverError =>
-  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && tags.has(u._tag)
+  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && Object.hasOwn(codes, u._tag)
 
 /** 2 for what the person starting the receiver must change, 1 for what failed around it. */
-export const exitCode = (error: ReceiverError): 1 | 2 => error._tag === "DatabaseUnavailable" ? 1 : 2
+export const exitCode = (error: ReceiverError): 1 | 2 => codes[error._tag]
 
 /** The `error:` and `hint:` lines of one failure. */
 export const render = (error: ReceiverError): string => `error: ${error.message}\nhint: ${error.hint}\n`
