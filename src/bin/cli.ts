@@ -1,17 +1,25 @@
 #!/usr/bin/env node
 /**
  * `openai-webhooks`: run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types. One file per command under `./cli/`.
+ * generate secrets, list event types. One file per command under `./cli/`; how a command ends and its
+ * exit code are decided here, from the errors of `./cli/errors.ts`:
+ *
+ * - `UsageError` and `Unreachable`: `error:` and `hint:` lines on stderr; exit 2 and 1.
+ * - `CheckFailed`: the command has printed its verdict; exit 1.
+ * - @effect/cli's `ValidationError` (an unknown flag, a value of the wrong type): it has printed the help; exit 2.
+ * - anything else is a bug: the whole cause, exit 1.
  */
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import * as Console from "effect/Console"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import { CheckFailed, type CliError, exitCode, Unreachable, UsageError } from "./cli/errors.js"
 import { command as events } from "./cli/events.js"
 import { command as secret } from "./cli/secret.js"
 import { command as send } from "./cli/send.js"
 import { command as serve } from "./cli/serve.js"
-import { UsageError } from "./cli/errors.js"
 import { command as verify } from "./cli/verifyOld.js"
 
 const root = Command.make("openai-webhooks").pipe(
@@ -21,24 +29,44 @@ const root = Command.make("openai-webhooks").pipe(
 
 const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
 
+const isCliError = (u: unknown): u is CliError =>
+  u instanceof UsageError || u instanceof Unreachable || u instanceof CheckFailed
+
+/** What the end of a run prints on stderr. */
+const report = (cause: Cause.Cause<unknown>): string => {
+  if (Cause.isInterruptedOnly(cause)) return ""
+  const failure = Option.getOrUndefined(Cause.failureOption(cause))
+  if (Cause.isDie(cause) || !(isCliError(failure) || ValidationError.isValidationError(failure))) {
+    return `${Cause.pretty(cause, { renderErrorCause: true })}\n`
+  }
+  return failure instanceof UsageError || failure instanceof Unreachable
+    ? `error: ${failure.message}\nhint: ${failure.hint}\n`
+    : ""
+}
+
+/** The exit code of a run: see the list above. */
+const exitCodeOf = <E, A>(exit: Exit.Exit<A, E>): number =>
+  Exit.match(exit, {
+    onSuccess: () => 0,
+    onFailure: (cause) => {
+      if (Cause.isInterruptedOnly(cause)) return 0
+      const failure = Option.getOrUndefined(Cause.failureOption(cause))
+      return isCliError(failure) ? exitCode(failure) : ValidationError.isValidationError(failure) ? 2 : 1
+    }
+  })
+
 // `openai-webhooks events | head`: a closed pipe ends the output, not the process with a stack trace.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  if (error.code === "EPIPE") process.exit(0)
 })
 
 cli(process.argv).pipe(
-  Effect.catchAll((error) =>
-    Effect.gen(function*() {
-      if (error instanceof UsageError) {
-        yield* Console.error(`error: ${error.message}`)
-        yield* Console.error(`hint: ${error.hint}`)
-      } else if (!ValidationError.isValidationError(error)) {
-        yield* Console.error(`error: ${String(error)}`)
-      }
-      // @effect/cli has printed the help for a validation error already.
-      process.exitCode = 2
-    })
-  ),
+  Effect.tapErrorCause((cause) => Effect.sync(() => process.stderr.write(report(cause)))),
   Effect.provide(NodeContext.layer),
-  (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
+  (main) =>
+    NodeRuntime.runMain(main, {
+      disablePrettyLogger: true,
+      disableErrorReporting: true,
+      teardown: (exit, onExit) => onExit(exitCodeOf(exit))
+    })
 )

@@ -11,32 +11,18 @@ import { decodeJson } from "../../internal/decode.js"
 import { split } from "../../internal/secret.js"
 import * as WebhookEvent from "../../WebhookEvent.js"
 import * as WebhookTesting from "../../WebhookTesting.js"
-import { UsageError } from "./errors.js"
+import { CheckFailed, Unreachable, UsageError } from "./errors.js"
 
 const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/openai"
 
+/** The first of the secrets in `OPENAI_WEBHOOK_SECRET`, which may list several (spaces or commas) in a rotation. */
+const first = (secrets: Redacted.Redacted<string>) => Redacted.make(split(Redacted.value(secrets))[0] ?? "")
+
 const secretOption = Options.redacted("secret").pipe(
-  Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET."),
+  Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET (its first secret)."),
+  Options.withFallbackConfig(Config.map(Config.redacted("OPENAI_WEBHOOK_SECRET"), first)),
   Options.optional
 )
-
-/** The secret from --secret, else OPENAI_WEBHOOK_SECRET (its first entry when it lists several). */
-const resolveSecret = (flag: Option.Option<Redacted.Redacted<string>>) =>
-  Option.match(flag, {
-    onSome: (secret) => Effect.succeed(Redacted.value(secret)),
-    onNone: () =>
-      Config.string("OPENAI_WEBHOOK_SECRET").pipe(
-        Effect.map((value) => split(value)[0] ?? ""),
-        Effect.catchAll(() =>
-          Effect.fail(
-            new UsageError({
-              message: "no secret: pass --secret or set OPENAI_WEBHOOK_SECRET",
-              hint: "npm start prints its development secret when OPENAI_WEBHOOK_SECRET is unset: pass that one"
-            })
-          )
-        )
-      )
-  })
 
 interface Sent {
   readonly status: number
@@ -53,7 +39,7 @@ const post = (url: string, signed: WebhookTesting.Signed<string>) =>
       return { status: response.status, body, millis: performance.now() - start }
     },
     catch: (error) =>
-      new UsageError({
+      new Unreachable({
         message: `could not reach ${url}: ${
           (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : String(error)
         }`,
@@ -127,7 +113,15 @@ export const command = Command.make(
         )
       }
       if (flags.count < 1) return yield* Effect.fail(new UsageError({ message: "--count must be at least 1", hint: "e.g. --count 100" }))
-      const secret = yield* resolveSecret(flags.secret)
+      const secret = Option.getOrElse(Option.map(flags.secret, Redacted.value), () => "")
+      if (secret === "") {
+        return yield* Effect.fail(
+          new UsageError({
+            message: "no secret: pass --secret or set OPENAI_WEBHOOK_SECRET",
+            hint: "npm start prints its development secret when OPENAI_WEBHOOK_SECRET is unset: pass that one"
+          })
+        )
+      }
       const total = types.length * flags.count
       const results: Array<Sent> = []
       for (const type of types) {
@@ -160,17 +154,18 @@ export const command = Command.make(
           }`
         )
       }
-      if (results.some((r) => r.status < 200 || r.status > 299)) {
-        const first = results.find((r) => r.status < 200 || r.status > 299)!
-        yield* Console.error(`not every answer was 2xx (first: ${first.status} ${first.body})`)
-        if (first.status === 401) {
-          yield* Console.error(
-            first.body.includes("Timestamp")
-              ? "hint: the receiver finds the timestamp out of its tolerance: check --timestamp and both clocks"
-              : "hint: the receiver uses another secret: pass the one it printed, or its OPENAI_WEBHOOK_SECRET"
-          )
-        }
-        process.exitCode = 1
+      const first = results.find((r) => r.status < 200 || r.status > 299)
+      if (first !== undefined) {
+        const hint = first.status !== 401
+          ? undefined
+          : first.body.includes("Timestamp")
+          ? "the receiver finds the timestamp out of its tolerance: check --timestamp and both clocks"
+          : "the receiver uses another secret: pass the one it printed, or its OPENAI_WEBHOOK_SECRET"
+        const message = `not every answer was 2xx (first: ${first.status} ${first.body})`
+        // A CheckFailed is printed by the command itself: main only gives it its exit code.
+        yield* Console.error(message)
+        if (hint !== undefined) yield* Console.error(`hint: ${hint}`)
+        return yield* Effect.fail(new CheckFailed({ message, hint }))
       }
     })
 ).pipe(

@@ -3,6 +3,7 @@ import { Command, Options } from "@effect/cli"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { variables } from "../receiver/config.js"
 import * as ReceiverError from "../receiver/errors.js"
 import { run } from "../receiver/main.js"
 import { Unreachable, UsageError } from "./errors.js"
@@ -10,18 +11,32 @@ import { Unreachable, UsageError } from "./errors.js"
 export const command = Command.make(
   "serve",
   {
-    port: Options.integer("port").pipe(Options.withDescription("Default: PORT, else 8787."), Options.optional),
-    path: Options.text("path").pipe(Options.withDescription("Default: WEBHOOK_PATH, else /webhooks/openai."), Options.optional),
+    port: Options.integer("port").pipe(
+      Options.withDescription("The port. Default: PORT, else 8787."),
+      Options.withFallbackConfig(variables.port),
+      Options.optional
+    ),
+    path: Options.text("path").pipe(
+      Options.withDescription("The path deliveries are posted to. Default: WEBHOOK_PATH, else /webhooks/openai."),
+      Options.withFallbackConfig(variables.path),
+      Options.optional
+    ),
     mode: Options.choice("mode", ["inline", "queued"]).pipe(
       Options.withDescription("Default: WEBHOOK_MODE, else inline."),
+      Options.withFallbackConfig(variables.mode),
       Options.optional
     ),
     database: Options.text("database").pipe(
-      Options.withDescription("sqlite:<path>, memory or postgres://... Default: DATABASE_URL, else .data/openai-webhooks.sqlite."),
+      Options.withDescription(
+        "The inbox's store: sqlite:<path>, memory or postgres://... Default: DATABASE_URL, else the SQLite file " +
+          ".data/openai-webhooks.sqlite."
+      ),
+      Options.withFallbackConfig(variables.databaseUrl),
       Options.optional
     )
   },
   (flags) => {
+    // The flags become the receiver's variables, so that both read and check them the same way.
     const overrides = new Map<string, string>()
     Option.map(flags.port, (port) => overrides.set("PORT", String(port)))
     Option.map(flags.path, (path) => overrides.set("WEBHOOK_PATH", path))
@@ -30,7 +45,7 @@ export const command = Command.make(
     const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
     return run.pipe(
       Effect.withConfigProvider(provider),
-      // The receiver's exit codes are the CLI's: 2 for a usage mistake, 1 for what failed around it.
+      // The receiver's exit codes are the CLI's: 2 for what the user must change, 1 for what failed around it.
       Effect.mapError((error) =>
         ReceiverError.exitCode(error) === 2
           ? new UsageError({ message: error.message, hint: error.hint })
@@ -38,4 +53,8 @@ export const command = Command.make(
       )
     )
   }
-).pipe(Command.withDescription("Run the receiver (what npm start runs), flags over environment variables."))
+).pipe(
+  Command.withDescription(
+    "Run the receiver (what npm start runs), flags over environment variables. It runs until SIGINT or SIGTERM."
+  )
+)

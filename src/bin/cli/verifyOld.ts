@@ -12,7 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { diagnose, parseHeaders } from "../../internal/diagnose.js"
 import { split } from "../../internal/secret.js"
-import { UsageError } from "./errors.js"
+import { CheckFailed, UsageError } from "./errors.js"
 
 const secretOption = Options.redacted("secret").pipe(
   Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET."),
@@ -58,7 +58,7 @@ export const command = Command.make(
         if (!check.ok && check.hint !== undefined) yield* Console.log(`     hint: ${check.hint}`)
       }
       yield* Console.log(report.verified ? "verified" : "not verified")
-      if (!report.verified) process.exitCode = 1
+      if (!report.verified) return yield* Effect.fail(new CheckFailed({ message: "not verified" }))
     })
 ).pipe(
   Command.withDescription(

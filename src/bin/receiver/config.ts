@@ -43,13 +43,21 @@ const accepts: Readonly<Record<string, string>> = {
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
 }
 
+/** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
+export const variables = {
+  port: Config.port("PORT"),
+  path: Config.string("WEBHOOK_PATH"),
+  mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
+  databaseUrl: Config.string("DATABASE_URL")
+}
+
 export const config: Config.Config<ReceiverConfig> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
-  port: Config.port("PORT").pipe(Config.withDefault(8787)),
-  path: Config.string("WEBHOOK_PATH").pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
+  port: variables.port.pipe(Config.withDefault(8787)),
+  path: variables.path.pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
   timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
   maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
-  mode: Config.literal("inline", "queued")("WEBHOOK_MODE").pipe(Config.withDefault("inline" as const)),
+  mode: variables.mode.pipe(Config.withDefault("inline" as const)),
   lease: Config.duration("WEBHOOK_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
   database: Config.string().pipe(
     Config.mapOrFail((url) => Either.mapLeft(Database.parse(url), (problem) => ConfigError.InvalidData([], problem))),
