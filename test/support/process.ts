@@ -107,10 +107,10 @@ export interface Spawned {
 
 const running = new Set<ChildProcess>()
 
-/** Starts `command` in the repository, in a process group of its own, with no stdin. */
-export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Spawned => {
+/** Starts `command` in `cwd` (default: the repository), in a process group of its own, with no stdin. */
+export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv, cwd: string = root): Spawned => {
   const child = spawn(command[0]!, command.slice(1), {
-    cwd: root,
+    cwd,
     env,
     // Its own process group, so that the test can signal npm, sh and node together.
     detached: true,
@@ -132,9 +132,9 @@ export interface Run {
   readonly stderr: string
 }
 
-/** Runs `command` in the repository to its end: its exit code and its whole output. */
-export const runToEnd = async (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Promise<Run> => {
-  const spawned = spawnGroup(command, env)
+/** Runs `command` in `cwd` (default: the repository) to its end: its exit code and its whole output. */
+export const runToEnd = async (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv, cwd: string = root): Promise<Run> => {
+  const spawned = spawnGroup(command, env, cwd)
   const [exit] = await within(
     Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),
     `${command.join(" ")} to exit`
