@@ -10,17 +10,15 @@
  * - anything else is a bug: the whole cause, exit 1.
  */
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import * as Cause from "effect/Cause"
+import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import { CheckFailed, type CliError, exitCode, Unreachable, UsageError } from "./cli/errors.js"
 import { command as events } from "./cli/events.js"
 import { command as secret } from "./cli/secret.js"
 import { command as send } from "./cli/send.js"
 import { command as serve } from "./cli/serve.js"
 import { command as verify } from "./cli/verifyOld.js"
+import { type Ending, explain, run } from "./main.js"
 
 const root = Command.make("openai-webhooks").pipe(
   Command.withDescription("Receive, send and debug OpenAI webhooks."),
@@ -32,41 +30,20 @@ const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
 const isCliError = (u: unknown): u is CliError =>
   u instanceof UsageError || u instanceof Unreachable || u instanceof CheckFailed
 
-/** What the end of a run prints on stderr. */
-const report = (cause: Cause.Cause<unknown>): string => {
-  if (Cause.isInterruptedOnly(cause)) return ""
-  const failure = Option.getOrUndefined(Cause.failureOption(cause))
-  if (Cause.isDie(cause) || !(isCliError(failure) || ValidationError.isValidationError(failure))) {
-    return `${Cause.pretty(cause, { renderErrorCause: true })}\n`
-  }
-  return failure instanceof UsageError || failure instanceof Unreachable
-    ? `error: ${failure.message}\nhint: ${failure.hint}\n`
-    : ""
+/** How a command ends: see the list above. */
+const ending: Ending = {
+  render: (failure) =>
+    failure instanceof UsageError || failure instanceof Unreachable
+      ? explain(failure)
+      : isCliError(failure) || ValidationError.isValidationError(failure)
+      ? ""
+      : undefined,
+  exitCode: (failure) => isCliError(failure) ? exitCode(failure) : 2
 }
-
-/** The exit code of a run: see the list above. */
-const exitCodeOf = <E, A>(exit: Exit.Exit<A, E>): number =>
-  Exit.match(exit, {
-    onSuccess: () => 0,
-    onFailure: (cause) => {
-      if (Cause.isInterruptedOnly(cause)) return 0
-      const failure = Option.getOrUndefined(Cause.failureOption(cause))
-      return isCliError(failure) ? exitCode(failure) : ValidationError.isValidationError(failure) ? 2 : 1
-    }
-  })
 
 // `openai-webhooks events | head`: a closed pipe ends the output, not the process with a stack trace.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(0)
 })
 
-cli(process.argv).pipe(
-  Effect.tapErrorCause((cause) => Effect.sync(() => process.stderr.write(report(cause)))),
-  Effect.provide(NodeContext.layer),
-  (main) =>
-    NodeRuntime.runMain(main, {
-      disablePrettyLogger: true,
-      disableErrorReporting: true,
-      teardown: (exit, onExit) => onExit(exitCodeOf(exit))
-    })
-)
+run(Effect.provide(cli(process.argv), NodeContext.layer), ending)

@@ -3,10 +3,9 @@
  * `npm start`: receive OpenAI webhooks on http://0.0.0.0:$PORT/webhooks/openai (see README, Configuration).
  * A failure to start prints `error:` and `hint:` lines and exits 1 or 2 (see `./receiver/errors.ts`).
  */
-import { NodeRuntime } from "@effect/platform-node"
-import * as Effect from "effect/Effect"
+import { run } from "./main.js"
 import * as ReceiverError from "./receiver/errors.js"
-import { run } from "./receiver/main.js"
+import * as Receiver from "./receiver/main.js"
 
 // Ctrl-C in a terminal, or a SIGTERM to `npm start`'s process group, reaches npm and us together, and
 // npm forwards its copy: the first signal starts the graceful shutdown (runMain below); copies arriving
@@ -20,12 +19,4 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-run.pipe(
-  Effect.tapErrorCause((cause) => Effect.sync(() => process.stderr.write(ReceiverError.report(cause)))),
-  (main) =>
-    NodeRuntime.runMain(main, {
-      disablePrettyLogger: true,
-      disableErrorReporting: true,
-      teardown: (exit, onExit) => onExit(ReceiverError.exitCodeOf(exit))
-    })
-)
+run(Receiver.run, ReceiverError.ending)

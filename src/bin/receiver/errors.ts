@@ -11,23 +11,21 @@
  * Each prints as two lines on stderr, `error: ...` and `hint: ...`, never a stack trace; a secret or a
  * password never appears in either.
  */
-import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
-import * as Exit from "effect/Exit"
-import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import { type Ending, explain } from "../main.js"
+
+/** What went wrong, and what to do about it: the `error:` and `hint:` lines. */
+interface Explained {
+  readonly message: string
+  readonly hint: string
+}
 
 /** An environment variable (or the `serve` flag over it) holds a value the receiver cannot use. Exit code 2. */
-export class InvalidConfig extends Data.TaggedError("InvalidConfig")<{
-  readonly message: string
-  readonly hint: string
-}> {}
+export class InvalidConfig extends Data.TaggedError("InvalidConfig")<Explained> {}
 
 /** `OPENAI_WEBHOOK_SECRET` is set but is not a usable secret (the library's `SecretError` says why). Exit code 2. */
-export class InvalidSecret extends Data.TaggedError("InvalidSecret")<{
-  readonly message: string
-  readonly hint: string
-}> {}
+export class InvalidSecret extends Data.TaggedError("InvalidSecret")<Explained> {}
 
 /** The database `DATABASE_URL` names needs a driver package that is not installed. Exit code 2. */
 export class MissingDriver extends Data.TaggedError("MissingDriver")<{
@@ -45,16 +43,10 @@ export class MissingDriver extends Data.TaggedError("MissingDriver")<{
 }
 
 /** The database cannot be opened, reached or prepared (its table made). Exit code 1. */
-export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")<{
-  readonly message: string
-  readonly hint: string
-}> {}
+export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")<Explained> {}
 
 /** The server cannot listen on `HOST`:`PORT`: the port is in use or reserved, or the address is not this machine's. Exit code 1. */
-export class ListenFailed extends Data.TaggedError("ListenFailed")<{
-  readonly message: string
-  readonly hint: string
-}> {}
+export class ListenFailed extends Data.TaggedError("ListenFailed")<Explained> {}
 
 export type ReceiverError = InvalidConfig | InvalidSecret | MissingDriver | DatabaseUnavailable | ListenFailed
 
@@ -72,33 +64,11 @@ export const isReceiverError = (u: unknown): u is ReceiverError =>
 /** 2 for what the person starting the receiver must change, 1 for what failed around it. */
 export const exitCode = (error: ReceiverError): 1 | 2 => codes[error._tag]
 
-/** The `error:` and `hint:` lines of one failure. */
-export const render = (error: ReceiverError): string => `error: ${error.message}\nhint: ${error.hint}\n`
-
-/**
- * What a run's end says: every failure of ours in `error:`/`hint:` lines, anything else (a bug) in full,
- * and nothing for an interruption (a signal stopped it).
- */
-export const report = (cause: Cause.Cause<unknown>): string => {
-  if (Cause.isInterruptedOnly(cause)) return ""
-  const failures = [...Cause.failures(cause)]
-  const ours = failures.filter(isReceiverError)
-  if (ours.length === failures.length && !Cause.isDie(cause)) return [...new Set(ours.map(render))].join("")
-  return Cause.pretty(cause, { renderErrorCause: true }) + "\n"
+/** How the receiver ends (see `../main.ts`): each failure as its `error:` and `hint:` lines, with its exit code. */
+export const ending: Ending = {
+  render: (failure) => isReceiverError(failure) ? explain(failure) : undefined,
+  exitCode: (failure) => isReceiverError(failure) ? exitCode(failure) : 1
 }
-
-/** The exit code of a run: see the table above; a defect (a bug) is 1. */
-export const exitCodeOf = <E, A>(exit: Exit.Exit<A, E>): number =>
-  Exit.match(exit, {
-    onSuccess: () => 0,
-    onFailure: (cause) =>
-      Cause.isInterruptedOnly(cause)
-        ? 0
-        : Option.match(Cause.failureOption(cause), {
-          onNone: () => 1,
-          onSome: (error) => isReceiverError(error) ? exitCode(error) : 1
-        })
-  })
 
 /** One line from any thrown value and its causes: what a log or an `error:` line can show. */
 export const describe = (u: unknown): string => {
