@@ -81,7 +81,8 @@ switch (kind) {
     // npm start itself, inbox included: DATABASE_URL and WEBHOOK_MODE come from the environment.
     launch(
       Layer.unwrapEffect(
-        Effect.map(load, (settings) => ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings)))))
+        Effect.map(load, (settings) =>
+          ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings)))))
       ),
       { receiver: true }
     )

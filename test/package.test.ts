@@ -62,9 +62,10 @@ afterAll(async () => {
 /** Our environment without the receiver's variables (CI exports DATABASE_URL), and without colours. */
 const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
-  for (const name of ["OPENAI_WEBHOOK_SECRET", "DATABASE_URL", "PORT", "HOST", "WEBHOOK_PATH", "WEBHOOK_MODE", "LOG_LEVEL"]) {
+  for (const name of ["OPENAI_WEBHOOK_SECRET", "DATABASE_URL", "PORT", "HOST", "WEBHOOK_PATH", "WEBHOOK_MODE"]) {
     delete env[name]
   }
+  delete env["LOG_LEVEL"]
   return { ...env, ...extra }
 }
 
@@ -160,7 +161,10 @@ describe("the packed package, installed alone", () => {
     assertFailed(
       result,
       2,
-      /^error: the inbox's database is the SQLite file \.data\/openai-webhooks\.sqlite, and its driver @effect\/sql-sqlite-node is not installed$/,
+      new RegExp(
+        "^error: the inbox's database is the SQLite file \\.data/openai-webhooks\\.sqlite, " +
+          "and its driver @effect/sql-sqlite-node is not installed$"
+      ),
       /^hint: npm install @effect\/sql-sqlite-node$/
     )
   })
@@ -179,7 +183,12 @@ describe("the packed package, installed alone", () => {
       cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, PORT: String(await freePort()) }),
       project
     )
-    assertFailed(result, 2, /driver @effect\/sql-sqlite-node is not installed$/, /^hint: npm install @effect\/sql-sqlite-node$/)
+    assertFailed(
+      result,
+      2,
+      /driver @effect\/sql-sqlite-node is not installed$/,
+      /^hint: npm install @effect\/sql-sqlite-node$/
+    )
   })
 
   it("type-checks a strict NodeNext consumer, whose output runs with plain node", async () => {

@@ -247,7 +247,7 @@ describe("a receiver that cannot start", () => {
       ...extra
     })
 
-  /** Exit `code`, and on stderr exactly an `error:` line like `error` and a `hint:` line like `hint`: no stack trace. */
+  /** Exit `code`, and on stderr exactly an `error:` line like `error` and a `hint:` line like `hint`: no stack. */
   const assertFailed = (run: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
     assert.strictEqual(run.code, code, run.stdout + run.stderr)
     const lines = linesOf(run.stderr)
@@ -267,7 +267,12 @@ describe("a receiver that cannot start", () => {
 
   it("names every variable it cannot use, and exits 2", async () => {
     const run = await receiver({ PORT: "99999", WEBHOOK_MODE: "fast", WEBHOOK_WORKERS: "0" })
-    assertFailed(run, 2, /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: /, /PORT is .*WEBHOOK_MODE is inline or queued/)
+    assertFailed(
+      run,
+      2,
+      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: /,
+      /PORT is .*WEBHOOK_MODE is inline or queued/
+    )
   })
 
   it("refuses a malformed OPENAI_WEBHOOK_SECRET without showing it, and exits 2", async () => {

@@ -10,7 +10,10 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 
 export interface Ending {
-  /** What `failure` prints on stderr ("" when the application has printed it already), or undefined if it is not one of the application's own. */
+  /**
+   * What `failure` prints on stderr ("" when the application has printed it already), or undefined when it is
+   * not one of the application's own.
+   */
   readonly render: (failure: unknown) => string | undefined
   /** The exit code of a failure that `render` knows. */
   readonly exitCode: (failure: unknown) => number

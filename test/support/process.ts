@@ -133,7 +133,11 @@ export interface Run {
 }
 
 /** Runs `command` in `cwd` (default: the repository) to its end: its exit code and its whole output. */
-export const runToEnd = async (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv, cwd: string = root): Promise<Run> => {
+export const runToEnd = async (
+  command: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  cwd: string = root
+): Promise<Run> => {
   const spawned = spawnGroup(command, env, cwd)
   const [exit] = await within(
     Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),

@@ -83,7 +83,11 @@ export const invalid = (error: ConfigError.ConfigError): InvalidConfig => {
   const problems = ConfigError.reduceWithContext(error, undefined, {
     andCase: (_, left, right) => [...left, ...right],
     orCase: (_, left, right) =>
-      left.every((problem) => problem.missing) ? right : right.every((problem) => problem.missing) ? left : [...left, ...right],
+      left.every((problem) => problem.missing)
+        ? right
+        : right.every((problem) => problem.missing)
+        ? left
+        : [...left, ...right],
     invalidDataCase: leaf(false),
     missingDataCase: leaf(true),
     sourceUnavailableCase: leaf(false),

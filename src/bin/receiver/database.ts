@@ -42,10 +42,14 @@ export const parse = (url: string | undefined): Either.Either<Database, string> 
   if (url === "memory") return Either.right(sqlite(":memory:"))
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length).replace(/^\/\//, "")
-    return path === "" ? Either.left("sqlite: needs a path, as in sqlite:.data/webhooks.sqlite") : Either.right(sqlite(path))
+    return path === ""
+      ? Either.left("sqlite: needs a path, as in sqlite:.data/webhooks.sqlite")
+      : Either.right(sqlite(path))
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    if (!URL.canParse(url)) return Either.left("the postgres:// URL does not parse (are special characters in the password %-encoded?)")
+    if (!URL.canParse(url)) {
+      return Either.left("the postgres:// URL does not parse (are special characters in the password %-encoded?)")
+    }
     const parsed = new URL(url)
     return Either.right({
       _tag: "Postgres",
@@ -89,11 +93,18 @@ const client = <E, ROut extends SqlClient.SqlClient>(
 ): Layer.Layer<SqlClient.SqlClient, DatabaseUnavailable> =>
   Layer.scopedContext(
     Layer.build(layer).pipe(
-      Effect.map((context) => Context.make(SqlClient.SqlClient, Context.get(context as Context.Context<SqlClient.SqlClient>, SqlClient.SqlClient))),
+      Effect.map((context) =>
+        Context.make(
+          SqlClient.SqlClient,
+          Context.get(context as Context.Context<SqlClient.SqlClient>, SqlClient.SqlClient)
+        )
+      ),
       Effect.catchAllCause((cause) => {
         if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
         const reason = describe(Cause.squash(cause))
-        return Effect.fail(new DatabaseUnavailable({ message: `cannot open ${database.description}: ${reason}`, hint: hint(reason) }))
+        return Effect.fail(
+          new DatabaseUnavailable({ message: `cannot open ${database.description}: ${reason}`, hint: hint(reason) })
+        )
       })
     )
   )

@@ -2,11 +2,12 @@
  * How the receiver fails to start, each failure with what to do about it, and the exit code each gives:
  * decided here, for `npm start` and `openai-webhooks serve` alike.
  *
- * | exit | when |
- * |---:|---|
- * | 0 | stopped by SIGINT or SIGTERM |
- * | 1 | the receiver is set up right but its surroundings fail it: the database cannot be opened, reached or prepared ({@link DatabaseUnavailable}), the address cannot be listened on ({@link ListenFailed}: in use, not allowed, not this machine's) |
- * | 2 | the receiver is set up wrong: change how it is installed or started ({@link InvalidConfig}: an environment variable or `serve` flag; {@link InvalidSecret}; {@link MissingDriver}) |
+ * - 0: stopped by SIGINT or SIGTERM.
+ * - 1: the receiver is set up right but its surroundings fail it: the database cannot be opened, reached or
+ *   prepared ({@link DatabaseUnavailable}), the address cannot be listened on ({@link ListenFailed}: in use, not
+ *   allowed, not this machine's).
+ * - 2: the receiver is set up wrong: change how it is installed or started ({@link InvalidConfig}: an environment
+ *   variable or a `serve` flag; {@link InvalidSecret}; {@link MissingDriver}).
  *
  * Each prints as two lines on stderr, `error: ...` and `hint: ...`, never a stack trace; a secret or a
  * password never appears in either.
@@ -45,7 +46,10 @@ export class MissingDriver extends Data.TaggedError("MissingDriver")<{
 /** The database cannot be opened, reached or prepared (its table made). Exit code 1. */
 export class DatabaseUnavailable extends Data.TaggedError("DatabaseUnavailable")<Explained> {}
 
-/** The server cannot listen on `HOST`:`PORT`: the port is in use or reserved, or the address is not this machine's. Exit code 1. */
+/**
+ * The server cannot listen on `HOST`:`PORT`: the port is in use or reserved, or the address is not this
+ * machine's. Exit code 1.
+ */
 export class ListenFailed extends Data.TaggedError("ListenFailed")<Explained> {}
 
 export type ReceiverError = InvalidConfig | InvalidSecret | MissingDriver | DatabaseUnavailable | ListenFailed
