@@ -11,8 +11,10 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import OpenAI from "openai"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
-import * as ReceiverLogger from "../src/internal/logger.js"
-import { handle, InboxLive, ServerLive } from "../src/internal/receiver.js"
+import * as ReceiverLogger from "../src/bin/receiver/logger.js"
+import { handle } from "../src/bin/receiver/handler.js"
+import { load } from "../src/bin/receiver/config.js"
+import { InboxLive, ServerLive } from "../src/bin/receiver/server.js"
 
 export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 
@@ -71,11 +73,19 @@ switch (kind) {
     break
   case "listener":
     // The receiver's server without an inbox: WebhookHttp.makeNodeListener, logging one line per delivery.
-    launch(ServerLive.pipe(Layer.provide(SecretLive)), { receiver: true })
+    launch(Layer.unwrapEffect(Effect.map(load, (settings) => ServerLive(settings).pipe(Layer.provide(SecretLive)))), {
+      receiver: true
+    })
     break
   case "receiver":
     // npm start itself, inbox included: DATABASE_URL and WEBHOOK_MODE come from the environment.
-    launch(ServerLive.pipe(Layer.provide(Layer.merge(SecretLive, InboxLive))), { receiver: true })
+    launch(
+      Layer.unwrapEffect(
+        Effect.map(load, (settings) =>
+          ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings)))))
+      ),
+      { receiver: true }
+    )
     break
   case "layer-router":
     launch(

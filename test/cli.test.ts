@@ -7,7 +7,18 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { WebhookEvent, WebhookSignature, WebhookTesting } from "../src/index.js"
-import { build, freePort, killGroups, PATIENCE, type Spawned, spawnGroup, within } from "./support/process.js"
+import {
+  build,
+  freePort,
+  killGroups,
+  linesOf,
+  PATIENCE,
+  type Run,
+  runToEnd,
+  type Spawned,
+  spawnGroup,
+  within
+} from "./support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -26,24 +37,9 @@ const envWith = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
   return { ...env, ...extra }
 }
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** Runs `openai-webhooks ...args` to its end: its exit code and its whole output. */
-const cli = async (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> => {
-  const spawned = spawnGroup(["node", "dist/bin/cli.js", ...args], envWith(env))
-  const [exit] = await within(
-    Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),
-    `openai-webhooks ${args[0] ?? ""} to exit`
-  )
-  return { code: exit.code, stdout: spawned.stdout.text, stderr: spawned.stderr.text }
-}
-
-/** Complete lines of an output. */
-const linesOf = (text: string): ReadonlyArray<string> => text.split("\n").slice(0, -1)
+const cli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> =>
+  runToEnd(["node", "dist/bin/cli.js", ...args], envWith(env))
 
 /** Runs `f` over `items`, at most `limit` at a time (each CLI run is a Node start-up: mind the CPUs). */
 const mapLimit = async <A, B>(items: ReadonlyArray<A>, limit: number, f: (item: A) => Promise<B>) => {
@@ -245,13 +241,69 @@ describe("openai-webhooks send, usage errors", () => {
     assert.strictEqual(run.code, 2, run.stderr)
   })
 
-  it("exits 2 with a hint to start the receiver when nothing listens at --url", async () => {
+})
+
+describe("openai-webhooks send, to a receiver that is not running", () => {
+  it("exits 1 (unreachable, not a usage mistake) with a hint to start the receiver", async () => {
     const url = `http://127.0.0.1:${await freePort()}/webhooks/openai`
-    assertUsageError(
-      await cli(["send", "batch.completed", "--url", url, "--secret", secret]),
-      new RegExp(`^error: could not reach ${url.replaceAll(".", "\\.")}: `),
-      /^hint: is the receiver running\? start it .*openai-webhooks serve/
+    const run = await cli(["send", "batch.completed", "--url", url, "--secret", secret])
+    assert.strictEqual(run.code, 1, run.stderr)
+    assert.strictEqual(run.stdout, "")
+    const [error, hint, ...rest] = linesOf(run.stderr)
+    assert.match(error ?? "", new RegExp(`^error: could not reach ${url.replaceAll(".", "\\.")}: .*ECONNREFUSED`))
+    assert.match(hint ?? "", /^hint: is the receiver running\? start it .*openai-webhooks serve/)
+    assert.deepStrictEqual(rest, [])
+  })
+})
+
+describe("openai-webhooks serve, configured", () => {
+  it("falls back to PORT, WEBHOOK_PATH and DATABASE_URL when no flag is given", { timeout: 2 * PATIENCE }, async () => {
+    const port = await freePort()
+    const spawned = spawnGroup(
+      ["node", "dist/bin/cli.js", "serve"],
+      envWith({
+        OPENAI_WEBHOOK_SECRET: secret,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        WEBHOOK_PATH: "/hooks/from-env",
+        DATABASE_URL: "memory"
+      })
     )
+    const url = `http://127.0.0.1:${port}/hooks/from-env`
+    await spawned.stdout.waitForLine({ message: `listening on ${url}` })
+    await spawned.stdout.waitForLine({ message: "inbox: SQLite in memory, inline mode" })
+    const run = await cli(["send", "response.completed", "--url", url, "--secret", secret])
+    assert.strictEqual(run.code, 0, run.stderr)
+    process.kill(-spawned.child.pid!, "SIGTERM")
+    assert.deepStrictEqual(await within(spawned.exit, "serve to stop"), { code: 0, signal: null })
+  })
+
+  it("exits 2 with an error and a hint on a --port out of range", async () => {
+    assertUsageError(
+      await cli(["serve", "--port", "99999", "--database", "memory"], { OPENAI_WEBHOOK_SECRET: secret }),
+      /^error: PORT: .*"99999"/,
+      /PORT is a port number from 1 to 65535 \(serve: --port\)/
+    )
+  })
+
+  it("exits 2 on a WEBHOOK_MODE that is neither inline nor queued", async () => {
+    const run = await cli(["serve", "--database", "memory"], { OPENAI_WEBHOOK_SECRET: secret, WEBHOOK_MODE: "fast" })
+    assert.strictEqual(run.code, 2, run.stdout + run.stderr)
+    assert.include(run.stdout + run.stderr, "WEBHOOK_MODE")
+  })
+
+  it("exits 1 with an error and a hint when the PostgreSQL server does not answer", async () => {
+    const url = `postgres://webhooks:pw_Zq81hidden@127.0.0.1:${await freePort()}/webhooks`
+    const run = await cli(["serve", "--port", String(await freePort()), "--database", url], {
+      OPENAI_WEBHOOK_SECRET: secret,
+      HOST: "127.0.0.1"
+    })
+    assert.strictEqual(run.code, 1, run.stdout + run.stderr)
+    const [error, hint, ...rest] = linesOf(run.stderr)
+    assert.match(error ?? "", /^error: cannot open PostgreSQL 127\.0\.0\.1:\d+\/webhooks: .*ECONNREFUSED/)
+    assert.match(hint ?? "", /^hint: is the server running/)
+    assert.deepStrictEqual(rest, [])
+    assert.notInclude(run.stdout + run.stderr, "pw_Zq81hidden")
   })
 })
 

@@ -6,9 +6,23 @@ import { mkdtempSync, rmSync } from "node:fs"
 import * as http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as net from "node:net"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import { LogLevel, Schema } from "effect"
+import * as Database from "../src/bin/receiver/database.js"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
-import { build, freePort, killGroups, PATIENCE, type Spawned, spawnGroup, within } from "./support/process.js"
+import {
+  build,
+  freePort,
+  killGroups,
+  linesOf,
+  PATIENCE,
+  type Run,
+  runToEnd,
+  type Spawned,
+  spawnGroup,
+  within
+} from "./support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -27,15 +41,20 @@ const databases = mkdtempSync(join(tmpdir(), "receiver-"))
 afterAll(() => rmSync(databases, { recursive: true, force: true }))
 
 /** Starts `command` in its own process group and waits for the receiver's "listening on" line. */
-const start = async (command: ReadonlyArray<string>, secretEnv: string | undefined): Promise<Receiver> => {
+const start = async (
+  command: ReadonlyArray<string>,
+  secretEnv: string | undefined,
+  extra: NodeJS.ProcessEnv = {}
+): Promise<Receiver> => {
   const port = await freePort()
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: "127.0.0.1",
     PORT: String(port),
-    DATABASE_URL: `sqlite:${mkdtempSync(join(databases, "test-"))}/x.sqlite`
+    DATABASE_URL: `sqlite:${mkdtempSync(join(databases, "test-"))}/x.sqlite`,
+    LOG_LEVEL: "info",
+    ...extra
   }
-  env["LOG_LEVEL"] = "info"
   if (secretEnv === undefined) delete env["OPENAI_WEBHOOK_SECRET"]
   else env["OPENAI_WEBHOOK_SECRET"] = secretEnv
   const spawned = spawnGroup(command, env)
@@ -194,4 +213,147 @@ describe("the receiver process that npm start runs", () => {
       assert.strictEqual(messages.at(-1), "stopped")
     })
   }
+})
+
+describe("the receiver's settings", () => {
+  beforeAll(async () => {
+    await build()
+  }, PATIENCE)
+
+  it("LOG_LEVEL=debug shows the example handler's own line for each event", { timeout: 2 * PATIENCE }, async () => {
+    const receiver = await start(["node", "dist/bin/receiver.js"], secret, { LOG_LEVEL: "debug" })
+    const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
+    assert.strictEqual((await post(receiver.url, signed)).status, 200)
+    const line = await receiver.stdout.waitForLine({ level: "DEBUG", webhook_id: signed.headers["webhook-id"] })
+    assert.match(line["message"]!, /^batch batch_\w+: batch\.completed$/)
+    await stopGroup(receiver)
+  })
+})
+
+describe("a receiver that cannot start", () => {
+  beforeAll(async () => {
+    await build()
+  }, PATIENCE)
+
+  /** `node dist/bin/receiver.js` to its end, on a free port and an in-memory inbox unless `extra` says otherwise. */
+  const receiver = async (extra: NodeJS.ProcessEnv): Promise<Run> =>
+    runToEnd(["node", "dist/bin/receiver.js"], {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+      DATABASE_URL: "memory",
+      OPENAI_WEBHOOK_SECRET: secret,
+      LOG_LEVEL: "info",
+      ...extra
+    })
+
+  /** Exit `code`, and on stderr exactly an `error:` line like `error` and a `hint:` line like `hint`: no stack. */
+  const assertFailed = (run: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
+    assert.strictEqual(run.code, code, run.stdout + run.stderr)
+    const lines = linesOf(run.stderr)
+    assert.strictEqual(lines.length, 2, run.stderr)
+    assert.match(lines[0]!, /^error: /)
+    assert.match(lines[0]!, error)
+    assert.match(lines[1]!, /^hint: /)
+    assert.match(lines[1]!, hint)
+    assert.notMatch(run.stdout, /listening on/)
+  }
+
+  it("refuses an unknown LOG_LEVEL, naming every valid one, and exits 2", async () => {
+    const run = await receiver({ LOG_LEVEL: "loud" })
+    assertFailed(run, 2, /^error: LOG_LEVEL: .*"loud"/, /^hint: LOG_LEVEL is one of /)
+    for (const level of LogLevel.allLevels) assert.include(run.stderr, level.label.toLowerCase())
+  })
+
+  it("names every variable it cannot use, and exits 2", async () => {
+    const run = await receiver({ PORT: "99999", WEBHOOK_MODE: "fast", WEBHOOK_WORKERS: "0" })
+    assertFailed(
+      run,
+      2,
+      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: /,
+      /PORT is .*WEBHOOK_MODE is inline or queued/
+    )
+  })
+
+  it("refuses a malformed OPENAI_WEBHOOK_SECRET without showing it, and exits 2", async () => {
+    // A character outside base64's alphabet: damage, however the secret's padding is read.
+    const key = "Q2hvcnRLZXlNYXRlcmlhbEZvclRlc3Q"
+    const run = await receiver({ OPENAI_WEBHOOK_SECRET: `whsec_${key}!==` })
+    assertFailed(run, 2, /^error: OPENAI_WEBHOOK_SECRET: /, /signing secret/)
+    assert.notInclude(run.stdout + run.stderr, key)
+  })
+
+  it("refuses a DATABASE_URL it does not know without echoing it, and exits 2", async () => {
+    const run = await receiver({ DATABASE_URL: "mysql://root:pw_Zq81hidden@db.example/webhooks" })
+    assertFailed(run, 2, /^error: DATABASE_URL: /, /sqlite:<path>, memory, or postgres:\/\//)
+    assert.notInclude(run.stdout + run.stderr, "pw_Zq81hidden")
+  })
+
+  it("says another process listens on PORT, and exits 1", async () => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (taken.address() as net.AddressInfo).port
+      const run = await receiver({ PORT: String(port) })
+      assertFailed(run, 1, new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: another process`), /PORT/)
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
+  })
+
+  it("says the PostgreSQL server does not answer, without its password, and exits 1", async () => {
+    const url = `postgres://webhooks:pw_Zq81hidden@127.0.0.1:${await freePort()}/webhooks`
+    const run = await receiver({ DATABASE_URL: url })
+    assertFailed(run, 1, /^error: cannot open PostgreSQL 127\.0\.0\.1:\d+\/webhooks: .*ECONNREFUSED/, /server running/)
+    assert.notInclude(run.stdout + run.stderr, "pw_Zq81hidden")
+  })
+})
+
+describe("the receiver's database", () => {
+  beforeAll(async () => {
+    await build()
+  }, PATIENCE)
+
+  /** Builds the database layer of `url` in a fresh node, and says which native drivers that node loaded. */
+  const loads = async (url: string) => {
+    const script = [
+      `import { createRequire } from "node:module"`,
+      `import { Effect, Either, Exit, Layer } from "effect"`,
+      `import * as Database from "./dist/bin/receiver/database.js"`,
+      `const database = Either.getOrThrow(Database.parse(process.env.URL))`,
+      `const exit = await Effect.runPromiseExit(Effect.scoped(Layer.build(Database.layer(database))))`,
+      `const loaded = Object.keys(createRequire(import.meta.url).cache)`,
+      `const has = (name) => loaded.some((path) => path.includes("/node_modules/" + name + "/"))`,
+      `console.log(JSON.stringify({ built: Exit.isSuccess(exit), pg: has("pg"), sqlite: has("better-sqlite3") }))`
+    ].join("\n")
+    const run = await runToEnd(["node", "--input-type=module", "-e", script], { ...process.env, URL: url })
+    assert.strictEqual(run.code, 0, run.stderr)
+    return JSON.parse(run.stdout) as { built: boolean; pg: boolean; sqlite: boolean }
+  }
+
+  it("loads better-sqlite3 and not pg for SQLite", async () => {
+    assert.deepStrictEqual(await loads("memory"), { built: true, pg: false, sqlite: true })
+  })
+
+  it("loads pg and not better-sqlite3 for PostgreSQL (here a server that does not answer)", async () => {
+    assert.deepStrictEqual(await loads(`postgres://u:p@127.0.0.1:${await freePort()}/x`), {
+      built: false,
+      pg: true,
+      sqlite: false
+    })
+  })
+
+  it.prop(
+    "never shows the password of a postgres:// URL in what it logs",
+    { password: Schema.String, scheme: Schema.Literal("postgres", "postgresql") },
+    ({ password, scheme }) => {
+      const hidden = `pw_${password}`
+      const parsed = Database.parse(`${scheme}://webhooks:${encodeURIComponent(hidden)}@db.example:5432/inbox`)
+      assert.isTrue(parsed._tag === "Right")
+      if (parsed._tag === "Right") {
+        assert.strictEqual(parsed.right.description, "PostgreSQL db.example:5432/inbox")
+        assert.notInclude(parsed.right.description, hidden)
+      }
+    }
+  )
 })

@@ -1,261 +1,49 @@
 #!/usr/bin/env node
 /**
  * `openai-webhooks`: run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types.
+ * generate secrets, list event types. One file per command under `./cli/`; how a command ends and its
+ * exit code are decided here, from the errors of `./cli/errors.ts`:
+ *
+ * - `UsageError` and `Unreachable`: `error:` and `hint:` lines on stderr; exit 2 and 1.
+ * - `CheckFailed`: the command has printed its verdict; exit 1.
+ * - @effect/cli's `ValidationError` (an unknown flag, a value of the wrong type): it has printed the help; exit 2.
+ * - anything else is a bug: the whole cause, exit 1.
  */
-import { randomBytes } from "node:crypto"
-import { Args, Command, Options, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
-import * as Console from "effect/Console"
+import { Command, ValidationError } from "@effect/cli"
+import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
-import events from "../internal/events.js"
-import { decodeJson } from "../internal/decode.js"
-import * as ReceiverLogger from "../internal/logger.js"
-import { MainLive } from "../internal/receiver.js"
-import { split } from "../internal/secret.js"
-import * as WebhookEvent from "../WebhookEvent.js"
-import * as WebhookTesting from "../WebhookTesting.js"
-import * as CliErrors from "./cli/errors.js"
+import { CheckFailed, type CliError, exitCode, Unreachable, UsageError } from "./cli/errors.js"
+import { command as events } from "./cli/events.js"
+import { command as secret } from "./cli/secret.js"
+import { command as send } from "./cli/send.js"
+import { command as serve } from "./cli/serve.js"
 import { command as verify } from "./cli/verify.js"
-
-/** A usage mistake: one line, a hint, exit code 2. */
-class UsageError {
-  readonly _tag = "UsageError"
-  constructor(readonly message: string, readonly hint: string) {}
-}
-
-const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/openai"
-
-const secretOption = Options.redacted("secret").pipe(
-  Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET."),
-  Options.optional
-)
-
-/** The secret from --secret, else OPENAI_WEBHOOK_SECRET (its first entry when it lists several). */
-const resolveSecret = (flag: Option.Option<Redacted.Redacted<string>>) =>
-  Option.match(flag, {
-    onSome: (secret) => Effect.succeed(Redacted.value(secret)),
-    onNone: () =>
-      Config.string("OPENAI_WEBHOOK_SECRET").pipe(
-        Effect.map((value) => split(value)[0] ?? ""),
-        Effect.catchAll(() =>
-          Effect.fail(
-            new UsageError(
-              "no secret: pass --secret or set OPENAI_WEBHOOK_SECRET",
-              "npm start prints its development secret when OPENAI_WEBHOOK_SECRET is unset: pass that one"
-            )
-          )
-        )
-      )
-  })
-
-// --- serve
-
-const serve = Command.make(
-  "serve",
-  {
-    port: Options.integer("port").pipe(Options.withDescription("Default: PORT, else 8787."), Options.optional),
-    path: Options.text("path").pipe(Options.withDescription("Default: WEBHOOK_PATH, else /webhooks/openai."), Options.optional),
-    mode: Options.choice("mode", ["inline", "queued"]).pipe(
-      Options.withDescription("Default: WEBHOOK_MODE, else inline."),
-      Options.optional
-    ),
-    database: Options.text("database").pipe(
-      Options.withDescription("sqlite:<path>, memory or postgres://... Default: DATABASE_URL, else .data/openai-webhooks.sqlite."),
-      Options.optional
-    )
-  },
-  (flags) => {
-    const overrides = new Map<string, string>()
-    Option.map(flags.port, (port) => overrides.set("PORT", String(port)))
-    Option.map(flags.path, (path) => overrides.set("WEBHOOK_PATH", path))
-    Option.map(flags.mode, (mode) => overrides.set("WEBHOOK_MODE", mode))
-    Option.map(flags.database, (database) => overrides.set("DATABASE_URL", database))
-    const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
-    return Layer.launch(MainLive).pipe(Effect.withConfigProvider(provider))
-  }
-).pipe(Command.withDescription("Run the receiver (what npm start runs), flags over environment variables."))
-
-// --- send
-
-interface Sent {
-  readonly status: number
-  readonly body: string
-  readonly millis: number
-}
-
-const post = (url: string, signed: WebhookTesting.Signed<string>) =>
-  Effect.tryPromise({
-    try: async (): Promise<Sent> => {
-      const start = performance.now()
-      const response = await fetch(url, { method: "POST", headers: signed.headers, body: signed.body })
-      const body = await response.text()
-      return { status: response.status, body, millis: performance.now() - start }
-    },
-    catch: (error) =>
-      new UsageError(
-        `could not reach ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : String(error)}`,
-        "is the receiver running? start it with npm start (or openai-webhooks serve), or pass --url"
-      )
-  })
-
-const eventFor = (type: string, data: Option.Option<string>, now: number) =>
-  Effect.gen(function*() {
-    const known = WebhookEvent.isEventType(type)
-    if (!known && Option.isNone(data)) {
-      return yield* Effect.fail(
-        new UsageError(`unknown event type "${type}"`, "list them with openai-webhooks events, or pass --data to send an unknown type")
-      )
-    }
-    const payload = Option.isSome(data)
-      ? yield* Effect.try({
-        try: () => JSON.parse(data.value) as unknown,
-        catch: (error) => new UsageError(`--data is not JSON: ${(error as Error).message}`, `e.g. --data '{"id":"resp_123"}'`)
-      })
-      : undefined
-    const sample = known ? (WebhookTesting.encode(WebhookTesting.sample(type)) as string) : undefined
-    const wire = {
-      id: `evt_${randomBytes(12).toString("hex")}`,
-      object: "event",
-      created_at: Math.floor(now / 1000),
-      type,
-      data: payload ?? JSON.parse(sample!).data
-    }
-    return yield* Either.match(decodeJson(wire), {
-      onLeft: (error) => Effect.fail(new UsageError(`--data does not fit ${type}: ${error.message}`, "see the event's fields in the README")),
-      onRight: Effect.succeed
-    })
-  })
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
-
-const progress = (done: number, total: number) => {
-  if (!process.stderr.isTTY || total < 2) return Effect.void
-  const width = 30
-  const filled = Math.round((done / total) * width)
-  return Effect.sync(() =>
-    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${done === total ? "\n" : ""}`)
-  )
-}
-
-const send = Command.make(
-  "send",
-  {
-    type: Args.text({ name: "event-type" }).pipe(Args.withDescription("e.g. response.completed"), Args.optional),
-    all: Options.boolean("all").pipe(Options.withDescription("Send one event of every known type.")),
-    url: Options.text("url").pipe(Options.withDefault(DEFAULT_URL), Options.withDescription("Where to POST.")),
-    secret: secretOption,
-    data: Options.text("data").pipe(Options.withDescription("The event's data as JSON (wire field names)."), Options.optional),
-    id: Options.text("id").pipe(Options.withDescription("The webhook-id. Default: a random msg_... per delivery."), Options.optional),
-    timestamp: Options.integer("timestamp").pipe(Options.withDescription("The webhook-timestamp, Unix seconds. Default: now."), Options.optional),
-    count: Options.integer("count").pipe(Options.withDefault(1), Options.withDescription("How many to send."))
-  },
-  (flags) =>
-    Effect.gen(function*() {
-      const types = flags.all ? [...WebhookEvent.EventType.literals] : Option.toArray(flags.type)
-      if (types.length === 0) {
-        return yield* Effect.fail(new UsageError("which event type?", "e.g. openai-webhooks send response.completed, or send --all"))
-      }
-      if (flags.count < 1) return yield* Effect.fail(new UsageError("--count must be at least 1", "e.g. --count 100"))
-      const secret = yield* resolveSecret(flags.secret)
-      const total = types.length * flags.count
-      const results: Array<Sent> = []
-      for (const type of types) {
-        for (let i = 0; i < flags.count; i++) {
-          const event = yield* eventFor(type, flags.data, Date.now())
-          const signed = yield* WebhookTesting.sign({
-            event,
-            secret,
-            id: Option.getOrUndefined(flags.id),
-            timestamp: Option.getOrUndefined(flags.timestamp)
-          }).pipe(Effect.mapError((error) => new UsageError(error.message, "check --secret or OPENAI_WEBHOOK_SECRET")))
-          const sent = yield* post(flags.url, signed)
-          results.push(sent)
-          if (total === 1 || flags.all && flags.count === 1) {
-            yield* Console.log(`${sent.status} ${type} ${signed.headers["webhook-id"]} ${sent.body}`)
-          } else {
-            yield* progress(results.length, total)
-          }
-        }
-      }
-      if (total > 1) {
-        const statuses = new Map<number, number>()
-        for (const { status } of results) statuses.set(status, (statuses.get(status) ?? 0) + 1)
-        const latencies = results.map((r) => r.millis).sort((a, b) => a - b)
-        yield* Console.log(
-          `sent ${total}: ${[...statuses].map(([status, n]) => `${n} x ${status}`).join(", ")}; latency ms p50 ${
-            percentile(latencies, 50).toFixed(1)
-          }, p90 ${percentile(latencies, 90).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, max ${
-            (latencies.at(-1) ?? 0).toFixed(1)
-          }`
-        )
-      }
-      if (results.some((r) => r.status < 200 || r.status > 299)) {
-        const first = results.find((r) => r.status < 200 || r.status > 299)!
-        yield* Console.error(`not every answer was 2xx (first: ${first.status} ${first.body})`)
-        if (first.status === 401) {
-          yield* Console.error(
-            first.body.includes("Timestamp")
-              ? "hint: the receiver finds the timestamp out of its tolerance: check --timestamp and both clocks"
-              : "hint: the receiver uses another secret: pass the one it printed, or its OPENAI_WEBHOOK_SECRET"
-          )
-        }
-        process.exitCode = 1
-      }
-    })
-).pipe(
-  Command.withDescription(
-    "Sign and POST sample events, as OpenAI would. Examples: send response.completed; send --all; " +
-      "send batch.completed --count 100; send realtime.call.incoming --url https://example.com/hook --secret whsec_..."
-  )
-)
-
-// --- secret, events
-
-const secret = Command.make("secret", {}, () => Console.log(`whsec_${randomBytes(32).toString("base64")}`)).pipe(
-  Command.withDescription("Print a new random whsec_ secret (32 bytes) for local testing.")
-)
-
-const eventsCommand = Command.make("events", {}, () =>
-  Effect.forEach(events, ({ type, doc }) => Console.log(`${type.padEnd(32)} ${doc}`), { discard: true })).pipe(
-    Command.withDescription("List every known event type with its description.")
-  )
+import { type Ending, explain, run } from "./main.js"
 
 const root = Command.make("openai-webhooks").pipe(
   Command.withDescription("Receive, send and debug OpenAI webhooks."),
-  Command.withSubcommands([serve, send, verify, secret, eventsCommand])
+  Command.withSubcommands([serve, send, verify, secret, events])
 )
 
 const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
 
+const isCliError = (u: unknown): u is CliError =>
+  u instanceof UsageError || u instanceof Unreachable || u instanceof CheckFailed
+
+/** How a command ends: see the list above. */
+const ending: Ending = {
+  render: (failure) =>
+    failure instanceof UsageError || failure instanceof Unreachable
+      ? explain(failure)
+      : isCliError(failure) || ValidationError.isValidationError(failure)
+      ? ""
+      : undefined,
+  exitCode: (failure) => isCliError(failure) ? exitCode(failure) : 2
+}
+
 // `openai-webhooks events | head`: a closed pipe ends the output, not the process with a stack trace.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  if (error.code === "EPIPE") process.exit(0)
 })
 
-cli(process.argv).pipe(
-  Effect.catchAll((error) =>
-    Effect.gen(function*() {
-      // The errors of ./cli/errors.ts decide their own exit code; a CheckFailed has printed why already.
-      const typed = error instanceof CliErrors.UsageError || error instanceof CliErrors.CheckFailed ||
-        error instanceof CliErrors.Unreachable
-      if (error instanceof UsageError || typed && !(error instanceof CliErrors.CheckFailed)) {
-        yield* Console.error(`error: ${error.message}`)
-        yield* Console.error(`hint: ${error.hint}`)
-      } else if (!typed && !ValidationError.isValidationError(error)) {
-        yield* Console.error(`error: ${String(error)}`)
-      }
-      // @effect/cli has printed the help for a validation error already.
-      process.exitCode = typed ? CliErrors.exitCode(error) : 2
-    })
-  ),
-  Effect.provide(Layer.merge(NodeContext.layer, ReceiverLogger.layer)),
-  (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
-)
+run(Effect.provide(cli(process.argv), NodeContext.layer), ending)

@@ -1,16 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm start`: receive OpenAI webhooks on http://0.0.0.0:$PORT/webhooks/openai (see README, Configuration).
+ * A failure to start prints `error:` and `hint:` lines and exits 1 or 2 (see `./receiver/errors.ts`).
  */
-import { NodeRuntime } from "@effect/platform-node"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
-import * as ReceiverLogger from "../internal/logger.js"
-import { MainLive } from "../internal/receiver.js"
-
-const level = LogLevel.allLevels.find((level) => level.label === (process.env["LOG_LEVEL"] ?? "INFO").toUpperCase())
+import { run } from "./main.js"
+import * as ReceiverError from "./receiver/errors.js"
+import * as Receiver from "./receiver/main.js"
 
 // Ctrl-C in a terminal, or a SIGTERM to `npm start`'s process group, reaches npm and us together, and
 // npm forwards its copy: the first signal starts the graceful shutdown (runMain below); copies arriving
@@ -24,9 +19,4 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-// logfmt: one line per delivery, annotations included, easy to grep and to ship.
-Layer.launch(MainLive).pipe(
-  Effect.provide(ReceiverLogger.layer),
-  Logger.withMinimumLogLevel(level ?? LogLevel.Info),
-  (main) => NodeRuntime.runMain(main, { disablePrettyLogger: true })
-)
+run(Receiver.run, ReceiverError.ending)

@@ -107,10 +107,10 @@ export interface Spawned {
 
 const running = new Set<ChildProcess>()
 
-/** Starts `command` in the repository, in a process group of its own, with no stdin. */
-export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Spawned => {
+/** Starts `command` in `cwd` (default: the repository), in a process group of its own, with no stdin. */
+export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEnv, cwd: string = root): Spawned => {
   const child = spawn(command[0]!, command.slice(1), {
-    cwd: root,
+    cwd,
     env,
     // Its own process group, so that the test can signal npm, sh and node together.
     detached: true,
@@ -125,6 +125,29 @@ export const spawnGroup = (command: ReadonlyArray<string>, env: NodeJS.ProcessEn
   )
   return { child, stdout: new Output(child.stdout!), stderr: new Output(child.stderr!), exit }
 }
+
+export interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `command` in `cwd` (default: the repository) to its end: its exit code and its whole output. */
+export const runToEnd = async (
+  command: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  cwd: string = root
+): Promise<Run> => {
+  const spawned = spawnGroup(command, env, cwd)
+  const [exit] = await within(
+    Promise.all([spawned.exit, spawned.stdout.ended, spawned.stderr.ended]),
+    `${command.join(" ")} to exit`
+  )
+  return { code: exit.code, stdout: spawned.stdout.text, stderr: spawned.stderr.text }
+}
+
+/** Complete lines of an output. */
+export const linesOf = (text: string): ReadonlyArray<string> => text.split("\n").slice(0, -1)
 
 /**
  * Kills the process group of every child still running. For `afterEach`: a failed test must not leave a

@@ -4,11 +4,11 @@
  * Why not `Logger.logFmt`: measured on the receiver, formatting the fiber id and writing each line with
  * its own `console.log` call cost a fifth of a delivery. Lines are buffered and flushed once per turn
  * of the event loop (and at exit), so a burst of deliveries costs one write.
- *
- * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import type * as LogLevel from "effect/LogLevel"
 
 const SAFE = /^[^\s"=\\]+$/
 
@@ -49,3 +49,7 @@ export const make = (write: (chunk: string) => void = (chunk) => process.stdout.
 }
 
 export const layer = Logger.replace(Logger.defaultLogger, make())
+
+/** The logger, showing entries at `level` and above. */
+export const layerLevel = (level: LogLevel.LogLevel): Layer.Layer<never> =>
+  Layer.merge(layer, Logger.minimumLogLevel(level))

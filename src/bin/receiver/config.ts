@@ -1,0 +1,104 @@
+/**
+ * The receiver's settings, from environment variables (see README, Configuration), read once at start:
+ * a value it cannot use is an {@link InvalidConfig} that names the variable and what it accepts.
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as LogLevel from "effect/LogLevel"
+import type * as WebhookInbox from "../../WebhookInbox.js"
+import * as WebhookHttp from "../../WebhookHttp.js"
+import * as Database from "./database.js"
+import { InvalidConfig } from "./errors.js"
+
+export interface ReceiverConfig {
+  readonly host: string
+  readonly port: number
+  readonly path: string
+  readonly timeout: Duration.Duration
+  readonly maxBodySize: number
+  readonly mode: WebhookInbox.Mode
+  readonly lease: Duration.Duration
+  readonly database: Database.Database
+  readonly workers: number
+  readonly logLevel: LogLevel.LogLevel
+}
+
+/** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
+export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) => level.label.toLowerCase())
+
+/** What each variable accepts, and the `serve` flag over it: the hint when its value is wrong. */
+const accepts: Readonly<Record<string, string>> = {
+  HOST: "an address of this machine: 0.0.0.0 (every interface) or 127.0.0.1, say",
+  PORT: "a port number from 1 to 65535 (serve: --port)",
+  WEBHOOK_PATH: "the path deliveries are posted to, such as /webhooks/openai (serve: --path)",
+  WEBHOOK_TIMEOUT: "a duration, such as 10 seconds or 1500 millis",
+  WEBHOOK_MAX_BODY_SIZE: "a whole number of bytes",
+  WEBHOOK_MODE: "inline or queued (serve: --mode)",
+  WEBHOOK_LEASE: "a duration, such as 2 minutes",
+  WEBHOOK_WORKERS: "a whole number, at least 1",
+  DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
+  LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
+}
+
+/** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
+export const variables = {
+  port: Config.port("PORT"),
+  path: Config.string("WEBHOOK_PATH"),
+  mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
+  databaseUrl: Config.string("DATABASE_URL")
+}
+
+export const config: Config.Config<ReceiverConfig> = Config.all({
+  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  port: variables.port.pipe(Config.withDefault(8787)),
+  path: variables.path.pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
+  timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
+  mode: variables.mode.pipe(Config.withDefault("inline" as const)),
+  lease: Config.duration("WEBHOOK_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
+  database: Config.string().pipe(
+    Config.mapOrFail((url) => Either.mapLeft(Database.parse(url), (problem) => ConfigError.InvalidData([], problem))),
+    Config.nested("DATABASE_URL"),
+    Config.withDefault(Database.DEFAULT)
+  ),
+  workers: Config.integer("WEBHOOK_WORKERS").pipe(
+    Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(4)
+  ),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+})
+
+/**
+ * One `InvalidConfig` for everything wrong in `error`: each variable with its problem, and what each accepts.
+ * Of two alternatives (a `serve` flag over the environment), the one that found a value speaks.
+ */
+export const invalid = (error: ConfigError.ConfigError): InvalidConfig => {
+  type Problem = { readonly name: string; readonly message: string; readonly missing: boolean }
+  const leaf = (missing: boolean) => (_: unknown, path: Array<string>, message: string): ReadonlyArray<Problem> => [
+    { name: path.join("."), message, missing }
+  ]
+  const problems = ConfigError.reduceWithContext(error, undefined, {
+    andCase: (_, left, right) => [...left, ...right],
+    orCase: (_, left, right) =>
+      left.every((problem) => problem.missing)
+        ? right
+        : right.every((problem) => problem.missing)
+        ? left
+        : [...left, ...right],
+    invalidDataCase: leaf(false),
+    missingDataCase: leaf(true),
+    sourceUnavailableCase: leaf(false),
+    unsupportedCase: leaf(false)
+  })
+  const names = [...new Set(problems.map((problem) => problem.name))]
+  return new InvalidConfig({
+    message: problems.map(({ message, name }) => `${name}: ${message}`).join("; "),
+    hint: names.map((name) => `${name} is ${accepts[name] ?? "described in the README, Configuration"}`).join("; ")
+  })
+}
+
+/** The settings, or an {@link InvalidConfig}. */
+export const load: Effect.Effect<ReceiverConfig, InvalidConfig> = Effect.mapError(config, invalid)

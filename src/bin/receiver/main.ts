@@ -1,0 +1,21 @@
+/**
+ * The whole receiver, as `npm start` and `openai-webhooks serve` run it: settings read once, then the
+ * server with the secret and the inbox, logging in logfmt at `LOG_LEVEL`.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { load, type ReceiverConfig } from "./config.js"
+import type { ReceiverError } from "./errors.js"
+import * as ReceiverLogger from "./logger.js"
+import { InboxLive, ServerLive } from "./server.js"
+import { SecretLive } from "./secret.js"
+
+/** The receiver on `settings`: runs until interrupted (SIGINT, SIGTERM), then stops gracefully. */
+export const MainLive = (settings: ReceiverConfig): Layer.Layer<never, ReceiverError> =>
+  ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings))))
+
+/** Reads the settings from the environment (or the current `ConfigProvider`) and runs the receiver. */
+export const run: Effect.Effect<never, ReceiverError> = Effect.flatMap(
+  load,
+  (settings) => Layer.launch(MainLive(settings)).pipe(Effect.provide(ReceiverLogger.layerLevel(settings.logLevel)))
+)
