@@ -224,12 +224,18 @@ describe("a receiver that cannot start", () => {
   })
 
   it("names every variable it cannot use, and exits 2", async () => {
-    const run = await receiver({ PORT: "99999", WEBHOOK_MODE: "fast", WEBHOOK_WORKERS: "0" })
+    const run = await receiver({
+      PORT: "99999",
+      WEBHOOK_MODE: "fast",
+      WEBHOOK_WORKERS: "0",
+      WEBHOOK_HEADERS_TIMEOUT: "10",
+      WEBHOOK_MAX_CONNECTIONS: "none"
+    })
     assertFailed(
       run,
       2,
-      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: /,
-      /PORT is .*WEBHOOK_MODE is inline or queued/
+      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: .*WEBHOOK_HEADERS_TIMEOUT: .*WEBHOOK_MAX_CONNECTIONS: /,
+      /PORT is .*WEBHOOK_MODE is inline or queued.*WEBHOOK_HEADERS_TIMEOUT is a duration.*WEBHOOK_MAX_CONNECTIONS is /
     )
   })
 

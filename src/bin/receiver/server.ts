@@ -1,11 +1,13 @@
 /**
- * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http`, `/healthz`, the
- * inbox on the database `DATABASE_URL` names, graceful shutdown.
+ * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
+ * (timeouts, connections), `/healthz`, the inbox on the database `DATABASE_URL` names, graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
@@ -16,6 +18,68 @@ import { handle } from "./handler.js"
 
 const HEALTHY = JSON.stringify({ status: "ok" })
 const NOT_FOUND = JSON.stringify({ error: { type: "NotFound" } })
+
+/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
+const MAX_TIMER = 2 ** 31 - 1
+
+/** The Node server's limits, in whole milliseconds (what Node takes), from the settings. */
+export interface Limits {
+  readonly headersTimeout: number
+  readonly requestTimeout: number
+  readonly keepAliveTimeout: number
+  /** How often Node looks for connections past the headers or request timeout. */
+  readonly connectionsCheckingInterval: number
+  /** The socket's inactivity timeout: the backstop for a connection no other timeout covers. */
+  readonly timeout: number
+  readonly maxConnections: number
+}
+
+const millis = (duration: Duration.Duration): number =>
+  Math.min(MAX_TIMER, Math.max(1, Math.ceil(Duration.toMillis(duration))))
+
+/**
+ * - The headers timeout is at most the request timeout: the request includes its headers (and Node refuses
+ *   a headers timeout above the request timeout).
+ * - Node checks both only every `connectionsCheckingInterval` (30 s by default, which made 60 s and 300 s into
+ *   90 s and 330 s): a tenth of the shorter, at most a second, keeps each within 10% of what was set.
+ * - Inactivity: a client that sends requests and never reads the answers stalls the server's writes, and no
+ *   other timeout covers a stalled write. The longest silence of a good exchange is its body (at most the
+ *   request timeout) and then its handler (at most `WEBHOOK_TIMEOUT`): past both, the connection is closed.
+ */
+export const limits = (settings: ReceiverConfig): Limits => {
+  const requestTimeout = millis(settings.requestTimeout)
+  const headersTimeout = Math.min(millis(settings.headersTimeout), requestTimeout)
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: millis(settings.keepAliveTimeout),
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(headersTimeout / 10))),
+    timeout: Math.min(MAX_TIMER, requestTimeout + Math.ceil(Duration.toMillis(settings.timeout))),
+    maxConnections: settings.maxConnections
+  }
+}
+
+/** At most one line a minute about refused connections, so that a flood of them does not flood the log too. */
+const REFUSED_LOG_INTERVAL = 60_000
+
+/** What a connection over `WEBHOOK_MAX_CONNECTIONS` does: counted, and said at most once a minute. */
+const onDrop = (runFork: (effect: Effect.Effect<void>) => unknown, maxConnections: number) => {
+  let refused = 0
+  let warned = -Infinity
+  return (): void => {
+    refused++
+    const now = Date.now()
+    if (now - warned < REFUSED_LOG_INTERVAL) return
+    warned = now
+    runFork(Effect.logWarning("connections refused").pipe(Effect.annotateLogs({
+      refused,
+      max_connections: maxConnections,
+      error: `${maxConnections} connections are open (WEBHOOK_MAX_CONNECTIONS): new ones are closed until some ` +
+        "end; refused counts those closed since the last such line"
+    })))
+    refused = 0
+  }
+}
 
 /** Why `listen` failed, said for a person: the errors a misconfigured or crowded machine gives. */
 const listenFailed = (error: NodeJS.ErrnoException, host: string, port: number): ListenFailed => {
@@ -74,10 +138,11 @@ export const ServerLive = (
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
       })
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
       const inFlight = new Set<ServerResponse>()
-      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
         if (closing) response.setHeader("connection", "close")
         else {
           inFlight.add(response)
@@ -91,7 +156,18 @@ export const ServerLive = (
           return void response.writeHead(200, { "content-type": "application/json" }).end(HEALTHY)
         }
         response.writeHead(404, { "content-type": "application/json" }).end(NOT_FOUND)
-      })
+      }
+      const limit = limits(settings)
+      const server = createServer({
+        headersTimeout: limit.headersTimeout,
+        requestTimeout: limit.requestTimeout,
+        keepAliveTimeout: limit.keepAliveTimeout,
+        connectionsCheckingInterval: limit.connectionsCheckingInterval
+      }, onRequest)
+      server.keepAliveTimeout = limit.keepAliveTimeout
+      server.timeout = limit.timeout
+      server.maxConnections = limit.maxConnections
+      server.on("drop", onDrop(runFork, limit.maxConnections))
       const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
         Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
           Effect.zipRight(Effect.sync(() => {
