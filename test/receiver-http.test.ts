@@ -1,12 +1,13 @@
 /**
  * The receiver's HTTP server as clients on the network meet it: raw sockets (bytes written as given) against
  * the receiver (`src/bin/receiver.ts`, run by Node through tsx, so that this file needs no build) in a child
- * process: the server's timeouts under slow clients, its bound on connections.
+ * process: RFC 9112's request handling, the server's timeouts under slow clients, its bound on connections.
  */
 import * as net from "node:net"
-import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
+import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Either, FastCheck } from "effect"
 import { type ReceiverConfig, load } from "../src/bin/receiver/config.js"
+import * as Rfc9112 from "../src/bin/receiver/rfc9112.js"
 import { limits } from "../src/bin/receiver/server.js"
 import { WebhookTesting } from "../src/index.js"
 import { killGroups, PATIENCE, within } from "./support/process.js"
@@ -14,6 +15,7 @@ import { type Receiver, receiverEnv, startReceiver, stopReceiver } from "./suppo
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const RECEIVER = ["node", "--import", "tsx", "src/bin/receiver.ts"]
+const LIMIT = 1024 * 1024
 
 // A failed test must not leave a receiver behind; a receiver shared by a block is killed after the block.
 afterAll(killGroups)
@@ -176,8 +178,232 @@ const post = (
     `content-length: ${Buffer.byteLength(body)}\r\n${options.extra ?? ""}\r\n${body}`
 }
 
+/** `text` as chunks of `size` bytes, with the last chunk: a chunked body (RFC 9112 7.1). */
+const chunked = (text: string, size: number): string => {
+  let out = ""
+  for (let at = 0; at < text.length; at += size) {
+    const chunk = text.slice(at, at + size)
+    out += `${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`
+  }
+  return `${out}0\r\n\r\n`
+}
+
 const processed = (receiver: Receiver, delivery: WebhookTesting.Signed) =>
   receiver.stdout.waitForLine({ message: "processed", webhook_id: delivery.headers["webhook-id"] })
+
+describe("RFC 9112 request handling of the receiver", () => {
+  let receiver: Receiver
+  beforeAll(async () => {
+    receiver = await start()
+  }, PATIENCE)
+  afterAll(async () => {
+    if (receiver !== undefined && receiver.child.exitCode === null) await stopReceiver(receiver)
+  }, PATIENCE)
+  const port = () => receiver.port
+
+  describe("request-target forms (3.2)", () => {
+    it("origin-form with a query routes on its path", async () => {
+      const delivery = signed()
+      const { responses } = await exchange(port(), post("/webhooks/openai?x=1", delivery))
+      assert.strictEqual(responses[0]?.status, 200, responses[0]?.body)
+      await processed(receiver, delivery)
+    })
+
+    it("absolute-form is accepted (a server MUST, 3.2.2), and its Host header is ignored", async () => {
+      for (const host of [`127.0.0.1:${port()}`, "other.example"]) {
+        const delivery = signed()
+        const target = `http://127.0.0.1:${port()}/webhooks/openai?x=1`
+        const { responses } = await exchange(port(), post(target, delivery, { host }))
+        assert.strictEqual(responses[0]?.status, 200, responses[0]?.body)
+        await processed(receiver, delivery)
+      }
+      const health = await exchange(port(), `GET HTTP://Example.COM:80/healthz HTTP/1.1\r\nhost: x\r\n\r\n`)
+      assert.deepStrictEqual(JSON.parse(health.responses[0]!.body), { status: "ok" })
+    })
+
+    it("absolute-form with userinfo, an empty host or another scheme is refused with 400", async () => {
+      for (const target of ["http://user@127.0.0.1/healthz", "http:///healthz", "ftp://127.0.0.1/healthz"]) {
+        const { responses } = await exchange(port(), `GET ${target} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`)
+        assert.strictEqual(responses[0]?.status, 400, target)
+        assert.strictEqual(responses[0]?.headers["connection"], "close")
+      }
+    })
+
+    it("asterisk-form: OPTIONS * is answered 200 with no content; * with any other method 400", async () => {
+      const options = await exchange(port(), "OPTIONS * HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+      assert.strictEqual(options.responses[0]?.status, 200)
+      assert.strictEqual(options.responses[0]?.headers["content-length"], "0")
+      for (const method of ["GET", "POST"]) {
+        const { responses } = await exchange(port(), `${method} * HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n`)
+        assert.strictEqual(responses[0]?.status, 400, method)
+      }
+    })
+
+    it("authority-form: CONNECT is answered 405 (not a proxy) and closed; with another method, 400", async () => {
+      const connect = await exchange(port(), `CONNECT 127.0.0.1:${port()} HTTP/1.1\r\nhost: 127.0.0.1:${port()}\r\n\r\n`)
+      const [refused] = await connect.connection.end("the CONNECT connection to close")
+      assert.strictEqual(refused?.status, 405)
+      assert.strictEqual(refused?.headers["allow"], "")
+      assert.strictEqual(JSON.parse(refused!.body).error.type, "MethodNotAllowed")
+
+      const other = await exchange(port(), `POST 127.0.0.1:${port()} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n`)
+      const responses = await other.connection.end("the connection to close")
+      assert.deepStrictEqual(responses.map((response) => response.status), [400])
+    })
+  })
+
+  describe("Host (3.2)", () => {
+    it("an HTTP/1.1 request without Host, with two, or with an invalid one gets 400 and a closed connection", async () => {
+      const requests = [
+        "GET /healthz HTTP/1.1\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhost: a.example\r\nhost: b.example\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\nhost: a.example\r\nHost: a.example\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhost: a.example/path\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhost: user@a.example\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nhost: a example\r\n\r\n"
+      ]
+      for (const request of requests) {
+        const { connection } = await exchange(port(), request)
+        const responses = await connection.end(`the connection of ${JSON.stringify(request)} to close`)
+        assert.deepStrictEqual(responses.map((response) => response.status), [400], request)
+      }
+    })
+
+    it("accepts one valid Host (a name, an IPv4 or IPv6 address, a port, or empty), and none in HTTP/1.0", async () => {
+      for (const host of ["example.com", "127.0.0.1:8787", "[::1]:8787", ""]) {
+        const { responses } = await exchange(port(), `GET /healthz HTTP/1.1\r\nhost: ${host}\r\n\r\n`)
+        assert.strictEqual(responses[0]?.status, 200, host)
+      }
+      const { responses } = await exchange(port(), "GET /healthz HTTP/1.0\r\n\r\n")
+      assert.strictEqual(responses[0]?.status, 200)
+    })
+
+    it("answers 505 to a major version other than 1 (RFC 9110 15.6.6)", async () => {
+      const { responses } = await exchange(port(), "GET /healthz HTTP/2.0\r\nhost: a.example\r\n\r\n")
+      assert.strictEqual(responses[0]?.status, 505)
+    })
+  })
+
+  describe("Expect (RFC 9110 10.1.1)", () => {
+    it("100-continue within the limit: 100 Continue, then the body, then 200", async () => {
+      const delivery = signed()
+      const request = post("/webhooks/openai", delivery, { extra: "expect: 100-continue\r\n" })
+      const [head, body] = request.split(/(?<=\r\n\r\n)/, 2) as [string, string]
+      const connection = await Connection.open(port())
+      connection.write(head)
+      const [continued] = await connection.until(1)
+      assert.strictEqual(continued?.status, 100)
+      connection.write(body)
+      const [, answered] = await connection.until(2)
+      assert.strictEqual(answered?.status, 200, answered?.body)
+      await processed(receiver, delivery)
+      connection.destroy()
+    })
+
+    it("100-continue over the limit: 413 without 100, and the connection closed without reading the body", async () => {
+      const delivery = signed()
+      const head = `POST /webhooks/openai HTTP/1.1\r\nhost: 127.0.0.1\r\n${headerLines(delivery)}` +
+        `content-length: ${LIMIT + 1}\r\nexpect: 100-continue\r\n\r\n`
+      const connection = await Connection.open(port())
+      connection.write(head)
+      // No byte of the body is ever sent: the server closes on its own.
+      const responses = await connection.end("the server to close the connection")
+      assert.deepStrictEqual(responses.map((response) => response.status), [413])
+      assert.strictEqual(responses[0]?.headers["connection"], "close")
+      assert.strictEqual(JSON.parse(responses[0]!.body).error.type, "PayloadTooLarge")
+    })
+
+    it("100-continue with a method other than POST: 405 without 100", async () => {
+      const { connection } = await exchange(
+        port(),
+        "PUT /webhooks/openai HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 5\r\nexpect: 100-continue\r\n\r\n"
+      )
+      const responses = await connection.end("the server to close the connection")
+      assert.deepStrictEqual(responses.map((response) => response.status), [405])
+    })
+
+    it("an expectation other than 100-continue gets 417", async () => {
+      const delivery = signed()
+      const { connection, responses } = await exchange(
+        port(),
+        post("/webhooks/openai", delivery, { extra: "expect: fancy\r\n" })
+      )
+      assert.deepStrictEqual(responses.map((response) => response.status), [417])
+      connection.destroy()
+    })
+  })
+
+  describe("message body length (6.3)", () => {
+    const smuggled = "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n"
+    const cases = [
+      ["Content-Length then Transfer-Encoding", (body: string) =>
+        `content-length: ${Buffer.byteLength(body)}\r\ntransfer-encoding: chunked\r\n`],
+      ["Transfer-Encoding then Content-Length", (body: string) =>
+        `transfer-encoding: chunked\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`],
+      ["Transfer-Encoding: chunked and Content-Length: 0", () => `transfer-encoding: chunked\r\ncontent-length: 0\r\n`],
+      ["a final transfer coding other than chunked", () => `transfer-encoding: chunked, gzip\r\n`],
+      ["two different Content-Lengths", (body: string) =>
+        `content-length: ${Buffer.byteLength(body)}\r\ncontent-length: 5\r\n`]
+    ] as const
+    for (const [name, framing] of cases) {
+      it(`${name}: 400, the connection closed, and the request hidden in the body never processed`, async () => {
+        const delivery = signed()
+        const body = `0\r\n\r\n${smuggled}`
+        const request = `POST /webhooks/openai HTTP/1.1\r\nhost: 127.0.0.1\r\n${headerLines(delivery)}` +
+          `${framing(body)}\r\n${body}`
+        const { connection } = await exchange(port(), request)
+        const responses = await connection.end("the server to close the connection")
+        assert.deepStrictEqual(responses.map((response) => response.status), [400])
+        assert.notInclude(connection.text, "\"status\":\"ok\"")
+      })
+    }
+
+    it("a chunked body within the limit is verified as usual", async () => {
+      const delivery = signed()
+      const request = `POST /webhooks/openai HTTP/1.1\r\nhost: 127.0.0.1\r\n${headerLines(delivery)}` +
+        `transfer-encoding: chunked\r\n\r\n${chunked(String(delivery.body), 7)}`
+      const { responses } = await exchange(port(), request)
+      assert.strictEqual(responses[0]?.status, 200, responses[0]?.body)
+      await processed(receiver, delivery)
+    })
+
+    it("a chunked body over the limit gets 413 before its end", async () => {
+      const delivery = signed()
+      const connection = await Connection.open(port())
+      connection.write(
+        `POST /webhooks/openai HTTP/1.1\r\nhost: 127.0.0.1\r\n${headerLines(delivery)}transfer-encoding: chunked\r\n\r\n`
+      )
+      // One chunk over the limit, and no last chunk: the answer cannot wait for the end.
+      connection.write(`${(LIMIT + 1).toString(16)}\r\n${"a".repeat(LIMIT + 1)}\r\n`)
+      const [answered] = await connection.until(1)
+      assert.strictEqual(answered?.status, 413)
+      connection.destroy()
+    })
+  })
+
+  describe("pipelining (9.3.2)", () => {
+    it("two requests written in one packet get two answers, in order, on one connection", async () => {
+      const first = signed("response.completed")
+      const second = signed("batch.failed")
+      const packet = post("/webhooks/openai", first) + "GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n" +
+        post("/webhooks/openai", second, { extra: "connection: close\r\n" })
+      const { connection } = await exchange(port(), packet, 3)
+      const responses = await connection.end("the connection to close after the third answer")
+      assert.deepStrictEqual(responses.map((response) => response.status), [200, 200, 200])
+      assert.deepStrictEqual(responses.map((response) => JSON.parse(response.body)), [
+        { received: true },
+        { status: "ok" },
+        { received: true }
+      ])
+      await processed(receiver, first)
+      await processed(receiver, second)
+      const order = receiver.stdout.lines.filter((line) => line["message"] === "processed").map((line) =>
+        line["webhook_id"]
+      )
+      assert.isBelow(order.indexOf(first.headers["webhook-id"]), order.indexOf(second.headers["webhook-id"]))
+    })
+  })
+})
 
 describe("the receiver's server under slow clients", () => {
   afterEach(killGroups)
@@ -377,4 +603,40 @@ describe("the receiver's server settings", () => {
       assert.isAtLeast(limit.timeout, limit.requestTimeout + Duration.toMillis(handler))
     }
   )
+})
+
+describe("the request-target (RFC 9112 3.2)", () => {
+  const segment = FastCheck.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/)
+  const path = FastCheck.array(segment, { maxLength: 5 }).map((segments) => `/${segments.join("/")}`)
+  const query = FastCheck.option(FastCheck.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/), { nil: undefined })
+  const host = FastCheck.oneof(
+    FastCheck.domain(),
+    FastCheck.ipV4(),
+    FastCheck.ipV6().map((address) => `[${address}]`)
+  )
+  const port = FastCheck.option(FastCheck.integer({ min: 0, max: 65535 }), { nil: undefined })
+
+  it.prop(
+    "absolute-form routes exactly as its origin-form does, whatever its authority",
+    { path, query, host, port, https: FastCheck.boolean() },
+    ({ host, https, path, port, query }) => {
+      const origin = query === undefined ? path : `${path}?${query}`
+      const authority = port === undefined ? host : `${host}:${port}`
+      assert.strictEqual(Rfc9112.pathOf(origin), path)
+      assert.strictEqual(Rfc9112.pathOf(`${https ? "https" : "http"}://${authority}${origin}`), path)
+      assert.isTrue(Rfc9112.isAuthority(authority))
+    }
+  )
+
+  it("an absolute-form without a path is /, and * is asterisk-form", () => {
+    assert.strictEqual(Rfc9112.pathOf("http://example.com"), "/")
+    assert.strictEqual(Rfc9112.pathOf("http://example.com?x=1"), "/")
+    assert.strictEqual(Rfc9112.pathOf("*"), "*")
+  })
+
+  it("refuses what is none of the forms", () => {
+    for (const target of ["", "webhooks/openai", "127.0.0.1:8787", "ftp://a/b", "http://", "http://:80/x"]) {
+      assert.isUndefined(Rfc9112.pathOf(target), target)
+    }
+  })
 })

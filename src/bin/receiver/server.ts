@@ -1,13 +1,16 @@
 /**
  * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
- * (timeouts, connections), `/healthz`, the inbox on the database `DATABASE_URL` names, graceful shutdown.
+ * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, the inbox on the
+ * database `DATABASE_URL` names, graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import type { Duplex } from "node:stream"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
+import * as body from "../../internal/body.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
@@ -15,9 +18,10 @@ import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
 import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
+import * as Rfc9112 from "./rfc9112.js"
 
-const HEALTHY = JSON.stringify({ status: "ok" })
-const NOT_FOUND = JSON.stringify({ error: { type: "NotFound" } })
+const HEALTHY = Rfc9112.answer(200, { status: "ok" })
+const NOT_FOUND = Rfc9112.answer(404, { error: { type: "NotFound" } })
 
 /** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
 const MAX_TIMER = 2 ** 31 - 1
@@ -58,6 +62,10 @@ export const limits = (settings: ReceiverConfig): Limits => {
     maxConnections: settings.maxConnections
   }
 }
+
+/** Answers a request the receiver itself handles (`/healthz`, 404, a refusal). */
+const reply = (response: ServerResponse, answer: Rfc9112.Answer): void =>
+  void response.writeHead(answer.status, answer.headers).end(answer.body)
 
 /** At most one line a minute about refused connections, so that a flood of them does not flood the log too. */
 const REFUSED_LOG_INTERVAL = 60_000
@@ -148,14 +156,10 @@ export const ServerLive = (
           inFlight.add(response)
           response.once("close", () => inFlight.delete(response))
         }
-        const url = request.url ?? "/"
-        const query = url.indexOf("?")
-        const path = query === -1 ? url : url.slice(0, query)
+        const path = Rfc9112.route(request)
+        if (typeof path !== "string") return reply(response, path)
         if (path === settings.path) return listener(request, response)
-        if (path === "/healthz") {
-          return void response.writeHead(200, { "content-type": "application/json" }).end(HEALTHY)
-        }
-        response.writeHead(404, { "content-type": "application/json" }).end(NOT_FOUND)
+        reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
       }
       const limit = limits(settings)
       const server = createServer({
@@ -167,6 +171,25 @@ export const ServerLive = (
       server.keepAliveTimeout = limit.keepAliveTimeout
       server.timeout = limit.timeout
       server.maxConnections = limit.maxConnections
+
+      // RFC 9110 10.1.1: `Expect: 100-continue` asks whether to send the body. Yes only to a POST on the
+      // webhook path within the limit, the one request whose body is read; any other is answered at once (413,
+      // 405, ...), and closes its connection if it has a body, so that the client does not send it nor we read it.
+      server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+        const reads = request.method === "POST" && Rfc9112.route(request) === settings.path &&
+          !body.declaredOver(request.headers["content-length"], settings.maxBodySize)
+        if (reads) response.writeContinue()
+        else if (request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"]) > 0) {
+          response.setHeader("connection", "close")
+        }
+        onRequest(request, response)
+      })
+      // Without a listener Node destroys a CONNECT's socket unanswered.
+      server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
+        // The client may close first: then there is nobody left to answer.
+        socket.on("error", () => undefined)
+        socket.end(Rfc9112.raw(Rfc9112.CONNECT_REFUSED))
+      })
       server.on("drop", onDrop(runFork, limit.maxConnections))
       const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
         Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
