@@ -19,19 +19,12 @@ import {
   PATIENCE,
   type Run,
   runToEnd,
-  type Spawned,
-  spawnGroup,
   within
 } from "./support/process.js"
+import { type Receiver, receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-interface Receiver extends Spawned {
-  /** The webhook endpoint. */
-  readonly url: string
-  readonly origin: string
-}
 
 // A failed test must not leave a receiver behind: kill its whole process group.
 afterEach(killGroups)
@@ -40,49 +33,22 @@ afterEach(killGroups)
 const databases = mkdtempSync(join(tmpdir(), "receiver-"))
 afterAll(() => rmSync(databases, { recursive: true, force: true }))
 
-/** Starts `command` in its own process group and waits for the receiver's "listening on" line. */
+/** Starts `command` on a free port with an inbox of its own, and waits for the receiver's "listening on" line. */
 const start = async (
   command: ReadonlyArray<string>,
   secretEnv: string | undefined,
   extra: NodeJS.ProcessEnv = {}
 ): Promise<Receiver> => {
-  const port = await freePort()
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${mkdtempSync(join(databases, "test-"))}/x.sqlite`,
-    LOG_LEVEL: "info",
-    ...extra
-  }
+  const env = await receiverEnv({ DATABASE_URL: `sqlite:${mkdtempSync(join(databases, "test-"))}/x.sqlite`, ...extra })
   if (secretEnv === undefined) delete env["OPENAI_WEBHOOK_SECRET"]
   else env["OPENAI_WEBHOOK_SECRET"] = secretEnv
-  const spawned = spawnGroup(command, env)
-  const { exit, stderr, stdout } = spawned
-  const origin = `http://127.0.0.1:${port}`
-  const url = `${origin}/webhooks/openai`
-  await Promise.race([
-    stdout.waitFor("the receiver to listen", (output) =>
-      output.lines.find((line) => line["message"] === `listening on ${url}`)),
-    exit.then(({ code, signal }) => {
-      throw new Error(`${command.join(" ")} exited (${code ?? signal}) before listening:\n${stdout.text}${stderr.text}`)
-    })
-  ])
-  return { ...spawned, url, origin }
+  return startReceiver(command, env)
 }
 
 const post = async (url: string, delivery: WebhookTesting.Signed) => {
   const body = typeof delivery.body === "string" ? delivery.body : new Uint8Array(delivery.body)
   const response = await fetch(url, { method: "POST", headers: delivery.headers, body })
   return { status: response.status, body: await response.text() }
-}
-
-/** `npm start` is npm, then sh, then node: signal them all, as a terminal's Ctrl-C does. */
-const stopGroup = async (receiver: Receiver) => {
-  process.kill(-receiver.child.pid!, "SIGTERM")
-  await receiver.stdout.waitForLine({ message: "stopped" })
-  // Every process that held the pipe, the receiver included, has exited.
-  await within(receiver.stdout.ended, "the receiver to exit")
 }
 
 describe("npm start", () => {
@@ -128,7 +94,7 @@ describe("npm start", () => {
       assert.notInclude(shown, forged.headers["webhook-signature"].slice("v1,".length))
     }
 
-    await stopGroup(receiver)
+    await stopReceiver(receiver)
   })
 
   it("without OPENAI_WEBHOOK_SECRET prints a development secret that signs deliveries", {
@@ -154,7 +120,7 @@ describe("npm start", () => {
     const other = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
     assert.strictEqual((await post(receiver.url, other)).status, 401)
 
-    await stopGroup(receiver)
+    await stopReceiver(receiver)
   })
 })
 
@@ -226,7 +192,7 @@ describe("the receiver's settings", () => {
     assert.strictEqual((await post(receiver.url, signed)).status, 200)
     const line = await receiver.stdout.waitForLine({ level: "DEBUG", webhook_id: signed.headers["webhook-id"] })
     assert.match(line["message"]!, /^batch batch_\w+: batch\.completed$/)
-    await stopGroup(receiver)
+    await stopReceiver(receiver)
   })
 })
 
@@ -237,15 +203,7 @@ describe("a receiver that cannot start", () => {
 
   /** `node dist/bin/receiver.js` to its end, on a free port and an in-memory inbox unless `extra` says otherwise. */
   const receiver = async (extra: NodeJS.ProcessEnv): Promise<Run> =>
-    runToEnd(["node", "dist/bin/receiver.js"], {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: String(await freePort()),
-      DATABASE_URL: "memory",
-      OPENAI_WEBHOOK_SECRET: secret,
-      LOG_LEVEL: "info",
-      ...extra
-    })
+    runToEnd(["node", "dist/bin/receiver.js"], await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret, ...extra }))
 
   /** Exit `code`, and on stderr exactly an `error:` line like `error` and a `hint:` line like `hint`: no stack. */
   const assertFailed = (run: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
@@ -266,12 +224,18 @@ describe("a receiver that cannot start", () => {
   })
 
   it("names every variable it cannot use, and exits 2", async () => {
-    const run = await receiver({ PORT: "99999", WEBHOOK_MODE: "fast", WEBHOOK_WORKERS: "0" })
+    const run = await receiver({
+      PORT: "99999",
+      WEBHOOK_MODE: "fast",
+      WEBHOOK_WORKERS: "0",
+      WEBHOOK_HEADERS_TIMEOUT: "10",
+      WEBHOOK_MAX_CONNECTIONS: "none"
+    })
     assertFailed(
       run,
       2,
-      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: /,
-      /PORT is .*WEBHOOK_MODE is inline or queued/
+      /PORT: .*"99999".*WEBHOOK_MODE: .*"fast".*WEBHOOK_WORKERS: .*WEBHOOK_HEADERS_TIMEOUT: .*WEBHOOK_MAX_CONNECTIONS: /,
+      /PORT is .*WEBHOOK_MODE is inline or queued.*WEBHOOK_HEADERS_TIMEOUT is a duration.*WEBHOOK_MAX_CONNECTIONS is /
     )
   })
 

@@ -43,8 +43,11 @@ export const WEB_CONSUMED =
 const unreadable = (error: unknown) =>
   `the request body could not be read (${error instanceof Error ? error.message : String(error)}): OpenAI will retry`
 
-/** A declared `content-length` over the limit: the request can be refused before any byte is read. */
-const declaredOver = (value: string | null | undefined, limit: number): boolean => {
+/**
+ * A declared `content-length` over the limit: the request can be refused before any byte is read (the
+ * receiver also asks it before it answers `Expect: 100-continue`).
+ */
+export const declaredOver = (value: string | null | undefined, limit: number): boolean => {
   if (value === null || value === undefined) return false
   const length = Number(value)
   return Number.isSafeInteger(length) && length > limit

@@ -24,6 +24,14 @@ export interface ReceiverConfig {
   readonly database: Database.Database
   readonly workers: number
   readonly logLevel: LogLevel.LogLevel
+  /** The request line and headers must arrive within this, counted from their first byte. */
+  readonly headersTimeout: Duration.Duration
+  /** The whole request, headers and body, must arrive within this, counted from its first byte. */
+  readonly requestTimeout: Duration.Duration
+  /** How long a connection may stay idle between two requests. */
+  readonly keepAliveTimeout: Duration.Duration
+  /** Connections open at once; beyond it new ones are closed as they arrive. */
+  readonly maxConnections: number
 }
 
 /** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
@@ -39,6 +47,10 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_MODE: "inline or queued (serve: --mode)",
   WEBHOOK_LEASE: "a duration, such as 2 minutes",
   WEBHOOK_WORKERS: "a whole number, at least 1",
+  WEBHOOK_HEADERS_TIMEOUT: "a duration from 1 millis to 1 hour, such as 10 seconds",
+  WEBHOOK_REQUEST_TIMEOUT: "a duration from 1 millis to 1 hour, such as 30 seconds",
+  WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
+  WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
 }
@@ -50,6 +62,20 @@ export const variables = {
   mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
   databaseUrl: Config.string("DATABASE_URL")
 }
+
+/**
+ * A timeout of the HTTP server. Node takes whole milliseconds, and a timer longer than 2^31 - 1 ms fires at
+ * once (with a warning): an hour is far more than any of them needs, and well within.
+ */
+const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config<Duration.Duration> =>
+  Config.duration(name).pipe(
+    Config.validate({
+      message: "Expected a duration from 1 millis to 1 hour",
+      validation: (duration: Duration.Duration) =>
+        Duration.between(duration, { minimum: Duration.millis(1), maximum: Duration.hours(1) })
+    }),
+    Config.withDefault(fallback)
+  )
 
 export const config: Config.Config<ReceiverConfig> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
@@ -68,7 +94,15 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
     Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(4)
   ),
-  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  // Why these defaults: README, Configuration.
+  headersTimeout: serverTimeout("WEBHOOK_HEADERS_TIMEOUT", Duration.seconds(10)),
+  requestTimeout: serverTimeout("WEBHOOK_REQUEST_TIMEOUT", Duration.seconds(30)),
+  keepAliveTimeout: serverTimeout("WEBHOOK_KEEP_ALIVE_TIMEOUT", Duration.seconds(5)),
+  maxConnections: Config.integer("WEBHOOK_MAX_CONNECTIONS").pipe(
+    Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(1000)
+  )
 })
 
 /**

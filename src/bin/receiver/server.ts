@@ -1,11 +1,16 @@
 /**
- * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http`, `/healthz`, the
- * inbox on the database `DATABASE_URL` names, graceful shutdown.
+ * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
+ * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, the inbox on the
+ * database `DATABASE_URL` names, graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import type { Duplex } from "node:stream"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
+import * as body from "../../internal/body.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
@@ -13,9 +18,76 @@ import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
 import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
+import * as Rfc9112 from "./rfc9112.js"
 
-const HEALTHY = JSON.stringify({ status: "ok" })
-const NOT_FOUND = JSON.stringify({ error: { type: "NotFound" } })
+const HEALTHY = Rfc9112.answer(200, { status: "ok" })
+const NOT_FOUND = Rfc9112.answer(404, { error: { type: "NotFound" } })
+
+/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
+const MAX_TIMER = 2 ** 31 - 1
+
+/** The Node server's limits, in whole milliseconds (what Node takes), from the settings. */
+export interface Limits {
+  readonly headersTimeout: number
+  readonly requestTimeout: number
+  readonly keepAliveTimeout: number
+  /** How often Node looks for connections past the headers or request timeout. */
+  readonly connectionsCheckingInterval: number
+  /** The socket's inactivity timeout: the backstop for a connection no other timeout covers. */
+  readonly timeout: number
+  readonly maxConnections: number
+}
+
+const millis = (duration: Duration.Duration): number =>
+  Math.min(MAX_TIMER, Math.max(1, Math.ceil(Duration.toMillis(duration))))
+
+/**
+ * - The headers timeout is at most the request timeout: the request includes its headers (and Node refuses
+ *   a headers timeout above the request timeout).
+ * - Node checks both only every `connectionsCheckingInterval` (30 s by default, which made 60 s and 300 s into
+ *   90 s and 330 s): a tenth of the shorter, at most a second, keeps each within 10% of what was set.
+ * - Inactivity: a client that sends requests and never reads the answers stalls the server's writes, and no
+ *   other timeout covers a stalled write. The longest silence of a good exchange is its body (at most the
+ *   request timeout) and then its handler (at most `WEBHOOK_TIMEOUT`): past both, the connection is closed.
+ */
+export const limits = (settings: ReceiverConfig): Limits => {
+  const requestTimeout = millis(settings.requestTimeout)
+  const headersTimeout = Math.min(millis(settings.headersTimeout), requestTimeout)
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: millis(settings.keepAliveTimeout),
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(headersTimeout / 10))),
+    timeout: Math.min(MAX_TIMER, requestTimeout + Math.ceil(Duration.toMillis(settings.timeout))),
+    maxConnections: settings.maxConnections
+  }
+}
+
+/** Answers a request the receiver itself handles (`/healthz`, 404, a refusal). */
+const reply = (response: ServerResponse, answer: Rfc9112.Answer): void =>
+  void response.writeHead(answer.status, answer.headers).end(answer.body)
+
+/** At most one line a minute about refused connections, so that a flood of them does not flood the log too. */
+const REFUSED_LOG_INTERVAL = 60_000
+
+/** What a connection over `WEBHOOK_MAX_CONNECTIONS` does: counted, and said at most once a minute. */
+const onDrop = (runFork: (effect: Effect.Effect<void>) => unknown, maxConnections: number) => {
+  let refused = 0
+  let warned = -Infinity
+  return (): void => {
+    refused++
+    const now = Date.now()
+    if (now - warned < REFUSED_LOG_INTERVAL) return
+    warned = now
+    runFork(Effect.logWarning("connections refused").pipe(Effect.annotateLogs({
+      refused,
+      max_connections: maxConnections,
+      error: `${maxConnections} connections are open (WEBHOOK_MAX_CONNECTIONS): new ones are closed until some ` +
+        "end; refused counts those closed since the last such line"
+    })))
+    refused = 0
+  }
+}
 
 /** Why `listen` failed, said for a person: the errors a misconfigured or crowded machine gives. */
 const listenFailed = (error: NodeJS.ErrnoException, host: string, port: number): ListenFailed => {
@@ -74,24 +146,51 @@ export const ServerLive = (
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
       })
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
       const inFlight = new Set<ServerResponse>()
-      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
         if (closing) response.setHeader("connection", "close")
         else {
           inFlight.add(response)
           response.once("close", () => inFlight.delete(response))
         }
-        const url = request.url ?? "/"
-        const query = url.indexOf("?")
-        const path = query === -1 ? url : url.slice(0, query)
+        const path = Rfc9112.route(request)
+        if (typeof path !== "string") return reply(response, path)
         if (path === settings.path) return listener(request, response)
-        if (path === "/healthz") {
-          return void response.writeHead(200, { "content-type": "application/json" }).end(HEALTHY)
+        reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
+      }
+      const limit = limits(settings)
+      const server = createServer({
+        headersTimeout: limit.headersTimeout,
+        requestTimeout: limit.requestTimeout,
+        keepAliveTimeout: limit.keepAliveTimeout,
+        connectionsCheckingInterval: limit.connectionsCheckingInterval
+      }, onRequest)
+      server.keepAliveTimeout = limit.keepAliveTimeout
+      server.timeout = limit.timeout
+      server.maxConnections = limit.maxConnections
+
+      // RFC 9110 10.1.1: `Expect: 100-continue` asks whether to send the body. Yes only to a POST on the
+      // webhook path within the limit, the one request whose body is read; any other is answered at once (413,
+      // 405, ...), and closes its connection if it has a body, so that the client does not send it nor we read it.
+      server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+        const reads = request.method === "POST" && Rfc9112.route(request) === settings.path &&
+          !body.declaredOver(request.headers["content-length"], settings.maxBodySize)
+        if (reads) response.writeContinue()
+        else if (request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"]) > 0) {
+          response.setHeader("connection", "close")
         }
-        response.writeHead(404, { "content-type": "application/json" }).end(NOT_FOUND)
+        onRequest(request, response)
       })
+      // Without a listener Node destroys a CONNECT's socket unanswered.
+      server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
+        // The client may close first: then there is nobody left to answer.
+        socket.on("error", () => undefined)
+        socket.end(Rfc9112.raw(Rfc9112.CONNECT_REFUSED))
+      })
+      server.on("drop", onDrop(runFork, limit.maxConnections))
       const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
         Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
           Effect.zipRight(Effect.sync(() => {
