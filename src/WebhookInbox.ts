@@ -32,6 +32,7 @@
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { IllegalArgumentException } from "effect/Cause"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -78,13 +79,31 @@ export type WebhookInbox = internal.WebhookInbox
 export interface Options {
   /** Default: `"inline"`. */
   readonly mode?: Mode | undefined
-  /** How long a claim or a worker's lease holds before another process may take the delivery. Default: 2 minutes. */
+  /**
+   * How long a claim (inline) or a worker's lease (queued) holds unless its holder renews it: after a crash,
+   * another process takes the delivery over within this long. The holder renews it every `heartbeat` while
+   * the handler runs, so a handler may run far longer than the lease. Default: 2 minutes.
+   */
   readonly lease?: Duration.DurationInput | undefined
+  /**
+   * How often a holder renews its claim or lease while the handler runs (one `UPDATE`, which only succeeds
+   * while the holder still holds the delivery). Must be shorter than `lease`; a third of it lets one renewal
+   * fail (a database hiccup, a stalled process) without losing the lease. Default: a third of `lease`
+   * (40 seconds with the default lease).
+   */
+  readonly heartbeat?: Duration.DurationInput | undefined
   /** How long handled deliveries are remembered. Default: 7 days (OpenAI retries for up to 72 hours). */
   readonly retention?: Duration.DurationInput | undefined
   /** How often expired records are purged. Default: every hour. */
   readonly purgeInterval?: Duration.DurationInput | undefined
 }
+
+/** How long a claim or lease holds unless its holder renews it. */
+const DEFAULT_LEASE = Duration.minutes(2)
+
+/** A third of the lease, in whole milliseconds (the store writes times as integers). */
+const defaultHeartbeat = (lease: Duration.Duration): Duration.Duration =>
+  Duration.millis(Math.max(1, Math.floor(Duration.toMillis(lease) / 3)))
 
 /**
  * The inbox on the `SqlClient` you provide (`@effect/sql-sqlite-node`, `@effect/sql-pg`, ...). Creates
@@ -95,13 +114,16 @@ export interface Options {
  */
 export const layerSql = (
   options: Options = {}
-): Layer.Layer<WebhookInbox, SqlError | MigrationError, SqlClient.SqlClient> =>
-  internal.layer({
+): Layer.Layer<WebhookInbox, SqlError | MigrationError | IllegalArgumentException, SqlClient.SqlClient> => {
+  const lease = Duration.decode(options.lease ?? DEFAULT_LEASE)
+  return internal.layer({
     mode: options.mode ?? "inline",
-    lease: Duration.decode(options.lease ?? "2 minutes"),
+    lease,
+    heartbeat: options.heartbeat === undefined ? defaultHeartbeat(lease) : Duration.decode(options.heartbeat),
     retention: Duration.decode(options.retention ?? "7 days"),
     purgeInterval: options.purgeInterval ?? "1 hour"
   })
+}
 
 /**
  * @since 0.1.0

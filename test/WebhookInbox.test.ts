@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
+import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
@@ -287,11 +288,46 @@ const statusOf = (store: WebhookInbox.Store, id: string) =>
 const purgeAsleep = (wakeAt: number) =>
   eventually("the purge at start", TestClock.sleeps(), (sleeps) => [...sleeps].includes(wakeAt))
 
+/** When the claim or lease on `id` expires, in the store's milliseconds. */
+const lockedUntil = (sql: SqlClient.SqlClient, id: string) =>
+  Effect.map(
+    Effect.orDie(sql<{ locked_until: unknown }>`SELECT locked_until FROM ${sql(TABLE)} WHERE webhook_id = ${id}`),
+    (rows) => rows[0]?.locked_until == null ? undefined : Number(rows[0].locked_until)
+  )
+
+/** Makes the claim or lease on `id` expired, as if its holder had stalled past it. */
+const expire = (sql: SqlClient.SqlClient, id: string) =>
+  Effect.orDie(sql`UPDATE ${sql(TABLE)} SET locked_until = 0 WHERE webhook_id = ${id}`)
+
+/**
+ * `inbox` with its store's renewals counted, each as it starts; `instead` may answer a call (by number,
+ * from 1) in place of the store.
+ */
+const counted = (
+  inbox: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
+  instead: (call: number) => Effect.Effect<boolean, SqlError> | undefined = () => undefined
+) =>
+  Effect.sync(() => {
+    let calls = 0
+    const layer = Layer.effect(
+      WebhookInbox.WebhookInbox,
+      Effect.map(WebhookInbox.WebhookInbox, (store): WebhookInbox.Store => ({
+        ...store,
+        renew: (id, token) => Effect.suspend(() => instead(++calls) ?? store.renew(id, token))
+      }))
+    ).pipe(Layer.provideMerge(inbox))
+    return { layer, count: () => calls }
+  })
+
 /** How many replies have this body. */
 const answered = (replies: ReadonlyArray<Reply>, body: unknown) =>
   replies.filter((reply) => JSON.stringify(reply.body) === JSON.stringify(body)).length
 
 const DONE_AT_SECOND_ATTEMPT: StoredRow = { status: "done", attempts: 2, lastError: null }
+
+/** For `counting`: says it has started, then runs until `finish` is done. */
+const startedUntil = (started: Deferred.Deferred<void>, finish: Deferred.Deferred<void>) => () =>
+  Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(finish))
 
 /** For `counting`: the first call fails, the others succeed. */
 const failFirst = (call: number) => call === 1 ? Effect.fail(new Error("the database is down")) : Effect.void
@@ -302,6 +338,37 @@ describe("WebhookInbox", () => {
   it("keeps the service key layers already built with it use", () => {
     assert.strictEqual(WebhookInbox.WebhookInbox.key, "effect-openai-webhooks/WebhookInbox")
   })
+
+  /** The store `layerSql(options)` builds, on a SQLite database in memory. */
+  const build = (options: WebhookInbox.Options) =>
+    Effect.scoped(Effect.map(
+      Layer.build(WebhookInbox.layerSql(options).pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" })))),
+      (context) => Context.get(context, WebhookInbox.WebhookInbox)
+    ))
+
+  it.effect("leases for 2 minutes and renews every 40 s by default; renews every third of a lease given alone", () =>
+    Effect.gen(function*() {
+      const defaults = yield* build({})
+      assert.deepStrictEqual([defaults.lease, defaults.heartbeat], [Duration.minutes(2), Duration.seconds(40)])
+      const short = yield* build({ lease: "200 millis" })
+      assert.deepStrictEqual([short.lease, short.heartbeat], [Duration.millis(200), Duration.millis(66)])
+      const given = yield* build({ lease: "1 minute", heartbeat: "5 seconds" })
+      assert.deepStrictEqual([given.lease, given.heartbeat], [Duration.minutes(1), Duration.seconds(5)])
+    }))
+
+  it.effect("fails to build, saying why, with a heartbeat not shorter than the lease or a lease of nothing", () =>
+    Effect.gen(function*() {
+      const equal = yield* Effect.flip(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
+      assert.strictEqual(equal._tag, "IllegalArgumentException")
+      assert.strictEqual(
+        equal.message,
+        "the inbox's heartbeat must be positive and shorter than its lease (10s); got 10s"
+      )
+      const zero = yield* Effect.flip(build({ lease: "0 millis" }))
+      assert.strictEqual(zero.message, "the inbox's lease must be a positive, finite duration; got 0")
+      const none = yield* Effect.flip(build({ heartbeat: "0 millis" }))
+      assert.strictEqual(none.message, "the inbox's heartbeat must be positive and shorter than its lease (2m); got 0")
+    }))
 })
 
 for (const engine of [sqlite, postgres]) {
@@ -447,24 +514,136 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(calls, [])
         }))
 
-      it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>
+      it.scoped("runs the handler for a copy sent once a dead instance's claim has expired, and not before", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const log = observe()
+          const database = yield* engine.database
+          const { calls, handle } = counting()
+          const lease = { mode: "inline", lease: "200 millis" } as const
+          const server = yield* serve(handle, inboxLayer(database, lease), log, { timeout: "200 millis" })
+          // Another instance claimed the delivery and died: no heartbeat renews its claim.
+          const other = yield* start(inboxLayer(database, lease), observe())
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* other.store.claim(idOf(delivery), "response.completed", 1), Option.some(1))
+          yield* TestClock.adjust("199 millis")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          yield* TestClock.adjust("1 millis")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
+      it.scoped("keeps the claim of a handler that runs 3 times the lease: no other copy or instance takes it", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
+          const { calls, handle } = counting(startedUntil(started, finish))
+          const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
+          const renewals = yield* counted(inboxLayer(database, lease))
+          const server = yield* serve(handle, renewals.layer, log)
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          const id = idOf(delivery)
+          const first = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          // OpenAI's next copy arrives meanwhile, finds the claim held and waits, looking every 50 ms.
+          const second = yield* Effect.fork(server.post(delivery))
+          yield* eventually("the copy to wait", TestClock.sleeps(), (sleeps) => [...sleeps].includes(startedAt + 50))
+          for (let beat = 1; beat <= 9; beat++) {
+            yield* TestClock.adjust("100 millis")
+            const now = startedAt + beat * 100
+            yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until === now + 300)
+            const claimed = yield* other.store.claim(id, "response.completed", 1)
+            assert.deepStrictEqual(claimed, Option.none(), `at ${beat * 100} ms`)
+          }
+          assert.strictEqual(renewals.count(), 9)
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(first), { status: 200, body: PROCESSED })
+          // Once the waiting copy has looked at 900 ms and sleeps again, its next look finds the delivery done.
+          const lastLook = startedAt + 900 + 50
+          yield* eventually("the copy to wait again", TestClock.sleeps(), (sleeps) => [...sleeps].includes(lastLook))
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(yield* Fiber.join(second), { status: 200, body: DUPLICATE })
+          assert.deepStrictEqual(calls, [id])
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
+          // The heartbeat ended with the attempt: a woken heartbeat would renew before adjust returns.
+          for (let beat = 1; beat <= 5; beat++) yield* TestClock.adjust("100 millis")
+          assert.strictEqual(renewals.count(), 9)
+        }))
+
+      it.scoped("interrupts a handler whose claim was taken over, answers 500, leaves the row to its new holder", () =>
         Effect.gen(function*() {
           yield* TestClock.setTime(Date.now())
           const log = observe()
           const database = yield* engine.database
           const started = yield* Deferred.make<void>()
-          // The first copy's handler never finishes: its process might as well have died holding the claim.
-          const { calls, handle } = counting((call) =>
-            call === 1 ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) : Effect.void
+          const interrupted = yield* Deferred.make<void>()
+          const { calls, handle } = counting(() =>
+            Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+            )
           )
-          const server = yield* serve(handle, inboxLayer(database, { mode: "inline", lease: "200 millis" }), log)
+          const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
+          const server = yield* serve(handle, inboxLayer(database, lease), log)
+          const other = yield* start(inboxLayer(database, lease), observe())
           const delivery = yield* signed()
-          yield* Effect.forkScoped(server.post(delivery))
+          const id = idOf(delivery)
+          const reply = yield* Effect.fork(server.post(delivery))
           yield* Deferred.await(started)
-          yield* TestClock.adjust("200 millis")
-          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
-          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
-          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "done")
+          // This process stalled past its lease (as if its renewals had not run), and another instance took over.
+          yield* expire(server.sql, id)
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.some(2))
+          yield* TestClock.adjust("100 millis")
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          yield* Deferred.await(interrupted)
+          const [failed, ...more] = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+          assert.deepStrictEqual(more, [])
+          assert.strictEqual(failed?.message, "failed")
+          assert.include(failed?.cause ?? "", "another holder took this delivery over (attempt 1's lease had expired)")
+          // Not given back: the row is the new holder's, untouched.
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
+          yield* other.store.complete(id, 2)
+          assert.strictEqual(yield* statusOf(server.store, id), "done")
+          assert.deepStrictEqual(calls, [id])
+        }))
+
+      it.scoped("logs a renewal's database error and keeps the claim with the next beat", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
+          const { handle } = counting(startedUntil(started, finish))
+          const renewals = yield* counted(
+            inboxLayer(database, { mode: "inline", lease: "300 millis", heartbeat: "100 millis" }),
+            (call) => call === 1 ? Effect.fail(new SqlError({ cause: null, message: "connection reset" })) : undefined
+          )
+          const server = yield* serve(handle, renewals.layer, log)
+          const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
+          const delivery = yield* signed()
+          const id = idOf(delivery)
+          const reply = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          yield* TestClock.adjust("100 millis")
+          const warning = yield* log.waitFor("its warning", (line) => line.message.startsWith("inbox heartbeat"))
+          assert.strictEqual(warning.message, "inbox heartbeat: database error, trying again at the next beat")
+          assert.strictEqual(warning.level, "WARN")
+          assert.strictEqual(warning.annotations["webhook_id"], id)
+          assert.include(warning.cause, "connection reset")
+          yield* TestClock.adjust("100 millis")
+          yield* eventually("the next renewal", lockedUntil(server.sql, id), (until) => until === startedAt + 500)
+          yield* TestClock.adjust("250 millis")
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.none())
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
         }))
     })
 
@@ -660,6 +839,81 @@ for (const engine of [sqlite, postgres]) {
           assert.include(row?.lastError ?? "", "a bug in the handler")
         }))
 
+      it.scoped("keeps the lease of a worker whose handler runs three times the lease: no other worker takes it", () =>
+        Effect.gen(function*() {
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
+          const { calls, handle } = counting(startedUntil(started, finish))
+          const lease = { mode: "queued", lease: "300 millis", heartbeat: "100 millis" } as const
+          const server = yield* serve(handle, withWorkers(inboxLayer(database, lease), { handle }), log)
+          // Another process's worker, looking for due deliveries at every beat.
+          const other = yield* start(inboxLayer(database, lease), observe())
+          const delivery = yield* signed()
+          const id = idOf(delivery)
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          // The idle workers look again after their 20 ms poll interval, and one takes it.
+          yield* TestClock.adjust("20 millis")
+          yield* Deferred.await(started)
+          const takenAt = startedAt + 20
+          for (let beat = 1; beat <= 9; beat++) {
+            yield* TestClock.adjust("100 millis")
+            const now = takenAt + beat * 100
+            yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until === now + 300)
+            assert.isTrue(Option.isNone(yield* other.store.take), `at ${beat * 100} ms`)
+          }
+          yield* Deferred.succeed(finish, undefined)
+          const processed = yield* log.waitFor("processed", (line) => line.message === "processed")
+          assert.strictEqual(processed.annotations["attempt"], 1)
+          assert.deepStrictEqual(calls, [id])
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
+        }))
+
+      it.scoped("interrupts a worker's handler whose lease was taken over, and records nothing of it", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          const interrupted = yield* Deferred.make<void>()
+          const { calls, handle } = counting(() =>
+            Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+            )
+          )
+          const lease = { mode: "queued", lease: "300 millis", heartbeat: "100 millis" } as const
+          const server = yield* serve(handle, withWorkers(inboxLayer(database, lease), { handle }), log)
+          const other = yield* start(inboxLayer(database, lease), observe())
+          const delivery = yield* signed()
+          const id = idOf(delivery)
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          yield* TestClock.adjust("20 millis")
+          yield* Deferred.await(started)
+          // This process stalled past its lease, and another process's worker took the delivery over.
+          yield* expire(server.sql, id)
+          const taken = yield* other.store.take
+          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          yield* TestClock.adjust("100 millis")
+          yield* Deferred.await(interrupted)
+          const line = yield* log.waitFor("taken over", (line) => line.message === "taken over")
+          assert.strictEqual(line.level, "WARN")
+          assert.strictEqual(line.annotations["webhook_id"], id)
+          assert.strictEqual(line.annotations["attempt"], 1)
+          assert.include(line.cause, "another holder took this delivery over (attempt 1's lease had expired)")
+          assert.deepStrictEqual(
+            log.lines.filter((line) => line.annotations["webhook_id"] === id).map((line) => line.message),
+            ["queued", "taken over"]
+          )
+          // Neither retried nor dead: the row is the new holder's, untouched.
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
+          yield* other.store.complete(id, 2)
+          assert.strictEqual(yield* statusOf(server.store, id), "done")
+          assert.deepStrictEqual(calls, [id])
+        }))
+
       it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>
         Effect.gen(function*() {
           const log = observe()
@@ -704,6 +958,41 @@ for (const engine of [sqlite, postgres]) {
           yield* TestClock.adjust("1 hour")
           assert.deepStrictEqual(yield* claim, Option.none())
           assert.strictEqual(yield* statusOf(store, id), "done")
+        }))
+
+      it.scoped("renews a claim or a lease only while its token holds it, as settling does", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const database = yield* engine.database
+          const { store } = yield* start(inboxLayer(database, { mode: "inline", lease: "200 millis" }), observe())
+          const id = newId()
+          const claim = store.claim(id, "response.completed", 1)
+          assert.deepStrictEqual(yield* claim, Option.some(1))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(yield* store.renew(id, 1))
+          // 300 ms after the claim, past its first lease, but 150 ms after the renewal.
+          yield* TestClock.adjust("150 millis")
+          assert.deepStrictEqual(yield* claim, Option.none())
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(yield* claim, Option.some(2))
+          assert.isFalse(yield* store.renew(id, 1))
+          assert.isTrue(yield* store.renew(id, 2))
+          yield* store.complete(id, 2)
+          assert.isFalse(yield* store.renew(id, 2))
+          assert.strictEqual(yield* statusOf(store, id), "done")
+          assert.isFalse(yield* store.renew(newId(), 1))
+
+          const queued = newId()
+          assert.isTrue(yield* store.enqueue(queued, "response.completed", 1, "{}"))
+          const taken = yield* store.take
+          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([queued, 1]))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(yield* store.renew(queued, 1))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(Option.isNone(yield* store.take))
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(Option.map(yield* store.take, (row) => row.attempts), Option.some(2))
+          assert.isFalse(yield* store.renew(queued, 1))
         }))
 
       it.scoped("gives a queued delivery to one worker at a time, and to another once the lease has expired", () =>

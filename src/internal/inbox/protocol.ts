@@ -8,9 +8,11 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -47,6 +49,72 @@ const storeFailed = (cause: Cause.Cause<unknown>): Effect.Effect<Outcome> =>
   Effect.succeed({ _tag: "StoreFailed", cause })
 
 const utf8 = new TextDecoder()
+
+// Holding a claim or a lease.
+
+/**
+ * A holder renewing its claim or lease found that another holder had taken the delivery over (the lease
+ * expired first: this process stalled, or its database did not answer, for longer than the lease).
+ */
+export class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly token: number }> {
+  override get message(): string {
+    return `another holder took this delivery over (attempt ${this.token}'s lease had expired): its handler ` +
+      `was interrupted, and its outcome is not recorded`
+  }
+}
+
+const isLost = (cause: Cause.Cause<unknown>): boolean =>
+  Option.exists(Cause.failureOption(cause), (error) => error instanceof LeaseLost)
+
+/**
+ * Renews the lease `token` holds every `store.heartbeat`, until it finds the token no longer holds it:
+ * then fails with {@link LeaseLost}. A database error is logged and the renewal tried again at the next
+ * beat: on its own it fails nothing (the lease, three beats by default, outlasts a short outage).
+ */
+const heartbeat = (store: Store, id: string, token: number): Effect.Effect<never, LeaseLost> =>
+  store.renew(id, token).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.as(Effect.logWarning("inbox heartbeat: database error, trying again at the next beat", cause), true)
+    ),
+    Effect.delay(store.heartbeat),
+    Effect.repeat({ while: (held) => held }),
+    Effect.zipRight(Effect.fail(new LeaseLost({ token })))
+  )
+
+/**
+ * Runs the handler while a heartbeat renews the claim or lease `token` holds, so that a lease much
+ * shorter than the handler (and so a quick takeover after a crash) never cuts off a live one. Both run
+ * in fibers of their own, and the heartbeat ends with the attempt, always.
+ *
+ * When the heartbeat finds the delivery taken over, the handler is interrupted (its finalizers run) and
+ * this fails with {@link LeaseLost}: the delivery is another holder's now, and letting this handler run
+ * on would do the same work twice at once. The caller must not settle the row then (the token no longer
+ * holds it anyway). When the caller is interrupted (a timeout, a shutdown), the handler is interrupted
+ * and has stopped before the caller's own finalizers (which give the claim back) run.
+ */
+const leased = <E, R>(
+  store: Store,
+  id: string,
+  token: number,
+  handler: Effect.Effect<void, E, R>
+): Effect.Effect<void, E | LeaseLost, R> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.flatMap(Effect.fork(restore(handler)), (work) => {
+      let lost = false
+      const beats = Effect.catchAll(heartbeat(store, id, token), () => {
+        lost = true
+        return Fiber.interrupt(work)
+      })
+      return Effect.flatMap(Effect.fork(restore(beats)), (beating) =>
+        restore(Fiber.await(work)).pipe(
+          Effect.onInterrupt(() => Fiber.interrupt(work)),
+          Effect.ensuring(Fiber.interrupt(beating)),
+          Effect.flatMap((exit): Effect.Effect<void, E | LeaseLost> =>
+            lost ? Effect.fail(new LeaseLost({ token })) : Effect.zipRight(Fiber.inheritAll(work), exit)
+          )
+        ))
+    })
+  )
 
 /** Queued mode: store the verified delivery; a worker runs the handler. */
 const enqueue = (
@@ -87,7 +155,10 @@ const inline = <E, R>(
     progress.phase = "handler"
     return Effect.matchCauseEffect(
       // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
-      Effect.onInterrupt(handled, () => Effect.ignore(store.release(delivery.id, token, "interrupted"))),
+      Effect.onInterrupt(
+        leased(store, delivery.id, token, handled),
+        () => Effect.ignore(store.release(delivery.id, token, "interrupted"))
+      ),
       {
         onSuccess: () => {
           progress.phase = "store"
@@ -96,11 +167,15 @@ const inline = <E, R>(
             onFailure: storeFailed
           })
         },
-        onFailure: (cause) =>
-          Effect.as(
-            Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
-            { _tag: "Failed", cause } as const
-          )
+        // Taken over: the claim is another copy's now, not ours to give back. Answered 500 all the same: the
+        // other holder may yet fail, and a 200 here would stop OpenAI's retries.
+        onFailure: (cause): Effect.Effect<Outcome> =>
+          isLost(cause)
+            ? Effect.succeed({ _tag: "Failed", cause })
+            : Effect.as(
+              Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
+              { _tag: "Failed", cause } as const
+            )
       }
     )
   }
@@ -195,10 +270,11 @@ export const worker = <E, R>(
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
       const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
-      return Effect.matchCauseEffect(bounded, {
+      return Effect.matchCauseEffect(leased(store, row.webhookId, row.attempts, bounded), {
         onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
         onFailure: (cause) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          // Taken over: another worker has the delivery now, and settles it; this one records nothing.
+          isLost(cause) ? Effect.logWarning("taken over", cause) : Effect.flatMap(Clock.currentTimeMillis, (now) =>
             Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
               Option.match(delay, {
                 onNone: () =>

@@ -8,6 +8,7 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -34,6 +35,10 @@ export interface Row {
 
 export interface Store {
   readonly mode: Mode
+  /** How long a claim or a worker's lease holds unless its holder renews it. */
+  readonly lease: Duration.Duration
+  /** How often a holder renews its claim or lease while the handler runs: shorter than `lease`. */
+  readonly heartbeat: Duration.Duration
   /**
    * Inline: take the id for this process, unless it is done or held by a live lease. The claim's token
    * (its attempt number) is what `complete` and `release` must present: a holder whose lease expired and
@@ -43,6 +48,11 @@ export interface Store {
   readonly complete: (id: string, token: number) => Effect.Effect<void, SqlError>
   /** Inline: a failed handler gives the id back, so that OpenAI's retry can claim it. */
   readonly release: (id: string, token: number, error: string) => Effect.Effect<void, SqlError>
+  /**
+   * Extends the claim or lease `token` holds to `lease` from now; false when the token no longer holds
+   * it (another holder took it over after it expired, or it was settled). The same rule as settling.
+   */
+  readonly renew: (id: string, token: number) => Effect.Effect<boolean, SqlError>
   readonly status: (id: string) => Effect.Effect<Option.Option<Status>, SqlError>
   /** Queued: store a verified delivery; false when its id is already known. */
   readonly enqueue: (id: string, eventType: string, timestamp: number, body: string) => Effect.Effect<boolean, SqlError>
@@ -115,6 +125,7 @@ const num = (value: unknown): number => (typeof value === "number" ? value : Num
 export interface StoreOptions {
   readonly mode: Mode
   readonly lease: Duration.Duration
+  readonly heartbeat: Duration.Duration
   readonly retention: Duration.Duration
 }
 
@@ -136,6 +147,8 @@ WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}`
 
     return {
       mode: options.mode,
+      lease: options.lease,
+      heartbeat: options.heartbeat,
       claim: (id, eventType, timestamp) =>
         withNow((now) =>
           Effect.map(
@@ -150,6 +163,15 @@ RETURNING attempts`,
         ),
       complete: (id, token) => settle(id, token, "done", null, null),
       release: (id, token, error) => settle(id, token, "released", error, null),
+      renew: (id, token) =>
+        withNow((now) =>
+          Effect.map(
+            sql`UPDATE ${table} SET locked_until = ${now + lease}
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
+RETURNING webhook_id`,
+            (rows) => rows.length > 0
+          )
+        ),
       status: (id) =>
         Effect.map(
           sql<{ status: Status }>`SELECT status FROM ${table} WHERE webhook_id = ${id}`,
@@ -214,11 +236,37 @@ export interface LayerOptions extends StoreOptions {
   readonly purgeInterval: Duration.DurationInput
 }
 
-/** The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. */
+/**
+ * Why these durations cannot work, or undefined. A heartbeat as long as the lease would let the lease
+ * expire between two renewals, and a live holder be taken over.
+ */
+const invalid = (options: StoreOptions): string | undefined => {
+  const lease = Duration.toMillis(options.lease)
+  const heartbeat = Duration.toMillis(options.heartbeat)
+  if (!(lease > 0 && Number.isFinite(lease))) {
+    return `the inbox's lease must be a positive, finite duration; got ${Duration.format(options.lease)}`
+  }
+  if (!(heartbeat > 0 && heartbeat < lease)) {
+    return `the inbox's heartbeat must be positive and shorter than its lease (${Duration.format(options.lease)}); ` +
+      `got ${Duration.format(options.heartbeat)}`
+  }
+  return undefined
+}
+
+/**
+ * The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. Fails
+ * with `IllegalArgumentException` when the lease and heartbeat cannot work together.
+ */
 export const layer = (
   options: LayerOptions
-): Layer.Layer<WebhookInbox, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
-  Layer.scoped(
+): Layer.Layer<
+  WebhookInbox,
+  SqlError | Migrator.MigrationError | Cause.IllegalArgumentException,
+  SqlClient.SqlClient
+> => {
+  const why = invalid(options)
+  if (why !== undefined) return Layer.fail(new Cause.IllegalArgumentException(why))
+  return Layer.scoped(
     WebhookInbox,
     Effect.gen(function*() {
       yield* migrate
@@ -232,3 +280,4 @@ export const layer = (
       return store
     })
   )
+}
