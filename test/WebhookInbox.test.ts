@@ -9,7 +9,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
@@ -156,13 +155,15 @@ const observe = (): Log => {
 }
 
 /**
- * Repeats `effect` until `done` holds of its result, pausing 10 ms of real time in between, 20 s at most.
+ * Repeats `effect` until `done` holds of its result (which it returns), pausing 10 ms of real time in between,
+ * 20 s at most.
  * `effect` itself runs with the test's services: it may read the TestClock.
  */
 const eventually = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
   Effect.gen(function*() {
     for (let tries = 0; tries < 2000; tries++) {
-      if (done(yield* effect)) return
+      const value = yield* effect
+      if (done(value)) return value
       yield* TestServices.provideLive(Effect.sleep("10 millis"))
     }
     return yield* Effect.dieMessage(`${what}: not within 20 s`)
@@ -299,25 +300,27 @@ const lockedUntil = (sql: SqlClient.SqlClient, id: string) =>
 const expire = (sql: SqlClient.SqlClient, id: string) =>
   Effect.orDie(sql`UPDATE ${sql(TABLE)} SET locked_until = 0 WHERE webhook_id = ${id}`)
 
-/**
- * `inbox` with its store's renewals counted, each as it starts; `instead` may answer a call (by number,
- * from 1) in place of the store.
- */
-const counted = (
-  inbox: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
-  instead: (call: number) => Effect.Effect<boolean, SqlError> | undefined = () => undefined
-) =>
-  Effect.sync(() => {
-    let calls = 0
-    const layer = Layer.effect(
-      WebhookInbox.WebhookInbox,
-      Effect.map(WebhookInbox.WebhookInbox, (store): WebhookInbox.Store => ({
-        ...store,
-        renew: (id, token) => Effect.suspend(() => instead(++calls) ?? store.renew(id, token))
-      }))
-    ).pipe(Layer.provideMerge(inbox))
-    return { layer, count: () => calls }
-  })
+/** Has the database refuse (with a trigger) every update of the deliveries table, or stop refusing. */
+const refuseUpdates = (sql: SqlClient.SqlClient, refuse: boolean) =>
+  Effect.orDie(sql.onDialectOrElse({
+    pg: () =>
+      refuse
+        ? Effect.zipRight(
+          sql.unsafe(`CREATE FUNCTION refuse_updates() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'updates refused'; END $$ LANGUAGE plpgsql`),
+          sql.unsafe(`CREATE TRIGGER refuse_updates BEFORE UPDATE ON ${TABLE}
+FOR EACH ROW EXECUTE FUNCTION refuse_updates()`)
+        )
+        : sql.unsafe(`DROP TRIGGER refuse_updates ON ${TABLE}`),
+    orElse: () =>
+      refuse
+        ? sql.unsafe(`CREATE TRIGGER refuse_updates BEFORE UPDATE ON ${TABLE}
+BEGIN SELECT RAISE(ABORT, 'updates refused'); END`)
+        : sql.unsafe("DROP TRIGGER refuse_updates")
+  }))
+
+/** The ids whose claim or lease this process holds (and its heartbeat renews) right now. */
+const heldIds = (store: WebhookInbox.Store) => Array.from(store.holding, (holding) => holding.id)
 
 /** How many replies have this body. */
 const answered = (replies: ReadonlyArray<Reply>, body: unknown) =>
@@ -544,13 +547,13 @@ for (const engine of [sqlite, postgres]) {
           const finish = yield* Deferred.make<void>()
           const { calls, handle } = counting(startedUntil(started, finish))
           const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
-          const renewals = yield* counted(inboxLayer(database, lease))
-          const server = yield* serve(handle, renewals.layer, log)
+          const server = yield* serve(handle, inboxLayer(database, lease), log)
           const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
           const delivery = yield* signed()
           const id = idOf(delivery)
           const first = yield* Effect.fork(server.post(delivery))
           yield* Deferred.await(started)
+          assert.deepStrictEqual(heldIds(server.store), [id])
           // OpenAI's next copy arrives meanwhile, finds the claim held and waits, looking every 50 ms.
           const second = yield* Effect.fork(server.post(delivery))
           yield* eventually("the copy to wait", TestClock.sleeps(), (sleeps) => [...sleeps].includes(startedAt + 50))
@@ -561,9 +564,10 @@ for (const engine of [sqlite, postgres]) {
             const claimed = yield* other.store.claim(id, "response.completed", 1)
             assert.deepStrictEqual(claimed, Option.none(), `at ${beat * 100} ms`)
           }
-          assert.strictEqual(renewals.count(), 9)
           yield* Deferred.succeed(finish, undefined)
           assert.deepStrictEqual(yield* Fiber.join(first), { status: 200, body: PROCESSED })
+          // Let go with the attempt: no heartbeat renews it any more.
+          assert.deepStrictEqual(heldIds(server.store), [])
           // Once the waiting copy has looked at 900 ms and sleeps again, its next look finds the delivery done.
           const lastLook = startedAt + 900 + 50
           yield* eventually("the copy to wait again", TestClock.sleeps(), (sleeps) => [...sleeps].includes(lastLook))
@@ -571,22 +575,19 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(yield* Fiber.join(second), { status: 200, body: DUPLICATE })
           assert.deepStrictEqual(calls, [id])
           assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
-          // The heartbeat ended with the attempt: a woken heartbeat would renew before adjust returns.
-          for (let beat = 1; beat <= 5; beat++) yield* TestClock.adjust("100 millis")
-          assert.strictEqual(renewals.count(), 9)
+          assert.deepStrictEqual(log.lines.filter((line) => line.level === "WARN"), [])
         }))
 
-      it.scoped("interrupts a handler whose claim was taken over, answers 500, leaves the row to its new holder", () =>
+      it.scoped("says when a claim is found taken over, lets the handler end, answers 500 and leaves the row", () =>
         Effect.gen(function*() {
           yield* TestClock.setTime(Date.now())
           const log = observe()
           const database = yield* engine.database
           const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
           const interrupted = yield* Deferred.make<void>()
           const { calls, handle } = counting(() =>
-            Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
-              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
-            )
+            startedUntil(started, finish)().pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
           )
           const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
           const server = yield* serve(handle, inboxLayer(database, lease), log)
@@ -595,21 +596,54 @@ for (const engine of [sqlite, postgres]) {
           const id = idOf(delivery)
           const reply = yield* Effect.fork(server.post(delivery))
           yield* Deferred.await(started)
-          // This process stalled past its lease (as if its renewals had not run), and another instance took over.
+          // This process stalled past its lease (its renewals did not run), and another instance took over.
           yield* expire(server.sql, id)
           assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.some(2))
           yield* TestClock.adjust("100 millis")
+          const takenOver = yield* log.waitFor("taken over", (line) => line.message === "taken over")
+          assert.strictEqual(takenOver.level, "WARN")
+          assert.deepStrictEqual([takenOver.annotations["webhook_id"], takenOver.annotations["attempt"]], [id, 1])
+          const error = String(takenOver.annotations["error"])
+          assert.include(error, "another holder took this delivery over")
+          assert.include(error, "its handler runs on, but its outcome will not be recorded")
+          // Not interrupted: it ends as it would have.
+          assert.isFalse(yield* Deferred.isDone(interrupted))
+          yield* Deferred.succeed(finish, undefined)
           assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
-          yield* Deferred.await(interrupted)
-          const [failed, ...more] = log.lines.filter((line) => line.annotations["webhook_id"] === id)
-          assert.deepStrictEqual(more, [])
-          assert.strictEqual(failed?.message, "failed")
-          assert.include(failed?.cause ?? "", "another holder took this delivery over (attempt 1's lease had expired)")
-          // Not given back: the row is the new holder's, untouched.
+          const lines = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+          assert.deepStrictEqual(lines.map((line) => line.message), ["taken over", "failed"])
+          assert.include(lines[1]?.cause ?? "", "LeaseLost: another holder took this delivery over")
+          assert.include(lines[1]?.cause ?? "", "this attempt's outcome is not recorded")
+          // Neither done nor given back: the row is the new holder's, untouched.
           assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
-          yield* other.store.complete(id, 2)
+          assert.isTrue(yield* other.store.complete(id, 2))
           assert.strictEqual(yield* statusOf(server.store, id), "done")
           assert.deepStrictEqual(calls, [id])
+        }))
+
+      it.scoped("answers 500 and leaves the row when settling finds the claim taken over before any renewal did", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const log = observe()
+          const database = yield* engine.database
+          const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
+          const { handle } = counting(startedUntil(started, finish))
+          const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
+          const server = yield* serve(handle, inboxLayer(database, lease), log)
+          const other = yield* start(inboxLayer(database, lease), observe())
+          const delivery = yield* signed()
+          const id = idOf(delivery)
+          const reply = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          yield* expire(server.sql, id)
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.some(2))
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          const lines = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+          assert.deepStrictEqual(lines.map((line) => line.message), ["failed"])
+          assert.include(lines[0]?.cause ?? "", "this attempt's outcome is not recorded")
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
         }))
 
       it.scoped("logs a renewal's database error and keeps the claim with the next beat", () =>
@@ -621,22 +655,22 @@ for (const engine of [sqlite, postgres]) {
           const started = yield* Deferred.make<void>()
           const finish = yield* Deferred.make<void>()
           const { handle } = counting(startedUntil(started, finish))
-          const renewals = yield* counted(
-            inboxLayer(database, { mode: "inline", lease: "300 millis", heartbeat: "100 millis" }),
-            (call) => call === 1 ? Effect.fail(new SqlError({ cause: null, message: "connection reset" })) : undefined
-          )
-          const server = yield* serve(handle, renewals.layer, log)
+          const lease = { mode: "inline", lease: "300 millis", heartbeat: "100 millis" } as const
+          const server = yield* serve(handle, inboxLayer(database, lease), log)
           const other = yield* start(inboxLayer(database, { mode: "inline" }), observe())
           const delivery = yield* signed()
           const id = idOf(delivery)
           const reply = yield* Effect.fork(server.post(delivery))
           yield* Deferred.await(started)
+          // For one beat, the database refuses every update of the table: that renewal fails there.
+          yield* refuseUpdates(server.sql, true)
           yield* TestClock.adjust("100 millis")
           const warning = yield* log.waitFor("its warning", (line) => line.message.startsWith("inbox heartbeat"))
           assert.strictEqual(warning.message, "inbox heartbeat: database error, trying again at the next beat")
           assert.strictEqual(warning.level, "WARN")
-          assert.strictEqual(warning.annotations["webhook_id"], id)
-          assert.include(warning.cause, "connection reset")
+          assert.deepStrictEqual([warning.annotations["webhook_id"], warning.annotations["attempt"]], [id, 1])
+          assert.include(warning.cause, "SqlError: Failed to execute statement")
+          yield* refuseUpdates(server.sql, false)
           yield* TestClock.adjust("100 millis")
           yield* eventually("the next renewal", lockedUntil(server.sql, id), (until) => until === startedAt + 500)
           yield* TestClock.adjust("250 millis")
@@ -858,34 +892,40 @@ for (const engine of [sqlite, postgres]) {
           // The idle workers look again after their 20 ms poll interval, and one takes it.
           yield* TestClock.adjust("20 millis")
           yield* Deferred.await(started)
-          const takenAt = startedAt + 20
+          assert.deepStrictEqual(heldIds(server.store), [id])
+          let renewed = startedAt + 20 + 300
           for (let beat = 1; beat <= 9; beat++) {
+            // The heartbeat beats every 100 ms from the start of the process: once in each step.
+            const stepStart = startedAt + 20 + (beat - 1) * 100
             yield* TestClock.adjust("100 millis")
-            const now = takenAt + beat * 100
-            yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until === now + 300)
+            const until = yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until! > renewed)
+            assert.isAtLeast(until!, stepStart + 300)
+            renewed = until!
             assert.isTrue(Option.isNone(yield* other.store.take), `at ${beat * 100} ms`)
           }
           yield* Deferred.succeed(finish, undefined)
           const processed = yield* log.waitFor("processed", (line) => line.message === "processed")
           assert.strictEqual(processed.annotations["attempt"], 1)
+          assert.deepStrictEqual(heldIds(server.store), [])
           assert.deepStrictEqual(calls, [id])
           assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
         }))
 
-      it.scoped("interrupts a worker's handler whose lease was taken over, and records nothing of it", () =>
+      it.scoped("says when a worker's lease is found taken over, lets the handler end, and records nothing of it", () =>
         Effect.gen(function*() {
-          yield* TestClock.setTime(Date.now())
+          const startedAt = Date.now()
+          yield* TestClock.setTime(startedAt)
           const log = observe()
           const database = yield* engine.database
           const started = yield* Deferred.make<void>()
+          const finish = yield* Deferred.make<void>()
           const interrupted = yield* Deferred.make<void>()
           const { calls, handle } = counting(() =>
-            Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
-              Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
-            )
+            startedUntil(started, finish)().pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
           )
           const lease = { mode: "queued", lease: "300 millis", heartbeat: "100 millis" } as const
-          const server = yield* serve(handle, withWorkers(inboxLayer(database, lease), { handle }), log)
+          // One worker: once it looks for more deliveries, it is done with this one.
+          const server = yield* serve(handle, withWorkers(inboxLayer(database, lease), { handle, concurrency: 1 }), log)
           const other = yield* start(inboxLayer(database, lease), observe())
           const delivery = yield* signed()
           const id = idOf(delivery)
@@ -897,20 +937,21 @@ for (const engine of [sqlite, postgres]) {
           const taken = yield* other.store.take
           assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
           yield* TestClock.adjust("100 millis")
-          yield* Deferred.await(interrupted)
           const line = yield* log.waitFor("taken over", (line) => line.message === "taken over")
           assert.strictEqual(line.level, "WARN")
-          assert.strictEqual(line.annotations["webhook_id"], id)
-          assert.strictEqual(line.annotations["attempt"], 1)
-          assert.include(line.cause, "another holder took this delivery over (attempt 1's lease had expired)")
+          assert.deepStrictEqual([line.annotations["webhook_id"], line.annotations["attempt"]], [id, 1])
+          assert.include(String(line.annotations["error"]), "its handler runs on, but its outcome will not be recorded")
+          assert.isFalse(yield* Deferred.isDone(interrupted))
+          yield* Deferred.succeed(finish, undefined)
+          const nextLook = startedAt + 120 + 20
+          yield* eventually("the worker's next look", TestClock.sleeps(), (sleeps) => [...sleeps].includes(nextLook))
           assert.deepStrictEqual(
             log.lines.filter((line) => line.annotations["webhook_id"] === id).map((line) => line.message),
             ["queued", "taken over"]
           )
-          // Neither retried nor dead: the row is the new holder's, untouched.
+          // Neither done, retried nor dead: the row is the new holder's, untouched.
           assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
-          yield* other.store.complete(id, 2)
-          assert.strictEqual(yield* statusOf(server.store, id), "done")
+          assert.isTrue(yield* other.store.complete(id, 2))
           assert.deepStrictEqual(calls, [id])
         }))
 

@@ -8,11 +8,9 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -20,7 +18,7 @@ import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
-import { type Row, type Store, WebhookInbox } from "./store.js"
+import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./store.js"
 
 /**
  * Where a delivery is, for the line of one the edge times out: the handler running, the copy waiting on
@@ -50,72 +48,6 @@ const storeFailed = (cause: Cause.Cause<unknown>): Effect.Effect<Outcome> =>
 
 const utf8 = new TextDecoder()
 
-// Holding a claim or a lease.
-
-/**
- * A holder renewing its claim or lease found that another holder had taken the delivery over (the lease
- * expired first: this process stalled, or its database did not answer, for longer than the lease).
- */
-export class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly token: number }> {
-  override get message(): string {
-    return `another holder took this delivery over (attempt ${this.token}'s lease had expired): its handler ` +
-      `was interrupted, and its outcome is not recorded`
-  }
-}
-
-const isLost = (cause: Cause.Cause<unknown>): boolean =>
-  Option.exists(Cause.failureOption(cause), (error) => error instanceof LeaseLost)
-
-/**
- * Renews the lease `token` holds every `store.heartbeat`, until it finds the token no longer holds it:
- * then fails with {@link LeaseLost}. A database error is logged and the renewal tried again at the next
- * beat: on its own it fails nothing (the lease, three beats by default, outlasts a short outage).
- */
-const heartbeat = (store: Store, id: string, token: number): Effect.Effect<never, LeaseLost> =>
-  store.renew(id, token).pipe(
-    Effect.catchAllCause((cause) =>
-      Effect.as(Effect.logWarning("inbox heartbeat: database error, trying again at the next beat", cause), true)
-    ),
-    Effect.delay(store.heartbeat),
-    Effect.repeat({ while: (held) => held }),
-    Effect.zipRight(Effect.fail(new LeaseLost({ token })))
-  )
-
-/**
- * Runs the handler while a heartbeat renews the claim or lease `token` holds, so that a lease much
- * shorter than the handler (and so a quick takeover after a crash) never cuts off a live one. Both run
- * in fibers of their own, and the heartbeat ends with the attempt, always.
- *
- * When the heartbeat finds the delivery taken over, the handler is interrupted (its finalizers run) and
- * this fails with {@link LeaseLost}: the delivery is another holder's now, and letting this handler run
- * on would do the same work twice at once. The caller must not settle the row then (the token no longer
- * holds it anyway). When the caller is interrupted (a timeout, a shutdown), the handler is interrupted
- * and has stopped before the caller's own finalizers (which give the claim back) run.
- */
-const leased = <E, R>(
-  store: Store,
-  id: string,
-  token: number,
-  handler: Effect.Effect<void, E, R>
-): Effect.Effect<void, E | LeaseLost, R> =>
-  Effect.uninterruptibleMask((restore) =>
-    Effect.flatMap(Effect.fork(restore(handler)), (work) => {
-      let lost = false
-      const beats = Effect.catchAll(heartbeat(store, id, token), () => {
-        lost = true
-        return Fiber.interrupt(work)
-      })
-      return Effect.flatMap(Effect.fork(restore(beats)), (beating) =>
-        restore(Fiber.await(work)).pipe(
-          Effect.onInterrupt(() => Fiber.interrupt(work)),
-          Effect.ensuring(Fiber.interrupt(beating)),
-          Effect.flatMap((exit): Effect.Effect<void, E | LeaseLost> =>
-            lost ? Effect.fail(new LeaseLost({ token })) : Effect.zipRight(Fiber.inheritAll(work), exit)
-          )
-        ))
-    })
-  )
-
 /** Queued mode: store the verified delivery; a worker runs the handler. */
 const enqueue = (
   store: Store,
@@ -130,6 +62,34 @@ const enqueue = (
     onFailure: storeFailed
   })
 }
+
+/**
+ * The claim or lease `token` holds on `id`, held while a handler runs: `during` has the store's heartbeat
+ * renew it from the handler's start; `end` stops that, before the row is settled (so that a renewal after
+ * the settling is not taken for a takeover), and says whether a renewal found it taken over meanwhile:
+ * then the row is another holder's, not to be settled.
+ */
+const hold = (store: Store, id: string, token: number) => {
+  let holding: Holding | undefined
+  return {
+    during: <A, E, R>(handler: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        holding = store.hold(id, token)
+        return handler
+      }),
+    end: (): boolean => {
+      if (holding === undefined) return false
+      store.letGo(holding)
+      return holding.lost
+    }
+  }
+}
+
+/**
+ * Taken over while the handler ran: the claim is another copy's now, not ours to settle or give back.
+ * Answered 500 all the same: the other holder may yet fail, and a 200 here would stop OpenAI's retries.
+ */
+const LOST: Effect.Effect<Outcome> = Effect.sync(() => ({ _tag: "Failed", cause: Cause.fail(new LeaseLost()) }))
 
 /** How often a copy waiting for another copy's outcome looks at the inbox. */
 const WAIT_POLL = Duration.millis(50)
@@ -153,29 +113,29 @@ const inline = <E, R>(
 ): Effect.Effect<Outcome, never, R> => {
   const run = (token: number) => {
     progress.phase = "handler"
+    const holding = hold(store, delivery.id, token)
     return Effect.matchCauseEffect(
-      // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
       Effect.onInterrupt(
-        leased(store, delivery.id, token, handled),
-        () => Effect.ignore(store.release(delivery.id, token, "interrupted"))
+        holding.during(handled),
+        // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too, if it still holds it.
+        () => holding.end() ? Effect.void : Effect.ignore(store.release(delivery.id, token, "interrupted"))
       ),
       {
         onSuccess: () => {
+          if (holding.end()) return LOST
           progress.phase = "store"
           return Effect.matchCauseEffect(store.complete(delivery.id, token), {
-            onSuccess: () => Effect.succeed(PROCESSED),
+            onSuccess: (settled) => settled ? Effect.succeed(PROCESSED) : LOST,
             onFailure: storeFailed
           })
         },
-        // Taken over: the claim is another copy's now, not ours to give back. Answered 500 all the same: the
-        // other holder may yet fail, and a 200 here would stop OpenAI's retries.
-        onFailure: (cause): Effect.Effect<Outcome> =>
-          isLost(cause)
-            ? Effect.succeed({ _tag: "Failed", cause })
-            : Effect.as(
-              Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
-              { _tag: "Failed", cause } as const
-            )
+        onFailure: (cause) => {
+          if (holding.end()) return LOST
+          return Effect.as(
+            Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
+            { _tag: "Failed", cause } as const
+          )
+        }
       }
     )
   }
@@ -270,30 +230,43 @@ export const worker = <E, R>(
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
       const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
-      return Effect.matchCauseEffect(leased(store, row.webhookId, row.attempts, bounded), {
-        onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
-        onFailure: (cause) =>
-          // Taken over: another worker has the delivery now, and settles it; this one records nothing.
-          isLost(cause) ? Effect.logWarning("taken over", cause) : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
-              Option.match(delay, {
-                onNone: () =>
-                  Effect.zipRight(
-                    store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
-                    Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
-                  ),
-                onSome: (delay) =>
-                  Effect.zipRight(
-                    store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
-                    Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
-                  )
-              })))
-      }).pipe(
+      const holding = hold(store, row.webhookId, row.attempts)
+      /**
+       * Records the attempt's outcome with `settle` and logs `line`; or, taken over meanwhile, neither: the
+       * delivery is another worker's. The heartbeat said so if it found out first; else the settling says so.
+       */
+      const settled = (settle: Effect.Effect<boolean, SqlError>, line: Effect.Effect<void>) =>
+        holding.end() ? Effect.void : Effect.flatMap(
+          settle,
+          (done) => done ? line : Effect.annotateLogs(Effect.logWarning("taken over"), "error", new LeaseLost().message)
+        )
+      return Effect.matchCauseEffect(
+        holding.during(bounded),
+        {
+          onSuccess: () => settled(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
+          onFailure: (cause) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
+                Option.match(delay, {
+                  onNone: () =>
+                    settled(
+                      store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
+                      Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
+                    ),
+                  onSome: (delay) =>
+                    settled(
+                      store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
+                      Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
+                    )
+                })))
+        }
+      ).pipe(
         // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
         Effect.onInterrupt(() =>
-          Effect.ignore(Effect.flatMap(
-            Clock.currentTimeMillis,
-            (now) => store.retry(row.webhookId, row.attempts, now, "interrupted")
+          Effect.ignore(settled(
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              store.retry(row.webhookId, row.attempts, now, "interrupted")),
+            Effect.void
           ))
         ),
         Effect.annotateLogs(annotations)
