@@ -349,10 +349,10 @@ describe("WebhookInbox", () => {
       (context) => Context.get(context, WebhookInbox.WebhookInbox)
     ))
 
-  it.effect("leases for 2 minutes and renews every 40 s by default; renews every third of a lease given alone", () =>
+  it.effect("leases for 30 s and renews every 10 s by default; renews every third of a lease given alone", () =>
     Effect.gen(function*() {
       const defaults = yield* build({})
-      assert.deepStrictEqual([defaults.lease, defaults.heartbeat], [Duration.minutes(2), Duration.seconds(40)])
+      assert.deepStrictEqual([defaults.lease, defaults.heartbeat], [Duration.seconds(30), Duration.seconds(10)])
       const short = yield* build({ lease: "200 millis" })
       assert.deepStrictEqual([short.lease, short.heartbeat], [Duration.millis(200), Duration.millis(66)])
       const given = yield* build({ lease: "1 minute", heartbeat: "5 seconds" })
@@ -370,7 +370,7 @@ describe("WebhookInbox", () => {
       const zero = yield* Effect.flip(build({ lease: "0 millis" }))
       assert.strictEqual(zero.message, "the inbox's lease must be a positive, finite duration; got 0")
       const none = yield* Effect.flip(build({ heartbeat: "0 millis" }))
-      assert.strictEqual(none.message, "the inbox's heartbeat must be positive and shorter than its lease (2m); got 0")
+      assert.strictEqual(none.message, "the inbox's heartbeat must be positive and shorter than its lease (30s); got 0")
     }))
 })
 
