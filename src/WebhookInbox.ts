@@ -7,12 +7,18 @@
  *
  * - **inline** mode claims the id, runs the handler and marks the id done. A later copy answers 200
  *   without running the handler (`duplicate`); a copy arriving while the first is still running waits
- *   for its outcome. A failed handler releases the claim, so OpenAI's retry runs it again; a claim held
- *   by a process that died expires after `lease`.
+ *   for its outcome. A failed handler releases the claim, so OpenAI's retry runs it again.
  * - **queued** mode stores the verified delivery, answers 200 at once (`queued`), and `layerWorker`
  *   processes it in the background, retrying on a `Schedule`; a delivery that exhausts it is kept as
  *   `dead` and logged with its body. Pending deliveries survive restarts, and several workers, in one
  *   process or many, never process one delivery at the same time.
+ *
+ * A claim or a worker's lease lasts `lease` (30 s), and a heartbeat renews it every `heartbeat` (10 s)
+ * while the handler runs, so a handler may run for as long as it needs, and the deliveries of a process
+ * that died (`kill -9`, a lost machine) are taken over by another within `lease` of its last renewal. A
+ * holder whose lease was taken over all the same (it stalled, or its database did not answer, for
+ * longer than the lease) finds out at its next renewal or when it settles: it logs `taken over`, lets
+ * its handler run to its end, and records nothing (inline answers 500): the delivery is the new holder's.
  *
  * Handled deliveries are kept for `retention` (default 7 days: longer than OpenAI retries), then purged.
  *
@@ -32,6 +38,7 @@
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type { IllegalArgumentException } from "effect/Cause"
 import * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -78,30 +85,53 @@ export type WebhookInbox = internal.WebhookInbox
 export interface Options {
   /** Default: `"inline"`. */
   readonly mode?: Mode | undefined
-  /** How long a claim or a worker's lease holds before another process may take the delivery. Default: 2 minutes. */
+  /**
+   * How long a claim (inline) or a worker's lease (queued) holds unless its holder renews it: after a crash,
+   * another process takes the delivery over within this long. The holder renews it every `heartbeat` while
+   * the handler runs, so a handler may run far longer than the lease. Default: 30 seconds.
+   */
   readonly lease?: Duration.DurationInput | undefined
+  /**
+   * How often a holder renews its claim or lease while the handler runs (one `UPDATE`, which only succeeds
+   * while the holder still holds the delivery). Must be shorter than `lease`; a third of it lets one renewal
+   * fail (a database hiccup, a stalled process) without losing the lease. Default: a third of `lease`
+   * (10 seconds with the default lease).
+   */
+  readonly heartbeat?: Duration.DurationInput | undefined
   /** How long handled deliveries are remembered. Default: 7 days (OpenAI retries for up to 72 hours). */
   readonly retention?: Duration.DurationInput | undefined
   /** How often expired records are purged. Default: every hour. */
   readonly purgeInterval?: Duration.DurationInput | undefined
 }
 
+/** Short, so that a crashed process's deliveries are taken over within seconds: the heartbeat keeps live ones. */
+const DEFAULT_LEASE = Duration.seconds(30)
+
+/** A third of the lease, in whole milliseconds (the store writes times as integers). */
+const defaultHeartbeat = (lease: Duration.Duration): Duration.Duration =>
+  Duration.millis(Math.max(1, Math.floor(Duration.toMillis(lease) / 3)))
+
 /**
  * The inbox on the `SqlClient` you provide (`@effect/sql-sqlite-node`, `@effect/sql-pg`, ...). Creates
- * its table with migrations when built (idempotent), and purges expired records periodically.
+ * its table with migrations when built (idempotent), purges expired records periodically, and renews the
+ * claims and leases of running handlers every `heartbeat`. Fails with `IllegalArgumentException` when
+ * `heartbeat` is not shorter than `lease`, or `lease` is not positive.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerSql = (
   options: Options = {}
-): Layer.Layer<WebhookInbox, SqlError | MigrationError, SqlClient.SqlClient> =>
-  internal.layer({
+): Layer.Layer<WebhookInbox, SqlError | MigrationError | IllegalArgumentException, SqlClient.SqlClient> => {
+  const lease = Duration.decode(options.lease ?? DEFAULT_LEASE)
+  return internal.layer({
     mode: options.mode ?? "inline",
-    lease: Duration.decode(options.lease ?? "2 minutes"),
+    lease,
+    heartbeat: options.heartbeat === undefined ? defaultHeartbeat(lease) : Duration.decode(options.heartbeat),
     retention: Duration.decode(options.retention ?? "7 days"),
     purgeInterval: options.purgeInterval ?? "1 hour"
   })
+}
 
 /**
  * @since 0.1.0

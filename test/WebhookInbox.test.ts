@@ -155,13 +155,15 @@ const observe = (): Log => {
 }
 
 /**
- * Repeats `effect` until `done` holds of its result, pausing 10 ms of real time in between, 20 s at most.
+ * Repeats `effect` until `done` holds of its result (which it returns), pausing 10 ms of real time in between,
+ * 20 s at most.
  * `effect` itself runs with the test's services: it may read the TestClock.
  */
 const eventually = <A, E, R>(what: string, effect: Effect.Effect<A, E, R>, done: (a: A) => boolean) =>
   Effect.gen(function*() {
     for (let tries = 0; tries < 2000; tries++) {
-      if (done(yield* effect)) return
+      const value = yield* effect
+      if (done(value)) return value
       yield* TestServices.provideLive(Effect.sleep("10 millis"))
     }
     return yield* Effect.dieMessage(`${what}: not within 20 s`)
@@ -287,11 +289,84 @@ const statusOf = (store: WebhookInbox.Store, id: string) =>
 const purgeAsleep = (wakeAt: number) =>
   eventually("the purge at start", TestClock.sleeps(), (sleeps) => [...sleeps].includes(wakeAt))
 
+/** When the claim or lease on `id` expires, in the store's milliseconds. */
+const lockedUntil = (sql: SqlClient.SqlClient, id: string) =>
+  Effect.map(
+    Effect.orDie(sql<{ locked_until: unknown }>`SELECT locked_until FROM ${sql(TABLE)} WHERE webhook_id = ${id}`),
+    (rows) => rows[0]?.locked_until == null ? undefined : Number(rows[0].locked_until)
+  )
+
+/** Makes the claim or lease on `id` expired, as if its holder had stalled past it. */
+const expire = (sql: SqlClient.SqlClient, id: string) =>
+  Effect.orDie(sql`UPDATE ${sql(TABLE)} SET locked_until = 0 WHERE webhook_id = ${id}`)
+
+/** Has the database refuse (with a trigger) every update of the deliveries table, or stop refusing. */
+const refuseUpdates = (sql: SqlClient.SqlClient, refuse: boolean) =>
+  Effect.orDie(sql.onDialectOrElse({
+    pg: () =>
+      refuse
+        ? Effect.zipRight(
+          sql.unsafe(`CREATE FUNCTION refuse_updates() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'updates refused'; END $$ LANGUAGE plpgsql`),
+          sql.unsafe(`CREATE TRIGGER refuse_updates BEFORE UPDATE ON ${TABLE}
+FOR EACH ROW EXECUTE FUNCTION refuse_updates()`)
+        )
+        : sql.unsafe(`DROP TRIGGER refuse_updates ON ${TABLE}`),
+    orElse: () =>
+      refuse
+        ? sql.unsafe(`CREATE TRIGGER refuse_updates BEFORE UPDATE ON ${TABLE}
+BEGIN SELECT RAISE(ABORT, 'updates refused'); END`)
+        : sql.unsafe("DROP TRIGGER refuse_updates")
+  }))
+
+/**
+ * For the heartbeat's tests, on a fresh database: this process (`server`, the Node listener on an inbox
+ * whose lease of 300 ms is renewed every 100 ms, with one worker in queued mode) and another instance
+ * (`other`, its store only), a delivery to send, and a handler that says it has `started`, runs until
+ * `finish`, and records whether it was `interrupted`. The TestClock starts at `startedAt`.
+ */
+const heartbeating = (engine: Engine, mode: WebhookInbox.Mode) =>
+  Effect.gen(function*() {
+    const startedAt = Date.now()
+    yield* TestClock.setTime(startedAt)
+    const log = observe()
+    const database = yield* engine.database
+    const started = yield* Deferred.make<void>()
+    const finish = yield* Deferred.make<void>()
+    const interrupted = yield* Deferred.make<void>()
+    const { calls, handle } = counting(() =>
+      startedUntil(started, finish)().pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined)))
+    )
+    const lease = { mode, lease: "300 millis", heartbeat: "100 millis" } as const
+    const inbox = inboxLayer(database, lease)
+    // One worker: once it looks for more deliveries, it is done with the one before.
+    const server = yield* serve(handle, mode === "queued" ? withWorkers(inbox, { handle, concurrency: 1 }) : inbox, log)
+    const other = yield* start(inboxLayer(database, lease), observe())
+    const delivery = yield* signed()
+    return { startedAt, log, server, other, delivery, id: idOf(delivery), started, finish, interrupted, calls }
+  })
+
+/** The line a renewal writes when it finds the delivery `id` (attempt 1) taken over. */
+const assertTakenOver = (line: LogLine, id: string) => {
+  assert.strictEqual(line.level, "WARN")
+  assert.deepStrictEqual([line.annotations["webhook_id"], line.annotations["attempt"]], [id, 1])
+  const error = String(line.annotations["error"])
+  assert.include(error, "another holder took this delivery over")
+  assert.include(error, "its handler runs on, but its outcome will not be recorded")
+}
+
+/** The ids whose claim or lease this process holds (and its heartbeat renews) right now. */
+const heldIds = (store: WebhookInbox.Store) => Array.from(store.holding, (holding) => holding.id)
+
 /** How many replies have this body. */
 const answered = (replies: ReadonlyArray<Reply>, body: unknown) =>
   replies.filter((reply) => JSON.stringify(reply.body) === JSON.stringify(body)).length
 
 const DONE_AT_SECOND_ATTEMPT: StoredRow = { status: "done", attempts: 2, lastError: null }
+
+/** For `counting`: says it has started, then runs until `finish` is done. */
+const startedUntil = (started: Deferred.Deferred<void>, finish: Deferred.Deferred<void>) => () =>
+  Effect.zipRight(Deferred.succeed(started, undefined), Deferred.await(finish))
 
 /** For `counting`: the first call fails, the others succeed. */
 const failFirst = (call: number) => call === 1 ? Effect.fail(new Error("the database is down")) : Effect.void
@@ -302,6 +377,37 @@ describe("WebhookInbox", () => {
   it("keeps the service key layers already built with it use", () => {
     assert.strictEqual(WebhookInbox.WebhookInbox.key, "effect-openai-webhooks/WebhookInbox")
   })
+
+  /** The store `layerSql(options)` builds, on a SQLite database in memory. */
+  const build = (options: WebhookInbox.Options) =>
+    Effect.scoped(Effect.map(
+      Layer.build(WebhookInbox.layerSql(options).pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" })))),
+      (context) => Context.get(context, WebhookInbox.WebhookInbox)
+    ))
+
+  it.effect("leases for 30 s and renews every 10 s by default; renews every third of a lease given alone", () =>
+    Effect.gen(function*() {
+      const defaults = yield* build({})
+      assert.deepStrictEqual([defaults.lease, defaults.heartbeat], [Duration.seconds(30), Duration.seconds(10)])
+      const short = yield* build({ lease: "200 millis" })
+      assert.deepStrictEqual([short.lease, short.heartbeat], [Duration.millis(200), Duration.millis(66)])
+      const given = yield* build({ lease: "1 minute", heartbeat: "5 seconds" })
+      assert.deepStrictEqual([given.lease, given.heartbeat], [Duration.minutes(1), Duration.seconds(5)])
+    }))
+
+  it.effect("fails to build, saying why, with a heartbeat not shorter than the lease or a lease of nothing", () =>
+    Effect.gen(function*() {
+      const equal = yield* Effect.flip(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
+      assert.strictEqual(equal._tag, "IllegalArgumentException")
+      assert.strictEqual(
+        equal.message,
+        "the inbox's heartbeat must be positive and shorter than its lease (10s); got 10s"
+      )
+      const zero = yield* Effect.flip(build({ lease: "0 millis" }))
+      assert.strictEqual(zero.message, "the inbox's lease must be a positive, finite duration; got 0")
+      const none = yield* Effect.flip(build({ heartbeat: "0 millis" }))
+      assert.strictEqual(none.message, "the inbox's heartbeat must be positive and shorter than its lease (30s); got 0")
+    }))
 })
 
 for (const engine of [sqlite, postgres]) {
@@ -447,24 +553,123 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(calls, [])
         }))
 
-      it.scoped("runs the handler for a copy sent after the claim of a copy that never finished expired", () =>
+      it.scoped("runs the handler for a copy sent once a dead instance's claim has expired, and not before", () =>
         Effect.gen(function*() {
           yield* TestClock.setTime(Date.now())
           const log = observe()
           const database = yield* engine.database
-          const started = yield* Deferred.make<void>()
-          // The first copy's handler never finishes: its process might as well have died holding the claim.
-          const { calls, handle } = counting((call) =>
-            call === 1 ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never) : Effect.void
-          )
-          const server = yield* serve(handle, inboxLayer(database, { mode: "inline", lease: "200 millis" }), log)
+          const { calls, handle } = counting()
+          const lease = { mode: "inline", lease: "200 millis" } as const
+          const server = yield* serve(handle, inboxLayer(database, lease), log, { timeout: "200 millis" })
+          // Another instance claimed the delivery and died: no heartbeat renews its claim.
+          const other = yield* start(inboxLayer(database, lease), observe())
           const delivery = yield* signed()
-          yield* Effect.forkScoped(server.post(delivery))
-          yield* Deferred.await(started)
-          yield* TestClock.adjust("200 millis")
+          assert.deepStrictEqual(yield* other.store.claim(idOf(delivery), "response.completed", 1), Option.some(1))
+          yield* TestClock.adjust("199 millis")
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
+          yield* TestClock.adjust("1 millis")
           assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
-          assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
-          assert.strictEqual(yield* statusOf(server.store, idOf(delivery)), "done")
+          assert.deepStrictEqual(calls, [idOf(delivery)])
+          assert.deepStrictEqual(yield* rowOf(server.sql, idOf(delivery)), DONE_AT_SECOND_ATTEMPT)
+        }))
+
+      it.scoped("keeps the claim of a handler that runs 3 times the lease: no other copy or instance takes it", () =>
+        Effect.gen(function*() {
+          const { calls, delivery, finish, id, log, other, server, started, startedAt } = yield* heartbeating(
+            engine,
+            "inline"
+          )
+          const first = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          assert.deepStrictEqual(heldIds(server.store), [id])
+          // OpenAI's next copy arrives meanwhile, finds the claim held and waits, looking every 50 ms.
+          const second = yield* Effect.fork(server.post(delivery))
+          yield* eventually("the copy to wait", TestClock.sleeps(), (sleeps) => [...sleeps].includes(startedAt + 50))
+          for (let beat = 1; beat <= 9; beat++) {
+            yield* TestClock.adjust("100 millis")
+            const now = startedAt + beat * 100
+            yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until === now + 300)
+            const claimed = yield* other.store.claim(id, "response.completed", 1)
+            assert.deepStrictEqual(claimed, Option.none(), `at ${beat * 100} ms`)
+          }
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(first), { status: 200, body: PROCESSED })
+          // Let go with the attempt: no heartbeat renews it any more.
+          assert.deepStrictEqual(heldIds(server.store), [])
+          // Once the waiting copy has looked at 900 ms and sleeps again, its next look finds the delivery done.
+          const lastLook = startedAt + 900 + 50
+          yield* eventually("the copy to wait again", TestClock.sleeps(), (sleeps) => [...sleeps].includes(lastLook))
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(yield* Fiber.join(second), { status: 200, body: DUPLICATE })
+          assert.deepStrictEqual(calls, [id])
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
+          assert.deepStrictEqual(log.lines.filter((line) => line.level === "WARN"), [])
+        }))
+
+      it.scoped("says when a claim is found taken over, lets the handler end, answers 500 and leaves the row", () =>
+        Effect.gen(function*() {
+          const { calls, delivery, finish, id, interrupted, log, other, server, started } = yield* heartbeating(
+            engine,
+            "inline"
+          )
+          const reply = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          // This process stalled past its lease (its renewals did not run), and another instance took over.
+          yield* expire(server.sql, id)
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.some(2))
+          yield* TestClock.adjust("100 millis")
+          const takenOver = yield* log.waitFor("taken over", (line) => line.message === "taken over")
+          assertTakenOver(takenOver, id)
+          // Not interrupted: it ends as it would have.
+          assert.isFalse(yield* Deferred.isDone(interrupted))
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          const lines = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+          assert.deepStrictEqual(lines.map((line) => line.message), ["taken over", "failed"])
+          assert.include(lines[1]?.cause ?? "", "LeaseLost: another holder took this delivery over")
+          assert.include(lines[1]?.cause ?? "", "this attempt's outcome is not recorded")
+          // Neither done nor given back: the row is the new holder's, untouched.
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
+          assert.isTrue(yield* other.store.complete(id, 2))
+          assert.deepStrictEqual(calls, [id])
+        }))
+
+      it.scoped("answers 500 and leaves the row when settling finds the claim taken over before any renewal did", () =>
+        Effect.gen(function*() {
+          const { delivery, finish, id, log, other, server, started } = yield* heartbeating(engine, "inline")
+          const reply = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          yield* expire(server.sql, id)
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.some(2))
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 500, body: FAILED })
+          const lines = log.lines.filter((line) => line.annotations["webhook_id"] === id)
+          assert.deepStrictEqual(lines.map((line) => line.message), ["failed"])
+          assert.include(lines[0]?.cause ?? "", "this attempt's outcome is not recorded")
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
+        }))
+
+      it.scoped("logs a renewal's database error and keeps the claim with the next beat", () =>
+        Effect.gen(function*() {
+          const { delivery, finish, id, log, other, server, started, startedAt } = yield* heartbeating(engine, "inline")
+          const reply = yield* Effect.fork(server.post(delivery))
+          yield* Deferred.await(started)
+          // For one beat, the database refuses every update of the table: that renewal fails there.
+          yield* refuseUpdates(server.sql, true)
+          yield* TestClock.adjust("100 millis")
+          const warning = yield* log.waitFor("its warning", (line) => line.message.startsWith("inbox heartbeat"))
+          assert.strictEqual(warning.message, "inbox heartbeat: database error, trying again at the next beat")
+          assert.strictEqual(warning.level, "WARN")
+          assert.deepStrictEqual([warning.annotations["webhook_id"], warning.annotations["attempt"]], [id, 1])
+          assert.include(warning.cause, "SqlError: Failed to execute statement")
+          yield* refuseUpdates(server.sql, false)
+          yield* TestClock.adjust("100 millis")
+          yield* eventually("the next renewal", lockedUntil(server.sql, id), (until) => until === startedAt + 500)
+          yield* TestClock.adjust("250 millis")
+          assert.deepStrictEqual(yield* other.store.claim(id, "response.completed", 1), Option.none())
+          yield* Deferred.succeed(finish, undefined)
+          assert.deepStrictEqual(yield* Fiber.join(reply), { status: 200, body: PROCESSED })
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
         }))
     })
 
@@ -660,6 +865,63 @@ for (const engine of [sqlite, postgres]) {
           assert.include(row?.lastError ?? "", "a bug in the handler")
         }))
 
+      it.scoped("keeps the lease of a worker whose handler runs three times the lease: no other worker takes it", () =>
+        Effect.gen(function*() {
+          const { calls, delivery, finish, id, log, other, server, started, startedAt } = yield* heartbeating(
+            engine,
+            "queued"
+          )
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          // The idle worker looks again after its 20 ms poll interval, and takes it.
+          yield* TestClock.adjust("20 millis")
+          yield* Deferred.await(started)
+          assert.deepStrictEqual(heldIds(server.store), [id])
+          let renewed = startedAt + 20 + 300
+          for (let beat = 1; beat <= 9; beat++) {
+            // The heartbeat beats every 100 ms from the take: once in each step.
+            const stepStart = startedAt + 20 + (beat - 1) * 100
+            yield* TestClock.adjust("100 millis")
+            const until = yield* eventually(`renewal ${beat}`, lockedUntil(server.sql, id), (until) => until! > renewed)
+            assert.isAtLeast(until!, stepStart + 300)
+            renewed = until!
+            // Another process's worker looks for due deliveries at every beat.
+            assert.isTrue(Option.isNone(yield* other.store.take), `at ${beat * 100} ms`)
+          }
+          yield* Deferred.succeed(finish, undefined)
+          const processed = yield* log.waitFor("processed", (line) => line.message === "processed")
+          assert.strictEqual(processed.annotations["attempt"], 1)
+          assert.deepStrictEqual(heldIds(server.store), [])
+          assert.deepStrictEqual(calls, [id])
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "done", attempts: 1, lastError: null })
+        }))
+
+      it.scoped("says when a worker's lease is found taken over, lets the handler end, and records nothing of it", () =>
+        Effect.gen(function*() {
+          const setting = yield* heartbeating(engine, "queued")
+          const { calls, delivery, finish, id, interrupted, log, other, server, started, startedAt } = setting
+          assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
+          yield* TestClock.adjust("20 millis")
+          yield* Deferred.await(started)
+          // This process stalled past its lease, and another process's worker took the delivery over.
+          yield* expire(server.sql, id)
+          const taken = yield* other.store.take
+          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          yield* TestClock.adjust("100 millis")
+          assertTakenOver(yield* log.waitFor("taken over", (line) => line.message === "taken over"), id)
+          assert.isFalse(yield* Deferred.isDone(interrupted))
+          yield* Deferred.succeed(finish, undefined)
+          const nextLook = startedAt + 120 + 20
+          yield* eventually("the worker's next look", TestClock.sleeps(), (sleeps) => [...sleeps].includes(nextLook))
+          assert.deepStrictEqual(
+            log.lines.filter((line) => line.annotations["webhook_id"] === id).map((line) => line.message),
+            ["queued", "taken over"]
+          )
+          // Neither done, retried nor dead: the row is the new holder's, untouched.
+          assert.deepStrictEqual(yield* rowOf(server.sql, id), { status: "processing", attempts: 2, lastError: null })
+          assert.isTrue(yield* other.store.complete(id, 2))
+          assert.deepStrictEqual(calls, [id])
+        }))
+
       it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>
         Effect.gen(function*() {
           const log = observe()
@@ -704,6 +966,41 @@ for (const engine of [sqlite, postgres]) {
           yield* TestClock.adjust("1 hour")
           assert.deepStrictEqual(yield* claim, Option.none())
           assert.strictEqual(yield* statusOf(store, id), "done")
+        }))
+
+      it.scoped("renews a claim or a lease only while its token holds it, as settling does", () =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const database = yield* engine.database
+          const { store } = yield* start(inboxLayer(database, { mode: "inline", lease: "200 millis" }), observe())
+          const id = newId()
+          const claim = store.claim(id, "response.completed", 1)
+          assert.deepStrictEqual(yield* claim, Option.some(1))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(yield* store.renew(id, 1))
+          // 300 ms after the claim, past its first lease, but 150 ms after the renewal.
+          yield* TestClock.adjust("150 millis")
+          assert.deepStrictEqual(yield* claim, Option.none())
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(yield* claim, Option.some(2))
+          assert.isFalse(yield* store.renew(id, 1))
+          assert.isTrue(yield* store.renew(id, 2))
+          yield* store.complete(id, 2)
+          assert.isFalse(yield* store.renew(id, 2))
+          assert.strictEqual(yield* statusOf(store, id), "done")
+          assert.isFalse(yield* store.renew(newId(), 1))
+
+          const queued = newId()
+          assert.isTrue(yield* store.enqueue(queued, "response.completed", 1, "{}"))
+          const taken = yield* store.take
+          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([queued, 1]))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(yield* store.renew(queued, 1))
+          yield* TestClock.adjust("150 millis")
+          assert.isTrue(Option.isNone(yield* store.take))
+          yield* TestClock.adjust("50 millis")
+          assert.deepStrictEqual(Option.map(yield* store.take, (row) => row.attempts), Option.some(2))
+          assert.isFalse(yield* store.renew(queued, 1))
         }))
 
       it.scoped("gives a queued delivery to one worker at a time, and to another once the lease has expired", () =>

@@ -18,7 +18,7 @@ import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
-import { type Row, type Store, WebhookInbox } from "./store.js"
+import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./store.js"
 
 /**
  * Where a delivery is, for the line of one the edge times out: the handler running, the copy waiting on
@@ -63,6 +63,34 @@ const enqueue = (
   })
 }
 
+/**
+ * The claim or lease `token` holds on `id`, held while a handler runs: `during` has the store's heartbeat
+ * renew it from the handler's start; `end` stops that, before the row is settled (so that a renewal after
+ * the settling is not taken for a takeover), and says whether a renewal found it taken over meanwhile:
+ * then the row is another holder's, not to be settled.
+ */
+const hold = (store: Store, id: string, token: number) => {
+  let holding: Holding | undefined
+  return {
+    during: <A, E, R>(handler: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Effect.suspend(() => {
+        holding = store.hold(id, token)
+        return handler
+      }),
+    end: (): boolean => {
+      if (holding === undefined) return false
+      store.letGo(holding)
+      return holding.lost
+    }
+  }
+}
+
+/**
+ * Taken over while the handler ran: the claim is another copy's now, not ours to settle or give back.
+ * Answered 500 all the same: the other holder may yet fail, and a 200 here would stop OpenAI's retries.
+ */
+const LOST: Effect.Effect<Outcome> = Effect.sync(() => ({ _tag: "Failed", cause: Cause.fail(new LeaseLost()) }))
+
 /** How often a copy waiting for another copy's outcome looks at the inbox. */
 const WAIT_POLL = Duration.millis(50)
 
@@ -85,22 +113,29 @@ const inline = <E, R>(
 ): Effect.Effect<Outcome, never, R> => {
   const run = (token: number) => {
     progress.phase = "handler"
+    const holding = hold(store, delivery.id, token)
     return Effect.matchCauseEffect(
-      // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too.
-      Effect.onInterrupt(handled, () => Effect.ignore(store.release(delivery.id, token, "interrupted"))),
+      Effect.onInterrupt(
+        holding.during(handled),
+        // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too, if it still holds it.
+        () => holding.end() ? Effect.void : Effect.ignore(store.release(delivery.id, token, "interrupted"))
+      ),
       {
         onSuccess: () => {
+          if (holding.end()) return LOST
           progress.phase = "store"
           return Effect.matchCauseEffect(store.complete(delivery.id, token), {
-            onSuccess: () => Effect.succeed(PROCESSED),
+            onSuccess: (settled) => settled ? Effect.succeed(PROCESSED) : LOST,
             onFailure: storeFailed
           })
         },
-        onFailure: (cause) =>
-          Effect.as(
+        onFailure: (cause) => {
+          if (holding.end()) return LOST
+          return Effect.as(
             Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
             { _tag: "Failed", cause } as const
           )
+        }
       }
     )
   }
@@ -195,29 +230,43 @@ export const worker = <E, R>(
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
       const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
-      return Effect.matchCauseEffect(bounded, {
-        onSuccess: () => Effect.zipRight(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
-        onFailure: (cause) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
-              Option.match(delay, {
-                onNone: () =>
-                  Effect.zipRight(
-                    store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
-                    Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
-                  ),
-                onSome: (delay) =>
-                  Effect.zipRight(
-                    store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
-                    Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
-                  )
-              })))
-      }).pipe(
+      const holding = hold(store, row.webhookId, row.attempts)
+      /**
+       * Records the attempt's outcome with `settle` and logs `line`; or, taken over meanwhile, neither: the
+       * delivery is another worker's. The heartbeat said so if it found out first; else the settling says so.
+       */
+      const settled = (settle: Effect.Effect<boolean, SqlError>, line: Effect.Effect<void>) =>
+        holding.end() ? Effect.void : Effect.flatMap(
+          settle,
+          (done) => done ? line : Effect.annotateLogs(Effect.logWarning("taken over"), "error", new LeaseLost().message)
+        )
+      return Effect.matchCauseEffect(
+        holding.during(bounded),
+        {
+          onSuccess: () => settled(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
+          onFailure: (cause) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
+                Option.match(delay, {
+                  onNone: () =>
+                    settled(
+                      store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
+                      Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
+                    ),
+                  onSome: (delay) =>
+                    settled(
+                      store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
+                      Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
+                    )
+                })))
+        }
+      ).pipe(
         // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
         Effect.onInterrupt(() =>
-          Effect.ignore(Effect.flatMap(
-            Clock.currentTimeMillis,
-            (now) => store.retry(row.webhookId, row.attempts, now, "interrupted")
+          Effect.ignore(settled(
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              store.retry(row.webhookId, row.attempts, now, "interrupted")),
+            Effect.void
           ))
         ),
         Effect.annotateLogs(annotations)
