@@ -580,6 +580,18 @@ describe("the receiver's server settings", () => {
       }))
   }
 
+  it.effect("the lease defaults to 30 s, and a lease under a second or a timeout of zero is refused", () =>
+    Effect.gen(function*() {
+      const loaded = yield* settings({})
+      assert.strictEqual(Duration.toMillis(loaded.lease), 30_000)
+      for (const [name, value] of [["WEBHOOK_LEASE", "500 millis"], ["WEBHOOK_TIMEOUT", "0 seconds"]] as const) {
+        const error = yield* Effect.flip(settings({ [name]: value }))
+        assert.strictEqual(error._tag, "InvalidConfig")
+        assert.match(error.message, new RegExp(`^${name}: `))
+        assert.match(error.hint, new RegExp(`^${name} is a duration (of at least 1 second|above zero)`))
+      }
+    }))
+
   const duration = FastCheck.integer({ min: 1, max: 3_600_000 }).map(Duration.millis)
   it.prop(
     "the Node limits: whole milliseconds, headers within the request, checked often enough, a backstop past both",

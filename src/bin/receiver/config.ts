@@ -42,10 +42,10 @@ const accepts: Readonly<Record<string, string>> = {
   HOST: "an address of this machine: 0.0.0.0 (every interface) or 127.0.0.1, say",
   PORT: "a port number from 1 to 65535 (serve: --port)",
   WEBHOOK_PATH: "the path deliveries are posted to, such as /webhooks/openai (serve: --path)",
-  WEBHOOK_TIMEOUT: "a duration, such as 10 seconds or 1500 millis",
+  WEBHOOK_TIMEOUT: "a duration above zero, such as 10 seconds or 1500 millis",
   WEBHOOK_MAX_BODY_SIZE: "a whole number of bytes",
   WEBHOOK_MODE: "inline or queued (serve: --mode)",
-  WEBHOOK_LEASE: "a duration, such as 2 minutes",
+  WEBHOOK_LEASE: "a duration of at least 1 second, such as 30 seconds",
   WEBHOOK_WORKERS: "a whole number, at least 1",
   WEBHOOK_HEADERS_TIMEOUT: "a duration from 1 millis to 1 hour, such as 10 seconds",
   WEBHOOK_REQUEST_TIMEOUT: "a duration from 1 millis to 1 hour, such as 30 seconds",
@@ -81,10 +81,24 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
   port: variables.port.pipe(Config.withDefault(8787)),
   path: variables.path.pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
-  timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+  timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(
+    Config.validate({
+      message: "Expected more than zero",
+      validation: (timeout) => Duration.greaterThan(timeout, Duration.zero)
+    }),
+    Config.withDefault(Duration.seconds(10))
+  ),
   maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
   mode: variables.mode.pipe(Config.withDefault("inline" as const)),
-  lease: Config.duration("WEBHOOK_LEASE").pipe(Config.withDefault(Duration.minutes(2))),
+  // Renewed every third of itself while a handler runs, so a short lease costs nothing to a slow handler
+  // and lets another instance take over a crashed one's deliveries within seconds.
+  lease: Config.duration("WEBHOOK_LEASE").pipe(
+    Config.validate({
+      message: "Expected at least 1 second",
+      validation: (lease) => Duration.greaterThanOrEqualTo(lease, Duration.seconds(1))
+    }),
+    Config.withDefault(Duration.seconds(30))
+  ),
   database: Config.string().pipe(
     Config.mapOrFail((url) => Either.mapLeft(Database.parse(url), (problem) => ConfigError.InvalidData([], problem))),
     Config.nested("DATABASE_URL"),
