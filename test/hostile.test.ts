@@ -297,7 +297,12 @@ const headerCases = (): ReadonlyArray<Case> => {
     headers: ReadonlyArray<Header>,
     expected: Expected | ReadonlyArray<Expected>
   ) => cases.push(viaSocket(name, delivery.id, expected, { headers, body: bytesOf(delivery.body) }))
-  const add = (name: string, extra: ReadonlyArray<Header>, expected: Expected, at: "before" | "after" = "after") => {
+  const add = (
+    name: string,
+    extra: ReadonlyArray<Header>,
+    expected: Expected | ReadonlyArray<Expected>,
+    at: "before" | "after" = "after"
+  ) => {
     const delivery = signed()
     const own = deliveryHeaders(delivery)
     withHeaders(name, delivery, at === "before" ? [...extra, ...own] : [...own, ...extra], expected)
@@ -305,17 +310,11 @@ const headerCases = (): ReadonlyArray<Case> => {
   add("a 64 KiB header", [["x-padding", big]], refused(431))
   add("a 64 KiB header before the webhook headers", [["x-padding", big]], refused(431), "before")
   add("a 64 KiB webhook-signature", [["webhook-signature", `v1,${big}`]], refused(431))
-  add("1,000 headers", Array.from({ length: 1000 }, (_, i): Header => [`x-h${i}`, "v"]), ACCEPTED)
-  {
-    // Node keeps the first 1,000 header lines of a request and drops the rest unread: behind 1,000 others, the
-    // webhook headers are missing (its line says webhook_id=none).
-    const delivery = signed()
-    const many = Array.from({ length: 1000 }, (_, i): Header => [`x-h${i}`, "v"])
-    cases.push(viaSocket("1,000 headers before the webhook headers", "none", rejected("MissingHeader"), {
-      headers: [...many, ...deliveryHeaders(delivery)],
-      body: bytesOf(delivery.body)
-    }))
-  }
+  const many = (count: number) => Array.from({ length: count }, (_, i): Header => [`x-h${i}`, "v"])
+  add("1,000 headers", many(1000), ACCEPTED)
+  // Node keeps the first 1,000 header lines of a request and drops the rest unread (webhook headers behind 1,000
+  // others are missing): 990, then the webhook headers.
+  add("990 headers before the webhook headers", many(990), ACCEPTED, "before")
   add("a NUL in a value", [["x-note", "a\u0000b"]], refused(400))
   add("a CR in a value", [["x-note", "a\rb"]], refused(400))
   add("a bare LF in a value", [["x-note", "a\nb"]], refused(400))
@@ -733,10 +732,12 @@ const framingCases = (): ReadonlyArray<Case> => {
     refused(417),
     ACCEPTED
   ])
+  // A server without an upgrade handler may answer it as a plain request, or refuse it.
   add("Connection: Upgrade to websocket", (d) =>
     as(d, { headers: [...deliveryHeaders(d), ["Connection", "Upgrade"], ["Upgrade", "websocket"]], close: false }), [
     ACCEPTED,
-    refused(400)
+    refused(400),
+    refused(undefined)
   ])
   add("HTTP/1.1 without Host", (d) => as(d, { host: false }), refused(400))
   add("a query string", (d) => as(d, { target: "/webhooks/openai?x=1&webhook-id=forged" }), ACCEPTED)
