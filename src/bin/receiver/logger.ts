@@ -10,11 +10,30 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
 
-const SAFE = /^[^\s"=\\]+$/
+/** Unquoted only when nothing in it could end the value or the line, or drive a terminal. */
+const SAFE = /^[^\s"=\\\p{Cc}]+$/u
+
+/** C1 controls (U+0080 to U+009F) and DEL, which `JSON.stringify` leaves raw; a terminal acts on some. */
+const RAW_CONTROLS = /[\u007f-\u009f]/g
+
+const quote = (text: string): string =>
+  JSON.stringify(text).replace(RAW_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+
+/** Annotations come from the wire too (a webhook-id, a body): whatever they hold, one line comes out. */
+const textOf = (input: unknown): string => {
+  if (typeof input === "string") return input
+  if (input instanceof Error) return input.message
+  try {
+    return JSON.stringify(input) ?? String(input)
+  } catch {
+    // Cyclic, or deeper than the stack (String() of a deep array recurses too).
+    return Object.prototype.toString.call(input)
+  }
+}
 
 const value = (input: unknown): string => {
-  const text = typeof input === "string" ? input : input instanceof Error ? input.message : JSON.stringify(input)
-  return text !== undefined && SAFE.test(text) ? text : JSON.stringify(text ?? String(input))
+  const text = textOf(input)
+  return SAFE.test(text) ? text : quote(text)
 }
 
 const messageOf = (message: unknown): string =>
