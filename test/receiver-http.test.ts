@@ -592,6 +592,17 @@ describe("the receiver's server settings", () => {
       }
     }))
 
+  it.effect("a WEBHOOK_PATH that no request could match is refused, naming the variable", () =>
+    Effect.gen(function*() {
+      for (const path of ["webhooks", "", "/a b", "/x?y=1", "/x#y"]) {
+        const error = yield* Effect.flip(settings({ WEBHOOK_PATH: path }))
+        assert.strictEqual(error._tag, "InvalidConfig")
+        assert.match(error.message, /^WEBHOOK_PATH: /)
+        assert.match(error.hint, /^WEBHOOK_PATH is a path starting with \//)
+      }
+      assert.strictEqual((yield* settings({ WEBHOOK_PATH: "/hooks/openai" })).path, "/hooks/openai")
+    }))
+
   const duration = FastCheck.integer({ min: 1, max: 3_600_000 }).map(Duration.millis)
   it.prop(
     "the Node limits: whole milliseconds, headers within the request, checked often enough, a backstop past both",

@@ -19,31 +19,37 @@ export type Outcome =
   | "too_large"
   | "method_not_allowed"
 
-export interface Reply {
+/** The status, body and headers of an answer. */
+export interface Answer {
   readonly status: number
   readonly body: string
-  readonly outcome: Outcome
-  /** The response headers, computed once per reply: content type, length, and `allow` for a 405. */
+  /** Computed once per answer: content type and length, and any others (`allow` for a 405). */
   readonly headers: Readonly<Record<string, string>>
 }
 
-/** A JSON reply. Replies are built once (per mount, or per reason) and shared by every delivery. */
-export const json = (status: number, outcome: Outcome, value: unknown): Reply => {
+/** A delivery's answer, with its outcome. */
+export interface Reply extends Answer {
+  readonly outcome: Outcome
+}
+
+/** A small JSON answer, built once and shared: the one place a JSON body gets its type and length. */
+export const jsonAnswer = (status: number, value: unknown, headers: Readonly<Record<string, string>> = {}): Answer => {
   const body = JSON.stringify(value)
   return {
     status,
-    outcome,
     body,
-    headers: {
-      "content-type": "application/json",
-      "content-length": String(Buffer.byteLength(body)),
-      ...(status === 405 ? { allow: "POST" } : {})
-    }
+    headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers }
   }
 }
 
+/** A JSON reply. Replies are built once (per mount, or per reason) and shared by every delivery. */
+export const json = (status: number, outcome: Outcome, value: unknown): Reply => ({
+  ...jsonAnswer(status, value, status === 405 ? { allow: "POST" } : {}),
+  outcome
+})
+
 /** Node: answers once; a response already answered or a connection gone is left alone. */
-export const toNode = (response: ServerResponse, reply: Reply): void => {
+export const toNode = (response: ServerResponse, reply: Answer): void => {
   if (response.headersSent || response.destroyed) return
   response.writeHead(reply.status, reply.headers).end(reply.body)
 }

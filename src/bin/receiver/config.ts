@@ -41,7 +41,7 @@ export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) 
 const accepts: Readonly<Record<string, string>> = {
   HOST: "an address of this machine: 0.0.0.0 (every interface) or 127.0.0.1, say",
   PORT: "a port number from 1 to 65535 (serve: --port)",
-  WEBHOOK_PATH: "the path deliveries are posted to, such as /webhooks/openai (serve: --path)",
+  WEBHOOK_PATH: "a path starting with /, such as /webhooks/openai (serve: --path)",
   WEBHOOK_TIMEOUT: "a duration above zero, such as 10 seconds or 1500 millis",
   WEBHOOK_MAX_BODY_SIZE: "a whole number of bytes",
   WEBHOOK_MODE: "inline or queued (serve: --mode)",
@@ -58,7 +58,13 @@ const accepts: Readonly<Record<string, string>> = {
 /** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
 export const variables = {
   port: Config.port("PORT"),
-  path: Config.string("WEBHOOK_PATH"),
+  // An origin-form path (RFC 9112 3.2.1): one that does not start with "/" could never match a request.
+  path: Config.string("WEBHOOK_PATH").pipe(
+    Config.validate({
+      message: "Expected a path starting with /, without spaces, ? or #",
+      validation: (path) => /^\/[^\s?#]*$/.test(path)
+    })
+  ),
   mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
   databaseUrl: Config.string("DATABASE_URL")
 }

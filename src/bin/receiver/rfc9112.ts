@@ -7,23 +7,13 @@
  * decided here: the request-target's form (origin, absolute, asterisk), one valid `Host`, the HTTP version.
  */
 import { type IncomingMessage, STATUS_CODES } from "node:http"
+import * as reply from "../../internal/reply.js"
 
 /** What the receiver answers itself, before or instead of the webhook listener: status, body, headers. */
-export interface Answer {
-  readonly status: number
-  readonly body: string
-  readonly headers: Readonly<Record<string, string>>
-}
+export type Answer = reply.Answer
 
 /** A JSON answer, built once. */
-export const answer = (status: number, value: unknown, headers: Record<string, string> = {}): Answer => {
-  const body = JSON.stringify(value)
-  return {
-    status,
-    body,
-    headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers }
-  }
-}
+export const answer = reply.jsonAnswer
 
 /** A request refused: after a request we could not take, the next bytes on its connection cannot be trusted. */
 const refusal = (status: number, type: string, message: string, headers: Record<string, string> = {}): Answer =>

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as body from "../../internal/body.js"
+import * as Reply from "../../internal/reply.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
@@ -63,9 +64,8 @@ export const limits = (settings: ReceiverConfig): Limits => {
   }
 }
 
-/** Answers a request the receiver itself handles (`/healthz`, 404, a refusal). */
-const reply = (response: ServerResponse, answer: Rfc9112.Answer): void =>
-  void response.writeHead(answer.status, answer.headers).end(answer.body)
+/** Answers a request the receiver itself handles (`/healthz`, 404, a refusal), as the listener answers. */
+const reply: (response: ServerResponse, answer: Rfc9112.Answer) => void = Reply.toNode
 
 /** At most one line a minute about refused connections, so that a flood of them does not flood the log too. */
 const REFUSED_LOG_INTERVAL = 60_000
@@ -200,7 +200,11 @@ export const ServerLive = (
           Effect.zipRight(close(server)),
           Effect.zipRight(Effect.logInfo("stopped"))
         ))
-      const shown = address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address
+      const shown = address.address === "0.0.0.0" || address.address === "::"
+        ? "127.0.0.1"
+        : address.family === "IPv6"
+        ? `[${address.address}]` // RFC 3986 3.2.2: an IPv6 literal in a URL is bracketed
+        : address.address
       yield* Effect.logInfo(`listening on http://${shown}:${address.port}${settings.path}`)
     })
   )
