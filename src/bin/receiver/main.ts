@@ -10,9 +10,13 @@ import * as ReceiverLogger from "./logger.js"
 import { InboxLive, ServerLive } from "./server.js"
 import { SecretLive } from "./secret.js"
 
-/** The receiver on `settings`: runs until interrupted (SIGINT, SIGTERM), then stops gracefully. */
+/**
+ * The receiver on `settings`: runs until interrupted (SIGINT, SIGTERM), then stops gracefully. The inbox is
+ * built before the secret, so that a missing driver or an unreachable database is said alone, not after
+ * the development secret's banner.
+ */
 export const MainLive = (settings: ReceiverConfig): Layer.Layer<never, ReceiverError> =>
-  ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings))))
+  ServerLive(settings).pipe(Layer.provide(SecretLive.pipe(Layer.provideMerge(InboxLive(settings)))))
 
 /** Reads the settings from the environment (or the current `ConfigProvider`) and runs the receiver. */
 export const run: Effect.Effect<never, ReceiverError> = Effect.flatMap(
