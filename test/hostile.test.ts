@@ -311,10 +311,11 @@ const headerCases = (): ReadonlyArray<Case> => {
   add("a 64 KiB header before the webhook headers", [["x-padding", big]], refused(431), "before")
   add("a 64 KiB webhook-signature", [["webhook-signature", `v1,${big}`]], refused(431))
   const many = (count: number) => Array.from({ length: count }, (_, i): Header => [`x-h${i}`, "v"])
-  add("1,000 headers", many(1000), ACCEPTED)
+  // Node 20 takes 1,000 header lines; Node 24 may refuse as many with 431 (RFC 6585): either, never a crash.
+  add("1,000 headers", many(1000), [ACCEPTED, refused(431)])
   // Node keeps the first 1,000 header lines of a request and drops the rest unread (webhook headers behind 1,000
   // others are missing): 990, then the webhook headers.
-  add("990 headers before the webhook headers", many(990), ACCEPTED, "before")
+  add("990 headers before the webhook headers", many(990), [ACCEPTED, refused(431)], "before")
   add("a NUL in a value", [["x-note", "a\u0000b"]], refused(400))
   add("a CR in a value", [["x-note", "a\rb"]], refused(400))
   add("a bare LF in a value", [["x-note", "a\nb"]], refused(400))
