@@ -222,6 +222,10 @@ export const behindFastify = (listener: http.RequestListener) =>
     await app.register(webhooks(listener))
   })
 
+/** The Node listener on an Express route behind `parser`, mounted as the README shows (examples/express.ts). */
+const behindExpress = (parser: express.RequestHandler) => (listener: http.RequestListener) =>
+  serveNode(makeApp(listener, parser))
+
 /** Every mounting style, each on a real server (a web handler also called directly). */
 export const styles: ReadonlyArray<Style> = [
   {
@@ -269,7 +273,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(makeApp(listener, express.raw({ type: "application/json", limit: "1mb" })))
+        behindExpress(express.raw({ type: "application/json", limit: "1mb" }))
       )
   },
   {
@@ -278,7 +282,7 @@ export const styles: ReadonlyArray<Style> = [
     mount: (options, observability) =>
       Effect.flatMap(
         nodeListener(options, observability),
-        (listener) => serveNode(makeApp(listener, express.text({ type: "application/json", limit: "1mb" })))
+        behindExpress(express.text({ type: "application/json", limit: "1mb" }))
       )
   },
   {
