@@ -114,7 +114,9 @@ const sessionId = Schema.String.annotations({ description: "The ID of the sessio
 const AgentSessionActionRequiredData = Schema.Struct({
   id: sessionId,
   requiredAction: Schema.propertySignature(
-    Schema.Struct({ type: openEnum("computer_use_approval_request", "function_call", "environment_connection") })
+    Schema.Struct({
+      type: openEnum("computer_use_approval_request", "function_call", "environment_connection", "mcp_approval_request")
+    })
   ).pipe(Schema.fromKey("required_action"))
 })
 

@@ -8,6 +8,16 @@ import eventList from "../src/internal/events.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type EventOf<T extends WebhookEvent.EventType> = Extract<Event, { readonly _tag: T }>
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+
+/** The literals of an open enum (`"a" | "b" | (string & {})`): what autocompletes. */
+type KnownOf<T> = T extends string ? string extends T ? never : T : never
+
+// Type-level proof: it fails `tsc`, not the test run.
+const _requiredActionsAutocomplete: Equals<
+  KnownOf<EventOf<"agent.session.action_required">["data"]["requiredAction"]["type"]>,
+  "computer_use_approval_request" | "function_call" | "environment_connection" | "mcp_approval_request"
+> = true
 
 const encode = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
 
@@ -198,6 +208,16 @@ describe("WebhookEvent", () => {
       Effect.gen(function*() {
         const event = yield* decodeAs("agent.session.action_required", exampleOf("agent.session.action_required"))
         assert.deepStrictEqual(event.data.requiredAction, { type: "function_call" })
+      }))
+
+    it.effect("knows mcp_approval_request as a required_action.type, so that it autocompletes", () =>
+      Effect.gen(function*() {
+        assert.isTrue(_requiredActionsAutocomplete)
+        const payload = exampleOf("agent.session.action_required")
+        payload["data"]["required_action"]["type"] = "mcp_approval_request"
+        const event = yield* decodeAs("agent.session.action_required", payload)
+        assert.strictEqual(event.data.requiredAction.type, "mcp_approval_request")
+        assert.deepStrictEqual(encode(event), payload)
       }))
 
     it.effect("leaves environment_id and connect out when a session has none", () =>
