@@ -242,6 +242,10 @@ describe("the packed files", () => {
         "dist/bin/cli.js",
         "dist/bin/receiver.js",
         "dist/bin/receiver/database.js",
+        // The inspector's page, found next to the compiled receiver (copied there by the build).
+        "dist/bin/receiver/inspector/index.html",
+        "dist/bin/receiver/inspector/app.js",
+        "dist/bin/receiver/inspector/style.css",
         "package.json"
       ]
     ) {
