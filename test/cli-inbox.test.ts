@@ -16,6 +16,7 @@ import { Context, Deferred, Effect, Either, FastCheck, Layer, Logger, Redacted, 
 import * as time from "../src/bin/cli/inbox/time.js"
 import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
 import type { EventType } from "../src/WebhookEvent.js"
+import { requirePostgres, skipPostgres } from "./support/built-receiver.js"
 import { build, killGroups, linesOf, PATIENCE, root, type Run, runToEnd, within } from "./support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
@@ -211,16 +212,6 @@ const fill = async (client: Layer.Layer<SqlClient.SqlClient, unknown>): Promise<
 
 // Engines: every test below runs on both.
 
-const databaseUrl = process.env["DATABASE_URL"]
-const postgresUrl = databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl) ? databaseUrl : undefined
-const skipPostgres = postgresUrl === undefined && process.env["CI"] !== "true"
-if (skipPostgres) {
-  console.warn(
-    "cli-inbox.test.ts: the PostgreSQL tests are SKIPPED: DATABASE_URL is not a postgres:// URL. " +
-      "Set it (DATABASE_URL=postgres://user:password@127.0.0.1:5432/database) to run them; in CI they are required."
-  )
-}
-
 interface Engine {
   readonly name: string
   readonly skip: boolean
@@ -240,9 +231,9 @@ const sqlite: Engine = {
 /** A fresh schema, as the connection's search_path; dropped when the file's tests end. */
 const postgres: Engine = {
   name: "PostgreSQL",
-  skip: skipPostgres,
+  skip: skipPostgres("cli-inbox.test.ts"),
   open: async () => {
-    if (postgresUrl === undefined) throw new Error("CI=true but DATABASE_URL is not a postgres:// URL")
+    const postgresUrl = requirePostgres()
     const schema = `cli_${randomBytes(6).toString("hex")}`
     const admin = (statement: string) =>
       Effect.runPromise(
