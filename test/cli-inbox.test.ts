@@ -12,7 +12,20 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Either, FastCheck, Layer, Logger, Redacted, Schedule, Schema } from "effect"
+import {
+  Context,
+  Deferred,
+  Effect,
+  Either,
+  FastCheck,
+  HashMap,
+  Layer,
+  Logger,
+  Option,
+  Redacted,
+  Schedule,
+  Schema
+} from "effect"
 import * as time from "../src/bin/cli/inbox/time.js"
 import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
 import type { EventType } from "../src/WebhookEvent.js"
@@ -98,7 +111,9 @@ const Stats = Schema.Struct({
     pending: Schema.Number,
     dead: Schema.Number
   }),
-  byEventType: Schema.Array(Schema.Struct({ eventType: Schema.NullOr(Schema.String), status: Status, count: Schema.Number })),
+  byEventType: Schema.Array(
+    Schema.Struct({ eventType: Schema.NullOr(Schema.String), status: Status, count: Schema.Number })
+  ),
   oldestPendingAgeMs: Schema.NullOr(Schema.Number)
 })
 
@@ -165,6 +180,33 @@ const deliver = async (handler: (request: Request) => Promise<Response>, body: s
   return { status: response.status, id: signed.headers["webhook-id"] }
 }
 
+/** The fixture's receivers log nothing: the test's output is the test's. */
+const Quiet = Logger.remove(Logger.defaultLogger)
+
+const textOf = (message: unknown) => Array.isArray(message) ? message[0] : message
+
+/**
+ * Runs a worker on the inbox on `client`, as a running receiver does, until it has processed `id` (its
+ * `processed` line, logged once the row says done).
+ */
+const processed = (client: Layer.Layer<SqlClient.SqlClient, unknown>, id: string) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const done = yield* Deferred.make<void>()
+    const watching = Logger.make(({ annotations, message }) => {
+      if (textOf(message) === "processed" && Option.contains(HashMap.get(annotations, "webhook_id"), id)) {
+        Deferred.unsafeDone(done, Effect.void)
+      }
+    })
+    const inbox = WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(client))
+    yield* Layer.build(
+      WebhookInbox.layerWorker({ handle: () => Effect.void, pollInterval: "20 millis" }).pipe(
+        Layer.provide(inbox),
+        Layer.provide(Logger.replace(Logger.defaultLogger, watching))
+      )
+    )
+    yield* Deferred.await(done)
+  })))
+
 /**
  * Fills the inbox on `client` with one delivery in each status but `processing`: inline, one handled and one
  * whose handler failed; queued, two whose worker's schedule ended (dead), then one stored with no worker running.
@@ -173,28 +215,29 @@ const fill = async (client: Layer.Layer<SqlClient.SqlClient, unknown>): Promise<
   const inline = WebhookHttp.toWebHandler({
     handle: (event) =>
       event._tag === "batch.failed" ? Effect.fail(new Error("the batch service said no\n    at handler")) : Effect.void,
-    layer: Layer.merge(WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(client)), Secret)
+    layer: Layer.mergeAll(WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(client)), Secret, Quiet)
   })
   const done = await deliver(inline.handler, bodyOf("response.completed", "resp_done"))
   const failed = await deliver(inline.handler, bodyOf("batch.failed", "batch_failed"))
   await inline.dispose()
   assert.deepStrictEqual([done.status, failed.status], [200, 500])
 
-  // The worker logs `dead` once the row says so: the two logs are the moment to stop it.
+  // The worker logs `dead` once the row says so: the two lines are the moment to stop it.
   const deadLogged = Effect.runSync(Deferred.make<void>())
   let dead = 0
   const counting = Logger.make(({ message }) => {
-    if ((Array.isArray(message) ? message[0] : message) === "dead" && ++dead === 2) {
-      Deferred.unsafeDone(deadLogged, Effect.void)
-    }
+    if (textOf(message) === "dead" && ++dead === 2) Deferred.unsafeDone(deadLogged, Effect.void)
   })
   const inbox = WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provide(client))
   const worker = WebhookInbox.layerWorker({
     handle: () => Effect.fail(new Error("the eval store is down")),
     schedule: Schedule.recurs(0),
     pollInterval: "20 millis"
-  }).pipe(Layer.provide(inbox), Layer.provide(Logger.add(counting)))
-  const queued = WebhookHttp.toWebHandler({ handle: () => Effect.void, layer: Layer.mergeAll(inbox, worker, Secret) })
+  }).pipe(Layer.provide(inbox), Layer.provide(Logger.replace(Logger.defaultLogger, counting)))
+  const queued = WebhookHttp.toWebHandler({
+    handle: () => Effect.void,
+    layer: Layer.mergeAll(inbox, worker, Secret, Quiet)
+  })
   const deadOne = await deliver(queued.handler, bodyOf("eval.run.failed", "evalrun_dead"))
   const hostile = await deliver(queued.handler, bodyOf("fine_tuning.job.failed", "ftjob_\u009b31mred\u0007"))
   await within(Effect.runPromise(Deferred.await(deadLogged)), "two dead deliveries")
@@ -202,7 +245,7 @@ const fill = async (client: Layer.Layer<SqlClient.SqlClient, unknown>): Promise<
 
   const stored = WebhookHttp.toWebHandler({
     handle: () => Effect.void,
-    layer: Layer.merge(inbox, Secret)
+    layer: Layer.mergeAll(inbox, Secret, Quiet)
   })
   const pending = await deliver(stored.handler, bodyOf("video.completed", "video_pending"))
   await stored.dispose()
@@ -252,11 +295,13 @@ const postgres: Engine = {
 for (const engine of [sqlite, postgres]) {
   describe.skipIf(engine.skip)(`openai-webhooks inbox on ${engine.name}`, () => {
     let url = ""
+    let client: Layer.Layer<SqlClient.SqlClient, unknown>
     let made: Made
     beforeAll(async () => {
       const database = await engine.open()
       url = database.url
-      made = await fill(database.client)
+      client = database.client
+      made = await fill(client)
     }, PATIENCE)
 
     const inbox = (...args: ReadonlyArray<string>) => cli(["inbox", ...args, "--database", url])
@@ -350,7 +395,8 @@ for (const engine of [sqlite, postgres]) {
       assert.strictEqual(body, JSON.stringify(JSON.parse(bodies.get(made.failed)!), null, 2))
       const attempts = linesOf(text.slice(text.indexOf("\nattempts\n") + 10))
       assert.match(attempts[0]!, /^# +STARTED +DURATION +OUTCOME +ERROR$/)
-      assert.match(attempts[1]!, /^1 +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +[\d.]+ m?s +failed +Error: the batch service said no$/)
+      const started = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/.source
+      assert.match(attempts[1]!, new RegExp(`^1 +${started} +[\\d.]+ m?s +failed +Error: the batch service said no$`))
       assert.strictEqual(attempts.length, 2)
     })
 
@@ -371,10 +417,16 @@ for (const engine of [sqlite, postgres]) {
       assert.isAtLeast(detail.history[0]!.durationMs ?? -1, 0)
     })
 
-    it("show, replay and discard of an id no delivery has: exit 1, the id named", async () => {
+    it("show and discard of an id no delivery has: exit 1, the id named", async () => {
       const missing = "msg_nobody_has_this_one"
-      const runs = await Promise.all([inbox("show", missing), inbox("discard", missing), inbox("show", missing, "--json")])
-      for (const run of runs) assertExplained(run, 1, new RegExp(`no delivery has the webhook-id "${missing}"`), /inbox list/)
+      const runs = await Promise.all([
+        inbox("show", missing),
+        inbox("show", missing, "--json"),
+        inbox("discard", missing)
+      ])
+      for (const run of runs) {
+        assertExplained(run, 1, new RegExp(`^error: no delivery has the webhook-id "${missing}"$`), /inbox list/)
+      }
     })
 
     it("stats: counts by status and by event type, and the oldest waiting delivery", async () => {
@@ -402,7 +454,7 @@ for (const engine of [sqlite, postgres]) {
         ["pending", "1"],
         ["dead", "2"]
       ])
-      assert.match(lines[6]!, /^oldest waiting: received .+ ago/)
+      assert.match(lines[6]!, /^oldest pending or failed: received .+ ago$/)
       assert.include(lines, "")
       assert.match(lines.find((line) => line.startsWith("eval.run.failed"))!, /^eval\.run\.failed +0 +0 +0 +0 +1$/)
     })
@@ -418,7 +470,7 @@ for (const engine of [sqlite, postgres]) {
       assertExplained(await inbox("show", made.hostile), 1, /no delivery has the webhook-id/, /inbox list/)
     })
 
-    it("replay of several ids replays each, says each result, and exits 1 when one failed", async () => {
+    it("replay of several ids replays each, says each result, exits 1 if one failed; a worker runs it", async () => {
       const run = await inbox("replay", made.done, "msg_missing")
       assert.strictEqual(run.code, 1, run.stderr)
       assert.deepStrictEqual(linesOf(run.stdout), [
@@ -427,8 +479,12 @@ for (const engine of [sqlite, postgres]) {
       ])
       assert.deepStrictEqual(linesOf(run.stderr).slice(0, 1), [`error: no delivery has the webhook-id "msg_missing"`])
       assert.match(linesOf(run.stderr)[1]!, /^hint: /)
+      assert.strictEqual(documentOf(await inbox("show", made.done, "--json"), Detail).status, "pending")
+      // What the command said: a receiver's worker processes it again.
+      await within(processed(client, made.done), `a worker to process ${made.done}`)
       const detail = documentOf(await inbox("show", made.done, "--json"), Detail)
-      assert.strictEqual(detail.status, "pending")
+      assert.strictEqual(detail.status, "done")
+      assert.deepStrictEqual(detail.history.map((a) => [a.attempt, a.outcome]), [[1, "processed"], [2, "processed"]])
     })
 
     it("recover queues the dead deliveries of the window, and says how many and who processes them", async () => {
@@ -440,7 +496,8 @@ for (const engine of [sqlite, postgres]) {
       assertOk(none)
       assert.strictEqual(
         none.stdout,
-        "queued 0 failed or dead deliveries for replay (received since 2000-01-01T00:00:00Z until 2000-01-02T00:00:00Z)\n"
+        "queued 0 failed or dead deliveries for replay " +
+          "(received since 2000-01-01T00:00:00Z until 2000-01-02T00:00:00Z)\n"
       )
       const run = await inbox("recover", "--since", "1h", "--status", "dead")
       assertOk(run)
@@ -485,7 +542,8 @@ describe("openai-webhooks inbox: the database", () => {
   it("does not make an empty inbox where there is none: exit 1, and the file is not created", async () => {
     const elsewhere = mkdtempSync(join(directory, "elsewhere-"))
     const run = await cli(["inbox", "list"], {}, elsewhere)
-    assertExplained(run, 1, /^error: there is no inbox at the SQLite file \.data\/openai-webhooks\.sqlite$/, /--database/)
+    const where = /^error: there is no inbox at the SQLite file \.data\/openai-webhooks\.sqlite$/
+    assertExplained(run, 1, where, /--database/)
     assert.isFalse(existsSync(join(elsewhere, ".data")))
   })
 })
@@ -496,7 +554,10 @@ describe("--since and --until", () => {
 
   it.prop(
     "a span is that long before now",
-    [FastCheck.integer({ min: 0, max: 100_000 }), FastCheck.constantFrom(...(Object.keys(units) as Array<keyof typeof units>))],
+    [
+      FastCheck.integer({ min: 0, max: 100_000 }),
+      FastCheck.constantFrom(...(Object.keys(units) as Array<keyof typeof units>))
+    ],
     ([n, unit]) => {
       const parsed = time.parse("--since", `${n}${unit}`, now)
       assert.deepStrictEqual(parsed, Either.right(new Date(now - n * units[unit])))

@@ -5,21 +5,19 @@
  * running receiver's worker processes what `replay` and `recover` queue. Tables for people, `--json` for scripts.
  */
 import { Args, Command, Options } from "@effect/cli"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import type { SqlError } from "@effect/sql/SqlError"
-import { type InboxError, STATUSES } from "../../internal/inbox/log.js"
-import type * as WebhookInbox from "../../WebhookInbox.js"
+import { STATUSES } from "../../internal/inbox/log.js"
+import * as WebhookInbox from "../../WebhookInbox.js"
 import { explain } from "../main.js"
 import { CheckFailed } from "./errors.js"
 import * as connect from "./inbox/connect.js"
 import * as render from "./inbox/render.js"
 import * as time from "./inbox/time.js"
-
-const { Inbox } = connect
 
 /** Prints `text`, which ends with its own line break. */
 const print = (text: string) => Console.log(text.replace(/\n$/, ""))
@@ -46,7 +44,7 @@ const instantOption = (flag: string, input: Option.Option<string>, now: number) 
  */
 const onInbox = <A>(
   source: Option.Option<connect.Source>,
-  operation: Effect.Effect<A, SqlError | InboxError, WebhookInbox.WebhookInbox>,
+  operation: Effect.Effect<A, SqlError | WebhookInbox.InboxError, WebhookInbox.WebhookInbox>,
   id?: string
 ) =>
   Either.match(connect.database(source), {
@@ -92,14 +90,14 @@ const list = Command.make(
         limit: Option.getOrUndefined(flags.limit),
         after: Option.getOrUndefined(flags.after)
       }
-      const page = yield* onInbox(flags.database, Inbox.list(query))
+      const page = yield* onInbox(flags.database, WebhookInbox.list(query))
       yield* print(flags.json ? render.json(render.listJson(page)) : render.listTable(page))
     })
 ).pipe(Command.withDescription("List deliveries, newest first. Example: inbox list --status failed --since 1h"))
 
 const show = Command.make("show", { database: connect.option, id, json }, (flags) =>
   Effect.gen(function*() {
-    const found = yield* onInbox(flags.database, Inbox.get(flags.id), flags.id)
+    const found = yield* onInbox(flags.database, WebhookInbox.get(flags.id), flags.id)
     if (Option.isNone(found)) return yield* Effect.fail(connect.notFound(flags.id))
     const now = yield* Clock.currentTimeMillis
     yield* print(flags.json ? render.json(render.detailJson(found.value)) : render.detail(found.value, now))
@@ -127,7 +125,7 @@ const replay = Command.make(
       const failed = yield* onInbox(
         flags.database,
         Effect.reduce(flags.ids, 0, (failed, webhookId) =>
-          Effect.matchEffect(Inbox.replay(webhookId), {
+          Effect.matchEffect(WebhookInbox.replay(webhookId), {
             onSuccess: () => Effect.as(Console.log(`${render.printable(webhookId)}: queued for replay`), failed),
             onFailure: (error) =>
               Effect.as(Console.error(explain(connect.explain(error, webhookId)).trimEnd()), failed + 1)
@@ -161,7 +159,7 @@ const recover = Command.make(
       const since = yield* instant("--since", flags.since, now)
       const until = yield* instantOption("--until", flags.until, now)
       const status = Option.getOrUndefined(flags.status)
-      const count = yield* onInbox(flags.database, Inbox.recover({ since, until, status }))
+      const count = yield* onInbox(flags.database, WebhookInbox.recover({ since, until, status }))
       const which = status ?? "failed or dead"
       const window = `received since ${render.iso(since)}${until === undefined ? "" : ` until ${render.iso(until)}`}`
       yield* Console.log(`queued ${count} ${which} ${count === 1 ? "delivery" : "deliveries"} for replay (${window})`)
@@ -175,13 +173,13 @@ const recover = Command.make(
 
 const discard = Command.make("discard", { database: connect.option, id }, (flags) =>
   Effect.gen(function*() {
-    yield* onInbox(flags.database, Inbox.discard(flags.id), flags.id)
+    yield* onInbox(flags.database, WebhookInbox.discard(flags.id), flags.id)
     yield* Console.log(`${render.printable(flags.id)}: discarded`)
   })).pipe(Command.withDescription("Remove a dead letter, with its attempts. Example: inbox discard msg_..."))
 
 const stats = Command.make("stats", { database: connect.option, json }, (flags) =>
   Effect.gen(function*() {
-    const counts = yield* onInbox(flags.database, Inbox.stats)
+    const counts = yield* onInbox(flags.database, WebhookInbox.stats)
     yield* print(flags.json ? render.json(render.statsJson(counts, STATUSES)) : render.statsTable(counts, STATUSES))
   })).pipe(
     Command.withDescription("Count deliveries by status and by event type, and say how old the oldest waiting is.")

@@ -7,20 +7,11 @@ import { existsSync } from "node:fs"
 import { Options } from "@effect/cli"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
-import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import type {
-  DeliveryDetail,
-  InboxError,
-  ListPage,
-  ListQuery,
-  RecoverQuery,
-  Stats
-} from "../../../internal/inbox/log.js"
 import * as WebhookInbox from "../../../WebhookInbox.js"
 import { variables } from "../../receiver/config.js"
 import * as Database from "../../receiver/database.js"
@@ -58,8 +49,7 @@ export const database = (source: Option.Option<Source>): Either.Either<Database.
 
 /**
  * Retention long enough that a command never purges: the receiver purges on its own schedule, and the
- * retention its owner chose (a library user may keep deliveries longer than the default 7 days) is not
- * known here.
+ * retentions its owner chose (a library user may keep deliveries longer than the defaults) are not known here.
  */
 const NEVER_PURGE = "36500 days"
 
@@ -81,7 +71,7 @@ export const layer = (
       })
     )
   }
-  return WebhookInbox.layerSql({ retention: NEVER_PURGE }).pipe(
+  return WebhookInbox.layerSql({ retention: NEVER_PURGE, deadRetention: NEVER_PURGE }).pipe(
     Layer.mapError((error) =>
       new Unreachable({
         message: `cannot open the inbox in ${description}: ${describe(error)}`,
@@ -104,7 +94,7 @@ export const notFound = (id: string): Refused =>
   })
 
 /** What a person sees of a failed store operation on `id` (when the operation has one). */
-export const explain = (error: SqlError | InboxError, id?: string): Refused | Unreachable | UsageError => {
+export const explain = (error: SqlError | WebhookInbox.InboxError, id?: string): Refused | Unreachable | UsageError => {
   if (error._tag === "SqlError") {
     return new Unreachable({
       message: `the database failed: ${describe(error)}`,
@@ -136,27 +126,4 @@ export const explain = (error: SqlError | InboxError, id?: string): Refused | Un
         hint: "--limit is 1 to 500, --after a cursor a list printed, --since before --until"
       })
   }
-}
-
-// Until WebhookInbox's accessors land (helper A's "[api-ready]" commit): the store's log operations through
-// its tag, with the signatures they are announced with.
-
-interface LogOperations {
-  readonly list: (query?: ListQuery) => Effect.Effect<ListPage, SqlError | InboxError>
-  readonly get: (id: string) => Effect.Effect<Option.Option<DeliveryDetail>, SqlError>
-  readonly replay: (id: string) => Effect.Effect<void, SqlError | InboxError>
-  readonly recover: (query: RecoverQuery) => Effect.Effect<number, SqlError | InboxError>
-  readonly discard: (id: string) => Effect.Effect<void, SqlError | InboxError>
-  readonly stats: Effect.Effect<Stats, SqlError>
-}
-
-const store = Effect.map(WebhookInbox.WebhookInbox, (inbox) => inbox as unknown as LogOperations)
-
-export const Inbox = {
-  list: (query?: ListQuery) => Effect.flatMap(store, (s) => s.list(query)),
-  get: (id: string) => Effect.flatMap(store, (s) => s.get(id)),
-  replay: (id: string) => Effect.flatMap(store, (s) => s.replay(id)),
-  recover: (query: RecoverQuery) => Effect.flatMap(store, (s) => s.recover(query)),
-  discard: (id: string) => Effect.flatMap(store, (s) => s.discard(id)),
-  stats: Effect.flatMap(store, (s) => s.stats)
 }

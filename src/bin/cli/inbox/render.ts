@@ -5,7 +5,7 @@
  * characters are escaped before they reach a terminal, so that no delivery can move the cursor, retitle the
  * window or hide a line. Colours only on a terminal, and never with `NO_COLOR` set (https://no-color.org).
  */
-import type { Attempt, DeliveryDetail, DeliveryRecord, ListPage, Stats, Status } from "../../../internal/inbox/log.js"
+import type { Attempt, DeliveryDetail, DeliveryRecord, ListPage, Stats, Status } from "../../../WebhookInbox.js"
 
 /** C0 and C1 controls and DEL, except the line breaks and tabs `keep` allows. */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g
@@ -158,8 +158,8 @@ export const statsTable = (stats: Stats, statuses: ReadonlyArray<Status>): strin
     [1]
   )
   const oldest = stats.oldestPendingAgeMs === null
-    ? "oldest waiting: none\n"
-    : `oldest waiting: received ${span(stats.oldestPendingAgeMs)} ago (pending or failed)\n`
+    ? "oldest pending or failed: none\n"
+    : `oldest pending or failed: received ${span(stats.oldestPendingAgeMs)} ago\n`
   const types = new Map<string, Record<Status, number>>()
   for (const { count, eventType, status: name } of stats.byEventType) {
     const key = eventType ?? "-"
