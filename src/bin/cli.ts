@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `openai-webhooks`: run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types. One file per command under `./cli/`; how a command ends and its
- * exit code are decided here, from the errors of `./cli/errors.ts`:
+ * generate secrets, list event types, manage endpoints through OpenAI's API. One file per command under
+ * `./cli/`; how a command ends and its exit code are decided here, from the errors of `./cli/errors.ts`:
  *
  * - `UsageError` and `Unreachable`: `error:` and `hint:` lines on stderr; exit 2 and 1.
  * - `CheckFailed`: the command has printed its verdict; exit 1.
@@ -12,7 +12,9 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
+import { command as endpoints } from "./cli/endpoints.js"
 import { CheckFailed, type CliError, exitCode, Unreachable, UsageError } from "./cli/errors.js"
+import { command as eventTypes } from "./cli/event-types.js"
 import { command as events } from "./cli/events.js"
 import { command as secret } from "./cli/secret.js"
 import { command as send } from "./cli/send.js"
@@ -21,8 +23,8 @@ import { command as verify } from "./cli/verify.js"
 import { type Ending, explain, run } from "./main.js"
 
 const root = Command.make("openai-webhooks").pipe(
-  Command.withDescription("Receive, send and debug OpenAI webhooks."),
-  Command.withSubcommands([serve, send, verify, secret, events])
+  Command.withDescription("Receive, send and debug OpenAI webhooks, and manage their endpoints."),
+  Command.withSubcommands([serve, send, verify, secret, events, endpoints, eventTypes])
 )
 
 const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
