@@ -683,6 +683,7 @@ describe("WebhookEndpoints layers", () => {
         [{ apiKey: Redacted.make(`${apiKey}\n\n`) }, "apiKey: the API key contains whitespace"],
         [{ apiKey: key, baseUrl: "ftp://example.com" }, "baseUrl: Expected an http(s) URL"],
         [{ apiKey: key, baseUrl: "api.openai.com" }, "baseUrl: Expected an http(s) URL"],
+        [{ apiKey: key, baseUrl: "https://user:hunter2@proxy.example.com/v1" }, "baseUrl: Expected a URL without user:password@"],
         [{ apiKey: key, project: "" }, "project: Expected an ID"],
         [{ apiKey: key, timeout: 0 }, "timeout: Expected a duration longer than zero"],
         [{ apiKey: key, maxRetries: -1 }, "maxRetries: Expected a whole number"],
@@ -693,6 +694,7 @@ describe("WebhookEndpoints layers", () => {
         assert.strictEqual(error._tag, "IllegalArgumentException")
         assert.include(error.message, `WebhookEndpoints: ${message}`)
         assertNoSecrets(`${error.message} ${inspect(error)}`)
+        assert.notInclude(error.message, "hunter2")
       }
     }))
 

@@ -78,6 +78,10 @@ export const resolve = (options: Options): Either.Either<Settings, Problem> => {
   if (parsed === undefined || (parsed.protocol !== "https:" && parsed.protocol !== "http:")) {
     return Either.left({ option: "baseUrl", message: `Expected an http(s) URL such as ${DEFAULT_BASE_URL}` })
   }
+  // fetch refuses them, and its error would quote the URL, password included.
+  if (parsed.username !== "" || parsed.password !== "") {
+    return Either.left({ option: "baseUrl", message: "Expected a URL without user:password@ in it" })
+  }
   for (const option of ["organization", "project"] as const) {
     const value = options[option]
     if (value !== undefined && (value === "" || unprintable.test(value))) {
