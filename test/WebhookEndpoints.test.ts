@@ -50,8 +50,13 @@ const observe = Effect.gen(function*() {
  * Runs `f` with a fresh fake OpenAI and the service on it (options over the defaults), then checks that no log
  * line holds the API key or any signing secret the fake gave out.
  */
+interface Log {
+  readonly lines: ReadonlyArray<string>
+  readonly retries: Queue.Queue<string>
+}
+
 const withApi = <A, E>(
-  f: (fake: FakeOpenAI, log: { readonly lines: ReadonlyArray<string>; readonly retries: Queue.Queue<string> }) => Effect.Effect<A, E, Api>,
+  f: (fake: FakeOpenAI, log: Log) => Effect.Effect<A, E, Api>,
   options: Partial<WebhookEndpoints.Options> = {}
 ) =>
   Effect.scoped(Effect.gen(function*() {
@@ -181,7 +186,13 @@ describe("WebhookEndpoints calls", () => {
         const ok = yield* WebhookEndpoints.test(id, { eventType: "response.completed" })
         assert.deepStrictEqual(
           { ...ok },
-          { object: "webhook_endpoint.test", webhookEndpointId: id, eventType: "response.completed", statusCode: 200, success: true }
+          {
+            object: "webhook_endpoint.test",
+            webhookEndpointId: id,
+            eventType: "response.completed",
+            statusCode: 200,
+            success: true
+          }
         )
         assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), { event_type: "response.completed" })
         fake.testDeliveryStatus = 503
@@ -299,7 +310,11 @@ describe("WebhookEndpoints errors", () => {
         fake.answerNext(1, {
           status: 401,
           body: JSON.stringify({
-            error: { message: `Incorrect API key provided: ${apiKey}.`, type: "invalid_request_error", code: "invalid_api_key" }
+            error: {
+              message: `Incorrect API key provided: ${apiKey}.`,
+              type: "invalid_request_error",
+              code: "invalid_api_key"
+            }
           })
         })
         const error = yield* failure(WebhookEndpoints.retrieve("whe_123"))
@@ -336,7 +351,7 @@ describe("WebhookEndpoints errors", () => {
         const leaked = "whsec_bGVha2VkLXNlY3JldC1ieXRlcy1hdC1sZWFzdC0zMg=="
         fake.answerNext(1, {
           status: 200,
-          body: JSON.stringify({ id: 7, object: "webhook_endpoint", name: "x", url: "https://x", signing_secret: leaked })
+          body: JSON.stringify({ id: 7, name: "x", url: "https://x", signing_secret: leaked })
         })
         const wrong = yield* failure(WebhookEndpoints.create(created))
         assert.strictEqual(wrong.reason, "InvalidResponse")
@@ -380,8 +395,10 @@ describe("WebhookEndpoints input checks", () => {
   it.effect("refuses a URL longer than 2048 characters, and one that is not a URL, without repeating it", () =>
     Effect.gen(function*() {
       const long = `https://example.com/${"a".repeat(2048 - 20 + 1)}`
-      yield* refused(WebhookEndpoints.create({ ...created, url: long }), "url", /2049 characters; OpenAI accepts at most 2048/)
-      yield* refused(WebhookEndpoints.update("whe_1", { url: "example.com/token=abc" }), "url", /^url is not an absolute URL/)
+      const tooLong = /2049 characters; OpenAI accepts at most 2048/
+      yield* refused(WebhookEndpoints.create({ ...created, url: long }), "url", tooLong)
+      const notUrl = /^url is not an absolute URL/
+      yield* refused(WebhookEndpoints.update("whe_1", { url: "example.com/token=abc" }), "url", notUrl)
     }))
 
   it.effect("takes a URL of exactly 2048 characters and a name of 256 (counted in characters, not UTF-16 units)", () =>
@@ -433,7 +450,10 @@ describe("WebhookEndpoints retries", () => {
         fake.answerNext(1, { status: 429, retryAfter: "2" })
         const call = yield* Effect.fork(WebhookEndpoints.retrieve(id!))
         const announced = yield* Queue.take(log.retries)
-        assert.include(announced, `retrying GET /webhook_endpoints/${id} in 2000 ms (retry 1 of 2) after 429 RateLimited`)
+        assert.include(
+          announced,
+          `retrying GET /webhook_endpoints/${id} in 2000 ms (retry 1 of 2) after 429 RateLimited`
+        )
         yield* TestClock.adjust("1999 millis")
         assert.strictEqual(fake.requests.length, 1)
         yield* TestClock.adjust("1 millis")
@@ -609,7 +629,7 @@ describe("WebhookEndpoints timeouts and transport errors", () => {
       assertNoSecrets(`${inspect(refused)} ${JSON.stringify(listed)}`)
     }))
 
-  it.effect("a delete retried after an attempt that got no answer and then not found says the first may have done it", () =>
+  it.effect("a delete retried after an unanswered attempt, then not found, says the first may have done it", () =>
     withApi((fake, log) =>
       Effect.gen(function*() {
         const [id] = fake.seed(1)
@@ -683,7 +703,10 @@ describe("WebhookEndpoints layers", () => {
         [{ apiKey: Redacted.make(`${apiKey}\n\n`) }, "apiKey: the API key contains whitespace"],
         [{ apiKey: key, baseUrl: "ftp://example.com" }, "baseUrl: Expected an http(s) URL"],
         [{ apiKey: key, baseUrl: "api.openai.com" }, "baseUrl: Expected an http(s) URL"],
-        [{ apiKey: key, baseUrl: "https://user:hunter2@proxy.example.com/v1" }, "baseUrl: Expected a URL without user:password@"],
+        [
+          { apiKey: key, baseUrl: "https://user:hunter2@proxy.example.com/v1" },
+          "baseUrl: Expected a URL without user:password@"
+        ],
         [{ apiKey: key, project: "" }, "project: Expected an ID"],
         [{ apiKey: key, timeout: 0 }, "timeout: Expected a duration longer than zero"],
         [{ apiKey: key, maxRetries: -1 }, "maxRetries: Expected a whole number"],
@@ -773,7 +796,9 @@ describe("WebhookEndpoints models", () => {
       // Unless another field happens to hold the same text, the secret appears nowhere.
       const others = JSON.stringify(Schema.encodeSync(WebhookEndpoints.WebhookEndpoint)(back))
       if (wire.signing_secret.length >= 4 && !others.includes(wire.signing_secret)) {
-        for (const text of [String(back), inspect(back), JSON.stringify(back)]) assert.notInclude(text, wire.signing_secret)
+        for (const text of [String(back), inspect(back), JSON.stringify(back)]) {
+          assert.notInclude(text, wire.signing_secret)
+        }
       }
     }
   )
@@ -798,7 +823,8 @@ describe("WebhookEndpoints models", () => {
       assert.strictEqual(retryAfter(headers({ "retry-after-ms": String(seconds), "retry-after": "9" }), 0), seconds)
       const date = new Date((now + seconds) * 1000).toUTCString()
       assert.strictEqual(retryAfter(headers({ "retry-after": date }), now * 1000), seconds * 1000)
-      assert.strictEqual(retryAfter(headers({ "retry-after": new Date(now * 1000).toUTCString() }), (now + seconds) * 1000), 0)
+      const past = new Date(now * 1000).toUTCString()
+      assert.strictEqual(retryAfter(headers({ "retry-after": past }), (now + seconds) * 1000), 0)
       assert.isUndefined(retryAfter(headers({ "retry-after": "soon" }), 0))
       assert.isUndefined(retryAfter(headers({}), 0))
     }

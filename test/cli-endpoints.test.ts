@@ -29,9 +29,8 @@ const runs: Array<{ readonly run: Run; readonly printsSecret: boolean }> = []
 /** Our environment for a child: the fake's URL and the key unless `extra` says otherwise, no colours. */
 const envWith = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
-  for (const name of ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_WEBHOOK_SECRET"]) {
-    delete env[name]
-  }
+  const ours = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_WEBHOOK_SECRET"]
+  for (const name of ours) delete env[name]
   const merged: NodeJS.ProcessEnv = { ...env, OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: fake.baseUrl, ...extra }
   for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name]
   return merged
@@ -117,7 +116,9 @@ describe("openai-webhooks endpoints create", () => {
     assert.isTrue(await receiverVerifies(value, id!, fake.now))
   })
 
-  it("subscribes to every type OpenAI lists with --events all, asking the API for them", { timeout: PATIENCE }, async () => {
+  it("subscribes to every type OpenAI lists with --events all, asking the API for them", {
+    timeout: PATIENCE
+  }, async () => {
     const stdout = ok(await cli([...createArgs, "--events", "all", "--json"]))
     assert.deepStrictEqual(fake.requests.map((request) => `${request.method} ${request.path}`), [
       "GET /v1/webhook_event_types",
@@ -130,24 +131,40 @@ describe("openai-webhooks endpoints create", () => {
     assert.strictEqual(endpoint["object"], "webhook_endpoint")
   })
 
-  it("refuses an http:// URL without sending it, and says what --url takes (exit 2)", { timeout: PATIENCE }, async () => {
-    const run = await cli([...createArgs.slice(0, 3), "http://example.com/hook", "--name", "x", "--events", "video.failed"])
+  it("refuses an http:// URL without sending it, and says what --url takes (exit 2)", {
+    timeout: PATIENCE
+  }, async () => {
+    const run = await cli([
+      ...createArgs.slice(0, 3),
+      "http://example.com/hook",
+      "--name",
+      "x",
+      "--events",
+      "video.failed"
+    ])
     failed(run, 2, /url must be https:\/\//, /--url is an https:\/\/ URL of at most 2048 characters/)
     assert.deepStrictEqual(fake.requests, [])
   })
 
-  it("passes on OpenAI's refusal of an event type, with a hint at event-types (exit 2)", { timeout: PATIENCE }, async () => {
+  it("passes on OpenAI's refusal of an event type, with a hint at event-types (exit 2)", {
+    timeout: PATIENCE
+  }, async () => {
     const run = await cli([...createArgs, "--events", "response.completd"])
     failed(run, 2, /400, the request was refused: event_types must only contain .* \(request req_\d+\)$/, /event-types/)
   })
 
-  it("does not retry a create that OpenAI failed with a 500, and says to look first (exit 1)", { timeout: PATIENCE }, async () => {
+  it("does not retry a create that OpenAI failed with a 500, and says to look first (exit 1)", {
+    timeout: PATIENCE
+  }, async () => {
     fake.answerNext(1, { status: 500 })
     const run = await cli([...createArgs, "--events", "response.completed"])
     failed(
       run,
       1,
-      /POST \/webhook_endpoints: 500, OpenAI failed: .*The request may have reached OpenAI; not retried: check with list\/retrieve before trying again/,
+      new RegExp(
+        "POST /webhook_endpoints: 500, OpenAI failed: .*The request may have reached OpenAI; not retried: " +
+          "check with list/retrieve before trying again"
+      ),
       /look before you try again: openai-webhooks endpoints list/
     )
     assert.strictEqual(fake.requests.length, 1)
@@ -162,12 +179,15 @@ describe("openai-webhooks endpoints list, get, update, delete", () => {
     const table = linesOf(ok(await cli(["endpoints", "list"])))
     assert.match(table[0]!, /^ID +NAME +CREATED +URL +EVENTS$/)
     assert.deepStrictEqual(table.slice(1).map((line) => line.split(/ +/)[0]), [...ids].reverse())
-    assert.match(table[1]!, /^whe_[0-9a-f]+ +seeded 130 +2026-11-\d\dT\d\d:\d\d:\d\dZ +https:\/\/example\.com\/hooks\/130 +response\.completed$/)
+    const created = "2026-11-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"
+    const row = `^whe_[0-9a-f]+ +seeded 130 +${created} +https://example\\.com/hooks/130 +response\\.completed$`
+    assert.match(table[1]!, new RegExp(row))
     assert.deepStrictEqual(fake.requests.map((request) => request.query.toString()), [
       "limit=100",
       `after=${ids[30]}&limit=100`
     ])
-    const listed = JSON.parse(ok(await cli(["endpoints", "list", "--limit", "3", "--json"]))) as Array<Record<string, unknown>>
+    const printed = ok(await cli(["endpoints", "list", "--limit", "3", "--json"]))
+    const listed: Array<Record<string, unknown>> = JSON.parse(printed)
     assert.deepStrictEqual(listed.map((endpoint) => endpoint["id"]), [ids[129], ids[128], ids[127]])
     assert.deepStrictEqual(Object.keys(listed[0]!).sort(), [
       "created_at",
@@ -202,10 +222,14 @@ describe("openai-webhooks endpoints list, get, update, delete", () => {
     assert.include(updated, `updated ${id}`)
     assert.include(linesOf(updated), "event types video.completed")
     assert.include(linesOf(updated), "name        renamed")
-    assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), { name: "renamed", event_types: ["video.completed"] })
+    assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), {
+      name: "renamed",
+      event_types: ["video.completed"]
+    })
     assert.strictEqual(ok(await cli(["endpoints", "delete", id!])), `deleted ${id}\n`)
     const gone = await cli(["endpoints", "get", id!])
-    failed(gone, 1, new RegExp(`GET /webhook_endpoints/${id}: 404, not found: .* \\(request req_\\d+\\)$`), /endpoints list/)
+    const notFound = new RegExp(`GET /webhook_endpoints/${id}: 404, not found: .* \\(request req_\\d+\\)$`)
+    failed(gone, 1, notFound, /endpoints list/)
   })
 
   it("refuses an update that changes nothing, without asking OpenAI (exit 2)", { timeout: PATIENCE }, async () => {
@@ -242,7 +266,9 @@ describe("openai-webhooks endpoints rotate", () => {
     assert.isTrue(await receiverVerifies(fresh!, id!, rotatedAt))
   })
 
-  it("without --keep-old says plainly that deliveries signed with the old secret now fail", { timeout: PATIENCE }, async () => {
+  it("without --keep-old says plainly that deliveries signed with the old secret now fail", {
+    timeout: PATIENCE
+  }, async () => {
     const [id] = fake.seed(1)
     const [old] = fake.secretsOf(id!)
     const stdout = ok(await cli(["endpoints", "rotate", id!]))
@@ -279,7 +305,9 @@ describe("openai-webhooks endpoints test, and event-types", () => {
     })
   })
 
-  it("lists the types OpenAI lets an endpoint subscribe to, one per line or as JSON", { timeout: PATIENCE }, async () => {
+  it("lists the types OpenAI lets an endpoint subscribe to, one per line or as JSON", {
+    timeout: PATIENCE
+  }, async () => {
     assert.deepStrictEqual(linesOf(ok(await cli(["event-types"]))), [...subscribable])
     assert.deepStrictEqual(JSON.parse(ok(await cli(["event-types", "--json"]))), [...subscribable])
     assert.deepStrictEqual(fake.requests.map((request) => request.path), [
@@ -302,7 +330,8 @@ describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", ()
 
   it("with a key OpenAI refuses says so, without showing the key (exit 2)", { timeout: PATIENCE }, async () => {
     const run = await cli(["event-types"], { OPENAI_API_KEY: `${apiKey}-revoked` })
-    failed(run, 2, /401, the API key was refused: Incorrect API key provided: sk-\.\.\.oked\./, /OPENAI_API_KEY was refused/)
+    const refused = /401, the API key was refused: Incorrect API key provided: sk-\.\.\.oked\./
+    failed(run, 2, refused, /OPENAI_API_KEY was refused/)
     assert.notInclude(run.stderr, `${apiKey}-revoked`)
   })
 
@@ -338,7 +367,10 @@ describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", ()
     failed(
       await cli([...createArgs, "--events", "response.completed"], { OPENAI_BASE_URL: `${closed}/v1` }),
       1,
-      /POST \/webhook_endpoints: no answer from http:\/\/127\.0\.0\.1:\d+\/v1: connect ECONNREFUSED \S+\. The request may have reached OpenAI; not retried/,
+      new RegExp(
+        "POST /webhook_endpoints: no answer from http://127\\.0\\.0\\.1:\\d+/v1: connect ECONNREFUSED \\S+\\. " +
+          "The request may have reached OpenAI; not retried"
+      ),
       /look before you try again: openai-webhooks endpoints list/
     )
   })

@@ -96,7 +96,10 @@ export class FakeOpenAI {
 
   /** The fake for the length of a scope. */
   static scoped(apiKey: string) {
-    return Effect.acquireRelease(Effect.promise(() => FakeOpenAI.start(apiKey)), (fake) => Effect.promise(() => fake.close()))
+    return Effect.acquireRelease(
+      Effect.promise(() => FakeOpenAI.start(apiKey)),
+      (fake) => Effect.promise(() => fake.close())
+    )
   }
 
   close(): Promise<void> {
@@ -202,7 +205,8 @@ export class FakeOpenAI {
         error: {
           message: given === undefined
             ? "You didn't provide an API key."
-            : `Incorrect API key provided: sk-...${last4(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            : `Incorrect API key provided: sk-...${last4(given)}. You can find your API key at ` +
+              "https://platform.openai.com/account/api-keys.",
           type: "invalid_request_error",
           param: null,
           code: "invalid_api_key"
@@ -405,12 +409,22 @@ export const errorFor = (status: number) => {
     case 404:
       return { message: "Not found.", type: "invalid_request_error", param: null, code: null }
     case 409:
-      return { message: "The endpoint is being changed by another request.", type: "invalid_request_error", param: null, code: "conflict" }
+      return {
+        message: "The endpoint is being changed by another request.",
+        type: "invalid_request_error",
+        param: null,
+        code: "conflict"
+      }
     case 422:
       return { message: "The URL could not be verified.", type: "invalid_request_error", param: "url", code: null }
     case 429:
       return { message: "Rate limit reached for requests.", type: "requests", param: null, code: "rate_limit_exceeded" }
     default:
-      return { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null }
+      return {
+        message: "The server had an error while processing your request.",
+        type: "server_error",
+        param: null,
+        code: null
+      }
   }
 }

@@ -77,7 +77,8 @@ export const fromApiError = (error: ApiError): UsageError | Unreachable => {
     case "Authentication":
       return new UsageError({
         message,
-        hint: "OPENAI_API_KEY was refused: set it to a valid API key of the project (https://platform.openai.com/api-keys)"
+        hint: "OPENAI_API_KEY was refused: set it to a valid API key of the project " +
+          "(https://platform.openai.com/api-keys)"
       })
     case "PermissionDenied":
       return new UsageError({
@@ -97,7 +98,10 @@ export const fromApiError = (error: ApiError): UsageError | Unreachable => {
           "OPENAI_PROJECT_ID) names"
       })
     case "Conflict":
-      return new Unreachable({ message, hint: "the endpoint changed meanwhile: look at it again (endpoints get) and retry" })
+      return new Unreachable({
+        message,
+        hint: "the endpoint changed meanwhile: look at it again (endpoints get) and retry"
+      })
     case "RateLimited":
       return new Unreachable({ message, hint: "wait a little and run the command again" })
     case "Server":
@@ -209,13 +213,14 @@ const list = Command.make(
       if (Option.isSome(flags.limit) && flags.limit.value < 1) {
         return yield* Effect.fail(new UsageError({ message: "--limit must be at least 1", hint: "e.g. --limit 10" }))
       }
-      const stream = WebhookEndpoints.list({ limit: Math.min(100, Option.getOrElse(flags.limit, () => 100)) })
-      const endpoints = Chunk.toReadonlyArray(
-        yield* Stream.runCollect(Option.match(flags.limit, { onNone: () => stream, onSome: (n) => Stream.take(stream, n) }))
-      )
+      const all = WebhookEndpoints.list({ limit: Math.min(100, Option.getOrElse(flags.limit, () => 100)) })
+      const stream = Option.match(flags.limit, { onNone: () => all, onSome: (n) => Stream.take(all, n) })
+      const endpoints = Chunk.toReadonlyArray(yield* Stream.runCollect(stream))
       if (flags.json) return yield* printJson(endpoints.map((endpoint) => encodeEndpoint(endpoint)))
       if (endpoints.length === 0) {
-        return yield* Console.log("no endpoints (create one: openai-webhooks endpoints create --url ... --name ... --events ...)")
+        return yield* Console.log(
+          "no endpoints (create one: openai-webhooks endpoints create --url ... --name ... --events ...)"
+        )
       }
       yield* Console.log(table(
         ["ID", "NAME", "CREATED", "URL", "EVENTS"],
@@ -236,7 +241,9 @@ const secretVariable = (...secrets: ReadonlyArray<string>) => `OPENAI_WEBHOOK_SE
 const create = Command.make(
   "create",
   {
-    url: Options.text("url").pipe(Options.withDescription("Where OpenAI delivers: https://..., at most 2048 characters.")),
+    url: Options.text("url").pipe(
+      Options.withDescription("Where OpenAI delivers: https://..., at most 2048 characters.")
+    ),
     name: Options.text("name").pipe(Options.withDescription("1 to 256 characters.")),
     events: eventsOption,
     json
@@ -265,8 +272,9 @@ const create = Command.make(
     }))
 ).pipe(
   Command.withDescription(
-    "Create an endpoint and print its signing secret, once. Example: create --url https://example.com/webhooks/openai " +
-      "--name production --events response.completed,batch.completed (or --events all)."
+    "Create an endpoint and print its signing secret, once. Example: create --url " +
+      "https://example.com/webhooks/openai --name production --events response.completed,batch.completed " +
+      "(or --events all)."
   )
 )
 
@@ -295,7 +303,9 @@ const update = Command.make(
         name: Option.getOrUndefined(flags.name),
         eventTypes
       })
-      yield* flags.json ? printJson(encodeEndpoint(endpoint)) : Console.log(`updated ${endpoint.id}\n\n${describe(endpoint)}`)
+      yield* flags.json
+        ? printJson(encodeEndpoint(endpoint))
+        : Console.log(`updated ${endpoint.id}\n\n${describe(endpoint)}`)
     }))
 ).pipe(Command.withDescription("Change an endpoint's URL, name or event types (--events replaces the whole set)."))
 
@@ -310,7 +320,12 @@ const remove = Command.make("delete", { id: endpointId, json }, (flags) =>
 /** What `rotate` prints: the new secret, once, and what to do now. */
 const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld: boolean, now: number) => {
   const secret = Redacted.value(endpoint.signingSecret)
-  const shown = ["The new signing secret, shown this once (OpenAI keeps only a hint): store it now.", "", `  ${secret}`, ""]
+  const shown = [
+    "The new signing secret, shown this once (OpenAI keeps only a hint): store it now.",
+    "",
+    `  ${secret}`,
+    ""
+  ]
   if (!keepOld) {
     return [
       `rotated the signing secret of ${endpoint.id}: the old secret stopped working now.`,
@@ -325,7 +340,8 @@ const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld:
       "Next time, --keep-old keeps the old secret active for 24 hours, for a rotation without downtime."
     ]
   }
-  const until = new Date(((endpoint.updatedAt ?? now) + 24 * 60 * 60) * 1000).toISOString().slice(0, 16).replace("T", " ")
+  const rotatedAt = endpoint.updatedAt ?? now
+  const until = new Date((rotatedAt + 24 * 60 * 60) * 1000).toISOString().slice(0, 16).replace("T", " ")
   return [
     `rotated the signing secret of ${endpoint.id}: the old secret stays active for 24 hours, until about ${until} UTC.`,
     "Until then each delivery carries a signature for each secret, so a receiver with either one verifies it.",
@@ -364,7 +380,8 @@ const rotate = Command.make(
     }))
 ).pipe(
   Command.withDescription(
-    "Give an endpoint a new signing secret and print it, once, with the steps to take. Example: rotate whe_... --keep-old"
+    "Give an endpoint a new signing secret and print it, once, with the steps to take. Example: " +
+      "rotate whe_... --keep-old"
   )
 )
 
@@ -386,7 +403,8 @@ const test = Command.make(
         )
       }
       if (!result.success) {
-        const hint = "is the receiver running at the endpoint's URL, with the endpoint's signing secret? its log says why"
+        const hint = "is the receiver running at the endpoint's URL, with the endpoint's signing secret? " +
+          "its log says why"
         if (!flags.json) yield* Console.error(`hint: ${hint}`)
         return yield* Effect.fail(new CheckFailed({ message: `answered ${result.statusCode}`, hint }))
       }

@@ -8,8 +8,9 @@
  * - other 5xx and `Transport` (no answer, or none within the timeout): retried for idempotent calls only. A
  *   non-idempotent request may have been processed, so its error says so instead.
  * - the wait is OpenAI's `retry-after-ms` or `retry-after` (seconds or an HTTP date) when it gives one, up to
- *   {@link MAX_RETRY_AFTER_MILLIS} (a longer one is not waited for: the error says how long OpenAI asked for);
- *   otherwise exponential from {@link INITIAL_BACKOFF_MILLIS} to {@link MAX_BACKOFF_MILLIS}, less up to 25% jitter.
+ *   {@link MAX_RETRY_AFTER_MILLIS} (a longer one is not waited for: the error says how long OpenAI asked
+ *   for); otherwise exponential from {@link INITIAL_BACKOFF_MILLIS} to {@link MAX_BACKOFF_MILLIS}, less up to 25%
+ *   jitter.
  *
  * Nothing here writes the API key anywhere: it travels only in the `Authorization` header (which
  * `@effect/platform` redacts in spans), and every text taken from an answer or a transport error is scrubbed of
@@ -232,7 +233,11 @@ const withMessage = (error: ApiError, message: string): ApiError => {
 }
 
 /** Sends `call` and retries it as the rules above say. */
-export const send = <A>(client: HttpClient.HttpClient, settings: Settings, call: Call<A>): Effect.Effect<A, ApiError> => {
+export const send = <A>(
+  client: HttpClient.HttpClient,
+  settings: Settings,
+  call: Call<A>
+): Effect.Effect<A, ApiError> => {
   const what = `${call.method} ${call.path}`
   const request = HttpClientRequest.make(call.method)(`${settings.baseUrl}${call.path}`, {
     headers: settings.headers,
@@ -313,9 +318,10 @@ export const send = <A>(client: HttpClient.HttpClient, settings: Settings, call:
         : ""
       const tried = (attempts > 1 ? ` (after ${attempts} attempts)` : "") + earlier
       if (failure.retryAfter !== undefined && failure.retryAfter > MAX_RETRY_AFTER_MILLIS) {
+        const seconds = Math.ceil(failure.retryAfter / 1000)
         return Effect.fail(withMessage(
           failure.error,
-          `${failure.error.message}${tried}; OpenAI asked to wait ${Math.ceil(failure.retryAfter / 1000)} s before trying again`
+          `${failure.error.message}${tried}; OpenAI asked to wait ${seconds} s before trying again`
         ))
       }
       if (retry >= settings.maxRetries || !retryable(failure, call.idempotent)) {

@@ -93,7 +93,10 @@ export const fromSettings = (http: HttpClient.HttpClient, settings: client.Setti
       Effect.flatMap(encodeCreate(params), (body) =>
         send({ method: "POST", path: "/webhook_endpoints", body, decode: decodeWithSecret, idempotent: false })),
     retrieve: (id) =>
-      Effect.flatMap(endpointPath(id), (path) => send({ method: "GET", path, decode: decodeEndpoint, idempotent: true })),
+      Effect.flatMap(
+        endpointPath(id),
+        (path) => send({ method: "GET", path, decode: decodeEndpoint, idempotent: true })
+      ),
     update: (id, params) =>
       Effect.flatMap(
         Effect.zip(endpointPath(id), encodeUpdate(params)),
@@ -194,4 +197,7 @@ export const config = (
 export const fromConfig = (
   options: Pick<Options, "timeout" | "maxRetries"> = {}
 ): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Effect.flatMap(config(options), (settings) => Effect.map(HttpClient.HttpClient, (http) => fromSettings(http, settings)))
+  Effect.flatMap(
+    config(options),
+    (settings) => Effect.map(HttpClient.HttpClient, (http) => fromSettings(http, settings))
+  )
