@@ -96,7 +96,9 @@ describe("the packed package, installed alone", () => {
   it("runs openai-webhooks --help, naming every command", async () => {
     const result = await npx(["--help"])
     assert.strictEqual(result.code, 0, result.stderr)
-    for (const command of ["serve", "send", "verify", "secret", "events"]) assert.include(result.stdout, command)
+    for (const command of ["serve", "send", "verify", "secret", "events", "endpoints", "event-types"]) {
+      assert.include(result.stdout, command)
+    }
   })
 
   it("runs openai-webhooks secret", async () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `openai-webhooks`: run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types, read and operate the receiver's inbox. One file per command under
+ * generate secrets, list event types, read and operate the receiver's inbox, manage endpoints through OpenAI's API.
+ * One file per command under
  * `./cli/`; how a command ends and its exit code are decided here, from the errors of `./cli/errors.ts`:
  *
  * - `UsageError`, `Unreachable` and `Refused`: `error:` and `hint:` lines on stderr; exit 2, 1 and 1.
@@ -12,7 +13,9 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
+import { command as endpoints } from "./cli/endpoints.js"
 import { CheckFailed, type CliError, exitCode, Refused, Unreachable, UsageError } from "./cli/errors.js"
+import { command as eventTypes } from "./cli/event-types.js"
 import { command as events } from "./cli/events.js"
 import { command as inbox } from "./cli/inbox.js"
 import { command as secret } from "./cli/secret.js"
@@ -22,8 +25,8 @@ import { command as verify } from "./cli/verify.js"
 import { type Ending, explain, run } from "./main.js"
 
 const root = Command.make("openai-webhooks").pipe(
-  Command.withDescription("Receive, send and debug OpenAI webhooks."),
-  Command.withSubcommands([serve, send, verify, secret, events, inbox])
+  Command.withDescription("Receive, send and debug OpenAI webhooks, operate the inbox, and manage endpoints."),
+  Command.withSubcommands([serve, send, verify, secret, events, inbox, endpoints, eventTypes])
 )
 
 const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
