@@ -8,6 +8,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as WebhookInbox from "../../WebhookInbox.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as Database from "./database.js"
@@ -32,6 +34,10 @@ export interface ReceiverConfig {
   readonly keepAliveTimeout: Duration.Duration
   /** Connections open at once; beyond it new ones are closed as they arrive. */
   readonly maxConnections: number
+  /** Whether `GET /metrics` is served and handler runs are timed. */
+  readonly metrics: boolean
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: Option.Option<Redacted.Redacted>
 }
 
 /** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
@@ -51,6 +57,9 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_REQUEST_TIMEOUT: "a duration from 1 millis to 1 hour, such as 30 seconds",
   WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
   WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
+  WEBHOOK_METRICS: "on or off (also true, false, yes, no, 1, 0)",
+  WEBHOOK_METRICS_TOKEN: "a token of visible characters without spaces (it is compared with what follows " +
+    "Bearer in the Authorization header), or unset to leave /metrics open",
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
 }
@@ -122,7 +131,17 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   maxConnections: Config.integer("WEBHOOK_MAX_CONNECTIONS").pipe(
     Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(1000)
-  )
+  ),
+  metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
+  metricsToken: Config.redacted(
+    Config.string("WEBHOOK_METRICS_TOKEN").pipe(
+      Config.validate({
+        // RFC 9110 11.4 and RFC 6750 2.1: what a client can send after "Bearer ", as it is (never shown).
+        message: "Expected visible characters without spaces",
+        validation: (token) => /^[\x21-\x7e]+$/.test(token)
+      })
+    )
+  ).pipe(Config.option)
 })
 
 /**

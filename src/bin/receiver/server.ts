@@ -1,7 +1,7 @@
 /**
  * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
- * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, the inbox on the
- * database `DATABASE_URL` names, graceful shutdown.
+ * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, `/metrics`, the inbox
+ * on the database `DATABASE_URL` names, graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -19,6 +19,7 @@ import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
 import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
+import * as Metrics from "./metrics.js"
 import * as Rfc9112 from "./rfc9112.js"
 
 const HEALTHY = Rfc9112.answer(200, { status: "ok" })
@@ -63,6 +64,10 @@ export const limits = (settings: ReceiverConfig): Limits => {
     maxConnections: settings.maxConnections
   }
 }
+
+/** The receiver's handler, timed for `/metrics` unless `WEBHOOK_METRICS` is off. */
+const handler = (settings: ReceiverConfig): Metrics.Handle<never, never> =>
+  settings.metrics ? Metrics.timed(handle) : handle
 
 /** Answers a request the receiver itself handles (`/healthz`, 404, a refusal), as the listener answers. */
 const reply: (response: ServerResponse, answer: Rfc9112.Answer) => void = Reply.toNode
@@ -135,17 +140,21 @@ const close = (server: Server) =>
     server.closeIdleConnections()
   })
 
-/** The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`, 404. */
+/**
+ * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`,
+ * `/metrics` (unless `WEBHOOK_METRICS` is off), 404.
+ */
 export const ServerLive = (
   settings: ReceiverConfig
 ): Layer.Layer<never, ListenFailed, WebhookSecret.WebhookSecret> =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const listener = yield* WebhookHttp.makeNodeListener({
-        handle,
+        handle: handler(settings),
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
       })
+      const metrics = yield* Metrics.make(settings)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
@@ -159,6 +168,7 @@ export const ServerLive = (
         const path = Rfc9112.route(request)
         if (typeof path !== "string") return reply(response, path)
         if (path === settings.path) return listener(request, response)
+        if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
         reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
       }
       const limit = limits(settings)
@@ -226,7 +236,7 @@ export const InboxLive = (
   )
   return settings.mode === "queued"
     ? Layer.merge(
-      WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency: settings.workers }).pipe(
+      WebhookInbox.layerWorker({ handle: handler(settings), timeout: settings.timeout, concurrency: settings.workers }).pipe(
         Layer.provide(inbox)
       ),
       inbox

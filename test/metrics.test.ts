@@ -1,0 +1,447 @@
+/**
+ * The receiver's `GET /metrics` as Prometheus meets it, parsed by a real parser (parse-prometheus-text-format):
+ * the receiver itself (`src/bin/receiver.ts`, run by Node through tsx) on a SQLite file and on PostgreSQL,
+ * with real signed deliveries; and, for what its example handler never does (fail, run past its timeout) or
+ * what a healthy database never does (stop answering), the same metrics over a real loopback server in this
+ * process with a handler that does.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { ConfigProvider, Effect, Either, HashMap, Layer, Logger, Option, Redacted } from "effect"
+import parse, { type Family, type Sample } from "parse-prometheus-text-format"
+import pg from "pg"
+import { load, type ReceiverConfig } from "../src/bin/receiver/config.js"
+import * as Metrics from "../src/bin/receiver/metrics.js"
+import { STATUSES } from "../src/internal/inbox/log.js"
+import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
+import type { UnwrapWebhookEvent } from "../src/WebhookEvent.js"
+import { postgresUrl, skipPostgres } from "./support/built-receiver.js"
+import { listenLoopback } from "./support/http.js"
+import { killGroups, PATIENCE, within } from "./support/process.js"
+import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
+
+const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+const RECEIVER = ["node", "--import", "tsx", "src/bin/receiver.ts"]
+const TABLE = "openai_webhook_deliveries"
+
+// A failed test must not leave a receiver behind.
+afterEach(killGroups)
+
+const directory = mkdtempSync(join(tmpdir(), "metrics-"))
+let databases = 0
+
+/**
+ * PostgreSQL: a schema of its own per database (`search_path` in the URL's `options`), so that the counts by
+ * status are this test's alone while other test files write to the same database.
+ */
+const schemas: Array<string> = []
+const withSchema = async (base: string): Promise<string> => {
+  const schema = `metrics_test_${process.pid}_${++databases}`
+  const client = new pg.Client({ connectionString: base })
+  await client.connect()
+  await client.query(`CREATE SCHEMA ${schema}`)
+  await client.end()
+  schemas.push(schema)
+  const url = new URL(base)
+  url.searchParams.set("options", `-c search_path=${schema}`)
+  return url.toString()
+}
+
+afterAll(async () => {
+  rmSync(directory, { recursive: true, force: true })
+  if (schemas.length === 0 || postgresUrl === undefined) return
+  const client = new pg.Client({ connectionString: postgresUrl })
+  await client.connect()
+  for (const schema of schemas) await client.query(`DROP SCHEMA ${schema} CASCADE`)
+  await client.end()
+})
+
+interface Store {
+  readonly name: string
+  readonly skip: boolean
+  /** A fresh, empty database: `DATABASE_URL` as the receiver reads it. */
+  readonly database: () => Promise<string>
+}
+
+const stores: ReadonlyArray<Store> = [
+  { name: "a SQLite file", skip: false, database: async () => `sqlite:${join(directory, `${++databases}.sqlite`)}` },
+  {
+    name: "PostgreSQL",
+    skip: skipPostgres("metrics.test.ts"),
+    database: () => {
+      if (postgresUrl === undefined) throw new Error("CI=true but DATABASE_URL is not a postgres:// URL")
+      return withSchema(postgresUrl)
+    }
+  }
+]
+
+// Scraping and reading a scrape.
+
+interface Scrape {
+  readonly status: number
+  readonly contentType: string | null
+  readonly text: string
+  readonly families: ReadonlyMap<string, Family>
+}
+
+const scrape = async (origin: string, headers: Record<string, string> = {}): Promise<Scrape> => {
+  const response = await fetch(`${origin}/metrics`, { headers })
+  const text = await response.text()
+  const families = response.status === 200
+    ? new Map(parse(text).map((family) => [family.name, family]))
+    : new Map<string, Family>()
+  return { status: response.status, contentType: response.headers.get("content-type"), text, families }
+}
+
+/** The one sample of `name` whose labels include `labels`, or undefined when there is none. */
+const sampleOf = (scraped: Scrape, name: string, labels: Record<string, string> = {}): Sample | undefined => {
+  const matching = (scraped.families.get(name)?.metrics ?? []).filter((sample) =>
+    Object.entries(labels).every(([key, value]) => sample.labels?.[key] === value)
+  )
+  assert.isAtMost(matching.length, 1, `${name} ${JSON.stringify(labels)}: several samples`)
+  return matching[0]
+}
+
+const valueOf = (scraped: Scrape, name: string, labels: Record<string, string> = {}): number | undefined => {
+  const sample = sampleOf(scraped, name, labels)
+  return sample?.value === undefined ? undefined : Number(sample.value)
+}
+
+const DELIVERIES = "openai_webhook_deliveries_total"
+const DURATION = "openai_webhook_handler_duration_seconds"
+const INBOX = "openai_webhook_inbox_deliveries"
+const AGE = "openai_webhook_inbox_oldest_pending_age_seconds"
+const UP = "openai_webhook_inbox_up"
+
+/**
+ * The handler-duration series of one event type and outcome, checked as a histogram: every bucket of
+ * `Metrics.BUCKETS` and `+Inf`, cumulative (never decreasing), `+Inf` equal to the count. Its count.
+ */
+const durations = (scraped: Scrape, labels: { event_type: string; outcome: string }) => {
+  assert.strictEqual(scraped.families.get(DURATION)?.type, "HISTOGRAM")
+  const sample = sampleOf(scraped, DURATION, labels)
+  assert.isDefined(sample, `${DURATION} ${JSON.stringify(labels)}`)
+  const buckets = Object.entries(sample!.buckets ?? {})
+    .map(([le, count]) => [le === "+Inf" ? Infinity : Number(le), Number(count)] as const)
+    .sort(([a], [b]) => a - b)
+  assert.deepStrictEqual(buckets.map(([le]) => le), [...Metrics.BUCKETS, Infinity])
+  for (let i = 1; i < buckets.length; i++) assert.isAtLeast(buckets[i]![1], buckets[i - 1]![1], JSON.stringify(buckets))
+  const count = Number(sample!.count)
+  assert.strictEqual(buckets.at(-1)![1], count)
+  return { count, sum: Number(sample!.sum), buckets: new Map(buckets) }
+}
+
+/** The inbox gauges: every status (0 included), the oldest pending age, and whether the inbox answered. */
+const inboxOf = (scraped: Scrape) => ({
+  byStatus: Object.fromEntries(STATUSES.map((status) => [status, valueOf(scraped, INBOX, { status })])),
+  age: valueOf(scraped, AGE),
+  up: valueOf(scraped, UP)
+})
+
+const zeros = Object.fromEntries(STATUSES.map((status) => [status, 0]))
+
+// Deliveries.
+
+const post = async (url: string, delivery: WebhookTesting.Signed) => {
+  const body = typeof delivery.body === "string" ? delivery.body : new Uint8Array(delivery.body)
+  const response = await fetch(url, { method: "POST", headers: delivery.headers, body })
+  await response.arrayBuffer()
+  return response.status
+}
+
+const sign = (type: "response.completed" | "batch.completed" | "video.completed") =>
+  WebhookTesting.unsafeSign({ event: WebhookTesting.sample(type), secret })
+
+/** An authentic delivery of a type this version does not know. */
+const unknownType = () =>
+  WebhookTesting.unsafeSign({
+    payload: JSON.stringify({ id: "evt_1", object: "event", created_at: 1, type: "response.teleported", data: {} }),
+    secret
+  })
+
+describe.each(stores)("the receiver's /metrics on $name", (store) => {
+  it.skipIf(store.skip)(
+    "counts each delivery's outcome by event type, times each handler run, counts the inbox's rows by status",
+    { timeout: 2 * PATIENCE },
+    async () => {
+      const receiver = await startReceiver(
+        RECEIVER,
+        await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret, DATABASE_URL: await store.database() })
+      )
+      const empty = await scrape(receiver.origin)
+      assert.strictEqual(empty.status, 200)
+      assert.strictEqual(empty.contentType, "text/plain; version=0.0.4; charset=utf-8")
+      assert.deepStrictEqual(inboxOf(empty), { byStatus: zeros, age: 0, up: 1 })
+
+      const completed = sign("response.completed")
+      assert.strictEqual(await post(receiver.url, completed), 200)
+      assert.strictEqual(await post(receiver.url, completed), 200) // a duplicate: the handler does not run
+      assert.strictEqual(await post(receiver.url, unknownType()), 200)
+      const forged = WebhookTesting.unsafeSign({
+        event: WebhookTesting.sample("batch.completed"),
+        secret: "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+      })
+      assert.strictEqual(await post(receiver.url, forged), 401)
+      assert.strictEqual(await post(receiver.url, WebhookTesting.unsafeSign({ payload: "{\"id\":1}", secret })), 400)
+
+      const scraped = await scrape(receiver.origin)
+      assert.strictEqual(scraped.status, 200)
+      const counts = scraped.families.get(DELIVERIES)
+      assert.strictEqual(counts?.type, "COUNTER")
+      assert.sameDeepMembers(
+        counts!.metrics.map((sample): Record<string, unknown> => ({ ...sample.labels, value: Number(sample.value) })),
+        [
+          { outcome: "processed", event_type: "response.completed", value: 1 },
+          { outcome: "duplicate", event_type: "response.completed", value: 1 },
+          { outcome: "processed", event_type: "unknown", value: 1 },
+          { outcome: "rejected", event_type: "none", value: 1 },
+          { outcome: "invalid", event_type: "none", value: 1 }
+        ]
+      )
+
+      // Two runs of the handler: the duplicate did not run it; the rejected and the invalid never reached it.
+      const timed = scraped.families.get(DURATION)!.metrics.map((sample) => sample.labels)
+      assert.sameDeepMembers(timed, [
+        { event_type: "response.completed", outcome: "processed" },
+        { event_type: "unknown", outcome: "processed" }
+      ])
+      for (const event_type of ["response.completed", "unknown"]) {
+        const run = durations(scraped, { event_type, outcome: "processed" })
+        assert.strictEqual(run.count, 1)
+        // The example handler logs at debug level and returns: far under the first bucket's 5 ms... or not far
+        // on a loaded machine, but always under a minute.
+        assert.isAbove(run.sum, 0)
+        assert.isBelow(run.sum, 60)
+      }
+
+      assert.deepStrictEqual(inboxOf(scraped), { byStatus: { ...zeros, done: 2 }, age: 0, up: 1 })
+      // Node's own, with prom-client's default names.
+      assert.strictEqual(scraped.families.get("process_cpu_user_seconds_total")?.type, "COUNTER")
+      assert.strictEqual(scraped.families.get("nodejs_eventloop_lag_seconds")?.type, "GAUGE")
+
+      await stopReceiver(receiver)
+    }
+  )
+})
+
+describe("the receiver's /metrics token", () => {
+  const token = "metrics-token-0123456789abcdef"
+
+  it("with WEBHOOK_METRICS_TOKEN set, answers 401 and nothing else without the token, 200 with it", {
+    timeout: 2 * PATIENCE
+  }, async () => {
+    const receiver = await startReceiver(
+      RECEIVER,
+      await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret, WEBHOOK_METRICS_TOKEN: token })
+    )
+    for (
+      const headers of [
+        {},
+        { authorization: `Bearer ${token}x` },
+        { authorization: `Bearer ${token.slice(0, -1)}` },
+        { authorization: `Basic ${token}` },
+        { authorization: token },
+        { authorization: "Bearer " }
+      ]
+    ) {
+      const refused = await scrape(receiver.origin, headers)
+      assert.strictEqual(refused.status, 401, JSON.stringify(headers))
+      assert.strictEqual(refused.contentType, "application/json")
+      assert.notInclude(refused.text, "openai_webhook")
+      assert.notInclude(refused.text, token)
+    }
+    // Not even which methods it takes, without the token.
+    const post = await fetch(`${receiver.origin}/metrics`, { method: "POST", body: "{}" })
+    assert.strictEqual(post.status, 401)
+    assert.notInclude(await post.text(), "GET")
+
+    const scraped = await scrape(receiver.origin, { authorization: `Bearer ${token}` })
+    assert.strictEqual(scraped.status, 200)
+    assert.strictEqual(valueOf(scraped, UP), 1)
+    const head = await fetch(`${receiver.origin}/metrics`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } })
+    assert.strictEqual(head.status, 200)
+    assert.strictEqual(await head.text(), "")
+    const wrongMethod = await fetch(`${receiver.origin}/metrics`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` }
+    })
+    assert.strictEqual(wrongMethod.status, 405)
+    assert.strictEqual(wrongMethod.headers.get("allow"), "GET, HEAD")
+    await wrongMethod.arrayBuffer()
+
+    await stopReceiver(receiver)
+    assert.notInclude(receiver.stdout.text + receiver.stderr.text, token)
+  })
+
+  it("without WEBHOOK_METRICS_TOKEN, /metrics is open", { timeout: 2 * PATIENCE }, async () => {
+    const receiver = await startReceiver(RECEIVER, await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret }))
+    const scraped = await scrape(receiver.origin, { authorization: "Bearer anything" })
+    assert.strictEqual(scraped.status, 200)
+    assert.isDefined(scraped.families.get(DELIVERIES))
+    await stopReceiver(receiver)
+  })
+
+  it("WEBHOOK_METRICS=off serves no /metrics", { timeout: 2 * PATIENCE }, async () => {
+    const receiver = await startReceiver(
+      RECEIVER,
+      await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret, WEBHOOK_METRICS: "off" })
+    )
+    assert.strictEqual((await scrape(receiver.origin)).status, 404)
+    await stopReceiver(receiver)
+  })
+})
+
+const settingsFrom = (variables: Record<string, string>) =>
+  Effect.either(load.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))))
+
+describe("the metrics settings", () => {
+  it.effect("WEBHOOK_METRICS defaults to on and WEBHOOK_METRICS_TOKEN to none", () =>
+    Effect.gen(function*() {
+      const settings = Either.getOrThrow(yield* settingsFrom({}))
+      assert.strictEqual(settings.metrics, true)
+      assert.isTrue(Option.isNone(settings.metricsToken))
+      assert.strictEqual(Either.getOrThrow(yield* settingsFrom({ WEBHOOK_METRICS: "off" })).metrics, false)
+    }))
+
+  it.effect("a WEBHOOK_METRICS_TOKEN that no Authorization header could carry stops the start, unshown", () =>
+    Effect.gen(function*() {
+      for (const token of ["", "two words", "tab\there", " padded"]) {
+        const error = yield* Effect.flip(
+          settingsFrom({ WEBHOOK_METRICS_TOKEN: token }).pipe(Effect.flatMap((either) => either))
+        )
+        assert.include(error.message, "WEBHOOK_METRICS_TOKEN")
+        assert.include(error.hint, "WEBHOOK_METRICS_TOKEN is a token of visible characters")
+        if (token.trim() !== "") assert.notInclude(`${error.message} ${error.hint}`, token.trim())
+      }
+    }))
+})
+
+// The metrics over a loopback server in this process, with a handler that fails and one that hangs.
+
+/** `batch.completed` fails, `video.completed` never ends (past the 100 ms timeout), the rest succeed. */
+const troubled = (event: UnwrapWebhookEvent) =>
+  event._tag === "batch.completed"
+    ? Effect.fail("the handler failed on purpose")
+    : event._tag === "video.completed"
+    ? Effect.never
+    : Effect.void
+
+interface Line {
+  readonly level: string
+  readonly message: string
+  readonly error: string | undefined
+}
+
+const sqlLayer = (database: string): Layer.Layer<SqlClient.SqlClient, unknown> =>
+  database.startsWith("sqlite:")
+    ? SqliteClient.layer({ filename: database.slice("sqlite:".length) })
+    : PgClient.layer({ url: Redacted.make(database) })
+
+/** The receiver's metrics and an inline inbox on `database`, served on loopback; the lines they log. */
+const troubledReceiver = (database: string) =>
+  Effect.gen(function*() {
+    const lines: Array<Line> = []
+    const logger = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, logLevel, message }) =>
+        lines.push({
+          level: logLevel.label,
+          message: String(Array.isArray(message) ? message[0] : message),
+          error: Option.getOrUndefined(HashMap.get(annotations, "error")) as string | undefined
+        })
+      )
+    )
+    const context = yield* Layer.build(
+      Layer.mergeAll(WebhookInbox.layerSql({ mode: "inline" }), WebhookSecret.layer(secret), logger).pipe(
+        Layer.provideMerge(sqlLayer(database))
+      )
+    )
+    const settings: ReceiverConfig = Either.getOrThrow(yield* settingsFrom({}))
+    const metrics = yield* Effect.provide(Metrics.make(settings), context)
+    const listener = yield* Effect.provide(
+      WebhookHttp.makeNodeListener({ handle: Metrics.timed(troubled), timeout: "100 millis" }),
+      context
+    )
+    const { port } = yield* listenLoopback((request: IncomingMessage, response: ServerResponse) =>
+      request.url === "/metrics" ? metrics!(request, response) : listener(request, response)
+    )
+    const origin = `http://127.0.0.1:${port}`
+    const sql = (statement: string) => Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), context)
+    return { origin, url: `${origin}${WebhookHttp.DEFAULT_PATH}`, lines, sql }
+  })
+
+describe.each(stores)("the metrics of failing handlers and a failing inbox, on $name", (store) => {
+  it.scoped.skipIf(store.skip)(
+    "times failed and interrupted runs, counts their deliveries as waiting, and says when the inbox stops answering",
+    () =>
+      Effect.gen(function*() {
+        const receiver = yield* troubledReceiver(yield* Effect.promise(() => store.database()))
+        const before = Date.now()
+        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("batch.completed"))), 500)
+        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("video.completed"))), 500)
+        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("response.completed"))), 200)
+
+        // The timed-out run is interrupted once its 500 is sent: its observation may land just after.
+        const scraped = yield* Effect.promise(() =>
+          within(
+            (async () => {
+              for (;;) {
+                const scraped = await scrape(receiver.origin)
+                if (sampleOf(scraped, DURATION, { event_type: "video.completed" }) !== undefined) return scraped
+              }
+            })(),
+            "the interrupted run's observation"
+          )
+        )
+        const after = Date.now()
+        assert.strictEqual(durations(scraped, { event_type: "batch.completed", outcome: "failed" }).count, 1)
+        assert.strictEqual(durations(scraped, { event_type: "video.completed", outcome: "interrupted" }).count, 1)
+        const interrupted = durations(scraped, { event_type: "video.completed", outcome: "interrupted" })
+        // It ran for its timeout, 100 ms, at least: not in the buckets below.
+        assert.strictEqual(interrupted.buckets.get(0.05), 0)
+        assert.strictEqual(durations(scraped, { event_type: "response.completed", outcome: "processed" }).count, 1)
+        assert.strictEqual(valueOf(scraped, DELIVERIES, { outcome: "failed", event_type: "batch.completed" }), 1)
+        assert.strictEqual(valueOf(scraped, DELIVERIES, { outcome: "failed", event_type: "video.completed" }), 1)
+
+        const inbox = inboxOf(scraped)
+        assert.deepStrictEqual(inbox.byStatus, { ...zeros, failed: 2, done: 1 })
+        assert.strictEqual(inbox.up, 1)
+        // The first failed delivery has waited since it was received: less than the test has run.
+        assert.isAbove(inbox.age!, 0)
+        assert.isAtMost(inbox.age!, (after - before) / 1000)
+
+        // The inbox's table gone: the scrape still answers, without the inbox's counts, and one line says why.
+        yield* receiver.sql(`ALTER TABLE ${TABLE} RENAME TO ${TABLE}_away`)
+        for (let i = 0; i < 2; i++) {
+          const down = yield* Effect.promise(() => scrape(receiver.origin))
+          assert.strictEqual(down.status, 200)
+          assert.strictEqual(valueOf(down, UP), 0)
+          assert.isFalse(down.families.has(INBOX))
+          assert.isFalse(down.families.has(AGE))
+          assert.isDefined(down.families.get(DELIVERIES))
+        }
+        const warnings = receiver.lines.filter((line) => line.message === "metrics: the inbox did not answer")
+        assert.strictEqual(warnings.length, 1)
+        assert.strictEqual(warnings[0]!.level, "WARN")
+        assert.include(warnings[0]!.error, "openai_webhook_inbox_up is 0")
+
+        yield* receiver.sql(`ALTER TABLE ${TABLE}_away RENAME TO ${TABLE}`)
+        const back = yield* Effect.promise(() => scrape(receiver.origin))
+        assert.deepStrictEqual(inboxOf(back).byStatus, { ...zeros, failed: 2, done: 1 })
+        assert.strictEqual(valueOf(back, UP), 1)
+        assert.deepStrictEqual(
+          receiver.lines.filter((line) => line.message.startsWith("metrics:")).map((line) => line.message),
+          ["metrics: the inbox did not answer", "metrics: the inbox answers again"]
+        )
+        // Nothing it said carries the secret.
+        assert.notInclude(JSON.stringify(receiver.lines), secret.slice("whsec_".length))
+      }),
+    { timeout: 2 * PATIENCE }
+  )
+})
