@@ -12,6 +12,7 @@ import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import type * as WebhookInbox from "../../WebhookInbox.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
+import * as Access from "./access.js"
 import * as Database from "./database.js"
 import { InvalidConfig } from "./errors.js"
 
@@ -58,8 +59,7 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
   WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
   WEBHOOK_METRICS: "on or off (also true, false, yes, no, 1, 0)",
-  WEBHOOK_METRICS_TOKEN: "a token of visible characters without spaces (it is compared with what follows " +
-    "Bearer in the Authorization header), or unset to leave /metrics open",
+  WEBHOOK_METRICS_TOKEN: Access.ACCEPTS,
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
 }
@@ -133,15 +133,7 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
     Config.withDefault(1000)
   ),
   metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
-  metricsToken: Config.redacted(
-    Config.string("WEBHOOK_METRICS_TOKEN").pipe(
-      Config.validate({
-        // RFC 9110 11.4 and RFC 6750 2.1: what a client can send after "Bearer ", as it is (never shown).
-        message: "Expected visible characters without spaces",
-        validation: (token) => /^[\x21-\x7e]+$/.test(token)
-      })
-    )
-  ).pipe(Config.option)
+  metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
 })
 
 /**

@@ -17,7 +17,6 @@
  * `event_type` is bounded as the counter bounds it: a type this version knows, or `unknown` (and, on the
  * counter, `none` for a delivery without one), whatever a sender puts in `type`.
  */
-import { createHash, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
@@ -27,7 +26,6 @@ import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client"
 import * as Http from "../../internal/http.js"
@@ -36,6 +34,7 @@ import { WebhookInbox } from "../../internal/inbox/store.js"
 import * as Reply from "../../internal/reply.js"
 import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import type { Delivery } from "../../Webhooks.js"
+import * as Access from "./access.js"
 import type { ReceiverConfig } from "./config.js"
 import { describe } from "./errors.js"
 
@@ -110,22 +109,6 @@ const stats: Effect.Effect<Stats, SqlError, WebhookInbox> = Effect.flatMap(
     (store as unknown as { readonly stats?: Effect.Effect<Stats, SqlError> }).stats ??
       Effect.fail(new SqlError({ message: "the store has no stats yet" }))
 )
-
-/**
- * Whether `authorization` is `Bearer <token>`, in time independent of where they differ: both sides are
- * hashed, so that the comparison is of equal lengths and says nothing of the token's.
- * TEMPORARY until helper C's `access.ts` (the inspector's token rule) lands on main: then this is that rule.
- */
-const bearer = (token: Redacted.Redacted) => {
-  const digest = (text: string) => createHash("sha256").update(text).digest()
-  const expected = digest(`Bearer ${Redacted.value(token)}`)
-  return (authorization: string | undefined): boolean =>
-    authorization !== undefined && timingSafeEqual(digest(authorization), expected)
-}
-
-const UNAUTHORIZED = Reply.jsonAnswer(401, { error: { type: "Unauthorized", message: "This needs a bearer token" } }, {
-  "www-authenticate": "Bearer"
-})
 
 const METHOD_NOT_ALLOWED = Reply.jsonAnswer(405, {
   error: { type: "MethodNotAllowed", message: "The metrics are read with GET" }
@@ -229,7 +212,7 @@ export const make = (settings: ReceiverConfig): Effect.Effect<Listener | undefin
   Effect.gen(function*() {
     if (!settings.metrics) return undefined
     const { refresh, registry } = makeRegistry(yield* Effect.serviceOption(WebhookInbox))
-    const allowed = Option.match(settings.metricsToken, { onNone: () => () => true, onSome: bearer })
+    const check = Option.map(settings.metricsToken, (token) => Access.make(token))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const scrape: Effect.Effect<Reply.Answer> = refresh.pipe(
       Effect.zipRight(Effect.tryPromise(() => registry.metrics())),
@@ -241,7 +224,7 @@ export const make = (settings: ReceiverConfig): Effect.Effect<Listener | undefin
       Effect.catchAllCause((cause) => Effect.as(Effect.logError("metrics: the scrape failed", cause), UNAVAILABLE))
     )
     return (request, response) => {
-      if (!allowed(request.headers.authorization)) return Reply.toNode(response, UNAUTHORIZED)
+      if (Option.isSome(check) && !check.value.allows(request)) return Reply.toNode(response, Access.UNAUTHORIZED)
       if (request.method !== "GET" && request.method !== "HEAD") return Reply.toNode(response, METHOD_NOT_ALLOWED)
       runFork(scrape).addObserver((exit) => Reply.toNode(response, Exit.isSuccess(exit) ? exit.value : UNAVAILABLE))
     }
