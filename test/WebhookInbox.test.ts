@@ -4,12 +4,8 @@
  * with `WebhookTesting`; time moves with `TestClock` where the store reads the `Clock`.
  */
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
   Cause,
@@ -21,13 +17,13 @@ import {
   Layer,
   Logger,
   Option,
-  Redacted,
   Schedule,
   TestClock,
   TestServices,
   type Scope
 } from "effect"
 import { listenLoopback } from "./support/http.js"
+import * as Engines from "./support/inbox-engines.js"
 import {
   WebhookHttp,
   WebhookInbox,
@@ -44,63 +40,10 @@ const MIGRATIONS_TABLE = "effect_openai_webhooks_migrations"
 
 // Engines: every test below runs on both.
 
-const databaseUrl = process.env["DATABASE_URL"]
-const postgresUrl = databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl) ? databaseUrl : undefined
-const skipPostgres = postgresUrl === undefined && process.env["CI"] !== "true"
-if (skipPostgres) {
-  console.warn(
-    "WebhookInbox.test.ts: the PostgreSQL tests are SKIPPED: DATABASE_URL is not a postgres:// URL. " +
-      "Set it (DATABASE_URL=postgres://user:password@127.0.0.1:5432/database) to run them; in CI they are required."
-  )
-}
-
-/** One test's database: `client()` opens a new connection to it, as a process starting (again) does. */
-interface Database {
-  readonly client: () => Layer.Layer<SqlClient.SqlClient, unknown>
-}
-
-interface Engine {
-  readonly name: string
-  readonly skip: boolean
-  /** A database of the test's own, removed when the test's scope closes. */
-  readonly database: Effect.Effect<Database, unknown, Scope.Scope>
-}
-
-const directory = mkdtempSync(join(tmpdir(), "webhook-inbox-"))
-afterAll(() => rmSync(directory, { recursive: true, force: true }))
-
-const sqlite: Engine = {
-  name: "SQLite",
-  skip: false,
-  database: Effect.sync(() => {
-    const filename = join(directory, `${randomBytes(6).toString("hex")}.sqlite`)
-    return { client: () => SqliteClient.layer({ filename }) }
-  })
-}
-
-/** A fresh schema per test, as the connection's search_path: the test sees an empty database. */
-const postgres: Engine = {
-  name: "PostgreSQL",
-  skip: skipPostgres,
-  database: Effect.gen(function*() {
-    if (postgresUrl === undefined) {
-      return yield* Effect.dieMessage(
-        "CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run"
-      )
-    }
-    const schema = `t_${randomBytes(6).toString("hex")}`
-    const server = yield* Layer.build(PgClient.layer({ url: Redacted.make(postgresUrl) }))
-    const admin = Context.get(server, SqlClient.SqlClient)
-    yield* Effect.acquireRelease(
-      admin.unsafe(`CREATE SCHEMA ${schema}`),
-      () => Effect.orDie(admin.unsafe(`DROP SCHEMA ${schema} CASCADE`))
-    )
-    const url = Redacted.make(
-      `${postgresUrl}${postgresUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`
-    )
-    return { client: () => PgClient.layer({ url }) }
-  })
-}
+const sqlite = Engines.sqlite()
+const postgres = Engines.postgres("WebhookInbox.test.ts")
+type Database = Engines.Database
+type Engine = Engines.Engine
 
 // Logs: every line, and a way to wait for one.
 
@@ -473,7 +416,7 @@ for (const engine of [sqlite, postgres]) {
           const delivery = yield* signed()
           assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
           const released = yield* rowOf(server.sql, idOf(delivery))
-          assert.strictEqual(released?.status, "released")
+          assert.strictEqual(released?.status, "failed")
           assert.include(released?.lastError ?? "", "the database is down")
           assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
           assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery)])
@@ -496,7 +439,7 @@ for (const engine of [sqlite, postgres]) {
           const delivery = yield* signed()
           assert.deepStrictEqual(yield* server.post(delivery), { status: 500, body: FAILED })
           const released = yield* rowOf(server.sql, idOf(delivery))
-          assert.strictEqual(released?.status, "released")
+          assert.strictEqual(released?.status, "failed")
           assert.include(released?.lastError ?? "", "a bug in the handler")
           assert.include(log.of(idOf(delivery), "failed")[0]?.cause ?? "", "a bug in the handler")
           assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: PROCESSED })
@@ -1091,10 +1034,11 @@ for (const engine of [sqlite, postgres]) {
           if (engine === postgres) yield* Effect.all([startOnce, startOnce], { concurrency: 2 })
           const { sql, store } = yield* start(inboxLayer(database, { mode: "inline" }), observe())
           const migrations = yield* Effect.orDie(
-            sql<{ migration_id: unknown; name: string }>`SELECT migration_id, name FROM ${sql(MIGRATIONS_TABLE)}`
+            sql<{ migration_id: unknown; name: string }>`SELECT migration_id, name FROM ${sql(MIGRATIONS_TABLE)}
+ORDER BY migration_id`
           )
           const recorded = migrations.map((row) => [Number(row.migration_id), row.name])
-          assert.deepStrictEqual(recorded, [[1, "create_deliveries"]])
+          assert.deepStrictEqual(recorded, [[1, "create_deliveries"], [2, "delivery_log"]])
           const id = newId()
           assert.isTrue(Option.isSome(yield* store.claim(id, "response.completed", 1)))
           assert.strictEqual(yield* statusOf(store, id), "processing")

@@ -155,7 +155,7 @@ interface EdgeState extends protocol.Progress {
   eventType: string | undefined
 }
 
-const edgeState = (): EdgeState => ({ eventType: undefined, phase: "handler" })
+const edgeState = (): EdgeState => ({ eventType: undefined, phase: "handler", timedOutAfter: undefined })
 
 /** Written to and never read: a delivery without a timeout needs no state of its own. */
 const UNWATCHED: EdgeState = edgeState()
@@ -377,6 +377,7 @@ const runDelivery = <E, R>(
   const state = edgeState()
   const fiber = runFork(processDelivery(settings, body, input, state))
   deadline.watch(fiber, after, (exit) => send(settle(runFork, exit)), () => {
+    state.timedOutAfter = after // before the interruption: the inbox records the attempt timed_out
     send(FAILED)
     runFork(timedOut(input, state, after))
   })
@@ -391,7 +392,10 @@ const deliver = <E, R>(
   const after = settings.timeout
   if (after === undefined) return processDelivery(settings, body, input, UNWATCHED)
   const state = edgeState()
-  return deadline.within(processDelivery(settings, body, input, state), after, () => timedOut(input, state, after))
+  return deadline.within(processDelivery(settings, body, input, state), after, () => {
+    state.timedOutAfter = after // before the interruption: the inbox records the attempt timed_out
+    return timedOut(input, state, after)
+  })
 }
 
 /** Forks an effect on the runtime of a mounting style (its services, logger and tracer). */

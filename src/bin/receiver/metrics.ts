@@ -18,7 +18,6 @@
  * counter, `none` for a delivery without one), whatever a sender puts in `type`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -29,11 +28,11 @@ import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client"
 import * as Http from "../../internal/http.js"
-import { STATUSES, type Stats } from "../../internal/inbox/log.js"
-import { WebhookInbox } from "../../internal/inbox/store.js"
+import { STATUSES } from "../../internal/inbox/log.js"
 import * as Reply from "../../internal/reply.js"
 import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import type { Delivery } from "../../Webhooks.js"
+import * as WebhookInbox from "../../WebhookInbox.js"
 import * as Access from "./access.js"
 import type { ReceiverConfig } from "./config.js"
 import { describe } from "./errors.js"
@@ -99,17 +98,6 @@ export const timed = <E, R>(handle: Handle<E, R>): Handle<E, R> => (event, deliv
  */
 export const STATS_TIMEOUT = Duration.seconds(5)
 
-/**
- * The inbox's counts.
- * TEMPORARY until helper A's `WebhookInbox.stats` lands on main: then this is that accessor.
- */
-const stats: Effect.Effect<Stats, SqlError, WebhookInbox> = Effect.flatMap(
-  WebhookInbox,
-  (store) =>
-    (store as unknown as { readonly stats?: Effect.Effect<Stats, SqlError> }).stats ??
-      Effect.fail(new SqlError({ message: "the store has no stats yet" }))
-)
-
 const METHOD_NOT_ALLOWED = Reply.jsonAnswer(405, {
   error: { type: "MethodNotAllowed", message: "The metrics are read with GET" }
 }, { allow: "GET, HEAD" })
@@ -131,7 +119,7 @@ const INBOX_DELIVERIES = "openai_webhook_inbox_deliveries"
 const INBOX_OLDEST_PENDING_AGE = "openai_webhook_inbox_oldest_pending_age_seconds"
 
 /** The registry of one receiver, and the scrape that fills its inbox gauges then renders it. */
-const makeRegistry = (inbox: Option.Option<WebhookInbox["Type"]>) => {
+const makeRegistry = (inbox: Option.Option<WebhookInbox.Store>) => {
   const registry = new Registry()
   const registers = [registry]
   new Counter({
@@ -167,12 +155,12 @@ const makeRegistry = (inbox: Option.Option<WebhookInbox["Type"]>) => {
   const countNames = [INBOX_DELIVERIES, INBOX_OLDEST_PENDING_AGE]
   // Said when the inbox stops answering and when it answers again, not on every scrape in between.
   let answering = true
-  const refresh = stats.pipe(
+  const refresh = WebhookInbox.stats.pipe(
     Effect.timeoutFail({
       duration: STATS_TIMEOUT,
       onTimeout: () => `did not answer within ${Duration.format(STATS_TIMEOUT)}`
     }),
-    Effect.provideService(WebhookInbox, inbox.value),
+    Effect.provideService(WebhookInbox.WebhookInbox, inbox.value),
     Effect.matchEffect({
       onSuccess: (stats) => {
         for (const status of STATUSES) byStatus.set({ status }, stats.byStatus[status])
@@ -211,7 +199,7 @@ export type Listener = (request: IncomingMessage, response: ServerResponse) => v
 export const make = (settings: ReceiverConfig): Effect.Effect<Listener | undefined> =>
   Effect.gen(function*() {
     if (!settings.metrics) return undefined
-    const { refresh, registry } = makeRegistry(yield* Effect.serviceOption(WebhookInbox))
+    const { refresh, registry } = makeRegistry(yield* Effect.serviceOption(WebhookInbox.WebhookInbox))
     const check = Option.map(settings.metricsToken, (token) => Access.make(token))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const scrape: Effect.Effect<Reply.Answer> = refresh.pipe(

@@ -219,7 +219,11 @@ export const ServerLive = (
     })
   )
 
-/** The inbox on `settings.database`, in `settings.mode`; in queued mode, the workers too. */
+/**
+ * The inbox on `settings.database`, in `settings.mode`, and its workers: in queued mode they process every
+ * delivery; in inline mode only the replayed and recovered ones (`inbox replay`, the inspector), so two are
+ * plenty.
+ */
 export const InboxLive = (
   settings: ReceiverConfig
 ): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable> => {
@@ -234,12 +238,11 @@ export const InboxLive = (
     Layer.provide(Database.layer(database)),
     Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
   )
-  return settings.mode === "queued"
-    ? Layer.merge(
-      WebhookInbox.layerWorker({ handle: handler(settings), timeout: settings.timeout, concurrency: settings.workers }).pipe(
-        Layer.provide(inbox)
-      ),
-      inbox
-    )
-    : inbox
+  const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
+  return Layer.merge(
+    WebhookInbox.layerWorker({ handle: handler(settings), timeout: settings.timeout, concurrency }).pipe(
+      Layer.provide(inbox)
+    ),
+    inbox
+  )
 }

@@ -6,6 +6,8 @@
  *
  * @internal
  */
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /**
@@ -133,3 +135,172 @@ export class InboxError extends Schema.TaggedError<InboxError>("effect-openai-we
     webhookId: Schema.optionalWith(Schema.String, { exact: true })
   }
 ) {}
+
+// What the store needs to read and check the above: pure, so that both engines share it.
+
+/**
+ * What a store made before the log wrote for `failed` (an instance of that version may still write it during
+ * a rolling upgrade).
+ */
+export const LEGACY_FAILED = "released"
+
+/** A stored status as the log tells it: `released` is `failed`. */
+export const statusOf = (stored: string): Status => (stored === LEGACY_FAILED ? "failed" : stored as Status)
+
+/** Every status, counted 0: the start of a count. */
+export const zeroCounts = (): Record<Status, number> => ({ processing: 0, done: 0, failed: 0, pending: 0, dead: 0 })
+
+export const DEFAULT_LIMIT = 50
+export const MAX_LIMIT = 500
+
+/** The most buckets `timeline` computes at once (a week of minutes): a wider range is an `InvalidQuery`. */
+export const MAX_BUCKETS = 10_080
+
+const invalid = (message: string): InboxError => new InboxError({ reason: "InvalidQuery", message })
+
+// Web APIs rather than Node's Buffer: the public modules load on every runtime.
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
+
+/** The key of the last row of a page, as the opaque `next` cursor: base64url of `[receivedAt, webhookId]`. */
+export const encodeCursor = (receivedAt: number, webhookId: string): string => {
+  const bytes = utf8Encoder.encode(JSON.stringify([receivedAt, webhookId]))
+  let binary = ""
+  for (const byte of bytes) binary += String.fromCharCode(byte)
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+}
+
+/** The key a cursor holds, or undefined for one this store did not make. */
+export const decodeCursor = (cursor: string): readonly [number, string] | undefined => {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined
+  try {
+    const binary = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"))
+    const key: unknown = JSON.parse(utf8Decoder.decode(Uint8Array.from(binary, (char) => char.charCodeAt(0))))
+    return Array.isArray(key) && key.length === 2 && Number.isSafeInteger(key[0]) && typeof key[1] === "string"
+      ? [key[0] as number, key[1]]
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A `ListQuery` checked and in the store's units (ms since the epoch). */
+export interface ListFilter {
+  readonly statuses: ReadonlyArray<Status> | undefined
+  /** An exact type, or the prefix of a family when `prefix`. */
+  readonly eventType: string | undefined
+  readonly prefix: boolean
+  readonly since: number | undefined
+  readonly until: number | undefined
+  readonly limit: number
+  readonly after: readonly [number, string] | undefined
+}
+
+const time = (name: string, date: Date | undefined): number | InboxError | undefined => {
+  if (date === undefined) return undefined
+  const ms = date instanceof Date ? date.getTime() : NaN
+  return Number.isFinite(ms) ? ms : invalid(`${name} must be a valid Date; got ${String(date)}`)
+}
+
+const window = (since: Date | undefined, until: Date | undefined) => {
+  const from = time("since", since)
+  if (from instanceof InboxError) return from
+  const to = time("until", until)
+  if (to instanceof InboxError) return to
+  if (from !== undefined && to !== undefined && from > to) {
+    return invalid(`since (${new Date(from).toISOString()}) is after until (${new Date(to).toISOString()})`)
+  }
+  return { from, to }
+}
+
+const statusList = <S extends string>(
+  given: S | ReadonlyArray<S> | undefined,
+  allowed: ReadonlyArray<S>
+): ReadonlyArray<S> | InboxError | undefined => {
+  if (given === undefined) return undefined
+  const list: ReadonlyArray<S> = typeof given === "string" ? [given] : given
+  if (list.length === 0) {
+    return invalid(`status: give one or several of ${allowed.join(", ")}, or leave it out for all of them`)
+  }
+  const unknown = list.find((status) => !allowed.includes(status))
+  return unknown === undefined
+    ? Array.from(new Set(list))
+    : invalid(`status: ${JSON.stringify(unknown)} is not one of ${allowed.join(", ")}`)
+}
+
+/** Checks a `ListQuery`: the filter, or an `InvalidQuery` that says what to fix. */
+export const listFilter = (query: ListQuery): ListFilter | InboxError => {
+  const limit = query.limit ?? DEFAULT_LIMIT
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT)) {
+    return invalid(`limit must be a whole number from 1 to ${MAX_LIMIT}; got ${String(limit)}`)
+  }
+  const statuses = statusList(query.status, STATUSES)
+  if (statuses instanceof InboxError) return statuses
+  const range = window(query.since, query.until)
+  if (range instanceof InboxError) return range
+  let after: readonly [number, string] | undefined
+  if (query.after !== undefined) {
+    after = decodeCursor(query.after)
+    if (after === undefined) return invalid("after: not a cursor of this inbox (pass the `next` of a page as it is)")
+  }
+  const eventType = query.eventType === "" ? undefined : query.eventType
+  return {
+    statuses,
+    eventType,
+    prefix: eventType !== undefined && eventType.endsWith("."),
+    since: range.from,
+    until: range.to,
+    limit,
+    after
+  }
+}
+
+/** A `RecoverQuery` checked, in ms. */
+export interface RecoverFilter {
+  readonly since: number
+  readonly until: number
+  readonly failed: boolean
+  readonly dead: boolean
+}
+
+/** A `RecoverQuery` checked, in ms; `until` defaults to `now`. */
+export const recoverFilter = (query: RecoverQuery, now: number): RecoverFilter | InboxError => {
+  if (query === undefined || query === null || query.since === undefined) {
+    return invalid("recover needs since: the start of the window to recover")
+  }
+  const range = window(query.since, query.until ?? new Date(now))
+  if (range instanceof InboxError) return range
+  const statuses = statusList(query.status, ["failed", "dead"] as const) ?? ["failed", "dead"]
+  if (statuses instanceof InboxError) return statuses
+  return {
+    since: range.from!,
+    until: range.to!,
+    failed: statuses.includes("failed"),
+    dead: statuses.includes("dead")
+  }
+}
+
+/** The buckets `timeline` covers: aligned on the bucket, from the one holding `since` to the one holding `now`. */
+export const timelineRange = (
+  options: { readonly since?: Date | undefined; readonly bucket?: Duration.DurationInput | undefined },
+  now: number
+): { readonly first: number; readonly count: number; readonly bucketMs: number } | InboxError => {
+  const bucket = options.bucket === undefined
+    ? Option.some(Duration.minutes(1))
+    : Duration.decodeUnknown(options.bucket)
+  const bucketMs = Option.isSome(bucket) ? Duration.toMillis(bucket.value) : NaN
+  if (!(Number.isSafeInteger(bucketMs) && bucketMs >= 1)) {
+    return invalid(`bucket must be a whole number of milliseconds, at least 1; got ${String(options.bucket)}`)
+  }
+  const since = time("since", options.since) ?? now - 60 * 60 * 1000
+  if (since instanceof InboxError) return since
+  if (since > now) return invalid(`since (${new Date(since).toISOString()}) is in the future`)
+  const first = Math.floor(since / bucketMs) * bucketMs
+  const count = Math.floor(now / bucketMs) - first / bucketMs + 1
+  if (count > MAX_BUCKETS) {
+    return invalid(
+      `${count} buckets from since to now: at most ${MAX_BUCKETS} (choose a later since or a wider bucket)`
+    )
+  }
+  return { first, count, bucketMs }
+}

@@ -18,6 +18,7 @@ import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
+import type { AttemptOutcome } from "./log.js"
 import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./store.js"
 
 /**
@@ -26,6 +27,11 @@ import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./s
  */
 export interface Progress {
   phase: "handler" | "held" | "store"
+  /**
+   * Set by the edge when it times the delivery out, before it interrupts it: the interrupted attempt is then
+   * recorded `timed_out`, not `interrupted`.
+   */
+  timedOutAfter?: Duration.Duration | undefined
 }
 
 /** What became of a delivery that reached the inbox. */
@@ -47,6 +53,16 @@ const storeFailed = (cause: Cause.Cause<unknown>): Effect.Effect<Outcome> =>
   Effect.succeed({ _tag: "StoreFailed", cause })
 
 const utf8 = new TextDecoder()
+
+/**
+ * How an attempt that did not succeed ended, from its cause: `timed_out` when the worker's timer stopped
+ * it, `interrupted` when it was interrupted otherwise, else `failed`.
+ */
+const outcomeOf = (cause: Cause.Cause<unknown>): Exclude<AttemptOutcome, "processed"> => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure) && failure.value instanceof deadline.HandlerTimeout) return "timed_out"
+  return Cause.isInterruptedOnly(cause) ? "interrupted" : "failed"
+}
 
 /** Queued mode: store the verified delivery; a worker runs the handler. */
 const enqueue = (
@@ -107,6 +123,7 @@ const inline = <E, R>(
   store: Store,
   delivery: Delivery,
   eventType: string,
+  body: string,
   handled: Effect.Effect<void, E, R>,
   wait: Duration.Duration,
   progress: Progress
@@ -118,7 +135,15 @@ const inline = <E, R>(
       Effect.onInterrupt(
         holding.during(handled),
         // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too, if it still holds it.
-        () => holding.end() ? Effect.void : Effect.ignore(store.release(delivery.id, token, "interrupted"))
+        () => {
+          if (holding.end()) return Effect.void
+          const after = progress.timedOutAfter
+          return Effect.ignore(
+            after === undefined
+              ? store.release(delivery.id, token, "interrupted", "interrupted")
+              : store.release(delivery.id, token, new deadline.HandlerTimeout({ after }).message, "timed_out")
+          )
+        }
       ),
       {
         onSuccess: () => {
@@ -132,7 +157,7 @@ const inline = <E, R>(
         onFailure: (cause) => {
           if (holding.end()) return LOST
           return Effect.as(
-            Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause))),
+            Effect.ignore(store.release(delivery.id, token, Cause.pretty(cause), outcomeOf(cause))),
             { _tag: "Failed", cause } as const
           )
         }
@@ -141,7 +166,7 @@ const inline = <E, R>(
   }
   const held: Outcome = { _tag: "Held", waited: wait }
   const attempt = (until: number): Effect.Effect<Outcome, SqlError, R> =>
-    Effect.flatMap(store.claim(delivery.id, eventType, delivery.timestamp), (token) => {
+    Effect.flatMap(store.claim(delivery.id, eventType, delivery.timestamp, body), (token) => {
       if (Option.isSome(token)) return run(token.value)
       return Effect.flatMap(store.status(delivery.id), (status) => {
         if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
@@ -179,7 +204,7 @@ export const process = <E, R>(
 ): Effect.Effect<Outcome, never, R> =>
   store.mode === "queued"
     ? enqueue(store, delivery, eventType, body, progress)
-    : inline(store, delivery, eventType, handled, wait, progress)
+    : inline(store, delivery, eventType, utf8.decode(body), handled, wait, progress)
 
 // Workers.
 
@@ -218,7 +243,7 @@ export const worker = <E, R>(
       const annotations = { webhook_id: row.webhookId, event_type: row.eventType ?? "unknown", attempt: row.attempts }
       if (Either.isLeft(event)) {
         return Effect.zipRight(
-          store.dead(row.webhookId, row.attempts, event.left.message),
+          store.dead(row.webhookId, row.attempts, event.left.message, "failed"),
           Effect.logError("dead").pipe(
             Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body })
           )
@@ -244,28 +269,36 @@ export const worker = <E, R>(
         holding.during(bounded),
         {
           onSuccess: () => settled(store.complete(row.webhookId, row.attempts), Effect.logInfo("processed")),
-          onFailure: (cause) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          onFailure: (cause) => {
+            const outcome = outcomeOf(cause)
+            return Effect.flatMap(Clock.currentTimeMillis, (now) =>
               Effect.flatMap(delayAfter(schedule, row.attempts, now), (delay) =>
                 Option.match(delay, {
                   onNone: () =>
                     settled(
-                      store.dead(row.webhookId, row.attempts, Cause.pretty(cause)),
+                      store.dead(row.webhookId, row.attempts, Cause.pretty(cause), outcome),
                       Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
                     ),
                   onSome: (delay) =>
                     settled(
-                      store.retry(row.webhookId, row.attempts, now + Duration.toMillis(delay), Cause.pretty(cause)),
+                      store.retry(
+                        row.webhookId,
+                        row.attempts,
+                        now + Duration.toMillis(delay),
+                        Cause.pretty(cause),
+                        outcome
+                      ),
                       Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
                     )
                 })))
+          }
         }
       ).pipe(
         // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
         Effect.onInterrupt(() =>
           Effect.ignore(settled(
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              store.retry(row.webhookId, row.attempts, now, "interrupted")),
+              store.retry(row.webhookId, row.attempts, now, "interrupted", "interrupted")),
             Effect.void
           ))
         ),

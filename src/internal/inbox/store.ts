@@ -11,6 +11,7 @@
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as Statement from "@effect/sql/Statement"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -20,12 +21,15 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as Log from "./log.js"
 
 export type Mode = "inline" | "queued"
 
-export type Status = "processing" | "done" | "released" | "pending" | "dead"
+export type Status = Log.Status
 
 export const TABLE = "openai_webhook_deliveries"
+/** One row per attempt: `(webhook_id, attempt)`, the delivery's `attempts` when the attempt started. */
+export const ATTEMPTS_TABLE = "openai_webhook_attempts"
 export const MIGRATIONS_TABLE = "effect_openai_webhooks_migrations"
 
 /** A stored delivery, as a worker takes it. */
@@ -69,11 +73,24 @@ export interface Store {
    * (its attempt number) is what `complete` and `release` must present: a holder whose lease expired and
    * was taken over can no longer change the row.
    */
-  readonly claim: (id: string, eventType: string, timestamp: number) => Effect.Effect<Option.Option<number>, SqlError>
+  readonly claim: (
+    id: string,
+    eventType: string,
+    timestamp: number,
+    body?: string | null
+  ) => Effect.Effect<Option.Option<number>, SqlError>
   /** Marks the delivery done; false when `token` no longer holds it (taken over): then nothing changed. */
   readonly complete: (id: string, token: number) => Effect.Effect<boolean, SqlError>
-  /** Inline: a failed handler gives the id back, so that OpenAI's retry can claim it. */
-  readonly release: (id: string, token: number, error: string) => Effect.Effect<boolean, SqlError>
+  /**
+   * Inline: a failed handler gives the id back (status `failed`), so that OpenAI's retry can claim it.
+   * `outcome` is the attempt's (default `failed`).
+   */
+  readonly release: (
+    id: string,
+    token: number,
+    error: string,
+    outcome?: Exclude<Log.AttemptOutcome, "processed">
+  ) => Effect.Effect<boolean, SqlError>
   /**
    * Extends the claim or lease `token` holds to `lease` from now; false when the token no longer holds
    * it (another holder took it over after it expired, or it was settled). The same rule as settling.
@@ -85,10 +102,41 @@ export interface Store {
   /** Queued: lease the oldest due delivery to this worker. */
   readonly take: Effect.Effect<Option.Option<Row>, SqlError>
   /** Queued: the worker's lease token is the row's `attempts` when it took it. */
-  readonly retry: (id: string, token: number, at: number, error: string) => Effect.Effect<boolean, SqlError>
-  readonly dead: (id: string, token: number, error: string) => Effect.Effect<boolean, SqlError>
-  /** Deletes handled deliveries older than the retention; returns how many. */
+  readonly retry: (
+    id: string,
+    token: number,
+    at: number,
+    error: string,
+    outcome?: Exclude<Log.AttemptOutcome, "processed">
+  ) => Effect.Effect<boolean, SqlError>
+  readonly dead: (
+    id: string,
+    token: number,
+    error: string,
+    outcome?: Exclude<Log.AttemptOutcome, "processed">
+  ) => Effect.Effect<boolean, SqlError>
+  /**
+   * Deletes, with their attempts, handled (`done`, `failed`) deliveries last changed longer than the
+   * retention ago, and dead ones longer than the dead retention ago; returns how many deliveries.
+   */
   readonly purge: Effect.Effect<number, SqlError>
+
+  // The delivery log.
+
+  /** One page of deliveries, newest first. */
+  readonly list: (query?: Log.ListQuery) => Effect.Effect<Log.ListPage, SqlError | Log.InboxError>
+  /** A delivery with its body and its attempts. */
+  readonly get: (id: string) => Effect.Effect<Option.Option<Log.DeliveryDetail>, SqlError>
+  /** Makes a delivery pending and due now, for a worker to process again. */
+  readonly replay: (id: string) => Effect.Effect<void, SqlError | Log.InboxError>
+  /** Replays every failed or dead delivery received in the window; how many. */
+  readonly recover: (query: Log.RecoverQuery) => Effect.Effect<number, SqlError | Log.InboxError>
+  /** Deletes a dead delivery and its attempts. */
+  readonly discard: (id: string) => Effect.Effect<void, SqlError | Log.InboxError>
+  readonly stats: Effect.Effect<Log.Stats, SqlError>
+  readonly timeline: (
+    options?: { readonly since?: Date | undefined; readonly bucket?: Duration.DurationInput | undefined }
+  ) => Effect.Effect<ReadonlyArray<Log.TimelineBucket>, SqlError | Log.InboxError>
 }
 
 /**
@@ -114,7 +162,26 @@ const migrations = Migrator.fromRecord({
   updated_at BIGINT NOT NULL
 )`),
       sql.unsafe(`CREATE INDEX IF NOT EXISTS ${TABLE}_due ON ${TABLE} (status, next_attempt_at)`)
-    ))
+    )),
+  /**
+   * The delivery log: `released` is called `failed` from now on (no row is lost or moved), every attempt
+   * has a row, and the newest-first list walks an index.
+   */
+  "2_delivery_log": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql.unsafe(`UPDATE ${TABLE} SET status = 'failed' WHERE status = '${Log.LEGACY_FAILED}'`),
+      sql.unsafe(`CREATE TABLE IF NOT EXISTS ${ATTEMPTS_TABLE} (
+  webhook_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  outcome TEXT,
+  error TEXT,
+  duration_ms INTEGER,
+  PRIMARY KEY (webhook_id, attempt)
+)`),
+      sql.unsafe(`CREATE INDEX IF NOT EXISTS ${TABLE}_received ON ${TABLE} (received_at, webhook_id)`)
+    ], { discard: true }))
 })
 
 /**
@@ -153,7 +220,60 @@ export interface StoreOptions {
   readonly lease: Duration.Duration
   readonly heartbeat: Duration.Duration
   readonly retention: Duration.Duration
+  /** How long dead deliveries are kept. Default: 30 days. */
+  readonly deadRetention?: Duration.Duration | undefined
 }
+
+/** A delivery's row as the log reads it (without its body). */
+interface RecordRow {
+  readonly webhook_id: string
+  readonly event_type: string | null
+  readonly webhook_timestamp: unknown
+  readonly received_at: unknown
+  readonly updated_at: unknown
+  readonly status: string
+  readonly attempts: unknown
+  readonly last_error: string | null
+  readonly next_attempt_at: unknown
+}
+
+const RECORD_COLUMNS =
+  "webhook_id, event_type, webhook_timestamp, received_at, updated_at, status, attempts, last_error, next_attempt_at"
+
+const toRecord = (row: RecordRow): Log.DeliveryRecord => {
+  const status = Log.statusOf(row.status)
+  return {
+    webhookId: row.webhook_id,
+    eventType: row.event_type,
+    timestamp: new Date(num(row.webhook_timestamp) * 1000),
+    receivedAt: new Date(num(row.received_at)),
+    updatedAt: new Date(num(row.updated_at)),
+    status,
+    attempts: num(row.attempts),
+    lastError: row.last_error,
+    nextAttemptAt: status === "pending" && row.next_attempt_at != null ? new Date(num(row.next_attempt_at)) : null
+  }
+}
+
+interface AttemptRow {
+  readonly attempt: unknown
+  readonly started_at: unknown
+  readonly ended_at: unknown
+  readonly outcome: string | null
+  readonly error: string | null
+  readonly duration_ms: unknown
+}
+
+const toAttempt = (row: AttemptRow): Log.Attempt => ({
+  attempt: num(row.attempt),
+  startedAt: new Date(num(row.started_at)),
+  endedAt: row.ended_at == null ? null : new Date(num(row.ended_at)),
+  outcome: row.outcome as Log.AttemptOutcome | null,
+  error: row.error,
+  durationMs: row.duration_ms == null ? null : num(row.duration_ms)
+})
+
+const DEFAULT_DEAD_RETENTION = Duration.days(30)
 
 /** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
 export const make = (
@@ -161,22 +281,86 @@ export const make = (
 ): Effect.Effect<{ readonly store: Store; readonly heartbeat: Effect.Effect<never> }, never, SqlClient.SqlClient> =>
   Effect.map(SqlClient.SqlClient, (sql) => {
     const table = sql(TABLE)
+    const attemptsTable = sql(ATTEMPTS_TABLE)
     const lease = Duration.toMillis(options.lease)
-    const skipLocked = sql.onDialectOrElse({ pg: () => sql.literal("FOR UPDATE SKIP LOCKED"), orElse: () => sql.literal("") })
+    const retention = Duration.toMillis(options.retention)
+    const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
+    // A delivery's row and its attempt's row change together. PostgreSQL does both in one statement (the
+    // delivery's statement in a data-modifying CTE, the attempt's on its RETURNING); SQLite, which has no
+    // such CTE, in one transaction of two statements (cheaper than two: one commit).
+    const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+    const skipLocked = pg ? sql.literal("FOR UPDATE SKIP LOCKED") : sql.literal("")
     const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
+    const fail = (reason: Log.InboxError["reason"], message: string, webhookId?: string) =>
+      Effect.fail(new Log.InboxError(webhookId === undefined ? { reason, message } : { reason, message, webhookId }))
+
+    /** SQLite: the attempt `attempt` of `id` starts at `now`, in the transaction of the claim or take that began it. */
+    const startAttempt = (id: string, attempt: number, now: number) =>
+      sql`INSERT INTO ${attemptsTable} (webhook_id, attempt, started_at) VALUES (${id}, ${attempt}, ${now})
+ON CONFLICT (webhook_id, attempt) DO NOTHING`
+    /** PostgreSQL: the same, for the rows the CTE `source` returned (`webhook_id, attempts, updated_at`). */
+    const startAttempts = (source: string) =>
+      sql`INSERT INTO ${attemptsTable} (webhook_id, attempt, started_at)
+SELECT webhook_id, attempts, updated_at FROM ${sql.literal(source)}
+ON CONFLICT (webhook_id, attempt) DO NOTHING`
+    /** SQLite: a statement that returns rows, then `after` on them in the same transaction when there are any. */
+    const thenIfAny = <A extends object>(
+      statement: Effect.Effect<ReadonlyArray<A>, SqlError>,
+      after: (rows: ReadonlyArray<A>) => Effect.Effect<unknown, SqlError>
+    ) =>
+      sql.withTransaction(
+        Effect.flatMap(statement, (rows) => rows.length === 0 ? Effect.succeed(rows) : Effect.as(after(rows), rows))
+      )
+
     /**
-     * Ends a claim or a worker's lease, only if `token` still holds it: one statement for every outcome.
-     * False when it no longer holds it.
+     * Ends a claim or a worker's lease, only if `token` still holds it, and its attempt with `outcome`: one
+     * statement (PostgreSQL) or transaction (SQLite) for every outcome. False when it no longer holds it:
+     * then nothing is written, the attempt included (the delivery is its new holder's).
      */
-    const settle = (id: string, token: number, status: Status, error: string | null, nextAttemptAt: number | null) =>
-      withNow((now) =>
-        Effect.map(
-          sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
+    const settle = (
+      id: string,
+      token: number,
+      status: Status,
+      error: string | null,
+      nextAttemptAt: number | null,
+      outcome: Log.AttemptOutcome
+    ) =>
+      withNow((now) => {
+        const update = sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
   next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
 WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
-RETURNING webhook_id`,
-          (rows) => rows.length > 0
-        )
+RETURNING webhook_id`
+        const end = sql`UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
+  duration_ms = ${now} - started_at`
+        const settled = pg
+          ? sql`WITH settled AS (${update}), ended AS (
+  ${end} WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
+)
+SELECT webhook_id FROM settled`
+          : thenIfAny(update, () => sql`${end} WHERE webhook_id = ${id} AND attempt = ${token}`)
+        return Effect.map(settled, (rows) => rows.length > 0)
+      })
+
+    /** Why `id` was not replayed or discarded, read after the statement that did not change it. */
+    const whyNot = (
+      id: string,
+      now: number,
+      ifFound: (row: { status: Status; locked: boolean; body: boolean }) => Log.InboxError
+    ) =>
+      Effect.flatMap(
+        sql<{ status: string; locked_until: unknown; has_body: unknown }>`SELECT status, locked_until,
+  CASE WHEN body IS NULL THEN 0 ELSE 1 END AS has_body FROM ${table} WHERE webhook_id = ${id}`,
+        (rows) => {
+          const row = rows[0]
+          if (row === undefined) {
+            return fail("NotFound", `no delivery in the inbox has the webhook-id ${JSON.stringify(id)}`, id)
+          }
+          return Effect.fail(ifFound({
+            status: Log.statusOf(row.status),
+            locked: row.locked_until != null && num(row.locked_until) > now,
+            body: num(row.has_body) === 1
+          }))
+        }
       )
 
     const holding = new Set<Holding>()
@@ -197,20 +381,26 @@ RETURNING webhook_id`,
       letGo: (held) => {
         holding.delete(held)
       },
-      claim: (id, eventType, timestamp) =>
-        withNow((now) =>
-          Effect.map(
-            sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, status, attempts, locked_until, received_at, updated_at)
-VALUES (${id}, ${eventType}, ${timestamp}, 'processing', 1, ${now + lease}, ${now}, ${now})
+      claim: (id, eventType, timestamp, body = null) =>
+        withNow((now) => {
+          // `released`: what an instance of the version before the log writes for `failed`; one may still run
+          // beside this one during a rolling upgrade, and its released deliveries must stay claimable.
+          const claimed = sql<{ webhook_id: string; attempts: unknown }>`INSERT INTO ${table}
+  (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
+VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${now + lease}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
-  attempts = ${table}.attempts + 1, updated_at = ${now}
-WHERE ${table}.status IN ('released', 'pending') OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
-RETURNING attempts`,
-            (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row["attempts"]))
-          )
-        ),
-      complete: (id, token) => settle(id, token, "done", null, null),
-      release: (id, token, error) => settle(id, token, "released", error, null),
+  attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), updated_at = ${now}
+WHERE ${table}.status IN ('failed', 'released', 'pending')
+  OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
+RETURNING webhook_id, attempts, updated_at`
+          const rows = pg
+            ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
+SELECT attempts FROM claimed`
+            : thenIfAny(claimed, (rows) => startAttempt(id, num(rows[0]!.attempts), now))
+          return Effect.map(rows, (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row.attempts)))
+        }),
+      complete: (id, token) => settle(id, token, "done", null, null, "processed"),
+      release: (id, token, error, outcome = "failed") => settle(id, token, "failed", error, null, outcome),
       renew: (id, token) =>
         withNow((now) =>
           Effect.map(
@@ -222,8 +412,8 @@ RETURNING webhook_id`,
         ),
       status: (id) =>
         Effect.map(
-          sql<{ status: Status }>`SELECT status FROM ${table} WHERE webhook_id = ${id}`,
-          (rows) => Option.fromNullable(rows[0]?.status)
+          sql<{ status: string }>`SELECT status FROM ${table} WHERE webhook_id = ${id}`,
+          (rows) => Option.map(Option.fromNullable(rows[0]?.status), Log.statusOf)
         ),
       enqueue: (id, eventType, timestamp, body) =>
         withNow((now) =>
@@ -231,22 +421,22 @@ RETURNING webhook_id`,
             sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
 VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'pending', 0, ${now}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = ${body}, next_attempt_at = ${now}, updated_at = ${now}
-WHERE ${table}.status = 'released'
+WHERE ${table}.status IN ('failed', 'released')
 RETURNING webhook_id`,
             (rows) => rows.length > 0
           )
         ),
-      take: withNow((now) =>
-        Effect.map(
-          sql<
-            {
-              webhook_id: string
-              event_type: string | null
-              webhook_timestamp: unknown
-              body: string
-              attempts: unknown
-            }
-          >`UPDATE ${table} SET status = 'processing', locked_until = ${now + lease}, attempts = attempts + 1, updated_at = ${now}
+      take: withNow((now) => {
+        interface Taken {
+          webhook_id: string
+          event_type: string | null
+          webhook_timestamp: unknown
+          body: string
+          attempts: unknown
+        }
+        const taken = sql<Taken>`UPDATE ${table} SET status = 'processing', locked_until = ${
+          now + lease
+        }, attempts = attempts + 1, updated_at = ${now}
 WHERE webhook_id = (
   SELECT webhook_id FROM ${table}
   WHERE body IS NOT NULL AND (
@@ -256,27 +446,208 @@ WHERE webhook_id = (
   LIMIT 1
   ${skipLocked}
 )
-RETURNING webhook_id, event_type, webhook_timestamp, body, attempts`,
-          (rows) =>
-            Option.map(Option.fromNullable(rows[0]), (row) => ({
-              webhookId: row.webhook_id,
-              eventType: row.event_type,
-              webhookTimestamp: num(row.webhook_timestamp),
-              body: row.body,
-              attempts: num(row.attempts)
-            }))
+RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, updated_at`
+        const rows = pg
+          ? sql<Taken>`WITH taken AS (${taken}), started AS (${startAttempts("taken")})
+SELECT webhook_id, event_type, webhook_timestamp, body, attempts FROM taken`
+          : thenIfAny(taken, (rows) => startAttempt(rows[0]!.webhook_id, num(rows[0]!.attempts), now))
+        return Effect.map(rows, (rows) =>
+          Option.map(Option.fromNullable(rows[0]), (row) => ({
+            webhookId: row.webhook_id,
+            eventType: row.event_type,
+            webhookTimestamp: num(row.webhook_timestamp),
+            body: row.body,
+            attempts: num(row.attempts)
+          })))
+      }),
+      retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
+      dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
+      purge: withNow((now) => {
+        const expired = sql`(status IN ('done', 'failed', 'released') AND updated_at < ${now - retention})
+  OR (status = 'dead' AND updated_at < ${now - deadRetention})`
+        // Attempts go with their delivery, deleted here: SQLite enforces no foreign keys unless asked to.
+        return pg
+          ? Effect.map(
+            sql<{ purged: unknown }>`WITH gone AS (DELETE FROM ${table} WHERE ${expired} RETURNING webhook_id),
+attempts AS (DELETE FROM ${attemptsTable} WHERE webhook_id IN (SELECT webhook_id FROM gone))
+SELECT COUNT(*) AS purged FROM gone`,
+            (rows) => num(rows[0]?.purged ?? 0)
+          )
+          : Effect.map(
+            sql.withTransaction(Effect.zipRight(
+              sql`DELETE FROM ${attemptsTable} WHERE webhook_id IN (SELECT webhook_id FROM ${table} WHERE ${expired})`,
+              sql`DELETE FROM ${table} WHERE ${expired} RETURNING webhook_id`
+            )),
+            (rows) => rows.length
+          )
+      }),
+
+      list: (query = {}) => {
+        const filter = Log.listFilter(query)
+        if (filter instanceof Log.InboxError) return Effect.fail(filter)
+        const where: Array<Statement.Fragment> = []
+        if (filter.statuses !== undefined) {
+          const stored = filter.statuses.includes("failed") ? [...filter.statuses, Log.LEGACY_FAILED] : filter.statuses
+          where.push(sql`status IN ${sql.in(stored)}`)
+        }
+        if (filter.eventType !== undefined) {
+          // Compared as it is, not with LIKE (SQLite's ignores case, and `_` and `%` would be patterns) nor with
+          // a range (PostgreSQL orders text by its locale, where `.` may sort anywhere): `substr` counts
+          // characters (code points) on both engines.
+          where.push(
+            filter.prefix
+              ? sql`substr(event_type, 1, ${Array.from(filter.eventType).length}) = ${filter.eventType}`
+              : sql`event_type = ${filter.eventType}`
+          )
+        }
+        if (filter.since !== undefined) where.push(sql`received_at >= ${filter.since}`)
+        if (filter.until !== undefined) where.push(sql`received_at < ${filter.until}`)
+        if (filter.after !== undefined) {
+          where.push(sql`(received_at, webhook_id) < (${filter.after[0]}, ${filter.after[1]})`)
+        }
+        return Effect.map(
+          sql<RecordRow>`SELECT ${sql.literal(RECORD_COLUMNS)} FROM ${table} WHERE ${sql.and(where)}
+ORDER BY received_at DESC, webhook_id DESC
+LIMIT ${filter.limit + 1}`,
+          (rows): Log.ListPage => {
+            const page = rows.slice(0, filter.limit).map(toRecord)
+            const last = page[page.length - 1]
+            return {
+              deliveries: page,
+              next: rows.length > filter.limit && last !== undefined
+                ? Log.encodeCursor(last.receivedAt.getTime(), last.webhookId)
+                : null
+            }
+          }
+        )
+      },
+      get: (id) =>
+        Effect.flatMap(
+          sql<RecordRow & { body: string | null }>`SELECT ${sql.literal(RECORD_COLUMNS)}, body FROM ${table}
+WHERE webhook_id = ${id}`,
+          (rows) => {
+            const row = rows[0]
+            if (row === undefined) return Effect.succeedNone
+            return Effect.map(
+              sql<AttemptRow>`SELECT attempt, started_at, ended_at, outcome, error, duration_ms FROM ${attemptsTable}
+WHERE webhook_id = ${id} ORDER BY attempt`,
+              (attempts) => Option.some({ ...toRecord(row), body: row.body, history: attempts.map(toAttempt) })
+            )
+          }
+        ),
+      replay: (id) =>
+        withNow((now) =>
+          Effect.flatMap(
+            sql`UPDATE ${table}
+SET status = 'pending', next_attempt_at = ${now}, locked_until = NULL, updated_at = ${now}
+WHERE webhook_id = ${id} AND body IS NOT NULL AND NOT (status = 'processing' AND COALESCE(locked_until, 0) > ${now})
+RETURNING webhook_id`,
+            (rows) =>
+              rows.length > 0 ? Effect.void : whyNot(id, now, (row) =>
+                row.body
+                  ? new Log.InboxError({
+                    reason: "InProgress",
+                    message: `${JSON.stringify(id)} is being processed right now: replay it once this attempt ` +
+                      "has ended",
+                    webhookId: id
+                  })
+                  : new Log.InboxError({
+                    reason: "NoBody",
+                    message: `${JSON.stringify(id)} was stored without its body (inline mode, before the inbox kept ` +
+                      "bodies): there is nothing to replay",
+                    webhookId: id
+                  }))
+          )
+        ),
+      recover: (query) =>
+        withNow((now): Effect.Effect<number, SqlError | Log.InboxError> => {
+          const filter = Log.recoverFilter(query, now)
+          if (filter instanceof Log.InboxError) return Effect.fail(filter)
+          const which: Array<string> = []
+          // Failed: inline, given back for OpenAI's retry; queued, waiting on the schedule after a failure.
+          if (filter.failed) {
+            which.push("status IN ('failed', 'released')", "(status = 'pending' AND last_error IS NOT NULL)")
+          }
+          if (filter.dead) which.push("status = 'dead'")
+          return Effect.map(
+            sql`UPDATE ${table}
+SET status = 'pending', next_attempt_at = ${now}, locked_until = NULL, updated_at = ${now}
+WHERE received_at >= ${filter.since} AND received_at < ${filter.until} AND body IS NOT NULL AND (${sql.or(which)})
+RETURNING webhook_id`,
+            (rows) => rows.length
+          )
+        }),
+      discard: (id) =>
+        withNow((now) => {
+          const gone = sql`DELETE FROM ${table} WHERE webhook_id = ${id} AND status = 'dead' RETURNING webhook_id`
+          const deleted = pg
+            ? sql`WITH gone AS (${gone}),
+attempts AS (DELETE FROM ${attemptsTable} WHERE webhook_id IN (SELECT webhook_id FROM gone))
+SELECT webhook_id FROM gone`
+            : thenIfAny(gone, () => sql`DELETE FROM ${attemptsTable} WHERE webhook_id = ${id}`)
+          return Effect.flatMap(deleted, (rows) =>
+            rows.length > 0 ? Effect.void : whyNot(id, now, (row) =>
+              new Log.InboxError({
+                reason: "NotDead",
+                message: `${JSON.stringify(id)} is ${row.status}, not dead: only dead deliveries are discarded`,
+                webhookId: id
+              })))
+        }),
+      stats: withNow((now) =>
+        Effect.map(
+          Effect.all([
+            sql<{ event_type: string | null; status: string; count: unknown }>`SELECT event_type, status,
+  COUNT(*) AS count FROM ${table} GROUP BY event_type, status`,
+            sql<{ oldest: unknown }>`SELECT MIN(received_at) AS oldest FROM ${table}
+WHERE status IN ('pending', 'failed', 'released')`
+          ]),
+          ([groups, [oldest]]): Log.Stats => {
+            const byStatus = Log.zeroCounts()
+            const byType = new Map<string, { eventType: string | null; status: Status; count: number }>()
+            for (const group of groups) {
+              const status = Log.statusOf(group.status)
+              const count = num(group.count)
+              byStatus[status] += count
+              const key = JSON.stringify([group.event_type, status])
+              const known = byType.get(key)
+              if (known === undefined) byType.set(key, { eventType: group.event_type, status, count })
+              else known.count += count
+            }
+            const byEventType = Array.from(byType.values()).sort((a, b) =>
+              (a.eventType ?? "") < (b.eventType ?? "") ? -1 : (a.eventType ?? "") > (b.eventType ?? "") ? 1 :
+              Log.STATUSES.indexOf(a.status) - Log.STATUSES.indexOf(b.status)
+            )
+            return {
+              byStatus,
+              byEventType,
+              oldestPendingAgeMs: oldest?.oldest == null ? null : Math.max(0, now - num(oldest.oldest))
+            }
+          }
         )
       ),
-      retry: (id, token, at, error) => settle(id, token, "pending", error, at),
-      dead: (id, token, error) => settle(id, token, "dead", error, null),
-      purge: withNow((now) =>
-        Effect.map(
-          sql`DELETE FROM ${table} WHERE status IN ('done', 'released') AND updated_at < ${
-            now - Duration.toMillis(options.retention)
-          } RETURNING webhook_id`,
-          (rows) => rows.length
-        )
-      )
+      timeline: (options = {}) =>
+        withNow((now): Effect.Effect<ReadonlyArray<Log.TimelineBucket>, SqlError | Log.InboxError> => {
+          const range = Log.timelineRange(options, now)
+          if (range instanceof Log.InboxError) return Effect.fail(range)
+          const { bucketMs, count, first } = range
+          return Effect.map(
+            sql<{ bucket: unknown; status: string; count: unknown }>`SELECT
+  CAST(received_at / ${bucketMs} AS BIGINT) AS bucket, status, COUNT(*) AS count
+FROM ${table} WHERE received_at >= ${first} AND received_at < ${first + count * bucketMs}
+GROUP BY 1, 2`,
+            (rows) => {
+              const buckets = Array.from({ length: count }, (_, i) => ({
+                start: new Date(first + i * bucketMs),
+                counts: Log.zeroCounts()
+              }))
+              for (const row of rows) {
+                const bucket = buckets[num(row.bucket) - first / bucketMs]
+                if (bucket !== undefined) bucket.counts[Log.statusOf(row.status)] += num(row.count)
+              }
+              return buckets
+            }
+          )
+        })
     }
     const heartbeat = Effect.forever(
       Effect.zipRight(

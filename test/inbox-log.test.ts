@@ -1,0 +1,523 @@
+/**
+ * The delivery log on real engines (a SQLite file, and a fresh PostgreSQL schema, per test), through the
+ * same test bodies: list, get, replay, recover, discard, stats, timeline, the attempts of every path, and
+ * retention. Rows are made through the store's own statements, at times set on the `TestClock`; replays are
+ * processed by a real worker, observed with `Deferred`s.
+ */
+import { randomBytes } from "node:crypto"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Context,
+  Deferred,
+  Effect,
+  FastCheck as fc,
+  Layer,
+  Logger,
+  Option,
+  Schedule,
+  type Scope,
+  TestClock
+} from "effect"
+import { WebhookInbox, WebhookTesting, type WebhookEvent } from "../src/index.js"
+import { type Database, engines } from "./support/inbox-engines.js"
+
+/** 2026-01-01T12:00:00Z: the TestClock's time when a test starts making rows. */
+const T0 = Date.UTC(2026, 0, 1, 12)
+const MINUTE = 60_000
+
+const newId = () => `msg_${randomBytes(12).toString("hex")}`
+
+const bodyOf = (type: WebhookEvent.EventType) => WebhookTesting.encode(WebhookTesting.sample(type))
+
+interface Inbox {
+  readonly store: WebhookInbox.Store
+  readonly sql: SqlClient.SqlClient
+  readonly context: Context.Context<WebhookInbox.WebhookInbox | SqlClient.SqlClient>
+}
+
+/** The inbox on a new connection to `database`, until the scope closes. */
+const open = (
+  database: Database,
+  options: WebhookInbox.Options = {}
+): Effect.Effect<Inbox, never, Scope.Scope> =>
+  Effect.map(
+    Effect.orDie(Layer.build(WebhookInbox.layerSql(options).pipe(Layer.provideMerge(database.client())))),
+    (context) => ({
+      store: Context.get(context, WebhookInbox.WebhookInbox),
+      sql: Context.get(context, SqlClient.SqlClient),
+      context
+    })
+  )
+
+/** Runs a log operation of the public module on `inbox`. */
+const on = <A, E>(inbox: Inbox, effect: Effect.Effect<A, E, WebhookInbox.WebhookInbox>) =>
+  Effect.provide(effect, inbox.context)
+
+/**
+ * Rows in every status, made through the store's statements at `time` (ms, set on the TestClock), as the
+ * protocol makes them; on the live clock (`live`), now, whatever `time` says.
+ */
+const make = (store: WebhookInbox.Store, live = false) => {
+  const at = (time: number) => live ? Effect.void : TestClock.setTime(time)
+  const claimed = (id: string, type: WebhookEvent.EventType, time: number) =>
+    Effect.zipRight(
+      at(time),
+      Effect.map(Effect.orDie(store.claim(id, type, 1_767_268_800, bodyOf(type))), Option.getOrThrow)
+    )
+  return {
+    /** Received at `time`, pending for a worker (queued mode). */
+    pending: (type: WebhookEvent.EventType, time: number, id = newId()) =>
+      Effect.as(Effect.zipRight(at(time), Effect.orDie(store.enqueue(id, type, 1_767_268_800, bodyOf(type)))), id),
+    /** Received at `time`, processed at once. */
+    done: (type: WebhookEvent.EventType, time: number, id = newId()) =>
+      Effect.flatMap(claimed(id, type, time), (token) => Effect.as(Effect.orDie(store.complete(id, token)), id)),
+    /** Received at `time`, its handler failed (inline). */
+    failed: (type: WebhookEvent.EventType, time: number, id = newId()) =>
+      Effect.flatMap(claimed(id, type, time), (token) =>
+        Effect.as(Effect.orDie(store.release(id, token, "Error: the handler failed")), id)),
+    /** Received at `time`, a failed attempt, due again a minute later (queued). */
+    retrying: (type: WebhookEvent.EventType, time: number, id = newId()) =>
+      Effect.flatMap(claimed(id, type, time), (token) =>
+        Effect.as(Effect.orDie(store.retry(id, token, time + MINUTE, "Error: the handler failed")), id)),
+    /** Received at `time`, dead. */
+    dead: (type: WebhookEvent.EventType, time: number, id = newId()) =>
+      Effect.flatMap(claimed(id, type, time), (token) =>
+        Effect.as(Effect.orDie(store.dead(id, token, "Error: the handler always fails")), id)),
+    /** Received at `time`, a handler runs it now (a live claim). */
+    processing: (type: WebhookEvent.EventType, time: number, id = newId()) => Effect.as(claimed(id, type, time), id)
+  }
+}
+
+/** Every delivery, paging with `limit`. */
+const all = (inbox: Inbox, query: WebhookInbox.ListQuery) =>
+  Effect.gen(function*() {
+    const seen: Array<WebhookInbox.DeliveryRecord> = []
+    let page = yield* on(inbox, WebhookInbox.list(query))
+    seen.push(...page.deliveries)
+    while (page.next !== null) {
+      page = yield* on(inbox, WebhookInbox.list({ ...query, after: page.next }))
+      seen.push(...page.deliveries)
+    }
+    return seen
+  })
+
+const ids = (deliveries: ReadonlyArray<WebhookInbox.DeliveryRecord>) => deliveries.map((delivery) => delivery.webhookId)
+
+/** The `InboxError` `effect` fails with. */
+const inboxError = <A, E>(effect: Effect.Effect<A, E | WebhookInbox.InboxError>) =>
+  Effect.flatMap(Effect.flip(effect), (error) =>
+    error instanceof WebhookInbox.InboxError
+      ? Effect.succeed(error)
+      : Effect.dieMessage(`not an InboxError: ${String(error)}`))
+
+for (const engine of engines("inbox-log.test.ts")) {
+  describe.skipIf(engine.skip)(`the delivery log on ${engine.name}`, () => {
+    const fresh = (options: WebhookInbox.Options = {}, live = false) =>
+      Effect.gen(function*() {
+        // Before the inbox starts: moving the TestClock by years would run its hourly purge for each hour.
+        if (!live) yield* TestClock.setTime(T0 - 2 * 60 * MINUTE)
+        const database = yield* engine.database
+        const inbox = yield* open(database, options)
+        return { database, inbox, rows: make(inbox.store, live) }
+      })
+
+    describe("list", () => {
+      it.scoped("lists newest first, with every field, and says when there is no next page", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const first = yield* rows.done("response.completed", T0)
+          const second = yield* rows.failed("batch.failed", T0 + MINUTE)
+          const third = yield* rows.pending("batch.completed", T0 + 2 * MINUTE)
+          const page = yield* on(inbox, WebhookInbox.list())
+          assert.deepStrictEqual(ids(page.deliveries), [third, second, first])
+          assert.isNull(page.next)
+          const [pending, failed, done] = page.deliveries
+          assert.deepStrictEqual(done, {
+            webhookId: first,
+            eventType: "response.completed",
+            timestamp: new Date(1_767_268_800_000),
+            receivedAt: new Date(T0),
+            updatedAt: new Date(T0),
+            status: "done",
+            attempts: 1,
+            lastError: null,
+            nextAttemptAt: null
+          })
+          assert.strictEqual(failed?.status, "failed")
+          assert.strictEqual(failed?.lastError, "Error: the handler failed")
+          assert.strictEqual(pending?.status, "pending")
+          assert.strictEqual(pending?.attempts, 0)
+          assert.deepStrictEqual(pending?.nextAttemptAt, new Date(T0 + 2 * MINUTE))
+        }))
+
+      it.scoped("orders deliveries received in the same millisecond by webhook-id, newest first", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          for (const id of ["msg_b", "msg_a", "msg_c"]) yield* rows.done("response.completed", T0, id)
+          assert.deepStrictEqual(ids((yield* on(inbox, WebhookInbox.list())).deliveries), ["msg_c", "msg_b", "msg_a"])
+          assert.deepStrictEqual(ids(yield* all(inbox, { limit: 1 })), ["msg_c", "msg_b", "msg_a"])
+        }))
+
+      it.scoped.prop(
+        "pages through every delivery once, in order, whatever the page size and however times tie",
+        { times: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 25 }), limit: fc.integer({ min: 1, max: 7 }) },
+        ({ limit, times }) =>
+          Effect.gen(function*() {
+            const { inbox, rows } = yield* fresh()
+            const made: Array<{ id: string; at: number }> = []
+            for (const [i, minute] of times.entries()) {
+              const id = `msg_${String(i).padStart(2, "0")}_${randomBytes(2).toString("hex")}`
+              yield* rows.done("response.completed", T0 + minute * MINUTE, id)
+              made.push({ id, at: T0 + minute * MINUTE })
+            }
+            const expected = made
+              .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+              .map((row) => row.id)
+            assert.deepStrictEqual(ids(yield* all(inbox, { limit })), expected)
+          }),
+        { fastCheck: { numRuns: 12 } }
+      )
+
+      it.scoped("filters by status, one or several", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const done = yield* rows.done("response.completed", T0)
+          const failed = yield* rows.failed("response.completed", T0 + 1)
+          const dead = yield* rows.dead("response.completed", T0 + 2)
+          const pending = yield* rows.pending("response.completed", T0 + 3)
+          const processing = yield* rows.processing("response.completed", T0 + 4)
+          const list = (status: WebhookInbox.ListQuery["status"]) =>
+            Effect.map(on(inbox, WebhookInbox.list({ status })), (page) => ids(page.deliveries))
+          assert.deepStrictEqual(yield* list("done"), [done])
+          assert.deepStrictEqual(yield* list("failed"), [failed])
+          assert.deepStrictEqual(yield* list(["dead", "pending"]), [pending, dead])
+          assert.deepStrictEqual(yield* list(["processing"]), [processing])
+          assert.deepStrictEqual(yield* list(undefined), [processing, pending, dead, failed, done])
+        }))
+
+      it.scoped("filters by an exact event type, or a family prefix in which _ and % are plain characters", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const completed = yield* rows.done("batch.completed", T0)
+          const failed = yield* rows.done("batch.failed", T0 + 1)
+          const response = yield* rows.done("response.completed", T0 + 2)
+          const fineTuning = yield* rows.done("fine_tuning.job.succeeded", T0 + 3)
+          // What a LIKE pattern or a case-insensitive comparison would wrongly take for the families below.
+          const lookalike = newId()
+          yield* TestClock.setTime(T0 + 4)
+          yield* Effect.orDie(inbox.store.enqueue(lookalike, "fineXtuning.job.x", 1, "{}"))
+          const upper = newId()
+          yield* Effect.orDie(inbox.store.enqueue(upper, "BATCH.completed", 1, "{}"))
+          const list = (eventType: string) =>
+            Effect.map(on(inbox, WebhookInbox.list({ eventType })), (page) => ids(page.deliveries))
+          assert.deepStrictEqual(yield* list("batch.completed"), [completed])
+          assert.deepStrictEqual(yield* list("batch."), [failed, completed])
+          assert.deepStrictEqual(yield* list("fine_tuning."), [fineTuning])
+          assert.deepStrictEqual(yield* list("response."), [response])
+          assert.deepStrictEqual(yield* list("batch"), [])
+          assert.deepStrictEqual(yield* list("%."), [])
+        }))
+
+      it.scoped("filters by received time: since included, until excluded", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const at0 = yield* rows.done("response.completed", T0)
+          const at1 = yield* rows.done("response.completed", T0 + MINUTE)
+          const at2 = yield* rows.done("response.completed", T0 + 2 * MINUTE)
+          const list = (query: WebhookInbox.ListQuery) =>
+            Effect.map(on(inbox, WebhookInbox.list(query)), (page) => ids(page.deliveries))
+          assert.deepStrictEqual(yield* list({ since: new Date(T0 + MINUTE) }), [at2, at1])
+          assert.deepStrictEqual(yield* list({ until: new Date(T0 + MINUTE) }), [at0])
+          assert.deepStrictEqual(
+            yield* list({ since: new Date(T0 + MINUTE), until: new Date(T0 + 2 * MINUTE) }),
+            [at1]
+          )
+          assert.deepStrictEqual(
+            yield* list({
+              since: new Date(T0),
+              until: new Date(T0 + 3 * MINUTE),
+              status: "done",
+              eventType: "response."
+            }),
+            [at2, at1, at0]
+          )
+        }))
+
+      it.scoped("defaults to 50 a page and refuses a limit out of 1 to 500, a foreign cursor, since after until", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          for (let i = 0; i < 51; i++) yield* rows.pending("response.completed", T0 + i)
+          const page = yield* on(inbox, WebhookInbox.list())
+          assert.strictEqual(page.deliveries.length, 50)
+          assert.isString(page.next)
+          assert.strictEqual((yield* on(inbox, WebhookInbox.list({ limit: 500 }))).deliveries.length, 51)
+          for (const limit of [0, 501, 1.5, Number.NaN]) {
+            const error = yield* inboxError(on(inbox, WebhookInbox.list({ limit })))
+            assert.strictEqual(error.reason, "InvalidQuery")
+            assert.include(error.message, "limit must be a whole number from 1 to 500")
+          }
+          for (const after of ["nonsense!", "bm9wZQ", "", Buffer.from("[1]").toString("base64url")]) {
+            const error = yield* inboxError(on(inbox, WebhookInbox.list({ after })))
+            assert.strictEqual(error.reason, "InvalidQuery", after)
+            assert.include(error.message, "not a cursor of this inbox")
+          }
+          const backwards = yield* inboxError(
+            on(inbox, WebhookInbox.list({ since: new Date(T0 + 1), until: new Date(T0) }))
+          )
+          assert.strictEqual(backwards.reason, "InvalidQuery")
+          assert.include(backwards.message, "is after until")
+          const unknown = yield* inboxError(
+            on(inbox, WebhookInbox.list({ status: "released" as WebhookInbox.Status }))
+          )
+          assert.include(unknown.message, `"released" is not one of processing, done, failed, pending, dead`)
+          const invalidDate = yield* inboxError(on(inbox, WebhookInbox.list({ since: new Date(Number.NaN) })))
+          assert.include(invalidDate.message, "since must be a valid Date")
+        }))
+    })
+
+    describe("get", () => {
+      it.scoped("gives a delivery with its body and its attempts, oldest first; none for an unknown id", () =>
+        Effect.gen(function*() {
+          const { inbox } = yield* fresh()
+          const id = newId()
+          const body = bodyOf("batch.completed")
+          yield* TestClock.setTime(T0)
+          const first = yield* Effect.orDie(inbox.store.claim(id, "batch.completed", 1_767_268_800, body))
+          yield* TestClock.setTime(T0 + 1500)
+          yield* Effect.orDie(inbox.store.release(id, Option.getOrThrow(first), "Error: boom"))
+          yield* TestClock.setTime(T0 + 2000)
+          const second = yield* Effect.orDie(inbox.store.claim(id, "batch.completed", 1_767_268_800, "another body"))
+          yield* TestClock.setTime(T0 + 2250)
+          yield* Effect.orDie(inbox.store.complete(id, Option.getOrThrow(second)))
+          const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+          assert.strictEqual(detail.body, body, "the first body is kept")
+          assert.strictEqual(detail.status, "done")
+          assert.strictEqual(detail.attempts, 2)
+          assert.deepStrictEqual(detail.history, [
+            {
+              attempt: 1,
+              startedAt: new Date(T0),
+              endedAt: new Date(T0 + 1500),
+              outcome: "failed",
+              error: "Error: boom",
+              durationMs: 1500
+            },
+            {
+              attempt: 2,
+              startedAt: new Date(T0 + 2000),
+              endedAt: new Date(T0 + 2250),
+              outcome: "processed",
+              error: null,
+              durationMs: 250
+            }
+          ])
+          assert.isTrue(Option.isNone(yield* on(inbox, WebhookInbox.get(newId()))))
+        }))
+    })
+
+    describe("replay", () => {
+      /**
+       * A worker on `inbox`, one delivery at a time; `settled(id)` waits for its `processed` line about `id`,
+       * which it writes once the row is settled.
+       */
+      const worker = (inbox: Inbox) =>
+        Effect.gen(function*() {
+          const lines = new Map<string, Deferred.Deferred<void>>()
+          const settledOf = (id: string) => {
+            let deferred = lines.get(id)
+            if (deferred === undefined) lines.set(id, deferred = Deferred.unsafeMake(undefined as never))
+            return deferred
+          }
+          const logger = Logger.make(({ annotations, message }) => {
+            const id = annotations.pipe((map) => Array.from(map).find(([key]) => key === "webhook_id")?.[1])
+            if (Array.isArray(message) && message[0] === "processed" && typeof id === "string") {
+              Deferred.unsafeDone(settledOf(id), Effect.void)
+            }
+          })
+          yield* Layer.build(
+            WebhookInbox.layerWorker({
+              handle: () => Effect.void,
+              concurrency: 1,
+              pollInterval: "20 millis",
+              schedule: Schedule.stop
+            })
+          ).pipe(Effect.provide(inbox.context), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+          return { settled: (id: string) => Deferred.await(settledOf(id)) }
+        })
+
+      it.scopedLive("processes a done, a failed and a dead delivery again with a worker, counting attempts on", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh({ mode: "inline" }, true)
+          const now = Date.now()
+          const done = yield* rows.done("response.completed", now)
+          const failed = yield* rows.failed("response.completed", now)
+          const dead = yield* rows.dead("response.completed", now)
+          const { settled } = yield* worker(inbox)
+          for (const id of [done, failed, dead]) {
+            yield* on(inbox, WebhookInbox.replay(id))
+            yield* settled(id)
+            const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+            assert.strictEqual(detail.status, "done", id)
+            assert.deepStrictEqual(detail.history.map((attempt) => [attempt.attempt, attempt.outcome]), [
+              [1, id === done ? "processed" : "failed"],
+              [2, "processed"]
+            ])
+          }
+        }))
+
+      it.scoped("refuses a delivery a handler runs now, an unknown one, and one stored without its body", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const running = yield* rows.processing("response.completed", T0)
+          const inProgress = yield* inboxError(on(inbox, WebhookInbox.replay(running)))
+          assert.deepStrictEqual([inProgress.reason, inProgress.webhookId], ["InProgress", running])
+          const unknown = newId()
+          const notFound = yield* inboxError(on(inbox, WebhookInbox.replay(unknown)))
+          assert.deepStrictEqual([notFound.reason, notFound.webhookId], ["NotFound", unknown])
+          const bodiless = newId()
+          const token = yield* Effect.orDie(inbox.store.claim(bodiless, "response.completed", 1))
+          yield* Effect.orDie(inbox.store.complete(bodiless, Option.getOrThrow(token)))
+          const noBody = yield* inboxError(on(inbox, WebhookInbox.replay(bodiless)))
+          assert.deepStrictEqual([noBody.reason, noBody.webhookId], ["NoBody", bodiless])
+          // Once the claim has expired (its process died), the delivery is replayed.
+          yield* TestClock.adjust(inbox.store.lease)
+          yield* on(inbox, WebhookInbox.replay(running))
+          const replayed = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(running)))
+          assert.strictEqual(replayed.status, "pending")
+          assert.deepStrictEqual(replayed.nextAttemptAt, new Date(T0 + 30_000))
+        }))
+    })
+
+    describe("recover", () => {
+      it.scoped("makes pending every failed and dead delivery with a body received in the window; says how many", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const before = yield* rows.failed("response.completed", T0 - 1)
+          const failed = yield* rows.failed("response.completed", T0)
+          const retrying = yield* rows.retrying("response.completed", T0 + 1)
+          const dead = yield* rows.dead("response.completed", T0 + 2)
+          const done = yield* rows.done("response.completed", T0 + 3)
+          const neverFailed = yield* rows.pending("response.completed", T0 + 4)
+          const running = yield* rows.processing("response.completed", T0 + 5)
+          const atUntil = yield* rows.dead("response.completed", T0 + 10 * MINUTE)
+          const bodiless = newId()
+          yield* TestClock.setTime(T0 + 6)
+          const token = yield* Effect.orDie(inbox.store.claim(bodiless, "response.completed", 1))
+          yield* Effect.orDie(inbox.store.release(bodiless, Option.getOrThrow(token), "Error"))
+          yield* TestClock.setTime(T0 + 20 * MINUTE)
+          const window = { since: new Date(T0), until: new Date(T0 + 10 * MINUTE) }
+          assert.strictEqual(yield* on(inbox, WebhookInbox.recover({ ...window, status: ["failed"] })), 2)
+          assert.strictEqual(yield* on(inbox, WebhookInbox.recover({ ...window, status: "dead" })), 1)
+          const statuses = yield* Effect.forEach(
+            [before, failed, retrying, dead, done, neverFailed, running, atUntil, bodiless],
+            (id) => Effect.map(on(inbox, WebhookInbox.get(id)), (detail) => Option.getOrThrow(detail))
+          )
+          assert.deepStrictEqual(statuses.map((delivery) => delivery.status), [
+            "failed",
+            "pending",
+            "pending",
+            "pending",
+            "done",
+            "pending",
+            "processing",
+            "dead",
+            "failed"
+          ])
+          assert.deepStrictEqual(
+            statuses.map((delivery) => delivery.nextAttemptAt?.getTime()).slice(1, 4),
+            [T0 + 20 * MINUTE, T0 + 20 * MINUTE, T0 + 20 * MINUTE],
+            "due now"
+          )
+          assert.deepStrictEqual(statuses[5]?.nextAttemptAt, new Date(T0 + 4), "one that never failed is left as it is")
+          // Both at once (the default): the dead one recovered above is pending after a failure, and counts again.
+          assert.strictEqual(yield* on(inbox, WebhookInbox.recover({ since: new Date(0) })), 5)
+          const error = yield* inboxError(
+            on(inbox, WebhookInbox.recover({ since: new Date(T0 + 1), until: new Date(T0) }))
+          )
+          assert.strictEqual(error.reason, "InvalidQuery")
+        }))
+    })
+
+    describe("discard", () => {
+      it.scoped("deletes a dead delivery and its attempts; refuses one that is not dead, or unknown", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const dead = yield* rows.dead("response.completed", T0)
+          const done = yield* rows.done("response.completed", T0)
+          yield* on(inbox, WebhookInbox.discard(dead))
+          assert.isTrue(Option.isNone(yield* on(inbox, WebhookInbox.get(dead))))
+          const attempts = yield* Effect.orDie(
+            inbox.sql`SELECT COUNT(*) AS n FROM openai_webhook_attempts WHERE webhook_id = ${dead}`
+          )
+          assert.strictEqual(Number(attempts[0]?.["n"]), 0)
+          const notDead = yield* inboxError(on(inbox, WebhookInbox.discard(done)))
+          assert.deepStrictEqual([notDead.reason, notDead.webhookId], ["NotDead", done])
+          assert.include(notDead.message, "is done, not dead")
+          const notFound = yield* inboxError(on(inbox, WebhookInbox.discard(dead)))
+          assert.strictEqual(notFound.reason, "NotFound")
+        }))
+    })
+
+    describe("stats and timeline", () => {
+      it.scoped("counts by status and event type, and the age of the oldest waiting delivery", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          const empty = yield* on(inbox, WebhookInbox.stats)
+          assert.deepStrictEqual(empty, {
+            byStatus: { processing: 0, done: 0, failed: 0, pending: 0, dead: 0 },
+            byEventType: [],
+            oldestPendingAgeMs: null
+          })
+          yield* rows.done("response.completed", T0)
+          yield* rows.done("response.completed", T0)
+          yield* rows.failed("batch.failed", T0 + MINUTE)
+          yield* rows.pending("batch.failed", T0 + 2 * MINUTE)
+          yield* rows.dead("response.completed", T0 + 3 * MINUTE)
+          yield* TestClock.setTime(T0 + 10 * MINUTE)
+          assert.deepStrictEqual(yield* on(inbox, WebhookInbox.stats), {
+            byStatus: { processing: 0, done: 2, failed: 1, pending: 1, dead: 1 },
+            byEventType: [
+              { eventType: "batch.failed", status: "failed", count: 1 },
+              { eventType: "batch.failed", status: "pending", count: 1 },
+              { eventType: "response.completed", status: "done", count: 2 },
+              { eventType: "response.completed", status: "dead", count: 1 }
+            ],
+            oldestPendingAgeMs: 9 * MINUTE
+          })
+        }))
+
+      it.scoped("counts deliveries per bucket by status, every bucket present, by minute over the last hour", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh()
+          yield* rows.done("response.completed", T0 - 61 * MINUTE) // before the hour
+          yield* rows.done("response.completed", T0 - 59 * MINUTE + 5)
+          yield* rows.done("response.completed", T0 - 59 * MINUTE + 59_999)
+          yield* rows.failed("response.completed", T0 - 59 * MINUTE + 10)
+          yield* rows.dead("response.completed", T0 + 30_000)
+          yield* TestClock.setTime(T0 + 30_001)
+          const buckets = yield* on(inbox, WebhookInbox.timeline())
+          assert.strictEqual(buckets.length, 61)
+          assert.deepStrictEqual(buckets[0]?.start, new Date(T0 - 60 * MINUTE))
+          assert.deepStrictEqual(buckets[60]?.start, new Date(T0))
+          const zero = { processing: 0, done: 0, failed: 0, pending: 0, dead: 0 }
+          assert.deepStrictEqual(buckets[0]?.counts, zero)
+          assert.deepStrictEqual(buckets[1]?.counts, { ...zero, done: 2, failed: 1 })
+          assert.deepStrictEqual(buckets[60]?.counts, { ...zero, dead: 1 })
+          const total = (bucket: WebhookInbox.TimelineBucket) => Object.values(bucket.counts).reduce((a, b) => a + b)
+          assert.deepStrictEqual(buckets.slice(2, 60).map(total), Array(58).fill(0))
+          const hourly = yield* on(
+            inbox,
+            WebhookInbox.timeline({ since: new Date(T0 - 2 * 60 * MINUTE), bucket: "1 hour" })
+          )
+          assert.deepStrictEqual(hourly.map(total), [1, 3, 1])
+          const tooMany = yield* inboxError(
+            on(inbox, WebhookInbox.timeline({ since: new Date(0), bucket: "1 second" }))
+          )
+          assert.strictEqual(tooMany.reason, "InvalidQuery")
+          const nothing = yield* inboxError(on(inbox, WebhookInbox.timeline({ bucket: "0 millis" })))
+          assert.strictEqual(nothing.reason, "InvalidQuery")
+        }))
+    })
+  })
+}
