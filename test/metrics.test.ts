@@ -13,7 +13,7 @@ import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { ConfigProvider, Effect, Either, HashMap, Layer, Logger, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Either, HashMap, Layer, Logger, Option, Redacted, Schedule } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
 import pg from "pg"
 import { load, type ReceiverConfig } from "../src/bin/receiver/config.js"
@@ -151,7 +151,10 @@ const durations = (scraped: Scrape, labels: { event_type: string; outcome: strin
   const count = valueOf(scraped, `${DURATION}_count`, labels)
   assert.isDefined(count, `${DURATION} ${JSON.stringify(labels)}`)
   const buckets = samplesWith(scraped, `${DURATION}_bucket`, labels)
-    .map((sample) => [sample.labels!["le"] === "+Inf" ? Infinity : Number(sample.labels!["le"]), Number(sample.value)] as const)
+    .map((sample) => {
+      const le = sample.labels!["le"]!
+      return [le === "+Inf" ? Infinity : Number(le), Number(sample.value)] as const
+    })
     .sort(([a], [b]) => a - b)
   assert.deepStrictEqual(buckets.map(([le]) => le), [...Metrics.BUCKETS, Infinity])
   for (let i = 1; i < buckets.length; i++) assert.isAtLeast(buckets[i]![1], buckets[i - 1]![1], JSON.stringify(buckets))
@@ -285,7 +288,10 @@ describe("the receiver's /metrics token", () => {
     const scraped = await scrape(receiver.origin, { authorization: `Bearer ${token}` })
     assert.strictEqual(scraped.status, 200)
     assert.strictEqual(scraped.families.get(DELIVERIES)?.type, "COUNTER")
-    const head = await fetch(`${receiver.origin}/metrics`, { method: "HEAD", headers: { authorization: `Bearer ${token}` } })
+    const head = await fetch(`${receiver.origin}/metrics`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${token}` }
+    })
     assert.strictEqual(head.status, 200)
     assert.strictEqual(await head.text(), "")
     const wrongMethod = await fetch(`${receiver.origin}/metrics`, {
@@ -330,9 +336,10 @@ describe("the metrics settings", () => {
       assert.strictEqual(Either.getOrThrow(yield* settingsFrom({ WEBHOOK_METRICS: "off" })).metrics, false)
     }))
 
-  it.effect("a WEBHOOK_METRICS_TOKEN too short or that no Authorization header could carry stops the start, unshown", () =>
+  it.effect("a WEBHOOK_METRICS_TOKEN too short, or one no Authorization header could carry, stops the start", () =>
     Effect.gen(function*() {
-      for (const token of ["", "tooshort123", "two words but long enough", "tab\there-and-long-enough", " padded-and-long-enough"]) {
+      const tokens = ["", "tooshort123", "two words, long enough", "tab\there-long-enough", " padded-long-enough"]
+      for (const token of tokens) {
         const error = yield* Effect.flip(
           settingsFrom({ WEBHOOK_METRICS_TOKEN: token }).pipe(Effect.flatMap((either) => either))
         )
@@ -364,8 +371,11 @@ const sqlLayer = (database: string): Layer.Layer<SqlClient.SqlClient, unknown> =
     ? SqliteClient.layer({ filename: database.slice("sqlite:".length) })
     : PgClient.layer({ url: Redacted.make(database) })
 
-/** The receiver's metrics and an inline inbox on `database`, served on loopback; the lines they log. */
-const troubledReceiver = (database: string) =>
+/**
+ * The receiver's metrics and an inbox on `database`, served on loopback; the lines they log. Queued, with one
+ * worker that tries each delivery once (a failed one is dead at once).
+ */
+const troubledReceiver = (database: string, mode: WebhookInbox.Mode = "inline") =>
   Effect.gen(function*() {
     const lines: Array<Line> = []
     const logger = Logger.replace(
@@ -378,10 +388,16 @@ const troubledReceiver = (database: string) =>
         })
       )
     )
+    const inbox = WebhookInbox.layerSql({ mode })
+    const worker = mode === "inline" ? Layer.empty : WebhookInbox.layerWorker({
+      handle: Metrics.timed(troubled),
+      timeout: "100 millis",
+      concurrency: 1,
+      schedule: Schedule.stop,
+      pollInterval: "20 millis"
+    }).pipe(Layer.provide(inbox), Layer.provide(logger))
     const context = yield* Layer.build(
-      Layer.mergeAll(WebhookInbox.layerSql({ mode: "inline" }), WebhookSecret.layer(secret), logger).pipe(
-        Layer.provideMerge(sqlLayer(database))
-      )
+      Layer.mergeAll(inbox, worker, WebhookSecret.layer(secret), logger).pipe(Layer.provideMerge(sqlLayer(database)))
     )
     const settings: ReceiverConfig = Either.getOrThrow(yield* settingsFrom({}))
     const metrics = yield* Effect.provide(Metrics.make(settings), context)
@@ -393,7 +409,8 @@ const troubledReceiver = (database: string) =>
       request.url === "/metrics" ? metrics!(request, response) : listener(request, response)
     )
     const origin = `http://127.0.0.1:${port}`
-    const sql = (statement: string) => Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), context)
+    const sql = (statement: string) =>
+      Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), context)
     return { origin, url: `${origin}${WebhookHttp.DEFAULT_PATH}`, lines, sql }
   })
 
@@ -403,32 +420,44 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
     () =>
       Effect.gen(function*() {
         const receiver = yield* troubledReceiver(yield* Effect.promise(() => store.database()))
+        // The histogram and the counter are the process's, and this file runs this test once per store: what
+        // this run adds is the difference from a scrape before it.
+        const baseline = yield* Effect.promise(() => scrape(receiver.origin))
         const before = Date.now()
         assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("batch.completed"))), 500)
         assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("video.completed"))), 500)
         assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("response.completed"))), 200)
 
+        const failed = { event_type: "batch.completed", outcome: "failed" }
+        const interrupted = { event_type: "video.completed", outcome: "interrupted" }
+        const processed = { event_type: "response.completed", outcome: "processed" }
+        const runs = (scraped: Scrape, labels: Record<string, string>) =>
+          valueOf(scraped, `${DURATION}_count`, labels) ?? 0
         // The timed-out run is interrupted once its 500 is sent: its observation may land just after.
         const scraped = yield* Effect.promise(() =>
           within(
             (async () => {
               for (;;) {
                 const scraped = await scrape(receiver.origin)
-                if (samplesWith(scraped, `${DURATION}_count`, { event_type: "video.completed" }).length > 0) return scraped
+                if (runs(scraped, interrupted) > runs(baseline, interrupted)) return scraped
               }
             })(),
             "the interrupted run's observation"
           )
         )
         const after = Date.now()
-        assert.strictEqual(durations(scraped, { event_type: "batch.completed", outcome: "failed" }).count, 1)
-        const interrupted = durations(scraped, { event_type: "video.completed", outcome: "interrupted" })
-        assert.strictEqual(interrupted.count, 1)
-        // It ran for its timeout, 100 ms, at least: not in the buckets below.
-        assert.strictEqual(interrupted.buckets.get(0.05), 0)
-        assert.strictEqual(durations(scraped, { event_type: "response.completed", outcome: "processed" }).count, 1)
-        assert.strictEqual(valueOf(scraped, DELIVERIES, { outcome: "failed", event_type: "batch.completed" }), 1)
-        assert.strictEqual(valueOf(scraped, DELIVERIES, { outcome: "failed", event_type: "video.completed" }), 1)
+        for (const labels of [failed, interrupted, processed]) {
+          durations(scraped, labels)
+          assert.strictEqual(runs(scraped, labels) - runs(baseline, labels), 1, JSON.stringify(labels))
+        }
+        // The interrupted one ran for its timeout, 100 ms, at least: not in the buckets below.
+        const fast = (scraped: Scrape) =>
+          runs(scraped, interrupted) === 0 ? 0 : durations(scraped, interrupted).buckets.get(0.05)!
+        assert.strictEqual(fast(scraped) - fast(baseline), 0)
+        for (const event_type of ["batch.completed", "video.completed"]) {
+          const count = (scraped: Scrape) => valueOf(scraped, DELIVERIES, { outcome: "failed", event_type }) ?? 0
+          assert.strictEqual(count(scraped) - count(baseline), 1, event_type)
+        }
 
         const inbox = inboxOf(scraped)
         assert.deepStrictEqual(inbox.byStatus, { ...zeros, failed: 2, done: 1 })
@@ -465,4 +494,39 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
       }),
     { timeout: 2 * PATIENCE }
   )
+})
+
+describe.each(stores)("the metrics of the queued workers, on $name", (store) => {
+  it.scopedLive.skipIf(store.skip)("times the workers' runs of the handler: processed, failed, interrupted", () =>
+    Effect.gen(function*() {
+      const receiver = yield* troubledReceiver(yield* Effect.promise(() => store.database()), "queued")
+      const baseline = yield* Effect.promise(() => scrape(receiver.origin))
+      for (const type of ["batch.completed", "video.completed", "response.completed"] as const) {
+        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign(type))), 200)
+      }
+      const labels = [
+        { event_type: "batch.completed", outcome: "failed" },
+        { event_type: "video.completed", outcome: "interrupted" },
+        { event_type: "response.completed", outcome: "processed" }
+      ]
+      const added = (scraped: Scrape) =>
+        labels.map((series) =>
+          (valueOf(scraped, `${DURATION}_count`, series) ?? 0) - (valueOf(baseline, `${DURATION}_count`, series) ?? 0)
+        )
+      // The workers run them after the answers: wait for the three runs (a deadline, not a delay).
+      const scraped = yield* Effect.promise(() =>
+        within(
+          (async () => {
+            for (;;) {
+              const scraped = await scrape(receiver.origin)
+              if (added(scraped).every((n) => n > 0) && inboxOf(scraped).byStatus["pending"] === 0) return scraped
+            }
+          })(),
+          "the workers' three runs"
+        )
+      )
+      assert.deepStrictEqual(added(scraped), [1, 1, 1])
+      for (const series of labels) durations(scraped, series)
+      assert.deepStrictEqual(inboxOf(scraped), { byStatus: { ...zeros, dead: 2, done: 1 }, age: 0, up: 1 })
+    }), { timeout: 2 * PATIENCE })
 })
