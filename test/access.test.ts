@@ -71,12 +71,19 @@ describe("Access.make", () => {
     assert.strictEqual(encodeURIComponent(one), one)
   })
 
-  /** Answers 204 to a request the check allows, 401 to any other. */
+  /** Answers 204 to a request the check allows (saying how it carried the token), 401 to any other. */
   const serve = (check: Access.Check) =>
-    listenLoopback((request, response) =>
-      check.allows(request)
-        ? response.writeHead(204).end()
+    listenLoopback((request, response) => {
+      const carrier = check.carrier(request)
+      assert.strictEqual(check.allows(request), carrier !== undefined)
+      return carrier !== undefined
+        ? response.writeHead(204, { "x-carrier": carrier }).end()
         : Reply.toNode(response, Access.UNAUTHORIZED)
+    })
+
+  const carrierOf = (port: number, headers: Record<string, string>) =>
+    Effect.promise(() =>
+      fetch(`http://127.0.0.1:${port}/inbox`, { headers }).then((response) => response.headers.get("x-carrier"))
     )
 
   const statusOf = (port: number, headers: Record<string, string>) =>
@@ -97,7 +104,7 @@ describe("Access.make", () => {
 
   it.scoped("allows the cookie it names, as cookie() sets it, among others", () =>
     Effect.gen(function*() {
-      const token = Redacted.make("a;b=c d%e\"f+g/h=")
+      const token = Redacted.make("a;b=c,d%e\"f+g/h=")
       const { port } = yield* serve(Access.make(token, { cookie: "inspector" }))
       const set = Access.cookie("inspector", token, "/inbox")
       const pair = set.slice(0, set.indexOf(";"))
@@ -109,6 +116,10 @@ describe("Access.make", () => {
       assert.strictEqual(yield* statusOf(port, { cookie: `other=${pair.slice("inspector=".length)}` }), 401)
       assert.strictEqual(yield* statusOf(port, { cookie: "inspector=%E0%A4%A" }), 401)
       assert.strictEqual(yield* statusOf(port, { cookie: "inspector=wrong" }), 401)
+      // A browser sends the cookie by itself; a header only when a script asks: the check tells them apart.
+      assert.strictEqual(yield* carrierOf(port, { cookie: pair }), "cookie")
+      assert.strictEqual(yield* carrierOf(port, { authorization: `Bearer ${Redacted.value(token)}` }), "bearer")
+      assert.strictEqual(yield* carrierOf(port, { authorization: "Bearer wrong", cookie: pair }), "cookie")
     }))
 
   it.scoped("refuses with 401, a bearer challenge and no-store, and nothing of the token", () =>

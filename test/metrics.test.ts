@@ -2,10 +2,9 @@
  * The receiver's `GET /metrics` as Prometheus meets it, parsed by a real parser (parse-prometheus-text-format):
  * the receiver itself (`src/bin/receiver.ts`, run by Node through tsx) on a SQLite file and on PostgreSQL,
  * with real signed deliveries; and, for what its example handler never does (fail, run past its timeout) or
- * what a healthy database never does (stop answering), the same metrics over a real loopback server in this
- * process with a handler that does.
+ * what a healthy database never does (stop answering), the receiver composed as `npm start` composes it, in
+ * this process, with a handler that does.
  */
-import type { IncomingMessage, ServerResponse } from "node:http"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -13,20 +12,20 @@ import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { ConfigProvider, Effect, Either, HashMap, Layer, Logger, Option, Redacted, Schedule } from "effect"
+import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
 import pg from "pg"
-import { load, type ReceiverConfig } from "../src/bin/receiver/config.js"
+import { load } from "../src/bin/receiver/config.js"
 import * as Metrics from "../src/bin/receiver/metrics.js"
 import { STATUSES } from "../src/internal/inbox/log.js"
-import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
+import { WebhookTesting } from "../src/index.js"
 import type { UnwrapWebhookEvent } from "../src/WebhookEvent.js"
 import { postgresUrl, skipPostgres } from "./support/built-receiver.js"
-import { listenLoopback } from "./support/http.js"
-import { killGroups, PATIENCE, within } from "./support/process.js"
+import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
+import { killGroups, linesOf, parseLogfmt, PATIENCE, within } from "./support/process.js"
 import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 
-const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+const secret = SECRET
 const RECEIVER = ["node", "--import", "tsx", "src/bin/receiver.ts"]
 const TABLE = "openai_webhook_deliveries"
 
@@ -350,7 +349,7 @@ describe("the metrics settings", () => {
     }))
 })
 
-// The metrics over a loopback server in this process, with a handler that fails and one that hangs.
+// The receiver composed as npm start composes it, in this process, with a handler that fails and one that hangs.
 
 /** `batch.completed` fails, `video.completed` never ends (past the 100 ms timeout), the rest succeed. */
 const troubled = (event: UnwrapWebhookEvent) =>
@@ -360,173 +359,148 @@ const troubled = (event: UnwrapWebhookEvent) =>
     ? Effect.never
     : Effect.void
 
-interface Line {
-  readonly level: string
-  readonly message: string
-  readonly error: string | undefined
-}
-
-const sqlLayer = (database: string): Layer.Layer<SqlClient.SqlClient, unknown> =>
-  database.startsWith("sqlite:")
+/** One statement on `database`, over a connection of its own (the receiver keeps its own). */
+const execute = (database: string, statement: string) => {
+  const client: Layer.Layer<SqlClient.SqlClient, unknown> = database.startsWith("sqlite:")
     ? SqliteClient.layer({ filename: database.slice("sqlite:".length) })
     : PgClient.layer({ url: Redacted.make(database) })
+  return Effect.runPromise(
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)).pipe(Effect.provide(client))
+  )
+}
+
+/** Scrapes until `done` holds of a scrape: what a worker or an interruption does after the answer is awaited. */
+const scrapeUntil = (origin: string, what: string, done: (scraped: Scrape) => boolean): Promise<Scrape> =>
+  within(
+    (async () => {
+      for (;;) {
+        const scraped = await scrape(origin)
+        if (done(scraped)) return scraped
+      }
+    })(),
+    what
+  )
+
+const FAILED = { event_type: "batch.completed", outcome: "failed" }
+const INTERRUPTED = { event_type: "video.completed", outcome: "interrupted" }
+const PROCESSED = { event_type: "response.completed", outcome: "processed" }
 
 /**
- * The receiver's metrics and an inbox on `database`, served on loopback; the lines they log. Queued, with one
- * worker that tries each delivery once (a failed one is dead at once).
+ * The runs of the handler in one series that `scraped` has more than `baseline`. The histogram and the counter
+ * are the process's, and this file starts several receivers in it: each test counts from a scrape before it.
  */
-const troubledReceiver = (database: string, mode: WebhookInbox.Mode = "inline") =>
-  Effect.gen(function*() {
-    const lines: Array<Line> = []
-    const logger = Logger.replace(
-      Logger.defaultLogger,
-      Logger.make(({ annotations, logLevel, message }) =>
-        lines.push({
-          level: logLevel.label,
-          message: String(Array.isArray(message) ? message[0] : message),
-          error: Option.getOrUndefined(HashMap.get(annotations, "error")) as string | undefined
-        })
-      )
-    )
-    const inbox = WebhookInbox.layerSql({ mode })
-    const worker = mode === "inline" ? Layer.empty : WebhookInbox.layerWorker({
-      handle: Metrics.timed(troubled),
-      timeout: "100 millis",
-      concurrency: 1,
-      schedule: Schedule.stop,
-      pollInterval: "20 millis"
-    }).pipe(Layer.provide(inbox), Layer.provide(logger))
-    const context = yield* Layer.build(
-      Layer.mergeAll(inbox, worker, WebhookSecret.layer(secret), logger).pipe(Layer.provideMerge(sqlLayer(database)))
-    )
-    const settings: ReceiverConfig = Either.getOrThrow(yield* settingsFrom({}))
-    const metrics = yield* Effect.provide(Metrics.make(settings), context)
-    const listener = yield* Effect.provide(
-      WebhookHttp.makeNodeListener({ handle: Metrics.timed(troubled), timeout: "100 millis" }),
-      context
-    )
-    const { port } = yield* listenLoopback((request: IncomingMessage, response: ServerResponse) =>
-      request.url === "/metrics" ? metrics!(request, response) : listener(request, response)
-    )
-    const origin = `http://127.0.0.1:${port}`
-    const sql = (statement: string) =>
-      Effect.provide(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(statement)), context)
-    return { origin, url: `${origin}${WebhookHttp.DEFAULT_PATH}`, lines, sql }
-  })
+const runsSince = (baseline: Scrape, scraped: Scrape, labels: Record<string, string>): number =>
+  (valueOf(scraped, `${DURATION}_count`, labels) ?? 0) - (valueOf(baseline, `${DURATION}_count`, labels) ?? 0)
+
+const deliver = async (receiver: Inspected, type: "response.completed" | "batch.completed" | "video.completed") => {
+  const id = `msg_${type}_${Math.random().toString(36).slice(2)}`
+  const response = await receiver.deliver({ id, event: WebhookTesting.sample(type) })
+  await response.arrayBuffer()
+  return response.status
+}
 
 describe.each(stores)("the metrics of failing handlers and a failing inbox, on $name", (store) => {
-  it.scopedLive.skipIf(store.skip)(
+  let receiver: Inspected | undefined
+  afterEach(async () => {
+    await receiver?.close()
+    receiver = undefined
+  })
+
+  it.skipIf(store.skip)(
     "times failed and interrupted runs, counts their deliveries as waiting, and says when the inbox stops answering",
-    () =>
-      Effect.gen(function*() {
-        const receiver = yield* troubledReceiver(yield* Effect.promise(() => store.database()))
-        // The histogram and the counter are the process's, and this file runs this test once per store: what
-        // this run adds is the difference from a scrape before it.
-        const baseline = yield* Effect.promise(() => scrape(receiver.origin))
-        const before = Date.now()
-        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("batch.completed"))), 500)
-        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("video.completed"))), 500)
-        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign("response.completed"))), 200)
+    { timeout: 2 * PATIENCE },
+    async () => {
+      const database = await store.database()
+      receiver = await startInspected(troubled, { DATABASE_URL: database, WEBHOOK_TIMEOUT: "100 millis" })
+      const { origin } = receiver
+      const baseline = await scrape(origin)
+      const before = Date.now()
+      assert.strictEqual(await deliver(receiver, "batch.completed"), 500)
+      assert.strictEqual(await deliver(receiver, "video.completed"), 500)
+      assert.strictEqual(await deliver(receiver, "response.completed"), 200)
 
-        const failed = { event_type: "batch.completed", outcome: "failed" }
-        const interrupted = { event_type: "video.completed", outcome: "interrupted" }
-        const processed = { event_type: "response.completed", outcome: "processed" }
-        const runs = (scraped: Scrape, labels: Record<string, string>) =>
-          valueOf(scraped, `${DURATION}_count`, labels) ?? 0
-        // The timed-out run is interrupted once its 500 is sent: its observation may land just after.
-        const scraped = yield* Effect.promise(() =>
-          within(
-            (async () => {
-              for (;;) {
-                const scraped = await scrape(receiver.origin)
-                if (runs(scraped, interrupted) > runs(baseline, interrupted)) return scraped
-              }
-            })(),
-            "the interrupted run's observation"
-          )
-        )
-        const after = Date.now()
-        for (const labels of [failed, interrupted, processed]) {
-          durations(scraped, labels)
-          assert.strictEqual(runs(scraped, labels) - runs(baseline, labels), 1, JSON.stringify(labels))
-        }
-        // The interrupted one ran for its timeout, 100 ms, at least: not in the buckets below.
-        const fast = (scraped: Scrape) =>
-          runs(scraped, interrupted) === 0 ? 0 : durations(scraped, interrupted).buckets.get(0.05)!
-        assert.strictEqual(fast(scraped) - fast(baseline), 0)
-        for (const event_type of ["batch.completed", "video.completed"]) {
-          const count = (scraped: Scrape) => valueOf(scraped, DELIVERIES, { outcome: "failed", event_type }) ?? 0
-          assert.strictEqual(count(scraped) - count(baseline), 1, event_type)
-        }
-
-        const inbox = inboxOf(scraped)
-        assert.deepStrictEqual(inbox.byStatus, { ...zeros, failed: 2, done: 1 })
-        assert.strictEqual(inbox.up, 1)
-        // The first failed delivery has waited since it was received: less than the test has run.
-        assert.isAbove(inbox.age!, 0)
-        assert.isAtMost(inbox.age!, (after - before) / 1000)
-
-        // The inbox's table gone: the scrape still answers, without the inbox's counts, and one line says why.
-        yield* receiver.sql(`ALTER TABLE ${TABLE} RENAME TO ${TABLE}_away`)
-        for (let i = 0; i < 2; i++) {
-          const down = yield* Effect.promise(() => scrape(receiver.origin))
-          assert.strictEqual(down.status, 200)
-          assert.strictEqual(valueOf(down, UP), 0)
-          assert.isFalse(down.families.has(INBOX))
-          assert.isFalse(down.families.has(AGE))
-          assert.isDefined(down.families.get(DELIVERIES))
-        }
-        const warnings = receiver.lines.filter((line) => line.message === "metrics: the inbox did not answer")
-        assert.strictEqual(warnings.length, 1)
-        assert.strictEqual(warnings[0]!.level, "WARN")
-        assert.include(warnings[0]!.error, "openai_webhook_inbox_up is 0")
-
-        yield* receiver.sql(`ALTER TABLE ${TABLE}_away RENAME TO ${TABLE}`)
-        const back = yield* Effect.promise(() => scrape(receiver.origin))
-        assert.deepStrictEqual(inboxOf(back).byStatus, { ...zeros, failed: 2, done: 1 })
-        assert.strictEqual(valueOf(back, UP), 1)
-        assert.deepStrictEqual(
-          receiver.lines.filter((line) => line.message.startsWith("metrics:")).map((line) => line.message),
-          ["metrics: the inbox did not answer", "metrics: the inbox answers again"]
-        )
-        // Nothing it said carries the secret.
-        assert.notInclude(JSON.stringify(receiver.lines), secret.slice("whsec_".length))
-      }),
-    { timeout: 2 * PATIENCE }
-  )
-})
-
-describe.each(stores)("the metrics of the queued workers, on $name", (store) => {
-  it.scopedLive.skipIf(store.skip)("times the workers' runs of the handler: processed, failed, interrupted", () =>
-    Effect.gen(function*() {
-      const receiver = yield* troubledReceiver(yield* Effect.promise(() => store.database()), "queued")
-      const baseline = yield* Effect.promise(() => scrape(receiver.origin))
-      for (const type of ["batch.completed", "video.completed", "response.completed"] as const) {
-        assert.strictEqual(yield* Effect.promise(() => post(receiver.url, sign(type))), 200)
-      }
-      const labels = [
-        { event_type: "batch.completed", outcome: "failed" },
-        { event_type: "video.completed", outcome: "interrupted" },
-        { event_type: "response.completed", outcome: "processed" }
-      ]
-      const added = (scraped: Scrape) =>
-        labels.map((series) =>
-          (valueOf(scraped, `${DURATION}_count`, series) ?? 0) - (valueOf(baseline, `${DURATION}_count`, series) ?? 0)
-        )
-      // The workers run them after the answers: wait for the three runs (a deadline, not a delay).
-      const scraped = yield* Effect.promise(() =>
-        within(
-          (async () => {
-            for (;;) {
-              const scraped = await scrape(receiver.origin)
-              if (added(scraped).every((n) => n > 0) && inboxOf(scraped).byStatus["pending"] === 0) return scraped
-            }
-          })(),
-          "the workers' three runs"
-        )
+      // The timed-out run is interrupted once its 500 is sent: its observation may land just after.
+      const scraped = await scrapeUntil(
+        origin,
+        "the interrupted run's observation",
+        (scraped) => runsSince(baseline, scraped, INTERRUPTED) > 0
       )
-      assert.deepStrictEqual(added(scraped), [1, 1, 1])
-      for (const series of labels) durations(scraped, series)
-      assert.deepStrictEqual(inboxOf(scraped), { byStatus: { ...zeros, dead: 2, done: 1 }, age: 0, up: 1 })
-    }), { timeout: 2 * PATIENCE })
+      const after = Date.now()
+      for (const labels of [FAILED, INTERRUPTED, PROCESSED]) {
+        durations(scraped, labels)
+        assert.strictEqual(runsSince(baseline, scraped, labels), 1, JSON.stringify(labels))
+      }
+      // The interrupted one ran for its timeout, 100 ms, at least: not in the buckets below.
+      const fast = (scraped: Scrape) =>
+        valueOf(scraped, `${DURATION}_count`, INTERRUPTED) === undefined
+          ? 0
+          : durations(scraped, INTERRUPTED).buckets.get(0.05)!
+      assert.strictEqual(fast(scraped) - fast(baseline), 0)
+      for (const event_type of ["batch.completed", "video.completed"]) {
+        const count = (scraped: Scrape) => valueOf(scraped, DELIVERIES, { outcome: "failed", event_type }) ?? 0
+        assert.strictEqual(count(scraped) - count(baseline), 1, event_type)
+      }
+
+      const inbox = inboxOf(scraped)
+      assert.deepStrictEqual(inbox.byStatus, { ...zeros, failed: 2, done: 1 })
+      assert.strictEqual(inbox.up, 1)
+      // The first failed delivery has waited since it was received: less than the test has run.
+      assert.isAbove(inbox.age!, 0)
+      assert.isAtMost(inbox.age!, (after - before) / 1000)
+
+      // The inbox's table gone: the scrape still answers, without the inbox's counts, and one line says why.
+      await execute(database, `ALTER TABLE ${TABLE} RENAME TO ${TABLE}_away`)
+      for (let i = 0; i < 2; i++) {
+        const down = await scrape(origin)
+        assert.strictEqual(down.status, 200)
+        assert.strictEqual(valueOf(down, UP), 0)
+        assert.isFalse(down.families.has(INBOX))
+        assert.isFalse(down.families.has(AGE))
+        assert.isDefined(down.families.get(DELIVERIES))
+      }
+      const warning = await receiver.waitForLine({ message: "metrics: the inbox did not answer" })
+      assert.strictEqual(warning["level"], "WARN")
+      assert.include(warning["error"], "openai_webhook_inbox_up is 0")
+
+      await execute(database, `ALTER TABLE ${TABLE}_away RENAME TO ${TABLE}`)
+      const back = await scrape(origin)
+      assert.deepStrictEqual(inboxOf(back).byStatus, { ...zeros, failed: 2, done: 1 })
+      assert.strictEqual(valueOf(back, UP), 1)
+      await receiver.waitForLine({ message: "metrics: the inbox answers again" })
+      // Said once each, not once per scrape.
+      const said = linesOf(receiver.logs()).map(parseLogfmt).map((line) => line["message"])
+      assert.deepStrictEqual(said.filter((message) => message?.startsWith("metrics:")), [
+        "metrics: the inbox did not answer",
+        "metrics: the inbox answers again"
+      ])
+      assert.notInclude(receiver.logs(), SECRET.slice("whsec_".length))
+    }
+  )
+
+  it.skipIf(store.skip)("in queued mode, times the workers' runs: processed, failed, interrupted", {
+    timeout: 2 * PATIENCE
+  }, async () => {
+    receiver = await startInspected(troubled, {
+      DATABASE_URL: await store.database(),
+      WEBHOOK_MODE: "queued",
+      WEBHOOK_TIMEOUT: "100 millis"
+    })
+    const { origin } = receiver
+    const baseline = await scrape(origin)
+    for (const type of ["batch.completed", "video.completed", "response.completed"] as const) {
+      assert.strictEqual(await deliver(receiver, type), 200)
+    }
+    // The workers run them after the answers. The failed two are tried again a second later, and so on: the
+    // first attempt of each is what this waits for.
+    const scraped = await scrapeUntil(
+      origin,
+      "the workers' first run of each",
+      (scraped) => [FAILED, INTERRUPTED, PROCESSED].every((labels) => runsSince(baseline, scraped, labels) > 0)
+    )
+    for (const labels of [FAILED, INTERRUPTED, PROCESSED]) durations(scraped, labels)
+    const { byStatus } = inboxOf(scraped)
+    assert.strictEqual(byStatus["done"], 1)
+    // Waiting for their next attempt, or in it.
+    assert.strictEqual(byStatus["pending"]! + byStatus["processing"]!, 2)
+  })
 })

@@ -76,12 +76,20 @@ const cookieValue = (header: string | undefined, name: string): string | undefin
   return undefined
 }
 
+/** How a request carried the token: in `Authorization`, or in the endpoint's cookie. */
+export type Carrier = "bearer" | "cookie"
+
 /** A token check, made once per endpoint when the server starts. */
 export interface Check {
   /** Whether `candidate` is the token, in constant time. */
   readonly matches: (candidate: string | null | undefined) => boolean
   /** Whether `request` carries the token: as a bearer token, or in the check's cookie when it has one. */
   readonly allows: (request: IncomingMessage) => boolean
+  /**
+   * How `request` carries the token, or undefined when it does not. A browser sends a cookie by itself, a
+   * header only when a script asks: an endpoint that changes something tells them apart.
+   */
+  readonly carrier: (request: IncomingMessage) => Carrier | undefined
 }
 
 /**
@@ -93,12 +101,13 @@ export const make = (token: Redacted.Redacted<string>, options: { readonly cooki
   const matches = (candidate: string | null | undefined): boolean =>
     typeof candidate === "string" && timingSafeEqual(digest(candidate), expected)
   const name = options.cookie
-  return {
-    matches,
-    allows: (request) =>
-      matches(bearer(request.headers.authorization)) ||
-      (name !== undefined && matches(cookieValue(request.headers.cookie, name)))
-  }
+  const carrier = (request: IncomingMessage): Carrier | undefined =>
+    matches(bearer(request.headers.authorization))
+      ? "bearer"
+      : name !== undefined && matches(cookieValue(request.headers.cookie, name))
+      ? "cookie"
+      : undefined
+  return { matches, carrier, allows: (request) => carrier(request) !== undefined }
 }
 
 /**

@@ -35,6 +35,8 @@ export interface ReceiverConfig {
   readonly keepAliveTimeout: Duration.Duration
   /** Connections open at once; beyond it new ones are closed as they arrive. */
   readonly maxConnections: number
+  /** `WEBHOOK_INSPECTOR_TOKEN`: the inspector at `/inbox` is served only with a token (see `./access.ts`). */
+  readonly inspectorToken: Option.Option<Redacted.Redacted<string>>
   /** Whether `GET /metrics` is served and handler runs are timed. */
   readonly metrics: boolean
   /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
@@ -61,7 +63,8 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_METRICS: "on or off (also true, false, yes, no, 1, 0)",
   WEBHOOK_METRICS_TOKEN: Access.ACCEPTS,
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
-  LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
+  LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`,
+  WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS
 }
 
 /** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
@@ -132,6 +135,7 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
     Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(1000)
   ),
+  inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
   metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
   metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
 })
