@@ -76,8 +76,11 @@ const FAILED: Reply = json(500, "failed", {
   error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" }
 })
 
-const DELIVERIES = "openai_webhook_deliveries_total"
-const DELIVERIES_DESCRIPTION = "OpenAI webhook deliveries received, by outcome and event type"
+/** The deliveries counter's name and description in Effect's metric registry, where exporters find it. */
+export const DELIVERIES = "openai_webhook_deliveries_total"
+export const DELIVERIES_DESCRIPTION = "OpenAI webhook deliveries received, by outcome and event type"
+/** Its tags: `outcome` (a {@link Outcome}) and `event_type` (a known type, `unknown` or `none`). */
+export const DELIVERIES_TAGS = ["outcome", "event_type"] as const
 
 const counters = new Map<string, Metric.Metric.Counter<number>>()
 
@@ -95,8 +98,8 @@ const counter = (outcome: Outcome, eventType: string | undefined): Metric.Metric
   if (metric === undefined) {
     metric = Metric.fromMetricKey(
       MetricKey.counter(DELIVERIES, { description: DELIVERIES_DESCRIPTION, incremental: true }).pipe(
-        MetricKey.tagged("outcome", outcome),
-        MetricKey.tagged("event_type", tag)
+        MetricKey.tagged(DELIVERIES_TAGS[0], outcome),
+        MetricKey.tagged(DELIVERIES_TAGS[1], tag)
       )
     )
     counters.set(key, metric)

@@ -37,6 +37,10 @@ export interface ReceiverConfig {
   readonly maxConnections: number
   /** `WEBHOOK_INSPECTOR_TOKEN`: the inspector at `/inbox` is served only with a token (see `./access.ts`). */
   readonly inspectorToken: Option.Option<Redacted.Redacted<string>>
+  /** Whether `GET /metrics` is served and handler runs are timed. */
+  readonly metrics: boolean
+  /** When set, `GET /metrics` needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: Option.Option<Redacted.Redacted>
 }
 
 /** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
@@ -56,6 +60,8 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_REQUEST_TIMEOUT: "a duration from 1 millis to 1 hour, such as 30 seconds",
   WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
   WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
+  WEBHOOK_METRICS: "on or off (also true, false, yes, no, 1, 0)",
+  WEBHOOK_METRICS_TOKEN: Access.ACCEPTS,
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`,
   WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS
@@ -129,7 +135,9 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
     Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(1000)
   ),
-  inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN")
+  inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
+  metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
+  metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
 })
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
- * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, the inbox on the
- * database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), graceful shutdown.
+ * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, `/metrics`, the inbox
+ * on the database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -23,6 +23,7 @@ import * as Database from "./database.js"
 import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
 import * as Inspector from "./inspector.js"
+import * as Metrics from "./metrics.js"
 import * as Rfc9112 from "./rfc9112.js"
 
 const HEALTHY = Rfc9112.answer(200, { status: "ok" })
@@ -77,6 +78,10 @@ export const limits = (settings: ReceiverConfig): Limits => {
  */
 export const urlHost = (address: string): string =>
   address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address.includes(":") ? `[${address}]` : address
+
+/** `handler`, timed for `/metrics` unless `WEBHOOK_METRICS` is off. */
+const timedUnlessOff = (settings: ReceiverConfig, handler: Handler): Handler =>
+  settings.metrics ? Metrics.timed(handler) : handler
 
 /** Answers a request the receiver itself handles (`/healthz`, 404, a refusal), as the listener answers. */
 const reply: (response: ServerResponse, answer: Rfc9112.Answer) => void = Reply.toNode
@@ -150,8 +155,9 @@ const close = (server: Server) =>
   })
 
 /**
- * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`, the
- * inspector under `/inbox` when there is an inbox and an {@link Inspector.Token}, 404.
+ * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`,
+ * `/metrics` (unless `WEBHOOK_METRICS` is off), the inspector under `/inbox` when there is an inbox and an
+ * {@link Inspector.Token}, 404.
  */
 export const ServerLive = (
   settings: ReceiverConfig,
@@ -160,12 +166,13 @@ export const ServerLive = (
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const listener = yield* WebhookHttp.makeNodeListener({
-        handle: handler,
+        handle: timedUnlessOff(settings, handler),
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
       })
       // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
       const inspector = Option.getOrUndefined(yield* Inspector.make)
+      const metrics = yield* Metrics.make(settings)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
@@ -180,6 +187,7 @@ export const ServerLive = (
         if (typeof path !== "string") return reply(response, path)
         if (path === settings.path) return listener(request, response)
         if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
+        if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
         reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
       }
       const limit = limits(settings)
@@ -249,7 +257,8 @@ export const InboxLive = (
   )
   const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
   return Layer.merge(
-    WebhookInbox.layerWorker({ handle: handler, timeout: settings.timeout, concurrency }).pipe(Layer.provide(inbox)),
+    WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
+      .pipe(Layer.provide(inbox)),
     inbox
   )
 }
