@@ -603,6 +603,17 @@ describe("the receiver's server settings", () => {
       assert.strictEqual((yield* settings({ WEBHOOK_PATH: "/hooks/openai" })).path, "/hooks/openai")
     }))
 
+  it.effect("a WEBHOOK_PATH on the receiver's own paths is refused: deliveries, matched first, would hide them", () =>
+    Effect.gen(function*() {
+      for (const path of ["/healthz", "/metrics", "/inbox", "/inbox/api/stats"]) {
+        const error = yield* Effect.flip(settings({ WEBHOOK_PATH: path }))
+        assert.strictEqual(error._tag, "InvalidConfig")
+        assert.match(error.message, /^WEBHOOK_PATH: Expected a path other than the receiver's own/)
+        assert.match(error.hint, /other than \/healthz, \/metrics and \/inbox/)
+      }
+      assert.strictEqual((yield* settings({ WEBHOOK_PATH: "/inboxes" })).path, "/inboxes")
+    }))
+
   const duration = FastCheck.integer({ min: 1, max: 3_600_000 }).map(Duration.millis)
   it.prop(
     "the Node limits: whole milliseconds, headers within the request, checked often enough, a backstop past both",

@@ -50,7 +50,8 @@ export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) 
 const accepts: Readonly<Record<string, string>> = {
   HOST: "an address of this machine: 0.0.0.0 (every interface) or 127.0.0.1, say",
   PORT: "a port number from 1 to 65535 (serve: --port)",
-  WEBHOOK_PATH: "a path starting with /, such as /webhooks/openai (serve: --path)",
+  WEBHOOK_PATH: "a path starting with /, such as /webhooks/openai, other than /healthz, /metrics and /inbox " +
+    "(serve: --path)",
   WEBHOOK_TIMEOUT: "a duration above zero, such as 10 seconds or 1500 millis",
   WEBHOOK_MAX_BODY_SIZE: "a whole number of bytes",
   WEBHOOK_MODE: "inline or queued (serve: --mode)",
@@ -67,6 +68,9 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS
 }
 
+/** The receiver's own paths: the health check, the metrics and the inspector (and everything under it). */
+export const RESERVED_PATHS: ReadonlyArray<string> = ["/healthz", "/metrics", "/inbox"]
+
 /** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
 export const variables = {
   port: Config.port("PORT"),
@@ -75,7 +79,16 @@ export const variables = {
     Config.validate({
       message: "Expected a path starting with /, without spaces, ? or #",
       validation: (path) => /^\/[^\s?#]*$/.test(path)
-    })
+    }),
+    // Deliveries are matched first: on one of the receiver's own paths they would hide it.
+    Config.mapOrFail((path) =>
+      RESERVED_PATHS.includes(path) || path.startsWith("/inbox/")
+        ? Either.left(ConfigError.InvalidData(
+          ["WEBHOOK_PATH"],
+          `Expected a path other than the receiver's own (${RESERVED_PATHS.join(", ")} and under /inbox/)`
+        ))
+        : Either.right(path)
+    )
   ),
   mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
   databaseUrl: Config.string("DATABASE_URL")
