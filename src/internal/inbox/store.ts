@@ -544,7 +544,7 @@ WHERE webhook_id = ${id} AND body IS NOT NULL AND NOT (status = 'processing' AND
 RETURNING webhook_id`,
             (rows) =>
               rows.length > 0 ? Effect.void : whyNot(id, now, (row) =>
-                row.body
+                row.status === "processing" && row.locked
                   ? new Log.InboxError({
                     reason: "InProgress",
                     message: `${JSON.stringify(id)} is being processed right now: replay it once this attempt ` +
