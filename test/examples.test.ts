@@ -10,15 +10,16 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger } from "effect"
+import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Option } from "effect"
 import express from "express"
-import { WebhookHttp, Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+import { WebhookHttp, WebhookInbox, Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
 import { listenLoopback } from "./support/http.js"
 import * as config from "../examples/config.js"
 import * as expressExample from "../examples/express.js"
 import * as fastifyExample from "../examples/fastify.js"
 import * as httpApp from "../examples/http-app.js"
 import * as inbox from "../examples/inbox.js"
+import { recoverLastHour } from "../examples/inbox-log.js"
 import * as layerRouter from "../examples/layer-router.js"
 import * as nodeListener from "../examples/node-listener.js"
 import * as webHandler from "../examples/web-handler.js"
@@ -229,5 +230,25 @@ describe("inbox example", () => {
         )
       ),
       Effect.scoped
+    ))
+})
+
+describe("inbox-log example", () => {
+  it.live("inbox-log.ts says what failed in the last hour and recovers it", () =>
+    Effect.gen(function*() {
+      const store = yield* WebhookInbox.WebhookInbox
+      const body = WebhookTesting.encode(WebhookTesting.sample("batch.failed"))
+      const token = yield* store.claim("msg_example", "batch.failed", 1_767_268_800, body)
+      yield* store.release("msg_example", Option.getOrThrow(token), "Error: the batch store is down")
+      const lines = yield* captureLogs(Effect.provideService(recoverLastHour, WebhookInbox.WebhookInbox, store))
+      assert.deepStrictEqual(lines, ["msg_example batch.failed: 1 attempt(s), Error: the batch store is down"])
+      const recovered = yield* WebhookInbox.get("msg_example")
+      assert.strictEqual(Option.getOrThrow(recovered).status, "pending")
+    }).pipe(
+      Effect.provide(
+        WebhookInbox.layerSql().pipe(
+          Layer.provide(SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "inbox-log-")), "x.sqlite") }))
+        )
+      )
     ))
 })
