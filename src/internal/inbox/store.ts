@@ -72,9 +72,10 @@ export interface Store {
   /** What this process holds right now. */
   readonly holding: ReadonlySet<Holding>
   /**
-   * Inline: take the id for this process, unless it is done or held by a live lease. The claim's token
-   * (its attempt number) is what `complete` and `release` must present: a holder whose lease expired and
-   * was taken over can no longer change the row.
+   * Inline: take the id for this process, unless it is done, dead or held by a live lease, and start its
+   * attempt. The claim's token (its attempt number) is what `complete` and `release` must present: a holder
+   * whose lease expired and was taken over can no longer change the row. `body`, the raw body, is stored
+   * with it (a body stored already is kept).
    */
   readonly claim: (
     id: string,
@@ -198,13 +199,11 @@ const migrations = Migrator.fromRecord({
     )),
   /**
    * The delivery log: `released` is called `failed` from now on (no row is lost or moved), every attempt
-   * has a row, and the newest-first list walks an index. `last_outcome` is the outcome of the attempt a
-   * settle ends (null while one runs): on SQLite, the trigger that ends the attempt reads it there.
+   * has a row, and the newest-first list walks an index.
    */
   "2_delivery_log": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.all([
       sql.unsafe(`UPDATE ${TABLE} SET status = 'failed' WHERE status = '${Log.LEGACY_FAILED}'`),
-      sql.unsafe(`ALTER TABLE ${TABLE} ADD COLUMN last_outcome TEXT`),
       sql.unsafe(`CREATE TABLE IF NOT EXISTS ${ATTEMPTS_TABLE} (
   webhook_id TEXT NOT NULL,
   attempt INTEGER NOT NULL,
@@ -215,12 +214,20 @@ const migrations = Migrator.fromRecord({
   duration_ms INTEGER,
   PRIMARY KEY (webhook_id, attempt)
 )`),
-      sql.unsafe(`CREATE INDEX IF NOT EXISTS ${TABLE}_received ON ${TABLE} (received_at, webhook_id)`),
-      sql.onDialectOrElse({
-        sqlite: () => Effect.forEach(SQLITE_ATTEMPT_TRIGGERS, (ddl) => sql.unsafe(ddl)),
-        orElse: () => Effect.void
-      })
-    ], { discard: true }))
+      sql.unsafe(`CREATE INDEX IF NOT EXISTS ${TABLE}_received ON ${TABLE} (received_at, webhook_id)`)
+    ], { discard: true })),
+  /**
+   * Attempts in the statement of their delivery. `last_outcome` is the outcome of the attempt a settle
+   * ends (null while one runs): on SQLite, the trigger that ends the attempt reads it there. (A migration of
+   * its own: stores made by the first builds of the log have migration 2 without it.)
+   */
+  "3_attempt_outcome": Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const triggers: Effect.Effect<void, SqlError> = sql.onDialectOrElse({
+      sqlite: () => Effect.forEach(SQLITE_ATTEMPT_TRIGGERS, (ddl) => sql.unsafe(ddl), { discard: true }),
+      orElse: () => Effect.void
+    })
+    return Effect.zipRight(sql.unsafe(`ALTER TABLE ${TABLE} ADD COLUMN last_outcome TEXT`), triggers)
+  })
 })
 
 /**
