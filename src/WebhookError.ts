@@ -88,3 +88,62 @@ export class SecretError extends Schema.TaggedError<SecretError>("effect-openai-
     message: Schema.String
   }
 ) {}
+
+/**
+ * Raised by every `WebhookEndpoints` call that does not get the answer it asked OpenAI's API for. The `message`
+ * says what happened and what to do; it never contains the API key, a signing secret, or a value from the
+ * response (which may hold one).
+ *
+ * - `Authentication` (401): the API key is missing, wrong or revoked.
+ * - `PermissionDenied` (403): the key may not manage this project's webhook endpoints.
+ * - `NotFound` (404): no such endpoint (in this project).
+ * - `Conflict` (409): the request conflicts with the endpoint's current state.
+ * - `UnprocessableEntity` (400, 422): OpenAI refused the request's content (`param` names the field); also
+ *   raised before sending, with no `status`, for input outside the documented limits (url HTTPS and at most 2048
+ *   characters, name 1 to 256 characters, limit 1 to 100): such a request is not sent.
+ * - `RateLimited` (429): too many requests; retried (honouring `retry-after`) before this is raised.
+ * - `Server` (5xx): OpenAI failed; retried before this is raised.
+ * - `Transport`: no answer (the connection failed, or the per-request timeout passed). For `create`,
+ *   `rotateSecret` and `test`, which are not idempotent, the request may have reached OpenAI, so it is not
+ *   retried and the message says so: check with `list` or `retrieve` before trying again.
+ * - `InvalidResponse`: an answer that is not what OpenAI documents (not JSON, a field missing or of another type,
+ *   an unexpected status).
+ *
+ * `status` is the HTTP status when there was an answer; `type`, `param` and `code` are OpenAI's own error
+ * fields (`{ "error": { "message", "type", "param", "code" } }`) when it gave them; `requestId` is the
+ * `x-request-id` of the answer, the reference OpenAI's support asks for.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookEndpoints } from "effect-openai-webhooks"
+ *
+ * const program = WebhookEndpoints.retrieve("whe_123").pipe(
+ *   Effect.catchTag("ApiError", (error) =>
+ *     error.reason === "NotFound" ? Effect.succeed(undefined) : Effect.fail(error)
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ApiError extends Schema.TaggedError<ApiError>("effect-openai-webhooks/ApiError")("ApiError", {
+  reason: Schema.Literal(
+    "Authentication",
+    "PermissionDenied",
+    "NotFound",
+    "Conflict",
+    "UnprocessableEntity",
+    "RateLimited",
+    "Server",
+    "Transport",
+    "InvalidResponse"
+  ),
+  message: Schema.String,
+  status: Schema.optionalWith(Schema.Int, { exact: true }),
+  type: Schema.optionalWith(Schema.String, { exact: true }),
+  param: Schema.optionalWith(Schema.String, { exact: true }),
+  code: Schema.optionalWith(Schema.String, { exact: true }),
+  requestId: Schema.optionalWith(Schema.String, { exact: true })
+}) {}

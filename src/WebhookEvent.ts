@@ -109,12 +109,21 @@ const LiveTransportIncomingData = Schema.Struct({
   sipHeaders
 })
 
+const LiveTransportConnectedData = Schema.Struct({
+  sessionId: Schema.propertySignature(
+    Schema.String.annotations({ description: "The live_... ID of the Live session." })
+  ).pipe(Schema.fromKey("session_id")),
+  type: Schema.Literal("webrtc").annotations({ description: "The connected transport type. Always webrtc." })
+})
+
 const sessionId = Schema.String.annotations({ description: "The ID of the session." })
 
 const AgentSessionActionRequiredData = Schema.Struct({
   id: sessionId,
   requiredAction: Schema.propertySignature(
-    Schema.Struct({ type: openEnum("computer_use_approval_request", "function_call", "environment_connection") })
+    Schema.Struct({
+      type: openEnum("computer_use_approval_request", "function_call", "environment_connection", "mcp_approval_request")
+    })
   ).pipe(Schema.fromKey("required_action"))
 })
 
@@ -516,6 +525,22 @@ export class LiveCallIncomingWebhookEvent extends Schema.Class<LiveCallIncomingW
 ) {}
 
 /**
+ * Sent when a direct Live WebRTC session is created or an Instant Connect session activates.
+ *
+ * `data.sessionId` is the Live session (`live_...`); `data.type` is `"webrtc"`, the transport that connected.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export class LiveTransportConnectedWebhookEvent extends Schema.Class<LiveTransportConnectedWebhookEvent>("LiveTransportConnectedWebhookEvent")(
+  envelope("live.transport.connected", LiveTransportConnectedData),
+  eventClass.about(LiveTransportConnectedData, {
+    description: "Sent when a direct Live WebRTC session is created or an Instant Connect session activates.",
+    sample: { session_id: "live_u0_479a275623b54bdb9b6fbae2f7cbd408", type: "webrtc" }
+  })
+) {}
+
+/**
  * Sent when an incoming API SIP session is available for Live acceptance.
  *
  * @since 0.1.0
@@ -649,6 +674,7 @@ const known = [
   AgentSessionIdleWebhookEvent,
   AgentSessionInProgressWebhookEvent,
   LiveCallIncomingWebhookEvent,
+  LiveTransportConnectedWebhookEvent,
   LiveTransportIncomingWebhookEvent,
   SafetyAlertCreatedWebhookEvent,
   SafetyDeactivationIssuedWebhookEvent,

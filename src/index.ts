@@ -13,7 +13,7 @@ export * as WebhookSignature from "./WebhookSignature.js"
 export * as WebhookEvent from "./WebhookEvent.js"
 
 /**
- * The typed errors: `SignatureError`, `DecodeError`, `SecretError`.
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, and `ApiError` of `WebhookEndpoints`.
  *
  * @since 0.1.0
  */
@@ -53,3 +53,10 @@ export * as WebhookHttp from "./WebhookHttp.js"
  * @since 0.1.0
  */
 export * as WebhookInbox from "./WebhookInbox.js"
+
+/**
+ * Manage webhook endpoints through OpenAI's API: create, list, update, delete, rotate secrets, send test events.
+ *
+ * @since 0.2.0
+ */
+export * as WebhookEndpoints from "./WebhookEndpoints.js"

@@ -1,22 +1,27 @@
 import { readFileSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, type FastCheck, Schema } from "effect"
-import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks } from "../src/index.js"
 import * as eventClass from "../src/internal/eventClass.js"
 import eventList from "../src/internal/events.js"
+import { referenceEvents, referenceOf } from "./support/events.js"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type EventOf<T extends WebhookEvent.EventType> = Extract<Event, { readonly _tag: T }>
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+
+/** The literals of an open enum (`"a" | "b" | (string & {})`): what autocompletes. */
+type KnownOf<T> = T extends string ? string extends T ? never : T : never
+
+// Type-level proof: it fails `tsc`, not the test run.
+const _requiredActionsAutocomplete: Equals<
+  KnownOf<EventOf<"agent.session.action_required">["data"]["requiredAction"]["type"]>,
+  "computer_use_approval_request" | "function_call" | "environment_connection" | "mcp_approval_request"
+> = true
 
 const encode = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
 
-const exampleOf = (type: string): Record<string, any> => {
-  const found = events.events.find((event) => event.type === type)
-  if (found === undefined) throw new Error(`events.json has no example of ${type}`)
-  // A deep copy, so that a test editing its payload cannot leak into another test.
-  return JSON.parse(JSON.stringify(found.example))
-}
+const exampleOf = (type: string): Record<string, any> => referenceOf(type).example
 
 /** `agent.session.action_required` -> `AgentSessionActionRequiredWebhookEvent` */
 const className = (type: string): string =>
@@ -46,8 +51,8 @@ const decodeUnknown = (payload: unknown) =>
   })
 
 describe("WebhookEvent", () => {
-  describe("the events.json examples", () => {
-    for (const { example, type } of events.events) {
+  describe("the reference examples (events.json and events-newer.json)", () => {
+    for (const { example, type } of referenceEvents) {
       it.effect(`decodes ${type} into ${className(type)} and encodes it back key for key`, () =>
         Effect.gen(function*() {
           const event = yield* Webhooks.decode(JSON.stringify(example))
@@ -61,23 +66,23 @@ describe("WebhookEvent", () => {
         }))
     }
 
-    it("has exactly 32 classes, one per type", () => {
-      assert.strictEqual(events.events.length, 32)
-      assert.strictEqual(WebhookEvent.classes.length, 32)
-      assert.strictEqual(new Set(WebhookEvent.classes).size, 32)
+    it("has exactly 33 classes, one per type", () => {
+      assert.strictEqual(referenceEvents.length, 33)
+      assert.strictEqual(WebhookEvent.classes.length, 33)
+      assert.strictEqual(new Set(WebhookEvent.classes).size, 33)
       assert.deepStrictEqual(
         WebhookEvent.classes.map((cls) => cls.name),
-        events.events.map((event) => className(event.type))
+        referenceEvents.map((event) => className(event.type))
       )
     })
 
-    it("lists every type of events.json in EventType, in order", () => {
-      assert.deepStrictEqual([...WebhookEvent.EventType.literals], events.events.map((event) => event.type))
+    it("lists every reference type in EventType, in order", () => {
+      assert.deepStrictEqual([...WebhookEvent.EventType.literals], referenceEvents.map((event) => event.type))
     })
 
-    it.effect("keeps classes in the order of events.json", () =>
+    it.effect("keeps classes in the order of the reference", () =>
       Effect.gen(function*() {
-        for (const [index, { example }] of events.events.entries()) {
+        for (const [index, { example }] of referenceEvents.entries()) {
           const event = yield* Webhooks.decode(JSON.stringify(example))
           assert.instanceOf(event, WebhookEvent.classes[index] as new(...args: Array<any>) => Event)
         }
@@ -95,7 +100,7 @@ describe("WebhookEvent", () => {
     /** events.json says `deprecated` in lower case without a full stop; the class says it as a sentence. */
     const sentence = (text: string) => `${text.charAt(0).toUpperCase()}${text.slice(1)}.`
 
-    for (const [index, fixture] of events.events.entries()) {
+    for (const [index, fixture] of referenceEvents.entries()) {
       it(`${className(fixture.type)} carries OpenAI's description, reference data and deprecation`, () => {
         const cls = WebhookEvent.classes[index]!
         assert.strictEqual(eventClass.typeOf(cls), fixture.type)
@@ -133,7 +138,7 @@ describe("WebhookEvent", () => {
     it("lists for openai-webhooks events every class's type and description, with its deprecation", () => {
       assert.deepStrictEqual(
         eventList.map((row) => row.type),
-        events.events.map((event) => event.type)
+        referenceEvents.map((event) => event.type)
       )
       for (const [index, row] of eventList.entries()) {
         const cls = WebhookEvent.classes[index]!
@@ -185,6 +190,14 @@ describe("WebhookEvent", () => {
         assert.strictEqual(transport.data.sipMediaSecurity, "srtp")
       }))
 
+    it.effect("exposes session_id and type of a connected live transport, and nothing else", () =>
+      Effect.gen(function*() {
+        const event = yield* decodeAs("live.transport.connected", exampleOf("live.transport.connected"))
+        assert.instanceOf(event, WebhookEvent.LiveTransportConnectedWebhookEvent)
+        assert.deepStrictEqual(event.data, { sessionId: "live_u0_479a275623b54bdb9b6fbae2f7cbd408", type: "webrtc" })
+        assert.strictEqual(event.object, "event")
+      }))
+
     it.effect("exposes environment_type, environment_id and connect.remote_url of a created session", () =>
       Effect.gen(function*() {
         const event = yield* decodeAs("agent.session.created", exampleOf("agent.session.created"))
@@ -198,6 +211,16 @@ describe("WebhookEvent", () => {
       Effect.gen(function*() {
         const event = yield* decodeAs("agent.session.action_required", exampleOf("agent.session.action_required"))
         assert.deepStrictEqual(event.data.requiredAction, { type: "function_call" })
+      }))
+
+    it.effect("knows mcp_approval_request as a required_action.type, so that it autocompletes", () =>
+      Effect.gen(function*() {
+        assert.isTrue(_requiredActionsAutocomplete)
+        const payload = exampleOf("agent.session.action_required")
+        payload["data"]["required_action"]["type"] = "mcp_approval_request"
+        const event = yield* decodeAs("agent.session.action_required", payload)
+        assert.strictEqual(event.data.requiredAction.type, "mcp_approval_request")
+        assert.deepStrictEqual(encode(event), payload)
       }))
 
     it.effect("leaves environment_id and connect out when a session has none", () =>
@@ -340,6 +363,18 @@ describe("WebhookEvent", () => {
       const payload = exampleOf("live.transport.incoming")
       payload["data"]["type"] = "webrtc"
       return invalid(payload, "live.transport.incoming", "data.type")
+    })
+
+    it.effect("names data.type when a connected live transport is not webrtc", () => {
+      const payload = exampleOf("live.transport.connected")
+      payload["data"]["type"] = "sip"
+      return invalid(payload, "live.transport.connected", "data.type")
+    })
+
+    it.effect("names data.session_id when a connected live transport has none", () => {
+      const payload = exampleOf("live.transport.connected")
+      delete payload["data"]["session_id"]
+      return invalid(payload, "live.transport.connected", "data.session_id")
     })
 
     it.effect("answers InvalidJson for text that is not JSON", () =>

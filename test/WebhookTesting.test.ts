@@ -1,20 +1,16 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Schema, TestClock } from "effect"
-import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
+import { referenceOf } from "./support/events.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 
-const exampleOf = (type: string) => {
-  const found = events.events.find((event) => event.type === type)
-  if (found === undefined) throw new Error(`events.json has no example of ${type}`)
-  return found.example
-}
+const exampleOf = (type: string) => referenceOf(type).example
 
 describe("WebhookTesting", () => {
   describe("samples", () => {
     for (const type of WebhookEvent.EventType.literals) {
-      it(`samples ${type} as the events.json example`, () => {
+      it(`samples ${type} as the reference example`, () => {
         const event = WebhookTesting.sample(type)
         assert.strictEqual(event._tag, type)
         assert.notInstanceOf(event, WebhookEvent.UnknownWebhookEvent)
@@ -26,7 +22,7 @@ describe("WebhookTesting", () => {
 
     it("gives one sample of every type, in the order of EventType", () => {
       const samples = WebhookTesting.samples()
-      assert.strictEqual(samples.length, 32)
+      assert.strictEqual(samples.length, 33)
       assert.deepStrictEqual(samples.map((event) => event._tag), [...WebhookEvent.EventType.literals])
       for (const [index, event] of samples.entries()) {
         assert.instanceOf(event, WebhookEvent.classes[index] as new(...args: Array<any>) => unknown)

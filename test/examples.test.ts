@@ -55,9 +55,9 @@ describe("examples", () => {
 
   it("exhaustive.ts names the family of every event type", () => {
     const families = WebhookTesting.samples().map(family)
-    assert.strictEqual(families.length, 32)
+    assert.strictEqual(families.length, 33)
     assert.strictEqual(families.filter((name) => name === "agents").length, 9)
-    assert.strictEqual(families.filter((name) => name === "calls").length, 3)
+    assert.strictEqual(families.filter((name) => name === "calls").length, 4)
     assert.notInclude(families, undefined)
   })
 

@@ -62,6 +62,10 @@ const route = Match.type<Event>().pipe(
     event.data.sessionId satisfies string
     return "live.call.incoming" as const
   }),
+  Match.tag("live.transport.connected", (event) => {
+    event.data.type satisfies "webrtc"
+    return "live.transport.connected" as const
+  }),
   Match.tag("live.transport.incoming", () => "live.transport.incoming" as const),
   Match.tag("safety.alert.created", () => "safety.alert.created" as const),
   Match.tag("safety.deactivation_issued", () => "safety.deactivation_issued" as const),
@@ -115,7 +119,7 @@ describe("Match on UnwrapWebhookEvent", () => {
 
   it("routes every sample to the branch of its own type", () => {
     const samples = WebhookTesting.samples()
-    assert.strictEqual(samples.length, 32)
+    assert.strictEqual(samples.length, 33)
     assert.deepStrictEqual(samples.map(route), [...WebhookEvent.EventType.literals])
     for (const event of samples) assert.strictEqual(route(event), event._tag)
   })
@@ -152,7 +156,7 @@ describe("Match on UnwrapWebhookEvent", () => {
       "agent.session.idle",
       "agent.session.in_progress"
     ])
-    assert.strictEqual(counts.get("other")?.length, 32 - 4 - 3 - 5)
+    assert.strictEqual(counts.get("other")?.length, 33 - 4 - 3 - 5)
     // "agent.session." must not catch its sibling family "agent.environment.".
     assert.include(counts.get("other") ?? [], "agent.environment.ready")
   })

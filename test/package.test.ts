@@ -96,7 +96,9 @@ describe("the packed package, installed alone", () => {
   it("runs openai-webhooks --help, naming every command", async () => {
     const result = await npx(["--help"])
     assert.strictEqual(result.code, 0, result.stderr)
-    for (const command of ["serve", "send", "verify", "secret", "events"]) assert.include(result.stdout, command)
+    for (const command of ["serve", "send", "verify", "secret", "events", "endpoints", "event-types"]) {
+      assert.include(result.stdout, command)
+    }
   })
 
   it("runs openai-webhooks secret", async () => {
@@ -219,7 +221,7 @@ describe("the packed package, installed alone", () => {
     assert.strictEqual(typecheck, "ok")
     const { stdout } = await run("node", ["out/consumer.js"], { cwd: project })
     assert.strictEqual(stdout.trim(), "response resp_abc123")
-  })
+  }, 120_000) // a whole tsc run over the package's declarations: about 30 s on a loaded 2-core machine
 
   it("keeps internal modules private", async () => {
     const script = `import("effect-openai-webhooks/internal/signature.js").then(() => console.log("reachable"), (e) => console.log(e.code))`
@@ -242,6 +244,10 @@ describe("the packed files", () => {
         "dist/bin/cli.js",
         "dist/bin/receiver.js",
         "dist/bin/receiver/database.js",
+        // The inspector's page, found next to the compiled receiver (copied there by the build).
+        "dist/bin/receiver/inspector/index.html",
+        "dist/bin/receiver/inspector/app.js",
+        "dist/bin/receiver/inspector/style.css",
         "package.json"
       ]
     ) {

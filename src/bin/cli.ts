@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * `openai-webhooks`: run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types. One file per command under `./cli/`; how a command ends and its
- * exit code are decided here, from the errors of `./cli/errors.ts`:
+ * generate secrets, list event types, read and operate the receiver's inbox, manage endpoints through OpenAI's API.
+ * One file per command under
+ * `./cli/`; how a command ends and its exit code are decided here, from the errors of `./cli/errors.ts`:
  *
- * - `UsageError` and `Unreachable`: `error:` and `hint:` lines on stderr; exit 2 and 1.
+ * - `UsageError`, `Unreachable` and `Refused`: `error:` and `hint:` lines on stderr; exit 2, 1 and 1.
  * - `CheckFailed`: the command has printed its verdict; exit 1.
  * - @effect/cli's `ValidationError` (an unknown flag, a value of the wrong type): it has printed the help; exit 2.
  * - anything else is a bug: the whole cause, exit 1.
@@ -12,8 +13,11 @@
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
-import { CheckFailed, type CliError, exitCode, Unreachable, UsageError } from "./cli/errors.js"
+import { command as endpoints } from "./cli/endpoints.js"
+import { CheckFailed, type CliError, exitCode, Refused, Unreachable, UsageError } from "./cli/errors.js"
+import { command as eventTypes } from "./cli/event-types.js"
 import { command as events } from "./cli/events.js"
+import { command as inbox } from "./cli/inbox.js"
 import { command as secret } from "./cli/secret.js"
 import { command as send } from "./cli/send.js"
 import { command as serve } from "./cli/serve.js"
@@ -21,19 +25,19 @@ import { command as verify } from "./cli/verify.js"
 import { type Ending, explain, run } from "./main.js"
 
 const root = Command.make("openai-webhooks").pipe(
-  Command.withDescription("Receive, send and debug OpenAI webhooks."),
-  Command.withSubcommands([serve, send, verify, secret, events])
+  Command.withDescription("Receive, send and debug OpenAI webhooks, operate the inbox, and manage endpoints."),
+  Command.withSubcommands([serve, send, verify, secret, events, inbox, endpoints, eventTypes])
 )
 
 const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
 
 const isCliError = (u: unknown): u is CliError =>
-  u instanceof UsageError || u instanceof Unreachable || u instanceof CheckFailed
+  u instanceof UsageError || u instanceof Unreachable || u instanceof Refused || u instanceof CheckFailed
 
 /** How a command ends: see the list above. */
 const ending: Ending = {
   render: (failure) =>
-    failure instanceof UsageError || failure instanceof Unreachable
+    failure instanceof UsageError || failure instanceof Unreachable || failure instanceof Refused
       ? explain(failure)
       : isCliError(failure) || ValidationError.isValidationError(failure)
       ? ""

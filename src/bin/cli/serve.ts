@@ -4,9 +4,8 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { variables } from "../receiver/config.js"
-import * as ReceiverError from "../receiver/errors.js"
 import { run } from "../receiver/main.js"
-import { Unreachable, UsageError } from "./errors.js"
+import { fromReceiver } from "./errors.js"
 
 export const command = Command.make(
   "serve",
@@ -46,11 +45,7 @@ export const command = Command.make(
     return run.pipe(
       Effect.withConfigProvider(provider),
       // The receiver's exit codes are the CLI's: 2 for what the user must change, 1 for what failed around it.
-      Effect.mapError((error) =>
-        ReceiverError.exitCode(error) === 2
-          ? new UsageError({ message: error.message, hint: error.hint })
-          : new Unreachable({ message: error.message, hint: error.hint })
-      )
+      Effect.mapError(fromReceiver)
     )
   }
 ).pipe(

@@ -8,8 +8,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
+import type * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
 import type * as WebhookInbox from "../../WebhookInbox.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
+import * as Access from "./access.js"
 import * as Database from "./database.js"
 import { InvalidConfig } from "./errors.js"
 
@@ -32,6 +35,8 @@ export interface ReceiverConfig {
   readonly keepAliveTimeout: Duration.Duration
   /** Connections open at once; beyond it new ones are closed as they arrive. */
   readonly maxConnections: number
+  /** `WEBHOOK_INSPECTOR_TOKEN`: the inspector at `/inbox` is served only with a token (see `./access.ts`). */
+  readonly inspectorToken: Option.Option<Redacted.Redacted<string>>
 }
 
 /** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
@@ -52,7 +57,8 @@ const accepts: Readonly<Record<string, string>> = {
   WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
   WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
   DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
-  LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`
+  LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`,
+  WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS
 }
 
 /** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
@@ -122,7 +128,8 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   maxConnections: Config.integer("WEBHOOK_MAX_CONNECTIONS").pipe(
     Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
     Config.withDefault(1000)
-  )
+  ),
+  inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN")
 })
 
 /**

@@ -16,6 +16,8 @@ const dispatch = Match.type<UnwrapWebhookEvent>().pipe(
   Match.tag("realtime.call.incoming", (event) => Effect.logDebug(`realtime call ${event.data.callId} is ringing`)),
   Match.tag("live.call.incoming", "live.transport.incoming", (event) =>
     Effect.logDebug(`live session ${event.data.sessionId} is ringing`)),
+  Match.tag("live.transport.connected", (event) =>
+    Effect.logDebug(`live session ${event.data.sessionId} connected over ${event.data.type}`)),
   Match.tagStartsWith("agent.environment.", (event) => Effect.logDebug(`environment ${event.data.id}: ${event._tag}`)),
   Match.tagStartsWith("agent.session.", (event) => Effect.logDebug(`session ${event.data.id}: ${event._tag}`)),
   Match.tagStartsWith("safety.", (event) => Effect.logDebug(`safety notice ${event.data.id}: ${event._tag}`)),

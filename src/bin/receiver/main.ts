@@ -16,7 +16,7 @@ import { SecretLive } from "./secret.js"
  * the development secret's banner.
  */
 export const MainLive = (settings: ReceiverConfig): Layer.Layer<never, ReceiverError> =>
-  ServerLive(settings).pipe(Layer.provide(SecretLive.pipe(Layer.provideMerge(InboxLive(settings)))))
+  ServerLive(settings).pipe(Layer.provide(SecretLive(settings).pipe(Layer.provideMerge(InboxLive(settings)))))
 
 /** Reads the settings from the environment (or the current `ConfigProvider`) and runs the receiver. */
 export const run: Effect.Effect<never, ReceiverError> = Effect.flatMap(

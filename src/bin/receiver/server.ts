@@ -1,7 +1,7 @@
 /**
  * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
  * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, the inbox on the
- * database `DATABASE_URL` names, graceful shutdown.
+ * database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), graceful shutdown.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -9,20 +9,27 @@ import type { Duplex } from "node:stream"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
 import * as body from "../../internal/body.js"
 import * as Reply from "../../internal/reply.js"
 import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
+import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
+import type { Delivery } from "../../Webhooks.js"
 import type * as WebhookSecret from "../../WebhookSecret.js"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
 import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
+import * as Inspector from "./inspector.js"
 import * as Rfc9112 from "./rfc9112.js"
 
 const HEALTHY = Rfc9112.answer(200, { status: "ok" })
 const NOT_FOUND = Rfc9112.answer(404, { error: { type: "NotFound" } })
+
+/** What runs each delivery: the example handler (`./handler.ts`), or a test's own. */
+export type Handler = (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, unknown>
 
 /** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
 const MAX_TIMER = 2 ** 31 - 1
@@ -63,6 +70,13 @@ export const limits = (settings: ReceiverConfig): Limits => {
     maxConnections: settings.maxConnections
   }
 }
+
+/**
+ * How the address the server listens on is written in a URL: every interface as 127.0.0.1 (what a browser
+ * on this machine opens), an IPv6 literal in brackets (RFC 3986 3.2.2).
+ */
+export const urlHost = (address: string): string =>
+  address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address.includes(":") ? `[${address}]` : address
 
 /** Answers a request the receiver itself handles (`/healthz`, 404, a refusal), as the listener answers. */
 const reply: (response: ServerResponse, answer: Rfc9112.Answer) => void = Reply.toNode
@@ -135,17 +149,23 @@ const close = (server: Server) =>
     server.closeIdleConnections()
   })
 
-/** The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`, 404. */
+/**
+ * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`, the
+ * inspector under `/inbox` when there is an inbox and an {@link Inspector.Token}, 404.
+ */
 export const ServerLive = (
-  settings: ReceiverConfig
+  settings: ReceiverConfig,
+  handler: Handler = handle
 ): Layer.Layer<never, ListenFailed, WebhookSecret.WebhookSecret> =>
   Layer.scopedDiscard(
     Effect.gen(function*() {
       const listener = yield* WebhookHttp.makeNodeListener({
-        handle,
+        handle: handler,
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
       })
+      // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
+      const inspector = Option.getOrUndefined(yield* Inspector.make)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
@@ -159,6 +179,7 @@ export const ServerLive = (
         const path = Rfc9112.route(request)
         if (typeof path !== "string") return reply(response, path)
         if (path === settings.path) return listener(request, response)
+        if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
         reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
       }
       const limit = limits(settings)
@@ -200,12 +221,9 @@ export const ServerLive = (
           Effect.zipRight(close(server)),
           Effect.zipRight(Effect.logInfo("stopped"))
         ))
-      const shown = address.address === "0.0.0.0" || address.address === "::"
-        ? "127.0.0.1"
-        : address.family === "IPv6"
-        ? `[${address.address}]` // RFC 3986 3.2.2: an IPv6 literal in a URL is bracketed
-        : address.address
-      yield* Effect.logInfo(`listening on http://${shown}:${address.port}${settings.path}`)
+      const origin = `http://${urlHost(address.address)}:${address.port}`
+      yield* Effect.logInfo(`listening on ${origin}${settings.path}`)
+      if (inspector !== undefined) yield* Effect.logInfo(`inspector on ${origin}${Inspector.PREFIX}`)
     })
   )
 
@@ -215,7 +233,8 @@ export const ServerLive = (
  * plenty.
  */
 export const InboxLive = (
-  settings: ReceiverConfig
+  settings: ReceiverConfig,
+  handler: Handler = handle
 ): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable> => {
   const { database } = settings
   const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
@@ -230,7 +249,7 @@ export const InboxLive = (
   )
   const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
   return Layer.merge(
-    WebhookInbox.layerWorker({ handle, timeout: settings.timeout, concurrency }).pipe(Layer.provide(inbox)),
+    WebhookInbox.layerWorker({ handle: handler, timeout: settings.timeout, concurrency }).pipe(Layer.provide(inbox)),
     inbox
   )
 }

@@ -1,0 +1,875 @@
+/**
+ * `WebhookEndpoints` against OpenAI's API as documented, served on a loopback port (`./support/openai-api.ts`),
+ * through `@effect/platform`'s `FetchHttpClient`: every call, pagination, each error status, retries (on the
+ * TestClock: a retry waits for the clock the test moves), timeouts, malformed answers, input refused before
+ * sending, and neither the API key nor a signing secret in any message, log line or printed value.
+ */
+import { inspect } from "node:util"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { FetchHttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import {
+  Cause,
+  Chunk,
+  ConfigProvider,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Logger,
+  LogLevel,
+  Queue,
+  Redacted,
+  Schema,
+  Stream,
+  TestClock
+} from "effect"
+import { WebhookEndpoints, WebhookError, Webhooks, WebhookSecret } from "../src/index.js"
+import { backoff, retryAfter } from "../src/internal/endpoints/client.js"
+import * as example from "../examples/endpoints.js"
+import { errorFor, FakeOpenAI, subscribable } from "./support/openai-api.js"
+
+const apiKey = "sk-proj-Xq3vT9LmN2pR7sK4wY8zB1cD5fG6hJ0aEndpointsTestKey"
+
+type Api = WebhookEndpoints.WebhookEndpoints
+
+/** Every line logged while the test runs (debug included), as logfmt, and the retries as they are announced. */
+const observe = Effect.gen(function*() {
+  const lines: Array<string> = []
+  const retries = yield* Queue.unbounded<string>()
+  const logger = Logger.make((options) => {
+    lines.push(Logger.logfmtLogger.log(options))
+    const message = String(options.message)
+    if (message.includes("retrying")) Queue.unsafeOffer(retries, message)
+  })
+  return { lines, retries, layer: Layer.merge(Logger.add(logger), Logger.minimumLogLevel(LogLevel.Debug)) }
+})
+
+/**
+ * Runs `f` with a fresh fake OpenAI and the service on it (options over the defaults), then checks that no log
+ * line holds the API key or any signing secret the fake gave out.
+ */
+interface Log {
+  readonly lines: ReadonlyArray<string>
+  readonly retries: Queue.Queue<string>
+}
+
+const withApi = <A, E>(
+  f: (fake: FakeOpenAI, log: Log) => Effect.Effect<A, E, Api>,
+  options: Partial<WebhookEndpoints.Options> = {}
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const fake = yield* FakeOpenAI.scoped(apiKey)
+    const log = yield* observe
+    const live = WebhookEndpoints.layer({ apiKey: Redacted.make(apiKey), baseUrl: fake.baseUrl, ...options }).pipe(
+      Layer.provide(FetchHttpClient.layer),
+      Layer.orDie
+    )
+    const result = yield* f(fake, log).pipe(Effect.provide(live), Effect.provide(log.layer))
+    assertNoSecrets(log.lines.join("\n"), fake)
+    return result
+  }))
+
+/** Neither the key nor a `whsec_` secret (other than a hint's last four characters) appears in `text`. */
+const assertNoSecrets = (text: string, fake?: FakeOpenAI) => {
+  assert.notInclude(text, apiKey)
+  assert.notMatch(text, /whsec_[A-Za-z0-9+/]{8,}/)
+  for (const request of fake?.requests ?? []) assert.notInclude(text, request.headers.authorization ?? "Bearer")
+}
+
+/** The error an effect fails with. */
+const failure = <A>(effect: Effect.Effect<A, WebhookError.ApiError, Api>) =>
+  Effect.flatMap(Effect.exit(effect), (exit) =>
+    Exit.isFailure(exit) && Cause.isFailType(exit.cause)
+      ? Effect.succeed(exit.cause.error)
+      : Effect.dieMessage(`expected an ApiError, got ${inspect(exit)}`))
+
+const created = {
+  url: "https://example.com/webhooks/openai",
+  name: "production",
+  eventTypes: ["response.completed", "batch.completed"]
+} as const
+
+describe("WebhookEndpoints calls", () => {
+  it.effect("create sends OpenAI's JSON with the key, and answers the endpoint with its secret", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const endpoint = yield* WebhookEndpoints.create(created)
+        assert.match(endpoint.id, /^whe_/)
+        assert.strictEqual(endpoint.name, "production")
+        assert.strictEqual(endpoint.url, created.url)
+        assert.deepStrictEqual(endpoint.eventTypes, ["response.completed", "batch.completed"])
+        assert.strictEqual(endpoint.createdAt, fake.now)
+        assert.isUndefined(endpoint.updatedAt)
+        assert.deepStrictEqual(fake.secretsOf(endpoint.id), [Redacted.value(endpoint.signingSecret)])
+        assert.strictEqual(endpoint.signingSecretHint, `whsec_...${Redacted.value(endpoint.signingSecret).slice(-4)}`)
+        const [request] = fake.requests
+        assert.strictEqual(request?.method, "POST")
+        assert.strictEqual(request?.path, "/v1/webhook_endpoints")
+        assert.strictEqual(request?.headers.authorization, `Bearer ${apiKey}`)
+        assert.strictEqual(request?.headers["content-type"], "application/json")
+        assert.isUndefined(request?.headers["openai-project"])
+        assert.isUndefined(request?.headers["openai-organization"])
+        assert.deepStrictEqual(JSON.parse(request!.body), {
+          url: created.url,
+          name: "production",
+          event_types: ["response.completed", "batch.completed"]
+        })
+      })
+    ))
+
+  it.effect("sends OpenAI-Organization and OpenAI-Project when configured", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        yield* WebhookEndpoints.eventTypes
+        yield* WebhookEndpoints.listPage()
+        assert.strictEqual(fake.requests.length, 2)
+        for (const request of fake.requests) {
+          assert.strictEqual(request.headers["openai-organization"], "org_123")
+          assert.strictEqual(request.headers["openai-project"], "proj_456")
+          assert.strictEqual(request.headers.authorization, `Bearer ${apiKey}`)
+        }
+      }), { organization: "org_123", project: "proj_456" }))
+
+  it.effect("retrieves, updates (event types replaced, not added), deletes, and then finds nothing", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const { id } = yield* WebhookEndpoints.create(created)
+        const got = yield* WebhookEndpoints.retrieve(id)
+        assert.strictEqual(got.id, id)
+        assert.notProperty(got, "signingSecret")
+        const updated = yield* WebhookEndpoints.update(id, { name: "renamed", eventTypes: ["video.completed"] })
+        assert.strictEqual(updated.name, "renamed")
+        assert.strictEqual(updated.url, created.url)
+        assert.deepStrictEqual(updated.eventTypes, ["video.completed"])
+        assert.strictEqual(updated.updatedAt, fake.now)
+        assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), {
+          name: "renamed",
+          event_types: ["video.completed"]
+        })
+        const deleted = yield* WebhookEndpoints.del(id)
+        assert.deepStrictEqual({ id: deleted.id, deleted: deleted.deleted }, { id, deleted: true })
+        assert.strictEqual(fake.requests.at(-1)?.method, "DELETE")
+        const gone = yield* failure(WebhookEndpoints.retrieve(id))
+        assert.strictEqual(gone.reason, "NotFound")
+        assert.strictEqual(gone.status, 404)
+        assert.strictEqual(gone.param, "id")
+        assert.include(gone.message, `GET /webhook_endpoints/${id}: 404`)
+        // Not found is an answer, not a failure to retry.
+        assert.strictEqual(fake.requestsTo("GET", `/v1/webhook_endpoints/${id}`).length, 2)
+      })
+    ))
+
+  it.effect("rotates the secret, keeping the old one active for 24 hours only when asked", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const first = yield* WebhookEndpoints.create(created)
+        const kept = yield* WebhookEndpoints.rotateSecret(first.id, { keepOldSecretActiveFor24Hours: true })
+        assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), { keep_old_secret_active_for_24_hours: true })
+        assert.notStrictEqual(Redacted.value(kept.signingSecret), Redacted.value(first.signingSecret))
+        assert.deepStrictEqual(fake.secretsOf(first.id), [
+          Redacted.value(kept.signingSecret),
+          Redacted.value(first.signingSecret)
+        ])
+        const dropped = yield* WebhookEndpoints.rotateSecret(first.id)
+        assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), {})
+        assert.deepStrictEqual(fake.secretsOf(first.id), [Redacted.value(dropped.signingSecret)])
+        assert.strictEqual(fake.requestsTo("POST", `/v1/webhook_endpoints/${first.id}/rotate_secret`).length, 2)
+      })
+    ))
+
+  it.effect("asks OpenAI to send a test event and answers how the endpoint answered", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const { id } = yield* WebhookEndpoints.create(created)
+        const ok = yield* WebhookEndpoints.test(id, { eventType: "response.completed" })
+        assert.deepStrictEqual(
+          { ...ok },
+          {
+            object: "webhook_endpoint.test",
+            webhookEndpointId: id,
+            eventType: "response.completed",
+            statusCode: 200,
+            success: true
+          }
+        )
+        assert.deepStrictEqual(JSON.parse(fake.requests.at(-1)!.body), { event_type: "response.completed" })
+        fake.testDeliveryStatus = 503
+        const failed = yield* WebhookEndpoints.test(id, { eventType: "batch.completed" })
+        assert.strictEqual(failed.statusCode, 503)
+        assert.isFalse(failed.success)
+      })
+    ))
+
+  it.effect("lists the event types OpenAI says an endpoint may subscribe to", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const types = yield* WebhookEndpoints.eventTypes
+        assert.deepStrictEqual(types, subscribable)
+        assert.include(types, "safety.alert.created")
+        assert.notInclude(types, "live.call.incoming")
+        assert.strictEqual(fake.requests[0]?.path, "/v1/webhook_event_types")
+      })
+    ))
+})
+
+describe("WebhookEndpoints.list and listPage", () => {
+  it.effect("follows the cursor across pages, newest first, asking for each page as the stream is read", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const ids = fake.seed(45)
+        const all = yield* Stream.runCollect(WebhookEndpoints.list({ limit: 20 }))
+        assert.deepStrictEqual(Chunk.toReadonlyArray(all).map((endpoint) => endpoint.id), [...ids].reverse())
+        const pages = fake.requestsTo("GET", "/v1/webhook_endpoints")
+        assert.deepStrictEqual(pages.map((page) => page.query.toString()), [
+          "limit=20",
+          `after=${ids[25]}&limit=20`,
+          `after=${ids[5]}&limit=20`
+        ])
+        const firstFive = yield* Stream.runCollect(Stream.take(WebhookEndpoints.list({ limit: 5 }), 5))
+        assert.strictEqual(Chunk.size(firstFive), 5)
+        assert.strictEqual(fake.requestsTo("GET", "/v1/webhook_endpoints").length, 4)
+      })
+    ))
+
+  it.effect("asks for pages of 100 by default and stops on the last page", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.seed(3)
+        const all = yield* Stream.runCollect(WebhookEndpoints.list())
+        assert.strictEqual(Chunk.size(all), 3)
+        assert.deepStrictEqual(fake.requests.map((request) => request.query.toString()), ["limit=100"])
+      })
+    ))
+
+  it.effect("listPage answers one page with OpenAI's cursors, and an empty page with null cursors", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const empty = yield* WebhookEndpoints.listPage()
+        assert.deepStrictEqual([empty.data.length, empty.firstId, empty.lastId, empty.hasMore], [0, null, null, false])
+        const ids = fake.seed(3)
+        const page = yield* WebhookEndpoints.listPage({ limit: 2 })
+        assert.deepStrictEqual(page.data.map((endpoint) => endpoint.id), [ids[2], ids[1]])
+        assert.deepStrictEqual([page.firstId, page.lastId, page.hasMore], [ids[2], ids[1], true])
+        const next = yield* WebhookEndpoints.listPage({ limit: 2, after: page.lastId! })
+        assert.deepStrictEqual(next.data.map((endpoint) => endpoint.id), [ids[0]])
+        assert.isFalse(next.hasMore)
+        assert.strictEqual(fake.requests[0]?.query.toString(), "")
+      })
+    ))
+
+  it.effect("fails with InvalidResponse, rather than asking forever, when has_more comes without a cursor", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 200, body: JSON.stringify({ object: "list", data: [], has_more: true }) })
+        const error = yield* failure(Stream.runDrain(WebhookEndpoints.list()))
+        assert.strictEqual(error.reason, "InvalidResponse")
+        assert.include(error.message, "no new cursor")
+        assert.strictEqual(fake.requests.length, 1)
+      })
+    ))
+})
+
+describe("WebhookEndpoints errors", () => {
+  const statuses: ReadonlyArray<readonly [number, WebhookError.ApiError["reason"]]> = [
+    [400, "UnprocessableEntity"],
+    [401, "Authentication"],
+    [403, "PermissionDenied"],
+    [404, "NotFound"],
+    [409, "Conflict"],
+    [422, "UnprocessableEntity"],
+    [429, "RateLimited"],
+    [500, "Server"],
+    [502, "Server"],
+    [503, "Server"],
+    [418, "InvalidResponse"]
+  ]
+
+  it.effect("gives each status its reason, with OpenAI's error fields and the request id", () =>
+    withApi((fake) =>
+      Effect.forEach(statuses, ([status, reason]) =>
+        Effect.gen(function*() {
+          fake.answerNext(1, { status })
+          const error = yield* failure(WebhookEndpoints.retrieve("whe_123"))
+          assert.strictEqual(error.reason, reason, String(status))
+          assert.strictEqual(error.status, status)
+          assert.match(error.requestId ?? "", /^req_\d{6}$/)
+          assert.strictEqual(error.requestId, `req_${String(fake.requests.length).padStart(6, "0")}`)
+          assert.include(error.message, `GET /webhook_endpoints/whe_123: ${status}`)
+          if (status === 422) assert.strictEqual(error.param, "url")
+          if (status === 429) assert.strictEqual(error.code, "rate_limit_exceeded")
+          if (status === 401) assert.strictEqual(error.code, "invalid_api_key")
+          assert.strictEqual(error.type, errorFor(status).type)
+          assert.include(error.message, errorFor(status).message)
+        }), { discard: true }), { maxRetries: 0 }))
+
+  it.effect("says which key OpenAI refused without repeating the key, even when OpenAI's message does", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, {
+          status: 401,
+          body: JSON.stringify({
+            error: {
+              message: `Incorrect API key provided: ${apiKey}.`,
+              type: "invalid_request_error",
+              code: "invalid_api_key"
+            }
+          })
+        })
+        const error = yield* failure(WebhookEndpoints.retrieve("whe_123"))
+        assert.strictEqual(error.reason, "Authentication")
+        assert.include(error.message, "Incorrect API key provided: <redacted>.")
+        for (const text of [error.message, String(error), inspect(error), JSON.stringify(error)]) {
+          assertNoSecrets(text, fake)
+        }
+      })
+    ))
+
+  it.effect("answers a key OpenAI does not know with Authentication and OpenAI's masked message", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeOpenAI.scoped("sk-the-right-one")
+      const live = WebhookEndpoints.layer({ apiKey: Redacted.make(apiKey), baseUrl: fake.baseUrl }).pipe(
+        Layer.provide(FetchHttpClient.layer)
+      )
+      const error = yield* failure(WebhookEndpoints.retrieve("whe_123")).pipe(Effect.provide(live))
+      assert.strictEqual(error.reason, "Authentication")
+      assert.include(error.message, `Incorrect API key provided: sk-...${apiKey.slice(-4)}.`)
+      assert.strictEqual(fake.requests.length, 1)
+      assertNoSecrets(`${error.message} ${inspect(error)} ${JSON.stringify(error)}`)
+    }).pipe(Effect.scoped))
+
+  it.effect("calls an answer that is not JSON, or not an endpoint, InvalidResponse, without repeating it", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 200, body: "<html>gateway</html>" })
+        const notJson = yield* failure(WebhookEndpoints.retrieve("whe_123"))
+        assert.strictEqual(notJson.reason, "InvalidResponse")
+        assert.strictEqual(notJson.status, 200)
+        assert.include(notJson.message, "not JSON")
+        assert.notInclude(notJson.message, "gateway")
+        const leaked = "whsec_bGVha2VkLXNlY3JldC1ieXRlcy1hdC1sZWFzdC0zMg=="
+        fake.answerNext(1, {
+          status: 200,
+          body: JSON.stringify({ id: 7, name: "x", url: "https://x", signing_secret: leaked })
+        })
+        const wrong = yield* failure(WebhookEndpoints.create(created))
+        assert.strictEqual(wrong.reason, "InvalidResponse")
+        assert.include(wrong.message, "id is not of the documented type")
+        assert.include(wrong.message, "event_types is missing")
+        assert.notInclude(wrong.message, leaked)
+        assert.notInclude(inspect(wrong), leaked)
+        // Never retried: a second attempt would get the same answer (and create would create twice).
+        assert.strictEqual(fake.requests.length, 2)
+      })
+    ))
+
+  it.effect("ignores keys OpenAI adds to its answers", () =>
+    withApi(() =>
+      Effect.gen(function*() {
+        const endpoint = yield* WebhookEndpoints.create(created)
+        // The fake adds "status": "enabled" to every endpoint.
+        assert.notProperty(endpoint, "status")
+        assert.strictEqual(endpoint.object, "webhook_endpoint")
+      })
+    ))
+})
+
+describe("WebhookEndpoints input checks", () => {
+  const refused = <A>(effect: Effect.Effect<A, WebhookError.ApiError, Api>, param: string, message: RegExp) =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const error = yield* failure(effect)
+        assert.strictEqual(error.reason, "UnprocessableEntity")
+        assert.strictEqual(error.param, param)
+        assert.isUndefined(error.status)
+        assert.match(error.message, message)
+        assert.include(error.message, "(not sent)")
+        assert.deepStrictEqual(fake.requests, [])
+      })
+    )
+
+  it.effect("refuses a URL that is not https, without sending it", () =>
+    refused(WebhookEndpoints.create({ ...created, url: "http://example.com/hook" }), "url", /url must be https/))
+
+  it.effect("refuses a URL longer than 2048 characters, and one that is not a URL, without repeating it", () =>
+    Effect.gen(function*() {
+      const long = `https://example.com/${"a".repeat(2048 - 20 + 1)}`
+      const tooLong = /2049 characters; OpenAI accepts at most 2048/
+      yield* refused(WebhookEndpoints.create({ ...created, url: long }), "url", tooLong)
+      const notUrl = /^url is not an absolute URL/
+      yield* refused(WebhookEndpoints.update("whe_1", { url: "example.com/token=abc" }), "url", notUrl)
+    }))
+
+  it.effect("takes a URL of exactly 2048 characters and a name of 256 (counted in characters, not UTF-16 units)", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const url = `https://example.com/${"a".repeat(2048 - 20)}`
+        const name = "é".repeat(200) + "😀".repeat(56)
+        assert.strictEqual(url.length, 2048)
+        const endpoint = yield* WebhookEndpoints.create({ ...created, url, name: name.normalize("NFC") })
+        assert.strictEqual(endpoint.url, url)
+        assert.strictEqual(fake.requests.length, 1)
+      })
+    ))
+
+  it.effect("refuses an empty name and one of 257 characters", () =>
+    Effect.gen(function*() {
+      yield* refused(WebhookEndpoints.create({ ...created, name: "" }), "name", /1 to 256 characters; it is 0/)
+      yield* refused(WebhookEndpoints.update("whe_1", { name: "n".repeat(257) }), "name", /it is 257/)
+    }))
+
+  it.effect("refuses a page size outside 1 to 100", () =>
+    Effect.gen(function*() {
+      for (const limit of [0, 101, 1.5]) {
+        yield* refused(WebhookEndpoints.listPage({ limit }), "limit", /limit must be a whole number from 1 to 100/)
+        yield* refused(Stream.runDrain(WebhookEndpoints.list({ limit })), "limit", /from 1 to 100/)
+      }
+    }))
+
+  it.effect("refuses an empty ID, . and .. (they would name another resource), and escapes any other", () =>
+    Effect.gen(function*() {
+      yield* refused(WebhookEndpoints.retrieve(""), "id", /the endpoint ID is empty/)
+      yield* refused(WebhookEndpoints.del(".."), "id", /cannot be "\.\."/)
+      yield* refused(WebhookEndpoints.rotateSecret("."), "id", /cannot be "\."/)
+      yield* withApi((fake) =>
+        Effect.gen(function*() {
+          const error = yield* failure(WebhookEndpoints.retrieve("../webhook_event_types?x=1"))
+          assert.strictEqual(error.reason, "NotFound")
+          assert.strictEqual(fake.requests[0]?.path, "/v1/webhook_endpoints/..%2Fwebhook_event_types%3Fx%3D1")
+        })
+      )
+    }))
+})
+
+describe("WebhookEndpoints retries", () => {
+  it.effect("waits the retry-after of a 429 (seconds) on the clock, then retries", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        const [id] = fake.seed(1)
+        fake.answerNext(1, { status: 429, retryAfter: "2" })
+        const call = yield* Effect.fork(WebhookEndpoints.retrieve(id!))
+        const announced = yield* Queue.take(log.retries)
+        assert.include(
+          announced,
+          `retrying GET /webhook_endpoints/${id} in 2000 ms (retry 1 of 2) after 429 RateLimited`
+        )
+        yield* TestClock.adjust("1999 millis")
+        assert.strictEqual(fake.requests.length, 1)
+        yield* TestClock.adjust("1 millis")
+        const endpoint = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(endpoint.id, id)
+        assert.strictEqual(fake.requests.length, 2)
+      })
+    ))
+
+  it.effect("reads a retry-after given as an HTTP date against the clock", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        yield* TestClock.setTime(Date.parse("2026-11-29T12:00:00Z"))
+        fake.answerNext(1, { status: 503, retryAfter: "Sun, 29 Nov 2026 12:00:05 GMT" })
+        const call = yield* Effect.fork(WebhookEndpoints.eventTypes)
+        assert.include(yield* Queue.take(log.retries), "in 5000 ms (retry 1 of 2) after 503 Server")
+        yield* TestClock.adjust("5 seconds")
+        assert.deepStrictEqual(yield* call.await.pipe(Effect.flatten), subscribable)
+        assert.strictEqual(fake.requests.length, 2)
+      })
+    ))
+
+  it.effect("does not wait a retry-after longer than a minute: the error says how long OpenAI asked for", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 429, retryAfter: "120" })
+        const error = yield* failure(WebhookEndpoints.eventTypes)
+        assert.strictEqual(error.reason, "RateLimited")
+        assert.include(error.message, "OpenAI asked to wait 120 s before trying again")
+        assert.strictEqual(fake.requests.length, 1)
+      })
+    ))
+
+  it.effect("retries 5xx on idempotent calls with exponential backoff and jitter, then succeeds", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        const [id] = fake.seed(1)
+        fake.answerNext(1, { status: 500 })
+        fake.answerNext(1, { status: 502 })
+        const call = yield* Effect.fork(WebhookEndpoints.update(id!, { name: "again" }))
+        const waits: Array<number> = []
+        for (const status of [500, 502]) {
+          const announced = yield* Queue.take(log.retries)
+          assert.include(announced, `after ${status} Server`)
+          const wait = Number(/in (\d+) ms/.exec(announced)?.[1])
+          waits.push(wait)
+          yield* TestClock.adjust(wait)
+        }
+        assert.isAtLeast(waits[0]!, 375)
+        assert.isAtMost(waits[0]!, 500)
+        assert.isAtLeast(waits[1]!, 750)
+        assert.isAtMost(waits[1]!, 1000)
+        const endpoint = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(endpoint.name, "again")
+        assert.strictEqual(fake.requests.length, 3)
+      })
+    ))
+
+  it.effect("gives up after maxRetries, saying how many attempts it made", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        fake.answerNext(3, { status: 503, retryAfter: "1" })
+        const call = yield* Effect.fork(failure(WebhookEndpoints.listPage()))
+        for (let i = 0; i < 2; i++) {
+          yield* Queue.take(log.retries)
+          yield* TestClock.adjust("1 second")
+        }
+        const error = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(error.reason, "Server")
+        assert.include(error.message, "(after 3 attempts)")
+        assert.strictEqual(fake.requests.length, 3)
+      })
+    ))
+
+  it.effect("never retries with maxRetries 0", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 503 })
+        const error = yield* failure(WebhookEndpoints.listPage())
+        assert.strictEqual(error.status, 503)
+        assert.strictEqual(fake.requests.length, 1)
+      }), { maxRetries: 0 }))
+
+  for (const [call, name] of [
+    [WebhookEndpoints.create(created), "create"],
+    [WebhookEndpoints.rotateSecret("whe_1", { keepOldSecretActiveFor24Hours: true }), "rotateSecret"],
+    [WebhookEndpoints.test("whe_1", { eventType: "response.completed" }), "test"]
+  ] as const) {
+    it.effect(`${name} is not retried on a 500: the request may have been processed, and the error says so`, () =>
+      withApi((fake) =>
+        Effect.gen(function*() {
+          fake.answerNext(1, { status: 500 })
+          const error = yield* failure(call as Effect.Effect<unknown, WebhookError.ApiError, Api>)
+          assert.strictEqual(error.reason, "Server")
+          assert.include(
+            error.message,
+            "The request may have reached OpenAI; not retried: check with list/retrieve before trying again"
+          )
+          assert.strictEqual(fake.requests.length, 1)
+        })
+      ))
+  }
+
+  it.effect("create is retried on a 429 and on a 503 (refused, not processed), and creates one endpoint", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 429, retryAfter: "1" })
+        fake.answerNext(1, { status: 503, retryAfter: "1" })
+        const call = yield* Effect.fork(WebhookEndpoints.create(created))
+        for (const status of [429, 503]) {
+          assert.include(yield* Queue.take(log.retries), `after ${status}`)
+          yield* TestClock.adjust("1 second")
+        }
+        const endpoint = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(fake.requestsTo("POST", "/v1/webhook_endpoints").length, 3)
+        const listed = yield* Stream.runCollect(WebhookEndpoints.list())
+        assert.deepStrictEqual(Chunk.toReadonlyArray(listed).map((e) => e.id), [endpoint.id])
+      })
+    ))
+})
+
+describe("WebhookEndpoints timeouts and transport errors", () => {
+  it.effect("create gets no answer within the timeout: Transport, sent once, and the error says to check first", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const stall = fake.stallNext()
+        const call = yield* Effect.fork(failure(WebhookEndpoints.create(created)))
+        yield* Effect.promise(() => stall.arrived)
+        yield* TestClock.adjust("10 seconds")
+        const error = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(error.reason, "Transport")
+        assert.isUndefined(error.status)
+        assert.include(error.message, `POST /webhook_endpoints: no answer from ${fake.baseUrl} within 10s.`)
+        assert.include(
+          error.message,
+          "The request may have reached OpenAI; not retried: check with list/retrieve before trying again"
+        )
+        assert.strictEqual(fake.requestsTo("POST", "/v1/webhook_endpoints").length, 1)
+      }), { timeout: "10 seconds" }))
+
+  it.effect("retrieve gets no answer within the default 30 s: retried after a backoff, and answered", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        const [id] = fake.seed(1)
+        const stall = fake.stallNext()
+        const call = yield* Effect.fork(WebhookEndpoints.retrieve(id!))
+        yield* Effect.promise(() => stall.arrived)
+        yield* TestClock.adjust("29999 millis")
+        assert.isNull(call.unsafePoll())
+        yield* TestClock.adjust("1 millis")
+        const announced = yield* Queue.take(log.retries)
+        assert.include(announced, "after Transport")
+        yield* TestClock.adjust(Number(/in (\d+) ms/.exec(announced)?.[1]))
+        const endpoint = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(endpoint.id, id)
+        assert.strictEqual(fake.requests.length, 2)
+      })
+    ))
+
+  it.effect("a connection refused is Transport; create is not retried, and says so", () =>
+    Effect.gen(function*() {
+      const closed = yield* Effect.promise(closedPort)
+      const live = (maxRetries: number) =>
+        WebhookEndpoints.layer({ apiKey: Redacted.make(apiKey), baseUrl: `http://127.0.0.1:${closed}/v1`, maxRetries })
+          .pipe(Layer.provide(FetchHttpClient.layer))
+      const refused = yield* failure(WebhookEndpoints.create(created)).pipe(Effect.provide(live(2)))
+      assert.strictEqual(refused.reason, "Transport")
+      assert.include(refused.message, `no answer from http://127.0.0.1:${closed}/v1: connect ECONNREFUSED`)
+      assert.include(refused.message, "not retried")
+      const listed = yield* failure(WebhookEndpoints.listPage()).pipe(Effect.provide(live(0)))
+      assert.strictEqual(listed.reason, "Transport")
+      assert.notInclude(listed.message, "not retried")
+      assertNoSecrets(`${inspect(refused)} ${JSON.stringify(listed)}`)
+    }))
+
+  it.effect("a delete retried after an unanswered attempt, then not found, says the first may have done it", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        const [id] = fake.seed(1)
+        const stall = fake.stallNext()
+        const call = yield* Effect.fork(failure(WebhookEndpoints.del(id!)))
+        yield* Effect.promise(() => stall.arrived)
+        // The held request is released after the client gave up on it: the endpoint is deleted all the same.
+        yield* TestClock.adjust("30 seconds")
+        const announced = yield* Queue.take(log.retries)
+        stall.release()
+        yield* Effect.promise(() => stall.handled)
+        assert.deepStrictEqual(fake.secretsOf(id!), [])
+        yield* TestClock.adjust(Number(/in (\d+) ms/.exec(announced)?.[1]))
+        const error = yield* call.await.pipe(Effect.flatten)
+        assert.strictEqual(error.reason, "NotFound")
+        assert.include(error.message, "an earlier attempt got no answer and may have deleted it")
+      })
+    ))
+})
+
+describe("WebhookEndpoints secrets", () => {
+  it.effect("a signing secret never prints: String, inspect, JSON.stringify and logs show <redacted>", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        const endpoint = yield* WebhookEndpoints.create(created)
+        const secret = Redacted.value(endpoint.signingSecret)
+        assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/)
+        assert.deepStrictEqual(fake.secretsOf(endpoint.id), [secret])
+        for (const text of [String(endpoint), inspect(endpoint, { depth: 10 }), JSON.stringify(endpoint)]) {
+          assert.notInclude(text, secret)
+          assert.include(text, "<redacted>")
+        }
+        yield* Effect.log("created", endpoint)
+        yield* Effect.logInfo(endpoint)
+        yield* Effect.annotateLogs(Effect.log("with annotations"), { endpoint })
+        assert.isAtLeast(log.lines.length, 3)
+        // withApi checks every log line for the key and for any whsec_ secret.
+        const wire = Schema.encodeSync(WebhookEndpoints.WebhookEndpointWithSecret)(endpoint)
+        assert.strictEqual(wire.signing_secret, secret, "encoding gives OpenAI's JSON back, on purpose")
+      })
+    ))
+
+  it.effect("the API key never appears in a log line, even while retrying and failing", () =>
+    withApi((fake, log) =>
+      Effect.gen(function*() {
+        fake.answerNext(1, { status: 429, retryAfter: "1" })
+        const call = yield* Effect.fork(WebhookEndpoints.eventTypes)
+        yield* Queue.take(log.retries)
+        yield* TestClock.adjust("1 second")
+        yield* call.await
+        fake.answerNext(1, { status: 401, body: JSON.stringify({ error: { message: `bad key ${apiKey}` } }) })
+        const error = yield* failure(WebhookEndpoints.eventTypes)
+        yield* Effect.logError("failed", error)
+        yield* Effect.logError(Cause.fail(error))
+        assert.isAtLeast(log.lines.length, 3)
+        assert.include(log.lines.join("\n"), "<redacted>")
+      })
+    ))
+})
+
+describe("WebhookEndpoints layers", () => {
+  const build = (options: WebhookEndpoints.Options) =>
+    Effect.flip(Effect.scoped(Layer.build(WebhookEndpoints.layer(options).pipe(Layer.provide(FetchHttpClient.layer)))))
+
+  it.effect("refuses options it cannot use when the layer is built, naming the option and never the key", () =>
+    Effect.gen(function*() {
+      const key = Redacted.make(apiKey)
+      const cases: ReadonlyArray<readonly [WebhookEndpoints.Options, string]> = [
+        [{ apiKey: Redacted.make("") }, "apiKey: the API key is empty"],
+        [{ apiKey: Redacted.make(`${apiKey} `) }, "apiKey: the API key contains whitespace"],
+        [{ apiKey: Redacted.make(`${apiKey}\n\n`) }, "apiKey: the API key contains whitespace"],
+        [{ apiKey: key, baseUrl: "ftp://example.com" }, "baseUrl: Expected an http(s) URL"],
+        [{ apiKey: key, baseUrl: "api.openai.com" }, "baseUrl: Expected an http(s) URL"],
+        [
+          { apiKey: key, baseUrl: "https://user:hunter2@proxy.example.com/v1" },
+          "baseUrl: Expected a URL without user:password@"
+        ],
+        [{ apiKey: key, project: "" }, "project: Expected an ID"],
+        [{ apiKey: key, timeout: 0 }, "timeout: Expected a duration longer than zero"],
+        [{ apiKey: key, maxRetries: -1 }, "maxRetries: Expected a whole number"],
+        [{ apiKey: key, maxRetries: 1.5 }, "maxRetries: Expected a whole number"]
+      ]
+      for (const [options, message] of cases) {
+        const error = yield* build(options)
+        assert.strictEqual(error._tag, "IllegalArgumentException")
+        assert.include(error.message, `WebhookEndpoints: ${message}`)
+        assertNoSecrets(`${error.message} ${inspect(error)}`)
+        assert.notInclude(error.message, "hunter2")
+      }
+    }))
+
+  it.effect("forgives one final line break on the key, as on webhook secrets", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI.scoped(apiKey)
+      const live = WebhookEndpoints.layer({ apiKey: Redacted.make(`${apiKey}\n`), baseUrl: `${fake.baseUrl}/` }).pipe(
+        Layer.provide(FetchHttpClient.layer)
+      )
+      yield* WebhookEndpoints.eventTypes.pipe(Effect.provide(live))
+      assert.strictEqual(fake.requests[0]?.headers.authorization, `Bearer ${apiKey}`)
+      assert.strictEqual(fake.requests[0]?.path, "/v1/webhook_event_types")
+    })))
+
+  const fromEnv = (variables: Record<string, string>) =>
+    WebhookEndpoints.layerConfig().pipe(
+      Layer.provide(FetchHttpClient.layer),
+      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables)))))
+    )
+
+  it.effect("layerConfig reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI.scoped(apiKey)
+      yield* WebhookEndpoints.eventTypes.pipe(
+        Effect.provide(fromEnv({
+          OPENAI_API_KEY: apiKey,
+          OPENAI_BASE_URL: fake.baseUrl,
+          OPENAI_ORG_ID: "org_abc",
+          OPENAI_PROJECT_ID: "proj_def"
+        }))
+      )
+      yield* WebhookEndpoints.eventTypes.pipe(
+        Effect.provide(fromEnv({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: fake.baseUrl, OPENAI_ORG_ID: "" }))
+      )
+      const [first, second] = fake.requests
+      assert.strictEqual(first?.headers.authorization, `Bearer ${apiKey}`)
+      assert.strictEqual(first?.headers["openai-organization"], "org_abc")
+      assert.strictEqual(first?.headers["openai-project"], "proj_def")
+      assert.isUndefined(second?.headers["openai-organization"], "an empty variable counts as unset")
+      assert.isUndefined(second?.headers["openai-project"])
+    })))
+
+  it.effect("layerConfig fails with a ConfigError naming the variable: the key missing or empty, a bad base URL", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(Effect.scoped(Layer.build(fromEnv({}))))
+      assert.include(String(missing), "OPENAI_API_KEY")
+      const empty = yield* Effect.flip(Effect.scoped(Layer.build(fromEnv({ OPENAI_API_KEY: "" }))))
+      assert.include(String(empty), "OPENAI_API_KEY")
+      assert.include(String(empty), "the API key is empty")
+      const bad = yield* Effect.flip(
+        Effect.scoped(Layer.build(fromEnv({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: "localhost:8080" })))
+      )
+      assert.include(String(bad), "OPENAI_BASE_URL")
+      assert.include(String(bad), "Expected an http(s) URL")
+      assertNoSecrets(`${String(bad)} ${inspect(bad)}`)
+    }))
+})
+
+describe("WebhookEndpoints models", () => {
+  it.prop(
+    "WebhookEndpoint decodes what it encodes",
+    [WebhookEndpoints.WebhookEndpoint],
+    ([endpoint]) => {
+      const wire = Schema.encodeSync(WebhookEndpoints.WebhookEndpoint)(endpoint)
+      assert.deepStrictEqual(Schema.decodeUnknownSync(WebhookEndpoints.WebhookEndpoint)(wire), endpoint)
+    }
+  )
+
+  it.prop(
+    "WebhookEndpointWithSecret decodes what it encodes, and never shows its secret",
+    [WebhookEndpoints.WebhookEndpointWithSecret],
+    ([endpoint]) => {
+      const wire = Schema.encodeSync(WebhookEndpoints.WebhookEndpointWithSecret)(endpoint)
+      const back = Schema.decodeUnknownSync(WebhookEndpoints.WebhookEndpointWithSecret)(wire)
+      assert.strictEqual(Redacted.value(back.signingSecret), wire.signing_secret)
+      // Unless another field happens to hold the same text, the secret appears nowhere.
+      const others = JSON.stringify(Schema.encodeSync(WebhookEndpoints.WebhookEndpoint)(back))
+      if (wire.signing_secret.length >= 4 && !others.includes(wire.signing_secret)) {
+        for (const text of [String(back), inspect(back), JSON.stringify(back)]) {
+          assert.notInclude(text, wire.signing_secret)
+        }
+      }
+    }
+  )
+
+  it.prop(
+    "backoff doubles from 500 ms up to 8 s, less at most 25% jitter",
+    { retry: Schema.Int.pipe(Schema.between(0, 20)), random: Schema.Number.pipe(Schema.between(0, 0.999999)) },
+    ({ random, retry }) => {
+      const full = Math.min(8000, 500 * 2 ** retry)
+      const wait = backoff(retry, random)
+      assert.isAtMost(wait, full)
+      assert.isAtLeast(wait, full * 0.75)
+    }
+  )
+
+  it.prop(
+    "retry-after is read in seconds, retry-after-ms in milliseconds, and an HTTP date from now",
+    { seconds: Schema.Int.pipe(Schema.between(0, 100_000)), now: Schema.Int.pipe(Schema.between(0, 2_000_000_000)) },
+    ({ now, seconds }) => {
+      const headers = (record: Record<string, string>) => record as unknown as Parameters<typeof retryAfter>[0]
+      assert.strictEqual(retryAfter(headers({ "retry-after": String(seconds) }), now * 1000), seconds * 1000)
+      assert.strictEqual(retryAfter(headers({ "retry-after-ms": String(seconds), "retry-after": "9" }), 0), seconds)
+      const date = new Date((now + seconds) * 1000).toUTCString()
+      assert.strictEqual(retryAfter(headers({ "retry-after": date }), now * 1000), seconds * 1000)
+      const past = new Date(now * 1000).toUTCString()
+      assert.strictEqual(retryAfter(headers({ "retry-after": past }), (now + seconds) * 1000), 0)
+      assert.isUndefined(retryAfter(headers({ "retry-after": "soon" }), 0))
+      assert.isUndefined(retryAfter(headers({}), 0))
+    }
+  )
+})
+
+describe("examples/endpoints.ts", () => {
+  it.effect("creates, lists and rotates through layerConfig, and the receiver keeps verifying meanwhile", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const fake = yield* FakeOpenAI.scoped(apiKey)
+      const provider = ConfigProvider.fromMap(new Map([["OPENAI_API_KEY", apiKey], ["OPENAI_BASE_URL", fake.baseUrl]]))
+      const live = example.EndpointsLive.pipe(Layer.provide(Layer.setConfigProvider(provider)))
+      const old = yield* example.createEndpoint.pipe(Effect.provide(live))
+      const [endpoint, ...rest] = yield* example.endpoints.pipe(Effect.provide(live))
+      assert.deepStrictEqual(rest, [])
+      assert.deepStrictEqual(fake.secretsOf(endpoint!.id), [Redacted.value(old)])
+      const fresh = yield* example.rotate(endpoint!.id).pipe(Effect.provide(live))
+      const rotatedAt = fake.now
+      // Receivers given both secrets, as the README says, verify every delivery, during the 24 hours and after.
+      const both = WebhookSecret.layer([fresh, old])
+      const onlyOld = WebhookSecret.layer(old)
+      const verifyAt = (at: number, secrets: typeof both) =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(at * 1000)
+          return yield* Webhooks.verify("{}", fake.deliver(endpoint!.id, "{}", at)).pipe(
+            Effect.provide(secrets),
+            Effect.either
+          )
+        })
+      for (const at of [rotatedAt, rotatedAt + 24 * 60 * 60 - 1, rotatedAt + 24 * 60 * 60]) {
+        assert.isTrue(Either.isRight(yield* verifyAt(at, both)), String(at - rotatedAt))
+      }
+      // One that still holds only the old secret works during the 24 hours, and no longer after them.
+      assert.isTrue(Either.isRight(yield* verifyAt(rotatedAt + 24 * 60 * 60 - 1, onlyOld)))
+      const after = yield* verifyAt(rotatedAt + 24 * 60 * 60, onlyOld)
+      assert.isTrue(Either.isLeft(after) && after.left.reason === "NoMatchingSignature")
+    })))
+})
+
+/** A loopback port nothing listens on. */
+const closedPort = () =>
+  new Promise<number>((resolve) => {
+    const server = http.createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
