@@ -1038,7 +1038,7 @@ for (const engine of [sqlite, postgres]) {
 ORDER BY migration_id`
           )
           const recorded = migrations.map((row) => [Number(row.migration_id), row.name])
-          assert.deepStrictEqual(recorded, [[1, "create_deliveries"], [2, "delivery_log"]])
+          assert.deepStrictEqual(recorded, [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"]])
           const id = newId()
           assert.isTrue(Option.isSome(yield* store.claim(id, "response.completed", 1)))
           assert.strictEqual(yield* statusOf(store, id), "processing")

@@ -19,9 +19,9 @@ import * as expressExample from "../examples/express.js"
 import * as fastifyExample from "../examples/fastify.js"
 import * as httpApp from "../examples/http-app.js"
 import * as inbox from "../examples/inbox.js"
+import { recoverLastHour } from "../examples/inbox-log.js"
 import * as layerRouter from "../examples/layer-router.js"
 import * as nodeListener from "../examples/node-listener.js"
-import * as operate from "../examples/operate.js"
 import * as webHandler from "../examples/web-handler.js"
 import { family } from "../examples/exhaustive.js"
 import { program } from "../examples/unwrap.js"
@@ -231,49 +231,24 @@ describe("inbox example", () => {
       ),
       Effect.scoped
     ))
+})
 
-  it.live("operate.ts finds a failed delivery, explains it, replays it after the fix, and counts", () =>
+describe("inbox-log example", () => {
+  it.live("inbox-log.ts says what failed in the last hour and recovers it", () =>
     Effect.gen(function*() {
-      let fixed = false
-      const processed = yield* Deferred.make<void>()
-      const watching = Logger.make(({ message }) => {
-        if ((message as Array<unknown>).map(String).join(" ") === "processed") Deferred.unsafeDone(processed, Exit.void)
-      })
-      const client = SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "operate-example-")), "x.sqlite") })
-      const inbox = WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(client))
-      const handle = () => fixed ? Effect.void : Effect.fail(new Error("the downstream API answered 503"))
-      const http = WebhookHttp.toWebHandler({
-        handle,
-        layer: Layer.mergeAll(inbox, WebhookSecret.layer(secret), Logger.replace(Logger.defaultLogger, Logger.none))
-      })
-      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
-      const id = delivery.headers["webhook-id"]
-      const answer = yield* Effect.promise(() =>
-        http.handler(new Request("http://localhost/", { method: "POST", headers: delivery.headers, body: delivery.body }))
-      )
-      yield* Effect.promise(() => http.dispose())
-      assert.strictEqual(answer.status, 500)
-
-      yield* Effect.gen(function*() {
-        const page = yield* operate.failedLastHour
-        assert.deepStrictEqual(page.deliveries.map((row) => [row.webhookId, row.status]), [[id, "failed"]])
-        assert.deepStrictEqual(yield* operate.explain(id), Option.some(["1: failed"]))
-        const health = yield* operate.health
-        assert.strictEqual(health.dead, 0)
-        assert.isAtLeast(health.oldestWaitingMs ?? -1, 0) // the failed one waits for OpenAI's retry
-        fixed = true
-        yield* operate.replayOne(id)
-        yield* Deferred.await(processed)
-        assert.deepStrictEqual(yield* operate.explain(id), Option.some(["1: failed", "2: processed"]))
-        assert.strictEqual((yield* operate.health).oldestWaitingMs, null)
-        assert.strictEqual(yield* operate.recoverSince(new Date(0)), 0)
-      }).pipe(
-        Effect.provide(
-          WebhookInbox.layerWorker({ handle, pollInterval: "20 millis" }).pipe(
-            Layer.provideMerge(inbox),
-            Layer.provide(Logger.replace(Logger.defaultLogger, watching))
-          )
+      const store = yield* WebhookInbox.WebhookInbox
+      const body = WebhookTesting.encode(WebhookTesting.sample("batch.failed"))
+      const token = yield* store.claim("msg_example", "batch.failed", 1_767_268_800, body)
+      yield* store.release("msg_example", Option.getOrThrow(token), "Error: the batch store is down")
+      const lines = yield* captureLogs(Effect.provideService(recoverLastHour, WebhookInbox.WebhookInbox, store))
+      assert.deepStrictEqual(lines, ["msg_example batch.failed: 1 attempt(s), Error: the batch store is down"])
+      const recovered = yield* WebhookInbox.get("msg_example")
+      assert.strictEqual(Option.getOrThrow(recovered).status, "pending")
+    }).pipe(
+      Effect.provide(
+        WebhookInbox.layerSql().pipe(
+          Layer.provide(SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "inbox-log-")), "x.sqlite") }))
         )
       )
-    }))
+    ))
 })

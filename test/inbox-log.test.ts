@@ -10,17 +10,25 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   Context,
   Deferred,
+  type Duration,
   Effect,
+  Exit,
   FastCheck as fc,
+  FiberId,
+  HashMap,
   Layer,
   Logger,
   Option,
   Schedule,
-  type Scope,
+  Scope,
   TestClock
 } from "effect"
-import { WebhookInbox, WebhookTesting, type WebhookEvent } from "../src/index.js"
+import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting, type WebhookEvent } from "../src/index.js"
+import { listenLoopback } from "./support/http.js"
 import { type Database, engines } from "./support/inbox-engines.js"
+
+const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+const Secret = WebhookSecret.layer(secret)
 
 /** 2026-01-01T12:00:00Z: the TestClock's time when a test starts making rows. */
 const T0 = Date.UTC(2026, 0, 1, 12)
@@ -86,6 +94,29 @@ const make = (store: WebhookInbox.Store, live = false) => {
         Effect.as(Effect.orDie(store.dead(id, token, "Error: the handler always fails")), id)),
     /** Received at `time`, a handler runs it now (a live claim). */
     processing: (type: WebhookEvent.EventType, time: number, id = newId()) => Effect.as(claimed(id, type, time), id)
+  }
+}
+
+/**
+ * Named one-shot signals, given by code or by log lines (`"<message> <webhook_id>"`: the worker's
+ * `processed`, `failed`, `dead`), and waited for: real synchronisation, no polling.
+ */
+const signalsOf = () => {
+  const signals = new Map<string, Deferred.Deferred<void>>()
+  const of = (key: string) => {
+    let signal = signals.get(key)
+    if (signal === undefined) signals.set(key, signal = Deferred.unsafeMake<void>(FiberId.none))
+    return signal
+  }
+  const logger = Logger.make(({ annotations, message }) => {
+    const id = HashMap.get(annotations, "webhook_id")
+    const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+    if (Option.isSome(id)) Deferred.unsafeDone(of(`${text} ${String(id.value)}`), Exit.void)
+  })
+  return {
+    logger,
+    signal: (key: string) => Deferred.succeed(of(key), undefined),
+    wait: (key: string) => Deferred.await(of(key))
   }
 }
 
@@ -323,18 +354,7 @@ for (const engine of engines("inbox-log.test.ts")) {
        */
       const worker = (inbox: Inbox) =>
         Effect.gen(function*() {
-          const lines = new Map<string, Deferred.Deferred<void>>()
-          const settledOf = (id: string) => {
-            let deferred = lines.get(id)
-            if (deferred === undefined) lines.set(id, deferred = Deferred.unsafeMake(undefined as never))
-            return deferred
-          }
-          const logger = Logger.make(({ annotations, message }) => {
-            const id = annotations.pipe((map) => Array.from(map).find(([key]) => key === "webhook_id")?.[1])
-            if (Array.isArray(message) && message[0] === "processed" && typeof id === "string") {
-              Deferred.unsafeDone(settledOf(id), Effect.void)
-            }
-          })
+          const signals = signalsOf()
           yield* Layer.build(
             WebhookInbox.layerWorker({
               handle: () => Effect.void,
@@ -342,8 +362,8 @@ for (const engine of engines("inbox-log.test.ts")) {
               pollInterval: "20 millis",
               schedule: Schedule.stop
             })
-          ).pipe(Effect.provide(inbox.context), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
-          return { settled: (id: string) => Deferred.await(settledOf(id)) }
+          ).pipe(Effect.provide(inbox.context), Effect.provide(Logger.replace(Logger.defaultLogger, signals.logger)))
+          return { settled: (id: string) => signals.wait(`processed ${id}`) }
         })
 
       it.scopedLive("processes a done, a failed and a dead delivery again with a worker, counting attempts on", () =>
@@ -517,6 +537,251 @@ for (const engine of engines("inbox-log.test.ts")) {
           assert.strictEqual(tooMany.reason, "InvalidQuery")
           const nothing = yield* inboxError(on(inbox, WebhookInbox.timeline({ bucket: "0 millis" })))
           assert.strictEqual(nothing.reason, "InvalidQuery")
+        }))
+    })
+
+    describe("attempts", () => {
+      /**
+       * The Node listener with `handle` on an inbox in `mode` on a real loopback port, and a worker (one at a
+       * time, failures retried once at once, then dead) in queued mode. `settled(id)` waits for the line the
+       * worker writes once it has settled `id`; `released(id)`, for the inline claim on `id` given back.
+       */
+      const serve = (
+        mode: WebhookInbox.Mode,
+        handle: (event: WebhookEvent.UnwrapWebhookEvent) => Effect.Effect<void, unknown>,
+        timeout?: Duration.DurationInput
+      ) =>
+        Effect.gen(function*() {
+          const { inbox } = yield* fresh({ mode }, true)
+          const signals = signalsOf()
+          // The real store; its `release` also says when it is done, for the claim an edge timeout gives back
+          // after it has answered.
+          const store: WebhookInbox.Store = {
+            ...inbox.store,
+            release: (...args) => Effect.ensuring(inbox.store.release(...args), signals.signal(`released ${args[0]}`))
+          }
+          const context = Context.add(inbox.context, WebhookInbox.WebhookInbox, store)
+          const bounded = timeout === undefined ? {} : { timeout }
+          const logger = Logger.replace(Logger.defaultLogger, signals.logger)
+          if (mode === "queued") {
+            yield* Layer.build(
+              WebhookInbox.layerWorker({
+                handle,
+                concurrency: 1,
+                pollInterval: "20 millis",
+                schedule: Schedule.recurs(1),
+                ...bounded
+              })
+            ).pipe(Effect.provide(context), Effect.provide(logger))
+          }
+          const listener = yield* WebhookHttp.makeNodeListener({ handle, ...bounded })
+            .pipe(Effect.provide(context), Effect.provide(Secret), Effect.provide(logger))
+          const { port } = yield* listenLoopback(listener)
+          const post = (type: WebhookEvent.EventType = "response.completed") =>
+            Effect.gen(function*() {
+              const delivery = yield* Effect.orDie(WebhookTesting.sign({ event: WebhookTesting.sample(type), secret }))
+              const status = yield* Effect.promise(() =>
+                fetch(`http://127.0.0.1:${port}${WebhookHttp.DEFAULT_PATH}`, {
+                  method: "POST",
+                  headers: delivery.headers,
+                  body: delivery.body
+                }).then(async (response) => {
+                  await response.arrayBuffer()
+                  return response.status
+                })
+              )
+              return { id: delivery.headers["webhook-id"], body: delivery.body, status }
+            })
+          const history = (id: string) =>
+            Effect.map(on(inbox, WebhookInbox.get(id)), (detail) => Option.getOrThrow(detail))
+          return {
+            inbox,
+            post,
+            history,
+            settled: (id: string, line: string) => signals.wait(`${line} ${id}`),
+            released: (id: string) => signals.wait(`released ${id}`)
+          }
+        })
+
+      const outcomes = (detail: WebhookInbox.DeliveryDetail) =>
+        detail.history.map((attempt) => [attempt.attempt, attempt.outcome])
+
+      const assertEnded = (attempt: WebhookInbox.Attempt | undefined) => {
+        assert.isDefined(attempt)
+        assert.isNotNull(attempt!.endedAt)
+        assert.isAtLeast(attempt!.endedAt!.getTime(), attempt!.startedAt.getTime())
+        assert.strictEqual(attempt!.durationMs, attempt!.endedAt!.getTime() - attempt!.startedAt.getTime())
+      }
+
+      it.scopedLive("inline: records processed, failed (with the cause), timed_out and interrupted attempts", () =>
+        Effect.gen(function*() {
+          const server = yield* serve("inline", (event) => {
+            switch (event._tag) {
+              case "batch.failed":
+                return Effect.fail(new Error("the batch store is down"))
+              case "batch.cancelled":
+                return Effect.never
+              case "batch.expired":
+                return Effect.interrupt
+              default:
+                return Effect.void
+            }
+          }, "200 millis")
+          const processed = yield* server.post("response.completed")
+          assert.strictEqual(processed.status, 200)
+          const done = yield* server.history(processed.id)
+          assert.deepStrictEqual(outcomes(done), [[1, "processed"]])
+          assert.strictEqual(done.body, processed.body, "the body is kept in inline mode")
+          assertEnded(done.history[0])
+
+          const failed = yield* server.post("batch.failed")
+          assert.strictEqual(failed.status, 500)
+          const failedDetail = yield* server.history(failed.id)
+          assert.strictEqual(failedDetail.status, "failed")
+          assert.deepStrictEqual(outcomes(failedDetail), [[1, "failed"]])
+          assert.include(failedDetail.history[0]?.error ?? "", "the batch store is down")
+          assertEnded(failedDetail.history[0])
+
+          const slow = yield* server.post("batch.cancelled")
+          assert.strictEqual(slow.status, 500)
+          yield* server.released(slow.id)
+          const timedOut = yield* server.history(slow.id)
+          assert.deepStrictEqual(outcomes(timedOut), [[1, "timed_out"]])
+          assert.include(timedOut.history[0]?.error ?? "", "did not finish within 200ms")
+          assertEnded(timedOut.history[0])
+
+          const interrupted = yield* server.post("batch.expired")
+          assert.strictEqual(interrupted.status, 500)
+          yield* server.released(interrupted.id)
+          assert.deepStrictEqual(outcomes(yield* server.history(interrupted.id)), [[1, "interrupted"]])
+        }))
+
+      it.scopedLive("queued: records processed, failed then dead, and timed_out attempts", () =>
+        Effect.gen(function*() {
+          let calls = 0
+          const server = yield* serve("queued", (event) => {
+            switch (event._tag) {
+              case "batch.failed":
+                return Effect.fail(new Error("the batch store is down"))
+              case "batch.cancelled":
+                return Effect.suspend(() => ++calls === 1 ? Effect.never : Effect.void)
+              default:
+                return Effect.void
+            }
+          }, "200 millis")
+          const processed = yield* server.post("response.completed")
+          yield* server.settled(processed.id, "processed")
+          const done = yield* server.history(processed.id)
+          assert.deepStrictEqual(outcomes(done), [[1, "processed"]])
+          assertEnded(done.history[0])
+
+          const failing = yield* server.post("batch.failed")
+          yield* server.settled(failing.id, "dead")
+          const dead = yield* server.history(failing.id)
+          assert.strictEqual(dead.status, "dead")
+          assert.deepStrictEqual(outcomes(dead), [[1, "failed"], [2, "failed"]])
+          assert.include(dead.history[1]?.error ?? "", "the batch store is down")
+          dead.history.forEach(assertEnded)
+
+          const slow = yield* server.post("batch.cancelled")
+          yield* server.settled(slow.id, "processed")
+          const timedOut = yield* server.history(slow.id)
+          assert.deepStrictEqual(outcomes(timedOut), [[1, "timed_out"], [2, "processed"]])
+          assert.include(timedOut.history[0]?.error ?? "", "did not finish within 200ms")
+        }))
+
+      it.scopedLive("queued: records a worker stopped mid-attempt as interrupted, and its delivery due again", () =>
+        Effect.gen(function*() {
+          const { inbox } = yield* fresh({ mode: "queued" }, true)
+          const started = yield* Deferred.make<void>()
+          const workers = yield* Scope.make()
+          yield* Layer.buildWithScope(
+            WebhookInbox.layerWorker({
+              handle: () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never),
+              concurrency: 1,
+              pollInterval: "20 millis"
+            }),
+            workers
+          ).pipe(Effect.provide(inbox.context))
+          const id = newId()
+          yield* Effect.orDie(inbox.store.enqueue(id, "response.completed", 1, bodyOf("response.completed")))
+          yield* Deferred.await(started)
+          yield* Scope.close(workers, Exit.void)
+          const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+          assert.strictEqual(detail.status, "pending")
+          assert.deepStrictEqual(outcomes(detail), [[1, "interrupted"]])
+          assert.strictEqual(detail.history[0]?.error, "interrupted")
+        }))
+
+      it.scoped("leaves the attempt of a holder that died unended, and starts the next one at a takeover", () =>
+        Effect.gen(function*() {
+          const { inbox } = yield* fresh()
+          const id = newId()
+          yield* TestClock.setTime(T0)
+          yield* Effect.orDie(inbox.store.enqueue(id, "response.completed", 1, bodyOf("response.completed")))
+          assert.isTrue(Option.isSome(yield* Effect.orDie(inbox.store.take)))
+          // The worker that took it died: after the lease another takes it over.
+          yield* TestClock.setTime(T0 + 30_000)
+          const taken = Option.getOrThrow(yield* Effect.orDie(inbox.store.take))
+          assert.strictEqual(taken.attempts, 2)
+          yield* TestClock.setTime(T0 + 30_500)
+          assert.isTrue(yield* Effect.orDie(inbox.store.complete(id, 2)))
+          const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+          assert.deepStrictEqual(detail.history, [
+          { attempt: 1, startedAt: new Date(T0), endedAt: null, outcome: null, error: null, durationMs: null },
+            {
+              attempt: 2,
+              startedAt: new Date(T0 + 30_000),
+              endedAt: new Date(T0 + 30_500),
+              outcome: "processed",
+              error: null,
+              durationMs: 500
+            }
+          ])
+          // The first holder, back from its stall, can settle neither the delivery nor its attempt.
+          assert.isFalse(yield* Effect.orDie(inbox.store.retry(id, 1, T0, "late")))
+          assert.strictEqual(Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id))).history[0]?.endedAt, null)
+        }))
+    })
+
+    describe("retention", () => {
+      it.scoped("purges done and failed deliveries after retention, dead ones after deadRetention, with attempts", () =>
+        Effect.gen(function*() {
+          // The periodic purge (tested in WebhookInbox.test.ts) out of the way: this test purges when it says.
+          const { inbox, rows } = yield* fresh({
+            retention: "7 days",
+            deadRetention: "30 days",
+            purgeInterval: "1000 days"
+          })
+          const DAY = 24 * 60 * MINUTE
+          const oldDone = yield* rows.done("response.completed", T0)
+          const oldFailed = yield* rows.failed("response.completed", T0)
+          const oldDead = yield* rows.dead("response.completed", T0)
+          const pending = yield* rows.pending("response.completed", T0)
+          const dead = yield* rows.dead("response.completed", T0 + 10 * DAY)
+          const done = yield* rows.done("response.completed", T0 + 10 * DAY)
+          const attemptsOf = (ids: ReadonlyArray<string>) =>
+            Effect.map(
+              Effect.orDie(inbox.sql<{ webhook_id: string }>`SELECT webhook_id FROM openai_webhook_attempts
+WHERE webhook_id IN ${inbox.sql.in(ids)}`),
+              (rows) => rows.map((row) => row.webhook_id).sort()
+            )
+          const present = (ids: ReadonlyArray<string>) =>
+            Effect.map(
+              Effect.forEach(ids, (id) => on(inbox, WebhookInbox.get(id))),
+              (found) => ids.filter((_, i) => Option.isSome(found[i]!))
+            )
+          const everyId = [oldDone, oldFailed, oldDead, pending, dead, done]
+          // 14 days on: the done and failed ones of day 0 are past 7 days; the dead one is within 30.
+          yield* TestClock.setTime(T0 + 14 * DAY)
+          assert.strictEqual(yield* Effect.orDie(inbox.store.purge), 2)
+          assert.deepStrictEqual(yield* present(everyId), [oldDead, pending, dead, done])
+          assert.deepStrictEqual(yield* attemptsOf([oldDone, oldFailed]), [])
+          // 31 days on: the dead one of day 0 too; the one of day 10 is 21 days dead, kept.
+          yield* TestClock.setTime(T0 + 31 * DAY)
+          assert.strictEqual(yield* Effect.orDie(inbox.store.purge), 2)
+          assert.deepStrictEqual(yield* present(everyId), [pending, dead])
+          assert.deepStrictEqual(yield* attemptsOf(everyId), [dead].sort())
         }))
     })
   })

@@ -1,7 +1,10 @@
 /**
- * The inbox on `@effect/sql`: one table keyed on `webhook-id`, the same statements on SQLite and
- * PostgreSQL (PostgreSQL adds `FOR UPDATE SKIP LOCKED` where workers take rows). Every claim is one
- * atomic statement (`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING`): no read-then-write.
+ * The inbox on `@effect/sql`: a table of deliveries keyed on `webhook-id`, and one of their attempts, with
+ * the same statements on SQLite and PostgreSQL (PostgreSQL adds `FOR UPDATE SKIP LOCKED` where workers take
+ * rows, and writes a delivery and its attempt in one statement where SQLite uses a transaction of two). Every
+ * claim is one atomic statement (`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING`): no
+ * read-then-write. The delivery log (list, get, replay, recover, discard, stats, timeline) reads and
+ * changes the same rows.
  * A claim or a worker's lease lasts `lease`, and a heartbeat renews the ones this process holds while
  * their handlers run: the lease can be short (a crashed process's deliveries are taken over soon) without
  * cutting off a slow handler.
@@ -69,9 +72,10 @@ export interface Store {
   /** What this process holds right now. */
   readonly holding: ReadonlySet<Holding>
   /**
-   * Inline: take the id for this process, unless it is done or held by a live lease. The claim's token
-   * (its attempt number) is what `complete` and `release` must present: a holder whose lease expired and
-   * was taken over can no longer change the row.
+   * Inline: take the id for this process, unless it is done, dead or held by a live lease, and start its
+   * attempt. The claim's token (its attempt number) is what `complete` and `release` must present: a holder
+   * whose lease expired and was taken over can no longer change the row. `body`, the raw body, is stored
+   * with it (a body stored already is kept).
    */
   readonly claim: (
     id: string,
@@ -145,6 +149,36 @@ export interface Store {
  */
 export class WebhookInbox extends Context.Tag("effect-openai-webhooks/WebhookInbox")<WebhookInbox, Store>() {}
 
+/**
+ * SQLite: an attempt starts and ends in the very statement that claims, takes or settles its delivery, by
+ * trigger. SQLite has no data-modifying CTE (PostgreSQL's way, in `make`), and a transaction of two
+ * statements per step halved the inbox's throughput (measured, `bench/inbox.ts`); a trigger costs a row write.
+ * - started: a row becomes `processing` with a new attempt number (an insert, a claim, a take, a takeover);
+ * - ended: a settle moves it out of `processing` and says how (`last_outcome`, set by the settle only: a
+ *   replay or a recovery of a delivery whose holder died leaves that attempt unended, as it was).
+ */
+const SQLITE_ATTEMPT_TRIGGERS: ReadonlyArray<string> = [
+  `CREATE TRIGGER IF NOT EXISTS ${ATTEMPTS_TABLE}_inserted AFTER INSERT ON ${TABLE}
+WHEN NEW.status = 'processing'
+BEGIN
+  INSERT OR IGNORE INTO ${ATTEMPTS_TABLE} (webhook_id, attempt, started_at)
+  VALUES (NEW.webhook_id, NEW.attempts, NEW.updated_at);
+END`,
+  `CREATE TRIGGER IF NOT EXISTS ${ATTEMPTS_TABLE}_started AFTER UPDATE OF attempts ON ${TABLE}
+WHEN NEW.status = 'processing' AND NEW.attempts > OLD.attempts
+BEGIN
+  INSERT OR IGNORE INTO ${ATTEMPTS_TABLE} (webhook_id, attempt, started_at)
+  VALUES (NEW.webhook_id, NEW.attempts, NEW.updated_at);
+END`,
+  `CREATE TRIGGER IF NOT EXISTS ${ATTEMPTS_TABLE}_ended AFTER UPDATE OF status ON ${TABLE}
+WHEN OLD.status = 'processing' AND NEW.status <> 'processing' AND NEW.last_outcome IS NOT NULL
+BEGIN
+  UPDATE ${ATTEMPTS_TABLE} SET ended_at = NEW.updated_at, outcome = NEW.last_outcome, error = NEW.last_error,
+    duration_ms = NEW.updated_at - started_at
+  WHERE webhook_id = NEW.webhook_id AND attempt = OLD.attempts;
+END`
+]
+
 const migrations = Migrator.fromRecord({
   "1_create_deliveries": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.zipRight(
@@ -181,7 +215,19 @@ const migrations = Migrator.fromRecord({
   PRIMARY KEY (webhook_id, attempt)
 )`),
       sql.unsafe(`CREATE INDEX IF NOT EXISTS ${TABLE}_received ON ${TABLE} (received_at, webhook_id)`)
-    ], { discard: true }))
+    ], { discard: true })),
+  /**
+   * Attempts in the statement of their delivery. `last_outcome` is the outcome of the attempt a settle
+   * ends (null while one runs): on SQLite, the trigger that ends the attempt reads it there. (A migration of
+   * its own: stores made by the first builds of the log have migration 2 without it.)
+   */
+  "3_attempt_outcome": Effect.flatMap(SqlClient.SqlClient, (sql) => {
+    const triggers: Effect.Effect<void, SqlError> = sql.onDialectOrElse({
+      sqlite: () => Effect.forEach(SQLITE_ATTEMPT_TRIGGERS, (ddl) => sql.unsafe(ddl), { discard: true }),
+      orElse: () => Effect.void
+    })
+    return Effect.zipRight(sql.unsafe(`ALTER TABLE ${TABLE} ADD COLUMN last_outcome TEXT`), triggers)
+  })
 })
 
 /**
@@ -285,20 +331,16 @@ export const make = (
     const lease = Duration.toMillis(options.lease)
     const retention = Duration.toMillis(options.retention)
     const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
-    // A delivery's row and its attempt's row change together. PostgreSQL does both in one statement (the
-    // delivery's statement in a data-modifying CTE, the attempt's on its RETURNING); SQLite, which has no
-    // such CTE, in one transaction of two statements (cheaper than two: one commit).
+    // A delivery's row and its attempt's row change together, in one statement: on PostgreSQL the delivery's
+    // statement is a data-modifying CTE and the attempt's works on its RETURNING; on SQLite, which has no such
+    // CTE, triggers do it (`SQLITE_ATTEMPT_TRIGGERS`).
     const pg = sql.onDialectOrElse({ pg: () => true, orElse: () => false })
     const skipLocked = pg ? sql.literal("FOR UPDATE SKIP LOCKED") : sql.literal("")
     const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
     const fail = (reason: Log.InboxError["reason"], message: string, webhookId?: string) =>
       Effect.fail(new Log.InboxError(webhookId === undefined ? { reason, message } : { reason, message, webhookId }))
 
-    /** SQLite: the attempt `attempt` of `id` starts at `now`, in the transaction of the claim or take that began it. */
-    const startAttempt = (id: string, attempt: number, now: number) =>
-      sql`INSERT INTO ${attemptsTable} (webhook_id, attempt, started_at) VALUES (${id}, ${attempt}, ${now})
-ON CONFLICT (webhook_id, attempt) DO NOTHING`
-    /** PostgreSQL: the same, for the rows the CTE `source` returned (`webhook_id, attempts, updated_at`). */
+    /** PostgreSQL: starts the attempts of the rows the CTE `source` claimed or took. */
     const startAttempts = (source: string) =>
       sql`INSERT INTO ${attemptsTable} (webhook_id, attempt, started_at)
 SELECT webhook_id, attempts, updated_at FROM ${sql.literal(source)}
@@ -314,8 +356,8 @@ ON CONFLICT (webhook_id, attempt) DO NOTHING`
 
     /**
      * Ends a claim or a worker's lease, only if `token` still holds it, and its attempt with `outcome`: one
-     * statement (PostgreSQL) or transaction (SQLite) for every outcome. False when it no longer holds it:
-     * then nothing is written, the attempt included (the delivery is its new holder's).
+     * statement for every outcome. False when it no longer holds it: then nothing is written, the attempt
+     * included (the delivery is its new holder's).
      */
     const settle = (
       id: string,
@@ -327,17 +369,17 @@ ON CONFLICT (webhook_id, attempt) DO NOTHING`
     ) =>
       withNow((now) => {
         const update = sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
-  next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
+  last_outcome = ${outcome}, next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
 WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
 RETURNING webhook_id`
-        const end = sql`UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
-  duration_ms = ${now} - started_at`
         const settled = pg
           ? sql`WITH settled AS (${update}), ended AS (
-  ${end} WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
+  UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
+    duration_ms = ${now} - started_at
+  WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
 )
 SELECT webhook_id FROM settled`
-          : thenIfAny(update, () => sql`${end} WHERE webhook_id = ${id} AND attempt = ${token}`)
+          : update
         return Effect.map(settled, (rows) => rows.length > 0)
       })
 
@@ -389,14 +431,15 @@ SELECT webhook_id FROM settled`
   (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
 VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${now + lease}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
-  attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), updated_at = ${now}
+  attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), last_outcome = NULL,
+  updated_at = ${now}
 WHERE ${table}.status IN ('failed', 'released', 'pending')
   OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
 RETURNING webhook_id, attempts, updated_at`
           const rows = pg
             ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
 SELECT attempts FROM claimed`
-            : thenIfAny(claimed, (rows) => startAttempt(id, num(rows[0]!.attempts), now))
+            : claimed
           return Effect.map(rows, (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row.attempts)))
         }),
       complete: (id, token) => settle(id, token, "done", null, null, "processed"),
@@ -436,7 +479,7 @@ RETURNING webhook_id`,
         }
         const taken = sql<Taken>`UPDATE ${table} SET status = 'processing', locked_until = ${
           now + lease
-        }, attempts = attempts + 1, updated_at = ${now}
+        }, attempts = attempts + 1, last_outcome = NULL, updated_at = ${now}
 WHERE webhook_id = (
   SELECT webhook_id FROM ${table}
   WHERE body IS NOT NULL AND (
@@ -450,7 +493,7 @@ RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, updated_at`
         const rows = pg
           ? sql<Taken>`WITH taken AS (${taken}), started AS (${startAttempts("taken")})
 SELECT webhook_id, event_type, webhook_timestamp, body, attempts FROM taken`
-          : thenIfAny(taken, (rows) => startAttempt(rows[0]!.webhook_id, num(rows[0]!.attempts), now))
+          : taken
         return Effect.map(rows, (rows) =>
           Option.map(Option.fromNullable(rows[0]), (row) => ({
             webhookId: row.webhook_id,
@@ -544,7 +587,7 @@ WHERE webhook_id = ${id} AND body IS NOT NULL AND NOT (status = 'processing' AND
 RETURNING webhook_id`,
             (rows) =>
               rows.length > 0 ? Effect.void : whyNot(id, now, (row) =>
-                row.body
+                row.status === "processing" && row.locked
                   ? new Log.InboxError({
                     reason: "InProgress",
                     message: `${JSON.stringify(id)} is being processed right now: replay it once this attempt ` +
