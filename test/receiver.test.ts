@@ -101,14 +101,18 @@ describe("npm start", () => {
     timeout: 3 * PATIENCE
   }, async () => {
     const receiver = await start(["npm", "start"], undefined)
-    const printed = await receiver.stderr.waitFor("the development secret", (output) => {
+    // The send line to copy, with where this run listens: a free port, not the 8787 that send assumes.
+    const [printed, url] = await receiver.stderr.waitFor("the development secret's send line", (output) => {
       if (!output.text.includes("OPENAI_WEBHOOK_SECRET is not set")) return undefined
-      return /whsec_[A-Za-z0-9+/]+=*/.exec(output.text)?.[0]
+      const line = /npx openai-webhooks send response\.completed --secret (whsec_[A-Za-z0-9+/]+=*) --url (\S+)\n/
+        .exec(output.text)
+      return line === null ? undefined : [line[1]!, line[2]!] as const
     })
     assert.notStrictEqual(printed, secret)
+    assert.strictEqual(url, receiver.url)
 
     const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret: printed })
-    const reply = await post(receiver.url, signed)
+    const reply = await post(url, signed)
     assert.strictEqual(reply.status, 200, reply.body)
     await receiver.stdout.waitForLine({
       message: "processed",

@@ -21,6 +21,14 @@ import { urlHost } from "./server.js"
 const inspectorAddress = (settings: ReceiverConfig): string =>
   `http://${urlHost(settings.host)}:${settings.port}${Inspector.PREFIX}`
 
+/**
+ * Where this run takes deliveries, for the `send` line: always given, since `send` alone posts to port 8787
+ * and the default path, and a run on another `PORT`, `HOST` or `WEBHOOK_PATH` would never see it (or another
+ * receiver on 8787 would answer 401 with its own secret).
+ */
+const deliveryAddress = (settings: ReceiverConfig): string =>
+  `http://${urlHost(settings.host)}:${settings.port}${settings.path}`
+
 const development = (settings: ReceiverConfig) => {
   const secret = `whsec_${randomBytes(32).toString("base64")}`
   // A development run serves the inspector too: with WEBHOOK_INSPECTOR_TOKEN if set, else a token made now.
@@ -44,7 +52,7 @@ const development = (settings: ReceiverConfig) => {
         "",
         "  Send it signed test deliveries:",
         "",
-        `    npx openai-webhooks send response.completed --secret ${secret}`,
+        `    npx openai-webhooks send response.completed --secret ${secret} --url ${deliveryAddress(settings)}`,
         "",
         "  See what arrived, replay and recover it, in the inspector:",
         "",
