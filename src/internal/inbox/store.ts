@@ -179,7 +179,7 @@ BEGIN
 END`
 ]
 
-const migrations = Migrator.fromRecord({
+const MIGRATIONS = {
   "1_create_deliveries": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.zipRight(
       sql.unsafe(`CREATE TABLE IF NOT EXISTS ${TABLE} (
@@ -228,7 +228,17 @@ const migrations = Migrator.fromRecord({
     })
     return Effect.zipRight(sql.unsafe(`ALTER TABLE ${TABLE} ADD COLUMN last_outcome TEXT`), triggers)
   })
+}
+
+const migrations = Migrator.fromRecord(MIGRATIONS)
+
+const UNFINISHED = new Migrator.MigrationError({
+  reason: "locked",
+  message: "another process started migrating the inbox's tables and did not finish within 10 s"
 })
+
+/** The id of the last migration this version knows. */
+const LATEST_MIGRATION = Math.max(...Object.keys(MIGRATIONS).map((key) => Number.parseInt(key, 10)))
 
 /**
  * Creates or updates the schema. Idempotent. On PostgreSQL the migrations table is created first (with
@@ -245,14 +255,19 @@ export const migrate: Effect.Effect<void, Migrator.MigrationError | SqlError, Sq
   migration_id integer primary key,
   created_at timestamp with time zone not null default now(),
   name text not null
-)`).pipe(Effect.retry({ times: 3 }), Effect.zipRight(run)),
-      // SQLite has no LOCK TABLE: an instance starting beside another may find the migration "running"
-      // and return before the table exists. Wait (briefly) until it does.
+)`).pipe(Effect.retry({ times: 3 }), Effect.zipRight(run), Effect.asVoid),
+      // SQLite has no LOCK TABLE: an instance starting beside another may find the migrations "running"
+      // and return before they are done. Wait (briefly) until they are: until the migrations table, which
+      // exists by now, records the last one. Not by querying the tables the migrations make: the SQLite
+      // client caches a statement that failed to prepare ("no such table") for minutes, failure included,
+      // so such a wait never saw the table appear.
       orElse: () =>
         Effect.zipRight(
           run,
-          sql.unsafe(`SELECT 1 FROM ${TABLE} LIMIT 1`).pipe(
-            Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds")))
+          sql<{ id: unknown }>`SELECT MAX(migration_id) AS id FROM ${sql(MIGRATIONS_TABLE)}`.pipe(
+            Effect.filterOrFail((rows) => num(rows[0]?.id ?? 0) >= LATEST_MIGRATION, () => UNFINISHED),
+            Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("10 seconds"))),
+            Effect.asVoid
           )
         )
     })
