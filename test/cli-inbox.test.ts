@@ -506,6 +506,26 @@ for (const engine of [sqlite, postgres]) {
       assert.match(worker!, /^a running receiver's worker processes it within seconds/)
       assert.strictEqual(documentOf(await inbox("show", made.dead, "--json"), Detail).status, "pending")
     })
+
+    it("replay, recover and discard with --json print one document, and keep their exit codes", async () => {
+      const replayed = await inbox("replay", made.pending, "msg_missing", "--json")
+      assert.strictEqual(replayed.code, 1, replayed.stderr)
+      assert.deepStrictEqual(JSON.parse(replayed.stdout), {
+        replayed: [made.pending],
+        failed: [{ webhookId: "msg_missing", reason: "NotFound", message: `no delivery has the webhook-id "msg_missing"` }]
+      })
+      const recovered = await inbox("recover", "--since", "2000-01-01", "--until", "2000-01-02", "--json")
+      assertOk(recovered)
+      assert.deepStrictEqual(JSON.parse(recovered.stdout), {
+        recovered: 0,
+        since: "2000-01-01T00:00:00.000Z",
+        until: "2000-01-02T00:00:00.000Z",
+        status: ["failed", "dead"]
+      })
+      const refused = await inbox("discard", made.failed, "--json")
+      assertExplained(refused, 1, /failed|not dead/, /dead letters only/)
+      assert.strictEqual(refused.stdout, "")
+    })
   })
 }
 

@@ -114,6 +114,7 @@ const replay = Command.make(
   "replay",
   {
     database: connect.option,
+    json,
     ids: Args.text({ name: "webhook-id" }).pipe(
       Args.withDescription("The webhook-id (msg_...) of each delivery to process again."),
       Args.atLeast(1)
@@ -122,23 +123,37 @@ const replay = Command.make(
   (flags) =>
     Effect.gen(function*() {
       // Each id on its own: one that cannot be replayed is said, and the others are replayed all the same.
-      const failed = yield* onInbox(
+      const replayed: Array<string> = []
+      const failed: Array<{ readonly webhookId: string; readonly reason: string; readonly message: string }> = []
+      yield* onInbox(
         flags.database,
-        Effect.reduce(flags.ids, 0, (failed, webhookId) =>
+        Effect.forEach(flags.ids, (webhookId) =>
           Effect.matchEffect(WebhookInbox.replay(webhookId), {
-            onSuccess: () => Effect.as(Console.log(`${render.printable(webhookId)}: queued for replay`), failed),
-            onFailure: (error) =>
-              Effect.as(Console.error(explain(connect.explain(error, webhookId)).trimEnd()), failed + 1)
-          }))
+            onSuccess: () => {
+              replayed.push(webhookId)
+              return flags.json ? Effect.void : Console.log(`${render.printable(webhookId)}: queued for replay`)
+            },
+            onFailure: (error) => {
+              const said = connect.explain(error, webhookId)
+              failed.push({
+                webhookId,
+                reason: error._tag === "SqlError" ? "SqlError" : error.reason,
+                message: said.message
+              })
+              return flags.json ? Effect.void : Console.error(explain(said).trimEnd())
+            }
+          }), { discard: true })
       )
-      if (failed < flags.ids.length) yield* Console.log(worker(flags.ids.length - failed))
-      if (failed > 0) {
-        return yield* Effect.fail(new CheckFailed({ message: `${failed} of ${flags.ids.length} not replayed` }))
+      if (flags.json) yield* print(render.json({ replayed, failed }))
+      else if (replayed.length > 0) yield* Console.log(worker(replayed.length))
+      if (failed.length > 0) {
+        return yield* Effect.fail(new CheckFailed({ message: `${failed.length} of ${flags.ids.length} not replayed` }))
       }
     })
 ).pipe(
   Command.withDescription(
-    "Process deliveries again, whatever their status (a done one too). Example: inbox replay msg_1 msg_2"
+    "Process deliveries again, whatever their status (a done one too). Example: inbox replay msg_1 msg_2. " +
+      "--json: { replayed: [id], failed: [{ webhookId, reason, message }] }, exit 1 if any failed."
   )
 )
 
@@ -146,6 +161,7 @@ const recover = Command.make(
   "recover",
   {
     database: connect.option,
+    json,
     since: timeOption("since", "Received at or after"),
     until: timeOption("until", "Received before. Default: now").pipe(Options.optional),
     status: Options.choice("status", ["failed", "dead"] as const).pipe(
@@ -160,6 +176,14 @@ const recover = Command.make(
       const until = yield* instantOption("--until", flags.until, now)
       const status = Option.getOrUndefined(flags.status)
       const count = yield* onInbox(flags.database, WebhookInbox.recover({ since, until, status }))
+      if (flags.json) {
+        return yield* print(render.json({
+          recovered: count,
+          since: since.toISOString(),
+          until: until === undefined ? null : until.toISOString(),
+          status: status === undefined ? ["failed", "dead"] : [status]
+        }))
+      }
       const which = status ?? "failed or dead"
       const window = `received since ${render.iso(since)}${until === undefined ? "" : ` until ${render.iso(until)}`}`
       yield* Console.log(`queued ${count} ${which} ${count === 1 ? "delivery" : "deliveries"} for replay (${window})`)
@@ -167,15 +191,22 @@ const recover = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "Replay every delivery that failed or went dead in a window. Example: inbox recover --since 2h"
+    "Replay every delivery that failed or went dead in a window. Example: inbox recover --since 2h. " +
+      "--json: { recovered, since, until, status }."
   )
 )
 
-const discard = Command.make("discard", { database: connect.option, id }, (flags) =>
+const discard = Command.make("discard", { database: connect.option, id, json }, (flags) =>
   Effect.gen(function*() {
     yield* onInbox(flags.database, WebhookInbox.discard(flags.id), flags.id)
-    yield* Console.log(`${render.printable(flags.id)}: discarded`)
-  })).pipe(Command.withDescription("Remove a dead letter, with its attempts. Example: inbox discard msg_..."))
+    yield* flags.json
+      ? print(render.json({ discarded: flags.id }))
+      : Console.log(`${render.printable(flags.id)}: discarded`)
+  })).pipe(
+    Command.withDescription(
+      "Remove a dead letter, with its attempts. Example: inbox discard msg_... --json: { discarded }."
+    )
+  )
 
 const stats = Command.make("stats", { database: connect.option, json }, (flags) =>
   Effect.gen(function*() {
