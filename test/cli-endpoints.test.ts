@@ -8,7 +8,7 @@ import { afterAll, afterEach, assert, beforeEach, describe, it } from "@effect/v
 import { ConfigProvider, Effect, Either, Layer, TestClock, TestContext } from "effect"
 import { Webhooks, WebhookSecret } from "../src/index.js"
 import { FakeOpenAI, subscribable } from "./support/openai-api.js"
-import { killGroups, linesOf, PATIENCE, type Run, runToEnd } from "./support/process.js"
+import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "./support/process.js"
 
 const apiKey = "sk-proj-Cl1EndpointsTestKeyVb7Hq2Wm9Zx4Ty6Rn3"
 
@@ -48,18 +48,6 @@ const ok = (run: Run) => {
   assert.strictEqual(run.code, 0, run.stderr)
   assert.strictEqual(run.stderr, "")
   return run.stdout
-}
-
-/** An `error:` line and a `hint:` line on stderr, nothing on stdout, and the exit code. */
-const failed = (run: Run, code: number, error: RegExp, hint: RegExp) => {
-  assert.strictEqual(run.code, code, run.stdout + run.stderr)
-  assert.strictEqual(run.stdout, "")
-  const [first, second, ...rest] = linesOf(run.stderr)
-  assert.match(first ?? "", /^error: /)
-  assert.match(first ?? "", error)
-  assert.match(second ?? "", /^hint: /)
-  assert.match(second ?? "", hint)
-  assert.deepStrictEqual(rest, [])
 }
 
 /** Whether the receiver, with `OPENAI_WEBHOOK_SECRET` set to `value`, verifies what the fake delivers at `at`. */
@@ -142,7 +130,7 @@ describe("openai-webhooks endpoints create", () => {
       "--events",
       "video.failed"
     ])
-    failed(run, 2, /url must be https:\/\//, /--url is an https:\/\/ URL of at most 2048 characters/)
+    assertExplained(run, 2, /url must be https:\/\//, /--url is an https:\/\/ URL of at most 2048 characters/)
     assert.deepStrictEqual(fake.requests, [])
   })
 
@@ -150,7 +138,7 @@ describe("openai-webhooks endpoints create", () => {
     timeout: PATIENCE
   }, async () => {
     const run = await cli([...createArgs, "--events", "response.completd"])
-    failed(run, 2, /400, the request was refused: event_types must only contain .* \(request req_\d+\)$/, /event-types/)
+    assertExplained(run, 2, /400, the request was refused: event_types must only contain .* \(request req_\d+\)$/, /event-types/)
   })
 
   it("does not retry a create that OpenAI failed with a 500, and says to look first (exit 1)", {
@@ -158,7 +146,7 @@ describe("openai-webhooks endpoints create", () => {
   }, async () => {
     fake.answerNext(1, { status: 500 })
     const run = await cli([...createArgs, "--events", "response.completed"])
-    failed(
+    assertExplained(
       run,
       1,
       new RegExp(
@@ -229,11 +217,11 @@ describe("openai-webhooks endpoints list, get, update, delete", () => {
     assert.strictEqual(ok(await cli(["endpoints", "delete", id!])), `deleted ${id}\n`)
     const gone = await cli(["endpoints", "get", id!])
     const notFound = new RegExp(`GET /webhook_endpoints/${id}: 404, not found: .* \\(request req_\\d+\\)$`)
-    failed(gone, 1, notFound, /endpoints list/)
+    assertExplained(gone, 1, notFound, /endpoints list/)
   })
 
   it("refuses an update that changes nothing, without asking OpenAI (exit 2)", { timeout: PATIENCE }, async () => {
-    failed(await cli(["endpoints", "update", "whe_1"]), 2, /^error: nothing to change$/, /--url, --name or --events/)
+    assertExplained(await cli(["endpoints", "update", "whe_1"]), 2, /^error: nothing to change$/, /--url, --name or --events/)
     assert.deepStrictEqual(fake.requests, [])
   })
 })
@@ -319,7 +307,7 @@ describe("openai-webhooks endpoints test, and event-types", () => {
 
 describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", () => {
   it("without OPENAI_API_KEY says how to set it, and asks nothing (exit 2)", { timeout: PATIENCE }, async () => {
-    failed(
+    assertExplained(
       await cli(["endpoints", "list"], { OPENAI_API_KEY: undefined }),
       2,
       /^error: OPENAI_API_KEY is not set$/,
@@ -331,12 +319,12 @@ describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", ()
   it("with a key OpenAI refuses says so, without showing the key (exit 2)", { timeout: PATIENCE }, async () => {
     const run = await cli(["event-types"], { OPENAI_API_KEY: `${apiKey}-revoked` })
     const refused = /401, the API key was refused: Incorrect API key provided: sk-\.\.\.oked\./
-    failed(run, 2, refused, /OPENAI_API_KEY was refused/)
+    assertExplained(run, 2, refused, /OPENAI_API_KEY was refused/)
     assert.notInclude(run.stderr, `${apiKey}-revoked`)
   })
 
   it("names a variable it cannot use (exit 2)", { timeout: PATIENCE }, async () => {
-    failed(
+    assertExplained(
       await cli(["event-types"], { OPENAI_BASE_URL: "api.openai.com/v1" }),
       2,
       /^error: OPENAI_BASE_URL: Expected an http\(s\) URL/,
@@ -354,7 +342,7 @@ describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", ()
     timeout: PATIENCE
   }, async () => {
     fake.answerNext(1, { status: 200, body: "<html>captive portal</html>" })
-    failed(await cli(["endpoints", "list"]), 1, /OpenAI answered 200 with a body that is not JSON/, /OPENAI_BASE_URL/)
+    assertExplained(await cli(["endpoints", "list"]), 1, /OpenAI answered 200 with a body that is not JSON/, /OPENAI_BASE_URL/)
   })
 
   it("says when OpenAI cannot be reached, and that a create may have reached it all the same (exit 1)", {
@@ -364,7 +352,7 @@ describe("openai-webhooks endpoints: the key, the network, OpenAI's answers", ()
     await fake.close()
     fake = await FakeOpenAI.start(apiKey)
     // create is not retried after a transport error (the Effect tests retry idempotent calls on the TestClock).
-    failed(
+    assertExplained(
       await cli([...createArgs, "--events", "response.completed"], { OPENAI_BASE_URL: `${closed}/v1` }),
       1,
       new RegExp(

@@ -30,7 +30,17 @@ import * as time from "../src/bin/cli/inbox/time.js"
 import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
 import type { EventType } from "../src/WebhookEvent.js"
 import { requirePostgres, skipPostgres } from "./support/built-receiver.js"
-import { build, killGroups, linesOf, PATIENCE, root, type Run, runToEnd, within } from "./support/process.js"
+import {
+  assertExplained,
+  build,
+  killGroups,
+  linesOf,
+  PATIENCE,
+  root,
+  type Run,
+  runToEnd,
+  within
+} from "./support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const Secret = WebhookSecret.layer(secret)
@@ -61,18 +71,6 @@ const assertOk = (run: Run) => {
   assert.strictEqual(run.code, 0, run.stderr)
   assert.strictEqual(run.stderr, "")
   assert.notMatch(run.stdout, /\u001b/)
-}
-
-/** Fails with `code`: nothing on stdout, exactly an `error:` line and a `hint:` line on stderr. */
-const assertExplained = (run: Run, code: number, error: RegExp, hint: RegExp) => {
-  assert.strictEqual(run.code, code, run.stdout + run.stderr)
-  assert.strictEqual(run.stdout, "")
-  const [first, second, ...rest] = linesOf(run.stderr)
-  assert.match(first ?? "", /^error: /)
-  assert.match(first ?? "", error)
-  assert.match(second ?? "", /^hint: /)
-  assert.match(second ?? "", hint)
-  assert.deepStrictEqual(rest, [])
 }
 
 // The JSON documents, decoded with their promised shapes: a field renamed or missing fails the test.

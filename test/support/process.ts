@@ -3,6 +3,7 @@
  * node together, and a failed test can kill them all), their output accumulated with a way to wait for a
  * line, and deadlines instead of delays.
  */
+import { assert } from "@effect/vitest"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as net from "node:net"
 import { resolve } from "node:path"
@@ -148,6 +149,21 @@ export const runToEnd = async (
 
 /** Complete lines of an output. */
 export const linesOf = (text: string): ReadonlyArray<string> => text.split("\n").slice(0, -1)
+
+/**
+ * The CLI's one way of failing: exit `code`, nothing on stdout, and on stderr exactly an `error:` line like `error`
+ * and a `hint:` line like `hint`.
+ */
+export const assertExplained = (run: Run, code: number, error: RegExp, hint: RegExp): void => {
+  assert.strictEqual(run.code, code, run.stdout + run.stderr)
+  assert.strictEqual(run.stdout, "")
+  const [first, second, ...rest] = linesOf(run.stderr)
+  assert.match(first ?? "", /^error: /)
+  assert.match(first ?? "", error)
+  assert.match(second ?? "", /^hint: /)
+  assert.match(second ?? "", hint)
+  assert.deepStrictEqual(rest, [])
+}
 
 /**
  * Kills the process group of every child still running. For `afterEach`: a failed test must not leave a
