@@ -8,7 +8,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as net from "node:net"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { LogLevel, Schema } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Either, Layer, LogLevel, Schema } from "effect"
 import * as Database from "../src/bin/receiver/database.js"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
 import {
@@ -309,6 +310,24 @@ describe("the receiver's database", () => {
       pg: true,
       sqlite: false
     })
+  })
+
+  it("opens its SQLite file in WAL mode with synchronous = FULL: a 200 survives a power loss", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "openai-webhooks-durable-"))
+    try {
+      const database = Either.getOrThrow(Database.parse(`sqlite:${join(dir, "inbox.sqlite")}`))
+      const pragmas = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(Database.layer(database))
+        const sql = Context.get(context, SqlClient.SqlClient)
+        const [journal] = yield* sql<{ journal_mode: string }>`PRAGMA journal_mode`
+        const [synchronous] = yield* sql<{ synchronous: number }>`PRAGMA synchronous`
+        return { journal: journal?.journal_mode, synchronous: synchronous?.synchronous }
+      })))
+      // 2 is FULL (0 OFF, 1 NORMAL, 3 EXTRA).
+      assert.deepStrictEqual(pragmas, { journal: "wal", synchronous: 2 })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it.prop(

@@ -126,7 +126,13 @@ export const layer = (database: Database): Layer.Layer<SqlClient.SqlClient, Miss
                 })
             })
           }
-          return client(database, SqliteClient.layer({ filename: database.filename }), (reason) =>
+          // WAL with `synchronous = FULL`: a 200 means the delivery's row survives a power loss, not only a crash
+          // of this process. (better-sqlite3 is built with WAL's default at NORMAL, which may lose the last commits.)
+          const durable = Layer.tap(
+            SqliteClient.layer({ filename: database.filename }),
+            (context) => Context.get(context, SqliteClient.SqliteClient).unsafe("PRAGMA synchronous = FULL")
+          )
+          return client(database, durable, (reason) =>
             NATIVE.test(reason)
               ? `better-sqlite3's native addon does not load in Node.js ${process.version}: npm rebuild better-sqlite3`
               : "check that this user may read and write the file, or set DATABASE_URL to another sqlite:<path>")
