@@ -64,6 +64,8 @@ export const nextTurn: Effect.Effect<void> = typeof globalThis.setImmediate === 
 /** `submit`: writes `input` with whatever else is waiting, and answers with its own result. */
 export interface Batcher<I, A> {
   readonly submit: (input: I) => Effect.Effect<A, SqlError>
+  /** How many writes wait for the next batch. */
+  readonly waiting: Effect.Effect<number>
 }
 
 export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>, never, Scope.Scope> =>
@@ -109,6 +111,7 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
     yield* Effect.forkScoped(Effect.forever(round))
 
     return {
+      waiting: Queue.size(queue),
       submit: (input) =>
         Effect.withFiberRuntime<A, SqlError>((fiber) => {
           const pending: Pending<I, A> = { input, done: Deferred.unsafeMake(fiber.id()), withdrawn: false }
