@@ -47,6 +47,11 @@ export interface Options<I, A> {
    * already arrived (read by the runtime, not yet parsed) reach the queue too.
    */
   readonly gather?: Effect.Effect<void> | undefined
+  /**
+   * How many batches may be written at once (default 1): more than one where the database commits concurrent
+   * transactions together itself (PostgreSQL), so that a batch gathers while others commit.
+   */
+  readonly writers?: number | undefined
 }
 
 /**
@@ -108,7 +113,7 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
           for (const pending of left) Deferred.unsafeDone(pending.done, Exit.interrupt(FiberId.none))
         }))
     )
-    yield* Effect.forkScoped(Effect.forever(round))
+    for (let i = 0; i < (options.writers ?? 1); i++) yield* Effect.forkScoped(Effect.forever(round))
 
     return {
       waiting: Queue.size(queue),

@@ -638,7 +638,11 @@ RETURNING webhook_id`,
       single,
       max: MAX_BATCH,
       onBatch: options.onBatch,
-      gather: Batch.nextTurn
+      gather: Batch.nextTurn,
+      // PostgreSQL flushes concurrent commits together (its own group commit), from several connections: three
+      // batches in flight (up to three statements each) leave the pool's other connections to reads and workers.
+      // SQLite has one connection.
+      writers: pg ? 3 : 1
     })
     const wal = pg ? undefined : yield* walToSync(sql)
     const durable: Effect.Effect<void, SqlError> = wal === undefined ? Effect.void : (yield* Batch.make<void, void>({
@@ -985,6 +989,8 @@ const walToSync = (sql: SqlClient.SqlClient): Effect.Effect<string | undefined> 
     Effect.orElseSucceed(() => undefined)
   )
 
+let fileSystem: Promise<typeof import("node:fs/promises")> | undefined
+
 /**
  * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. Imported here,
  * not at the top: only a store with a file to sync needs a file system.
@@ -992,7 +998,7 @@ const walToSync = (sql: SqlClient.SqlClient): Effect.Effect<string | undefined> 
 const syncFile = (file: string): Effect.Effect<void, SqlError> =>
   Effect.tryPromise({
     try: async () => {
-      const { open } = await import("node:fs/promises")
+      const { open } = await (fileSystem ??= import("node:fs/promises"))
       const handle = await open(file, "r")
       try {
         await handle.datasync()
