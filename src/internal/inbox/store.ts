@@ -645,9 +645,10 @@ RETURNING webhook_id`,
       writers: pg ? 3 : 1
     })
     const wal = pg ? undefined : yield* walToSync(sql)
-    const durable: Effect.Effect<void, SqlError> = wal === undefined ? Effect.void : (yield* Batch.make<void, void>({
-      write: (waiting) => Effect.as(syncFile(wal), waiting.map(() => Exit.void)),
-      single: () => syncFile(wal),
+    const sync = wal === undefined ? undefined : yield* syncFile(wal)
+    const durable: Effect.Effect<void, SqlError> = sync === undefined ? Effect.void : (yield* Batch.make<void, void>({
+      write: (waiting) => Effect.as(sync, waiting.map(() => Exit.void)),
+      single: () => sync,
       max: Number.MAX_SAFE_INTEGER
     })).submit(undefined)
     const settle = (
@@ -989,25 +990,41 @@ const walToSync = (sql: SqlClient.SqlClient): Effect.Effect<string | undefined> 
     Effect.orElseSucceed(() => undefined)
   )
 
-let fileSystem: Promise<typeof import("node:fs/promises")> | undefined
-
 /**
- * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. Imported here,
- * not at the top: only a store with a file to sync needs a file system.
+ * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. The file is opened
+ * at the first sync and kept open until the scope closes (SQLite keeps its log file while a connection is open:
+ * the same file, truncated or rewritten, never replaced); after a failed sync it is opened again. `node:fs` is
+ * imported at the first sync, not at the top: only a store with a file to sync needs a file system.
  */
-const syncFile = (file: string): Effect.Effect<void, SqlError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const { open } = await (fileSystem ??= import("node:fs/promises"))
-      const handle = await open(file, "r")
-      try {
-        await handle.datasync()
-      } finally {
-        await handle.close()
-      }
-    },
-    catch: (cause) => new SqlError({ cause, message: `Failed to make the inbox's last commits durable (fdatasync ${file})` })
+const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    let fd: Promise<number> | undefined
+    const fs = () => (fileSystem ??= import("node:fs"))
+    const close = () => {
+      const open = fd
+      fd = undefined
+      return open === undefined ? Promise.resolve() : open.then(
+        (descriptor) => fs().then(({ close }) => close(descriptor, () => undefined)),
+        () => undefined
+      )
+    }
+    yield* Effect.addFinalizer(() => Effect.promise(close))
+    return Effect.tryPromise({
+      try: async () => {
+        const { fdatasync, open } = await fs()
+        const descriptor = await (fd ??= new Promise<number>((resolve, reject) =>
+          open(file, "r", (error, descriptor) => error === null ? resolve(descriptor) : reject(error))
+        ))
+        await new Promise<void>((resolve, reject) =>
+          fdatasync(descriptor, (error) => error === null ? resolve() : reject(error))
+        ).catch((error: unknown) => close().then(() => Promise.reject(error)))
+      },
+      catch: (cause) =>
+        new SqlError({ cause, message: `Failed to make the inbox's last commits durable (fdatasync ${file})` })
+    })
   })
+
+let fileSystem: Promise<typeof import("node:fs")> | undefined
 
 export interface LayerOptions extends StoreOptions {
   readonly purgeInterval: Duration.DurationInput
