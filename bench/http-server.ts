@@ -3,11 +3,15 @@
  * Prints "ready" on stderr once it listens. Every kind answers a valid delivery 200 and a bad one 401.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { createServer, type IncomingMessage } from "node:http"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import { NodeHttpServer } from "@effect/platform-node"
+import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
 import OpenAI from "openai"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
@@ -71,6 +75,54 @@ switch (kind) {
   case "sdk":
     bare(async (body, request) => (await client.webhooks.unwrap(body.toString("utf8"), request.headers as any)) !== null)
     break
+  case "sdk-durable": {
+    // The SDK plus the durable dedupe a careful user writes by hand: one SQLite file (WAL, synchronous = FULL, so
+    // that a 200 survives a power loss, as our inbox promises), a claim row committed before the handler runs (a
+    // copy of a claimed delivery answers 200 without running it), the row marked done after it, then the 200; a
+    // failed handler gives its claim back, so that OpenAI's retry runs it again. Statements prepared once.
+    // BENCH_SQLITE_FILE puts the file where the bench removes it; otherwise a temp dir removed on SIGTERM.
+    const own = process.env["BENCH_SQLITE_FILE"] === undefined
+      ? mkdtempSync(join(tmpdir(), "openai-webhooks-sdk-durable-"))
+      : undefined
+    if (own !== undefined) process.once("exit", () => rmSync(own, { recursive: true, force: true }))
+    const db = new Sqlite(own === undefined ? process.env["BENCH_SQLITE_FILE"]! : join(own, "webhooks.sqlite"))
+    db.pragma("journal_mode = WAL")
+    db.pragma("synchronous = FULL")
+    db.exec(`CREATE TABLE IF NOT EXISTS webhooks (
+      webhook_id TEXT PRIMARY KEY, status TEXT NOT NULL, received_at INTEGER NOT NULL
+    )`)
+    const claim = db.prepare(
+      "INSERT INTO webhooks (webhook_id, status, received_at) VALUES (?, 'processing', ?) ON CONFLICT DO NOTHING"
+    )
+    const done = db.prepare("UPDATE webhooks SET status = 'done' WHERE webhook_id = ?")
+    const release = db.prepare("DELETE FROM webhooks WHERE webhook_id = ? AND status = 'processing'")
+    // The work a receiver does per event: here, none beyond looking at it (the receiver's handler logs a line).
+    const handler = async (event: { readonly type: string }) => event.type.length
+    const reply = (response: ServerResponse, status: number) =>
+      response.writeHead(status, { "content-type": "application/json" }).end(
+        status === 200 ? "{\"received\":true}" : "{}"
+      )
+    createServer(async (request, response) => {
+      const body = await readBody(request)
+      let event: { readonly type: string }
+      try {
+        event = await client.webhooks.unwrap(body.toString("utf8"), request.headers as any)
+      } catch {
+        return reply(response, 401)
+      }
+      const id = String(request.headers["webhook-id"])
+      if (claim.run(id, Date.now()).changes === 0) return reply(response, 200)
+      try {
+        await handler(event)
+      } catch {
+        release.run(id)
+        return reply(response, 500)
+      }
+      done.run(id)
+      reply(response, 200)
+    }).listen(port, "127.0.0.1", ready)
+    break
+  }
   case "listener":
     // The receiver's server without an inbox: WebhookHttp.makeNodeListener, logging one line per delivery.
     launch(Layer.unwrapEffect(Effect.map(load, (settings) => ServerLive(settings).pipe(Layer.provide(SecretLive)))), {

@@ -40,25 +40,60 @@ export const freePort = () =>
     })
   })
 
-/** Starts `bench/http-server.ts <kind> <port>` and resolves once it listens. */
-export const start = async (kind: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> => {
+/** How long a server may take to say "ready" before the bench gives up on it. */
+const START_TIMEOUT_MS = 60_000
+
+/**
+ * Starts `bench/http-server.ts <kind> <port>` and resolves once it listens. `cwd` runs another checkout's server
+ * (its own bench/http-server.ts, src and node_modules); `label` names that tree when the server fails to start.
+ */
+export const start = async (
+  kind: string,
+  port: number,
+  env: Record<string, string> = {},
+  options: { readonly cwd?: string; readonly label?: string } = {}
+): Promise<ChildProcess> => {
+  const name = options.label === undefined ? `${kind} server` : `${kind} server of ${options.label}`
   const child = spawn(process.execPath, ["--import", "tsx", "bench/http-server.ts", kind, String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, ...env }
+    env: { ...process.env, ...env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd })
   })
-  await new Promise<void>((resolve, reject) => {
-    let errors = ""
-    child.stderr!.on("data", (chunk: Buffer) => {
-      errors += chunk.toString()
-      if (errors.includes("ready\n")) resolve()
+  let errors = ""
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not say ready within ${START_TIMEOUT_MS} ms: ${errors.trim()}`)),
+        START_TIMEOUT_MS
+      )
+      child.stderr!.on("data", (chunk: Buffer) => {
+        errors += chunk.toString()
+        if (!errors.includes("ready\n")) return
+        clearTimeout(timer)
+        resolve()
+      })
+      child.once("error", (error) => {
+        clearTimeout(timer)
+        reject(new Error(`${name} did not start: ${error.message}`))
+      })
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer)
+        reject(new Error(`${name} exited with ${code ?? signal} before it was ready: ${errors.trim()}`))
+      })
     })
-    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}: ${errors}`)))
-  })
+  } catch (error) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+    throw error
+  }
+  // Keep draining stderr so that the child never blocks on it, without keeping what it says.
+  child.stderr!.removeAllListeners("data")
+  child.stderr!.resume()
   return child
 }
 
 export const stop = (child: ChildProcess) =>
   new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
     child.once("exit", () => resolve())
     child.kill("SIGKILL")
   })
@@ -71,7 +106,12 @@ export const load = (port: number, duration: number) =>
     requests: [{ method: "POST", setupRequest: signedRequest }]
   })
 
-export const median = (values: ReadonlyArray<number>) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+/** The middle value; with an even count, the mean of the two middle ones (not the upper, which flatters). */
+export const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
+}
 
 export const machine = () =>
   `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"} (${
