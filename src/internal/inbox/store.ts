@@ -433,70 +433,108 @@ ON CONFLICT (webhook_id, attempt) DO NOTHING`
         Effect.flatMap(statement, (rows) => rows.length === 0 ? Effect.succeed(rows) : Effect.as(after(rows), rows))
       )
 
+    // The statements of one write, parameters in a fixed order (`params`): SQLite runs them compiled once.
+
     /**
-     * Ends a claim or a worker's lease, only if `token` still holds it, and its attempt with `outcome`: one
-     * statement for every outcome. False when it no longer holds it: then nothing is written, the attempt
-     * included (the delivery is its new holder's).
+     * Ends a claim or a worker's lease, only if `token` still holds it: one statement for every outcome. No row
+     * when it no longer holds it: then nothing is written (the delivery is its new holder's).
      */
-    const settleOne = ({ error, id, nextAttemptAt, now, outcome, status, token }: Settle) => {
-      const update = sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
+    const settleStatement = (
+      id: unknown,
+      token: unknown,
+      status: unknown,
+      error: unknown,
+      nextAttemptAt: unknown,
+      outcome: unknown,
+      now: unknown
+    ) =>
+      sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
   last_outcome = ${outcome}, next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
 WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
 RETURNING webhook_id`
-      const settled = pg
-        ? sql`WITH settled AS (${update}), ended AS (
-  UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
-    duration_ms = ${now} - started_at
-  WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
-)
-SELECT webhook_id FROM settled`
-        : update
-      return Effect.map(settled, (rows) => rows.length > 0)
-    }
+    const settleParams = (w: Settle) => [w.id, w.token, w.status, w.error, w.nextAttemptAt, w.outcome, w.now] as const
 
     /**
-     * Inline: takes the id unless it is done, dead or held by a live lease, and starts its attempt; its token, or
-     * none. `released`: what an instance of the version before the log writes for `failed`; one may still run
-     * beside this one during a rolling upgrade, and its released deliveries must stay claimable.
+     * Inline: takes the id unless it is done, dead or held by a live lease; its row (and so its token), or none.
+     * `released`: what an instance of the version before the log writes for `failed`; one may still run beside
+     * this one during a rolling upgrade, and its released deliveries must stay claimable.
      */
-    const claimOne = ({ body, eventType, id, now, timestamp }: Claim) => {
-      const claimed = sql<{ webhook_id: string; attempts: unknown }>`INSERT INTO ${table}
+    const claimStatement = (
+      id: unknown,
+      eventType: unknown,
+      timestamp: unknown,
+      body: unknown,
+      lockedUntil: unknown,
+      now: unknown
+    ) =>
+      sql<{ webhook_id: string; attempts: unknown }>`INSERT INTO ${table}
   (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
-VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${now + lease}, ${now}, ${now})
-ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
+VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${lockedUntil}, ${now}, ${now})
+ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${lockedUntil},
   attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), last_outcome = NULL,
   updated_at = ${now}
 WHERE ${table}.status IN ('failed', 'released', 'pending')
   OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
 RETURNING webhook_id, attempts, updated_at`
-      const rows = pg
-        ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
-SELECT attempts FROM claimed`
-        : claimed
-      return Effect.map(rows, (rows) => rows[0] === undefined ? null : num(rows[0].attempts))
-    }
+    const claimParams = (w: Claim) => [w.id, w.eventType, w.timestamp, w.body, w.now + lease, w.now] as const
 
-    /** Queued: stores a verified delivery, due now; false when its id is known (and not given back failed). */
-    const enqueueOne = ({ body, eventType, id, now, timestamp }: Enqueue) =>
-      Effect.map(
-        sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
+    /** Queued: stores a verified delivery, due now; no row when its id is known (and not given back failed). */
+    const enqueueStatement = (id: unknown, eventType: unknown, timestamp: unknown, body: unknown, now: unknown) =>
+      sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
 VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'pending', 0, ${now}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = ${body}, next_attempt_at = ${now}, updated_at = ${now}
 WHERE ${table}.status IN ('failed', 'released')
-RETURNING webhook_id`,
-        (rows) => rows.length > 0
-      )
+RETURNING webhook_id`
+    const enqueueParams = (w: Enqueue) => [w.id, w.eventType, w.timestamp, w.body, w.now] as const
 
+    /** A write's answer from its statement's rows. */
+    const written = (write: Write, rows: ReadonlyArray<{ readonly attempts?: unknown }>): Written =>
+      write._tag === "Claim" ? (rows[0] === undefined ? null : num(rows[0].attempts)) : rows.length > 0
+
+    /**
+     * One write alone, in its own statement (PostgreSQL: the attempt's row in the same statement, by CTE). The
+     * fallback of a batch that failed as a whole, and PostgreSQL's way for a single write.
+     */
     const single = (write: Write): Effect.Effect<Written, SqlError> => {
       switch (write._tag) {
-        case "Claim":
-          return claimOne(write)
-        case "Settle":
-          return settleOne(write)
+        case "Claim": {
+          const claimed = claimStatement(...claimParams(write))
+          const rows = pg
+            ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
+SELECT attempts FROM claimed`
+            : claimed
+          return Effect.map(rows, (rows) => written(write, rows))
+        }
+        case "Settle": {
+          const update = settleStatement(...settleParams(write))
+          const { error, now, outcome, token } = write
+          const settled = pg
+            ? sql`WITH settled AS (${update}), ended AS (
+  UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
+    duration_ms = ${now} - started_at
+  WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
+)
+SELECT webhook_id FROM settled`
+            : update
+          return Effect.map(settled, (rows) => written(write, rows))
+        }
         case "Enqueue":
-          return enqueueOne(write)
+          return Effect.map(enqueueStatement(...enqueueParams(write)), (rows) => written(write, rows))
       }
     }
+
+    /**
+     * SQLite: each kind's statement compiled once, to run on the transaction's connection with its parameters:
+     * no statement to build and compile per write (measured: 43 µs a write through the template against 13 µs
+     * this way, in a transaction, on this machine). The triggers write the attempts.
+     */
+    const compiled = pg ? undefined : {
+      Claim: compileOnce(claimStatement, 6),
+      Settle: compileOnce(settleStatement, 7),
+      Enqueue: compileOnce(enqueueStatement, 5)
+    }
+    const paramsOf = (write: Write): ReadonlyArray<unknown> =>
+      write._tag === "Claim" ? claimParams(write) : write._tag === "Settle" ? settleParams(write) : enqueueParams(write)
 
     /**
      * SQLite: the batch in one transaction, one prepared statement per write (the statements `single` runs).
@@ -508,7 +546,15 @@ RETURNING webhook_id`,
       const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
       const run = (indices: ReadonlyArray<number>): Effect.Effect<void, SqlError> =>
         indices.length === 0 ? Effect.void : sql.withTransaction(
-          Effect.forEach(indices, (i) => Effect.mapError(single(writes[i]!), (error) => new WriteFailed({ i, error })))
+          Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
+            Effect.forEach(indices, (i) => {
+              const write = writes[i]!
+              const statement = compiled![write._tag]
+              return Option.getOrThrow(transaction)[0].execute(statement.text, statement.params(paramsOf(write)), undefined).pipe(
+                Effect.map((rows) => written(write, rows as ReadonlyArray<{ readonly attempts?: unknown }>)),
+                Effect.mapError((error) => new WriteFailed({ i, error }))
+              )
+            }))
         ).pipe(
           Effect.map((results) => {
             for (let k = 0; k < indices.length; k++) exits[indices[k]!] = Exit.succeed(results[k]!)
@@ -1025,6 +1071,18 @@ const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, ne
   })
 
 let fileSystem: Promise<typeof import("node:fs")> | undefined
+
+/**
+ * The statement `build` makes, compiled once: its text, and how to order its parameters. `build` is given a
+ * marker for each of its `arity` parameters; the compiled text takes each of them, once or more, in some order.
+ */
+const compileOnce = (build: (...values: Array<any>) => Statement.Statement<unknown>, arity: number) => {
+  const markers = Array.from({ length: arity }, (_, i) => `\u0000parameter ${i}`)
+  const [text, compiled] = build(...markers).compile()
+  const order = compiled.map((param) => markers.indexOf(param as string))
+  if (order.includes(-1)) throw new Error(`an inbox statement has a parameter of its own: ${text}`)
+  return { text, params: (values: ReadonlyArray<unknown>) => order.map((i) => values[i]) }
+}
 
 export interface LayerOptions extends StoreOptions {
   readonly purgeInterval: Duration.DurationInput
