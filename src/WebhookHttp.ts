@@ -23,10 +23,12 @@ import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 import * as internal from "./internal/http.js"
 import * as body from "./internal/body.js"
 import * as reply from "./internal/reply.js"
@@ -136,16 +138,17 @@ export const layerRoute = <E, R>(
 ): Layer.Layer<
   never,
   never,
-  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret
+  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret
 > =>
   HttpLayerRouter.use((router) =>
     Effect.flatMap(
-      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret>(),
+      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret>(),
       (context) =>
         router.add(
           "*",
           options.path ?? DEFAULT_PATH,
-          toHttpApp(options).pipe(Effect.provide(context)) as Effect.Effect<
+          // The layer's own scope stays out: a delivery's scope is its request's, as for any route.
+          internal.withCaptured(toHttpApp(options), Context.omit(Scope.Scope)(context)) as Effect.Effect<
             HttpServerResponse.HttpServerResponse,
             never,
             HttpServerRequest.HttpServerRequest

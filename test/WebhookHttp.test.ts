@@ -983,6 +983,28 @@ describe("the platform styles, whatever read the body before them", () => {
   }
 })
 
+describe("layerRoute", () => {
+  it.scopedLive("closes a handler's scope with its request, not with the server", () =>
+    Effect.gen(function*() {
+      const finalized = yield* Deferred.make<void>()
+      const observed = observe()
+      const endpoint = yield* servePlatform(
+        HttpLayerRouter.serve(
+          WebhookHttp.layerRoute({ handle: () => Effect.addFinalizer(() => Deferred.succeed(finalized, undefined)) }),
+          { disableLogger: true, disableListenLog: true }
+        ),
+        observed.layer
+      )
+      const delivery = yield* signed("response.completed")
+      const response = yield* Effect.promise(() =>
+        endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+      )
+      assert.strictEqual(response.status, 200)
+      // The server is still up: only the request's scope can have run the finalizer.
+      yield* Deferred.await(finalized)
+    }))
+})
+
 describe("toWebHandler when something goes wrong around the delivery", () => {
   it.scopedLive("answers a 500 Response and logs one failed line when the body stream fails mid-way", () =>
     Effect.gen(function*() {
