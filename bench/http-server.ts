@@ -10,6 +10,7 @@ import { join } from "node:path"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer } from "@effect/platform-node"
 import Sqlite from "better-sqlite3"
 import { Effect, Layer } from "effect"
@@ -47,6 +48,10 @@ const key = Buffer.from(SECRET.slice("whsec_".length), "base64")
 const client = new OpenAI({ apiKey: "unused", webhookSecret: SECRET })
 
 const SecretLive = WebhookSecret.layer(SECRET)
+/** What the platform floors answer, built once: the bytes our handler answers a delivery with. */
+const floorResponse = Effect.succeed(
+  HttpServerResponse.text("{\"received\":true}", { contentType: "application/json" })
+)
 const quietListenLog = Layer.effectDiscard(Effect.sync(ready))
 const logs = ReceiverLogger.layer
 
@@ -153,6 +158,25 @@ switch (kind) {
         HttpRouter.all(WebhookHttp.DEFAULT_PATH, WebhookHttp.toHttpApp({ handle })),
         HttpServer.serve(),
         Layer.provide(SecretLive),
+        Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+      )
+    )
+    break
+  case "platform-layer-router":
+    // The platform's floor for layerRoute: a route that answers 200 without reading the body.
+    launch(
+      HttpLayerRouter.serve(HttpLayerRouter.add("*", WebhookHttp.DEFAULT_PATH, floorResponse), {
+        disableLogger: true,
+        disableListenLog: true
+      }).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })))
+    )
+    break
+  case "platform-http-router":
+    // The platform's floor for toHttpApp: the same on the classic router.
+    launch(
+      HttpRouter.empty.pipe(
+        HttpRouter.all(WebhookHttp.DEFAULT_PATH, floorResponse),
+        HttpServer.serve(),
         Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
       )
     )

@@ -8,6 +8,8 @@
  * - listener: what `npm start` runs without an inbox (WebhookHttp.makeNodeListener on node:http), logging a line
  *   per delivery (bench/inbox.ts measures the receiver with its inbox)
  * - layer-router / http-app: WebhookHttp.layerRoute and toHttpApp on @effect/platform-node
+ * - platform floors: a route on the same router that answers 200 without reading the body, what
+ *   @effect/platform-node costs before any of our work; "vs platform" is each platform style against its floor
  *
  * Run: npm run bench (or: npx tsx bench/http.ts [seconds] [rounds])
  */
@@ -20,9 +22,19 @@ const contestants = [
   ["floor: node:http + node:crypto + JSON.parse", "floor"],
   ["openai@6.49.0 webhooks.unwrap on node:http", "sdk"],
   ["WebhookHttp.makeNodeListener (npm start without inbox)", "listener"],
+  ["platform floor: an HttpLayerRouter route answering 200, body unread", "platform-layer-router"],
   ["WebhookHttp.layerRoute on @effect/platform-node", "layer-router"],
+  ["platform floor: an HttpRouter route answering 200, body unread", "platform-http-router"],
   ["WebhookHttp.toHttpApp on @effect/platform-node", "http-app"]
 ] as const
+
+/** The platform floor each platform style is measured against. */
+const platformFloor: Partial<Record<string, string>> = {
+  "platform-layer-router": "platform-layer-router",
+  "layer-router": "platform-layer-router",
+  "platform-http-router": "platform-http-router",
+  "http-app": "platform-http-router"
+}
 
 const results = new Map<string, Array<{ rps: number; p99: number; errors: number }>>()
 for (let round = 0; round < ROUNDS; round++) {
@@ -40,10 +52,11 @@ for (let round = 0; round < ROUNDS; round++) {
 
 console.log(machine())
 console.log(`${CONNECTIONS} connections, ${SECONDS} s per measurement after 2 s warm-up, median of ${ROUNDS} rounds`)
-console.log("| server | req/s | p99 ms | vs SDK | vs floor | non-2xx |")
-console.log("|---|---:|---:|---:|---:|---:|")
+console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx |")
+console.log("|---|---:|---:|---:|---:|---:|---:|")
 const rpsOf = (kind: string) => median(results.get(contestants.find(([, k]) => k === kind)![0])!.map((r) => r.rps))
-for (const [name] of contestants) {
+for (const [name, kind] of contestants) {
+  const floor = platformFloor[kind]
   const runs = results.get(name)!
   const rps = median(runs.map((r) => r.rps))
   const p99 = median(runs.map((r) => r.p99))
@@ -51,6 +64,6 @@ for (const [name] of contestants) {
   console.log(
     `| ${name} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} | ${(rps / rpsOf("sdk")).toFixed(2)}x | ${
       (rps / rpsOf("floor")).toFixed(2)
-    }x | ${errors} |`
+    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} |`
   )
 }

@@ -23,10 +23,12 @@ import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
 import * as internal from "./internal/http.js"
 import * as body from "./internal/body.js"
 import * as reply from "./internal/reply.js"
@@ -77,6 +79,13 @@ export const DEFAULT_PATH = "/webhooks/openai"
  * `HttpRouter.post("/webhooks/openai", WebhookHttp.toHttpApp({ handle }))` (use `HttpRouter.all` to
  * answer other methods with 405 rather than the router's 404).
  *
+ * The body: on `@effect/platform-node` it is read straight from the Node request, as `makeNodeListener`
+ * reads it (bounded by `maxBodySize`, a body over it answered 413 on a connection that stays usable); on
+ * a web `Request` (Bun, Deno, `HttpApp.toWebHandler`) from its stream. A middleware may read it first with
+ * `request.text` (or `request.json`): the platform keeps that text, and its UTF-8 bytes are what the
+ * signature is checked against, as for `express.text()`. One that read it with `request.stream`, or on
+ * Node with `request.arrayBuffer`, leaves nothing to check: answered 500, with a line saying so.
+ *
  * @example
  * ```ts
  * import { HttpRouter } from "@effect/platform"
@@ -108,7 +117,8 @@ export const toHttpApp = <E, R>(
 /**
  * A route layer for `HttpLayerRouter`: every method on `path` (default `/webhooks/openai`), POST
  * handled and the rest answered 405. The services the handler needs, and the `WebhookSecret`, are
- * captured when the layer is built, so requests need nothing more.
+ * captured when the layer is built, so requests need nothing more; a handler's `Scope` is its
+ * request's. The body is read as `toHttpApp` reads it.
  *
  * @example
  * ```ts
@@ -136,16 +146,17 @@ export const layerRoute = <E, R>(
 ): Layer.Layer<
   never,
   never,
-  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret
+  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret
 > =>
   HttpLayerRouter.use((router) =>
     Effect.flatMap(
-      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest> | WebhookSecret>(),
+      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret>(),
       (context) =>
         router.add(
           "*",
           options.path ?? DEFAULT_PATH,
-          toHttpApp(options).pipe(Effect.provide(context)) as Effect.Effect<
+          // The layer's own scope stays out: a delivery's scope is its request's, as for any route.
+          internal.withCaptured(toHttpApp(options), Context.omit(Scope.Scope)(context)) as Effect.Effect<
             HttpServerResponse.HttpServerResponse,
             never,
             HttpServerRequest.HttpServerRequest

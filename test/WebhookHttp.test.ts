@@ -3,11 +3,19 @@
  * traces and counts deliveries the same way. Requests are signed with `WebhookTesting`; nothing is mocked.
  */
 import * as http from "node:http"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Metric, MetricState, type Scope } from "effect"
+import { Deferred, Effect, Layer, Metric, MetricState, type Scope, Stream } from "effect"
 import express from "express"
 import { makeApp } from "../examples/express.js"
 import {
+  type Endpoint,
+  fetchAdapter,
   type Init,
   type LogLine,
   type Observed,
@@ -15,9 +23,11 @@ import {
   observe,
   otherSecret,
   PATH,
+  Secret,
   secret,
   serveFastify,
   serveNode,
+  servePlatform,
   type Style,
   styles,
   textOf,
@@ -828,6 +838,171 @@ describe("toWebHandler given a Request whose body was read before it", () => {
         assert.include(String(line.annotations["error"]), "request.clone()")
       }))
   }
+})
+
+describe("the platform styles, whatever read the body before them", () => {
+  /** A server middleware that reads the body (or not) before the router runs the route. */
+  type Read = ((request: HttpServerRequest.HttpServerRequest) => Effect.Effect<unknown, unknown>) | undefined
+  const before = (read: Read) =>
+    HttpMiddleware.make((app) =>
+      read === undefined
+        ? app
+        : Effect.zipRight(Effect.orDie(Effect.flatMap(HttpServerRequest.HttpServerRequest, read)), app)
+    )
+
+  interface Server {
+    readonly name: string
+    /** Whether the platform's request holds a Node `IncomingMessage` (else a web `Request`). */
+    readonly node: boolean
+    readonly mount: <E>(
+      options: WebhookHttp.Options<E, never>,
+      read: Read,
+      observability: Layer.Layer<never>
+    ) => Effect.Effect<Endpoint, unknown, Scope.Scope>
+  }
+
+  /** A platform web handler behind node:http. Its types ask for a context its middleware's type does not need. */
+  interface WebHandler {
+    readonly handler: (request: Request, context: never) => Promise<Response>
+    readonly dispose: () => Promise<void>
+  }
+  const webServer = (make: () => WebHandler) =>
+    Effect.flatMap(
+      Effect.acquireRelease(Effect.sync(make), ({ dispose }) => Effect.promise(dispose)),
+      ({ handler }) => serveNode(fetchAdapter((request) => handler(request, undefined as never)))
+    )
+
+  const servers: ReadonlyArray<Server> = [
+    {
+      name: "layerRoute on @effect/platform-node",
+      node: true,
+      mount: (options, read, observability) =>
+        servePlatform(
+          HttpLayerRouter.serve(WebhookHttp.layerRoute(options), {
+            disableLogger: true,
+            disableListenLog: true,
+            middleware: before(read)
+          }),
+          observability
+        )
+    },
+    {
+      name: "toHttpApp on @effect/platform-node",
+      node: true,
+      mount: (options, read, observability) =>
+        servePlatform(
+          HttpRouter.empty.pipe(HttpRouter.all(PATH, WebhookHttp.toHttpApp(options)), HttpServer.serve(before(read))),
+          observability
+        )
+    },
+    {
+      name: "layerRoute on HttpLayerRouter.toWebHandler (a web Request)",
+      node: false,
+      mount: (options, read, observability) =>
+        webServer(() =>
+          HttpLayerRouter.toWebHandler(
+            WebhookHttp.layerRoute(options).pipe(Layer.provide(Secret), Layer.provide(observability)),
+            { disableLogger: true, middleware: before(read) }
+          )
+        )
+    },
+    {
+      name: "toHttpApp on HttpApp.toWebHandlerLayer (a web Request)",
+      node: false,
+      mount: (options, read, observability) =>
+        webServer(() =>
+          HttpApp.toWebHandlerLayer(
+            HttpRouter.empty.pipe(HttpRouter.all(PATH, WebhookHttp.toHttpApp(options))),
+            Layer.merge(Secret, observability),
+            { middleware: before(read) }
+          )
+        )
+    }
+  ]
+
+  const reads: ReadonlyArray<readonly [string, Read, { readonly node: boolean; readonly web: boolean }]> = [
+    ["nothing", undefined, { node: true, web: true }],
+    ["request.text", (request) => request.text, { node: true, web: true }],
+    ["request.json", (request) => request.json, { node: true, web: true }],
+    // The platform keeps the bytes of a web Request, not those of a Node stream.
+    ["request.arrayBuffer", (request) => request.arrayBuffer, { node: false, web: true }],
+    ["request.stream", (request) => Stream.runDrain(request.stream), { node: false, web: false }]
+  ]
+
+  for (const server of servers) {
+    describe(server.name, () => {
+      for (const [what, read, kept] of reads) {
+        const processed = server.node ? kept.node : kept.web
+        it.scopedLive(
+          processed
+            ? `processes a delivery when a middleware read ${what} first`
+            : `answers 500 with a line saying how to mount it when a middleware read ${what} first`,
+          () =>
+            Effect.gen(function*() {
+              const { handle, seen } = recorder()
+              const observed = observe()
+              const endpoint = yield* server.mount({ handle }, read, observed.layer)
+              const delivery = yield* signed("response.completed")
+              const response = yield* Effect.promise(() =>
+                endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+              )
+              const body = yield* Effect.promise(() => response.json())
+              const line = lineOf(observed.lines, idOf(delivery))
+              if (processed) {
+                assert.strictEqual(response.status, 200)
+                assert.deepStrictEqual(body, { received: true })
+                assert.strictEqual(seen[0]?.event._tag, "response.completed")
+                assert.strictEqual(line.message, "processed")
+              } else {
+                assert.strictEqual(response.status, 500)
+                assert.strictEqual(seen.length, 0)
+                assert.strictEqual(line.message, "failed")
+                const error = String(line.annotations["error"])
+                assert.include(error, "the request body was read before the webhook handler")
+                // On Node, how to read it so that the platform keeps it; on the web, how to leave it readable.
+                assert.include(error, server.node ? "with request.text" : "request.clone()")
+              }
+            })
+        )
+      }
+
+      it.scopedLive("answers 413 to a body over the limit that a middleware read as text first", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const endpoint = yield* server.mount({ handle, maxBodySize: 1024 }, (request) => request.text, observed.layer)
+          const delivery = yield* signedPayload(paddedTo(1025))
+          const response = yield* Effect.promise(() =>
+            endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+          )
+          assert.strictEqual(response.status, 413)
+          assert.strictEqual(seen.length, 0)
+          assert.strictEqual(lineOf(observed.lines, idOf(delivery)).message, "too_large")
+        }))
+    })
+  }
+})
+
+describe("layerRoute", () => {
+  it.scopedLive("closes a handler's scope with its request, not with the server", () =>
+    Effect.gen(function*() {
+      const finalized = yield* Deferred.make<void>()
+      const observed = observe()
+      const endpoint = yield* servePlatform(
+        HttpLayerRouter.serve(
+          WebhookHttp.layerRoute({ handle: () => Effect.addFinalizer(() => Deferred.succeed(finalized, undefined)) }),
+          { disableLogger: true, disableListenLog: true }
+        ),
+        observed.layer
+      )
+      const delivery = yield* signed("response.completed")
+      const response = yield* Effect.promise(() =>
+        endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+      )
+      assert.strictEqual(response.status, 200)
+      // The server is still up: only the request's scope can have run the finalizer.
+      yield* Deferred.await(finalized)
+    }))
 })
 
 describe("toWebHandler when something goes wrong around the delivery", () => {

@@ -40,6 +40,15 @@ export const WEB_CONSUMED =
   "locked its stream), so its signature cannot be checked: leave the body of the webhook route unread, or give the " +
   "middleware request.clone()"
 
+/**
+ * `@effect/platform-node`: a middleware read the body with `request.arrayBuffer` or `request.stream` before
+ * us, and the platform keeps none of it (it keeps what `request.text` read).
+ */
+export const PLATFORM_CONSUMED =
+  "the request body was read before the webhook handler (a middleware read request.arrayBuffer or " +
+  "request.stream), so its signature cannot be checked: leave the body of the webhook route unread, or read it " +
+  "with request.text, which the platform keeps for the handlers after it"
+
 const unreadable = (error: unknown) =>
   `the request body could not be read (${error instanceof Error ? error.message : String(error)}): OpenAI will retry`
 
@@ -178,16 +187,48 @@ const asRead = (resume: (read: Effect.Effect<Read>) => void): Sink => ({
   unreadable: (why) => resume(Effect.succeed({ _tag: "Unreadable", why }))
 })
 
+/** A Node request whose body nobody has touched: no reader attached, nothing read, not ended. */
+const untouched = (request: IncomingMessage): boolean =>
+  !request.readableDidRead && request.readableFlowing === null && !request.readableEnded
+
+/** Bytes, or text as its UTF-8 bytes (as `express.text()`), that the platform kept from a read before us. */
+const fromKept = (
+  kept: Effect.Effect<ArrayBuffer | string, unknown>,
+  limit: number,
+  why: (error: unknown) => string
+) =>
+  Effect.match(kept, {
+    onFailure: (error): Read => ({ _tag: "Unreadable", why: why(error) }),
+    onSuccess: (value): Read => {
+      const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : new Uint8Array(value)
+      return bytes.byteLength > limit ? TOO_LARGE : { _tag: "Body", bytes }
+    }
+  })
+
 /**
- * The platform adapter. On `@effect/platform-node` the Node request is read by the Node adapter (the
- * platform's reader destroys the socket at the limit, so the client would never see the 413); a web
- * `Request` (Bun, a web handler) by the web adapter; anything else by the platform's reader, bounded.
+ * The platform adapter. A request nobody has read is read by the lean adapter of what is underneath:
+ * on `@effect/platform-node` the Node adapter (the platform's reader destroys the socket at the limit,
+ * so the client would never see the 413), a web `Request` (Bun, a web handler) the web adapter. A body a middleware read first through the platform is taken from what the
+ * platform keeps (`request.text`, and on web `request.arrayBuffer`); anything else is read by the
+ * platform's reader, bounded.
  */
 export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<Read> => {
   const source = request.source
-  if (isIncomingMessage(source)) return Effect.async<Read>((resume) => readNode(source, limit, asRead(resume)))
+  if (isIncomingMessage(source)) {
+    if (untouched(source)) return Effect.async<Read>((resume) => readNode(source, limit, asRead(resume)))
+    // The platform's request.text sets the stream's encoding and keeps the text; its arrayBuffer and stream keep
+    // nothing, and a second read of an ended stream would wait forever for its end.
+    return source.readableEncoding === null
+      ? Effect.succeed({ _tag: "Unreadable", why: PLATFORM_CONSUMED })
+      : fromKept(request.text, limit, unreadable)
+  }
   if (typeof Request === "function" && source instanceof Request) {
-    return Effect.async<Read>((resume) => readWeb(source, limit, asRead(resume)))
+    if (!source.bodyUsed && source.body?.locked !== true) {
+      return Effect.async<Read>((resume) => readWeb(source, limit, asRead(resume)))
+    }
+    // The platform keeps the text and the bytes of a web request apart: whichever a middleware read. Neither,
+    // when the Request was read before the platform had it.
+    return fromKept(Effect.orElse(request.arrayBuffer, () => request.text), limit, () => WEB_CONSUMED)
   }
   if (declaredOver(request.headers["content-length"], limit)) return Effect.succeed(TOO_LARGE)
   return request.arrayBuffer.pipe(

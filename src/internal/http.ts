@@ -6,6 +6,7 @@
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
+import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -441,3 +442,22 @@ export const serveEffect = <E, R>(
       ? early(settings.tooLarge, input)
       : unreadable(input, read.why))
 }
+
+/**
+ * Runs a route's delivery with the services captured when its layer was built (`layerRoute`). A request's
+ * context usually holds them already (the application provided them to the server, as the README shows):
+ * then nothing is merged, where `Effect.provide` would copy both contexts and set the fiber's twice per
+ * request. Otherwise they are provided over the request's, as `Effect.provide` would.
+ */
+export const withCaptured = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  captured: Context.Context<never>
+): Effect.Effect<A, E, Exclude<R, never>> =>
+  Effect.withFiberRuntime((fiber) => {
+    const current = fiber.currentContext.unsafeMap
+    for (const [key, service] of captured.unsafeMap) {
+      if (current.get(key) !== service) return Effect.provide(effect, captured)
+    }
+    return effect
+  })
+

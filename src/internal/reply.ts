@@ -61,15 +61,27 @@ export const toWeb = (reply: Reply): Response =>
 /** Headers the platform sets itself from the body. */
 const BODY_HEADERS = new Set(["content-type", "content-length"])
 
-/** The platform: its body sets content type and length; the other headers (`allow`) go as they are. */
+/** The platform response of each reply, built on its first use: replies are shared, and so is what they render to. */
+const platformResponses = new WeakMap<Reply, HttpServerResponse.HttpServerResponse>()
+
+/**
+ * The platform: its body sets content type and length; the other headers (`allow`) go as they are. A
+ * response is immutable, so one per reply serves every delivery: building it (its headers, the body
+ * encoded to bytes) is work per request that can be done once.
+ */
 export const toPlatform = (reply: Reply): HttpServerResponse.HttpServerResponse => {
-  let headers = Headers.empty
-  for (const name in reply.headers) {
-    if (!BODY_HEADERS.has(name)) headers = Headers.set(headers, name, reply.headers[name]!)
+  let response = platformResponses.get(reply)
+  if (response === undefined) {
+    let headers = Headers.empty
+    for (const name in reply.headers) {
+      if (!BODY_HEADERS.has(name)) headers = Headers.set(headers, name, reply.headers[name]!)
+    }
+    response = HttpServerResponse.text(reply.body, {
+      status: reply.status,
+      contentType: reply.headers["content-type"]!,
+      headers
+    })
+    platformResponses.set(reply, response)
   }
-  return HttpServerResponse.text(reply.body, {
-    status: reply.status,
-    contentType: reply.headers["content-type"]!,
-    headers
-  })
+  return response
 }

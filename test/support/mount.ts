@@ -142,7 +142,7 @@ const overHttp = (port: number): Endpoint => {
 }
 
 /** Serves a platform app layer with `@effect/platform-node` on a random loopback port. */
-const servePlatform = (
+export const servePlatform = (
   app: Layer.Layer<never, never, HttpServer.HttpServer | WebhookSecret.WebhookSecret>,
   observability: Layer.Layer<never>
 ) =>
