@@ -47,11 +47,6 @@ export interface Options<I, A> {
    * already arrived (read by the runtime, not yet parsed) reach the queue too.
    */
   readonly gather?: Effect.Effect<void> | undefined
-  /**
-   * How many batches may be written at once (default 1): more than one where the database commits concurrent
-   * transactions together itself (PostgreSQL), so that a batch gathers while others commit.
-   */
-  readonly writers?: number | undefined
 }
 
 /**
@@ -113,7 +108,7 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
           for (const pending of left) Deferred.unsafeDone(pending.done, Exit.interrupt(FiberId.none))
         }))
     )
-    for (let i = 0; i < (options.writers ?? 1); i++) yield* Effect.forkScoped(Effect.forever(round))
+    yield* Effect.forkScoped(Effect.forever(round))
 
     return {
       waiting: Queue.size(queue),

@@ -684,11 +684,7 @@ RETURNING webhook_id`,
       single,
       max: MAX_BATCH,
       onBatch: options.onBatch,
-      gather: Batch.nextTurn,
-      // PostgreSQL flushes concurrent commits together (its own group commit), from several connections: three
-      // batches in flight (up to three statements each) leave the pool's other connections to reads and workers.
-      // SQLite has one connection.
-      writers: pg ? 3 : 1
+      gather: Batch.nextTurn
     })
     const wal = pg ? undefined : yield* walToSync(sql)
     const sync = wal === undefined ? undefined : yield* syncFile(wal)
