@@ -342,3 +342,59 @@ DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`)
       assert.strictEqual(after?.status, "done")
     }).pipe(Effect.scoped), { timeout: 30_000 })
 })
+
+// No 200 before the store says the delivery is durable (SQLite below FULL: the log's fdatasync).
+
+describe("a 200 waits for the store's durability barrier", () => {
+  const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+  const engine = Engines.sqlite()
+
+  for (const mode of ["inline", "queued"] as const) {
+    it.scoped(`${mode}: the answer comes only once durable has returned, for the delivery and for its copy`, () =>
+      Effect.gen(function*() {
+        const { context, store } = yield* storeOn(yield* engine.database, mode)
+        // The real store, its barrier held shut by the test until it opens it.
+        let gate = yield* Deferred.make<void>()
+        let reached = yield* Deferred.make<void>()
+        const gated: Store.Store = {
+          ...store,
+          durable: Effect.zipRight(
+            Effect.suspend(() => Effect.zipRight(Deferred.succeed(reached, undefined), Deferred.await(gate))),
+            store.durable
+          )
+        }
+        const listener = yield* WebhookHttp.makeNodeListener({ handle: () => Effect.void }).pipe(
+          Effect.provide(Context.add(context, Store.WebhookInbox, gated)),
+          Effect.provide(WebhookSecret.layer(secret))
+        )
+        const { port } = yield* listenLoopback(listener)
+        const delivery = yield* Effect.orDie(
+          WebhookTesting.sign({ event: WebhookTesting.sample("batch.completed"), secret })
+        )
+        const post = () => {
+          const state: { status?: number; body?: string } = {}
+          const done = fetch(`http://127.0.0.1:${port}${WebhookHttp.DEFAULT_PATH}`, {
+            method: "POST",
+            headers: delivery.headers,
+            body: delivery.body as string
+          }).then(async (reply) => {
+            state.body = await reply.text()
+            state.status = reply.status
+          })
+          return { state, done }
+        }
+        for (const copy of ["first", "duplicate"]) {
+          const sent = post()
+          yield* Deferred.await(reached)
+          // Its row is committed (another connection would see it), its barrier not passed: no answer yet.
+          assert.strictEqual(sent.state.status, undefined, `${copy}: answered before durable returned`)
+          yield* Deferred.succeed(gate, undefined)
+          yield* Effect.promise(() => sent.done)
+          assert.strictEqual(sent.state.status, 200, copy)
+          if (copy === "duplicate") assert.include(sent.state.body!, "duplicate")
+          gate = yield* Deferred.make<void>()
+          reached = yield* Deferred.make<void>()
+        }
+      }))
+  }
+})
