@@ -828,7 +828,7 @@ for (const engine of [sqlite, postgres]) {
             assert.isAtLeast(until!, stepStart + 300)
             renewed = until!
             // Another process's worker looks for due deliveries at every beat.
-            assert.isTrue(Option.isNone(yield* other.store.take), `at ${beat * 100} ms`)
+            assert.deepStrictEqual(yield* other.store.take(1), [], `at ${beat * 100} ms`)
           }
           yield* Deferred.succeed(finish, undefined)
           const processed = yield* log.waitFor("processed", (line) => line.message === "processed")
@@ -847,8 +847,8 @@ for (const engine of [sqlite, postgres]) {
           yield* Deferred.await(started)
           // This process stalled past its lease, and another process's worker took the delivery over.
           yield* expire(server.sql, id)
-          const taken = yield* other.store.take
-          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          const taken = yield* other.store.take(1)
+          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[id, 2]])
           yield* TestClock.adjust("100 millis")
           assertTakenOver(yield* log.waitFor("taken over", (line) => line.message === "taken over"), id)
           assert.isFalse(yield* Deferred.isDone(interrupted))
@@ -935,14 +935,14 @@ for (const engine of [sqlite, postgres]) {
 
           const queued = newId()
           assert.isTrue(yield* store.enqueue(queued, "response.completed", 1, "{}"))
-          const taken = yield* store.take
-          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([queued, 1]))
+          const taken = yield* store.take(1)
+          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[queued, 1]])
           yield* TestClock.adjust("150 millis")
           assert.isTrue(yield* store.renew(queued, 1))
           yield* TestClock.adjust("150 millis")
-          assert.isTrue(Option.isNone(yield* store.take))
+          assert.deepStrictEqual(yield* store.take(1), [])
           yield* TestClock.adjust("50 millis")
-          assert.deepStrictEqual(Option.map(yield* store.take, (row) => row.attempts), Option.some(2))
+          assert.deepStrictEqual((yield* store.take(1)).map((row) => row.attempts), [2])
           assert.isFalse(yield* store.renew(queued, 1))
         }))
 
@@ -954,14 +954,13 @@ for (const engine of [sqlite, postgres]) {
           const id = newId()
           assert.isTrue(yield* store.enqueue(id, "response.completed", 1, "{}"))
           assert.isFalse(yield* store.enqueue(id, "response.completed", 1, "{}"))
-          const [first, second] = yield* Effect.all([store.take, store.take], { concurrency: 2 })
-          const taken = [first, second].filter(Option.isSome).map((row) => row.value)
-          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[id, 1]])
+          const [first, second] = yield* Effect.all([store.take(2), store.take(2)], { concurrency: 2 })
+          assert.deepStrictEqual([...first, ...second].map((row) => [row.webhookId, row.attempts]), [[id, 1]])
           yield* TestClock.adjust("59 seconds")
-          assert.isTrue(Option.isNone(yield* store.take))
+          assert.deepStrictEqual(yield* store.take(2), [])
           yield* TestClock.adjust("1 second")
-          const again = yield* store.take
-          assert.deepStrictEqual(Option.map(again, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          const again = yield* store.take(2)
+          assert.deepStrictEqual(again.map((row) => [row.webhookId, row.attempts]), [[id, 2]])
         }))
 
       it.scoped("purges handled deliveries older than the retention, and nothing else", () =>
@@ -983,14 +982,13 @@ for (const engine of [sqlite, postgres]) {
           yield* store.claim(oldProcessing!, "response.completed", 1)
           yield* store.enqueue(oldPending!, "response.completed", 1, "{}")
           yield* store.enqueue(oldDead!, "response.completed", 1, "{}")
-          const taken = yield* store.take
-          assert.isTrue(Option.isSome(taken))
-          const deadId = Option.getOrThrow(taken).webhookId
+          const [taken] = yield* store.take(1)
+          const deadId = taken!.webhookId
           // take leases the oldest due row: make sure the one made dead is oldDead, and oldPending stays pending.
           if (deadId !== oldDead) {
             yield* store.retry(deadId, 1, Number.MAX_SAFE_INTEGER, "not this one")
-            const next = Option.getOrThrow(yield* store.take)
-            assert.strictEqual(next.webhookId, oldDead)
+            const [next] = yield* store.take(1)
+            assert.strictEqual(next?.webhookId, oldDead)
           }
           yield* store.dead(oldDead!, 1, "boom")
           yield* TestClock.adjust("2 hours")
