@@ -518,7 +518,8 @@ RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, next_attemp
             ? sql<Taken>`WITH taken AS (${taken}), started AS (${startAttempts("taken")})
 SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at FROM taken`
             : taken
-          // RETURNING has no order on either engine: the oldest due first, as the subquery chose them.
+          // RETURNING has no order on either engine: the oldest due first, as the subquery chose them (a
+          // takeover of an inline claim has no next_attempt_at: last, as PostgreSQL orders NULL).
           return Effect.map(rows, (rows) =>
             rows.map((row) => ({
               webhookId: row.webhook_id,
@@ -526,7 +527,7 @@ SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_a
               webhookTimestamp: num(row.webhook_timestamp),
               body: row.body,
               attempts: num(row.attempts),
-              due: row.next_attempt_at == null ? 0 : num(row.next_attempt_at)
+              due: row.next_attempt_at == null ? Number.POSITIVE_INFINITY : num(row.next_attempt_at)
             })).sort((a, b) => a.due - b.due).map(({ due: _, ...row }) => row))
         }),
       retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
