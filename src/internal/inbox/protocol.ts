@@ -53,6 +53,13 @@ const QUEUED: Outcome = { _tag: "Queued" }
 const storeFailed = (cause: Cause.Cause<unknown>): Effect.Effect<Outcome> =>
   Effect.succeed({ _tag: "StoreFailed", cause })
 
+/**
+ * `outcome`, an answer that stops OpenAI's retries (processed, duplicate, queued), once what the store committed
+ * for it is on disk: never a 200 that a power loss could undo.
+ */
+const durably = (store: Store, outcome: Outcome): Effect.Effect<Outcome> =>
+  Effect.matchCauseEffect(store.durable, { onSuccess: () => Effect.succeed(outcome), onFailure: storeFailed })
+
 const utf8 = new TextDecoder()
 
 /**
@@ -75,7 +82,7 @@ const enqueue = (
 ): Effect.Effect<Outcome> => {
   progress.phase = "store"
   return Effect.matchCauseEffect(store.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
-    onSuccess: (queued) => Effect.succeed(queued ? QUEUED : DUPLICATE),
+    onSuccess: (queued) => durably(store, queued ? QUEUED : DUPLICATE),
     onFailure: storeFailed
   })
 }
@@ -151,7 +158,7 @@ const inline = <E, R>(
           if (holding.end()) return LOST
           progress.phase = "store"
           return Effect.matchCauseEffect(store.complete(delivery.id, token), {
-            onSuccess: (settled) => settled ? Effect.succeed(PROCESSED) : LOST,
+            onSuccess: (settled) => settled ? durably(store, PROCESSED) : LOST,
             onFailure: storeFailed
           })
         },
@@ -171,7 +178,8 @@ const inline = <E, R>(
       if (Option.isSome(token)) return run(token.value)
       return Effect.flatMap(store.status(delivery.id), (status) => {
         if (Option.isSome(status) && (status.value === "done" || status.value === "dead")) {
-          return Effect.succeed(DUPLICATE)
+          // Durably: the copy that made it done may still be waiting for its own sync.
+          return durably(store, DUPLICATE)
         }
         // Held by a live claim: another copy here, or another instance (perhaps one that died holding it).
         progress.phase = "held"

@@ -13,7 +13,7 @@
  */
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
+import { SqlError } from "@effect/sql/SqlError"
 import type * as Statement from "@effect/sql/Statement"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -21,9 +21,12 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Batch from "./batch.js"
 import * as Log from "./log.js"
 
 export type Mode = "inline" | "queued"
@@ -71,6 +74,13 @@ export interface Store {
   readonly letGo: (holding: Holding) => void
   /** What this process holds right now. */
   readonly holding: ReadonlySet<Holding>
+  /**
+   * Returns once every write committed before it is on disk (survives a power loss): what a delivery awaits
+   * before it is answered 200. Immediate where each commit is durable already (PostgreSQL, SQLite at
+   * `synchronous = FULL`); on SQLite in WAL mode below FULL, one `fdatasync` of the log, off the event loop, serves
+   * every delivery waiting (a group commit of its own: while one runs the next gathers).
+   */
+  readonly durable: Effect.Effect<void, SqlError>
   /**
    * Inline: take the id for this process, unless it is done, dead or held by a live lease, and start its
    * attempt. The claim's token (its attempt number) is what `complete` and `release` must present: a holder
@@ -288,6 +298,8 @@ export interface StoreOptions {
   readonly retention: Duration.Duration
   /** How long dead deliveries are kept. Default: 30 days. */
   readonly deadRetention?: Duration.Duration | undefined
+  /** Told the size of every group commit (a batch of claims, settles and enqueues written together). */
+  readonly onBatch?: ((size: number) => void) | undefined
 }
 
 /** A delivery's row as the log reads it (without its body). */
@@ -341,11 +353,63 @@ const toAttempt = (row: AttemptRow): Log.Attempt => ({
 
 const DEFAULT_DEAD_RETENTION = Duration.days(30)
 
+/**
+ * The writes that are group-committed (see `batch.ts`): a claim, a settle (complete, release, retry, dead) and an
+ * enqueue, each with the time its caller read from its clock.
+ */
+interface Claim {
+  readonly _tag: "Claim"
+  readonly id: string
+  readonly eventType: string
+  readonly timestamp: number
+  readonly body: string | null
+  readonly now: number
+}
+
+interface Settle {
+  readonly _tag: "Settle"
+  readonly id: string
+  readonly token: number
+  readonly status: Status
+  readonly error: string | null
+  readonly nextAttemptAt: number | null
+  readonly outcome: Log.AttemptOutcome
+  readonly now: number
+}
+
+interface Enqueue {
+  readonly _tag: "Enqueue"
+  readonly id: string
+  readonly eventType: string
+  readonly timestamp: number
+  readonly body: string
+  readonly now: number
+}
+
+type Write = Claim | Settle | Enqueue
+
+/** A claim's token (null: not claimed); a settle's or an enqueue's `true` when it changed the row. */
+type Written = number | boolean | null
+
+/** SQLite: write `i` of a batch failed; the transaction is rolled back and written again without it. */
+class WriteFailed extends Data.TaggedError("WriteFailed")<{ readonly i: number; readonly error: SqlError }> {}
+
+/**
+ * The most writes one commit carries. Enough for any burst a receiver sees at once (one per connection in
+ * flight); bounded so that one statement's parameters stay small.
+ */
+const MAX_BATCH = 256
+
 /** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
 export const make = (
   options: StoreOptions
-): Effect.Effect<{ readonly store: Store; readonly heartbeat: Effect.Effect<never> }, never, SqlClient.SqlClient> =>
-  Effect.map(SqlClient.SqlClient, (sql) => {
+): Effect.Effect<
+  { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
+  never,
+  SqlClient.SqlClient | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
     const table = sql(TABLE)
     const attemptsTable = sql(ATTEMPTS_TABLE)
     const lease = Duration.toMillis(options.lease)
@@ -379,6 +443,218 @@ ON CONFLICT (webhook_id, attempt) DO NOTHING`
      * statement for every outcome. False when it no longer holds it: then nothing is written, the attempt
      * included (the delivery is its new holder's).
      */
+    const settleOne = ({ error, id, nextAttemptAt, now, outcome, status, token }: Settle) => {
+      const update = sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
+  last_outcome = ${outcome}, next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
+WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
+RETURNING webhook_id`
+      const settled = pg
+        ? sql`WITH settled AS (${update}), ended AS (
+  UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
+    duration_ms = ${now} - started_at
+  WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
+)
+SELECT webhook_id FROM settled`
+        : update
+      return Effect.map(settled, (rows) => rows.length > 0)
+    }
+
+    /**
+     * Inline: takes the id unless it is done, dead or held by a live lease, and starts its attempt; its token, or
+     * none. `released`: what an instance of the version before the log writes for `failed`; one may still run
+     * beside this one during a rolling upgrade, and its released deliveries must stay claimable.
+     */
+    const claimOne = ({ body, eventType, id, now, timestamp }: Claim) => {
+      const claimed = sql<{ webhook_id: string; attempts: unknown }>`INSERT INTO ${table}
+  (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
+VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${now + lease}, ${now}, ${now})
+ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
+  attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), last_outcome = NULL,
+  updated_at = ${now}
+WHERE ${table}.status IN ('failed', 'released', 'pending')
+  OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
+RETURNING webhook_id, attempts, updated_at`
+      const rows = pg
+        ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
+SELECT attempts FROM claimed`
+        : claimed
+      return Effect.map(rows, (rows) => rows[0] === undefined ? null : num(rows[0].attempts))
+    }
+
+    /** Queued: stores a verified delivery, due now; false when its id is known (and not given back failed). */
+    const enqueueOne = ({ body, eventType, id, now, timestamp }: Enqueue) =>
+      Effect.map(
+        sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
+VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'pending', 0, ${now}, ${now}, ${now})
+ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = ${body}, next_attempt_at = ${now}, updated_at = ${now}
+WHERE ${table}.status IN ('failed', 'released')
+RETURNING webhook_id`,
+        (rows) => rows.length > 0
+      )
+
+    const single = (write: Write): Effect.Effect<Written, SqlError> => {
+      switch (write._tag) {
+        case "Claim":
+          return claimOne(write)
+        case "Settle":
+          return settleOne(write)
+        case "Enqueue":
+          return enqueueOne(write)
+      }
+    }
+
+    /**
+     * SQLite: the batch in one transaction, one prepared statement per write (the statements `single` runs).
+     * A write that fails rolls the transaction back; it is answered with its error and the rest written again
+     * without it. (SQLite undoes only the failed statement for most errors, but for some, a full disk or an I/O
+     * error, the whole transaction: starting again is right in both cases.)
+     */
+    const sqliteWrite = (writes: ReadonlyArray<Write>) => {
+      const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
+      const run = (indices: ReadonlyArray<number>): Effect.Effect<void, SqlError> =>
+        indices.length === 0 ? Effect.void : sql.withTransaction(
+          Effect.forEach(indices, (i) => Effect.mapError(single(writes[i]!), (error) => new WriteFailed({ i, error })))
+        ).pipe(
+          Effect.map((results) => {
+            for (let k = 0; k < indices.length; k++) exits[indices[k]!] = Exit.succeed(results[k]!)
+          }),
+          Effect.catchTag("WriteFailed", ({ error, i }) => {
+            exits[i] = Exit.fail(error)
+            return run(indices.filter((index) => index !== i))
+          })
+        )
+      return Effect.as(run(writes.map((_, i) => i)), exits)
+    }
+
+    /**
+     * PostgreSQL: one multi-row statement per kind of write (claims, settles, enqueues), each its own atomic
+     * statement, the kinds side by side on the pool. Rows in a fixed order (by id), so that two instances'
+     * batches lock the same rows in the same order. A second write of the same id in one batch waits for the
+     * first (one statement cannot change a row twice), and is written after it, alone. A statement that fails
+     * changed nothing: its writes are then written alone, each answered with its own outcome.
+     */
+    const pgWrite = (writes: ReadonlyArray<Write>) => {
+      const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
+      const kinds = { Claim: [] as Array<number>, Settle: [] as Array<number>, Enqueue: [] as Array<number> }
+      const later: Array<number> = []
+      const seen = { Claim: new Set<string>(), Settle: new Set<string>(), Enqueue: new Set<string>() }
+      writes.forEach((write, i) => {
+        if (seen[write._tag].has(write.id)) later.push(i)
+        else {
+          seen[write._tag].add(write.id)
+          kinds[write._tag].push(i)
+        }
+      })
+      const alone = (indices: ReadonlyArray<number>) =>
+        Effect.forEach(indices, (i) =>
+          Effect.map(Effect.exit(single(writes[i]!)), (exit) => {
+            exits[i] = exit
+          }), { discard: true })
+      const many = <W extends Write>(
+        indices: ReadonlyArray<number>,
+        statement: (writes: ReadonlyArray<W>) => Effect.Effect<Map<string, Written>, SqlError>,
+        missing: Written
+      ) => {
+        if (indices.length === 0) return Effect.void
+        if (indices.length === 1) return alone(indices)
+        const sorted = [...indices].sort((a, b) => writes[a]!.id < writes[b]!.id ? -1 : writes[a]!.id > writes[b]!.id ? 1 : 0)
+        return Effect.matchCauseEffect(statement(sorted.map((i) => writes[i] as W)), {
+          onSuccess: (written) =>
+            Effect.sync(() => {
+              for (const i of sorted) exits[i] = Exit.succeed(written.get(writes[i]!.id) ?? missing)
+            }),
+          onFailure: () => alone(sorted)
+        })
+      }
+      return Effect.all([
+        many(kinds.Claim, claimMany, null),
+        many(kinds.Settle, settleMany, false),
+        many(kinds.Enqueue, enqueueMany, false)
+      ], { concurrency: "unbounded", discard: true }).pipe(
+        Effect.zipRight(alone(later)),
+        Effect.as(exits)
+      )
+    }
+
+    const claimMany = (claims: ReadonlyArray<Claim>) =>
+      Effect.map(
+        sql<{ webhook_id: string; attempts: unknown }>`WITH claimed AS (
+  INSERT INTO ${table}
+    (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
+  SELECT id, event_type, webhook_timestamp, body, 'processing', 1, locked_until, now, now
+  FROM unnest(${claims.map((c) => c.id)}::text[], ${claims.map((c) => c.eventType)}::text[],
+    ${claims.map((c) => c.timestamp)}::bigint[], ${claims.map((c) => c.body)}::text[],
+    ${claims.map((c) => c.now + lease)}::bigint[], ${claims.map((c) => c.now)}::bigint[])
+    AS input(id, event_type, webhook_timestamp, body, locked_until, now)
+  ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = excluded.locked_until,
+    attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), last_outcome = NULL,
+    updated_at = excluded.updated_at
+  WHERE ${table}.status IN ('failed', 'released', 'pending')
+    OR (${table}.status = 'processing' AND ${table}.locked_until <= excluded.updated_at)
+  RETURNING webhook_id, attempts, updated_at
+), started AS (${startAttempts("claimed")})
+SELECT webhook_id, attempts FROM claimed`,
+        (rows) => new Map<string, Written>(rows.map((row) => [row.webhook_id, num(row.attempts)]))
+      )
+
+    const settleMany = (settles: ReadonlyArray<Settle>) =>
+      Effect.map(
+        sql<{ webhook_id: string }>`WITH input AS (
+  SELECT * FROM unnest(${settles.map((s) => s.id)}::text[], ${settles.map((s) => s.token)}::integer[],
+    ${settles.map((s) => s.status)}::text[], ${settles.map((s) => s.error)}::text[],
+    ${settles.map((s) => s.nextAttemptAt)}::bigint[], ${settles.map((s) => s.outcome)}::text[],
+    ${settles.map((s) => s.now)}::bigint[])
+    AS input(id, token, status, error, next_attempt_at, outcome, now)
+), settled AS (
+  UPDATE ${table} SET status = input.status, locked_until = NULL, last_error = input.error,
+    last_outcome = input.outcome, next_attempt_at = COALESCE(input.next_attempt_at, ${table}.next_attempt_at),
+    updated_at = input.now
+  FROM input
+  WHERE ${table}.webhook_id = input.id AND ${table}.status = 'processing' AND ${table}.attempts = input.token
+  RETURNING ${table}.webhook_id, input.token, input.now, input.outcome, input.error
+), ended AS (
+  UPDATE ${attemptsTable} SET ended_at = settled.now, outcome = settled.outcome, error = settled.error,
+    duration_ms = settled.now - ${attemptsTable}.started_at
+  FROM settled
+  WHERE ${attemptsTable}.webhook_id = settled.webhook_id AND ${attemptsTable}.attempt = settled.token
+)
+SELECT webhook_id FROM settled`,
+        (rows) => new Map<string, Written>(rows.map((row) => [row.webhook_id, true]))
+      )
+
+    const enqueueMany = (enqueues: ReadonlyArray<Enqueue>) =>
+      Effect.map(
+        sql<{ webhook_id: string }>`INSERT INTO ${table}
+  (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
+SELECT id, event_type, webhook_timestamp, body, 'pending', 0, now, now, now
+FROM unnest(${enqueues.map((e) => e.id)}::text[], ${enqueues.map((e) => e.eventType)}::text[],
+  ${enqueues.map((e) => e.timestamp)}::bigint[], ${enqueues.map((e) => e.body)}::text[],
+  ${enqueues.map((e) => e.now)}::bigint[])
+  AS input(id, event_type, webhook_timestamp, body, now)
+ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = excluded.body,
+  next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
+WHERE ${table}.status IN ('failed', 'released')
+RETURNING webhook_id`,
+        (rows) => new Map<string, Written>(rows.map((row) => [row.webhook_id, true]))
+      )
+
+    const writer = yield* Batch.make<Write, Written>({
+      write: pg ? pgWrite : sqliteWrite,
+      single,
+      max: MAX_BATCH,
+      onBatch: options.onBatch,
+      gather: Batch.nextTurn,
+      // PostgreSQL flushes concurrent commits together (its own group commit), from several connections: three
+      // batches in flight (up to three statements each) leave the pool's other connections to reads and workers.
+      // SQLite has one connection.
+      writers: pg ? 3 : 1
+    })
+    const wal = pg ? undefined : yield* walToSync(sql)
+    const durable: Effect.Effect<void, SqlError> = wal === undefined ? Effect.void : (yield* Batch.make<void, void>({
+      write: (waiting) => Effect.as(syncFile(wal), waiting.map(() => Exit.void)),
+      single: () => syncFile(wal),
+      max: Number.MAX_SAFE_INTEGER
+    })).submit(undefined)
     const settle = (
       id: string,
       token: number,
@@ -387,21 +663,12 @@ ON CONFLICT (webhook_id, attempt) DO NOTHING`
       nextAttemptAt: number | null,
       outcome: Log.AttemptOutcome
     ) =>
-      withNow((now) => {
-        const update = sql`UPDATE ${table} SET status = ${status}, locked_until = NULL, last_error = ${error},
-  last_outcome = ${outcome}, next_attempt_at = COALESCE(${nextAttemptAt}, next_attempt_at), updated_at = ${now}
-WHERE webhook_id = ${id} AND status = 'processing' AND attempts = ${token}
-RETURNING webhook_id`
-        const settled = pg
-          ? sql`WITH settled AS (${update}), ended AS (
-  UPDATE ${attemptsTable} SET ended_at = ${now}, outcome = ${outcome}, error = ${error},
-    duration_ms = ${now} - started_at
-  WHERE webhook_id IN (SELECT webhook_id FROM settled) AND attempt = ${token}
-)
-SELECT webhook_id FROM settled`
-          : update
-        return Effect.map(settled, (rows) => rows.length > 0)
-      })
+      withNow((now) =>
+        writer.submit({ _tag: "Settle", id, token, status, error, nextAttemptAt, outcome, now }) as Effect.Effect<
+          boolean,
+          SqlError
+        >
+      )
 
     /** Why `id` was not replayed or discarded, read after the statement that did not change it. */
     const whyNot = (
@@ -443,25 +710,14 @@ SELECT webhook_id FROM settled`
       letGo: (held) => {
         holding.delete(held)
       },
+      durable,
       claim: (id, eventType, timestamp, body = null) =>
-        withNow((now) => {
-          // `released`: what an instance of the version before the log writes for `failed`; one may still run
-          // beside this one during a rolling upgrade, and its released deliveries must stay claimable.
-          const claimed = sql<{ webhook_id: string; attempts: unknown }>`INSERT INTO ${table}
-  (webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until, received_at, updated_at)
-VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'processing', 1, ${now + lease}, ${now}, ${now})
-ON CONFLICT (webhook_id) DO UPDATE SET status = 'processing', locked_until = ${now + lease},
-  attempts = ${table}.attempts + 1, body = COALESCE(${table}.body, excluded.body), last_outcome = NULL,
-  updated_at = ${now}
-WHERE ${table}.status IN ('failed', 'released', 'pending')
-  OR (${table}.status = 'processing' AND ${table}.locked_until <= ${now})
-RETURNING webhook_id, attempts, updated_at`
-          const rows = pg
-            ? sql<{ attempts: unknown }>`WITH claimed AS (${claimed}), started AS (${startAttempts("claimed")})
-SELECT attempts FROM claimed`
-            : claimed
-          return Effect.map(rows, (rows) => Option.map(Option.fromNullable(rows[0]), (row) => num(row.attempts)))
-        }),
+        withNow((now) =>
+          Effect.map(
+            writer.submit({ _tag: "Claim", id, eventType, timestamp, body, now }),
+            (token) => typeof token === "number" ? Option.some(token) : Option.none()
+          )
+        ),
       complete: (id, token) => settle(id, token, "done", null, null, "processed"),
       release: (id, token, error, outcome = "failed") => settle(id, token, "failed", error, null, outcome),
       renew: (id, token) =>
@@ -480,14 +736,7 @@ RETURNING webhook_id`,
         ),
       enqueue: (id, eventType, timestamp, body) =>
         withNow((now) =>
-          Effect.map(
-            sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
-VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'pending', 0, ${now}, ${now}, ${now})
-ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = ${body}, next_attempt_at = ${now}, updated_at = ${now}
-WHERE ${table}.status IN ('failed', 'released')
-RETURNING webhook_id`,
-            (rows) => rows.length > 0
-          )
+          writer.submit({ _tag: "Enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
         ),
       take: (max) =>
         !(max >= 1) ? Effect.succeed([]) : withNow((now) => {
@@ -729,6 +978,47 @@ GROUP BY 1, 2`,
       )
     )
     return { store, heartbeat }
+  })
+
+/**
+ * SQLite: the write-ahead log to fsync before a delivery is answered, when the connection commits without doing
+ * so itself (WAL mode below `synchronous = FULL`, better-sqlite3's default): undefined when SQLite syncs every
+ * commit (FULL, EXTRA), keeps no log file (in memory, other journal modes: they sync at commit), or cannot say.
+ */
+const walToSync = (sql: SqlClient.SqlClient): Effect.Effect<string | undefined> =>
+  Effect.all([
+    sql<{ journal_mode: string }>`PRAGMA journal_mode`,
+    sql<{ synchronous: unknown }>`PRAGMA synchronous`,
+    sql<{ name: string; file: string }>`PRAGMA database_list`
+  ]).pipe(
+    Effect.map(([[journal], [synchronous], files]) => {
+      const file = files.find((database) => database.name === "main")?.file
+      return journal?.journal_mode?.toLowerCase() === "wal" && num(synchronous?.synchronous) < 2 &&
+          file !== undefined && file !== ""
+        ? `${file}-wal`
+        : undefined
+    }),
+    Effect.orElseSucceed(() => undefined)
+  )
+
+let fileSystem: Promise<typeof import("node:fs/promises")> | undefined
+
+/**
+ * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. Imported here,
+ * not at the top: only a store with a file to sync needs a file system.
+ */
+const syncFile = (file: string): Effect.Effect<void, SqlError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const { open } = await (fileSystem ??= import("node:fs/promises"))
+      const handle = await open(file, "r")
+      try {
+        await handle.datasync()
+      } finally {
+        await handle.close()
+      }
+    },
+    catch: (cause) => new SqlError({ cause, message: `Failed to make the inbox's last commits durable (fdatasync ${file})` })
   })
 
 export interface LayerOptions extends StoreOptions {

@@ -1,0 +1,130 @@
+/**
+ * Group commit: many fibers' writes, one commit. A caller submits its write and waits; a single writer fiber takes
+ * every write that is waiting (`Queue.takeBetween(1, max)`: it never waits for more than is already there, so
+ * a write alone at low load goes at once), hands them to `write` as one batch (one transaction, or one multi-row
+ * statement), and completes each caller with its own result. While a batch is being written the next one gathers
+ * in the queue, so the batches grow with the load and one commit (one fsync) serves them all.
+ *
+ * `write` answers each input on its own (an `Exit` per input, in order): one row that fails does not fail the
+ * others. When `write` itself fails (the transaction did not commit), nothing of the batch happened: each input
+ * is then written alone with `single`, and answered with its own outcome.
+ *
+ * A caller interrupted while its write waits in the queue withdraws it: the writer skips it. Once the writer has
+ * taken it, it is written (as a statement already sent would be). Closing the scope lets the batch being written
+ * finish and answer its callers, then interrupts the callers still waiting.
+ *
+ * @internal
+ */
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+
+interface Pending<I, A> {
+  readonly input: I
+  readonly done: Deferred.Deferred<A, SqlError>
+  withdrawn: boolean
+}
+
+export interface Options<I, A> {
+  /**
+   * Writes a batch (inputs in submission order) in one commit; an `Exit` per input, in the same order. Runs
+   * uninterruptibly: a batch begun is finished.
+   */
+  readonly write: (inputs: ReadonlyArray<I>) => Effect.Effect<ReadonlyArray<Exit.Exit<A, SqlError>>, SqlError>
+  /** Writes one input alone: the fallback when a whole batch failed. */
+  readonly single: (input: I) => Effect.Effect<A, SqlError>
+  /** The most inputs in one batch. */
+  readonly max: number
+  /** Told the size of every batch written (for metrics and tests). */
+  readonly onBatch?: ((size: number) => void) | undefined
+  /**
+   * Run once a first write is waiting, before the batch is taken: {@link nextTurn} lets the requests that have
+   * already arrived (read by the runtime, not yet parsed) reach the queue too.
+   */
+  readonly gather?: Effect.Effect<void> | undefined
+  /**
+   * How many batches may be written at once (default 1): more than one where the database commits concurrent
+   * transactions together itself (PostgreSQL), so that a batch gathers while others commit.
+   */
+  readonly writers?: number | undefined
+}
+
+/**
+ * Resumes after the I/O the event loop has ready now has been handled (`setImmediate`: after the poll phase), not
+ * after a delay: on a loaded server every request already read reaches the batch; on an idle one this costs one
+ * turn of the loop.
+ */
+export const nextTurn: Effect.Effect<void> = typeof globalThis.setImmediate === "function"
+  ? Effect.async<void>((resume) => {
+    const handle = globalThis.setImmediate(() => resume(Effect.void))
+    return Effect.sync(() => globalThis.clearImmediate(handle))
+  })
+  : Effect.yieldNow()
+
+/** `submit`: writes `input` with whatever else is waiting, and answers with its own result. */
+export interface Batcher<I, A> {
+  readonly submit: (input: I) => Effect.Effect<A, SqlError>
+  /** How many writes wait for the next batch. */
+  readonly waiting: Effect.Effect<number>
+}
+
+export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const queue = yield* Queue.unbounded<Pending<I, A>>()
+    const { gather, max, onBatch, single, write } = options
+
+    const settle = (batch: ReadonlyArray<Pending<I, A>>, exits: ReadonlyArray<Exit.Exit<A, SqlError>>) =>
+      Effect.sync(() => {
+        for (let i = 0; i < batch.length; i++) Deferred.unsafeDone(batch[i]!.done, exits[i]!)
+      })
+
+    const alone = (batch: ReadonlyArray<Pending<I, A>>) =>
+      Effect.flatMap(
+        Effect.forEach(batch, (pending) => Effect.exit(single(pending.input))),
+        (exits) => settle(batch, exits)
+      )
+
+    const take = gather === undefined
+      ? Queue.takeBetween(queue, 1, max)
+      : Effect.flatMap(Queue.take(queue), (first) =>
+        Effect.zipRight(gather, Effect.map(Queue.takeUpTo(queue, max - 1), (rest) => Chunk.prepend(rest, first))))
+    const round = Effect.flatMap(take, (taken) => {
+      const batch = Chunk.toReadonlyArray(taken).filter((pending) => !pending.withdrawn)
+      if (batch.length === 0) return Effect.void
+      onBatch?.(batch.length)
+      return Effect.uninterruptible(
+        Effect.matchCauseEffect(write(batch.map((pending) => pending.input)), {
+          onSuccess: (exits) => settle(batch, exits),
+          onFailure: () => alone(batch)
+        })
+      )
+    })
+
+    // Scope closing: finalizers run last-added first, so the writer is stopped (its batch finished) before the
+    // callers still waiting in the queue are interrupted.
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(Queue.takeAll(queue), (left) =>
+        Effect.sync(() => {
+          for (const pending of left) Deferred.unsafeDone(pending.done, Exit.interrupt(FiberId.none))
+        }))
+    )
+    for (let i = 0; i < (options.writers ?? 1); i++) yield* Effect.forkScoped(Effect.forever(round))
+
+    return {
+      waiting: Queue.size(queue),
+      submit: (input) =>
+        Effect.withFiberRuntime<A, SqlError>((fiber) => {
+          const pending: Pending<I, A> = { input, done: Deferred.unsafeMake(fiber.id()), withdrawn: false }
+          queue.unsafeOffer(pending)
+          return Effect.onInterrupt(Deferred.await(pending.done), () =>
+            Effect.sync(() => {
+              pending.withdrawn = true
+            }))
+        })
+    }
+  })
