@@ -185,9 +185,11 @@ export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exp
 )
 
 /**
- * Background processing of pending deliveries: `concurrency` workers take due deliveries (each under a
- * lease, so no two workers anywhere process one delivery at a time), run the handler, and mark them
- * done, retry them later on the schedule, or keep them as dead. Every attempt logs one line:
+ * Background processing of pending deliveries: up to `concurrency` handlers run at once, each on a due
+ * delivery under a lease (so no two workers anywhere process one delivery at a time), and mark them done,
+ * retry them later on the schedule, or keep them as dead. The free slots are filled by one statement that
+ * takes as many due deliveries as there are slots, oldest due first; when a take fills every slot, the next
+ * one comes as soon as a handler ends, else after `pollInterval`. Every attempt logs one line:
  * `processed`, `failed` (with the next attempt) or `dead` (with the body), and is recorded in the log.
  *
  * In queued mode it processes every delivery. In inline mode, run it too if you want {@link replay} and

@@ -14,9 +14,11 @@ import {
   Duration,
   Effect,
   Fiber,
+  FiberId,
   Layer,
   Logger,
   Option,
+  Queue,
   Schedule,
   TestClock,
   TestServices,
@@ -828,7 +830,7 @@ for (const engine of [sqlite, postgres]) {
             assert.isAtLeast(until!, stepStart + 300)
             renewed = until!
             // Another process's worker looks for due deliveries at every beat.
-            assert.isTrue(Option.isNone(yield* other.store.take), `at ${beat * 100} ms`)
+            assert.deepStrictEqual(yield* other.store.take(1), [], `at ${beat * 100} ms`)
           }
           yield* Deferred.succeed(finish, undefined)
           const processed = yield* log.waitFor("processed", (line) => line.message === "processed")
@@ -847,8 +849,8 @@ for (const engine of [sqlite, postgres]) {
           yield* Deferred.await(started)
           // This process stalled past its lease, and another process's worker took the delivery over.
           yield* expire(server.sql, id)
-          const taken = yield* other.store.take
-          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          const taken = yield* other.store.take(1)
+          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[id, 2]])
           yield* TestClock.adjust("100 millis")
           assertTakenOver(yield* log.waitFor("taken over", (line) => line.message === "taken over"), id)
           assert.isFalse(yield* Deferred.isDone(interrupted))
@@ -865,25 +867,110 @@ for (const engine of [sqlite, postgres]) {
           assert.deepStrictEqual(calls, [id])
         }))
 
-      it.scopedLive("processes each of 30 deliveries once with two processes' workers on one database", () =>
+      it.scopedLive("runs 120 deliveries once each, in one attempt, with two processes' workers on one database", () =>
         Effect.gen(function*() {
+          const count = 120
           const log = observe()
           const database = yield* engine.database
           const { calls, handle } = counting()
           const server = yield* serve(handle, inboxLayer(database, { mode: "queued" }), log)
-          const deliveries = yield* Effect.all(Array.from({ length: 30 }, () => signed()))
+          const deliveries = yield* Effect.all(Array.from({ length: count }, () => signed()))
           const replies = yield* Effect.all(deliveries.map(server.post), { concurrency: "unbounded" })
-          assert.deepStrictEqual(replies.map((reply) => reply.status), Array(30).fill(200))
-          // Two more "processes": each its own connection and four workers.
-          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
-          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle }), log)
+          assert.deepStrictEqual(replies.map((reply) => reply.status), Array(count).fill(200))
+          // Two more "processes": each its own connection and eight slots, so that their takes of several rows
+          // each contend for the same rows.
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle, concurrency: 8 }), log)
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle, concurrency: 8 }), log)
           for (const delivery of deliveries) {
             yield* log.waitFor(`processed ${idOf(delivery)}`, (line) =>
               line.message === "processed" && line.annotations["webhook_id"] === idOf(delivery))
           }
           assert.sameMembers(calls, deliveries.map(idOf))
-          assert.strictEqual(calls.length, 30)
-          assert.strictEqual(log.lines.filter((line) => line.message === "processed").length, 30)
+          assert.strictEqual(calls.length, count)
+          assert.strictEqual(log.lines.filter((line) => line.message === "processed").length, count)
+          // Taken once each: a second take of a row would have started a second attempt.
+          const attempts = yield* Effect.orDie(
+            server.sql<{ attempts: unknown; n: unknown }>`SELECT attempts, COUNT(*) AS n FROM ${server.sql(TABLE)}
+WHERE status = 'done' GROUP BY attempts`
+          )
+          assert.deepStrictEqual(attempts.map((row) => [Number(row.attempts), Number(row.n)]), [[1, count]])
+        }))
+
+      /**
+       * On a fresh database, `count` deliveries stored in queued mode a millisecond apart (oldest first), and a
+       * handler that records how many run at once and runs until its delivery's gate opens (`open(id)`);
+       * `started` gives the ids in the order their handlers started. The TestClock stands still from then on:
+       * a worker's poll never fires, so every take after its first comes from a slot freeing.
+       */
+      const gated = (count: number) =>
+        Effect.gen(function*() {
+          yield* TestClock.setTime(Date.now())
+          const log = observe()
+          const database = yield* engine.database
+          const { store } = yield* start(inboxLayer(database, { mode: "queued" }), log)
+          const ids = Array.from({ length: count }, newId)
+          const body = WebhookTesting.encode(WebhookTesting.sample("response.completed"))
+          for (const id of ids) {
+            assert.isTrue(yield* store.enqueue(id, "response.completed", 1, body))
+            yield* TestClock.adjust("1 millis")
+          }
+          const gates = new Map(ids.map((id) => [id, Deferred.unsafeMake<void>(FiberId.none)]))
+          const starts = yield* Queue.unbounded<string>()
+          const running = { now: 0, most: 0 }
+          const handle: Handle = (_event, delivery) =>
+            Effect.suspend(() => {
+              running.now++
+              running.most = Math.max(running.most, running.now)
+              return Effect.zipRight(Queue.offer(starts, delivery.id), Deferred.await(gates.get(delivery.id)!))
+            }).pipe(Effect.ensuring(Effect.sync(() => running.now--)))
+          const started = Queue.take(starts).pipe(
+            Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("no handler started in 20 s") }),
+            Effect.orDie,
+            TestServices.provideLive
+          )
+          const open = (id: string) => Deferred.succeed(gates.get(id)!, undefined)
+          return { database, handle, ids, log, open, running, started }
+        })
+
+      it.scoped("runs at most concurrency handlers at once, and takes the next delivery as soon as one ends", () =>
+        Effect.gen(function*() {
+          const { database, handle, ids, log, open, running, started } = yield* gated(7)
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle, concurrency: 3 }), log)
+          // One take fills the three slots with the three oldest.
+          const first = [yield* started, yield* started, yield* started]
+          assert.sameMembers(first, ids.slice(0, 3))
+          assert.strictEqual(running.now, 3)
+          // Each handler that ends frees a slot, taken at once by the oldest delivery still due.
+          for (const [i, id] of ids.entries()) {
+            yield* open(id)
+            yield* log.waitFor(`processed ${id}`, (line) =>
+              line.message === "processed" && line.annotations["webhook_id"] === id)
+            if (i + 3 < ids.length) assert.strictEqual(yield* started, ids[i + 3])
+          }
+          assert.strictEqual(running.most, 3)
+          assert.strictEqual(running.now, 0)
+          assert.deepStrictEqual(log.lines.filter((line) => line.message.startsWith("inbox worker")), [])
+        }))
+
+      it.scoped("keeps taking and processing other deliveries while one handler runs on", () =>
+        Effect.gen(function*() {
+          const { database, handle, ids, log, open, started } = yield* gated(6)
+          const [slow, ...others] = ids
+          yield* start(withWorkers(inboxLayer(database, { mode: "queued" }), { handle, concurrency: 2 }), log)
+          // The oldest takes one of the two slots and keeps it; the other five go through the other slot.
+          assert.sameMembers([yield* started, yield* started], [slow, others[0]])
+          for (const [i, id] of others.entries()) {
+            if (i > 0) assert.strictEqual(yield* started, id)
+            yield* open(id)
+            yield* log.waitFor(`processed ${id}`, (line) =>
+              line.message === "processed" && line.annotations["webhook_id"] === id)
+          }
+          assert.deepStrictEqual(log.of(slow!, "processed"), [])
+          const server = yield* start(inboxLayer(database, { mode: "queued" }), observe())
+          assert.strictEqual(yield* statusOf(server.store, slow!), "processing")
+          yield* open(slow!)
+          yield* log.waitFor(`processed ${slow}`, (line) =>
+            line.message === "processed" && line.annotations["webhook_id"] === slow)
         }))
     })
 
@@ -935,14 +1022,14 @@ for (const engine of [sqlite, postgres]) {
 
           const queued = newId()
           assert.isTrue(yield* store.enqueue(queued, "response.completed", 1, "{}"))
-          const taken = yield* store.take
-          assert.deepStrictEqual(Option.map(taken, (row) => [row.webhookId, row.attempts]), Option.some([queued, 1]))
+          const taken = yield* store.take(1)
+          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[queued, 1]])
           yield* TestClock.adjust("150 millis")
           assert.isTrue(yield* store.renew(queued, 1))
           yield* TestClock.adjust("150 millis")
-          assert.isTrue(Option.isNone(yield* store.take))
+          assert.deepStrictEqual(yield* store.take(1), [])
           yield* TestClock.adjust("50 millis")
-          assert.deepStrictEqual(Option.map(yield* store.take, (row) => row.attempts), Option.some(2))
+          assert.deepStrictEqual((yield* store.take(1)).map((row) => row.attempts), [2])
           assert.isFalse(yield* store.renew(queued, 1))
         }))
 
@@ -954,14 +1041,13 @@ for (const engine of [sqlite, postgres]) {
           const id = newId()
           assert.isTrue(yield* store.enqueue(id, "response.completed", 1, "{}"))
           assert.isFalse(yield* store.enqueue(id, "response.completed", 1, "{}"))
-          const [first, second] = yield* Effect.all([store.take, store.take], { concurrency: 2 })
-          const taken = [first, second].filter(Option.isSome).map((row) => row.value)
-          assert.deepStrictEqual(taken.map((row) => [row.webhookId, row.attempts]), [[id, 1]])
+          const [first, second] = yield* Effect.all([store.take(2), store.take(2)], { concurrency: 2 })
+          assert.deepStrictEqual([...first, ...second].map((row) => [row.webhookId, row.attempts]), [[id, 1]])
           yield* TestClock.adjust("59 seconds")
-          assert.isTrue(Option.isNone(yield* store.take))
+          assert.deepStrictEqual(yield* store.take(2), [])
           yield* TestClock.adjust("1 second")
-          const again = yield* store.take
-          assert.deepStrictEqual(Option.map(again, (row) => [row.webhookId, row.attempts]), Option.some([id, 2]))
+          const again = yield* store.take(2)
+          assert.deepStrictEqual(again.map((row) => [row.webhookId, row.attempts]), [[id, 2]])
         }))
 
       it.scoped("purges handled deliveries older than the retention, and nothing else", () =>
@@ -983,14 +1069,13 @@ for (const engine of [sqlite, postgres]) {
           yield* store.claim(oldProcessing!, "response.completed", 1)
           yield* store.enqueue(oldPending!, "response.completed", 1, "{}")
           yield* store.enqueue(oldDead!, "response.completed", 1, "{}")
-          const taken = yield* store.take
-          assert.isTrue(Option.isSome(taken))
-          const deadId = Option.getOrThrow(taken).webhookId
+          const [taken] = yield* store.take(1)
+          const deadId = taken!.webhookId
           // take leases the oldest due row: make sure the one made dead is oldDead, and oldPending stays pending.
           if (deadId !== oldDead) {
             yield* store.retry(deadId, 1, Number.MAX_SAFE_INTEGER, "not this one")
-            const next = Option.getOrThrow(yield* store.take)
-            assert.strictEqual(next.webhookId, oldDead)
+            const [next] = yield* store.take(1)
+            assert.strictEqual(next?.webhookId, oldDead)
           }
           yield* store.dead(oldDead!, 1, "boom")
           yield* TestClock.adjust("2 hours")

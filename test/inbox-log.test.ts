@@ -713,17 +713,57 @@ for (const engine of engines("inbox-log.test.ts")) {
           assert.strictEqual(detail.history[0]?.error, "interrupted")
         }))
 
+      it.scoped("takes several due deliveries in one take, oldest due first, each once, with one attempt each", () =>
+        Effect.gen(function*() {
+          const { inbox, rows } = yield* fresh({ lease: "2 minutes" })
+          const oldest = yield* rows.pending("response.completed", T0)
+          const second = yield* rows.pending("batch.completed", T0 + 1000)
+          const third = yield* rows.pending("response.failed", T0 + 2000)
+          const later = yield* rows.retrying("batch.failed", T0 + 3000)
+          const held = yield* rows.processing("response.completed", T0 + 3000)
+          const fourth = yield* rows.pending("batch.expired", T0 + 4000)
+          yield* TestClock.setTime(T0 + 5000)
+          const take = (max: number) =>
+            Effect.map(Effect.orDie(inbox.store.take(max)), (rows) => rows.map((row) => [row.webhookId, row.attempts]))
+          assert.deepStrictEqual(yield* take(2), [[oldest, 1], [second, 1]])
+          // Not `later`, due a minute after its failure, nor `held`, whose claim's lease runs.
+          assert.deepStrictEqual(yield* take(10), [[third, 1], [fourth, 1]])
+          assert.deepStrictEqual(yield* take(10), [])
+          for (const id of [oldest, second, third, fourth]) {
+            const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+            assert.strictEqual(detail.status, "processing")
+            const started = new Date(T0 + 5000)
+            assert.deepStrictEqual(detail.history, [
+              { attempt: 1, startedAt: started, endedAt: null, outcome: null, error: null, durationMs: null }
+            ])
+          }
+          // Past the retry's time and the claim's lease (not yet the leases taken above), both are due: the retry's
+          // second attempt, and a takeover. Two takes at once, each with room for both: each row is taken once.
+          const now = T0 + 3000 + 2 * MINUTE
+          yield* TestClock.setTime(now)
+          const [first, other] = yield* Effect.all([take(3), take(3)], { concurrency: 2 })
+          assert.sameDeepMembers([...first, ...other], [[later, 2], [held, 2]])
+          for (const id of [later, held]) {
+            const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
+            assert.deepStrictEqual(detail.history.map((attempt) => [attempt.attempt, attempt.startedAt.getTime()]), [
+              [1, T0 + 3000],
+              [2, now]
+            ])
+          }
+          assert.deepStrictEqual(yield* take(3), [])
+        }))
+
       it.scoped("leaves the attempt of a holder that died unended, and starts the next one at a takeover", () =>
         Effect.gen(function*() {
           const { inbox } = yield* fresh()
           const id = newId()
           yield* TestClock.setTime(T0)
           yield* Effect.orDie(inbox.store.enqueue(id, "response.completed", 1, bodyOf("response.completed")))
-          assert.isTrue(Option.isSome(yield* Effect.orDie(inbox.store.take)))
+          assert.strictEqual((yield* Effect.orDie(inbox.store.take(1))).length, 1)
           // The worker that took it died: after the lease another takes it over.
           yield* TestClock.setTime(T0 + 30_000)
-          const taken = Option.getOrThrow(yield* Effect.orDie(inbox.store.take))
-          assert.strictEqual(taken.attempts, 2)
+          const [taken] = yield* Effect.orDie(inbox.store.take(1))
+          assert.strictEqual(taken?.attempts, 2)
           yield* TestClock.setTime(T0 + 30_500)
           assert.isTrue(yield* Effect.orDie(inbox.store.complete(id, 2)))
           const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))

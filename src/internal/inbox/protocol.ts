@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -235,9 +236,15 @@ const delayAfter = (schedule: Schedule.Schedule<unknown, unknown>, attempts: num
     (delays) => delays.length > attempts ? Option.fromNullable(Array.from(delays)[attempts - 1]) : Option.none()
   )
 
+/** What a worker logs when the database fails it: the delivery is tried again (taken again, or after its lease). */
+const DATABASE_ERROR = "inbox worker: database error, trying again"
+
 /**
- * Background processing of queued deliveries: `concurrency` workers take due deliveries (each under a
- * lease), run the handler, and mark them done, retry them later on the schedule, or keep them as dead.
+ * Background processing of queued deliveries: up to `concurrency` attempts run at once, each under a lease.
+ * One taker fills the free slots: it leases as many due deliveries as there are free slots in one statement
+ * and starts an attempt of each, which runs the handler and marks the delivery done, retries it later on the
+ * schedule, or keeps it as dead. After a take that filled every slot it takes again as soon as a slot frees
+ * (more may be due); after one that found fewer, it looks again after `pollInterval`.
  */
 export const worker = <E, R>(
   settings: WorkerSettings<E, R>
@@ -273,6 +280,8 @@ export const worker = <E, R>(
           settle,
           (done) => done ? line : Effect.annotateLogs(Effect.logWarning("taken over"), "error", new LeaseLost().message)
         )
+      // Interruptible inside only: the attempt starts uninterruptible (forked so by the taker, see below), and
+      // its row is given back on interruption from the first instruction on.
       return Effect.matchCauseEffect(
         holding.during(bounded),
         {
@@ -302,6 +311,7 @@ export const worker = <E, R>(
           }
         }
       ).pipe(
+        Effect.interruptible,
         // Stopped mid-attempt (a shutdown): due again at once, rather than after the lease.
         Effect.onInterrupt(() =>
           Effect.ignore(settled(
@@ -314,18 +324,58 @@ export const worker = <E, R>(
       )
     }
 
-    const loop = store.take.pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => Effect.sleep(settings.pollInterval),
-        onSome: attempt
-      })),
-      Effect.catchAllCause((cause) =>
-        Effect.zipRight(
-          Effect.logError("inbox worker: database error, trying again", cause),
-          Effect.sleep(settings.pollInterval)
+    const { concurrency } = settings
+    // Attempts running; the taker waits on `freed` while they fill every slot, and each one ending opens it.
+    let busy = 0
+    const freed = yield* Effect.makeLatch(false)
+    const slotFreed = Effect.suspend(() => {
+      busy--
+      return freed.open
+    })
+    const slotFree = Effect.suspend(() => {
+      if (busy < concurrency) return Effect.void
+      freed.unsafeClose()
+      return freed.await
+    })
+    // Closed with the layer's scope after the taker has stopped (finalizers run last first): it interrupts
+    // every running attempt, which gives its row back, and waits for them.
+    const running = yield* FiberSet.make<void, never>()
+    const start = (row: Row) =>
+      Effect.suspend(() => {
+        busy++
+        return FiberSet.run(
+          running,
+          attempt(row).pipe(
+            // A settle the database failed: the row is taken again once its lease expires. (Uninterruptible
+            // here, so an interruption reaches this too: it has said what it did already.)
+            Effect.catchAllCause((cause) =>
+              Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError(DATABASE_ERROR, cause)
+            ),
+            Effect.ensuring(slotFreed)
+          )
         )
-      ),
-      Effect.forever
+      })
+    const lookAgain = Effect.sleep(settings.pollInterval)
+
+    const takeDue = Effect.zipRight(
+      slotFree,
+      // The rows a take returns are started uninterruptibly: none is left processing, unheld until its lease
+      // expires, by a shutdown that came between the statement and the forks.
+      Effect.uninterruptibleMask((restore) => {
+        const free = concurrency - busy
+        return Effect.matchCauseEffect(restore(store.take(free)), {
+          onFailure: (cause) =>
+            Cause.isInterruptedOnly(cause)
+              ? Effect.failCause(cause)
+              : restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
+          onSuccess: (rows) =>
+            Effect.zipRight(
+              Effect.forEach(rows, start, { discard: true }),
+              // Fewer due than free slots: nothing more is due now.
+              rows.length < free ? restore(lookAgain) : Effect.void
+            )
+        })
+      })
     )
-    for (let i = 0; i < settings.concurrency; i++) yield* Effect.forkScoped(loop)
+    yield* Effect.forkScoped(Effect.forever(takeDue))
   })

@@ -113,8 +113,13 @@ export interface Store {
   readonly status: (id: string) => Effect.Effect<Option.Option<Status>, SqlError>
   /** Queued: store a verified delivery; false when its id is already known. */
   readonly enqueue: (id: string, eventType: string, timestamp: number, body: string) => Effect.Effect<boolean, SqlError>
-  /** Queued: lease the oldest due delivery to this worker. */
-  readonly take: Effect.Effect<Option.Option<Row>, SqlError>
+  /**
+   * Queued: lease up to `max` due deliveries to this worker in one statement, oldest due first, and start
+   * an attempt of each; none when nothing is due. Due: pending and its time has come, or processing under
+   * a lease that expired (its holder died); with a body. On PostgreSQL a row another worker is taking
+   * meanwhile is skipped (`SKIP LOCKED`), never waited for nor taken twice.
+   */
+  readonly take: (max: number) => Effect.Effect<ReadonlyArray<Row>, SqlError>
   /** Queued: the worker's lease token is the row's `attempts` when it took it. */
   readonly retry: (
     id: string,
@@ -776,40 +781,47 @@ RETURNING webhook_id`,
         withNow((now) =>
           writer.submit({ _tag: "Enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
         ),
-      take: withNow((now) => {
-        interface Taken {
-          webhook_id: string
-          event_type: string | null
-          webhook_timestamp: unknown
-          body: string
-          attempts: unknown
-        }
-        const taken = sql<Taken>`UPDATE ${table} SET status = 'processing', locked_until = ${
-          now + lease
-        }, attempts = attempts + 1, last_outcome = NULL, updated_at = ${now}
-WHERE webhook_id = (
+      take: (max) =>
+        !(max >= 1) ? Effect.succeed([]) : withNow((now) => {
+          interface Taken {
+            webhook_id: string
+            event_type: string | null
+            webhook_timestamp: unknown
+            body: string
+            attempts: unknown
+            next_attempt_at: unknown
+          }
+          // One statement for the whole batch: the subquery picks the oldest due rows (locking them on
+          // PostgreSQL, skipping those another worker holds), the UPDATE starts an attempt of each.
+          const taken = sql<Taken>`UPDATE ${table} SET status = 'processing', locked_until = ${
+            now + lease
+          }, attempts = attempts + 1, last_outcome = NULL, updated_at = ${now}
+WHERE webhook_id IN (
   SELECT webhook_id FROM ${table}
   WHERE body IS NOT NULL AND (
     (status = 'pending' AND next_attempt_at <= ${now}) OR (status = 'processing' AND locked_until <= ${now})
   )
   ORDER BY next_attempt_at
-  LIMIT 1
+  LIMIT ${Math.floor(max)}
   ${skipLocked}
 )
-RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, updated_at`
-        const rows = pg
-          ? sql<Taken>`WITH taken AS (${taken}), started AS (${startAttempts("taken")})
-SELECT webhook_id, event_type, webhook_timestamp, body, attempts FROM taken`
-          : taken
-        return Effect.map(rows, (rows) =>
-          Option.map(Option.fromNullable(rows[0]), (row) => ({
-            webhookId: row.webhook_id,
-            eventType: row.event_type,
-            webhookTimestamp: num(row.webhook_timestamp),
-            body: row.body,
-            attempts: num(row.attempts)
-          })))
-      }),
+RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at, updated_at`
+          const rows = pg
+            ? sql<Taken>`WITH taken AS (${taken}), started AS (${startAttempts("taken")})
+SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at FROM taken`
+            : taken
+          // RETURNING has no order on either engine: the oldest due first, as the subquery chose them (a
+          // takeover of an inline claim has no next_attempt_at: last, as PostgreSQL orders NULL).
+          return Effect.map(rows, (rows) =>
+            rows.map((row) => ({
+              webhookId: row.webhook_id,
+              eventType: row.event_type,
+              webhookTimestamp: num(row.webhook_timestamp),
+              body: row.body,
+              attempts: num(row.attempts),
+              due: row.next_attempt_at == null ? Number.POSITIVE_INFINITY : num(row.next_attempt_at)
+            })).sort((a, b) => a.due - b.due).map(({ due: _, ...row }) => row))
+        }),
       retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
       dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
       purge: withNow((now) => {
