@@ -244,6 +244,20 @@ for (const engine of [Engines.sqlite(), Engines.postgres("inbox-batch.test.ts")]
         for (const row of rows) assert.strictEqual(row.status, row.webhook_id === refused ? "processing" : "done")
       }))
 
+    it.scoped("stores an event type holding U+0000 (valid in the signed JSON) as U+FFFD, in both modes", () =>
+      Effect.gen(function*() {
+        const { sql, store } = yield* storeOn(yield* engine.database, "inline")
+        const [claimed, queued] = ids(2)
+        assert.isTrue(Option.isSome(yield* store.claim(claimed!, "response.completed\u0000", 1_700_000_000, "{}")))
+        assert.isTrue(yield* store.enqueue(queued!, "\u0000batch.completed", 1_700_000_000, "{}"))
+        const rows = yield* sql<{ webhook_id: string; event_type: string }>`SELECT webhook_id, event_type
+FROM ${sql(TABLE)} ORDER BY webhook_id`
+        assert.deepStrictEqual(
+          Object.fromEntries(rows.map((row) => [row.webhook_id, row.event_type])),
+          { [claimed!]: "response.completed\uFFFD", [queued!]: "\uFFFDbatch.completed" }
+        )
+      }))
+
     it.scoped("claims a webhook-id once when copies of it are in one batch, and starts one attempt", () =>
       Effect.gen(function*() {
         const { sql, store } = yield* storeOn(yield* engine.database, "inline")

@@ -354,6 +354,14 @@ const toAttempt = (row: AttemptRow): Log.Attempt => ({
 const DEFAULT_DEAD_RETENTION = Duration.days(30)
 
 /**
+ * The event type as a text column can hold it: `type` comes from the signed JSON, where `\u0000` is valid, but
+ * PostgreSQL's text cannot hold U+0000 (the delivery would fail to store, and be answered 500 at every retry);
+ * it becomes U+FFFD, on SQLite too, so that both keep the same. The body keeps the escape as it came.
+ */
+const storable = (eventType: string): string =>
+  eventType.includes("\u0000") ? eventType.replaceAll("\u0000", "\uFFFD") : eventType
+
+/**
  * The writes that are group-committed (see `batch.ts`): a claim, a settle (complete, release, retry, dead) and an
  * enqueue, each with the time its caller read from its clock.
  */
@@ -757,7 +765,7 @@ RETURNING webhook_id`,
       claim: (id, eventType, timestamp, body = null) =>
         withNow((now) =>
           Effect.map(
-            writer.submit({ _tag: "Claim", id, eventType, timestamp, body, now }),
+            writer.submit({ _tag: "Claim", id, eventType: storable(eventType), timestamp, body, now }),
             (token) => typeof token === "number" ? Option.some(token) : Option.none()
           )
         ),
@@ -779,7 +787,10 @@ RETURNING webhook_id`,
         ),
       enqueue: (id, eventType, timestamp, body) =>
         withNow((now) =>
-          writer.submit({ _tag: "Enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
+          writer.submit({ _tag: "Enqueue", id, eventType: storable(eventType), timestamp, body, now }) as Effect.Effect<
+            boolean,
+            SqlError
+          >
         ),
       take: (max) =>
         !(max >= 1) ? Effect.succeed([]) : withNow((now) => {
