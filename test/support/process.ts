@@ -34,7 +34,10 @@ export type LogLine = Readonly<Record<string, string>>
 export const parseLogfmt = (line: string): LogLine => {
   const fields: Record<string, string> = {}
   for (const [, key, value] of line.matchAll(/([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-    fields[key!] = value!.startsWith("\"") ? JSON.parse(value!) as string : value!
+    // A value cut by a line break (a multi-line message on stderr) is kept as it is, not a parse error.
+    fields[key!] = value!.startsWith("\"") && value!.length > 1 && value!.endsWith("\"")
+      ? JSON.parse(value!) as string
+      : value!
   }
   return fields
 }

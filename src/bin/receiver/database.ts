@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
 import { DatabaseUnavailable, describe, MissingDriver } from "./errors.js"
 
 export const DEFAULT_SQLITE_FILE = ".data/openai-webhooks.sqlite"
@@ -86,6 +87,11 @@ const NATIVE = /NODE_MODULE_VERSION|bindings file|ERR_DLOPEN_FAILED|invalid ELF 
  * Builds `layer` and keeps only its `SqlClient`; a failure or a defect while building (a file that cannot
  * be opened, a server that does not answer, a native addon that does not load) is a {@link DatabaseUnavailable}.
  */
+/** SQLite's SQLITE_BUSY, as better-sqlite3 throws it. */
+const locked = (error: unknown): boolean =>
+  (error as { readonly code?: unknown } | null)?.code === "SQLITE_BUSY" ||
+  /database is locked/.test(String((error as { readonly message?: unknown } | null)?.message ?? ""))
+
 const client = <E, ROut extends SqlClient.SqlClient>(
   database: Database,
   layer: Layer.Layer<ROut, E>,
@@ -93,6 +99,11 @@ const client = <E, ROut extends SqlClient.SqlClient>(
 ): Layer.Layer<SqlClient.SqlClient, DatabaseUnavailable> =>
   Layer.scopedContext(
     Layer.build(layer).pipe(
+      // A SQLite file another process is opening at this moment (two instances starting together): switching it to
+      // WAL mode needs the file alone for an instant, and SQLite answers "database is locked" without waiting.
+      // Opened again shortly after, it is in WAL mode already. Anything else fails at once.
+      Effect.catchAllDefect(Effect.fail),
+      Effect.retry({ while: locked, schedule: Schedule.spaced("50 millis").pipe(Schedule.upTo("5 seconds")) }),
       Effect.map((context) =>
         Context.make(
           SqlClient.SqlClient,
