@@ -161,7 +161,8 @@ const refuse = (sql: SqlClient.SqlClient, id: string, doneId: string) =>
       Effect.zipRight(
         sql.unsafe(`CREATE FUNCTION refuse_row() RETURNS trigger AS $$
 BEGIN
-  IF (TG_OP = 'INSERT' AND NEW.webhook_id = '${id}') OR (TG_OP = 'UPDATE' AND NEW.webhook_id = '${doneId}' AND NEW.status = 'done') THEN
+  IF (TG_OP = 'INSERT' AND NEW.webhook_id = '${id}')
+    OR (TG_OP = 'UPDATE' AND NEW.webhook_id = '${doneId}' AND NEW.status = 'done') THEN
     RAISE EXCEPTION 'refused by the test';
   END IF;
   RETURN NEW;
@@ -324,7 +325,9 @@ DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit()`)
         Effect.provide(WebhookSecret.layer(secret))
       )
       const { port } = yield* listenLoopback(listener)
-      const delivery = yield* Effect.orDie(WebhookTesting.sign({ event: WebhookTesting.sample("response.completed"), secret }))
+      const delivery = yield* Effect.orDie(
+        WebhookTesting.sign({ event: WebhookTesting.sample("response.completed"), secret })
+      )
       let answered: number | undefined
       const response = fetch(`http://127.0.0.1:${port}${WebhookHttp.DEFAULT_PATH}`, {
         method: "POST",

@@ -208,9 +208,9 @@ const fromKept = (
 /**
  * The platform adapter. A request nobody has read is read by the lean adapter of what is underneath:
  * on `@effect/platform-node` the Node adapter (the platform's reader destroys the socket at the limit,
- * so the client would never see the 413), a web `Request` (Bun, a web handler) the web adapter. A body a middleware read first through the platform is taken from what the
- * platform keeps (`request.text`, and on web `request.arrayBuffer`); anything else is read by the
- * platform's reader, bounded.
+ * so the client would never see the 413), a web `Request` (Bun, a web handler) the web adapter. A body
+ * a middleware read first through the platform is taken from what the platform keeps (`request.text`,
+ * and on web `request.arrayBuffer`); anything else is read by the platform's reader, bounded.
  */
 export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<Read> => {
   const source = request.source

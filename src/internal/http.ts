@@ -460,4 +460,3 @@ export const withCaptured = <A, E, R>(
     }
     return effect
   })
-

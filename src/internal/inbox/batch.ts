@@ -1,9 +1,10 @@
 /**
  * Group commit: many fibers' writes, one commit. A caller submits its write and waits; a single writer fiber takes
- * every write that is waiting (`Queue.takeBetween(1, max)`: it never waits for more than is already there, so
- * a write alone at low load goes at once), hands them to `write` as one batch (one transaction, or one multi-row
- * statement), and completes each caller with its own result. While a batch is being written the next one gathers
- * in the queue, so the batches grow with the load and one commit (one fsync) serves them all.
+ * every write that is waiting (at most `max`; with `gather`, once the first is there and the event loop has
+ * handled the I/O it had ready; never after a delay, so a write alone at low load goes at once), hands them
+ * to `write` as one batch (one transaction, or one multi-row statement), and completes each caller with its own
+ * result. While a batch is being written the next one gathers in the queue, so the batches grow with the load
+ * and one commit (one fsync) serves them all.
  *
  * `write` answers each input on its own (an `Exit` per input, in order): one row that fails does not fail the
  * others. When `write` itself fails (the transaction did not commit), nothing of the batch happened: each input

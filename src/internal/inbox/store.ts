@@ -493,7 +493,8 @@ RETURNING webhook_id, attempts, updated_at`
 
     /** Queued: stores a verified delivery, due now; no row when its id is known (and not given back failed). */
     const enqueueStatement = (id: unknown, eventType: unknown, timestamp: unknown, body: unknown, now: unknown) =>
-      sql`INSERT INTO ${table} (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
+      sql`INSERT INTO ${table}
+  (webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, received_at, updated_at)
 VALUES (${id}, ${eventType}, ${timestamp}, ${body}, 'pending', 0, ${now}, ${now}, ${now})
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = ${body}, next_attempt_at = ${now}, updated_at = ${now}
 WHERE ${table}.status IN ('failed', 'released')
@@ -559,15 +560,17 @@ SELECT webhook_id FROM settled`
       const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
       const run = (indices: ReadonlyArray<number>): Effect.Effect<void, SqlError> =>
         indices.length === 0 ? Effect.void : sql.withTransaction(
-          Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) =>
-            Effect.forEach(indices, (i) => {
+          Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (transaction) => {
+            const [connection] = Option.getOrThrow(transaction)
+            return Effect.forEach(indices, (i) => {
               const write = writes[i]!
               const statement = compiled![write._tag]
-              return Option.getOrThrow(transaction)[0].execute(statement.text, statement.params(paramsOf(write)), undefined).pipe(
+              return connection.execute(statement.text, statement.params(paramsOf(write)), undefined).pipe(
                 Effect.map((rows) => written(write, rows as ReadonlyArray<{ readonly attempts?: unknown }>)),
                 Effect.mapError((error) => new WriteFailed({ i, error }))
               )
-            }))
+            })
+          })
         ).pipe(
           Effect.map((results) => {
             for (let k = 0; k < indices.length; k++) exits[indices[k]!] = Exit.succeed(results[k]!)
@@ -611,7 +614,8 @@ SELECT webhook_id FROM settled`
       ) => {
         if (indices.length === 0) return Effect.void
         if (indices.length === 1) return alone(indices)
-        const sorted = [...indices].sort((a, b) => writes[a]!.id < writes[b]!.id ? -1 : writes[a]!.id > writes[b]!.id ? 1 : 0)
+        const idOf = (i: number) => writes[i]!.id
+        const sorted = [...indices].sort((a, b) => idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0)
         return Effect.matchCauseEffect(statement(sorted.map((i) => writes[i] as W)), {
           onSuccess: (written) =>
             Effect.sync(() => {
