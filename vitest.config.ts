@@ -1,13 +1,19 @@
 import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
 export default defineConfig({
   resolve: {
-    // Examples import the package by name, as users do; in this repository that is the source.
-    alias: { "effect-openai-webhooks": fileURLToPath(new URL("./src/index.ts", import.meta.url)) }
+    // Examples and the workspace's packages import each other by name, as users do; in this repository that is the
+    // source, so that no test needs a build first.
+    alias: {
+      "effect-openai-webhooks": source("./src/index.ts"),
+      "openai-webhooks-engine": source("./packages/engine/src/index.ts")
+    }
   },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 240_000
   }

@@ -29,7 +29,7 @@
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as eventClass from "./internal/eventClass.js"
-import * as nesting from "./internal/nesting.js"
+import { Json as nesting } from "openai-webhooks-engine"
 
 /**
  * A string OpenAI may extend: any string decodes; the known values are in the type for

@@ -7,7 +7,7 @@ import { Cause, Effect, Either, Exit, FastCheck, ParseResult, Schema } from "eff
 import events from "./fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 import { decode, decodeJson } from "../src/internal/decode.js"
-import * as nesting from "../src/internal/nesting.js"
+import { Json as nesting } from "openai-webhooks-engine"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const secretLayer = WebhookSecret.layer(secret)

@@ -12,7 +12,7 @@ import { DecodeError } from "../WebhookError.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import { compileAST, Invalid } from "./compile.js"
 import * as events from "./events.js"
-import * as nesting from "./nesting.js"
+import { Json as nesting } from "openai-webhooks-engine"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type Decode = (json: object) => Event | Invalid

@@ -6,7 +6,7 @@
  * `Inspectable.formatUnknown` (which ParseResult's formatters call on the value they reject), `JSON.stringify`,
  * `String(event)`. The walks here recurse at most as deep as their bound; a cycle is cut there like any deep value.
  *
- * @internal
+ * @since 0.3.0
  */
 
 /**
