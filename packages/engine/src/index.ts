@@ -4,3 +4,10 @@
  * @since 0.3.0
  */
 export * as Json from "./Json.js"
+
+/**
+ * The engine's answers as plain values (`{ ok: true, value }` or `{ ok: false, error }`), never a throw.
+ *
+ * @since 0.3.0
+ */
+export * as Result from "./Result.js"
