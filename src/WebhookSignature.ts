@@ -133,19 +133,6 @@ export interface VerifyOptions {
 }
 
 /**
- * {@link VerifyOptions} with the tolerance as a bare number of seconds, as before 0.3.0.
- *
- * @deprecated Give `tolerance` as a `Duration` ({@link VerifyOptions}): `tolerance: "30 seconds"` or
- * `Duration.seconds(30)` for `tolerance: 30`. Removed in the next release, after which a bare number is refused.
- * @since 0.3.0
- * @category models
- */
-export interface VerifyOptionsSeconds extends Omit<VerifyOptions, "tolerance"> {
-  /** Seconds, edges included (not milliseconds, unlike a `DurationInput`). */
-  readonly tolerance?: number | undefined
-}
-
-/**
  * Verifies one delivery from its header values (undefined when a header is absent; an empty or blank
  * value counts as absent, as Standard Webhooks says). `now` is the current time in Unix seconds;
  * `tolerance` (a `Duration`, edges accepted) defaults to {@link defaultTolerance}. At most
@@ -182,8 +169,15 @@ export function verify(options: VerifyOptions): Either.Either<Delivery, Signatur
  * @since 0.1.0
  * @category verification
  */
-export function verify(options: VerifyOptionsSeconds): Either.Either<Delivery, SignatureError>
-export function verify(options: VerifyOptions | VerifyOptionsSeconds): Either.Either<Delivery, SignatureError> {
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & {
+    /** Seconds, edges included (not milliseconds, unlike a `DurationInput`). */
+    readonly tolerance?: number | undefined
+  }
+): Either.Either<Delivery, SignatureError>
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & { readonly tolerance?: VerifyOptions["tolerance"] | number }
+): Either.Either<Delivery, SignatureError> {
   const tolerance = options.tolerance
   return internal.verify(
     options.keys,
