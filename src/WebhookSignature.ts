@@ -9,8 +9,11 @@
  *
  * @since 0.1.0
  */
+import * as Duration from "effect/Duration"
 import type * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import { Signature } from "openai-webhooks-engine"
+import { parseSecret } from "./internal/secret.js"
 import * as internal from "./internal/signature.js"
 import type { SecretError, SignatureError } from "./WebhookError.js"
 
@@ -31,21 +34,40 @@ export type Key = internal.Key
 export type Delivery = internal.Delivery
 
 /**
- * The default tolerance, in seconds, between the sender's clock and ours (Standard Webhooks: 5 minutes).
+ * The default tolerance between the sender's clock and ours: 5 minutes (Standard Webhooks), edges accepted.
  *
- * @since 0.1.0
+ * @since 0.3.0
  * @category constants
  */
-export const DEFAULT_TOLERANCE_SECONDS: number = internal.DEFAULT_TOLERANCE_SECONDS
+export const defaultTolerance: Duration.Duration = Duration.seconds(Signature.defaultToleranceSeconds)
 
 /**
- * How many `v1,` entries of one `webhook-signature` header are checked at most, bounding the work a
- * forged header can cause.
+ * The default tolerance, in seconds (300).
  *
+ * @deprecated Use {@link defaultTolerance}, a `Duration` like every other tolerance of this library
+ * (`Duration.toSeconds(WebhookSignature.defaultTolerance)` is this number). Removed in the next release.
  * @since 0.1.0
  * @category constants
  */
-export const MAX_SIGNATURES: number = internal.MAX_SIGNATURES
+export const DEFAULT_TOLERANCE_SECONDS: number = Signature.defaultToleranceSeconds
+
+/**
+ * How many `v1` entries of one `webhook-signature` header are checked at most (16), bounding the work a
+ * forged header can cause.
+ *
+ * @since 0.3.0
+ * @category constants
+ */
+export const maxSignatures: number = Signature.maxSignatures
+
+/**
+ * How many `v1` entries of one `webhook-signature` header are checked at most.
+ *
+ * @deprecated Use {@link maxSignatures}, the same number. Removed in the next release.
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_SIGNATURES: number = Signature.maxSignatures
 
 /**
  * Decodes and checks a secret: `whsec_` + base64 (with or without its `=` padding) gives the key bytes,
@@ -56,7 +78,7 @@ export const MAX_SIGNATURES: number = internal.MAX_SIGNATURES
  * @category constructors
  */
 export const key = (secret: string | Redacted.Redacted<string>): Either.Either<Key, SecretError> =>
-  internal.parseSecret(typeof secret === "string" ? secret : Redacted.value(secret))
+  parseSecret(typeof secret === "string" ? secret : Redacted.value(secret))
 
 /**
  * The `v1,<base64>` signature of a delivery.
@@ -77,32 +99,93 @@ export const key = (secret: string | Redacted.Redacted<string>): Either.Either<K
 export const sign = (
   key: Key,
   delivery: { readonly id: string; readonly timestamp: number | string; readonly payload: string | Uint8Array }
-): string => internal.sign(key, delivery.id, String(delivery.timestamp), delivery.payload)
+): string => Signature.sign(key, delivery.id, String(delivery.timestamp), delivery.payload)
+
+/**
+ * What {@link verify} checks: one delivery's header values, its body, the keys and the time.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface VerifyOptions {
+  readonly keys: ReadonlyArray<Key>
+  /** The `webhook-id` header; undefined when absent (an empty or blank value counts as absent). */
+  readonly id: string | undefined
+  /** The `webhook-timestamp` header; undefined when absent. */
+  readonly timestamp: string | undefined
+  /** The `webhook-signature` header; undefined when absent. */
+  readonly signature: string | undefined
+  /** The raw body exactly as received. */
+  readonly payload: string | Uint8Array
+  /** The current time, in Unix seconds. */
+  readonly now: number
+  /**
+   * How far the `webhook-timestamp` may be from `now`, either way, edges included, as a `Duration`:
+   * `"10 minutes"`, `Duration.seconds(600)`. Default: {@link defaultTolerance} (5 minutes). Fractions of a
+   * second are dropped, as in `Webhooks.Options`.
+   *
+   * A bare number is not taken here: `Webhooks.Options` reads one as milliseconds (like every Effect
+   * `DurationInput`), but this option read it as seconds before 0.3.0, and still does through the deprecated
+   * signature of {@link verify}, so that no existing call changes meaning. A value typed `DurationInput` (which may
+   * be a number) is refused by the type checker for that reason: pass `Duration.decode(input)`.
+   */
+  readonly tolerance?: Exclude<Duration.DurationInput, number> | undefined
+}
 
 /**
  * Verifies one delivery from its header values (undefined when a header is absent; an empty or blank
  * value counts as absent, as Standard Webhooks says). `now` is the current time in Unix seconds;
- * `tolerance` (seconds, edges accepted) defaults to {@link DEFAULT_TOLERANCE_SECONDS}. At most
- * {@link MAX_SIGNATURES} `v1` entries of `signature` are checked, each in constant time.
+ * `tolerance` (a `Duration`, edges accepted) defaults to {@link defaultTolerance}. At most
+ * {@link maxSignatures} `v1` entries of `signature` are checked, each in constant time.
+ *
+ * @example
+ * ```ts
+ * import { Either } from "effect"
+ * import { WebhookSignature } from "effect-openai-webhooks"
+ *
+ * const keys = [Either.getOrThrow(WebhookSignature.key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))]
+ * const verified = WebhookSignature.verify({
+ *   keys,
+ *   id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+ *   timestamp: "1614265330",
+ *   signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+ *   payload: "{\"test\": 2432232314}",
+ *   now: Math.floor(Date.now() / 1000),
+ *   tolerance: "10 minutes"
+ * })
+ * // Either.left(SignatureError { reason: "TimestampTooOld", ... }): that delivery was signed in 2021
+ * ```
  *
  * @since 0.1.0
  * @category verification
  */
-export const verify = (options: {
-  readonly keys: ReadonlyArray<Key>
-  readonly id: string | undefined
-  readonly timestamp: string | undefined
-  readonly signature: string | undefined
-  readonly payload: string | Uint8Array
-  readonly now: number
-  readonly tolerance?: number | undefined
-}): Either.Either<Delivery, SignatureError> =>
-  internal.verify(
+export function verify(options: VerifyOptions): Either.Either<Delivery, SignatureError>
+/**
+ * Verifies one delivery, reading a bare number `tolerance` as seconds, as before 0.3.0.
+ *
+ * @deprecated Give `tolerance` as a `Duration` (`"30 seconds"`, `Duration.seconds(30)`), as everywhere else in
+ * this library: a bare number is read as seconds here only so that existing calls keep their meaning, and will be
+ * refused in the next release.
+ * @since 0.1.0
+ * @category verification
+ */
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & {
+    /** Seconds, edges included (not milliseconds, unlike a `DurationInput`). */
+    readonly tolerance?: number | undefined
+  }
+): Either.Either<Delivery, SignatureError>
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & { readonly tolerance?: VerifyOptions["tolerance"] | number }
+): Either.Either<Delivery, SignatureError> {
+  const tolerance = options.tolerance
+  return internal.verify(
     options.keys,
     options.id,
     options.timestamp,
     options.signature,
     options.payload,
     options.now,
-    options.tolerance ?? internal.DEFAULT_TOLERANCE_SECONDS
+    typeof tolerance === "number" ? tolerance : internal.toleranceSeconds(tolerance)
   )
+}

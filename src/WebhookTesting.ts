@@ -20,10 +20,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import { Signature } from "openai-webhooks-engine"
 import { decodeJson } from "./internal/decode.js"
 import * as events from "./internal/events.js"
 import * as secret from "./internal/secret.js"
-import * as signature from "./internal/signature.js"
 import type { SecretError } from "./WebhookError.js"
 import * as WebhookEvent from "./WebhookEvent.js"
 import type { SecretInput } from "./WebhookSecret.js"
@@ -95,7 +95,7 @@ const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed
         "content-type": "application/json",
         "webhook-id": id,
         "webhook-timestamp": timestamp,
-        "webhook-signature": secrets.keys.map((key) => signature.sign(key, id, timestamp, body)).join(" ")
+        "webhook-signature": secrets.keys.map((key) => Signature.sign(key, id, timestamp, body)).join(" ")
       }
     }
   })

@@ -23,8 +23,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type { Headers as EngineHeaders } from "openai-webhooks-engine"
 import * as internalDecode from "./internal/decode.js"
-import * as internalHeaders from "./internal/headers.js"
 import * as signature from "./internal/signature.js"
 import type { DecodeError, SignatureError } from "./WebhookError.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
@@ -37,7 +37,7 @@ import { WebhookSecret } from "./WebhookSecret.js"
  * @since 0.1.0
  * @category models
  */
-export type HeadersInput = internalHeaders.HeadersInput
+export type HeadersInput = EngineHeaders.HeadersInput
 
 /**
  * What a verified delivery carries besides its event: the `webhook-id` (the same on every retry of

@@ -1,11 +1,13 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import * as Headers from "@effect/platform/Headers"
-import { Deferred, Duration, Effect, TestClock } from "effect"
+import { Deferred, Duration, Effect, Either, TestClock } from "effect"
 import type * as http from "node:http"
 import * as net from "node:net"
-import * as util from "node:util"
 import { listenLoopback } from "./support/http.js"
+import { shapes } from "../packages/engine/test/tables/headers.js"
+import { revealing, type Verification, verifications } from "../packages/engine/test/tables/signatures.js"
 import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
+import { assertShowsNone, assertVerdict } from "./support/tables.js"
 import { WebhookError, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 
 const ts = Number(kat.timestamp)
@@ -20,13 +22,6 @@ const headersOf = (v: Vector, signature: string = v.signature): Record<string, s
   "webhook-timestamp": v.timestamp,
   "webhook-signature": signature
 })
-
-/** Everything a failure must never show about `v`'s secret and expected signature. */
-const secretsOf = (v: Vector): ReadonlyArray<string> => {
-  const body = v.secret.slice("whsec_".length)
-  const key = Buffer.from(body, "base64")
-  return [v.secret, body, key.toString("base64"), key.toString("hex"), v.signature, v.signature.slice(3)]
-}
 
 /**
  * What Node's HTTP parser makes of a request sent with these raw header lines: the headers and the body
@@ -52,53 +47,38 @@ const receivedByNode = (headerLines: ReadonlyArray<string>, body: string) =>
     return yield* Deferred.await(received)
   })
 
-const assertShowsNone = (error: Error, forbidden: ReadonlyArray<string>) => {
-  const renderings = [error.message, String(error), JSON.stringify(error), util.inspect(error, { depth: 10 })]
-  for (const text of renderings) {
-    for (const secret of forbidden) {
-      if (secret.length >= 8) assert.notInclude(text, secret)
-    }
-  }
+/** A row's headers as a plain record, an absent header left out. */
+const headersOfRow = (row: Verification): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  if (row.id !== undefined) headers["webhook-id"] = row.id
+  if (row.timestamp !== undefined) headers["webhook-timestamp"] = row.timestamp
+  if (row.signature !== undefined) headers["webhook-signature"] = row.signature
+  return headers
 }
 
 describe("Webhooks.verify", () => {
-  describe("known-answer vectors", () => {
-    for (const v of vectors.valid) {
-      it.effect(`verifies the ${v.name} vector at its own timestamp`, () =>
+  // The engine's rows, through Webhooks.verify with the TestClock at the row's time and the rows' secrets as the
+  // WebhookSecret: the same verdict, reason, header and message, and nothing secret in the error.
+  describe("the engine's verification table", () => {
+    for (const row of verifications) {
+      const verb = row.expected.ok ? "verifies" : `rejects (${row.expected.reason})`
+      it.effect(`${verb} ${row.name}, from the body as text and as bytes`, () =>
         Effect.gen(function*() {
-          yield* at(Number(v.timestamp))
-          const delivery = yield* Webhooks.verify(v.body, headersOf(v))
-          assert.deepStrictEqual(delivery, { id: v.id, timestamp: Number(v.timestamp) })
-        }).pipe(Effect.provide(WebhookSecret.layer(v.secret))))
+          yield* at(row.now)
+          const options = row.tolerance === undefined ? undefined : { tolerance: Duration.seconds(row.tolerance) }
+          for (const body of [row.body, new TextEncoder().encode(row.body)]) {
+            const result = yield* Effect.either(Webhooks.verify(body, headersOfRow(row), options))
+            assertVerdict(result, row.expected, WebhookError.SignatureError)
+            const received = row.signature === undefined ? [] : [row.signature]
+            if (Either.isLeft(result)) {
+              assertShowsNone(result.left, [...[kat, sdk, rust].flatMap(revealing), ...received])
+            }
+          }
+        }).pipe(Effect.provide(WebhookSecret.layer(row.secrets))))
     }
-
-    it.effect("rejects the vector an hour after its timestamp", () =>
-      Effect.gen(function*() {
-        yield* at(ts + 3600)
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, headersOf(kat)))
-        assert.strictEqual(error.reason, "TimestampTooOld")
-      }).pipe(Effect.provide(WebhookSecret.layer(kat.secret))))
   })
 
   describe("rotation", () => {
-    const Rotating = WebhookSecret.layer([sdk.secret, kat.secret])
-
-    for (const v of [sdk, kat]) {
-      it.effect(`accepts a delivery signed with either configured secret (${v.name})`, () =>
-        Effect.gen(function*() {
-          yield* at(Number(v.timestamp))
-          const delivery = yield* Webhooks.verify(v.body, headersOf(v))
-          assert.strictEqual(delivery.id, v.id)
-        }).pipe(Effect.provide(Rotating)))
-    }
-
-    it.effect("rejects a delivery signed with a secret that is not configured", () =>
-      Effect.gen(function*() {
-        yield* at(Number(rust.timestamp))
-        const error = yield* Effect.flip(Webhooks.verify(rust.body, headersOf(rust)))
-        assert.strictEqual(error.reason, "NoMatchingSignature")
-      }).pipe(Effect.provide(Rotating)))
-
     const signedWithBoth = Effect.zipRight(
       at(ts),
       WebhookTesting.sign({ payload: "{}", secret: [sdk.secret, kat.secret], id: "msg_rotating" })
@@ -126,38 +106,6 @@ describe("Webhooks.verify", () => {
         const error = yield* Effect.flip(Webhooks.verify(signed.body, signed.headers))
         assert.strictEqual(error.reason, "NoMatchingSignature")
       }).pipe(Effect.provide(WebhookSecret.layer(rust.secret))))
-  })
-
-  describe("no leaks", () => {
-    const failures: ReadonlyArray<readonly [string, number, Webhooks.HeadersInput, string?]> = [
-      ["a missing webhook-id", ts, { ...headersOf(kat), "webhook-id": undefined }],
-      ["a missing webhook-timestamp", ts, { ...headersOf(kat), "webhook-timestamp": undefined }],
-      ["a missing webhook-signature", ts, { ...headersOf(kat), "webhook-signature": undefined }],
-      ["an invalid timestamp", ts, { ...headersOf(kat), "webhook-timestamp": "1e9" }],
-      ["a timestamp too old", ts + 301, headersOf(kat)],
-      ["a timestamp too new", ts - 301, headersOf(kat)],
-      ["a changed body", ts, headersOf(kat), `${kat.body} `],
-      ["10,000 bogus signatures", ts, headersOf(kat, Array(10_000).fill(vectors.decoys.headers[1]!).join(" "))],
-      ...vectors.decoys.headers.map((decoy, i) => [`decoy ${i + 1}`, ts, headersOf(kat, decoy)] as const)
-    ]
-
-    for (const [name, now, headers, body] of failures) {
-      it.effect(`shows neither the secret nor the expected signature on ${name}`, () =>
-        Effect.gen(function*() {
-          yield* at(now)
-          const error = yield* Effect.flip(Webhooks.verify(body ?? kat.body, headers))
-          assert.instanceOf(error, WebhookError.SignatureError)
-          assertShowsNone(error, secretsOf(kat))
-        }).pipe(Effect.provide(WebhookSecret.layer(kat.secret))))
-    }
-
-    it.effect("shows no configured secret when a rotation does not match", () =>
-      Effect.gen(function*() {
-        yield* at(Number(rust.timestamp))
-        const error = yield* Effect.flip(Webhooks.verify(rust.body, headersOf(rust)))
-        assert.strictEqual(error.reason, "NoMatchingSignature")
-        assertShowsNone(error, [...secretsOf(sdk), ...secretsOf(kat), ...secretsOf(rust)])
-      }).pipe(Effect.provide(WebhookSecret.layer([sdk.secret, kat.secret]))))
   })
 })
 
@@ -305,53 +253,9 @@ describe("WebhookTesting", () => {
 // Kept last on purpose: @effect/vitest 0.30's `layer` rebinds the module-wide `it.effect` to its shared runtime
 // (Object.assign on vitest's `it`), so top-level tests registered after it would share its TestClock and secret.
 layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of standard-webhooks-kat-1", (it) => {
-  describe("decoys", () => {
-    vectors.decoys.headers.forEach((decoy, i) => {
-      it.effect(`rejects decoy ${i + 1} (${decoy.slice(0, 16)}...) on its own`, () =>
-        Effect.gen(function*() {
-          yield* at(ts)
-          const error = yield* Effect.flip(Webhooks.verify(kat.body, headersOf(kat, decoy)))
-          assert.strictEqual(error.reason, "NoMatchingSignature")
-          assert.strictEqual(error.header, "webhook-signature")
-        }))
-
-      it.effect(`accepts the valid signature with decoy ${i + 1} before it`, () =>
-        Effect.gen(function*() {
-          yield* at(ts)
-          const delivery = yield* Webhooks.verify(kat.body, headersOf(kat, `${decoy} ${kat.signature}`))
-          assert.strictEqual(delivery.id, kat.id)
-        }))
-
-      it.effect(`accepts the valid signature with decoy ${i + 1} after it`, () =>
-        Effect.gen(function*() {
-          yield* at(ts)
-          const delivery = yield* Webhooks.verify(kat.body, headersOf(kat, `${kat.signature} ${decoy}`))
-          assert.strictEqual(delivery.id, kat.id)
-        }))
-    })
-  })
-
   describe("tolerance", () => {
     const verifyAt = (now: number, options?: Webhooks.Options) =>
       Effect.zipRight(at(now), Webhooks.verify(kat.body, headersOf(kat), options))
-
-    it.effect("accepts a delivery signed exactly 300 s ago", () =>
-      Effect.map(verifyAt(ts + 300), (delivery) => assert.strictEqual(delivery.timestamp, ts)))
-
-    it.effect("accepts a delivery signed exactly 300 s in the future", () =>
-      Effect.map(verifyAt(ts - 300), (delivery) => assert.strictEqual(delivery.timestamp, ts)))
-
-    it.effect("rejects a delivery signed 301 s ago", () =>
-      Effect.map(Effect.flip(verifyAt(ts + 301)), (error) => {
-        assert.strictEqual(error.reason, "TimestampTooOld")
-        assert.strictEqual(error.header, "webhook-timestamp")
-      }))
-
-    it.effect("rejects a delivery signed 301 s in the future", () =>
-      Effect.map(Effect.flip(verifyAt(ts - 301)), (error) => {
-        assert.strictEqual(error.reason, "TimestampTooNew")
-        assert.strictEqual(error.header, "webhook-timestamp")
-      }))
 
     it.effect("ignores the milliseconds of the clock", () =>
       Effect.gen(function*() {
@@ -385,88 +289,15 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
   })
 
   describe("headers", () => {
-    for (const header of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
-      it.effect(`rejects a delivery without ${header}, naming it`, () =>
+    // The engine's header shapes, each carrying the kat delivery: the verdict the table gives.
+    for (const shape of shapes) {
+      it.effect(`verifies through ${shape.name} as the engine's table says`, () =>
         Effect.gen(function*() {
           yield* at(ts)
-          const headers = headersOf(kat)
-          delete headers[header]
-          const error = yield* Effect.flip(Webhooks.verify(kat.body, headers))
-          assert.strictEqual(error.reason, "MissingHeader")
-          assert.strictEqual(error.header, header)
-          assert.include(error.message, header)
+          const result = yield* Effect.either(Webhooks.verify(kat.body, shape.input()))
+          assertVerdict(result, shape.expected, WebhookError.SignatureError)
         }))
     }
-
-    it.effect("reports the first missing header when all are absent", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, {}))
-        assert.strictEqual(error.reason, "MissingHeader")
-        assert.strictEqual(error.header, "webhook-id")
-      }))
-
-    // Standard Webhooks treats an empty header as a missing one.
-    for (const header of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
-      for (const value of ["", "  ", [""], ["", " "]]) {
-        it.effect(`rejects a delivery whose ${header} is ${JSON.stringify(value)} as MissingHeader, naming it`, () =>
-          Effect.gen(function*() {
-            yield* at(ts)
-            const error = yield* Effect.flip(Webhooks.verify(kat.body, { ...headersOf(kat), [header]: value }))
-            assert.strictEqual(error.reason, "MissingHeader")
-            assert.strictEqual(error.header, header)
-            assert.strictEqual(error.message, `The ${header} header is empty: is this request from OpenAI?`)
-          }))
-      }
-    }
-
-    it.effect("rejects a delivery signed over an empty webhook-id as MissingHeader", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const signed = yield* WebhookTesting.sign({ payload: kat.body, secret: kat.secret, id: "" })
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, signed.headers))
-        assert.strictEqual(error.reason, "MissingHeader")
-        assert.strictEqual(error.header, "webhook-id")
-      }))
-
-    const malformed = ["abc", "-5", "1.5", " 123", "1e9", "1".padEnd(40, "0"), `${kat.timestamp} `]
-    for (const timestamp of malformed) {
-      it.effect(`rejects the timestamp ${JSON.stringify(timestamp)} as invalid`, () =>
-        Effect.gen(function*() {
-          yield* at(ts)
-          const error = yield* Effect.flip(
-            Webhooks.verify(kat.body, { ...headersOf(kat), "webhook-timestamp": timestamp })
-          )
-          assert.strictEqual(error.reason, "InvalidTimestamp")
-          assert.strictEqual(error.header, "webhook-timestamp")
-        }))
-    }
-
-    it.effect("reads fetch Headers", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const delivery = yield* Webhooks.verify(kat.body, new globalThis.Headers(headersOf(kat)))
-        assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
-      }))
-
-    it.effect("reads a repeated webhook-signature in fetch Headers", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const headers = new globalThis.Headers(headersOf(kat, vectors.decoys.headers[1]!))
-        headers.append("webhook-signature", kat.signature)
-        const delivery = yield* Webhooks.verify(kat.body, headers)
-        assert.strictEqual(delivery.id, kat.id)
-      }))
-
-    it.effect("reports a header missing from fetch Headers", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const headers = new globalThis.Headers(headersOf(kat))
-        headers.delete("webhook-signature")
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, headers))
-        assert.strictEqual(error.reason, "MissingHeader")
-        assert.strictEqual(error.header, "webhook-signature")
-      }))
 
     it.effect("reads @effect/platform Headers", () =>
       Effect.gen(function*() {
@@ -480,45 +311,13 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
         assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
       }))
 
-    it.effect("reads a plain record whatever the case of its keys", () =>
+    it.effect("rejects a delivery signed over an empty webhook-id as MissingHeader", () =>
       Effect.gen(function*() {
         yield* at(ts)
-        const delivery = yield* Webhooks.verify(kat.body, {
-          "Webhook-Id": kat.id,
-          "webhook-TIMESTAMP": kat.timestamp,
-          "WEBHOOK-SIGNATURE": kat.signature,
-          "content-type": undefined
-        })
-        assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
-      }))
-
-    it.effect("reads array values, checking every signature of a repeated header", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const delivery = yield* Webhooks.verify(kat.body, {
-          "webhook-id": [kat.id],
-          "webhook-timestamp": [kat.timestamp],
-          "webhook-signature": [vectors.decoys.headers[0]!, kat.signature]
-        })
-        assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
-      }))
-
-    it.effect("verifies a webhook-signature folded into the list [\"v1\", mac] by an intermediary", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const [, mac] = kat.signature.split(",")
-        const folded = { ...headersOf(kat), "webhook-signature": ["v1", mac!] }
-        assert.deepStrictEqual(yield* Webhooks.verify(kat.body, folded), { id: kat.id, timestamp: ts })
-      }))
-
-    it.effect("verifies a webhook-signature appended to fetch Headers as \"v1\" then the MAC", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const [, mac] = kat.signature.split(",")
-        const headers = new globalThis.Headers(headersOf(kat, "v1"))
-        headers.append("webhook-signature", mac!)
-        assert.strictEqual(headers.get("webhook-signature"), `v1, ${mac}`)
-        assert.deepStrictEqual(yield* Webhooks.verify(kat.body, headers), { id: kat.id, timestamp: ts })
+        const signed = yield* WebhookTesting.sign({ payload: kat.body, secret: kat.secret, id: "" })
+        const error = yield* Effect.flip(Webhooks.verify(kat.body, signed.headers))
+        assert.strictEqual(error.reason, "MissingHeader")
+        assert.strictEqual(error.header, "webhook-id")
       }))
 
     const [decoy] = vectors.decoys.headers
@@ -542,30 +341,6 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
           assert.deepStrictEqual(delivery, { id: kat.id, timestamp: ts })
         }))
     }
-
-    it.effect("treats an empty array as a missing header", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, { ...headersOf(kat), "webhook-signature": [] }))
-        assert.strictEqual(error.reason, "MissingHeader")
-        assert.strictEqual(error.header, "webhook-signature")
-      }))
-
-    it.effect("treats an undefined value as a missing header", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, { ...headersOf(kat), "webhook-id": undefined }))
-        assert.strictEqual(error.reason, "MissingHeader")
-        assert.strictEqual(error.header, "webhook-id")
-      }))
-
-    it.effect("finds a header under another case when the lower-case key holds undefined", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const headers = { ...headersOf(kat), "webhook-id": undefined, "Webhook-Id": kat.id }
-        const delivery = yield* Webhooks.verify(kat.body, headers)
-        assert.strictEqual(delivery.id, kat.id)
-      }))
   })
 
   describe("bodies", () => {
@@ -585,31 +360,6 @@ layer(WebhookSecret.layer(kat.secret))("Webhooks.verify with the secret of stand
         const signed = yield* WebhookTesting.sign({ payload: new TextEncoder().encode(text), secret: kat.secret })
         const delivery = yield* Webhooks.verify(text, signed.headers)
         assert.strictEqual(delivery.timestamp, ts)
-      }))
-
-    it.effect("rejects a body re-serialised as JSON", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const error = yield* Effect.flip(Webhooks.verify(JSON.stringify(JSON.parse(kat.body)), headersOf(kat)))
-        assert.strictEqual(error.reason, "NoMatchingSignature")
-      }))
-  })
-
-  describe("bounded work", () => {
-    const bogus = Array(10_000).fill("v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=").join(" ")
-
-    it.effect("rejects a valid signature after 10,000 bogus v1 entries", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const error = yield* Effect.flip(Webhooks.verify(kat.body, headersOf(kat, `${bogus} ${kat.signature}`)))
-        assert.strictEqual(error.reason, "NoMatchingSignature")
-      }))
-
-    it.effect("accepts a valid signature before 10,000 bogus v1 entries", () =>
-      Effect.gen(function*() {
-        yield* at(ts)
-        const delivery = yield* Webhooks.verify(kat.body, headersOf(kat, `${kat.signature} ${bogus}`))
-        assert.strictEqual(delivery.id, kat.id)
       }))
   })
 })

@@ -12,7 +12,7 @@ import { WebhookEvent, Webhooks, WebhookSecret, WebhookSignature, WebhookTesting
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 const NOW = 1_700_000_000
-const MAX = WebhookSignature.MAX_SIGNATURES
+const MAX = WebhookSignature.maxSignatures
 const encoder = new TextEncoder()
 
 type Headers = Webhooks.HeadersInput

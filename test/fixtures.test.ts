@@ -1,20 +1,29 @@
 /**
- * test/fixtures holds copies of the team's reference facts (events.json, signature-vectors.json) so a
- * clone is self-contained. Where the shared originals sit beside the clone (in CI they do), the copies
- * must not have drifted from them.
+ * The repository holds copies of the team's reference facts so a clone is self-contained: test/fixtures/events.json,
+ * and the signature vectors in the engine's table (packages/engine/test/tables/vectors.ts), which both editions run.
+ * Where the shared originals sit beside the clone (in CI they do), the copies must not have drifted from them.
  */
 import { existsSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { vectors } from "../packages/engine/test/tables/vectors.js"
 
 const shared = resolve(import.meta.dirname, "../../shared/openai")
 
+const copies: ReadonlyArray<readonly [file: string, where: string, copy: () => unknown]> = [
+  [
+    "events.json",
+    "test/fixtures/events.json",
+    () => JSON.parse(readFileSync(resolve(import.meta.dirname, "fixtures", "events.json"), "utf8"))
+  ],
+  ["signature-vectors.json", "the engine's table of vectors", () => vectors]
+]
+
 describe("fixtures", () => {
-  for (const file of ["events.json", "signature-vectors.json"]) {
-    it.skipIf(!existsSync(resolve(shared, file)))(`test/fixtures/${file} matches the shared reference`, () => {
-      const copy = JSON.parse(readFileSync(resolve(import.meta.dirname, "fixtures", file), "utf8"))
+  for (const [file, where, copy] of copies) {
+    it.skipIf(!existsSync(resolve(shared, file)))(`${where} matches the shared ${file}`, () => {
       const original = JSON.parse(readFileSync(resolve(shared, file), "utf8"))
-      assert.deepStrictEqual(copy, original)
+      assert.deepStrictEqual(copy(), original)
     })
   }
 })

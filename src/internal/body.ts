@@ -10,7 +10,7 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as headers from "./headers.js"
+import type { Headers as headers } from "openai-webhooks-engine"
 
 /** What a reader found, said exactly once. */
 export interface Sink {

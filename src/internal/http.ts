@@ -26,7 +26,7 @@ import { WebhookInbox } from "./inbox/store.js"
 import * as body from "./body.js"
 import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
-import * as headers from "./headers.js"
+import { Headers as headers } from "openai-webhooks-engine"
 import { json, type Outcome, type Reply } from "./reply.js"
 import * as signature from "./signature.js"
 

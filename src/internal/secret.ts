@@ -1,17 +1,18 @@
 /**
- * The decoded keys behind the `WebhookSecret` service.
+ * The decoded keys behind the `WebhookSecret` service, from the engine's secret parsing: a `Problem` becomes a
+ * `SecretError` with the same reason and message.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
+import { type Result, Secret } from "openai-webhooks-engine"
 import { SecretError } from "../WebhookError.js"
-import { checkTyped, type Key, parseSecret } from "./signature.js"
 
 /** Decoded keys, tried in order. Prints without revealing anything but how many there are. */
 export class Secrets {
-  constructor(readonly keys: ReadonlyArray<Key>) {}
+  constructor(readonly keys: ReadonlyArray<Secret.Key>) {}
   toString(): string {
     return `WebhookSecret(${this.keys.length} key${this.keys.length === 1 ? "" : "s"}, redacted)`
   }
@@ -25,9 +26,21 @@ export class Secrets {
 
 export type SecretInput = string | Redacted.Redacted<string>
 
-const none = () => new SecretError({ reason: "Missing", message: "No webhook secret was given: pass at least one" })
+const toEither = <A>(result: Result.Result<A, Secret.Problem>): Either.Either<A, SecretError> =>
+  result.ok ? Either.right(result.value) : Either.left(new SecretError(result.error))
 
-/** Decodes secrets given one per item; each is checked by `parseSecret` (one final line break forgiven). */
+const toSecrets = (result: Result.Result<ReadonlyArray<Secret.Key>, Secret.Problem>) =>
+  result.ok ? Effect.succeed(new Secrets(result.value)) : Effect.fail(new SecretError(result.error))
+
+/** One secret (`Secret.parse`); `label` names it in messages. */
+export const parseSecret = (value: string, label?: string): Either.Either<Secret.Key, SecretError> =>
+  toEither(Secret.parse(value, label))
+
+/** A configured value holding one secret or several (`Secret.parseList`): what the CLI's `verify` reads. */
+export const parseList = (value: string): Either.Either<ReadonlyArray<Secret.Key>, SecretError> =>
+  toEither(Secret.parseList(value))
+
+/** Decodes secrets given one per item; each is checked by `Secret.parse` (one final line break forgiven). */
 export const make = (
   input: SecretInput | ReadonlyArray<SecretInput>
 ): Effect.Effect<Secrets, SecretError> =>
@@ -35,37 +48,9 @@ export const make = (
     const list: ReadonlyArray<SecretInput> = typeof input === "string" || Redacted.isRedacted(input)
       ? [input]
       : input
-    return toSecrets(parseAll(list.map((item) => typeof item === "string" ? item : Redacted.value(item))))
+    return toSecrets(Secret.parseAll(list.map((item) => typeof item === "string" ? item : Redacted.value(item))))
   })
 
-/**
- * Decodes a configured value (`OPENAI_WEBHOOK_SECRET`): one secret or several, separated by spaces or
- * commas, for a rotation. The value as a whole is checked as typed, like one secret (`checkTyped`: one
- * final line break forgiven, other whitespace around it is `Whitespace`); then every entry is checked
- * like a secret from code, so that an entry starting with `v1,` is `LooksLikeSignature` (the comma after
- * `v1` does not split it). What `WebhookSecret.layerConfig` and the CLI's `verify` read.
- */
-export const parseList = (value: string): Either.Either<ReadonlyArray<Key>, SecretError> =>
-  Either.flatMap(checkTyped(value, "The webhook secret"), (typed) => parseAll(split(typed)))
-
-/** Several secrets in one value, separated by spaces or commas; an entry starting with `v1,` stays whole. */
-export const split = (value: string): ReadonlyArray<string> => value.match(/v1,[^\s,]*|[^\s,]+/g) ?? []
-
-/** The service from a configured value, read by {@link parseList}. */
+/** The service from a configured value (`OPENAI_WEBHOOK_SECRET`), read by `Secret.parseList`. */
 export const fromConfig = (value: Redacted.Redacted<string>): Effect.Effect<Secrets, SecretError> =>
-  Effect.suspend(() => toSecrets(parseList(Redacted.value(value))))
-
-const toSecrets = (keys: Either.Either<ReadonlyArray<Key>, SecretError>): Effect.Effect<Secrets, SecretError> =>
-  Either.isLeft(keys) ? Effect.fail(keys.left) : Effect.succeed(new Secrets(keys.right))
-
-const parseAll = (list: ReadonlyArray<string>): Either.Either<ReadonlyArray<Key>, SecretError> => {
-  if (list.length === 0) return Either.left(none())
-  const keys: Array<Key> = []
-  for (let i = 0; i < list.length; i++) {
-    const label = list.length === 1 ? "The webhook secret" : `Webhook secret ${i + 1} of ${list.length}`
-    const key = parseSecret(list[i]!, label)
-    if (Either.isLeft(key)) return Either.left(key.left)
-    keys.push(key.right)
-  }
-  return Either.right(keys)
-}
+  Effect.suspend(() => toSecrets(Secret.parseList(Redacted.value(value))))

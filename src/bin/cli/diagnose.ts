@@ -8,7 +8,7 @@
  * a secret, a received signature or an expected MAC.
  */
 import * as Either from "effect/Either"
-import * as headers from "../../internal/headers.js"
+import { Headers as headers, Secret, Signature } from "openai-webhooks-engine"
 import * as secrets from "../../internal/secret.js"
 import * as signature from "../../internal/signature.js"
 import type { SecretError } from "../../WebhookError.js"
@@ -38,7 +38,7 @@ export interface SecretSource {
 /** The keys the receiver would build from this secret, or the `SecretError` it would fail to start with. */
 export const keysOf = (source: SecretSource): Either.Either<ReadonlyArray<signature.Key>, SecretError> =>
   source.from === "flag"
-    ? Either.map(signature.parseSecret(source.value), (key) => [key])
+    ? Either.map(secrets.parseSecret(source.value), (key) => [key])
     : secrets.parseList(source.value)
 
 /**
@@ -144,7 +144,7 @@ const reconstructions = (body: Uint8Array): ReadonlyArray<Reconstruction> => {
 /**
  * Verifies one captured delivery as the receiver would, and explains a failed verdict: header problems,
  * timestamp skew (seconds, which way), secret format problems (the `SecretError`'s own reason and message),
- * then the signature: a matching entry beyond the {@link signature.MAX_SIGNATURES} checked, a
+ * then the signature: a matching entry beyond the {@link Signature.maxSignatures} checked, a
  * re-serialisation that verifies, or else the remaining causes, the secret first. `now` is in Unix
  * seconds, `tolerance` in seconds.
  */
@@ -171,7 +171,7 @@ export const diagnose = (options: {
   const absent = REQUIRED.filter((name) => headers.get(options.headers, name) === undefined)
   const empty = REQUIRED.filter((name) => {
     const value = headers.get(options.headers, name)
-    return value !== undefined && signature.isBlank(value)
+    return value !== undefined && Signature.isBlank(value)
   })
   if (absent.length > 0 || empty.length > 0) {
     return fail(
@@ -185,7 +185,7 @@ export const diagnose = (options: {
   }
   checks.push({ ok: true, message: `headers: webhook-id ${id}, webhook-timestamp ${timestamp}` })
 
-  if (!signature.DECIMAL.test(timestamp!)) {
+  if (!Signature.isTimestamp(timestamp!)) {
     return fail(`webhook-timestamp ${JSON.stringify(timestamp!.slice(0, 32))} is not a whole number of seconds`)
   }
   const skew = now - Number(timestamp)
@@ -210,13 +210,13 @@ export const diagnose = (options: {
   if (Either.isLeft(keys)) {
     return fail(`secret (${keys.left.reason}): ${keys.left.message}`)
   }
-  const given = options.secret.from === "flag" ? [options.secret.value] : secrets.split(options.secret.value)
+  const given = options.secret.from === "flag" ? [options.secret.value] : Secret.split(options.secret.value)
   const nonStandard = given.some((value) => !value.startsWith("whsec_"))
   const secretNote = given.length === 1 ? "this secret" : `any of the ${given.length} secrets`
 
   // Whether the signature matches does not depend on the clock: checked even when the timestamp failed.
-  const match = signature.matchingEntry(keys.right, id!, timestamp!, header!, body)
-  if (match.index >= 0 && match.index < signature.MAX_SIGNATURES) {
+  const match = Signature.matchingEntry(keys.right, id!, timestamp!, header!, body)
+  if (match.index >= 0 && match.index < Signature.maxSignatures) {
     if (nonStandard) {
       // The library accepts such a secret (as its UTF-8 bytes, like OpenAI's SDKs): a note, not a failure.
       checks.push({
@@ -226,7 +226,7 @@ export const diagnose = (options: {
     }
     // With several secrets (a rotation), say which one signed: the first whose own match is this entry.
     const signer = keys.right.findIndex((key) =>
-      signature.matchingEntry([key], id!, timestamp!, header!, body).index === match.index
+      Signature.matchingEntry([key], id!, timestamp!, header!, body).index === match.index
     )
     const which = keys.right.length === 1 ? "" : `, secret ${signer + 1} of ${keys.right.length}`
     checks.push({ ok: true, message: `signature: matches (v1 entry ${match.index + 1} of ${match.entries}${which})` })
@@ -241,8 +241,8 @@ export const diagnose = (options: {
   if (match.index >= 0) {
     return fail(
       `signature: v1 entry ${match.index + 1} of ${match.entries} matches, but only the first ` +
-        `${signature.MAX_SIGNATURES} are checked, so the receiver rejects this delivery`,
-      `the receiver checks at most ${signature.MAX_SIGNATURES} entries, bounding the work a forged header can cause: ` +
+        `${Signature.maxSignatures} are checked, so the receiver rejects this delivery`,
+      `the receiver checks at most ${Signature.maxSignatures} entries, bounding the work a forged header can cause: ` +
         "whatever builds this webhook-signature puts more entries in it than a rotation needs"
     )
   }

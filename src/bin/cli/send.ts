@@ -7,8 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import { Secret } from "openai-webhooks-engine"
 import { decodeJson } from "../../internal/decode.js"
-import { split } from "../../internal/secret.js"
 import * as WebhookEvent from "../../WebhookEvent.js"
 import * as WebhookTesting from "../../WebhookTesting.js"
 import { CheckFailed, Unreachable, UsageError } from "./errors.js"
@@ -16,7 +16,7 @@ import { CheckFailed, Unreachable, UsageError } from "./errors.js"
 const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/openai"
 
 /** The first of the secrets in `OPENAI_WEBHOOK_SECRET`, which may list several (spaces or commas) in a rotation. */
-const first = (secrets: Redacted.Redacted<string>) => Redacted.make(split(Redacted.value(secrets))[0] ?? "")
+const first = (secrets: Redacted.Redacted<string>) => Redacted.make(Secret.split(Redacted.value(secrets))[0] ?? "")
 
 const secretOption = Options.redacted("secret").pipe(
   Options.withDescription("The signing secret (whsec_...). Default: OPENAI_WEBHOOK_SECRET (its first secret)."),

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as signature from "../../internal/signature.js"
+import { Signature } from "openai-webhooks-engine"
 import { diagnose, parseHeaders, type SecretSource } from "./diagnose.js"
 import { CheckFailed, UsageError } from "./errors.js"
 
@@ -39,8 +39,8 @@ export const command = Command.make(
     ),
     secret,
     tolerance: Options.integer("tolerance").pipe(
-      Options.withDefault(signature.DEFAULT_TOLERANCE_SECONDS),
-      Options.withDescription(`Seconds. Default: ${signature.DEFAULT_TOLERANCE_SECONDS}.`)
+      Options.withDefault(Signature.defaultToleranceSeconds),
+      Options.withDescription(`Seconds. Default: ${Signature.defaultToleranceSeconds}.`)
     )
   },
   (flags) =>

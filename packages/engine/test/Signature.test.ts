@@ -1,0 +1,148 @@
+import { createHmac } from "node:crypto"
+import { describe, expect, it } from "vitest"
+import * as Secret from "../src/Secret.js"
+import * as Signature from "../src/Signature.js"
+import { foldedLayouts, limits, revealing, verifications } from "./tables/signatures.js"
+import { kat, rust, sdk, vectors } from "./tables/vectors.js"
+import { expectShowsNone, expectVerdict } from "./verdict.js"
+
+const keyOf = (secret: string): Secret.Key => {
+  const key = Secret.parse(secret)
+  if (!key.ok) throw new Error(`not a secret: ${key.error.message}`)
+  return key.value
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+describe("Signature", () => {
+  it("has the limits the tables are written against", () => {
+    expect(Signature.maxSignatures).toBe(limits.maxSignatures)
+    expect(Signature.defaultToleranceSeconds).toBe(limits.defaultToleranceSeconds)
+  })
+
+  describe("known-answer vectors", () => {
+    for (const v of vectors.valid) {
+      it(`sign reproduces the ${v.name} signature exactly, from the body as text and as bytes`, () => {
+        expect(Signature.sign(keyOf(v.secret), v.id, v.timestamp, v.body)).toBe(v.signature)
+        expect(Signature.sign(keyOf(v.secret), v.id, v.timestamp, bytes(v.body))).toBe(v.signature)
+      })
+    }
+  })
+
+  describe("the verification table", () => {
+    for (const row of verifications) {
+      const verb = row.expected.ok ? "verifies" : `rejects (${row.expected.reason})`
+      it(`${verb} ${row.name}`, () => {
+        const keys = row.secrets.map(keyOf)
+        const tolerance = row.tolerance ?? Signature.defaultToleranceSeconds
+        for (const payload of [row.body, bytes(row.body)]) {
+          expectVerdict(
+            Signature.verify(keys, row.id, row.timestamp, row.signature, payload, row.now, tolerance),
+            row.expected
+          )
+        }
+        const headers = { "webhook-id": row.id, "webhook-timestamp": row.timestamp, "webhook-signature": row.signature }
+        expectVerdict(Signature.verifyRequest(keys, headers, row.body, row.now, tolerance), row.expected)
+      })
+    }
+
+    it("shows neither a secret nor the expected or received signature in any failure", () => {
+      for (const row of verifications) {
+        const result = Signature.verify(
+          row.secrets.map(keyOf),
+          row.id,
+          row.timestamp,
+          row.signature,
+          row.body,
+          row.now,
+          row.tolerance ?? Signature.defaultToleranceSeconds
+        )
+        if (result.ok) continue
+        const received = row.signature === undefined ? [] : [row.signature]
+        expectShowsNone(result.error, [...[kat, sdk, rust].flatMap(revealing), ...received])
+      }
+    })
+  })
+
+  describe("bodies", () => {
+    const text = "héllo ☃ 日本"
+    const key = keyOf(kat.secret)
+    const id = "msg_unicode"
+    const timestamp = "1700000000"
+    const verify = (signature: string, payload: string | Uint8Array) =>
+      Signature.verify([key], id, timestamp, signature, payload, Number(timestamp), 300)
+
+    it("verifies the UTF-8 bytes of a non-ASCII string it signed", () => {
+      const signature = Signature.sign(key, id, timestamp, text)
+      expect(verify(signature, bytes(text))).toEqual({ ok: true, value: { id, timestamp: Number(timestamp) } })
+    })
+
+    it("verifies the string of non-ASCII bytes it signed", () => {
+      expect(verify(Signature.sign(key, id, timestamp, bytes(text)), text).ok).toBe(true)
+    })
+
+    it("signs the UTF-8 bytes of a string, as node:crypto does", () => {
+      const expected = createHmac("sha256", Buffer.from(kat.secret.slice("whsec_".length), "base64"))
+        .update(Buffer.from(`${id}.${timestamp}.${text}`, "utf8"))
+        .digest("base64")
+      expect(Signature.sign(key, id, timestamp, text)).toBe(`v1,${expected}`)
+    })
+
+    it("rejects a body whose text was normalised differently", () => {
+      // "é" precomposed (NFC) and decomposed (NFD) look alike but are different bytes.
+      const result = verify(Signature.sign(key, id, timestamp, text.normalize("NFC")), text.normalize("NFD"))
+      expect(result.ok || result.error.reason).toBe("NoMatchingSignature")
+    })
+
+    it("signs with the UTF-8 bytes of a secret without whsec_, as node:crypto does", () => {
+      const plain = "a plain-text secret, not whsec: héllo ☃"
+      const body = "{\"type\":\"héllo\"}"
+      const expected = createHmac("sha256", Buffer.from(plain, "utf8")).update(`msg_plain.${timestamp}.${body}`, "utf8")
+        .digest("base64")
+      expect(Signature.sign(keyOf(plain), "msg_plain", timestamp, body)).toBe(`v1,${expected}`)
+    })
+  })
+
+  describe("matchingEntry", () => {
+    const keys = [keyOf(kat.secret)]
+    const bogus = vectors.decoys.headers[1]!
+    const entry = (signature: string, among = keys) =>
+      Signature.matchingEntry(among, kat.id, kat.timestamp, signature, kat.body)
+
+    it("finds the matching entry, counting every v1 entry", () => {
+      expect(entry(kat.signature)).toEqual({ index: 0, entries: 1 })
+      expect(entry(`${bogus} v2,abc ${kat.signature} ${bogus}`)).toEqual({ index: 1, entries: 3 })
+    })
+
+    it("looks beyond the entries verification checks", () => {
+      const header = [...Array(limits.maxSignatures).fill(bogus), kat.signature, bogus].join(" ")
+      expect(entry(header)).toEqual({ index: limits.maxSignatures, entries: limits.maxSignatures + 2 })
+    })
+
+    it("says -1 when none matches, and how many entries there are", () => {
+      expect(entry(`${bogus} ${bogus}`)).toEqual({ index: -1, entries: 2 })
+      expect(entry("v2,abc")).toEqual({ index: -1, entries: 0 })
+      expect(entry(kat.signature, [keyOf(rust.secret)])).toEqual({ index: -1, entries: 1 })
+    })
+
+    for (const [name, signature] of foldedLayouts) {
+      it(`finds the match in ${name}`, () => {
+        expect(entry(signature).index).toBeGreaterThanOrEqual(0)
+      })
+    }
+  })
+
+  describe("predicates", () => {
+    it("isBlank is true of empty and whitespace-only values only", () => {
+      for (const value of ["", " ", "\t", "\r\n", " \r\n\t "]) expect(Signature.isBlank(value), value).toBe(true)
+      for (const value of ["a", " a ", "\u00a0", "0"]) expect(Signature.isBlank(value), value).toBe(false)
+    })
+
+    it("isTimestamp accepts 1 to 15 decimal digits and nothing else", () => {
+      for (const value of ["0", "1614265330", "9".repeat(15)]) expect(Signature.isTimestamp(value), value).toBe(true)
+      for (const value of ["", "9".repeat(16), "-5", "+5", "1.5", "1e9", " 1", "1 ", "0x10", "١٢"]) {
+        expect(Signature.isTimestamp(value), value).toBe(false)
+      }
+    })
+  })
+})
