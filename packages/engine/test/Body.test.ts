@@ -35,7 +35,8 @@ const assertRead = (read: Body.Read | undefined, expected: Expected, bytes?: Uin
 
 describe("Body.declaredOver", () => {
   for (const row of declared) {
-    it(`${row.over ? "refuses" : "lets through"} content-length ${JSON.stringify(row.value)} at a limit of ${limit}`, () => {
+    const what = `content-length ${JSON.stringify(row.value)} at a limit of ${limit}`
+    it(`${row.over ? "refuses" : "lets through"} ${what}`, () => {
       expect(Body.declaredOver(row.value, limit)).toBe(row.over)
     })
   }
@@ -101,7 +102,8 @@ const post = (url: string, bytes: Uint8Array, transfer: Transfer, agent?: http.A
     const headers: Record<string, string> = transfer === "chunked"
       ? { "transfer-encoding": "chunked" }
       : { "content-length": String(bytes.byteLength) }
-    const request = http.request(url, { method: "POST", headers, ...(agent === undefined ? {} : { agent }) }, (response) => {
+    const options: http.RequestOptions = { method: "POST", headers, ...(agent === undefined ? {} : { agent }) }
+    const request = http.request(url, options, (response) => {
       const chunks: Array<Buffer> = []
       response.on("data", (chunk: Buffer) => chunks.push(chunk))
       response.on("end", () =>
@@ -187,7 +189,7 @@ describe("Body.readNode after a framework's body parser", () => {
 })
 
 describe("Body.isIncomingMessage and Body.untouched", () => {
-  it("tells a node:http request from a web Request and plain values, and sees whether its body was touched", async () => {
+  it("tells a node:http request from other values, and sees whether its body was touched", async () => {
     const checks: Array<readonly [boolean, boolean, boolean]> = []
     const server = await serve((request, sink) => {
       const before = Body.untouched(request)

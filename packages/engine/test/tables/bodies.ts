@@ -65,6 +65,8 @@ export const nodeConsumedSays = "read by a body parser before the webhook handle
 /** Part of `Body.webConsumed`: the message says to leave the body unread or clone the request. */
 export const webConsumedSays = "request.clone()"
 
+const consumed: Expected = { _tag: "Unreadable", why: nodeConsumedSays }
+
 export interface ValueRow {
   readonly name: string
   /** What a framework left in `req.body` after reading the stream to its end. */
@@ -80,8 +82,18 @@ const utf8 = (text: string): ReadonlyArray<number> => [...new TextEncoder().enco
 const wide = "\u00e9".repeat(600)
 
 export const values: ReadonlyArray<ValueRow> = [
-  { name: "bytes (express.raw())", value: () => new Uint8Array(utf8("{\"a\":1}")), expected: body, bytes: utf8("{\"a\":1}") },
-  { name: "a Buffer (Fastify's parseAs: \"buffer\")", value: () => Buffer.from("{}"), expected: body, bytes: utf8("{}") },
+  {
+    name: "bytes (express.raw())",
+    value: () => new Uint8Array(utf8("{\"a\":1}")),
+    expected: body,
+    bytes: utf8("{\"a\":1}")
+  },
+  {
+    name: "a Buffer (Fastify's parseAs: \"buffer\")",
+    value: () => Buffer.from("{}"),
+    expected: body,
+    bytes: utf8("{}")
+  },
   {
     name: "a string, taken as its UTF-8 bytes (express.text())",
     value: () => "{\"id\":\"resp_\u00e9\u6f22\ud83d\ude00\"}",
@@ -89,15 +101,19 @@ export const values: ReadonlyArray<ValueRow> = [
     bytes: utf8("{\"id\":\"resp_\u00e9\u6f22\ud83d\ude00\"}")
   },
   { name: "an empty string", value: () => "", expected: body, bytes: [] },
-  { name: "a string within the limit by its length, over it by its UTF-8 bytes", value: () => wide, expected: tooLarge },
+  {
+    name: "a string within the limit by its length, over it by its UTF-8 bytes",
+    value: () => wide,
+    expected: tooLarge
+  },
   { name: "bytes over the limit", value: () => new Uint8Array(limit + 1), expected: tooLarge },
   {
     name: "a parsed object (express.json())",
     value: () => ({ type: "response.completed" }),
-    expected: { _tag: "Unreadable", why: nodeConsumedSays }
+    expected: consumed
   },
-  { name: "nothing (a parser that kept nothing)", value: () => undefined, expected: { _tag: "Unreadable", why: nodeConsumedSays } },
-  { name: "an ArrayBuffer (not a view: not taken)", value: () => new ArrayBuffer(2), expected: { _tag: "Unreadable", why: nodeConsumedSays } }
+  { name: "nothing (a parser that kept nothing)", value: () => undefined, expected: consumed },
+  { name: "an ArrayBuffer (not a view: not taken)", value: () => new ArrayBuffer(2), expected: consumed }
 ]
 
 export interface ConsumedRow {

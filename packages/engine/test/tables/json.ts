@@ -40,6 +40,7 @@ const bytes = (...values: ReadonlyArray<number | string>): Uint8Array =>
 const NOT_UTF8 = "The payload is not valid UTF-8 text"
 const NOT_JSON = "The payload is not valid JSON: "
 
+const typed = (type: string): Expected => ({ ok: true, type })
 const notUtf8: Expected = { ok: false, reason: "InvalidJson", message: NOT_UTF8, exact: true }
 const notJson: Expected = { ok: false, reason: "InvalidJson", message: NOT_JSON, exact: false }
 const notObject = (got: string): Expected => ({
@@ -57,23 +58,47 @@ const typeNot = (got: string): Expected => ({
 })
 
 export const json: ReadonlyArray<JsonRow> = [
-  { name: "an event envelope", payload: "{\"type\":\"response.completed\",\"id\":\"evt_1\"}", expected: { ok: true, type: "response.completed" } },
-  { name: "an event envelope as bytes", payload: bytes("{\"type\":\"batch.completed\"}"), expected: { ok: true, type: "batch.completed" } },
-  { name: "multi-byte UTF-8 in a value", payload: bytes("{\"type\":\"x\",\"n\":\"\u00e9\u6f22\ud83d\ude00\"}"), expected: { ok: true, type: "x" } },
-  { name: "whitespace around the object", payload: " \n{\"type\":\"x\"}\t ", expected: { ok: true, type: "x" } },
-  { name: "a UTF-8 byte order mark before bytes (dropped by the decoder)", payload: bytes(0xef, 0xbb, 0xbf, "{\"type\":\"x\"}"), expected: { ok: true, type: "x" } },
+  {
+    name: "an event envelope",
+    payload: "{\"type\":\"response.completed\",\"id\":\"evt_1\"}",
+    expected: typed("response.completed")
+  },
+  {
+    name: "an event envelope as bytes",
+    payload: bytes("{\"type\":\"batch.completed\"}"),
+    expected: typed("batch.completed")
+  },
+  {
+    name: "multi-byte UTF-8 in a value",
+    payload: bytes("{\"type\":\"x\",\"n\":\"\u00e9\u6f22\ud83d\ude00\"}"),
+    expected: typed("x")
+  },
+  { name: "whitespace around the object", payload: " \n{\"type\":\"x\"}\t ", expected: typed("x") },
+  {
+    name: "a UTF-8 byte order mark before bytes (dropped by the decoder)",
+    payload: bytes(0xef, 0xbb, 0xbf, "{\"type\":\"x\"}"),
+    expected: typed("x")
+  },
   { name: "a byte order mark before text (kept, and not JSON)", payload: "\ufeff{\"type\":\"x\"}", expected: notJson },
-  { name: "a type nobody knows (the pre-check does not judge types)", payload: "{\"type\":\"\"}", expected: { ok: true, type: "" } },
+  {
+    name: "a type nobody knows (the pre-check does not judge types)",
+    payload: "{\"type\":\"\"}",
+    expected: typed("")
+  },
   {
     name: "data nested 100,000 levels (parsed without recursion; the schema bounds it later)",
     payload: `{"type":"x","data":${nested("mixed", 100_000)}}`,
-    expected: { ok: true, type: "x" }
+    expected: typed("x")
   },
   // Not UTF-8.
   { name: "a lone 0xff byte", payload: bytes("{\"type\":\"x\",\"a\":\"", 0xff, "\"}"), expected: notUtf8 },
   { name: "a sequence cut short", payload: bytes("{\"type\":\"", 0xe6, 0xbc, "\"}"), expected: notUtf8 },
   { name: "an overlong encoding of /", payload: bytes("{\"type\":\"", 0xc0, 0xaf, "\"}"), expected: notUtf8 },
-  { name: "a UTF-16 surrogate encoded as UTF-8", payload: bytes("{\"type\":\"", 0xed, 0xa0, 0x80, "\"}"), expected: notUtf8 },
+  {
+    name: "a UTF-16 surrogate encoded as UTF-8",
+    payload: bytes("{\"type\":\"", 0xed, 0xa0, 0x80, "\"}"),
+    expected: notUtf8
+  },
   { name: "UTF-16 text", payload: bytes(0xff, 0xfe, "{", 0, "}", 0), expected: notUtf8 },
   // Not JSON.
   { name: "text that is not JSON", payload: "not json", expected: notJson },
@@ -93,7 +118,11 @@ export const json: ReadonlyArray<JsonRow> = [
   { name: "a numeric type", payload: "{\"type\":1}", expected: typeNot("number") },
   { name: "a null type", payload: "{\"type\":null}", expected: typeNot("null") },
   { name: "an array type", payload: "{\"type\":[\"x\"]}", expected: typeNot("an array") },
-  { name: "a type nested 100,000 levels", payload: `{"type":${nested("object", 100_000)}}`, expected: typeNot("object") }
+  {
+    name: "a type nested 100,000 levels",
+    payload: `{"type":${nested("object", 100_000)}}`,
+    expected: typeNot("object")
+  }
 ]
 
 export interface DepthRow {
