@@ -7,6 +7,7 @@ import { assert, layer } from "@effect/vitest"
 import { Cause, Context, Effect, Exit, Layer } from "effect"
 import { type Endpoint, type Init, type Observed, observe, otherSecret, secret, styles } from "./support/mount.js"
 import { WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
+import type { Reply } from "openai-webhooks-engine"
 import { replyOf, tooLargeLimit } from "../packages/engine/test/tables/replies.js"
 
 /** Small, so that the limit rows are cheap; a real delivery is well under it. The reply table's 413 names it. */
@@ -63,13 +64,7 @@ const MountsLive = Layer.scoped(
 
 // The table.
 
-type Outcome =
-  | "processed"
-  | "rejected"
-  | "invalid"
-  | "failed"
-  | "too_large"
-  | "method_not_allowed"
+type Outcome = Reply.Outcome
 
 interface Expected {
   readonly status: number

@@ -26,7 +26,7 @@ import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
 import { Body, Reply } from "openai-webhooks-engine"
 import { DecodeError, type SignatureError } from "../WebhookError.js"
-import type { Options } from "../WebhookHttp.js"
+import type { DeliveryCount, Options } from "../WebhookHttp.js"
 import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
@@ -115,13 +115,6 @@ const counter = (outcome: Reply.Outcome, eventType: string | undefined): Metric.
     series.set(key, found)
   }
   return found.metric
-}
-
-/** One count of the deliveries counter. */
-export interface DeliveryCount {
-  readonly outcome: Reply.Outcome
-  readonly eventType: string
-  readonly count: number
 }
 
 /** Every series counted so far, read from the counters this module increments (no lookup by name). */
