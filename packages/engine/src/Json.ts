@@ -15,12 +15,18 @@ import { fail, ok } from "./Result.js"
 /**
  * How many levels of arrays and objects JSON kept as it came may nest: the `data` of an event of a type this
  * version does not know. Like serde_json's default recursion limit; OpenAI's payloads nest a few levels.
+ *
+ * @since 0.3.0
+ * @category constants
  */
 export const maxDepth = 128
 
 /**
  * Whether `value` nests arrays and objects more than `levels` deep (`1` and `"a"` nest 0 levels, `[]` and `{}` 1,
  * `[[1]]` 2). Visits at most `levels + 1` levels.
+ *
+ * @since 0.3.0
+ * @category bounded walks
  */
 export const deeperThan = (value: unknown, levels: number): boolean => {
   if (typeof value !== "object" || value === null) return false
@@ -42,6 +48,9 @@ const hasOwn = Object.prototype.hasOwnProperty
  * `max` characters: a longer text is cut to `max - 1` characters and `…`. Builds at most about `max` characters
  * and recurses at most `max` levels, however deep, wide or long the value: a preview of a value from outside for
  * an error message.
+ *
+ * @since 0.3.0
+ * @category bounded walks
  */
 export const preview = (value: unknown, max: number): string => {
   let out = ""
