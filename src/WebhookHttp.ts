@@ -29,8 +29,8 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
+import { Body, Reply } from "openai-webhooks-engine"
 import * as internal from "./internal/http.js"
-import * as body from "./internal/body.js"
 import * as reply from "./internal/reply.js"
 import type { Delivery } from "./Webhooks.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
@@ -198,7 +198,7 @@ export const toWebHandler = <E, R, LE>(
   const runFork: internal.RunFork<R> = (effect) => runtime.runFork(effect)
   const handler = (request: Request): Promise<Response> =>
     new Promise((resolve) =>
-      internal.serve(runFork, settings, body.web, request, (answer) => resolve(reply.toWeb(answer)))
+      internal.serve(runFork, settings, Body.web, request, (answer) => resolve(Reply.toWeb(answer)))
     )
   return { handler, dispose: () => runtime.dispose() }
 }
@@ -234,5 +234,57 @@ export const makeNodeListener = <E, R>(
     const settings = internal.settings(options)
     const runFork: internal.RunFork<R> = Runtime.runFork(runtime)
     return (request, response) =>
-      internal.serve(runFork, settings, body.node, request, (answer) => reply.toNode(response, answer))
+      internal.serve(runFork, settings, Body.node, request, (answer) => Reply.toNode(response, answer))
   })
+
+/**
+ * One count of {@link deliveries}: how many deliveries had `outcome` (`processed`, `duplicate`, `queued`,
+ * `rejected`, `invalid`, `failed`, `too_large`, `method_not_allowed`) and `eventType` (a type this version
+ * knows, `unknown` for any other, `none` for a delivery without one).
+ *
+ * @since 0.3.0
+ * @category metrics
+ */
+export interface DeliveryCount {
+  readonly outcome: Reply.Outcome
+  readonly eventType: string
+  readonly count: number
+}
+
+/**
+ * The deliveries counter every mounting style increments once per delivery, by reference: its name,
+ * description and tags as an exporter shows them (`openai_webhook_deliveries_total{outcome, event_type}`), and
+ * its counts read from the counters themselves rather than looked up by name in Effect's metric registry (where
+ * they also are, for exporters that read it). The counts are process-wide, like the registry.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookHttp } from "effect-openai-webhooks"
+ *
+ * const failedSoFar = Effect.map(
+ *   WebhookHttp.deliveries.snapshot,
+ *   (counts) => counts.filter((c) => c.outcome === "failed").reduce((sum, c) => sum + c.count, 0)
+ * )
+ * ```
+ *
+ * @since 0.3.0
+ * @category metrics
+ */
+export const deliveries: {
+  /** `openai_webhook_deliveries_total`. */
+  readonly name: string
+  readonly description: string
+  /** `["outcome", "event_type"]`. */
+  readonly tags: ReadonlyArray<string>
+  /** Every count so far, one per outcome and event type seen. */
+  readonly snapshot: Effect.Effect<ReadonlyArray<DeliveryCount>>
+  /** The same, read synchronously (for a scrape callback outside Effect). */
+  readonly unsafeSnapshot: () => ReadonlyArray<DeliveryCount>
+} = {
+  name: Reply.metric.name,
+  description: Reply.metric.description,
+  tags: Reply.metric.tags,
+  snapshot: Effect.sync(internal.unsafeDeliveries),
+  unsafeSnapshot: internal.unsafeDeliveries
+}

@@ -34,6 +34,8 @@ import {
   webHandler
 } from "./support/mount.js"
 import { WebhookHttp, WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
+import * as Bodies from "../packages/engine/test/tables/bodies.js"
+import { replyOf } from "../packages/engine/test/tables/replies.js"
 
 /** `openai_webhook_deliveries_total` for one outcome and event type, read from the metric registry. */
 const deliveries = (outcome: string, eventType: string) =>
@@ -100,17 +102,6 @@ const signedPayload = (payload: string, signWith: string = secret) => WebhookTes
 const paddedTo = (size: number): string => {
   const body = WebhookTesting.encode(WebhookTesting.sample("response.completed"))
   return body + " ".repeat(size - Buffer.byteLength(body))
-}
-
-/** The body as a stream of 1 KiB chunks: fetch sends it chunked, with no content-length. */
-const chunked = (body: string | Uint8Array): ReadableStream<Uint8Array> => {
-  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body
-  return new ReadableStream({
-    start(controller) {
-      for (let i = 0; i < bytes.length; i += 1024) controller.enqueue(bytes.slice(i, i + 1024))
-      controller.close()
-    }
-  })
 }
 
 /** The body as fetch takes it. */
@@ -418,50 +409,48 @@ for (const style of styles) {
         for (const delivery of sent) assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "processed")
       }))
 
-    describe("with maxBodySize 1024", () => {
-      const big = signedPayload(paddedTo(4096))
-
-      it.scopedLive("accepts a body of exactly 1024 bytes", () =>
-        Effect.gen(function*() {
-          const { handle, seen } = recorder()
-          const server = yield* mount(style, { handle, maxBodySize: 1024 })
-          const reply = yield* server.post(yield* signedPayload(paddedTo(1024)))
-          assert.strictEqual(reply.status, 200)
-          assert.strictEqual(seen.length, 1)
-        }))
-
-      it.scopedLive("answers 413 to a 4 KiB body sent with content-length", () =>
-        Effect.gen(function*() {
-          const { handle, seen } = recorder()
-          const server = yield* mount(style, { handle, maxBodySize: 1024 })
-          const delivery = yield* big
-          // fetch sets content-length itself; a bare Request carries it as a server runtime would.
-          const headers = style.connected ? delivery.headers : { ...delivery.headers, "content-length": "4096" }
-          const reply = yield* server.send({ method: "POST", headers, body: bodyOf(delivery) })
-          assert.strictEqual(reply.status, 413)
-          assertJson(reply)
-          assert.deepStrictEqual(parse(reply), {
-            error: { type: "PayloadTooLarge", message: "The body is larger than 1024 bytes" }
-          })
-          assert.strictEqual(seen.length, 0)
-          assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "too_large")
-        }))
-
-      {
-        it.scopedLive("answers 413 to a 4 KiB body sent chunked", () =>
+    describe(`with maxBodySize ${Bodies.limit}`, () => {
+      const big = signedPayload(paddedTo(4 * Bodies.limit))
+      // The engine's size rows, each a signed event padded to the row's size (so not the empty body's rows).
+      const minimum = Buffer.byteLength(WebhookTesting.encode(WebhookTesting.sample("response.completed")))
+      for (const row of Bodies.sizes.filter((row) => row.size >= minimum)) {
+        const processed = row.expected._tag === "Body"
+        it.scopedLive(`${processed ? "processes" : "answers 413 to"} ${row.name} (${row.size} bytes)`, () =>
           Effect.gen(function*() {
             const { handle, seen } = recorder()
-            const server = yield* mount(style, { handle, maxBodySize: 1024 })
-            const delivery = yield* big
-            const reply = yield* server.send({
-              method: "POST",
-              headers: delivery.headers,
-              body: chunked(delivery.body),
-              duplex: "half"
-            })
-            assert.strictEqual(reply.status, 413)
-            assert.strictEqual(seen.length, 0)
-            assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "too_large")
+            const server = yield* mount(style, { handle, maxBodySize: Bodies.limit })
+            const delivery = yield* signedPayload(paddedTo(row.size))
+            const bytes = new TextEncoder().encode(delivery.body as string)
+            assert.strictEqual(bytes.byteLength, row.size)
+            const reply = yield* row.transfer === "chunked"
+              ? server.send({
+                method: "POST",
+                headers: delivery.headers,
+                body: Bodies.chunkedStream(bytes),
+                duplex: "half"
+              })
+              : server.send({
+                method: "POST",
+                // fetch sets content-length itself; a bare Request carries it as a server runtime would.
+                headers: style.connected
+                  ? delivery.headers
+                  : { ...delivery.headers, "content-length": String(row.size) },
+                body: bodyOf(delivery)
+              })
+            assertJson(reply)
+            if (processed) {
+              assert.strictEqual(reply.status, 200)
+              assert.deepStrictEqual(parse(reply), replyOf("processed").body)
+              assert.strictEqual(seen.length, 1)
+              assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "processed")
+            } else {
+              assert.strictEqual(reply.status, 413)
+              assert.deepStrictEqual(parse(reply), {
+                error: { type: "PayloadTooLarge", message: `The body is larger than ${Bodies.limit} bytes` }
+              })
+              assert.strictEqual(seen.length, 0)
+              assert.strictEqual(lineOf(server.lines, idOf(delivery)).message, "too_large")
+            }
           }))
       }
 
@@ -610,13 +599,20 @@ for (const style of styles) {
         const server = yield* mount(style, {
           handle: (event) => event._tag === "fine_tuning.job.failed" ? Effect.fail("no") : Effect.void
         })
-        const counted = Effect.all([
-          deliveries("processed", "fine_tuning.job.succeeded"),
-          deliveries("failed", "fine_tuning.job.failed"),
-          deliveries("rejected", "none"),
-          deliveries("method_not_allowed", "none")
-        ])
+        const series = [
+          ["processed", "fine_tuning.job.succeeded"],
+          ["failed", "fine_tuning.job.failed"],
+          ["rejected", "none"],
+          ["method_not_allowed", "none"]
+        ] as const
+        const counted = Effect.all(series.map(([outcome, eventType]) => deliveries(outcome, eventType)))
+        // The same counts, read by reference from WebhookHttp.deliveries rather than by name from the registry.
+        const byReference = Effect.map(WebhookHttp.deliveries.snapshot, (counts) =>
+          series.map(([outcome, eventType]) =>
+            counts.find((count) => count.outcome === outcome && count.eventType === eventType)?.count ?? 0
+          ))
         const before = yield* counted
+        const beforeByReference = yield* byReference
         yield* server.post(yield* signed("fine_tuning.job.succeeded"))
         yield* server.post(yield* signed("fine_tuning.job.succeeded"))
         yield* server.post(yield* signed("fine_tuning.job.failed"))
@@ -624,6 +620,8 @@ for (const style of styles) {
         yield* server.send({ method: "GET" })
         const after = yield* counted
         assert.deepStrictEqual(after.map((n, i) => n - before[i]!), [2, 1, 1, 1])
+        assert.deepStrictEqual(yield* byReference, after)
+        assert.deepStrictEqual((yield* byReference).map((n, i) => n - beforeByReference[i]!), [2, 1, 1, 1])
       }))
   })
 }
@@ -808,12 +806,8 @@ describe("makeNodeListener behind a framework's body parser", () => {
 })
 
 describe("toWebHandler given a Request whose body was read before it", () => {
-  const consumedBy: ReadonlyArray<readonly [string, (request: Request) => Promise<unknown>]> = [
-    ["request.json()", (request) => request.json()],
-    ["request.text()", (request) => request.text()],
-    ["a reader that locked the stream", async (request) => request.body?.getReader()]
-  ]
-  for (const [what, consume] of consumedBy) {
+  // The engine's rows: each way a middleware reads or locks a Request before the handler.
+  for (const { consume, name: what } of Bodies.consumedWeb) {
     it.scopedLive(`answers a 500 Response and logs one failed line when ${what} ran first`, () =>
       Effect.gen(function*() {
         const { handle, seen } = recorder()

@@ -34,6 +34,7 @@ import {
   type WebhookEvent,
   type Webhooks
 } from "../src/index.js"
+import { replyOf } from "../packages/engine/test/tables/replies.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const Secret = WebhookSecret.layer(secret)
@@ -190,10 +191,11 @@ const idOf = (delivery: WebhookTesting.Signed): string => delivery.headers["webh
 
 const newId = () => `msg_${randomBytes(12).toString("hex")}`
 
-const PROCESSED = { received: true }
-const DUPLICATE = { received: true, duplicate: true }
-const QUEUED = { received: true, queued: true }
-const FAILED = { error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" } }
+// The bodies of the engine's reply table, the fixture both editions run.
+const PROCESSED = replyOf("processed").body
+const DUPLICATE = replyOf("duplicate").body
+const QUEUED = replyOf("queued").body
+const FAILED = replyOf("failed").body
 
 /** A handler that records the webhook id of every call, then runs `then` with the call's number (1, 2, ...). */
 const counting = (then: (call: number) => Effect.Effect<void, unknown> = () => Effect.void) => {

@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, FastCheck, Option, Redacted } from "effect"
 import * as Access from "../src/bin/receiver/access.js"
-import * as Reply from "../src/internal/reply.js"
+import { Reply } from "openai-webhooks-engine"
 import { listenLoopback } from "./support/http.js"
 
 const TOKEN = "tok_0123456789abcdef-XYZ"

@@ -7,9 +7,11 @@ import { assert, layer } from "@effect/vitest"
 import { Cause, Context, Effect, Exit, Layer } from "effect"
 import { type Endpoint, type Init, type Observed, observe, otherSecret, secret, styles } from "./support/mount.js"
 import { WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
+import type { Reply } from "openai-webhooks-engine"
+import { replyOf, tooLargeLimit } from "../packages/engine/test/tables/replies.js"
 
-/** Small, so that the limit rows are cheap; a real delivery is well under it. */
-const LIMIT = 2048
+/** Small, so that the limit rows are cheap; a real delivery is well under it. The reply table's 413 names it. */
+const LIMIT = tooLargeLimit
 /** Long enough that no row but the timeout row comes near it on a loaded machine. */
 const TIMEOUT = "2 seconds"
 
@@ -62,17 +64,13 @@ const MountsLive = Layer.scoped(
 
 // The table.
 
-type Outcome =
-  | "processed"
-  | "rejected"
-  | "invalid"
-  | "failed"
-  | "too_large"
-  | "method_not_allowed"
+type Outcome = Reply.Outcome
 
 interface Expected {
   readonly status: number
   readonly body: unknown
+  /** The `allow` header, on a 405 only. */
+  readonly allow: string | null
   readonly outcome: Outcome
   /** Whether the handler runs. */
   readonly handled: boolean
@@ -85,37 +83,18 @@ interface Row {
   readonly expected: Expected
 }
 
-const PROCESSED: Expected = { status: 200, body: { received: true }, outcome: "processed", handled: true }
-const FAILED: Expected = {
-  status: 500,
-  body: { error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" } },
-  outcome: "failed",
-  handled: true
+/** The answer of the engine's reply table (the fixture both editions run) for `outcome`. */
+const expected = (outcome: Outcome, handled: boolean, reason?: string): Expected => {
+  const row = replyOf(outcome, reason)
+  return { status: row.status, body: row.body, allow: row.headers["allow"] ?? null, outcome, handled }
 }
-const NOT_ALLOWED: Expected = {
-  status: 405,
-  body: { error: { type: "MethodNotAllowed", message: "Webhook deliveries are POST requests" } },
-  outcome: "method_not_allowed",
-  handled: false
-}
-const TOO_LARGE: Expected = {
-  status: 413,
-  body: { error: { type: "PayloadTooLarge", message: `The body is larger than ${LIMIT} bytes` } },
-  outcome: "too_large",
-  handled: false
-}
-const rejected = (reason: string): Expected => ({
-  status: 401,
-  body: { error: { type: "SignatureError", reason } },
-  outcome: "rejected",
-  handled: false
-})
-const invalid = (reason: string): Expected => ({
-  status: 400,
-  body: { error: { type: "DecodeError", reason } },
-  outcome: "invalid",
-  handled: false
-})
+
+const PROCESSED = expected("processed", true)
+const FAILED = expected("failed", true)
+const NOT_ALLOWED = expected("method_not_allowed", false)
+const TOO_LARGE = expected("too_large", false)
+const rejected = (reason: string): Expected => expected("rejected", false, reason)
+const invalid = (reason: string): Expected => expected("invalid", false, reason)
 
 type Headers = Record<string, string>
 
@@ -228,6 +207,7 @@ const check = (mounted: Mounted, row: Row) =>
     assert.strictEqual(response.status, expected.status, `${where}: status (body ${text})`)
     assert.deepStrictEqual(JSON.parse(text), expected.body, `${where}: body ${text}`)
     assert.match(response.headers.get("content-type") ?? "", /^application\/json/, `${where}: content-type`)
+    assert.strictEqual(response.headers.get("allow"), expected.allow, `${where}: allow`)
     assert.strictEqual(response.headers.get("allow"), expected.status === 405 ? "POST" : null, `${where}: allow`)
     // The line may follow the answer (a timed-out handler is answered first).
     yield* mounted.observed.untilLines(lines + 1)

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Arbitrary, Either, FastCheck, Schema } from "effect"
+import { Arbitrary, Effect, Either, Exit, FastCheck, Schema } from "effect"
 import { compileAST, Invalid } from "../src/internal/compile.js"
 import { decodeJson, decoders } from "../src/internal/decode.js"
 import { typeOf } from "../src/internal/events.js"
-import { WebhookEvent } from "../src/index.js"
+import { WebhookError, WebhookEvent, Webhooks } from "../src/index.js"
+import { json as jsonRows } from "../packages/engine/test/tables/json.js"
 import { referenceEvents } from "./support/events.js"
 
 type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }
@@ -198,3 +199,41 @@ describe("internal decode", () => {
     )
   })
 })
+
+describe("the engine's JSON pre-check rows, through Webhooks.decode and decodeJson", () => {
+  for (const row of jsonRows) {
+    const expected = row.expected
+    it(expected.ok ? `passes ${row.name} on to the event schemas` : `answers ${expected.reason} to ${row.name}`, () => {
+      const exit = Effect.runSyncExit(Webhooks.decode(row.payload))
+      if (expected.ok) {
+        // Past the pre-check: decoded, or refused by the schema of its type, never with a pre-check's words.
+        if (Exit.isSuccess(exit)) return
+        const error = Effect.runSync(Effect.flip(Webhooks.decode(row.payload)))
+        assert.strictEqual(error.reason, "InvalidEvent", row.name)
+        assert.notInclude(error.message, "The payload is not", row.name)
+        return
+      }
+      const error = Effect.runSync(Effect.flip(Webhooks.decode(row.payload)))
+      assert.instanceOf(error, WebhookError.DecodeError)
+      assert.strictEqual(error.reason, expected.reason)
+      if (expected.exact) assert.strictEqual(error.message, expected.message)
+      else assert.isTrue(error.message.startsWith(expected.message), error.message)
+      assert.strictEqual(error.path, expected.path)
+      assert.strictEqual(error.eventType, undefined)
+      // The same from already parsed JSON, for the rows that are JSON.
+      if (expected.reason === "InvalidEvent") {
+        const text = typeof row.payload === "string" ? row.payload : new TextDecoder().decode(row.payload)
+        const parsed = decodeJson(JSON.parse(text))
+        assert.isTrue(Either.isLeft(parsed))
+        if (Either.isLeft(parsed)) {
+          assert.deepStrictEqual([parsed.left.reason, parsed.left.message, parsed.left.path], [
+            error.reason,
+            error.message,
+            error.path
+          ])
+        }
+      }
+    })
+  }
+})
+

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import * as HashSet from "effect/HashSet"
 import * as Runtime from "effect/Runtime"
 
 /** A handler ran past its timeout and was interrupted. */
@@ -22,9 +23,20 @@ export class HandlerTimeout extends Data.TaggedError("HandlerTimeout")<{ readonl
 }
 
 /**
- * Watches a running fiber: after `after`, interrupts it and calls `onTimeout` instead of `onExit`; one
- * of the two is called, once. Returns what stops both (the fiber interrupted, the timer cleared), for
- * a caller that is itself interrupted.
+ * Who interrupts a fiber whose time ran out: no fiber's id (fibers count up from 0). What the fiber runs reads it
+ * in its interruption's cause ({@link isTimeout}): that is how it learns it timed out (an inbox attempt is then
+ * recorded `timed_out`, not `interrupted`), with nothing written anywhere for it to read back.
+ */
+export const timeoutId: FiberId.FiberId = FiberId.make(-1, 0)
+
+/** Whether an interruption came from a timer of this module: `interruptors` as `Effect.onInterrupt` gives them. */
+export const isTimeout = (interruptors: HashSet.HashSet<FiberId.FiberId>): boolean =>
+  HashSet.has(interruptors, timeoutId)
+
+/**
+ * Watches a running fiber: after `after`, calls `onTimeout` instead of `onExit` and then interrupts the
+ * fiber as {@link timeoutId}; one of the two is called, once. Returns what stops both (the fiber
+ * interrupted, the timer cleared), for a caller that is itself interrupted.
  */
 export const watch = <A, E>(
   fiber: Fiber.RuntimeFiber<A, E>,
@@ -36,7 +48,7 @@ export const watch = <A, E>(
   const timer = setTimeout(() => {
     settled = true
     onTimeout()
-    fiber.unsafeInterruptAsFork(FiberId.none)
+    fiber.unsafeInterruptAsFork(timeoutId)
   }, Duration.toMillis(after))
   /** True for the first of the exit and the stop, which clears the timer. */
   const settle = (): boolean => {
@@ -56,15 +68,17 @@ export const watch = <A, E>(
 /**
  * {@link watch} as an Effect: `effect`, or `onTimeout` once `after` has passed (the effect interrupted;
  * its finalizers run). The child fiber inherits the context and fiber refs (span, log annotations)
- * through the runtime it is forked from; interrupting the caller interrupts it.
+ * through the runtime it is forked from; interrupting the caller interrupts it. `onTimeout` is given the
+ * child fiber, to read what it had got to (its log annotations).
  */
 export const within = <A, E, R, A2, E2>(
   effect: Effect.Effect<A, E, R>,
   after: Duration.Duration | undefined,
-  onTimeout: (after: Duration.Duration) => Effect.Effect<A2, E2>
+  onTimeout: (after: Duration.Duration, fiber: Fiber.RuntimeFiber<A, E>) => Effect.Effect<A2, E2>
 ): Effect.Effect<A | A2, E | E2, R> =>
   after === undefined ? effect : Effect.flatMap(Effect.runtime<R>(), (runtime) =>
     Effect.async<A | A2, E | E2>((resume) => {
-      const stop = watch(Runtime.runFork(runtime)(effect), after, resume, () => resume(onTimeout(after)))
+      const fiber = Runtime.runFork(runtime)(effect)
+      const stop = watch(fiber, after, resume, () => resume(onTimeout(after, fiber)))
       return Effect.sync(stop)
     }))

@@ -1,6 +1,7 @@
 /**
- * From payload bytes to an event: JSON, then one compiled decoder chosen by `type`. The Schema runs
- * only to explain a failure (or for a class the compiler does not cover).
+ * From payload bytes to an event: the engine's JSON pre-check (UTF-8, JSON, an object with a string `type`), then
+ * one compiled decoder chosen by `type`. The Schema runs only to explain a failure (or for a class the compiler
+ * does not cover).
  *
  * @internal
  */
@@ -12,12 +13,10 @@ import { DecodeError } from "../WebhookError.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import { compileAST, Invalid } from "./compile.js"
 import * as events from "./events.js"
-import { Json as nesting } from "openai-webhooks-engine"
+import { Json } from "openai-webhooks-engine"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type Decode = (json: object) => Event | Invalid
-
-const utf8 = new TextDecoder("utf-8", { fatal: true })
 
 const fromSchema = (schema: Schema.Schema<Event, any>): Decode => {
   const decode = Schema.decodeUnknownEither(schema)
@@ -46,53 +45,42 @@ export const decoders: ReadonlyMap<string, Decode> = new Map(
 
 const decodeUnknown = fromSchema(WebhookEvent.UnknownWebhookEvent as Schema.Schema<Event, any>)
 
-const invalidJson = (message: string) => Either.left(new DecodeError({ reason: "InvalidJson", message }))
+/** The engine's pre-check problem as the library's error, with the same reason, message and path. */
+const fromProblem = (problem: Json.Problem): DecodeError =>
+  new DecodeError(
+    problem.path === undefined
+      ? { reason: problem.reason, message: problem.message }
+      : { reason: problem.reason, message: problem.message, path: problem.path }
+  )
 
-/** JSON text of a payload, or undefined when the bytes are not UTF-8. */
-const text = (payload: string | Uint8Array): string | undefined => {
-  if (typeof payload === "string") return payload
-  try {
-    return utf8.decode(payload)
-  } catch {
-    return undefined
-  }
+/** An object with a string `type` through the compiled decoder of its type, the Schema explaining a failure. */
+const fromEventJson = (json: Json.EventJson): Event | DecodeError => {
+  const type = json.type
+  const event = (decoders.get(type) ?? decodeUnknown)(json)
+  if (event !== Invalid) return event
+  return explain(events.classes.get(type) ?? WebhookEvent.UnknownWebhookEvent, json, type)
+}
+
+/**
+ * The event of a payload, or why it is not one, as a plain value: what the HTTP core calls once per delivery,
+ * without an `Either` around it. The engine's pre-check (UTF-8, JSON, an object with a string `type`), then the
+ * decoder of the type.
+ */
+export const decodeOrError = (payload: string | Uint8Array): Event | DecodeError => {
+  const json = Json.parseEvent(payload)
+  return json.ok ? fromEventJson(json.value) : fromProblem(json.error)
 }
 
 export const decode = (payload: string | Uint8Array): Either.Either<Event, DecodeError> => {
-  const body = text(payload)
-  if (body === undefined) return invalidJson("The payload is not valid UTF-8 text")
-  let json: unknown
-  try {
-    json = JSON.parse(body)
-  } catch (error) {
-    return invalidJson(`The payload is not valid JSON: ${(error as Error).message}`)
-  }
-  return decodeJson(json)
+  const result = decodeOrError(payload)
+  return result instanceof DecodeError ? Either.left(result) : Either.right(result)
 }
 
 export const decodeJson = (json: unknown): Either.Either<Event, DecodeError> => {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return Either.left(
-      new DecodeError({
-        reason: "InvalidEvent",
-        message: `The payload is not an event: expected a JSON object, got ${describe(json)}`
-      })
-    )
-  }
-  const type = (json as { readonly type?: unknown }).type
-  if (typeof type !== "string") {
-    return Either.left(
-      new DecodeError({
-        reason: "InvalidEvent",
-        message: `The payload is not an event: "type" should be a string, got ${describe(type)}`,
-        path: "type"
-      })
-    )
-  }
-  const known = decoders.get(type)
-  const event = (known ?? decodeUnknown)(json)
-  if (event !== Invalid) return Either.right(event)
-  return Either.left(explain(events.classes.get(type) ?? WebhookEvent.UnknownWebhookEvent, json, type))
+  const checked = Json.event(json)
+  if (!checked.ok) return Either.left(fromProblem(checked.error))
+  const result = fromEventJson(checked.value)
+  return result instanceof DecodeError ? Either.left(result) : Either.right(result)
 }
 
 /**
@@ -110,7 +98,7 @@ const explain = (schema: Schema.Schema<any, any>, input: object, type: string): 
   const what = issue === undefined ? "it does not match its schema" : issue.message
   return new DecodeError({
     reason: "InvalidEvent",
-    message: `Invalid ${nesting.preview(type, 100)} event${path === undefined ? "" : ` at ${path}`}: ${what}`,
+    message: `Invalid ${Json.preview(type, 100)} event${path === undefined ? "" : ` at ${path}`}: ${what}`,
     eventType: type,
     ...(path === undefined ? {} : { path })
   })
@@ -148,7 +136,7 @@ const isList = (
 class Preview {
   constructor(readonly value: unknown) {}
   toString(): string {
-    return nesting.preview(this.value, 120)
+    return Json.preview(this.value, 120)
   }
 }
 
@@ -157,6 +145,3 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
   for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
   return out === "" ? undefined : out
 }
-
-const describe = (value: unknown): string =>
-  value === null ? "null" : Array.isArray(value) ? "an array" : value === undefined ? "nothing" : typeof value

@@ -1,6 +1,12 @@
 /**
  * The framework-neutral core of every HTTP mounting style: from the raw body and headers of a POST
- * to a status, a small JSON body, one log line, one span and a metric.
+ * to a status, a small JSON body, one log line, one span and a metric. The replies, their words and the
+ * names of the line's fields are the engine's (`Reply`); the body reading is the engine's (`Body`).
+ *
+ * A delivery's story flows one way: the delivery comes to an outcome, and {@link finish} turns it into the
+ * reply, the line, the span's attributes and the count. Under a timeout, the edge answers 500 at once and
+ * words the line from what the delivery had reported (its log annotations, and the inbox `Progress` it
+ * writes); it tells the delivery only by interrupting it, as `deadline.timeoutId`.
  *
  * @internal
  */
@@ -12,13 +18,15 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
-import * as Metric from "effect/Metric"
-import * as MetricKey from "effect/MetricKey"
 import * as FiberRef from "effect/FiberRef"
 import * as HashMap from "effect/HashMap"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
-import type { DecodeError, SignatureError } from "../WebhookError.js"
-import type { Options } from "../WebhookHttp.js"
+import { Body, Reply } from "openai-webhooks-engine"
+import { DecodeError, type SignatureError } from "../WebhookError.js"
+import type { DeliveryCount, Options } from "../WebhookHttp.js"
 import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
@@ -27,17 +35,16 @@ import * as body from "./body.js"
 import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
 import { Headers as headers } from "openai-webhooks-engine"
-import { json, type Outcome, type Reply } from "./reply.js"
 import * as signature from "./signature.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
-export const DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+export const DEFAULT_MAX_BODY_SIZE = Body.defaultLimit
 
 export interface Settings<E, R> {
   readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
   readonly maxBodySize: number
   /** The 413 reply, built once: it names the limit. */
-  readonly tooLarge: Reply
+  readonly tooLarge: Reply.Reply
   readonly timeout: Duration.Duration | undefined
   readonly tolerance: number
 }
@@ -50,65 +57,73 @@ export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
   return {
     handle: options.handle,
     maxBodySize,
-    tooLarge: tooLarge(maxBodySize),
+    tooLarge: Reply.tooLarge(maxBodySize),
     timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout),
     tolerance: signature.toleranceSeconds(options.tolerance)
   }
 }
 
-const PROCESSED: Reply = json(200, "processed", { received: true })
-const DUPLICATE: Reply = json(200, "duplicate", { received: true, duplicate: true })
-const QUEUED: Reply = json(200, "queued", { received: true, queued: true })
+/** The annotations of a delivery's line. */
+const F = Reply.fields
 
-const methodNotAllowed: Reply = json(405, "method_not_allowed", {
-  error: { type: "MethodNotAllowed", message: "Webhook deliveries are POST requests" }
-})
+const LEVELS: Readonly<Record<Reply.Level, LogLevel.LogLevel>> = {
+  info: LogLevel.Info,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error
+}
 
-const tooLarge = (limit: number): Reply =>
-  json(413, "too_large", { error: { type: "PayloadTooLarge", message: `The body is larger than ${limit} bytes` } })
+/**
+ * The line of each outcome without a cause: its word at its level. Built once: an Effect is a description, and
+ * one serves every delivery.
+ */
+const LINES = Object.fromEntries(
+  Reply.outcomes.map((outcome) => [outcome, Effect.logWithLevel(LEVELS[Reply.levels[outcome]], outcome)])
+) as Readonly<Record<Reply.Outcome, Effect.Effect<void>>>
 
-const rejected = (error: SignatureError): Reply =>
-  json(401, "rejected", { error: { type: "SignatureError", reason: error.reason } })
+/** The line of `outcome`, with the cause that came to it. */
+const lineWith = (outcome: Reply.Outcome, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Effect.logWithLevel(LEVELS[Reply.levels[outcome]], outcome, cause)
 
-const invalid = (error: DecodeError): Reply =>
-  json(400, "invalid", { error: { type: "DecodeError", reason: error.reason } })
+/** One series of the deliveries counter: an outcome and an `event_type` tag. */
+interface Series {
+  readonly outcome: Reply.Outcome
+  readonly eventType: string
+  readonly metric: Metric.Metric.Counter<number>
+}
 
-const FAILED: Reply = json(500, "failed", {
-  error: { type: "HandlerError", message: "The delivery was not processed; it will be retried" }
-})
-
-/** The deliveries counter's name and description in Effect's metric registry, where exporters find it. */
-export const DELIVERIES = "openai_webhook_deliveries_total"
-export const DELIVERIES_DESCRIPTION = "OpenAI webhook deliveries received, by outcome and event type"
-/** Its tags: `outcome` (a {@link Outcome}) and `event_type` (a known type, `unknown` or `none`). */
-export const DELIVERIES_TAGS = ["outcome", "event_type"] as const
-
-const counters = new Map<string, Metric.Metric.Counter<number>>()
+const series = new Map<string, Series>()
 
 /**
  * The counter for one outcome and event type, with its tags in the key. Measured: `Metric.tagged`
  * builds a new metric key (formatting its description) on every increment; a key per pair, built once,
  * is a map lookup. Effect's metric registry never drops a key, so the wire `type` is a tag only when it
- * is one we know: every other type counts as `unknown` (and no type as `none`), which bounds the series
- * to outcomes x (known types + 2), whatever a sender puts in `type`.
+ * is one we know (`Reply.metricEventType`), which bounds the series to outcomes x (known types + 2),
+ * whatever a sender puts in `type`.
  */
-const counter = (outcome: Outcome, eventType: string | undefined): Metric.Metric.Counter<number> => {
-  const tag = eventType === undefined ? "none" : isEventType(eventType) ? eventType : "unknown"
+const counter = (outcome: Reply.Outcome, eventType: string | undefined): Metric.Metric.Counter<number> => {
+  const tag = Reply.metricEventType(eventType, isEventType)
   const key = `${outcome}\u0000${tag}`
-  let metric = counters.get(key)
-  if (metric === undefined) {
-    metric = Metric.fromMetricKey(
-      MetricKey.counter(DELIVERIES, { description: DELIVERIES_DESCRIPTION, incremental: true }).pipe(
-        MetricKey.tagged(DELIVERIES_TAGS[0], outcome),
-        MetricKey.tagged(DELIVERIES_TAGS[1], tag)
+  let found = series.get(key)
+  if (found === undefined) {
+    const metric = Metric.fromMetricKey(
+      MetricKey.counter(Reply.metric.name, { description: Reply.metric.description, incremental: true }).pipe(
+        MetricKey.tagged(Reply.metric.tags[0], outcome),
+        MetricKey.tagged(Reply.metric.tags[1], tag)
       )
     )
-    counters.set(key, metric)
+    found = { outcome, eventType: tag, metric }
+    series.set(key, found)
   }
-  return metric
+  return found.metric
 }
 
-const utf8 = new TextDecoder()
+/** Every series counted so far, read from the counters this module increments (no lookup by name). */
+export const unsafeDeliveries = (): ReadonlyArray<DeliveryCount> =>
+  Array.from(series.values(), ({ eventType, metric, outcome }) => ({
+    outcome,
+    eventType,
+    count: metric.unsafeValue([]).count
+  }))
 
 const nativeTracer = Effect.runSync(Effect.tracer)
 
@@ -120,57 +135,31 @@ const nativeTracer = Effect.runSync(Effect.tracer)
  */
 const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, webhookId: string): Effect.Effect<A, E, R> =>
   Effect.tracerWith((tracer) =>
-    tracer === nativeTracer ? effect : Effect.withSpan(effect, "openai.webhook", {
+    tracer === nativeTracer ? effect : Effect.withSpan(effect, Reply.span.name, {
       kind: "server",
       captureStackTrace: false,
-      attributes: { "openai.webhook.id": webhookId }
+      attributes: { [Reply.span.id]: webhookId }
     })
   )
 
-/** The event type for logs and metrics: the wire `type` for unknown events. */
+/** The event type for logs and metrics: the wire `type` (shortened) for unknown events. */
 const eventTypeOf = (event: UnwrapWebhookEvent): string =>
-  event._tag === "unknown" ? shortened(event.type, MAX_LOGGED_TYPE) : event._tag
+  event._tag === "unknown" ? Reply.loggedType(event.type) : event._tag
 
-/** OpenAI's types are a few dozen characters; a longer wire `type` is shortened in logs, spans and the store. */
-const MAX_LOGGED_TYPE = 200
-
-/**
- * At most this much of an undecodable body goes into its `invalid` line: every payload OpenAI sends fits
- * whole, and a hostile one (a megabyte of nesting) does not flood the log.
- */
-const MAX_LOGGED_BODY = 64 * 1024
-
-const shortened = (text: string, max: number): string =>
-  text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`
-
-const loggedBody = (bytes: Uint8Array): string =>
-  bytes.byteLength <= MAX_LOGGED_BODY
-    ? utf8.decode(bytes)
-    : `${utf8.decode(bytes.subarray(0, MAX_LOGGED_BODY))}... (${bytes.byteLength - MAX_LOGGED_BODY} more bytes)`
-
-/**
- * What a delivery has got to, for the line of one the edge timed out: `processDelivery` records the event
- * type there.
- */
-interface EdgeState extends protocol.Progress {
-  eventType: string | undefined
-}
-
-const edgeState = (): EdgeState => ({ eventType: undefined, phase: "handler", timedOutAfter: undefined })
-
-/** Written to and never read: a delivery without a timeout needs no state of its own. */
-const UNWATCHED: EdgeState = edgeState()
+/** Written to and never read: a delivery without a timeout reports its phases to nobody. */
+const UNWATCHED: protocol.Progress = { phase: "handler" }
 
 /**
  * Verifies, decodes and dispatches one POST body. Never fails: every outcome is a reply, logged once
- * (annotated with the webhook id and event type), traced as `openai.webhook` and counted.
+ * (annotated with the webhook id and event type), traced as `openai.webhook` and counted. The inbox
+ * reports its phases to `progress`.
  */
 const processDelivery = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  state: EdgeState
-): Effect.Effect<Reply, never, R | WebhookSecret> => {
+  progress: protocol.Progress
+): Effect.Effect<Reply.Reply, never, R | WebhookSecret> => {
   const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
@@ -182,62 +171,52 @@ const processDelivery = <E, R>(
         settings.tolerance
       )
       if (Either.isLeft(verified)) {
-        const error = verified.left
+        const error: SignatureError = verified.left
         return finish(
-          rejected(error),
+          Reply.rejected(error.reason),
           undefined,
-          Effect.annotateLogs(Effect.logWarning("rejected"), {
-            webhook_id: webhookId,
-            reason: error.reason,
-            error: error.message
+          Effect.annotateLogs(LINES.rejected, {
+            [F.webhookId]: webhookId,
+            [F.reason]: error.reason,
+            [F.error]: error.message
           })
         )
       }
       const delivery = verified.right
-      const event = decode.decode(body)
-      if (Either.isLeft(event)) {
-        const error = event.left
+      const event = decode.decodeOrError(body)
+      if (event instanceof DecodeError) {
         // Authentic but unreadable: keep the raw body in the log so nothing OpenAI sent is lost.
         return finish(
-          invalid(error),
-          error.eventType,
-          Effect.annotateLogs(Effect.logError("invalid"), {
-            webhook_id: webhookId,
-            ...(error.eventType === undefined ? {} : { event_type: shortened(error.eventType, MAX_LOGGED_TYPE) }),
-            reason: error.reason,
-            error: error.message,
-            body: loggedBody(body)
+          Reply.invalid(event.reason),
+          event.eventType,
+          Effect.annotateLogs(LINES.invalid, {
+            [F.webhookId]: webhookId,
+            ...(event.eventType === undefined ? {} : { [F.eventType]: Reply.loggedType(event.eventType) }),
+            [F.reason]: event.reason,
+            [F.error]: event.message,
+            [F.body]: Reply.loggedBody(body)
           })
         )
       }
-      const eventType = eventTypeOf(event.right)
+      const eventType = eventTypeOf(event)
       // Suspended: in queued mode, or for a duplicate, the handler is not even called.
-      const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      state.eventType = eventType
+      const handled = Effect.suspend(() => settings.handle(event, delivery))
       const run = Effect.matchCauseEffect(handled, {
-        onSuccess: () => finish(PROCESSED, eventType, Effect.logInfo("processed")),
-        onFailure: (cause) => finish(FAILED, eventType, Effect.logError("failed", cause))
+        onSuccess: () => finish(Reply.processed, eventType, LINES.processed),
+        onFailure: (cause) => finish(Reply.failed, eventType, lineWith("failed", cause))
       })
-      // The handler's own log lines and the outcome line carry the delivery's annotations. Every mounting
-      // style runs a delivery in a fiber of its own (the platform's request fiber, or ours), so they are
-      // set on it rather than in a scope: measured, Effect.annotateLogs (acquire, use, restore) cost a
-      // tenth of the receiver's throughput.
+      // The handler's own log lines and the outcome line carry the delivery's annotations (and a timed-out
+      // delivery's line reads its event type there). Every mounting style runs a delivery in a fiber of its own
+      // (the platform's request fiber, or ours), so they are set on it rather than in a scope: measured,
+      // Effect.annotateLogs (acquire, use, restore) cost a tenth of the receiver's throughput.
       return Effect.zipRight(
         FiberRef.update(FiberRef.currentLogAnnotations, (annotations) =>
-          HashMap.set(HashMap.set(annotations, "webhook_id", webhookId), "event_type", eventType)),
+          HashMap.set(HashMap.set(annotations, F.webhookId, webhookId), F.eventType, eventType)),
         Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) =>
           Option.isNone(inbox)
             ? run
             : Effect.flatMap(
-              protocol.process(
-                inbox.value,
-                delivery,
-                eventType,
-                body,
-                handled,
-                settings.timeout ?? protocol.DEFAULT_WAIT,
-                state
-              ),
+              protocol.process(inbox.value, delivery, eventType, body, handled, settings.timeout, progress),
               (outcome) => answer(outcome, eventType)
             ))
       )
@@ -245,85 +224,75 @@ const processDelivery = <E, R>(
   return traced(verifyAndHandle, webhookId)
 }
 
-/** Why a delivery was answered 500 after `after`, by where it had got to. */
-const unfinished = (phase: protocol.Progress["phase"], after: Duration.Duration): string => {
-  const within = Duration.format(after)
-  switch (phase) {
-    case "handler":
-      return `the handler did not finish within ${within}: it was interrupted and answered 500, so OpenAI will retry`
-    case "held":
-      return `the delivery is held by another instance's claim (or another copy in this one) that did not end within ` +
-        `${within}: answered 500, so OpenAI will retry it once the claim is done or its lease has expired`
-    case "store":
-      return `the inbox's database did not answer within ${within}: answered 500, so OpenAI will retry`
-  }
-}
-
-const finish = (reply: Reply, eventType: string | undefined, log: Effect.Effect<void>): Effect.Effect<Reply> =>
+/**
+ * The one place an outcome becomes what a delivery leaves behind: the span's outcome and event type, the line
+ * (`log`), the count; then the reply.
+ */
+const finish = (
+  reply: Reply.Reply,
+  eventType: string | undefined,
+  log: Effect.Effect<void>
+): Effect.Effect<Reply.Reply> =>
   Effect.zipRight(
     // Without a span (no tracer installed), annotateCurrentSpan would build and throw away an exception.
     Effect.tracerWith((tracer) =>
       tracer === nativeTracer ? Effect.void : Effect.annotateCurrentSpan({
-        "openai.webhook.outcome": reply.outcome,
-        "openai.webhook.event_type": eventType ?? ""
+        [Reply.span.outcome]: reply.outcome,
+        [Reply.span.eventType]: eventType ?? ""
       })
     ),
     Effect.as(Effect.zipRight(log, Metric.increment(counter(reply.outcome, eventType))), reply)
   )
 
 /** The reply and the line of what the inbox made of a delivery. */
-const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Reply> => {
+const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Reply.Reply> => {
   switch (outcome._tag) {
     case "Processed":
-      return finish(PROCESSED, eventType, Effect.logInfo("processed"))
+      return finish(Reply.processed, eventType, LINES.processed)
     case "Duplicate":
-      return finish(DUPLICATE, eventType, Effect.logInfo("duplicate"))
+      return finish(Reply.duplicate, eventType, LINES.duplicate)
     case "Queued":
-      return finish(QUEUED, eventType, Effect.logInfo("queued"))
+      return finish(Reply.queued, eventType, LINES.queued)
     case "Failed":
-      return finish(FAILED, eventType, Effect.logError("failed", outcome.cause))
+      return finish(Reply.failed, eventType, lineWith("failed", outcome.cause))
     case "Held":
       return finish(
-        FAILED,
+        Reply.failed,
         eventType,
-        Effect.logError("failed").pipe(Effect.annotateLogs("error", unfinished("held", outcome.waited)))
+        Effect.annotateLogs(LINES.failed, F.error, Reply.unfinished("held", Duration.format(outcome.waited)))
       )
     case "StoreFailed":
       return finish(
-        FAILED,
+        Reply.failed,
         eventType,
-        Effect.logError("failed", outcome.cause).pipe(
-          Effect.annotateLogs("error", "the inbox's database failed: OpenAI will retry")
-        )
+        Effect.annotateLogs(lineWith("failed", outcome.cause), F.error, Reply.storeFailed)
       )
   }
 }
 
 /** The `webhook-id` for logs and spans: `none` when absent. */
-const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhook-id") ?? "none"
+const idOf = (input: headers.HeadersInput): string => headers.get(input, "webhook-id") ?? Reply.noId
 
 /** A reply that never reached `processDelivery` (405, 413): logged and counted the same way. */
-const early = (reply: Reply, input: headers.HeadersInput): Effect.Effect<Reply> => {
+const early = (reply: Reply.Reply, input: headers.HeadersInput): Effect.Effect<Reply.Reply> => {
   const webhookId = idOf(input)
-  const log = Effect.annotateLogs(Effect.logWarning(reply.outcome), "webhook_id", webhookId)
+  const log = Effect.annotateLogs(LINES[reply.outcome], F.webhookId, webhookId)
   return traced(finish(reply, undefined, log), webhookId)
 }
 
 /** The raw body cannot be had (a body parser or a middleware read it first): `why` says how to mount us. */
-const unreadable = (input: headers.HeadersInput, why: string): Effect.Effect<Reply> => {
+const unreadable = (input: headers.HeadersInput, why: string): Effect.Effect<Reply.Reply> => {
   const webhookId = idOf(input)
-  const log = Effect.annotateLogs(Effect.logError("failed"), { webhook_id: webhookId, error: why })
-  return traced(finish(FAILED, undefined, log), webhookId)
+  const log = Effect.annotateLogs(LINES.failed, { [F.webhookId]: webhookId, [F.error]: why })
+  return traced(finish(Reply.failed, undefined, log), webhookId)
 }
 
 /** Our own code threw where it should not have: 500 (OpenAI retries) and the cause in a line. */
-const crashed = (error: unknown): Effect.Effect<Reply> =>
+const crashed = (error: unknown): Effect.Effect<Reply.Reply> =>
   finish(
-    FAILED,
+    Reply.failed,
     undefined,
-    Effect.logError("failed", Cause.die(error)).pipe(
-      Effect.annotateLogs({ webhook_id: "none", error: "the request could not be handled: OpenAI will retry" })
-    )
+    Effect.annotateLogs(lineWith("failed", Cause.die(error)), { [F.webhookId]: Reply.noId, [F.error]: Reply.crashed })
   )
 
 /**
@@ -331,29 +300,37 @@ const crashed = (error: unknown): Effect.Effect<Reply> =>
  * build, a bug) is answered 500 and its cause logged, on Effect's default logger when the runtime that
  * would have logged it is the one that failed.
  */
-const settle = <R>(runFork: RunFork<R>, exit: Exit.Exit<Reply, unknown>): Reply => {
+const settle = <R>(runFork: RunFork<R>, exit: Exit.Exit<Reply.Reply, unknown>): Reply.Reply => {
   if (Exit.isSuccess(exit)) return exit.value
   if (!Exit.isInterrupted(exit)) {
-    const log = Effect.logError("failed", exit.cause)
+    const log = lineWith("failed", exit.cause)
     runFork(log).addObserver((logged) => Exit.isFailure(logged) && Effect.runFork(log))
   }
-  return FAILED
+  return Reply.failed
 }
 
-/** The line, span and count of a delivery the edge timed out. */
-const timedOut = (input: headers.HeadersInput, state: EdgeState, after: Duration.Duration): Effect.Effect<Reply> => {
+/**
+ * The line, span and count of a delivery the edge timed out, from what it had reported: the event type in its
+ * fiber's log annotations (set once it was decoded), and the phase it was in.
+ */
+const timedOut = (
+  input: headers.HeadersInput,
+  fiber: Fiber.RuntimeFiber<Reply.Reply, unknown>,
+  phase: Reply.Phase,
+  after: Duration.Duration
+): Effect.Effect<Reply.Reply> => {
   const webhookId = idOf(input)
+  const annotated = HashMap.get(fiber.getFiberRef(FiberRef.currentLogAnnotations), F.eventType)
+  const eventType = Option.isSome(annotated) && typeof annotated.value === "string" ? annotated.value : undefined
   return traced(
     finish(
-      FAILED,
-      state.eventType,
-      Effect.logError("failed").pipe(
-        Effect.annotateLogs({
-          webhook_id: webhookId,
-          ...(state.eventType === undefined ? {} : { event_type: state.eventType }),
-          error: unfinished(state.phase, after)
-        })
-      )
+      Reply.failed,
+      eventType,
+      Effect.annotateLogs(LINES.failed, {
+        [F.webhookId]: webhookId,
+        ...(eventType === undefined ? {} : { [F.eventType]: eventType }),
+        [F.error]: Reply.unfinished(phase, Duration.format(after))
+      })
     ),
     webhookId
   )
@@ -368,19 +345,18 @@ const runDelivery = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  send: (reply: Reply) => void
+  send: (reply: Reply.Reply) => void
 ): void => {
   const after = settings.timeout
   if (after === undefined) {
     runFork(processDelivery(settings, body, input, UNWATCHED)).addObserver((exit) => send(settle(runFork, exit)))
     return
   }
-  const state = edgeState()
-  const fiber = runFork(processDelivery(settings, body, input, state))
+  const progress: protocol.Progress = { phase: "handler" }
+  const fiber = runFork(processDelivery(settings, body, input, progress))
   deadline.watch(fiber, after, (exit) => send(settle(runFork, exit)), () => {
-    state.timedOutAfter = after // before the interruption: the inbox records the attempt timed_out
-    send(FAILED)
-    runFork(timedOut(input, state, after))
+    send(Reply.failed)
+    runFork(timedOut(input, fiber, progress.phase, after))
   })
 }
 
@@ -389,14 +365,15 @@ const deliver = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput
-): Effect.Effect<Reply, never, R | WebhookSecret> => {
+): Effect.Effect<Reply.Reply, never, R | WebhookSecret> => {
   const after = settings.timeout
   if (after === undefined) return processDelivery(settings, body, input, UNWATCHED)
-  const state = edgeState()
-  return deadline.within(processDelivery(settings, body, input, state), after, () => {
-    state.timedOutAfter = after // before the interruption: the inbox records the attempt timed_out
-    return timedOut(input, state, after)
-  })
+  const progress: protocol.Progress = { phase: "handler" }
+  return deadline.within(
+    processDelivery(settings, body, input, progress),
+    after,
+    (after, fiber) => timedOut(input, fiber, progress.phase, after)
+  )
 }
 
 /** Forks an effect on the runtime of a mounting style (its services, logger and tracer). */
@@ -410,14 +387,15 @@ export type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R | WebhookSecret>) 
 export const serve = <Request, E, R>(
   runFork: RunFork<R>,
   settings: Settings<E, R>,
-  source: body.Source<Request>,
+  source: Body.Source<Request, headers.HeadersInput>,
   request: Request,
-  send: (reply: Reply) => void
+  send: (reply: Reply.Reply) => void
 ): void => {
-  const respond = (effect: Effect.Effect<Reply>) => runFork(effect).addObserver((exit) => send(settle(runFork, exit)))
+  const respond = (effect: Effect.Effect<Reply.Reply>) =>
+    runFork(effect).addObserver((exit) => send(settle(runFork, exit)))
   try {
     const input = source.headers(request)
-    if (source.method(request) !== "POST") return respond(early(methodNotAllowed, input))
+    if (source.method(request) !== "POST") return respond(early(Reply.methodNotAllowed, input))
     source.read(request, settings.maxBodySize, {
       body: (bytes) => runDelivery(runFork, settings, bytes, input, send),
       tooLarge: () => respond(early(settings.tooLarge, input)),
@@ -432,9 +410,9 @@ export const serve = <Request, E, R>(
 export const serveEffect = <E, R>(
   settings: Settings<E, R>,
   request: HttpServerRequest.HttpServerRequest
-): Effect.Effect<Reply, never, R | WebhookSecret> => {
+): Effect.Effect<Reply.Reply, never, R | WebhookSecret> => {
   const input = request.headers
-  if (request.method !== "POST") return early(methodNotAllowed, input)
+  if (request.method !== "POST") return early(Reply.methodNotAllowed, input)
   return Effect.flatMap(body.readPlatform(request, settings.maxBodySize), (read) =>
     read._tag === "Body"
       ? deliver(settings, read.bytes, input)

@@ -1,5 +1,5 @@
 /**
- * JSON from outside: how deep it may nest, and walks over it whose recursion is bounded whatever the input.
+ * JSON from outside: the pre-checks of a payload (UTF-8, JSON, an event object), nesting bounds, bounded walks.
  *
  * @since 0.3.0
  */
@@ -32,3 +32,17 @@ export * as Secret from "./Secret.js"
  * @since 0.3.0
  */
 export * as Signature from "./Signature.js"
+
+/**
+ * The body-reading contract: a `node:http` request, a web `Request`, bytes or a string, to raw bytes within a limit.
+ *
+ * @since 0.3.0
+ */
+export * as Body from "./Body.js"
+
+/**
+ * The outcome vocabulary, the reply of each outcome, its renderers, and the fields of a delivery's log line.
+ *
+ * @since 0.3.0
+ */
+export * as Reply from "./Reply.js"

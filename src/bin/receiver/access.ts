@@ -18,7 +18,7 @@ import type { IncomingMessage } from "node:http"
 import * as Config from "effect/Config"
 import type * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Reply from "../../internal/reply.js"
+import { Reply } from "openai-webhooks-engine"
 
 /** The shortest token taken: 16 characters. A token made by {@link generate} has 43. */
 export const MIN_LENGTH = 16

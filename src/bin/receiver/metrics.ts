@@ -3,7 +3,7 @@
  * `Registry` (see README, Metrics). Read at scrape time, each from its one home:
  *
  * - `openai_webhook_deliveries_total{outcome, event_type}` (counter): what the HTTP core answered each
- *   delivery, from the Effect counter it increments (`src/internal/http.ts`): counted there, once.
+ *   delivery, from the Effect counters it increments (`WebhookHttp.deliveries`): counted there, once.
  * - `openai_webhook_handler_duration_seconds{event_type, outcome}` (histogram, seconds): each run of the
  *   handler, at the edge in inline mode and in the workers; `outcome` is `processed`, `failed` or
  *   `interrupted` (its timeout, or the receiver stopping). Observed here, by {@link timed}.
@@ -22,16 +22,14 @@ import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Metric from "effect/Metric"
-import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
+import { Reply } from "openai-webhooks-engine"
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client"
-import * as Http from "../../internal/http.js"
 import { STATUSES } from "../../internal/inbox/log.js"
-import * as Reply from "../../internal/reply.js"
 import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import type { Delivery } from "../../Webhooks.js"
+import * as WebhookHttp from "../../WebhookHttp.js"
 import * as WebhookInbox from "../../WebhookInbox.js"
 import * as Access from "./access.js"
 import type { ReceiverConfig } from "./config.js"
@@ -105,14 +103,11 @@ const METHOD_NOT_ALLOWED = Reply.jsonAnswer(405, {
 
 const UNAVAILABLE = Reply.jsonAnswer(500, { error: { type: "MetricsError", message: "The metrics could not be read" } })
 
-/** Copies the Effect counter's series into `counter`, at scrape time (its `collect`). */
+/** Copies the Effect counters' series into `counter`, at scrape time (its `collect`). */
 function deliveries(this: Counter<string>): void {
   this.reset()
-  for (const pair of Metric.unsafeSnapshot()) {
-    if (pair.metricKey.name !== Http.DELIVERIES || !MetricState.isCounterState(pair.metricState)) continue
-    const labels: Record<string, string> = {}
-    for (const tag of pair.metricKey.tags) labels[tag.key] = tag.value
-    this.inc(labels, Number(pair.metricState.count))
+  for (const { count, eventType, outcome } of WebhookHttp.deliveries.unsafeSnapshot()) {
+    this.inc({ outcome, event_type: eventType }, count)
   }
 }
 
@@ -124,9 +119,9 @@ const makeRegistry = (inbox: Option.Option<WebhookInbox.Store>) => {
   const registry = new Registry()
   const registers = [registry]
   new Counter({
-    name: Http.DELIVERIES,
-    help: Http.DELIVERIES_DESCRIPTION,
-    labelNames: Http.DELIVERIES_TAGS,
+    name: WebhookHttp.deliveries.name,
+    help: WebhookHttp.deliveries.description,
+    labelNames: WebhookHttp.deliveries.tags,
     registers,
     collect: deliveries
   })

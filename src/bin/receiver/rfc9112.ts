@@ -7,7 +7,7 @@
  * decided here: the request-target's form (origin, absolute, asterisk), one valid `Host`, the HTTP version.
  */
 import { type IncomingMessage, STATUS_CODES } from "node:http"
-import * as reply from "../../internal/reply.js"
+import { Reply as reply } from "openai-webhooks-engine"
 
 /** What the receiver answers itself, before or instead of the webhook listener: status, body, headers. */
 export type Answer = reply.Answer

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
+import { Reply } from "openai-webhooks-engine"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
@@ -23,16 +24,13 @@ import type { AttemptOutcome } from "./log.js"
 import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./store.js"
 
 /**
- * Where a delivery is, for the line of one the edge times out: the handler running, the copy waiting on
- * another copy's claim, or a statement of the store in flight.
+ * Where a delivery is, reported as it goes to the edge that handed it over, for the line of one the edge times
+ * out: the handler running, the copy waiting on another copy's claim, or a statement of the store in flight.
+ * Written here only; nothing here reads it. The edge tells a delivery that it timed out by interrupting it as
+ * {@link deadline.timeoutId}: the interrupted attempt is then recorded `timed_out`, not `interrupted`.
  */
 export interface Progress {
-  phase: "handler" | "held" | "store"
-  /**
-   * Set by the edge when it times the delivery out, before it interrupts it: the interrupted attempt is then
-   * recorded `timed_out`, not `interrupted`.
-   */
-  timedOutAfter?: Duration.Duration | undefined
+  phase: Reply.Phase
 }
 
 /** What became of a delivery that reached the inbox. */
@@ -61,6 +59,10 @@ const durably = (store: Store, outcome: Outcome): Effect.Effect<Outcome> =>
   Effect.matchCauseEffect(store.durable, { onSuccess: () => Effect.succeed(outcome), onFailure: storeFailed })
 
 const utf8 = new TextDecoder()
+const encoder = new TextEncoder()
+
+/** The error an attempt the edge's timeout interrupted is recorded with. */
+const timedOut = (after: Duration.Duration): string => new deadline.HandlerTimeout({ after }).message
 
 /**
  * How an attempt that did not succeed ended, from its cause: `timed_out` when the worker's timer stopped
@@ -133,9 +135,10 @@ const inline = <E, R>(
   eventType: string,
   body: string,
   handled: Effect.Effect<void, E, R>,
-  wait: Duration.Duration,
+  timeout: Duration.Duration | undefined,
   progress: Progress
 ): Effect.Effect<Outcome, never, R> => {
+  const wait = timeout ?? DEFAULT_WAIT
   const run = (token: number) => {
     progress.phase = "handler"
     const holding = hold(store, delivery.id, token)
@@ -143,13 +146,12 @@ const inline = <E, R>(
       Effect.onInterrupt(
         holding.during(handled),
         // An interrupted handler (a timeout at the edge, a shutdown) gives its claim back too, if it still holds it.
-        () => {
+        (interruptors) => {
           if (holding.end()) return Effect.void
-          const after = progress.timedOutAfter
           return Effect.ignore(
-            after === undefined
-              ? store.release(delivery.id, token, "interrupted", "interrupted")
-              : store.release(delivery.id, token, new deadline.HandlerTimeout({ after }).message, "timed_out")
+            timeout !== undefined && deadline.isTimeout(interruptors)
+              ? store.release(delivery.id, token, timedOut(timeout), "timed_out")
+              : store.release(delivery.id, token, "interrupted", "interrupted")
           )
         }
       ),
@@ -199,8 +201,9 @@ const inline = <E, R>(
 /**
  * One verified, decoded delivery through the inbox: stored (queued) or claimed and handled (inline).
  * `handled` is the user's handler, already suspended: in queued mode, or for a duplicate, it is not
- * even called. `wait` bounds how long a copy waits on another copy's claim; `progress` follows the
- * delivery through its phases.
+ * even called. `timeout` is the edge's (undefined without one): it bounds how long a copy waits on another
+ * copy's claim (else {@link DEFAULT_WAIT}), and names the time of an attempt it interrupts. The delivery
+ * reports its phases to `progress`.
  */
 export const process = <E, R>(
   store: Store,
@@ -208,12 +211,12 @@ export const process = <E, R>(
   eventType: string,
   body: Uint8Array,
   handled: Effect.Effect<void, E, R>,
-  wait: Duration.Duration,
+  timeout: Duration.Duration | undefined,
   progress: Progress
 ): Effect.Effect<Outcome, never, R> =>
   store.mode === "queued"
     ? enqueue(store, delivery, eventType, body, progress)
-    : inline(store, delivery, eventType, utf8.decode(body), handled, wait, progress)
+    : inline(store, delivery, eventType, utf8.decode(body), handled, timeout, progress)
 
 // Workers.
 
@@ -253,14 +256,28 @@ export const worker = <E, R>(
     const store = yield* WebhookInbox
     const { schedule, timeout } = settings
 
+    // The words and fields of the edge's lines (the engine's Reply): an attempt that fails and will be retried
+    // is `failed` at warning level; one the schedule gives up on, or that cannot be decoded, is `dead`.
+    const F = Reply.fields
     const attempt = (row: Row) => {
       const event = decode.decode(row.body)
-      const annotations = { webhook_id: row.webhookId, event_type: row.eventType ?? "unknown", attempt: row.attempts }
+      const annotations = {
+        [F.webhookId]: row.webhookId,
+        [F.eventType]: row.eventType ?? "unknown",
+        [F.attempt]: row.attempts
+      }
       if (Either.isLeft(event)) {
+        // As the edge's `invalid` line: the reason, the error and the body (shortened as there).
+        const error = event.left
         return Effect.zipRight(
-          store.dead(row.webhookId, row.attempts, event.left.message, "failed"),
-          Effect.logError("dead").pipe(
-            Effect.annotateLogs({ ...annotations, error: event.left.message, body: row.body })
+          store.dead(row.webhookId, row.attempts, error.message, "failed"),
+          Effect.logError(Reply.attempts.dead).pipe(
+            Effect.annotateLogs({
+              ...annotations,
+              [F.reason]: error.reason,
+              [F.error]: error.message,
+              [F.body]: Reply.loggedBody(encoder.encode(row.body))
+            })
           )
         )
       }
@@ -278,7 +295,10 @@ export const worker = <E, R>(
       const settled = (settle: Effect.Effect<boolean, SqlError>, line: Effect.Effect<void>) =>
         holding.end() ? Effect.void : Effect.flatMap(
           settle,
-          (done) => done ? line : Effect.annotateLogs(Effect.logWarning("taken over"), "error", new LeaseLost().message)
+          (done) =>
+            done
+              ? line
+              : Effect.annotateLogs(Effect.logWarning(Reply.attempts.takenOver), F.error, new LeaseLost().message)
         )
       // Interruptible inside only: the attempt starts uninterruptible (forked so by the taker, see below), and
       // its row is given back on interruption from the first instruction on.
@@ -294,7 +314,9 @@ export const worker = <E, R>(
                   onNone: () =>
                     settled(
                       store.dead(row.webhookId, row.attempts, Cause.pretty(cause), outcome),
-                      Effect.logError("dead", cause).pipe(Effect.annotateLogs("body", row.body))
+                      Effect.logError(Reply.attempts.dead, cause).pipe(
+                        Effect.annotateLogs(F.body, Reply.loggedBody(encoder.encode(row.body)))
+                      )
                     ),
                   onSome: (delay) =>
                     settled(
@@ -305,7 +327,7 @@ export const worker = <E, R>(
                         Cause.pretty(cause),
                         outcome
                       ),
-                      Effect.logWarning("failed", cause).pipe(Effect.annotateLogs("retry_in", Duration.format(delay)))
+                      Effect.logWarning("failed", cause).pipe(Effect.annotateLogs(F.retryIn, Duration.format(delay)))
                     )
                 })))
           }
