@@ -4,7 +4,7 @@ import { compileAST, Invalid } from "../src/internal/compile.js"
 import { decodeJson, decoders } from "../src/internal/decode.js"
 import { typeOf } from "../src/internal/events.js"
 import { WebhookEvent } from "../src/index.js"
-import { referenceEvents } from "./support/events.js"
+import { reference as referenceEvents } from "../packages/engine/test/tables/events.js"
 
 type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }
 type EventClass = (typeof WebhookEvent.classes)[number]
@@ -142,7 +142,7 @@ describe("internal decode", () => {
 
     it("rejects a realtime call whose call_id is a number, as the Schema does", () => {
       const example = referenceEvents.find((event) => event.type === "realtime.call.incoming")!.example
-      const input = { ...example, data: { ...example.data, call_id: 42 } }
+      const input = { ...example, data: { ...(example["data"] as object), call_id: 42 } }
       assert.strictEqual(compiledOf(WebhookEvent.RealtimeCallIncomingWebhookEvent)(input), Invalid)
       assert.strictEqual(agree(WebhookEvent.RealtimeCallIncomingWebhookEvent, input), "invalid")
     })

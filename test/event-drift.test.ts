@@ -20,7 +20,7 @@ import ts from "typescript"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
 import eventList from "../src/internal/events.js"
 import subscribable from "./fixtures/subscribable-event-types.json" with { type: "json" }
-import { factEvents, newerEvents, referenceOf } from "./support/events.js"
+import { factEvents, newerEvents, referenceOf } from "../packages/engine/test/tables/events.js"
 
 const ours: ReadonlyArray<string> = WebhookEvent.EventType.literals
 

@@ -11,3 +11,10 @@ export * as Json from "./Json.js"
  * @since 0.3.0
  */
 export * as Result from "./Result.js"
+
+/**
+ * The event catalogue: every known webhook event type as data, with its fields, description, sample and deprecation.
+ *
+ * @since 0.3.0
+ */
+export * as Events from "./Events.js"
