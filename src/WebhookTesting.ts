@@ -123,8 +123,8 @@ export const unsafeSign = <const O extends SignOptions>(options: O): Signed<Body
   >
 
 /**
- * The event of type `T` as in OpenAI's reference examples: the `data` its class carries (see `WebhookEvent`) in the
- * reference envelope (`id` `"evt_abc123"`, `created_at` 1719168000).
+ * The event of type `T` as in OpenAI's reference examples (`id` `"evt_abc123"`, `created_at` 1719168000), from the
+ * engine's event catalogue (`Events`), where the event list is written.
  *
  * @example
  * ```ts
@@ -140,9 +140,7 @@ export const unsafeSign = <const O extends SignOptions>(options: O): Signed<Body
 export const sample = <T extends WebhookEvent.EventType>(
   type: T
 ): Extract<WebhookEvent.UnwrapWebhookEvent, { readonly _tag: T }> =>
-  Either.getOrThrow(
-    decodeJson({ id: "evt_abc123", object: "event", created_at: 1719168000, type, data: events.sampleDataOf(type) })
-  ) as any
+  Either.getOrThrow(decodeJson(events.sampleOf(type))) as any
 
 /**
  * One sample event of every known type, in the order of `WebhookEvent.EventType`.

@@ -5,7 +5,7 @@ import { decodeJson, decoders } from "../src/internal/decode.js"
 import { typeOf } from "../src/internal/events.js"
 import { WebhookError, WebhookEvent, Webhooks } from "../src/index.js"
 import { json as jsonRows } from "../packages/engine/test/tables/json.js"
-import { referenceEvents } from "./support/events.js"
+import { reference as referenceEvents } from "../packages/engine/test/tables/events.js"
 
 type Json = null | boolean | number | string | Array<Json> | { [key: string]: Json }
 type EventClass = (typeof WebhookEvent.classes)[number]
@@ -143,7 +143,7 @@ describe("internal decode", () => {
 
     it("rejects a realtime call whose call_id is a number, as the Schema does", () => {
       const example = referenceEvents.find((event) => event.type === "realtime.call.incoming")!.example
-      const input = { ...example, data: { ...example.data, call_id: 42 } }
+      const input = { ...example, data: { ...(example["data"] as object), call_id: 42 } }
       assert.strictEqual(compiledOf(WebhookEvent.RealtimeCallIncomingWebhookEvent)(input), Invalid)
       assert.strictEqual(agree(WebhookEvent.RealtimeCallIncomingWebhookEvent, input), "invalid")
     })

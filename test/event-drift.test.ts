@@ -6,27 +6,29 @@
  *    issue 10: the loopback API of the endpoints tests can answer that call with the same file);
  * 2. the official SDK's `UnwrapWebhookEvent` union, read off the installed `openai` package's types at test time, so
  *    that upgrading the devDependency to a version with a new type fails here, naming it;
- * 3. the team's facts (`fixtures/events.json`, the copy of `../shared/openai/events.json`) and the types announced
- *    since (`fixtures/events-newer.json`).
+ * 3. the team's facts (`packages/engine/test/fixtures/events.json`, the copy of `../shared/openai/events.json`) and
+ *    the types announced since (`events-newer.json` beside it).
  *
- * Ours is `WebhookEvent.EventType`, read off the classes: never a list written here. A type we know and a list does
- * not have is allowed only with a reason written below (or, for the facts, in events-newer.json).
+ * Ours is the engine's event catalogue (`Events.types`), where the event list is written once; the library's classes
+ * are generated from it (test/WebhookEvent.test.ts holds them to it). Never a list written here. A type we know and a
+ * list does not have is allowed only with a reason written below (or, for the facts, in events-newer.json).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import ts from "typescript"
+import { Events } from "openai-webhooks-engine"
+import { factEvents, newerEvents, referenceOf } from "../packages/engine/test/tables/events.js"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
 import eventList from "../src/internal/events.js"
 import subscribable from "./fixtures/subscribable-event-types.json" with { type: "json" }
-import { factEvents, newerEvents, referenceOf } from "./support/events.js"
 
-const ours: ReadonlyArray<string> = WebhookEvent.EventType.literals
+const ours: ReadonlyArray<string> = Events.types
 
 /** How a list and ours differ, as wire types. */
 interface Drift {
-  /** In the list, not ours: a class is missing. */
+  /** In the list, not ours: the catalogue lacks it. */
   readonly missing: ReadonlyArray<string>
   /** Ours, not in the list, and no reason given. */
   readonly unexplained: ReadonlyArray<string>
@@ -43,9 +45,10 @@ const driftOf = (
   stale: Object.keys(reasons).filter((type) => theirs.includes(type) || !ours.includes(type))
 })
 
-const ADD_A_CLASS = "add a class for it to src/WebhookEvent.ts (OpenAI's description and sample data as its " +
-  "annotations, in the list `known`), its reference to test/fixtures/events-newer.json, and a branch to " +
-  "src/bin/receiver/handler.ts"
+const ADD_A_CLASS = "add it to the engine's event catalogue (packages/engine/src/Events.ts: OpenAI's description, " +
+  "its data fields and reference sample), run `npx tsx scripts/generate-events.ts` to write its class into " +
+  "src/WebhookEvent.ts, add its reference to packages/engine/test/fixtures/events-newer.json, and give it a branch " +
+  "in the receiver's example handler (handler.ts; its Match.exhaustive does not compile until then)"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 1. The subscribable list
@@ -172,8 +175,8 @@ const sdkProblems = (version: string, types: ReadonlyArray<string>): ReadonlyArr
   return [
     ...drift.missing.map((type) => `${union} has "${type}", which this package does not know: ${ADD_A_CLASS}`),
     ...drift.unexplained.map((type) =>
-      `"${type}" is ours but not in ${union}: say why in newerThanSdk (test/event-drift.test.ts), or drop its class ` +
-      "if OpenAI never sends it"
+      `"${type}" is ours but not in ${union}: say why in newerThanSdk (test/event-drift.test.ts), or drop it from ` +
+      "the catalogue if OpenAI never sends it"
     ),
     ...drift.stale.map((type) =>
       ours.includes(type)
@@ -196,12 +199,13 @@ const factProblems = (
       ADD_A_CLASS),
     ...drift.unexplained.map((type) =>
       `"${type}" is ours but in neither events.json nor events-newer.json: add its reference to ` +
-      "test/fixtures/events-newer.json (doc, data, example, where it was announced, the type it follows)"
+      "packages/engine/test/fixtures/events-newer.json (doc, data, example, where it was announced, the type it " +
+      "follows)"
     ),
     ...drift.stale.map((type) =>
       ours.includes(type)
-        ? `events.json has "${type}" now: drop it from test/fixtures/events-newer.json`
-        : `events-newer.json lists "${type}", which is not ours: drop it or add its class`
+        ? `events.json has "${type}" now: drop it from packages/engine/test/fixtures/events-newer.json`
+        : `events-newer.json lists "${type}", which is not ours: drop it or add it to the catalogue`
     )
   ]
 }
@@ -240,7 +244,7 @@ describe("event types against the lists that say which exist", () => {
       const problems = subscribableProblems([...subscribable.data, "batch.paused"])
       assert.strictEqual(problems.length, 1)
       assert.include(problems[0], "\"batch.paused\"")
-      assert.include(problems[0], "add a class for it to src/WebhookEvent.ts")
+      assert.include(problems[0], "add it to the engine's event catalogue (packages/engine/src/Events.ts")
     })
 
     it("names a type of ours that is neither subscribable nor explained", () => {
@@ -273,7 +277,7 @@ describe("event types against the lists that say which exist", () => {
       const problems = sdkProblems("9.9.9", types)
       assert.strictEqual(problems.length, 1)
       assert.include(problems[0], "openai 9.9.9's UnwrapWebhookEvent has \"brand.new.event\"")
-      assert.include(problems[0], "add a class for it to src/WebhookEvent.ts")
+      assert.include(problems[0], "add it to the engine's event catalogue (packages/engine/src/Events.ts")
     })
 
     it("asks to drop a reason once the SDK has the type", () => {
@@ -301,14 +305,16 @@ describe("event types against the lists that say which exist", () => {
 
     it("asks to drop a newer type from events-newer.json once the facts have it", () => {
       assert.deepStrictEqual(factProblems([...facts, "live.transport.connected"], newer), [
-        "events.json has \"live.transport.connected\" now: drop it from test/fixtures/events-newer.json"
+        "events.json has \"live.transport.connected\" now: drop it from " +
+          "packages/engine/test/fixtures/events-newer.json"
       ])
     })
   })
 
-  describe("the newest types reach everything read off the classes", () => {
+  describe("the newest types reach everything built from the catalogue", () => {
     for (const { type } of newerEvents) {
-      it(`${type} is a known type, sampled as its reference, and listed by openai-webhooks events`, () => {
+      it(`${type} is a known type with a class, sampled as its reference, and listed by openai-webhooks events`, () => {
+        assert.isTrue(Events.isKnown(type))
         assert.isTrue(WebhookEvent.isEventType(type))
         if (!WebhookEvent.isEventType(type)) return
         const sample = WebhookTesting.sample(type)

@@ -1,7 +1,8 @@
 /**
- * The repository holds copies of the team's reference facts so a clone is self-contained: test/fixtures/events.json,
- * and the signature vectors in the engine's table (packages/engine/test/tables/vectors.ts), which both editions run.
- * Where the shared originals sit beside the clone (in CI they do), the copies must not have drifted from them.
+ * The repository holds copies of the team's reference facts so a clone is self-contained: the signature vectors in
+ * the engine's table (packages/engine/test/tables/vectors.ts), which both editions run. Where the shared originals sit
+ * beside the clone (in CI they do), the copies must not have drifted from them. The events' facts moved to the engine
+ * with the catalogue: packages/engine/test/Events.test.ts checks packages/engine/test/fixtures/events.json the same way.
  */
 import { existsSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
@@ -11,11 +12,6 @@ import { vectors } from "../packages/engine/test/tables/vectors.js"
 const shared = resolve(import.meta.dirname, "../../shared/openai")
 
 const copies: ReadonlyArray<readonly [file: string, where: string, copy: () => unknown]> = [
-  [
-    "events.json",
-    "test/fixtures/events.json",
-    () => JSON.parse(readFileSync(resolve(import.meta.dirname, "fixtures", "events.json"), "utf8"))
-  ],
   ["signature-vectors.json", "the engine's table of vectors", () => vectors]
 ]
 

@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, FastCheck, ParseResult, Schema } from "effect"
-import events from "./fixtures/events.json" with { type: "json" }
+import events from "../packages/engine/test/fixtures/events.json" with { type: "json" }
 import { WebhookError, WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
 import { decode, decodeJson } from "../src/internal/decode.js"
 import { Json as nesting } from "openai-webhooks-engine"

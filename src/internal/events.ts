@@ -1,10 +1,11 @@
 /**
- * The event list as the rest of the package uses it, read off the classes of `WebhookEvent.ts` (the one place it is
- * written): each known type's class, its one-line description for `openai-webhooks events`, and the `data` of its
- * reference sample for `WebhookTesting.sample`.
+ * The event list as the rest of the package uses it: the class of each known type (read off the classes of
+ * `WebhookEvent.ts`), and, from the engine's catalogue where the list is written, the reference sample of each type
+ * for `WebhookTesting.sample` and the line `openai-webhooks events` prints.
  *
  * @internal
  */
+import { Events } from "openai-webhooks-engine"
 import * as WebhookEvent from "../WebhookEvent.js"
 import * as eventClass from "./eventClass.js"
 
@@ -20,19 +21,15 @@ export const classes: ReadonlyMap<string, EventClass> = new Map(WebhookEvent.cla
 /** The class of a known type. */
 export const classOf = (type: WebhookEvent.EventType): EventClass => classes.get(type)!
 
-/** The wire `data` of the reference sample of a known type. */
-export const sampleDataOf = (type: WebhookEvent.EventType): unknown => eventClass.sampleDataOf(classOf(type))
+/** OpenAI's reference example of a known type, as wire JSON (the catalogue's; frozen). */
+export const sampleOf = (type: WebhookEvent.EventType): Events.Sample => Events.get(type).sample
 
-/** One line: the class's description, then its deprecation when it has one. */
-const docOf = (cls: EventClass): string => {
-  const description = eventClass.descriptionOf(cls)
-  const deprecated = eventClass.deprecationOf(cls)
-  return deprecated === undefined ? description : `${description} Deprecated: ${deprecated}`
-}
-
-/** Every known event type with its one-line description, in the order of the classes. */
-const events: ReadonlyArray<{ readonly type: WebhookEvent.EventType; readonly doc: string }> = WebhookEvent.classes.map(
-  (cls) => ({ type: typeOf(cls), doc: docOf(cls) })
+/**
+ * Every known event type with its one-line description (`Events.summary`), in the catalogue's order: what
+ * `openai-webhooks events` prints, until the command reads `Events` from the engine itself.
+ */
+const events: ReadonlyArray<{ readonly type: WebhookEvent.EventType; readonly doc: string }> = Events.all.map(
+  (event) => ({ type: event.type, doc: Events.summary(event) })
 )
 
 export default events

@@ -46,3 +46,10 @@ export * as Body from "./Body.js"
  * @since 0.3.0
  */
 export * as Reply from "./Reply.js"
+
+/**
+ * The event catalogue: every known webhook event type as data, with its fields, description, sample and deprecation.
+ *
+ * @since 0.3.0
+ */
+export * as Events from "./Events.js"
