@@ -15,7 +15,6 @@ import * as Cause from "effect/Cause"
 import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
@@ -24,8 +23,8 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
-import { Body, Reply } from "openai-webhooks-engine"
-import { DecodeError, type SignatureError } from "../WebhookError.js"
+import { Body, Headers as headers, Reply, Signature } from "openai-webhooks-engine"
+import { DecodeError } from "../WebhookError.js"
 import type { DeliveryCount, Options } from "../WebhookHttp.js"
 import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
@@ -34,7 +33,6 @@ import { WebhookInbox } from "./inbox/store.js"
 import * as body from "./body.js"
 import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
-import { Headers as headers } from "openai-webhooks-engine"
 import * as signature from "./signature.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
@@ -163,15 +161,16 @@ const processDelivery = <E, R>(
   const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
-      const verified = signature.verifyRequest(
+      // The engine's result as it is: the edge needs only the reason and message of a failure, not an error object.
+      const verified = Signature.verifyRequest(
         secrets.keys,
         input,
         body,
         Math.floor(clock.unsafeCurrentTimeMillis() / 1000),
         settings.tolerance
       )
-      if (Either.isLeft(verified)) {
-        const error: SignatureError = verified.left
+      if (!verified.ok) {
+        const error = verified.error
         return finish(
           Reply.rejected(error.reason),
           undefined,
@@ -182,7 +181,7 @@ const processDelivery = <E, R>(
           })
         )
       }
-      const delivery = verified.right
+      const delivery = verified.value
       const event = decode.decodeOrError(body)
       if (event instanceof DecodeError) {
         // Authentic but unreadable: keep the raw body in the log so nothing OpenAI sent is lost.
