@@ -11,3 +11,11 @@ export * as Json from "./Json.js"
  * @since 0.3.0
  */
 export * as Result from "./Result.js"
+
+/**
+ * The inbox's SQL per database (SQLite, PostgreSQL): migrations and every statement as text with its parameters,
+ * the delivery log's vocabulary and query checks.
+ *
+ * @since 0.3.0
+ */
+export * as InboxSql from "./InboxSql.js"
