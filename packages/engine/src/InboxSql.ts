@@ -581,6 +581,39 @@ export interface Batch {
 }
 
 /**
+ * The kinds of write a group commit carries.
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export type WriteKind = "claim" | "settle" | "enqueue"
+
+/**
+ * How a batch of writes goes into {@link Batch}'s statements: per kind, the writes one multi-row statement takes
+ * (the first write of each id, ordered by id), and the writes of an id already taken by its kind's statement, in
+ * submission order, to write alone after the statements (one statement cannot change a row twice). Indices into
+ * the batch.
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export interface BatchPlan {
+  readonly claim: ReadonlyArray<number>
+  readonly settle: ReadonlyArray<number>
+  readonly enqueue: ReadonlyArray<number>
+  readonly later: ReadonlyArray<number>
+}
+
+/**
+ * Plans a batch for {@link Batch}'s statements (PostgreSQL's group commit).
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export const planBatch: (writes: ReadonlyArray<{ readonly kind: WriteKind; readonly id: string }>) => BatchPlan =
+  shared.planBatch
+
+/**
  * Everything the inbox runs on one database.
  *
  * @since 0.3.0

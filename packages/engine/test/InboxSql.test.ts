@@ -161,8 +161,10 @@ const many = async <I extends { readonly id: string }, A>(
       return answers
     })
   }
-  const sorted = [...inputs].sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
-  const written = await run(driver, batch, sorted)
+  // Distinct ids in the table's batches: the plan puts them all in the statement, ordered by id.
+  const plan = InboxSql.planBatch(inputs.map((input) => ({ kind: "claim", id: input.id })))
+  expect(plan.later).toEqual([])
+  const written = await run(driver, batch, plan.claim.map((i) => inputs[i]!))
   return inputs.map((input) => written.get(input.id) ?? missing)
 }
 
@@ -310,6 +312,22 @@ describe("the dialects", () => {
     const claim = { id: "x", eventType: "t", timestamp: 1, body: null, lockedUntil: 2, now: 1 }
     expect(InboxSql.sqlite.claim.text.match(/\?/g)).toHaveLength(InboxSql.sqlite.claim.params(claim).length)
     expect(InboxSql.pg.claim.text.match(/\$\d+/g)).toHaveLength(InboxSql.pg.claim.params(claim).length)
+  })
+})
+
+describe("a group commit's plan", () => {
+  it("puts the first write of each id in its kind's statement, ordered by id, and a repeated id after them", () => {
+    const plan = InboxSql.planBatch([
+      { kind: "claim", id: "b" },
+      { kind: "settle", id: "a" },
+      { kind: "claim", id: "a" },
+      { kind: "claim", id: "b" },
+      { kind: "enqueue", id: "b" },
+      { kind: "settle", id: "a" },
+      { kind: "claim", id: "c" }
+    ])
+    expect(plan).toEqual({ claim: [2, 0, 6], settle: [1], enqueue: [4], later: [3, 5] })
+    expect(InboxSql.planBatch([])).toEqual({ claim: [], settle: [], enqueue: [], later: [] })
   })
 })
 

@@ -174,7 +174,7 @@ export const make = (
       outcome: Log.AttemptOutcome
     ) =>
       withNow((now) =>
-        writer.submit({ _tag: "Settle", id, token, status, error, nextAttemptAt, outcome, now }) as Effect.Effect<
+        writer.submit({ kind: "settle", id, token, status, error, nextAttemptAt, outcome, now }) as Effect.Effect<
           boolean,
           SqlError
         >
@@ -194,7 +194,7 @@ export const make = (
       claim: (id, eventType, timestamp, body = null) =>
         withNow((now) =>
           Effect.map(
-            writer.submit({ _tag: "Claim", id, eventType, timestamp, body, lockedUntil: now + lease, now }),
+            writer.submit({ kind: "claim", id, eventType, timestamp, body, lockedUntil: now + lease, now }),
             (token) => typeof token === "number" ? Option.some(token) : Option.none()
           )
         ),
@@ -204,7 +204,7 @@ export const make = (
       status: (id) => Effect.map(Run.query(sql, dialect.status, id), Option.fromNullable),
       enqueue: (id, eventType, timestamp, body) =>
         withNow((now) =>
-          writer.submit({ _tag: "Enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
+          writer.submit({ kind: "enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
         ),
       take: (max) =>
         !(max >= 1)

@@ -13,20 +13,20 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type { InboxSql } from "openai-webhooks-engine"
+import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "./batch.js"
 import * as Run from "./run.js"
 
 export interface Claim extends InboxSql.Claim {
-  readonly _tag: "Claim"
+  readonly kind: "claim"
 }
 
 export interface Settle extends InboxSql.Settle {
-  readonly _tag: "Settle"
+  readonly kind: "settle"
 }
 
 export interface Enqueue extends InboxSql.Enqueue {
-  readonly _tag: "Enqueue"
+  readonly kind: "enqueue"
 }
 
 export type Write = Claim | Settle | Enqueue
@@ -51,16 +51,16 @@ export const make = (
 ): Effect.Effect<Batch.Batcher<Write, Written>, never, Scope.Scope> => {
   // Each kind's statement for one write. (Typed for any write: each is only ever given a write of its own kind.)
   const statements = {
-    Claim: dialect.claim,
-    Settle: dialect.settle,
-    Enqueue: dialect.enqueue
-  } as Record<Write["_tag"], InboxSql.Query<Write, Written>>
+    claim: dialect.claim,
+    settle: dialect.settle,
+    enqueue: dialect.enqueue
+  } as Record<Write["kind"], InboxSql.Query<Write, Written>>
 
   /**
    * One write alone, in its own statement (PostgreSQL: the attempt's row in the same statement, by CTE). The
    * fallback of a batch that failed as a whole, and PostgreSQL's way for a single write.
    */
-  const single = (write: Write): Effect.Effect<Written, SqlError> => Run.query(sql, statements[write._tag], write)
+  const single = (write: Write): Effect.Effect<Written, SqlError> => Run.query(sql, statements[write.kind], write)
 
   /**
    * SQLite: the batch in one transaction, one prepared statement per write, run on the transaction's connection
@@ -78,7 +78,7 @@ export const make = (
           const [connection] = Option.getOrThrow(transaction)
           return Effect.forEach(indices, (i) => {
             const write = writes[i]!
-            const statement = statements[write._tag]
+            const statement = statements[write.kind]
             return connection.execute(statement.text, statement.params(write), undefined).pipe(
               Effect.map((rows) => statement.read(rows, write)),
               Effect.mapError((error) => new WriteFailed({ i, error }))
@@ -99,23 +99,13 @@ export const make = (
 
   /**
    * PostgreSQL: one multi-row statement per kind of write (claims, settles, enqueues), each its own atomic
-   * statement, the kinds side by side on the pool. Rows in a fixed order (by id), so that two instances'
-   * batches lock the same rows in the same order. A second write of the same id in one batch waits for the
-   * first (one statement cannot change a row twice), and is written after it, alone. A statement that fails
+   * statement, the kinds side by side on the pool, as the engine plans the batch (rows ordered by id; a second
+   * write of an id in one batch waits for the first and is written after it, alone). A statement that fails
    * changed nothing: its writes are then written alone, each answered with its own outcome.
    */
   const inOneStatementPerKind = (batch: InboxSql.Batch) => (writes: ReadonlyArray<Write>) => {
     const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
-    const kinds = { Claim: [] as Array<number>, Settle: [] as Array<number>, Enqueue: [] as Array<number> }
-    const later: Array<number> = []
-    const seen = { Claim: new Set<string>(), Settle: new Set<string>(), Enqueue: new Set<string>() }
-    writes.forEach((write, i) => {
-      if (seen[write._tag].has(write.id)) later.push(i)
-      else {
-        seen[write._tag].add(write.id)
-        kinds[write._tag].push(i)
-      }
-    })
+    const plan = InboxSql.planBatch(writes)
     const alone = (indices: ReadonlyArray<number>) =>
       Effect.forEach(indices, (i) =>
         Effect.map(Effect.exit(single(writes[i]!)), (exit) => {
@@ -128,22 +118,20 @@ export const make = (
     ) => {
       if (indices.length === 0) return Effect.void
       if (indices.length === 1) return alone(indices)
-      const idOf = (i: number) => writes[i]!.id
-      const sorted = [...indices].sort((a, b) => idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0)
-      return Effect.matchCauseEffect(Run.query(sql, statement, sorted.map((i) => writes[i] as W)), {
+      return Effect.matchCauseEffect(Run.query(sql, statement, indices.map((i) => writes[i] as W)), {
         onSuccess: (written) =>
           Effect.sync(() => {
-            for (const i of sorted) exits[i] = Exit.succeed(written.get(writes[i]!.id) ?? missing)
+            for (const i of indices) exits[i] = Exit.succeed(written.get(writes[i]!.id) ?? missing)
           }),
-        onFailure: () => alone(sorted)
+        onFailure: () => alone(indices)
       })
     }
     return Effect.all([
-      many<Claim>(kinds.Claim, batch.claim, null),
-      many<Settle>(kinds.Settle, batch.settle, false),
-      many<Enqueue>(kinds.Enqueue, batch.enqueue, false)
+      many<Claim>(plan.claim, batch.claim, null),
+      many<Settle>(plan.settle, batch.settle, false),
+      many<Enqueue>(plan.enqueue, batch.enqueue, false)
     ], { concurrency: "unbounded", discard: true }).pipe(
-      Effect.zipRight(alone(later)),
+      Effect.zipRight(alone(plan.later)),
       Effect.as(exits)
     )
   }

@@ -8,6 +8,7 @@
 import type {
   Attempt,
   AttemptOutcome,
+  BatchPlan,
   Claim,
   DeliveryRecord,
   Dialect,
@@ -24,7 +25,8 @@ import type {
   Take,
   Taken,
   TimelineBucket,
-  TimelineRange
+  TimelineRange,
+  WriteKind
 } from "../../InboxSql.js"
 import { encodeCursor, statuses } from "./log.js"
 
@@ -217,6 +219,26 @@ export const enqueueParams = (e: Enqueue): ReadonlyArray<unknown> => [
   e.now,
   e.now
 ]
+
+/**
+ * A batch split by kind: the first write of each id in its kind's statement, ordered by id, so that two instances'
+ * batches lock the same rows in the same order; a repeated id later, alone.
+ */
+export const planBatch = (writes: ReadonlyArray<{ readonly kind: WriteKind; readonly id: string }>): BatchPlan => {
+  const plan = { claim: [] as Array<number>, settle: [] as Array<number>, enqueue: [] as Array<number> }
+  const seen = { claim: new Set<string>(), settle: new Set<string>(), enqueue: new Set<string>() }
+  const later: Array<number> = []
+  writes.forEach((write, i) => {
+    if (seen[write.kind].has(write.id)) later.push(i)
+    else {
+      seen[write.kind].add(write.id)
+      plan[write.kind].push(i)
+    }
+  })
+  const idOf = (i: number) => writes[i]!.id
+  const byId = (a: number, b: number) => idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0
+  return { claim: plan.claim.sort(byId), settle: plan.settle.sort(byId), enqueue: plan.enqueue.sort(byId), later }
+}
 
 /** Whether a statement changed a row (it returns the rows it changed). */
 export const changed = (rows: ReadonlyArray<SqlRow>): boolean => rows.length > 0
