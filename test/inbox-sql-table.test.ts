@@ -9,7 +9,15 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Either, Layer, Option, TestClock } from "effect"
 import type { InboxSql } from "openai-webhooks-engine"
-import { LEASE, type Scenario, scenarios, type Step } from "../packages/engine/test/tables/inbox-sql.js"
+import {
+  expected,
+  LEASE,
+  normal,
+  ROWS,
+  type Scenario,
+  scenarios,
+  type Step
+} from "../packages/engine/test/tables/inbox-sql.js"
 import * as Store from "../src/internal/inbox/store.js"
 import { engines } from "./support/inbox-engines.js"
 
@@ -114,40 +122,8 @@ const step = (store: Store.Store, sql: SqlClient.SqlClient, step: Step): Effect.
 
 const skip = Symbol("skip")
 
-const expected = (step: Step): unknown => {
-  switch (step.op) {
-    case "claims":
-    case "settles":
-    case "enqueues":
-      return step.answers
-    case "stats":
-      return { processing: 0, done: 0, failed: 0, pending: 0, dead: 0, ...step.answer }
-    case "insert":
-      return undefined
-    case "inspect":
-      return skip
-    default:
-      return step.answer
-  }
-}
-
-const NUMBERS = new Set([
-  "webhook_timestamp",
-  "attempts",
-  "locked_until",
-  "next_attempt_at",
-  "received_at",
-  "updated_at",
-  "attempt",
-  "started_at",
-  "ended_at",
-  "duration_ms"
-])
-
-const normal = (row: Record<string, unknown>) =>
-  Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key, NUMBERS.has(key) && value !== null ? Number(value) : value])
-  )
+/** What a step answers, as the table writes it; the store offers no `inspect`. */
+const answer = (step: Step): unknown => step.op === "inspect" ? skip : expected(step)
 
 for (const engine of engines("inbox-sql-table.test.ts")) {
   describe.skipIf(engine.skip)(`the engine's inbox scenarios through the store on ${engine.name}`, () => {
@@ -168,13 +144,10 @@ for (const engine of engines("inbox-sql-table.test.ts")) {
           const store = Context.get(context, Store.WebhookInbox)
           const sql = Context.get(context, SqlClient.SqlClient)
           for (const [i, each] of scenario.steps.entries()) {
-            assert.deepStrictEqual(yield* step(store, sql, each), expected(each), `step ${i + 1} (${each.op})`)
+            assert.deepStrictEqual(yield* step(store, sql, each), answer(each), `step ${i + 1} (${each.op})`)
           }
-          const deliveries = yield* sql<Record<string, unknown>>`SELECT webhook_id, event_type, webhook_timestamp,
-  body, status, attempts, locked_until, next_attempt_at, last_error, last_outcome, received_at, updated_at
-FROM ${sql(Store.TABLE)} ORDER BY webhook_id`
-          const attempts = yield* sql<Record<string, unknown>>`SELECT webhook_id, attempt, started_at, ended_at,
-  outcome, error, duration_ms FROM ${sql(Store.ATTEMPTS_TABLE)} ORDER BY webhook_id, attempt`
+          const deliveries = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.deliveries)
+          const attempts = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.attempts)
           assert.deepStrictEqual(
             { deliveries: deliveries.map(normal), attempts: attempts.map(normal) },
             { deliveries: scenario.deliveries, attempts: scenario.attempts }

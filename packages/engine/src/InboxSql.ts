@@ -110,9 +110,9 @@ export const tables: {
   readonly attempts: "openai_webhook_attempts"
   readonly migrations: "effect_openai_webhooks_migrations"
 } = {
-  deliveries: "openai_webhook_deliveries",
-  attempts: "openai_webhook_attempts",
-  migrations: "effect_openai_webhooks_migrations"
+  deliveries: shared.DELIVERIES,
+  attempts: shared.ATTEMPTS,
+  migrations: shared.MIGRATIONS
 }
 
 // The log's shapes.

@@ -11,7 +11,17 @@ import Database from "better-sqlite3"
 import { InboxSql } from "openai-webhooks-engine"
 import pg from "pg"
 import { afterAll, describe, expect, it } from "vitest"
-import { type AttemptRow, type DeliveryRow, LEASE, scenarios, type Step, T } from "./tables/inbox-sql.js"
+import {
+  type AttemptRow,
+  type DeliveryRow,
+  expected,
+  LEASE,
+  normal,
+  ROWS,
+  scenarios,
+  type Step,
+  T
+} from "./tables/inbox-sql.js"
 
 /** A database the statements run on: `all` answers a statement's rows, `transaction` runs `f` in one. */
 interface Driver {
@@ -223,47 +233,9 @@ const step = async (driver: Driver, step: Step): Promise<unknown> => {
   }
 }
 
-/** What a step answers, as the table writes it. */
-const expected = (step: Step): unknown => {
-  switch (step.op) {
-    case "claims":
-    case "settles":
-    case "enqueues":
-      return step.answers
-    case "stats":
-      return { ...InboxSql.zeroCounts(), ...step.answer }
-    case "insert":
-      return undefined
-    default:
-      return step.answer
-  }
-}
-
-const NUMBERS = new Set([
-  "webhook_timestamp",
-  "attempts",
-  "locked_until",
-  "next_attempt_at",
-  "received_at",
-  "updated_at",
-  "attempt",
-  "started_at",
-  "ended_at",
-  "duration_ms"
-])
-
-/** A row with its numbers as numbers: PostgreSQL's driver returns BIGINT as text. */
-const normal = (row: InboxSql.SqlRow): Record<string, unknown> =>
-  Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key, NUMBERS.has(key) && value !== null ? Number(value) : value])
-  )
-
 const rows = async (driver: Driver) => ({
-  deliveries: (await driver.all(`SELECT webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until,
-  next_attempt_at, last_error, last_outcome, received_at, updated_at FROM ${InboxSql.tables.deliveries}
-ORDER BY webhook_id`)).map(normal) as unknown as Array<DeliveryRow>,
-  attempts: (await driver.all(`SELECT webhook_id, attempt, started_at, ended_at, outcome, error, duration_ms
-FROM ${InboxSql.tables.attempts} ORDER BY webhook_id, attempt`)).map(normal) as unknown as Array<AttemptRow>
+  deliveries: (await driver.all(ROWS.deliveries)).map(normal) as unknown as Array<DeliveryRow>,
+  attempts: (await driver.all(ROWS.attempts)).map(normal) as unknown as Array<AttemptRow>
 })
 
 describe("the dialects", () => {

@@ -24,8 +24,6 @@ export const STATUSES: ReadonlyArray<Status> = InboxSql.statuses
 
 export type AttemptOutcome = InboxSql.AttemptOutcome
 
-export const ATTEMPT_OUTCOMES: ReadonlyArray<AttemptOutcome> = InboxSql.attemptOutcomes
-
 export type DeliveryRecord = InboxSql.DeliveryRecord
 export type Attempt = InboxSql.Attempt
 export type DeliveryDetail = InboxSql.DeliveryDetail

@@ -7,7 +7,7 @@
  *
  * Times are ms from `T`; `webhook_timestamp` is seconds.
  */
-import type { InboxSql } from "openai-webhooks-engine"
+import { InboxSql } from "openai-webhooks-engine"
 
 /** 2026-01-01T12:00:00Z. */
 export const T = Date.UTC(2026, 0, 1, 12)
@@ -493,3 +493,47 @@ export const scenarios: ReadonlyArray<Scenario> = [
     attempts: [attempt("handled", 1, 0, { at: 5, outcome: "processed" })]
   }
 ]
+
+/** What a step answers, as the table writes it (undefined for an `insert`). */
+export const expected = (step: Step): unknown => {
+  switch (step.op) {
+    case "claims":
+    case "settles":
+    case "enqueues":
+      return step.answers
+    case "stats":
+      return { ...InboxSql.zeroCounts(), ...step.answer }
+    case "insert":
+      return undefined
+    default:
+      return step.answer
+  }
+}
+
+/** The rows a scenario ends with, every column, in the order of its `deliveries` and `attempts`. */
+export const ROWS = {
+  deliveries: `SELECT webhook_id, event_type, webhook_timestamp, body, status, attempts, locked_until,
+  next_attempt_at, last_error, last_outcome, received_at, updated_at FROM ${InboxSql.tables.deliveries}
+ORDER BY webhook_id`,
+  attempts: `SELECT webhook_id, attempt, started_at, ended_at, outcome, error, duration_ms
+FROM ${InboxSql.tables.attempts} ORDER BY webhook_id, attempt`
+} as const
+
+const NUMBERS = new Set([
+  "webhook_timestamp",
+  "attempts",
+  "locked_until",
+  "next_attempt_at",
+  "received_at",
+  "updated_at",
+  "attempt",
+  "started_at",
+  "ended_at",
+  "duration_ms"
+])
+
+/** A row with its numbers as numbers: PostgreSQL's driver returns BIGINT as text. */
+export const normal = (row: InboxSql.SqlRow): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [key, NUMBERS.has(key) && value !== null ? Number(value) : value])
+  )

@@ -50,9 +50,9 @@ export const num = (value: unknown): number => (typeof value === "number" ? valu
 
 // The tables.
 
-export const DELIVERIES = "openai_webhook_deliveries"
-export const ATTEMPTS = "openai_webhook_attempts"
-export const MIGRATIONS = "effect_openai_webhooks_migrations"
+export const DELIVERIES = "openai_webhook_deliveries" as const
+export const ATTEMPTS = "openai_webhook_attempts" as const
+export const MIGRATIONS = "effect_openai_webhooks_migrations" as const
 
 const D = DELIVERIES
 const A = ATTEMPTS
