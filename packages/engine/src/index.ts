@@ -53,3 +53,11 @@ export * as Reply from "./Reply.js"
  * @since 0.3.0
  */
 export * as Events from "./Events.js"
+
+/**
+ * The inbox's SQL per database (SQLite, PostgreSQL): migrations and every statement as text with its parameters,
+ * the delivery log's vocabulary and query checks.
+ *
+ * @since 0.3.0
+ */
+export * as InboxSql from "./InboxSql.js"

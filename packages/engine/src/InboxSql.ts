@@ -1,0 +1,690 @@
+/**
+ * The inbox's SQL, one dialect object per database (`sqlite`, `pg`), both implementing {@link Dialect}: the tables
+ * and their migrations, every statement of the inbox as text with its parameters in order (a `params` function
+ * gives them for an input; SQLite's placeholders are `?`, PostgreSQL's `$1`, `$2`, ...), and a `read` function
+ * that turns the rows a statement returns into a plain value. An edition runs them on its own SQL client, chooses
+ * the dialect once, and adds what is about its effect system: transactions, group commit, durability, retries.
+ *
+ * The store: a table of deliveries keyed on `webhook-id` (its `attempts` is the number of the attempt running or
+ * last run, and the token a holder presents to settle it) and one of their attempts. Every claim is one atomic
+ * statement (`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING`): no read-then-write. An attempt
+ * starts and ends in the very statement that claims, takes or settles its delivery (SQLite: by trigger;
+ * PostgreSQL: by data-modifying CTE). Times are integers, ms since the epoch; `webhook_timestamp` is seconds.
+ *
+ * Also the vocabulary the log speaks (statuses, attempt outcomes) and the checks of its queries.
+ *
+ * @since 0.3.0
+ */
+import { pg as pgDialect } from "./internal/inbox/pg.js"
+import * as log from "./internal/inbox/log.js"
+import * as shared from "./internal/inbox/shared.js"
+import { sqlite as sqliteDialect } from "./internal/inbox/sqlite.js"
+import type { Problem, Result } from "./Result.js"
+
+// The vocabulary.
+
+/**
+ * Where a delivery is:
+ * - `processing`: a handler runs it now (inline claim or worker lease).
+ * - `done`: processed.
+ * - `failed`: inline mode, the handler failed: the claim was given back, OpenAI's retry will claim it again (a
+ *   store made before the log called this `released`; the second migration renames it).
+ * - `pending`: stored and due (queued mode, a replay or a recovery), or waiting for its next attempt.
+ * - `dead`: the worker's schedule ended, or the body is not an event: kept until discarded.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export type Status = "processing" | "done" | "failed" | "pending" | "dead"
+
+/**
+ * Every status, in the order the log shows them.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const statuses: ReadonlyArray<Status> = shared.statuses
+
+/**
+ * How one attempt ended. `timed_out`: the handler ran past its timeout and was interrupted; `interrupted`: it was
+ * interrupted otherwise (a shutdown).
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export type AttemptOutcome = "processed" | "failed" | "timed_out" | "interrupted"
+
+/**
+ * Every attempt outcome.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const attemptOutcomes: ReadonlyArray<AttemptOutcome> = shared.attemptOutcomes
+
+/**
+ * What a store made before the log wrote for `failed` (an instance of that version may still write it during a
+ * rolling upgrade): every statement treats it as `failed`.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const legacyFailed: "released" = shared.legacyFailed
+
+/**
+ * A stored status as the log tells it: `released` is `failed`.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const statusOf: (stored: string) => Status = shared.statusOf
+
+/**
+ * Every status, counted 0: the start of a count.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const zeroCounts: () => Record<Status, number> = shared.zeroCounts
+
+/**
+ * The event type as a text column can hold it: `type` comes from the signed JSON, where `\u0000` is valid, but
+ * PostgreSQL's text cannot hold U+0000 (the delivery would fail to store, and be answered 500 at every retry); it
+ * becomes U+FFFD, on SQLite too, so that both keep the same. The claim's and the enqueue's parameters apply it; the
+ * body keeps the escape as it came.
+ *
+ * @since 0.3.0
+ * @category vocabulary
+ */
+export const storable: (eventType: string) => string = shared.storable
+
+/**
+ * The tables: the deliveries, their attempts (one row per attempt, `(webhook_id, attempt)`), and the migrations
+ * applied (the table `@effect/sql`'s Migrator keeps: `migration_id`, `created_at`, `name`).
+ *
+ * @since 0.3.0
+ * @category tables
+ */
+export const tables: {
+  readonly deliveries: "openai_webhook_deliveries"
+  readonly attempts: "openai_webhook_attempts"
+  readonly migrations: "effect_openai_webhooks_migrations"
+} = {
+  deliveries: shared.DELIVERIES,
+  attempts: shared.ATTEMPTS,
+  migrations: shared.MIGRATIONS
+}
+
+// The log's shapes.
+
+/**
+ * A delivery as the log lists it: everything but its body and its attempts.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface DeliveryRecord {
+  /** `webhook-id`: the key. */
+  readonly webhookId: string
+  /** The event's `type` as received; null for a delivery stored before the log existed without one. */
+  readonly eventType: string | null
+  /** `webhook-timestamp`, as signed (whole seconds). */
+  readonly timestamp: Date
+  /** When this store first received it. */
+  readonly receivedAt: Date
+  /** When its row last changed. */
+  readonly updatedAt: Date
+  readonly status: Status
+  /** Attempts made so far (the handler was started this many times). */
+  readonly attempts: number
+  /** The last failed attempt's cause, as text; null once processed. */
+  readonly lastError: string | null
+  /** `pending`: when a worker may take it next. */
+  readonly nextAttemptAt: Date | null
+}
+
+/**
+ * One run of the handler on a delivery.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface Attempt {
+  /** 1 for the first, then 2, ... (the delivery's `attempts` when it started). */
+  readonly attempt: number
+  readonly startedAt: Date
+  /** Null while it runs (or when its process died during it). */
+  readonly endedAt: Date | null
+  /** Null while it runs (or when its process died during it). */
+  readonly outcome: AttemptOutcome | null
+  /** The cause, as text, when it did not succeed. */
+  readonly error: string | null
+  /** `endedAt - startedAt`, in milliseconds; null while it runs. */
+  readonly durationMs: number | null
+}
+
+/**
+ * A delivery with its raw body and its attempts, oldest first.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface DeliveryDetail extends DeliveryRecord {
+  /** The raw body as received (UTF-8); null for a delivery stored before the log kept bodies inline. */
+  readonly body: string | null
+  readonly history: ReadonlyArray<Attempt>
+}
+
+/**
+ * What `list` selects. Every field is optional; they combine with AND.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface ListQuery {
+  /** One status or several. */
+  readonly status?: Status | ReadonlyArray<Status> | undefined
+  /** An exact type (`"response.completed"`), or a family prefix ending in `.` (`"batch."`). */
+  readonly eventType?: string | undefined
+  /** Received at or after. */
+  readonly since?: Date | undefined
+  /** Received before. */
+  readonly until?: Date | undefined
+  /** Page size: 1 to 500. Default: 50. */
+  readonly limit?: number | undefined
+  /** The `next` cursor of the previous page. */
+  readonly after?: string | undefined
+}
+
+/**
+ * One page, newest first, and the cursor of the next (null on the last page).
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface ListPage {
+  readonly deliveries: ReadonlyArray<DeliveryRecord>
+  readonly next: string | null
+}
+
+/**
+ * Counts for a dashboard or a scrape: cheap (grouped counts over an index).
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface Stats {
+  /** Every status, 0 when none. */
+  readonly byStatus: Readonly<Record<Status, number>>
+  /** One row per event type and status that has deliveries. */
+  readonly byEventType: ReadonlyArray<
+    { readonly eventType: string | null; readonly status: Status; readonly count: number }
+  >
+  /** How long the oldest `pending` or `failed` delivery has waited since it was received, in ms; null when none. */
+  readonly oldestPendingAgeMs: number | null
+}
+
+/**
+ * What `recover` replays.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface RecoverQuery {
+  /** Received at or after. */
+  readonly since: Date
+  /** Received before. Default: now. */
+  readonly until?: Date | undefined
+  /** `failed` (a failed attempt, waiting for a retry), `dead`, or both (default). */
+  readonly status?: "failed" | "dead" | ReadonlyArray<"failed" | "dead"> | undefined
+}
+
+/**
+ * Deliveries received per bucket, by their status now: the inspector's chart.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface TimelineBucket {
+  readonly start: Date
+  readonly counts: Readonly<Record<Status, number>>
+}
+
+// The log's queries, checked.
+
+/**
+ * Why a query of the log cannot run as asked: a `limit` out of 1 to 500, a cursor this store did not make, `since`
+ * after `until`, a bucket under a millisecond, too many buckets. The message says what to fix.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export type QueryProblem = Problem<"InvalidQuery">
+
+/**
+ * A {@link ListQuery} checked, in the store's units (ms since the epoch).
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface ListFilter {
+  readonly statuses: ReadonlyArray<Status> | undefined
+  /** An exact type, or the prefix of a family when `prefix`. */
+  readonly eventType: string | undefined
+  readonly prefix: boolean
+  readonly since: number | undefined
+  readonly until: number | undefined
+  readonly limit: number
+  /** The key (`received_at`, `webhook_id`) of the previous page's last row. */
+  readonly after: readonly [number, string] | undefined
+}
+
+/**
+ * A {@link RecoverQuery} checked, in ms: the window [`since`, `until`), and which deliveries.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface RecoverFilter {
+  readonly since: number
+  readonly until: number
+  readonly failed: boolean
+  readonly dead: boolean
+}
+
+/**
+ * The buckets a timeline covers: `count` buckets of `bucketMs` from `first` (a multiple of `bucketMs`).
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export interface TimelineRange {
+  readonly first: number
+  readonly count: number
+  readonly bucketMs: number
+}
+
+/**
+ * Checks a {@link ListQuery}: the filter, or an `InvalidQuery` that says what to fix.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const listFilter: (query: ListQuery) => Result<ListFilter, QueryProblem> = log.listFilter
+
+/**
+ * Checks a {@link RecoverQuery}; `until` defaults to `now` (ms).
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const recoverFilter: (query: RecoverQuery, now: number) => Result<RecoverFilter, QueryProblem> =
+  log.recoverFilter
+
+/**
+ * The buckets of a timeline: aligned on the bucket, from the one holding `since` (default: an hour before `now`)
+ * to the one holding `now`. `bucketMs` defaults to a minute; `bucket` is what the caller gave, for the message.
+ * At most {@link maxBuckets}.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const timelineRange: (
+  options: { readonly since?: Date | undefined; readonly bucketMs?: number | undefined; readonly bucket?: unknown },
+  now: number
+) => Result<TimelineRange, QueryProblem> = log.timelineRange
+
+/**
+ * The key of the last row of a page as the opaque `next` cursor: base64url of `[receivedAt, webhookId]`.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const encodeCursor: (receivedAt: number, webhookId: string) => string = log.encodeCursor
+
+/**
+ * The key a cursor holds, or undefined for one this store did not make.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const decodeCursor: (cursor: string) => readonly [number, string] | undefined = log.decodeCursor
+
+/**
+ * A page's size unless the query says: 50.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const defaultLimit: number = log.DEFAULT_LIMIT
+
+/**
+ * The largest page: 500.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const maxLimit: number = log.MAX_LIMIT
+
+/**
+ * The most buckets a timeline computes at once (a week of minutes): a wider range is an `InvalidQuery`.
+ *
+ * @since 0.3.0
+ * @category log
+ */
+export const maxBuckets: number = log.MAX_BUCKETS
+
+// Statements.
+
+/**
+ * A row as a driver returns it, by column name (snake_case, as the statements name them).
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export type SqlRow = { readonly [column: string]: unknown }
+
+/**
+ * One statement whose text is fixed: run `text` with `params(input)` (in the order of its placeholders), then
+ * `read(rows, input)` is the answer. A fixed text lets a driver prepare it once.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Query<I, A> {
+  readonly text: string
+  readonly params: (input: I) => ReadonlyArray<unknown>
+  readonly read: (rows: ReadonlyArray<SqlRow>, input: I) => A
+}
+
+/**
+ * Several statements run one after the other, in one transaction when `transaction` says so; `read` answers from
+ * the rows of each, in order.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Script<I, A> {
+  readonly statements: ReadonlyArray<{
+    readonly text: string
+    readonly params: (input: I) => ReadonlyArray<unknown>
+  }>
+  readonly transaction: boolean
+  readonly read: (results: ReadonlyArray<ReadonlyArray<SqlRow>>, input: I) => A
+}
+
+/**
+ * A statement built for its input (its text depends on it): run `text` with `params`, then `read(rows)`.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Bound<A> {
+  readonly text: string
+  readonly params: ReadonlyArray<unknown>
+  readonly read: (rows: ReadonlyArray<SqlRow>) => A
+}
+
+/**
+ * A migration: its id and name (`<id>_<name>` is its key for `@effect/sql`'s Migrator, as the stores made by earlier
+ * versions recorded it), and its statements, run in order.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Migration {
+  readonly id: number
+  readonly name: string
+  readonly statements: ReadonlyArray<string>
+}
+
+/**
+ * Inline: take `id` for this holder unless it is done, dead or held by a live lease, and start its attempt;
+ * `lockedUntil` is when the claim expires unless renewed. `body` is stored with it (a body stored already is
+ * kept). The answer is the claim's token (the attempt's number), or null.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Claim {
+  readonly id: string
+  /** As received: {@link storable} applies. */
+  readonly eventType: string
+  /** `webhook-timestamp`, seconds. */
+  readonly timestamp: number
+  readonly body: string | null
+  readonly lockedUntil: number
+  readonly now: number
+}
+
+/**
+ * Ends the attempt `token` holds on `id`, only if it still holds it, moving the row to `status` (with `error`, and
+ * `nextAttemptAt` for a retry) and the attempt's row to `outcome`. The answer: whether it changed the row.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Settle {
+  readonly id: string
+  readonly token: number
+  readonly status: Status
+  readonly error: string | null
+  readonly nextAttemptAt: number | null
+  readonly outcome: AttemptOutcome
+  readonly now: number
+}
+
+/**
+ * Queued: store a verified delivery, due now. The answer: false when its id is already known (and not given back
+ * failed).
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Enqueue {
+  readonly id: string
+  /** As received: {@link storable} applies. */
+  readonly eventType: string
+  readonly timestamp: number
+  readonly body: string
+  readonly now: number
+}
+
+/**
+ * Queued: lease up to `max` due deliveries until `lockedUntil`, oldest due first, and start an attempt of each.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Take {
+  readonly max: number
+  readonly lockedUntil: number
+  readonly now: number
+}
+
+/**
+ * A delivery a worker took: its attempt's number is `attempts`, the token of its lease.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Taken {
+  readonly webhookId: string
+  readonly eventType: string | null
+  readonly webhookTimestamp: number
+  readonly body: string
+  readonly attempts: number
+}
+
+/**
+ * Extends the claim or lease `token` holds on `id` to `lockedUntil`. The answer: false when the token no longer
+ * holds it (another holder took it over after it expired, or it was settled).
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Renew {
+  readonly id: string
+  readonly token: number
+  readonly lockedUntil: number
+}
+
+/**
+ * Deletes, with their attempts, handled (`done`, `failed`) deliveries last changed before `doneBefore`, and dead
+ * ones before `deadBefore`. The answer: how many deliveries.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Purge {
+  readonly doneBefore: number
+  readonly deadBefore: number
+}
+
+/**
+ * A delivery by its id, at a moment (`replay`, `inspect`).
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface At {
+  readonly id: string
+  readonly now: number
+}
+
+/**
+ * Why a replay or a discard did not change a delivery: its status, whether a live claim or lease holds it, whether
+ * it has a body.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Inspection {
+  readonly status: Status
+  readonly locked: boolean
+  readonly body: boolean
+}
+
+/**
+ * A group commit's writes of one kind in one statement (PostgreSQL): the rows must have distinct ids (one
+ * statement cannot change a row twice), in a fixed order (by id, so that two instances' batches lock rows in the
+ * same order). The answer: what each id written got (a claim's token; `true` for a settle or an enqueue that
+ * changed its row); an id absent got nothing.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Batch {
+  readonly claim: Query<ReadonlyArray<Claim>, ReadonlyMap<string, number>>
+  readonly settle: Query<ReadonlyArray<Settle>, ReadonlyMap<string, true>>
+  readonly enqueue: Query<ReadonlyArray<Enqueue>, ReadonlyMap<string, true>>
+}
+
+/**
+ * The kinds of write a group commit carries.
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export type WriteKind = "claim" | "settle" | "enqueue"
+
+/**
+ * How a batch of writes goes into {@link Batch}'s statements: per kind, the writes one multi-row statement takes
+ * (the first write of each id, ordered by id), and the writes of an id already taken by its kind's statement, in
+ * submission order, to write alone after the statements (one statement cannot change a row twice). Indices into
+ * the batch.
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export interface BatchPlan {
+  readonly claim: ReadonlyArray<number>
+  readonly settle: ReadonlyArray<number>
+  readonly enqueue: ReadonlyArray<number>
+  readonly later: ReadonlyArray<number>
+}
+
+/**
+ * Plans a batch for {@link Batch}'s statements (PostgreSQL's group commit).
+ *
+ * @since 0.3.0
+ * @category group commit
+ */
+export const planBatch: (writes: ReadonlyArray<{ readonly kind: WriteKind; readonly id: string }>) => BatchPlan =
+  shared.planBatch
+
+/**
+ * Everything the inbox runs on one database.
+ *
+ * @since 0.3.0
+ * @category statements
+ */
+export interface Dialect {
+  readonly name: "sqlite" | "pg"
+  /** Every migration, in order. */
+  readonly migrations: ReadonlyArray<Migration>
+  /** The id of the last migration this version knows. */
+  readonly latestMigration: number
+  /**
+   * PostgreSQL: the migrations table, to create (`IF NOT EXISTS`, retried: two instances starting together may
+   * race on it) before migrating, so that the Migrator's `LOCK TABLE` serialises the instances that migrate.
+   * SQLite: undefined. It has no LOCK TABLE: an instance starting beside another may find the migrations
+   * "running" and return before they are done, so it waits until {@link migrated} reaches `latestMigration`.
+   */
+  readonly migrationsTable: string | undefined
+  /** The last migration applied (0 for none). */
+  readonly migrated: Query<void, number>
+  /**
+   * SQLite: the file to `fdatasync` before a delivery is answered, when commits do not sync it themselves (WAL
+   * below `synchronous = FULL`), else undefined. PostgreSQL: undefined (every commit is durable when it returns).
+   */
+  readonly durability: Script<void, string | undefined> | undefined
+  readonly claim: Query<Claim, number | null>
+  readonly settle: Query<Settle, boolean>
+  readonly enqueue: Query<Enqueue, boolean>
+  /**
+   * How a group commit writes many at once. PostgreSQL: one multi-row statement per kind. SQLite: undefined, each
+   * write's own statement, all in one transaction (a prepared statement runs in about 13 µs; its triggers write
+   * the attempts).
+   */
+  readonly batch: Batch | undefined
+  readonly renew: Query<Renew, boolean>
+  readonly status: Query<string, Status | undefined>
+  /** The rows taken, oldest due first. */
+  readonly take: Query<Take, ReadonlyArray<Taken>>
+  readonly purge: Script<Purge, number>
+  /** Deletes a dead delivery and its attempts; how many (0 or 1). */
+  readonly discard: Script<string, number>
+  /** One page, newest first: one row more than `limit` is read to know whether a next page exists. */
+  readonly list: (filter: ListFilter) => Bound<ListPage>
+  /** A delivery without its attempts, with its body; undefined when unknown. */
+  readonly get: Query<string, { readonly record: DeliveryRecord; readonly body: string | null } | undefined>
+  /** A delivery's attempts, oldest first. */
+  readonly history: Query<string, ReadonlyArray<Attempt>>
+  /**
+   * Makes a delivery pending and due now, unless a live claim or lease holds it or it has no body; whether it did.
+   */
+  readonly replay: Query<At, boolean>
+  readonly inspect: Query<At, Inspection | undefined>
+  /** Replays every failed or dead delivery received in the window, with a body; how many. */
+  readonly recover: (filter: RecoverFilter, now: number) => Bound<number>
+  /** Counts by status and event type, and the age of the oldest waiting delivery at `now`. */
+  readonly stats: Script<number, Stats>
+  readonly timeline: Query<TimelineRange, ReadonlyArray<TimelineBucket>>
+}
+
+/**
+ * SQLite's statements (`?` placeholders).
+ *
+ * @since 0.3.0
+ * @category dialects
+ */
+export const sqlite: Dialect = sqliteDialect
+
+/**
+ * PostgreSQL's statements (`$1` placeholders).
+ *
+ * @since 0.3.0
+ * @category dialects
+ */
+export const pg: Dialect = pgDialect

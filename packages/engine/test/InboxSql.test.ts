@@ -1,0 +1,374 @@
+/**
+ * The inbox's statements run as they are, with no Effect: SQLite's on a file through better-sqlite3, PostgreSQL's
+ * through `pg` on the server `DATABASE_URL` names (skipped, saying so, outside CI without one), each scenario of
+ * `tables/inbox-sql.ts` on an empty store the dialect's migrations made.
+ */
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import Database from "better-sqlite3"
+import { InboxSql } from "openai-webhooks-engine"
+import pg from "pg"
+import { afterAll, describe, expect, it } from "vitest"
+import {
+  type AttemptRow,
+  type DeliveryRow,
+  expected,
+  LEASE,
+  normal,
+  ROWS,
+  scenarios,
+  type Step,
+  T
+} from "./tables/inbox-sql.js"
+
+/** A database the statements run on: `all` answers a statement's rows, `transaction` runs `f` in one. */
+interface Driver {
+  readonly dialect: InboxSql.Dialect
+  readonly all: (text: string, params?: ReadonlyArray<unknown>) => Promise<ReadonlyArray<InboxSql.SqlRow>>
+  readonly transaction: <A>(f: () => Promise<A>) => Promise<A>
+}
+
+interface Engine {
+  readonly name: string
+  readonly skip: boolean
+  /** A driver on an empty database of its own. */
+  readonly open: () => Promise<Driver>
+}
+
+const directory = mkdtempSync(join(tmpdir(), "inbox-sql-"))
+afterAll(() => rmSync(directory, { recursive: true, force: true }))
+
+const sqliteFile = () => join(directory, `${randomBytes(6).toString("hex")}.sqlite`)
+
+const sqliteDriver = (db: Database.Database): Driver => ({
+  dialect: InboxSql.sqlite,
+  all: async (text, params = []) => {
+    const statement = db.prepare(text)
+    if (statement.reader) return statement.all(...params) as ReadonlyArray<InboxSql.SqlRow>
+    statement.run(...params)
+    return []
+  },
+  transaction: async (f) => {
+    db.exec("BEGIN")
+    try {
+      const result = await f()
+      db.exec("COMMIT")
+      return result
+    } catch (error) {
+      db.exec("ROLLBACK")
+      throw error
+    }
+  }
+})
+
+const sqlite: Engine = {
+  name: "SQLite",
+  skip: false,
+  open: async () => {
+    const db = new Database(sqliteFile())
+    db.pragma("journal_mode = WAL")
+    afterAll(() => db.close())
+    return sqliteDriver(db)
+  }
+}
+
+const databaseUrl = process.env["DATABASE_URL"]
+const postgresUrl = databaseUrl !== undefined && /^postgres(ql)?:\/\//.test(databaseUrl) ? databaseUrl : undefined
+const skipPostgres = postgresUrl === undefined && process.env["CI"] !== "true"
+if (skipPostgres) {
+  console.warn(
+    "InboxSql.test.ts: the PostgreSQL rows are SKIPPED: DATABASE_URL is not a postgres:// URL. Set it to run them; " +
+      "in CI they are required."
+  )
+}
+
+/** A schema of its own per driver, as the connection's search_path: it sees an empty database. */
+const postgres: Engine = {
+  name: "PostgreSQL",
+  skip: skipPostgres,
+  open: async () => {
+    if (postgresUrl === undefined) throw new Error("CI=true but DATABASE_URL is not a postgres:// URL")
+    const client = new pg.Client({ connectionString: postgresUrl })
+    await client.connect()
+    const schema = `t_${randomBytes(6).toString("hex")}`
+    await client.query(`CREATE SCHEMA ${schema}`)
+    await client.query(`SET search_path TO ${schema}`)
+    afterAll(async () => {
+      await client.query(`DROP SCHEMA ${schema} CASCADE`)
+      await client.end()
+    })
+    return {
+      dialect: InboxSql.pg,
+      all: async (text, params = []) => (await client.query(text, params as Array<unknown>)).rows,
+      transaction: async (f) => {
+        await client.query("BEGIN")
+        try {
+          const result = await f()
+          await client.query("COMMIT")
+          return result
+        } catch (error) {
+          await client.query("ROLLBACK")
+          throw error
+        }
+      }
+    }
+  }
+}
+
+const run = async <I, A>(driver: Driver, query: InboxSql.Query<I, A>, input: I): Promise<A> =>
+  query.read(await driver.all(query.text, query.params(input)), input)
+
+const runScript = async <I, A>(driver: Driver, script: InboxSql.Script<I, A>, input: I): Promise<A> => {
+  const all = async () => {
+    const results: Array<ReadonlyArray<InboxSql.SqlRow>> = []
+    for (const statement of script.statements) results.push(await driver.all(statement.text, statement.params(input)))
+    return results
+  }
+  return script.read(await (script.transaction ? driver.transaction(all) : all()), input)
+}
+
+/**
+ * What a migrator does, by hand: the migrations table (PostgreSQL's as the dialect gives it, SQLite's as
+ * `@effect/sql`'s Migrator makes it), then each migration not applied yet: its statements and its row.
+ */
+const migrate = async (driver: Driver, upTo = Number.POSITIVE_INFINITY) => {
+  const { dialect } = driver
+  await driver.all(
+    dialect.migrationsTable ??
+      `CREATE TABLE IF NOT EXISTS ${InboxSql.tables.migrations} (migration_id integer PRIMARY KEY NOT NULL,
+  created_at datetime NOT NULL DEFAULT current_timestamp, name VARCHAR(255) NOT NULL)`
+  )
+  const applied = await run(driver, dialect.migrated, undefined)
+  for (const migration of dialect.migrations) {
+    if (migration.id <= applied) continue
+    if (migration.id > upTo) break
+    await driver.transaction(async () => {
+      for (const statement of migration.statements) await driver.all(statement)
+      await driver.all(
+        `INSERT INTO ${InboxSql.tables.migrations} (migration_id, name) VALUES (${migration.id}, '${migration.name}')`
+      )
+    })
+  }
+}
+
+/**
+ * A group commit of one kind, as each edition writes it: SQLite, each input's own statement in one transaction;
+ * PostgreSQL, the multi-row statement over the inputs ordered by id, each answered from its map.
+ */
+const many = async <I extends { readonly id: string }, A>(
+  driver: Driver,
+  single: InboxSql.Query<I, A>,
+  batch: InboxSql.Query<ReadonlyArray<I>, ReadonlyMap<string, A>> | undefined,
+  inputs: ReadonlyArray<I>,
+  missing: A
+): Promise<ReadonlyArray<A>> => {
+  if (batch === undefined) {
+    return driver.transaction(async () => {
+      const answers: Array<A> = []
+      for (const input of inputs) answers.push(await run(driver, single, input))
+      return answers
+    })
+  }
+  // Distinct ids in the table's batches: the plan puts them all in the statement, ordered by id.
+  const plan = InboxSql.planBatch(inputs.map((input) => ({ kind: "claim", id: input.id })))
+  expect(plan.later).toEqual([])
+  const written = await run(driver, batch, plan.claim.map((i) => inputs[i]!))
+  return inputs.map((input) => written.get(input.id) ?? missing)
+}
+
+const step = async (driver: Driver, step: Step): Promise<unknown> => {
+  const { dialect } = driver
+  switch (step.op) {
+    case "claim":
+      return run(driver, dialect.claim, step.input)
+    case "claims":
+      return many(driver, dialect.claim, dialect.batch?.claim, step.inputs, null)
+    case "settle":
+      return run(driver, dialect.settle, step.input)
+    case "settles":
+      return many<InboxSql.Settle, boolean>(driver, dialect.settle, dialect.batch?.settle, step.inputs, false)
+    case "enqueue":
+      return run(driver, dialect.enqueue, step.input)
+    case "enqueues":
+      return many<InboxSql.Enqueue, boolean>(driver, dialect.enqueue, dialect.batch?.enqueue, step.inputs, false)
+    case "take":
+      return run(driver, dialect.take, step.input)
+    case "renew":
+      return run(driver, dialect.renew, step.input)
+    case "status":
+      return run(driver, dialect.status, step.id)
+    case "purge":
+      return runScript(driver, dialect.purge, step.input)
+    case "replay":
+      return run(driver, dialect.replay, step.input)
+    case "inspect":
+      return run(driver, dialect.inspect, step.input)
+    case "discard":
+      return runScript(driver, dialect.discard, step.id)
+    case "recover": {
+      const statement = dialect.recover(step.filter, step.now)
+      return statement.read(await driver.all(statement.text, statement.params))
+    }
+    case "list": {
+      const filter = InboxSql.listFilter(step.query)
+      if (!filter.ok) throw new Error(filter.error.message)
+      const statement = dialect.list(filter.value)
+      const page = statement.read(await driver.all(statement.text, statement.params))
+      return page.deliveries.map((delivery) => delivery.webhookId)
+    }
+    case "stats":
+      return (await runScript(driver, dialect.stats, step.now)).byStatus
+    case "insert": {
+      const columns = Object.keys(step.row)
+      const values = Object.values(step.row)
+      const placeholders = dialect.name === "pg" ? columns.map((_, i) => `$${i + 1}`) : columns.map(() => "?")
+      await driver.all(
+        `INSERT INTO ${InboxSql.tables.deliveries} (${columns.join(", ")}) VALUES (${placeholders.join(", ")})`,
+        values
+      )
+      return undefined
+    }
+  }
+}
+
+const rows = async (driver: Driver) => ({
+  deliveries: (await driver.all(ROWS.deliveries)).map(normal) as unknown as Array<DeliveryRow>,
+  attempts: (await driver.all(ROWS.attempts)).map(normal) as unknown as Array<AttemptRow>
+})
+
+describe("the dialects", () => {
+  it("name the same migrations as every version shipped, SQLite's third with its attempt triggers", () => {
+    for (const dialect of [InboxSql.sqlite, InboxSql.pg]) {
+      expect(dialect.migrations.map((migration) => [migration.id, migration.name])).toEqual([
+        [1, "create_deliveries"],
+        [2, "delivery_log"],
+        [3, "attempt_outcome"]
+      ])
+      expect(dialect.latestMigration).toBe(3)
+    }
+    expect(InboxSql.sqlite.migrations[2]!.statements.filter((ddl) => ddl.startsWith("CREATE TRIGGER"))).toHaveLength(3)
+    expect(InboxSql.pg.migrations[2]!.statements).toEqual([
+      `ALTER TABLE ${InboxSql.tables.deliveries} ADD COLUMN last_outcome TEXT`
+    ])
+  })
+
+  it("write their placeholders each their own way: SQLite `?`, PostgreSQL `$1` on", () => {
+    const texts = (dialect: InboxSql.Dialect) => {
+      const filter = InboxSql.listFilter({ status: ["failed", "dead"], eventType: "batch.", since: new Date(0) })
+      if (!filter.ok) throw new Error(filter.error.message)
+      return [
+        dialect.claim,
+        dialect.settle,
+        dialect.enqueue,
+        dialect.renew,
+        dialect.status,
+        dialect.take,
+        dialect.get,
+        dialect.history,
+        dialect.replay,
+        dialect.inspect,
+        dialect.timeline,
+        dialect.list(filter.value),
+        dialect.recover({ since: 0, until: 1, failed: true, dead: true }, 1),
+        ...dialect.purge.statements,
+        ...dialect.discard.statements,
+        ...dialect.stats.statements,
+        ...Object.values(dialect.batch ?? {})
+      ].map((statement) => statement.text)
+    }
+    for (const text of texts(InboxSql.sqlite)) expect(text).not.toMatch(/\$\d/)
+    for (const text of texts(InboxSql.pg)) expect(text).not.toContain("?")
+    // The same statement takes as many parameters as it has placeholders.
+    const claim = { id: "x", eventType: "t", timestamp: 1, body: null, lockedUntil: 2, now: 1 }
+    expect(InboxSql.sqlite.claim.text.match(/\?/g)).toHaveLength(InboxSql.sqlite.claim.params(claim).length)
+    expect(InboxSql.pg.claim.text.match(/\$\d+/g)).toHaveLength(InboxSql.pg.claim.params(claim).length)
+  })
+})
+
+describe("a group commit's plan", () => {
+  it("puts the first write of each id in its kind's statement, ordered by id, and a repeated id after them", () => {
+    const plan = InboxSql.planBatch([
+      { kind: "claim", id: "b" },
+      { kind: "settle", id: "a" },
+      { kind: "claim", id: "a" },
+      { kind: "claim", id: "b" },
+      { kind: "enqueue", id: "b" },
+      { kind: "settle", id: "a" },
+      { kind: "claim", id: "c" }
+    ])
+    expect(plan).toEqual({ claim: [2, 0, 6], settle: [1], enqueue: [4], later: [3, 5] })
+    expect(InboxSql.planBatch([])).toEqual({ claim: [], settle: [], enqueue: [], later: [] })
+  })
+})
+
+for (const engine of [sqlite, postgres]) {
+  describe.skipIf(engine.skip)(`the inbox's statements on ${engine.name}`, () => {
+    it("migrate an empty database, and say how far", async () => {
+      const driver = await engine.open()
+      await migrate(driver, 0)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(0)
+      await migrate(driver)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(3)
+      expect(await rows(driver)).toEqual({ deliveries: [], attempts: [] })
+    })
+
+    it("migrate a store of the first version: released rows are failed from then on, and claimable", async () => {
+      const driver = await engine.open()
+      await migrate(driver, 1)
+      const text = `INSERT INTO ${InboxSql.tables.deliveries} (webhook_id, status, attempts, received_at, updated_at)
+VALUES ('old', 'released', 2, ${T}, ${T})`
+      await driver.all(text)
+      await migrate(driver)
+      expect(await run(driver, driver.dialect.status, "old")).toBe("failed")
+      const claim = { id: "old", eventType: "t", timestamp: 1, body: "{}", lockedUntil: T + LEASE, now: T }
+      expect(await run(driver, driver.dialect.claim, claim)).toBe(3)
+      expect((await rows(driver)).attempts).toEqual([
+        { webhook_id: "old", attempt: 3, started_at: T, ended_at: null, outcome: null, error: null, duration_ms: null }
+      ])
+    })
+
+    for (const scenario of scenarios) {
+      it(scenario.name, async () => {
+        const driver = await engine.open()
+        await migrate(driver)
+        for (const [i, each] of scenario.steps.entries()) {
+          expect(await step(driver, each), `step ${i + 1} (${each.op})`).toEqual(expected(each))
+        }
+        expect(await rows(driver)).toEqual({ deliveries: scenario.deliveries, attempts: scenario.attempts })
+      })
+    }
+  })
+}
+
+describe("SQLite's durability", () => {
+  const walOf = async (db: Database.Database) => {
+    const durability = InboxSql.sqlite.durability!
+    return runScript(sqliteDriver(db), durability, undefined)
+  }
+
+  it("syncs the write-ahead log where commits do not (WAL below synchronous FULL), and nothing elsewhere", async () => {
+    const file = sqliteFile()
+    const db = new Database(file)
+    try {
+      db.pragma("journal_mode = WAL")
+      db.pragma("synchronous = NORMAL")
+      expect(await walOf(db)).toBe(`${file}-wal`)
+      db.pragma("synchronous = FULL")
+      expect(await walOf(db)).toBeUndefined()
+      db.pragma("journal_mode = DELETE")
+      db.pragma("synchronous = NORMAL")
+      expect(await walOf(db)).toBeUndefined()
+    } finally {
+      db.close()
+    }
+    const memory = new Database(":memory:")
+    try {
+      expect(await walOf(memory)).toBeUndefined()
+    } finally {
+      memory.close()
+    }
+    expect(InboxSql.pg.durability).toBeUndefined()
+  })
+})

@@ -1,0 +1,158 @@
+/**
+ * The engine's inbox scenarios (`packages/engine/test/tables/inbox-sql.ts`) run through this library's store: its
+ * clock (TestClock set to each step's time), its group commit (a step of several inputs is submitted at once), its
+ * settles by name (complete, release, retry, dead), its log's operations. Each step must answer as the table says,
+ * and the rows must end as the table says, on a SQLite file and on PostgreSQL, as the engine's own runner finds
+ * with the statements alone.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Duration, Effect, Either, Layer, Option, TestClock } from "effect"
+import type { InboxSql } from "openai-webhooks-engine"
+import {
+  expected,
+  LEASE,
+  normal,
+  ROWS,
+  type Scenario,
+  scenarios,
+  type Step
+} from "../packages/engine/test/tables/inbox-sql.js"
+import * as Store from "../src/internal/inbox/store.js"
+import { engines } from "./support/inbox-engines.js"
+
+/** The purge's retention: any, with the clock set to `doneBefore` plus it. */
+const RETENTION = Duration.toMillis("1 hour")
+
+/** The dead retention a scenario's purges need beside {@link RETENTION} (every purge of one scenario alike). */
+const deadRetentionOf = (scenario: Scenario): number => {
+  const purges = scenario.steps.flatMap((step) => step.op === "purge" ? [step.input] : [])
+  const gaps = new Set(purges.map((purge) => purge.doneBefore - purge.deadBefore))
+  assert.isAtMost(gaps.size, 1, "one store serves every purge of a scenario")
+  return RETENTION + (gaps.values().next().value ?? 0)
+}
+
+const leased = (input: { readonly lockedUntil: number; readonly now: number }) =>
+  assert.strictEqual(input.lockedUntil - input.now, LEASE, "the store's lease decides lockedUntil")
+
+const at = (now: number) => TestClock.setTime(now)
+
+/** The settle the store names for the table's status. */
+const settle = (store: Store.Store, s: InboxSql.Settle) => {
+  const outcome = s.outcome === "processed" ? "failed" : s.outcome
+  switch (s.status) {
+    case "done":
+      return store.complete(s.id, s.token)
+    case "failed":
+      return store.release(s.id, s.token, s.error!, outcome)
+    case "pending":
+      return store.retry(s.id, s.token, s.nextAttemptAt!, s.error!, outcome)
+    default:
+      return store.dead(s.id, s.token, s.error!, outcome)
+  }
+}
+
+const claim = (store: Store.Store, c: InboxSql.Claim) => {
+  leased(c)
+  return Effect.map(store.claim(c.id, c.eventType, c.timestamp, c.body), Option.getOrNull)
+}
+
+const enqueue = (store: Store.Store, e: InboxSql.Enqueue) => store.enqueue(e.id, e.eventType, e.timestamp, e.body)
+
+/** Inputs of one step at one time, submitted together: the group commit writes them as it finds them. */
+const together = <I extends { readonly now: number }, A, E>(
+  inputs: ReadonlyArray<I>,
+  write: (input: I) => Effect.Effect<A, E>
+) =>
+  Effect.zipRight(
+    at(inputs[0]!.now),
+    Effect.all(inputs.map((input) => {
+      assert.strictEqual(input.now, inputs[0]!.now, "a group commit's inputs share their time")
+      return write(input)
+    }), { concurrency: "unbounded" })
+  )
+
+/** Runs a step through the store: its answer, or `skip` for what the store does not offer. */
+const step = (store: Store.Store, sql: SqlClient.SqlClient, step: Step): Effect.Effect<unknown, unknown> => {
+  switch (step.op) {
+    case "claim":
+      return Effect.zipRight(at(step.input.now), claim(store, step.input))
+    case "claims":
+      return together(step.inputs, (input) => claim(store, input))
+    case "settle":
+      return Effect.zipRight(at(step.input.now), settle(store, step.input))
+    case "settles":
+      return together(step.inputs, (input) => settle(store, input))
+    case "enqueue":
+      return Effect.zipRight(at(step.input.now), enqueue(store, step.input))
+    case "enqueues":
+      return together(step.inputs, (input) => enqueue(store, input))
+    case "take":
+      leased(step.input)
+      return Effect.zipRight(at(step.input.now), store.take(step.input.max))
+    case "renew":
+      return Effect.zipRight(at(step.input.lockedUntil - LEASE), store.renew(step.input.id, step.input.token))
+    case "status":
+      return Effect.map(store.status(step.id), Option.getOrUndefined)
+    case "purge":
+      return Effect.zipRight(at(step.input.doneBefore + RETENTION), store.purge)
+    case "replay":
+      return Effect.zipRight(at(step.input.now), Effect.map(Effect.either(store.replay(step.input.id)), Either.isRight))
+    case "inspect":
+      // What replay and discard read to say why they refused: the store tells it through their errors.
+      return Effect.succeed(skip)
+    case "discard":
+      return Effect.map(Effect.either(store.discard(step.id)), (done) => Either.isRight(done) ? 1 : 0)
+    case "recover": {
+      const { dead, failed, since, until } = step.filter
+      const status = [...(failed ? ["failed" as const] : []), ...(dead ? ["dead" as const] : [])]
+      return Effect.zipRight(
+        at(step.now),
+        store.recover({ since: new Date(since), until: new Date(until), status })
+      )
+    }
+    case "list":
+      return Effect.map(store.list(step.query), (page) => page.deliveries.map((delivery) => delivery.webhookId))
+    case "stats":
+      return Effect.zipRight(at(step.now), Effect.map(store.stats, (stats) => stats.byStatus))
+    case "insert":
+      return Effect.as(sql`INSERT INTO ${sql(Store.TABLE)} ${sql.insert({ ...step.row })}`, undefined)
+  }
+}
+
+const skip = Symbol("skip")
+
+/** What a step answers, as the table writes it; the store offers no `inspect`. */
+const answer = (step: Step): unknown => step.op === "inspect" ? skip : expected(step)
+
+for (const engine of engines("inbox-sql-table.test.ts")) {
+  describe.skipIf(engine.skip)(`the engine's inbox scenarios through the store on ${engine.name}`, () => {
+    for (const scenario of scenarios) {
+      it.scoped(scenario.name, () =>
+        Effect.gen(function*() {
+          const database = yield* engine.database
+          const context = yield* Layer.build(
+            Store.layer({
+              mode: "inline",
+              lease: Duration.millis(LEASE),
+              heartbeat: Duration.millis(LEASE / 3),
+              retention: Duration.millis(RETENTION),
+              deadRetention: Duration.millis(deadRetentionOf(scenario)),
+              purgeInterval: Duration.days(1000)
+            }).pipe(Layer.provideMerge(database.client()))
+          )
+          const store = Context.get(context, Store.WebhookInbox)
+          const sql = Context.get(context, SqlClient.SqlClient)
+          for (const [i, each] of scenario.steps.entries()) {
+            assert.deepStrictEqual(yield* step(store, sql, each), answer(each), `step ${i + 1} (${each.op})`)
+          }
+          const deliveries = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.deliveries)
+          const attempts = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.attempts)
+          assert.deepStrictEqual(
+            { deliveries: deliveries.map(normal), attempts: attempts.map(normal) },
+            { deliveries: scenario.deliveries, attempts: scenario.attempts }
+          )
+        }))
+    }
+  })
+}
