@@ -45,7 +45,7 @@ const driftOf = (
 
 const ADD_A_CLASS = "add a class for it to src/WebhookEvent.ts (OpenAI's description and sample data as its " +
   "annotations, in the list `known`), its reference to test/fixtures/events-newer.json, and a branch to " +
-  "src/bin/receiver/handler.ts"
+  "packages/cli/src/receiver/handler.ts"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 1. The subscribable list

@@ -1,0 +1,128 @@
+/**
+ * The token rule of the receiver's operator endpoints (the inspector at `/inbox`, `/metrics`): one home, so that
+ * every endpoint that takes a token reads, compares and refuses it alike.
+ *
+ * - A token comes from a variable (`WEBHOOK_INSPECTOR_TOKEN`, `WEBHOOK_METRICS_TOKEN`) read by {@link config}:
+ *   at least {@link MIN_LENGTH} visible ASCII characters, so that it fits a header, an address and a cookie alike.
+ * - A request carries it as `Authorization: Bearer <token>` (RFC 6750 2.1), or in a cookie the endpoint names
+ *   (the inspector sets one after a browser opens its printed address, see {@link cookie}).
+ * - Compared in constant time: both sides are hashed with SHA-256, so that they have the same length whatever
+ *   was sent, and compared with `timingSafeEqual`. The expected digest is computed once, when the check is made.
+ * - Refused with {@link UNAUTHORIZED}, the same answer on every path: nothing about what exists behind it.
+ * - No loopback exemption: behind a reverse proxy every request comes from loopback.
+ *
+ * The token never appears in a log line, a message or an answer (it is a `Redacted` until the check is made).
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import type { IncomingMessage } from "node:http"
+import * as Config from "effect/Config"
+import type * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+// TODO(engine): the engine's Reply
+import * as Reply from "../../../../dist/internal/reply.js"
+
+/** The shortest token taken: 16 characters. A token made by {@link generate} has 43. */
+export const MIN_LENGTH = 16
+
+/** What a token variable accepts: the hint when its value is wrong. */
+export const ACCEPTS = `a random string of at least ${MIN_LENGTH} visible ASCII characters, without spaces ` +
+  "(openssl rand -hex 32, say), or unset"
+
+/** Visible ASCII, no space: what a header, a percent-encoded address and an encoded cookie all carry as is. */
+const VISIBLE = /^[\x21-\x7e]+$/
+
+/**
+ * A token variable: `None` when it is unset, the token when it is usable, a `ConfigError` naming the variable
+ * when it is set to something else (too short, spaces, non-ASCII): a token that cannot be typed into a header
+ * must not start the receiver with an endpoint nobody can open.
+ */
+export const config = (name: string): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
+  Config.redacted().pipe(
+    Config.validate({
+      message: `Expected at least ${MIN_LENGTH} visible ASCII characters, without spaces`,
+      validation: (token) => {
+        const value = Redacted.value(token)
+        return value.length >= MIN_LENGTH && VISIBLE.test(value)
+      }
+    }),
+    // Nested after the validation, so that a refusal names the variable (a validation's error has no path).
+    Config.nested(name),
+    Config.option
+  )
+
+/** A fresh token for a development run: 32 random bytes, base64url (43 characters, safe in an address). */
+export const generate = (): Redacted.Redacted<string> => Redacted.make(randomBytes(32).toString("base64url"))
+
+const digest = (value: string): Buffer => createHash("sha256").update(value).digest()
+
+/** RFC 9110 11.1: the scheme is case-insensitive; RFC 6750 2.1: one space, then the token. */
+const BEARER = /^bearer +(\S+) *$/i
+
+/** The token of an `Authorization: Bearer <token>` header, if it is one. */
+const bearer = (authorization: string | undefined): string | undefined =>
+  authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
+
+/** The value of the cookie `name` in a `Cookie` header (RFC 6265 4.2.1: `name=value` pairs separated by `; `). */
+const cookieValue = (header: string | undefined, name: string): string | undefined => {
+  if (header === undefined) return undefined
+  for (const pair of header.split(";")) {
+    const equals = pair.indexOf("=")
+    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue
+    try {
+      return decodeURIComponent(pair.slice(equals + 1).trim())
+    } catch {
+      return undefined // not percent-encoded as we encode it: not ours
+    }
+  }
+  return undefined
+}
+
+/** How a request carried the token: in `Authorization`, or in the endpoint's cookie. */
+export type Carrier = "bearer" | "cookie"
+
+/** A token check, made once per endpoint when the server starts. */
+export interface Check {
+  /** Whether `candidate` is the token, in constant time. */
+  readonly matches: (candidate: string | null | undefined) => boolean
+  /** Whether `request` carries the token: as a bearer token, or in the check's cookie when it has one. */
+  readonly allows: (request: IncomingMessage) => boolean
+  /**
+   * How `request` carries the token, or undefined when it does not. A browser sends a cookie by itself, a
+   * header only when a script asks: an endpoint that changes something tells them apart.
+   */
+  readonly carrier: (request: IncomingMessage) => Carrier | undefined
+}
+
+/**
+ * The check of `token`. With `options.cookie`, the cookie of that name is accepted as well as the
+ * `Authorization` header (the endpoint sets it with {@link cookie}).
+ */
+export const make = (token: Redacted.Redacted<string>, options: { readonly cookie?: string } = {}): Check => {
+  const expected = digest(Redacted.value(token))
+  const matches = (candidate: string | null | undefined): boolean =>
+    typeof candidate === "string" && timingSafeEqual(digest(candidate), expected)
+  const name = options.cookie
+  const carrier = (request: IncomingMessage): Carrier | undefined =>
+    matches(bearer(request.headers.authorization))
+      ? "bearer"
+      : name !== undefined && matches(cookieValue(request.headers.cookie, name))
+      ? "cookie"
+      : undefined
+  return { matches, carrier, allows: (request) => carrier(request) !== undefined }
+}
+
+/**
+ * The `Set-Cookie` value that carries `token` for a browser: `HttpOnly` (no script reads it), `SameSite=Strict`
+ * (no other site's page sends it), limited to `path`, for the browser's session.
+ */
+export const cookie = (name: string, token: Redacted.Redacted<string>, path: string): string =>
+  `${name}=${encodeURIComponent(Redacted.value(token))}; Path=${path}; HttpOnly; SameSite=Strict`
+
+/**
+ * A request without the token, on any path: 401 and nothing else. `WWW-Authenticate` as RFC 9110 11.6.1 asks of
+ * a 401; `no-store`, so that no cache keeps even the refusal.
+ */
+export const UNAUTHORIZED: Reply.Answer = Reply.jsonAnswer(401, { error: { type: "Unauthorized" } }, {
+  "www-authenticate": "Bearer",
+  "cache-control": "no-store"
+})
