@@ -302,6 +302,12 @@ describe("the receiver's database", () => {
     return JSON.parse(run.stdout) as { built: boolean; pg: boolean; sqlite: boolean }
   }
 
+  it("names a driver to install with the range this package depends on, the one that installs on Effect 3", () => {
+    // The registry's latest drivers are for Effect 4: a hint without the range would fail with ERESOLVE.
+    assert.strictEqual(Database.installSpec("@effect/sql-sqlite-node"), "@effect/sql-sqlite-node@^0.53.0")
+    assert.strictEqual(Database.installSpec("@effect/sql-pg"), "@effect/sql-pg@^0.53.0")
+  })
+
   it("loads better-sqlite3 and not pg for SQLite", async () => {
     assert.deepStrictEqual(await loads("memory"), { built: true, pg: false, sqlite: true })
   })

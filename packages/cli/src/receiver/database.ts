@@ -2,11 +2,14 @@
  * The receiver's database, from `DATABASE_URL`: unset -> the SQLite file `.data/openai-webhooks.sqlite`;
  * `sqlite:<path>`; `memory`; `postgres://...` or `postgresql://...`.
  *
- * Each driver is imported when the layer of its database is built, and only then: a SQLite user needs
- * neither `@effect/sql-pg` nor `pg`, a PostgreSQL user neither `@effect/sql-sqlite-node` nor the native
- * `better-sqlite3`. Both are optional peer dependencies; a missing one is a {@link MissingDriver}.
+ * Each driver is imported when the layer of its database is built, and only then: a SQLite receiver never loads
+ * `@effect/sql-pg` nor `pg`, a PostgreSQL one neither `@effect/sql-sqlite-node` nor the native `better-sqlite3`.
+ * Both are dependencies of this package, so a missing one means an incomplete installation: a
+ * {@link MissingDriver}, whose hint installs it at the version range this package depends on (the registry's
+ * latest drivers are for Effect 4: a bare `npm install @effect/sql-sqlite-node` fails with ERESOLVE).
  */
 import { mkdirSync } from "node:fs"
+import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
 import * as Context from "effect/Context"
@@ -61,6 +64,18 @@ export const parse = (url: string | undefined): Either.Either<Database, string> 
   return Either.left("it names no database this receiver knows")
 }
 
+/**
+ * `<name>@<range>`, the range this package depends on (its package.json, `../../` from `src/receiver/` and from
+ * `dist/receiver/` alike): what to `npm install` for a driver that is missing or does not load. Read only then.
+ */
+export const installSpec = (name: string): string => {
+  const manifest = createRequire(import.meta.url)("../../package.json") as {
+    readonly dependencies?: Readonly<Record<string, string>>
+  }
+  const range = manifest.dependencies?.[name]
+  return range === undefined ? name : `${name}@${range}`
+}
+
 /** Where each database's driver comes from, and how to name it to a person. */
 const drivers = {
   Sqlite: { package: "@effect/sql-sqlite-node", load: () => import("@effect/sql-sqlite-node") },
@@ -73,10 +88,14 @@ const load = <A>(database: Database, driver: { readonly package: string; readonl
     catch: (error) =>
       (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" &&
         (error as Error).message.includes(`'${driver.package}'`)
-        ? new MissingDriver({ package: driver.package, database: database.description })
+        ? new MissingDriver({
+          package: driver.package,
+          install: installSpec(driver.package),
+          database: database.description
+        })
         : new DatabaseUnavailable({
           message: `the driver ${driver.package} does not load: ${describe(error)}`,
-          hint: `reinstall it: npm install ${driver.package}`
+          hint: `reinstall it: npm install ${installSpec(driver.package)}`
         })
   })
 

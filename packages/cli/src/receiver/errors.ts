@@ -28,10 +28,15 @@ export class InvalidConfig extends Data.TaggedError("InvalidConfig")<Explained> 
 /** `OPENAI_WEBHOOK_SECRET` is set but is not a usable secret (the library's `SecretError` says why). Exit code 2. */
 export class InvalidSecret extends Data.TaggedError("InvalidSecret")<Explained> {}
 
-/** The database `DATABASE_URL` names needs a driver package that is not installed. Exit code 2. */
+/**
+ * The database `DATABASE_URL` names needs a driver package that is not installed: a dependency of this package, so
+ * the installation is incomplete. Exit code 2.
+ */
 export class MissingDriver extends Data.TaggedError("MissingDriver")<{
-  /** The npm package to add: `@effect/sql-sqlite-node` or `@effect/sql-pg`. */
+  /** The npm package that is missing: `@effect/sql-sqlite-node` or `@effect/sql-pg`. */
   readonly package: string
+  /** What to `npm install` for it: the package at the range this package depends on (`@effect/sql-pg@^0.53.0`). */
+  readonly install: string
   /** The database, as logs show it (never a password). */
   readonly database: string
 }> {
@@ -39,7 +44,7 @@ export class MissingDriver extends Data.TaggedError("MissingDriver")<{
     return `the inbox's database is ${this.database}, and its driver ${this.package} is not installed`
   }
   get hint(): string {
-    return `npm install ${this.package}`
+    return `npm install ${this.install}`
   }
 }
 
