@@ -28,6 +28,7 @@ import {
   type Run,
   root,
   runToEnd,
+  type Spawned,
   spawnGroup,
   within
 } from "./support/process.js"
@@ -132,6 +133,15 @@ const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
 /** `npx openai-webhooks ...args` in the command's project, to its end. */
 const npx = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> =>
   runToEnd(["npx", "--no-install", "openai-webhooks", ...args], cleanEnv(env), command)
+
+/** Waits for a receiver's "listening on" line; rejects with its output when it exits before. */
+const listening = (spawned: Spawned, url: string) =>
+  Promise.race([
+    spawned.stdout.waitForLine({ message: `listening on ${url}` }),
+    spawned.exit.then(({ code, signal }) => {
+      throw new Error(`exited (${code ?? signal}) before listening:\n${spawned.stdout.text}${spawned.stderr.text}`)
+    })
+  ])
 
 /** Exit `code`, and on stderr exactly these `error:` and `hint:` lines: no stack trace. */
 const assertFailed = (result: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
@@ -325,12 +335,7 @@ describe("the command's tarball, installed alone", () => {
       cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, HOST: "127.0.0.1" }),
       command
     )
-    await Promise.race([
-      serve.stdout.waitForLine({ message: `listening on ${url}` }),
-      serve.exit.then(({ code, signal }) => {
-        throw new Error(`serve exited (${code ?? signal}) before listening:\n${serve.stdout.text}${serve.stderr.text}`)
-      })
-    ])
+    await listening(serve, url)
     const sent = await npx(["send", "response.completed", "--url", url], { OPENAI_WEBHOOK_SECRET: secret })
     assert.strictEqual(sent.code, 0, sent.stdout + sent.stderr)
     const id = /^200 response\.completed (msg_[0-9a-f]{32}) /.exec(sent.stdout)?.[1]
@@ -360,7 +365,7 @@ describe("the command's tarball, installed alone", () => {
       cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, HOST: "127.0.0.1", PORT: String(port), DATABASE_URL: "memory" }),
       command
     )
-    await receiver.stdout.waitForLine({ message: `listening on http://127.0.0.1:${port}/webhooks/openai` })
+    await listening(receiver, `http://127.0.0.1:${port}/webhooks/openai`)
     process.kill(-receiver.child.pid!, "SIGTERM")
     assert.deepStrictEqual(await within(receiver.exit, "the receiver to exit"), { code: 0, signal: null })
   })
