@@ -7,10 +7,10 @@ export default defineConfig({
   resolve: {
     // Examples and the workspace's packages import each other by name, as users do; in this repository that is the
     // source, so that no test needs a build first.
-    alias: {
-      "effect-openai-webhooks": source("./src/index.ts"),
-      "openai-webhooks-engine": source("./packages/engine/src/index.ts")
-    }
+    alias: [
+      { find: "effect-openai-webhooks", replacement: source("./src/index.ts") },
+      { find: "openai-webhooks-engine", replacement: source("./packages/engine/src/index.ts") }
+    ]
   },
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],

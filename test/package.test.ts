@@ -1,11 +1,16 @@
 /**
- * The package as users get it: `npm pack`, then `npm install <the tarball>` and nothing else in a throwaway
- * project outside this repository (so that nothing resolves from our own node_modules). There, the
- * `openai-webhooks` command runs, the library imports with plain `node` (no tsx), and a consumer
- * type-checks with `tsc`.
+ * The packages as users get them: `npm pack` of the workspace's three (the engine `openai-webhooks-engine`, the
+ * library `effect-openai-webhooks`, the applications `effect-openai-webhooks-cli`), then `npm install` of tarballs
+ * and nothing else in throwaway projects outside this repository (so that nothing resolves from our own
+ * node_modules; the engine and the library are not on the registry yet, so their tarballs stand in for it).
+ *
+ * - The library alone, in a project that has `effect` 3.22 and `@effect/platform` 0.97: what it adds (none of the
+ *   applications' packages), that it imports with plain `node` (no tsx), that a consumer type-checks with `tsc`.
+ * - The command's package alone: its commands run, the receiver serves on its SQLite default, and the install hint it
+ *   prints for a missing driver installs as printed.
  */
 import { execFile } from "node:child_process"
-import { existsSync } from "node:fs"
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -15,12 +20,206 @@ import { promisify } from "node:util"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
-import { freePort, killGroups, linesOf, type Run, root, runToEnd } from "./support/process.js"
+import {
+  freePort,
+  killGroups,
+  linesOf,
+  PATIENCE,
+  type Run,
+  root,
+  runToEnd,
+  type Spawned,
+  spawnGroup,
+  within
+} from "./support/process.js"
 
 const run = promisify(execFile)
-let project = ""
-
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+
+/** The packages of this workspace, by name: their `npm pack --json` entries. */
+interface Packed {
+  readonly name: string
+  readonly filename: string
+  readonly files: ReadonlyArray<{ readonly path: string }>
+}
+let packed: ReadonlyMap<string, Packed> = new Map()
+let tarballs = ""
+/** The project with only the library (and the engine it depends on), beside effect and @effect/platform. */
+let library = ""
+/** The project with only the command's package (and the library and engine, which the registry does not have yet). */
+let command = ""
+/** Bytes under the library project's node_modules before and after installing the library's tarballs. */
+let sizes = { before: 0, after: 0 }
+
+const LIBRARY = "effect-openai-webhooks"
+const ENGINE = "openai-webhooks-engine"
+const CLI = "effect-openai-webhooks-cli"
+
+/** A package.json, with the fields these tests read. */
+interface Manifest {
+  readonly version: string
+  readonly bin?: Readonly<Record<string, string>>
+  readonly dependencies?: Readonly<Record<string, string>>
+}
+
+const manifestOf = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Manifest
+const tarball = (name: string) => join(tarballs, packed.get(name)!.filename)
+
+/** Bytes of every file under `path` (links not followed). */
+const bytes = (path: string): number => {
+  const stat = lstatSync(path)
+  if (stat.isSymbolicLink()) return 0
+  if (!stat.isDirectory()) return stat.size
+  return readdirSync(path).reduce((sum, entry) => sum + bytes(join(path, entry)), 0)
+}
+
+const npmInstall = (project: string, args: ReadonlyArray<string>) =>
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...args], { cwd: project })
+
+const consumerManifest = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ name: "consumer", private: true, type: "module", ...extra })
+
+beforeAll(async () => {
+  tarballs = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-tarballs-"))
+  // The root's `prepare` builds all three; the command's `prepack` writes the range of the library it packs.
+  const { stdout } = await run(
+    "npm",
+    ["pack", "--json", "--workspaces", "--include-workspace-root", "--pack-destination", tarballs],
+    { cwd: root }
+  )
+  packed = new Map((JSON.parse(stdout) as Array<Packed>).map((entry) => [entry.name, entry]))
+
+  // The library alone: a project on Effect 3 first, then the library's tarballs (npm adds its required peers).
+  library = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-library-"))
+  await writeFile(join(library, "package.json"), consumerManifest())
+  await npmInstall(library, ["effect@3.22", "@effect/platform@0.97"])
+  sizes = { before: bytes(join(library, "node_modules")), after: 0 }
+  await npmInstall(library, [tarball(ENGINE), tarball(LIBRARY)])
+  sizes = { ...sizes, after: bytes(join(library, "node_modules")) }
+
+  // The command alone. better-sqlite3's own install script compiles SQLite for minutes where no prebuilt binary can
+  // be downloaded (as here): the project pins the version this repository built and takes its addon instead (same
+  // version, same Node.js). What is tested is our package: the addon is better-sqlite3's.
+  command = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-command-"))
+  await writeFile(join(command, "package.json"), consumerManifest({ allowScripts: { "better-sqlite3": false } }))
+  const sqlite = manifestOf(join(root, "node_modules", "better-sqlite3", "package.json")).version
+  await npmInstall(command, [tarball(ENGINE), tarball(LIBRARY), tarball(CLI), `better-sqlite3@${sqlite}`])
+  const addon = join("node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
+  mkdirSync(join(command, "node_modules", "better-sqlite3", "build", "Release"), { recursive: true })
+  copyFileSync(join(root, addon), join(command, addon))
+}, 480_000)
+
+afterAll(async () => {
+  for (const path of [tarballs, library, command]) {
+    if (path !== "") await rm(path, { recursive: true, force: true })
+  }
+})
+
+// A failed test must not leave a receiver behind.
+afterEach(killGroups)
+
+const installed = (project: string, name: string) => existsSync(join(project, "node_modules", name, "package.json"))
+
+/** Our environment without the receiver's variables (CI exports DATABASE_URL), and without colours. */
+const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
+  for (const name of ["OPENAI_WEBHOOK_SECRET", "DATABASE_URL", "PORT", "HOST", "WEBHOOK_PATH", "WEBHOOK_MODE"]) {
+    delete env[name]
+  }
+  delete env["LOG_LEVEL"]
+  return { ...env, ...extra }
+}
+
+/** `npx openai-webhooks ...args` in the command's project, to its end. */
+const npx = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> =>
+  runToEnd(["npx", "--no-install", "openai-webhooks", ...args], cleanEnv(env), command)
+
+/** Waits for a receiver's "listening on" line; rejects with its output when it exits before. */
+const listening = (spawned: Spawned, url: string) =>
+  Promise.race([
+    spawned.stdout.waitForLine({ message: `listening on ${url}` }),
+    spawned.exit.then(({ code, signal }) => {
+      throw new Error(`exited (${code ?? signal}) before listening:\n${spawned.stdout.text}${spawned.stderr.text}`)
+    })
+  ])
+
+/** Exit `code`, and on stderr exactly these `error:` and `hint:` lines: no stack trace. */
+const assertFailed = (result: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
+  assert.strictEqual(result.code, code, result.stdout + result.stderr)
+  const lines = linesOf(result.stderr)
+  assert.strictEqual(lines.length, 2, result.stderr)
+  assert.match(lines[0]!, error)
+  assert.match(lines[1]!, hint)
+}
+
+/** The applications' packages, and what they bring: none of it is the library's to install. */
+const APPLICATIONS = [
+  "@effect/cli",
+  "@effect/platform-node",
+  "@effect/cluster",
+  "@effect/workflow",
+  "@parcel/watcher",
+  "prom-client",
+  "@effect/sql-sqlite-node",
+  "better-sqlite3",
+  "@effect/sql-pg",
+  "pg",
+  CLI
+]
+
+describe("the library's tarballs, installed alone beside effect 3.22 and @effect/platform 0.97", () => {
+  it("bring none of the applications' packages, and add at most 3 MB", () => {
+    for (const name of [LIBRARY, ENGINE, "effect", "@effect/platform"]) {
+      assert.isTrue(installed(library, name), `${name} is not installed`)
+    }
+    for (const name of APPLICATIONS) assert.isFalse(installed(library, name), `${name} is installed`)
+    assert.match(manifestOf(join(library, "node_modules", "effect", "package.json")).version, /^3\.22\./)
+    const added = sizes.after - sizes.before
+    assert.isAtMost(added, 3_000_000, `the library's tarballs added ${added} bytes`)
+  })
+
+  it("import Webhooks, WebhookHttp and WebhookInbox with plain node", async () => {
+    const script = `import { Webhooks, WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
+console.log(typeof Webhooks.unwrap, typeof WebhookHttp.makeNodeListener, typeof WebhookInbox.layerSql)`
+    const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: library })
+    assert.strictEqual(stdout.trim(), "function function function")
+  })
+
+  it("type-check a strict NodeNext consumer, whose output runs with plain node", async () => {
+    await writeFile(join(library, "consumer.ts"), consumer)
+    await writeFile(
+      join(library, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          exactOptionalPropertyTypes: true,
+          outDir: "out",
+          // The compiler and Node's types are tools, not the package's dependencies: ours, not installed there.
+          typeRoots: [join(root, "node_modules", "@types")],
+          types: ["node"]
+        },
+        files: ["consumer.ts"]
+      })
+    )
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
+    const typecheck = await run("node", [tsc, "-p", "tsconfig.json"], { cwd: library }).then(
+      () => "ok",
+      (error: { stdout: string }) => error.stdout
+    )
+    assert.strictEqual(typecheck, "ok")
+    const { stdout } = await run("node", ["out/consumer.js"], { cwd: library })
+    assert.strictEqual(stdout.trim(), "response resp_abc123")
+  }, 120_000) // a whole tsc run over the package's declarations: about 30 s on a loaded 2-core machine
+
+  it("keep internal modules private", async () => {
+    const script = `import("effect-openai-webhooks/internal/signature.js").then(() => console.log("reachable"), (e) => console.log(e.code))`
+    const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: library })
+    assert.strictEqual(stdout.trim(), "ERR_PACKAGE_PATH_NOT_EXPORTED")
+  })
+})
 
 const consumer = `
 import { Effect, Layer, Match } from "effect"
@@ -41,63 +240,33 @@ const out: string = await Effect.runPromise(Effect.provide(program, SecretLive))
 console.log(out)
 `
 
-// A failed test must not leave a receiver behind.
-afterEach(killGroups)
-
-beforeAll(async () => {
-  project = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-pack-"))
-  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", project], { cwd: root })
-  const [{ filename }] = JSON.parse(stdout) as [{ filename: string }]
-  await writeFile(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
-  // The one command a user runs: npm (>= 7) adds the non-optional peers itself.
-  await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(project, filename)], {
-    cwd: project
-  })
-}, 240_000)
-
-afterAll(async () => {
-  if (project !== "") await rm(project, { recursive: true, force: true })
-})
-
-/** Our environment without the receiver's variables (CI exports DATABASE_URL), and without colours. */
-const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
-  for (const name of ["OPENAI_WEBHOOK_SECRET", "DATABASE_URL", "PORT", "HOST", "WEBHOOK_PATH", "WEBHOOK_MODE"]) {
-    delete env[name]
-  }
-  delete env["LOG_LEVEL"]
-  return { ...env, ...extra }
-}
-
-/** `npx openai-webhooks ...args` in the consumer project, to its end. */
-const npx = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<Run> =>
-  runToEnd(["npx", "--no-install", "openai-webhooks", ...args], cleanEnv(env), project)
-
-/** Exit `code`, and on stderr exactly these `error:` and `hint:` lines: no stack trace. */
-const assertFailed = (result: Run, code: 1 | 2, error: RegExp, hint: RegExp) => {
-  assert.strictEqual(result.code, code, result.stdout + result.stderr)
-  const lines = linesOf(result.stderr)
-  assert.strictEqual(lines.length, 2, result.stderr)
-  assert.match(lines[0]!, error)
-  assert.match(lines[1]!, hint)
-}
-
-describe("the packed package, installed alone", () => {
-  it("brings its non-optional peers (the CLI's included) and neither SQL driver", () => {
-    const installed = (name: string) => existsSync(join(project, "node_modules", name, "package.json"))
-    for (const name of ["effect", "@effect/platform", "@effect/sql", "@effect/cli", "@effect/platform-node"]) {
-      assert.isTrue(installed(name), `${name} is not installed`)
+describe("the command's tarball, installed alone", () => {
+  it("brings what it runs, on Effect 3: the library, @effect/cli, @effect/platform-node, the drivers", () => {
+    for (
+      const name of [
+        CLI,
+        LIBRARY,
+        ENGINE,
+        "effect",
+        "@effect/platform",
+        "@effect/sql",
+        "@effect/cli",
+        "@effect/platform-node",
+        "prom-client",
+        "@effect/sql-sqlite-node",
+        "@effect/sql-pg"
+      ]
+    ) {
+      assert.isTrue(installed(command, name), `${name} is not installed`)
     }
-    for (const name of ["@effect/sql-sqlite-node", "better-sqlite3", "@effect/sql-pg", "pg"]) {
-      assert.isFalse(installed(name), `${name} is installed`)
-    }
+    assert.match(manifestOf(join(command, "node_modules", "effect", "package.json")).version, /^3\./)
   })
 
   it("runs openai-webhooks --help, naming every command", async () => {
     const result = await npx(["--help"])
     assert.strictEqual(result.code, 0, result.stderr)
-    for (const command of ["serve", "send", "verify", "secret", "events", "endpoints", "event-types"]) {
-      assert.include(result.stdout, command)
+    for (const name of ["serve", "send", "verify", "secret", "events", "inbox", "endpoints", "event-types"]) {
+      assert.include(result.stdout, name)
     }
   })
 
@@ -151,108 +320,156 @@ describe("the packed package, installed alone", () => {
 
   it("runs openai-webhooks verify on a captured delivery", async () => {
     const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("video.completed"), secret })
-    await writeFile(join(project, "body.json"), delivery.body)
-    await writeFile(join(project, "headers.json"), JSON.stringify(delivery.headers))
+    await writeFile(join(command, "body.json"), delivery.body)
+    await writeFile(join(command, "headers.json"), JSON.stringify(delivery.headers))
     const result = await npx(["verify", "--body", "body.json", "--headers", "headers.json", "--secret", secret])
     assert.strictEqual(result.code, 0, result.stdout + result.stderr)
     assert.strictEqual(linesOf(result.stdout).at(-1), "verified")
   })
 
-  it("says which package serve needs for its SQLite default, and exits 2, before any development secret", async () => {
-    // No secret: the driver is looked for before the development secret's banner would be printed.
-    const result = await npx(["serve", "--port", String(await freePort())])
+  it("runs openai-webhooks serve on its SQLite default, which takes what send signs; inbox list shows it", async () => {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}/webhooks/openai`
+    const serve = spawnGroup(
+      ["npx", "--no-install", "openai-webhooks", "serve", "--port", String(port)],
+      cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, HOST: "127.0.0.1" }),
+      command
+    )
+    await listening(serve, url)
+    const sent = await npx(["send", "response.completed", "--url", url], { OPENAI_WEBHOOK_SECRET: secret })
+    assert.strictEqual(sent.code, 0, sent.stdout + sent.stderr)
+    const id = /^200 response\.completed (msg_[0-9a-f]{32}) /.exec(sent.stdout)?.[1]
+    assert.isDefined(id, sent.stdout)
+    await serve.stdout.waitForLine({ message: "processed", webhook_id: id! })
+
+    // The receiver's own database, as the command finds it in the folder the receiver runs in.
+    const listed = await npx(["inbox", "list", "--json"])
+    assert.strictEqual(listed.code, 0, listed.stderr)
+    const { deliveries } = JSON.parse(listed.stdout) as { deliveries: Array<{ webhookId: string; status: string }> }
+    assert.deepInclude(deliveries.map(({ status, webhookId }) => ({ webhookId, status })), {
+      webhookId: id!,
+      status: "done"
+    })
+
+    // SIGTERM to npx's process group, as Ctrl-C: the receiver stops gracefully, and every process that held the pipe
+    // (npm's too, which dies of the signal) has exited.
+    process.kill(-serve.child.pid!, "SIGTERM")
+    await serve.stdout.waitForLine({ message: "stopped" })
+    await within(serve.stdout.ended, "serve to exit")
+  }, 2 * PATIENCE)
+
+  it("ships the receiver npm start runs, which starts on an in-memory inbox", async () => {
+    const port = await freePort()
+    const receiver = spawnGroup(
+      ["node", join("node_modules", CLI, "dist", "receiver.js")],
+      cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, HOST: "127.0.0.1", PORT: String(port), DATABASE_URL: "memory" }),
+      command
+    )
+    await listening(receiver, `http://127.0.0.1:${port}/webhooks/openai`)
+    process.kill(-receiver.child.pid!, "SIGTERM")
+    assert.deepStrictEqual(await within(receiver.exit, "the receiver to exit"), { code: 0, signal: null })
+  })
+
+  it("says which driver to install when one is missing, and that hint installs it as printed", async () => {
+    // An installation without @effect/sql-pg (a dependency of the command): what npm would have left after a failure.
+    rmSync(join(command, "node_modules", "@effect", "sql-pg"), { recursive: true, force: true })
+    const database = `postgres://webhooks:pw_Zq81hidden@127.0.0.1:${await freePort()}/webhooks`
+    const missing = await npx(["serve", "--database", database], { OPENAI_WEBHOOK_SECRET: secret })
     assertFailed(
-      result,
+      missing,
       2,
       new RegExp(
-        "^error: the inbox's database is the SQLite file \\.data/openai-webhooks\\.sqlite, " +
-          "and its driver @effect/sql-sqlite-node is not installed$"
+        "^error: the inbox's database is PostgreSQL 127\\.0\\.0\\.1:\\d+/webhooks, " +
+          "and its driver @effect/sql-pg is not installed$"
       ),
-      /^hint: npm install @effect\/sql-sqlite-node$/
+      /^hint: npm install @effect\/sql-pg@\^0\.53\.0$/
     )
-  })
+    assert.notInclude(missing.stdout + missing.stderr, "pw_Zq81hidden")
 
-  it("says which package serve needs for PostgreSQL, and exits 2", async () => {
-    const result = await npx(["serve", "--database", "postgres://webhooks:pw_Zq81hidden@127.0.0.1:5432/webhooks"], {
-      OPENAI_WEBHOOK_SECRET: secret
-    })
-    assertFailed(result, 2, /driver @effect\/sql-pg is not installed$/, /^hint: npm install @effect\/sql-pg$/)
-    assert.notInclude(result.stdout + result.stderr, "pw_Zq81hidden")
-  })
+    // The hint, run exactly as printed (the registry's latest @effect/sql-pg is for Effect 4: without the range
+    // this fails with ERESOLVE).
+    const hint = linesOf(missing.stderr)[1]!.slice("hint: ".length).split(" ")
+    const installing = await runToEnd(
+      hint,
+      { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" },
+      command
+    )
+    assert.strictEqual(installing.code, 0, installing.stdout + installing.stderr)
+    assert.isTrue(installed(command, "@effect/sql-pg"))
 
-  it("ships the receiver, which says the same as serve when its driver is missing", async () => {
-    const result = await runToEnd(
-      ["node", "node_modules/effect-openai-webhooks/dist/bin/receiver.js"],
-      cleanEnv({ OPENAI_WEBHOOK_SECRET: secret, PORT: String(await freePort()) }),
-      project
-    )
-    assertFailed(
-      result,
-      2,
-      /driver @effect\/sql-sqlite-node is not installed$/,
-      /^hint: npm install @effect\/sql-sqlite-node$/
-    )
-  })
-
-  it("type-checks a strict NodeNext consumer, whose output runs with plain node", async () => {
-    await writeFile(join(project, "consumer.ts"), consumer)
-    await writeFile(
-      join(project, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          outDir: "out",
-          // The compiler and Node's types are tools, not the package's dependencies: ours, not installed there.
-          typeRoots: [join(root, "node_modules", "@types")],
-          types: ["node"]
-        },
-        files: ["consumer.ts"]
-      })
-    )
-    const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
-    const typecheck = await run("node", [tsc, "-p", "tsconfig.json"], { cwd: project }).then(
-      () => "ok",
-      (error: { stdout: string }) => error.stdout
-    )
-    assert.strictEqual(typecheck, "ok")
-    const { stdout } = await run("node", ["out/consumer.js"], { cwd: project })
-    assert.strictEqual(stdout.trim(), "response resp_abc123")
-  }, 120_000) // a whole tsc run over the package's declarations: about 30 s on a loaded 2-core machine
-
-  it("keeps internal modules private", async () => {
-    const script = `import("effect-openai-webhooks/internal/signature.js").then(() => console.log("reachable"), (e) => console.log(e.code))`
-    const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: project })
-    assert.strictEqual(stdout.trim(), "ERR_PACKAGE_PATH_NOT_EXPORTED")
-  })
+    // The driver loads now: what is left is the server, which does not answer.
+    const unreachable = await npx(["serve", "--database", database], { OPENAI_WEBHOOK_SECRET: secret })
+    assertFailed(unreachable, 1, /^error: cannot open PostgreSQL 127\.0\.0\.1:\d+\/webhooks: .*ECONNREFUSED/, /server/)
+    assert.notInclude(unreachable.stdout + unreachable.stderr, "pw_Zq81hidden")
+  }, 2 * PATIENCE)
 })
 
 describe("the packed files", () => {
-  it("are compiled JavaScript, declarations and source maps, the two applications, and no tests", async () => {
-    const { stdout } = await run("npm", ["pack", "--dry-run", "--json"], { cwd: root })
-    const [{ files }] = JSON.parse(stdout) as [{ files: Array<{ path: string }> }]
-    const paths = files.map((file) => file.path)
+  const paths = (name: string) => packed.get(name)!.files.map((file) => file.path)
+
+  it("of the library: compiled JavaScript, declarations, source maps and source; no applications, no tests", () => {
+    const files = paths(LIBRARY)
+    for (const path of ["dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/Webhooks.d.ts"]) {
+      assert.include(files, path)
+    }
+    assert.include(files, "package.json")
+    for (const path of files) {
+      assert.notMatch(path, /^(test|bench|packages)\/|^dist\/bin\/|inspector|\.tsbuildinfo$/, path)
+    }
+  })
+
+  it("of the command: the two applications and the inspector's page; no declarations, no tests", () => {
+    const files = paths(CLI)
     for (
       const path of [
-        "dist/index.js",
-        "dist/index.d.ts",
-        "dist/index.js.map",
-        "dist/Webhooks.d.ts",
-        "dist/bin/cli.js",
-        "dist/bin/receiver.js",
-        "dist/bin/receiver/database.js",
+        "dist/cli.js",
+        "dist/receiver.js",
+        "dist/receiver/database.js",
         // The inspector's page, found next to the compiled receiver (copied there by the build).
-        "dist/bin/receiver/inspector/index.html",
-        "dist/bin/receiver/inspector/app.js",
-        "dist/bin/receiver/inspector/style.css",
+        "dist/receiver/inspector/index.html",
+        "dist/receiver/inspector/app.js",
+        "dist/receiver/inspector/style.css",
         "package.json"
       ]
     ) {
-      assert.include(paths, path)
+      assert.include(files, path)
     }
-    assert.isFalse(paths.some((path) => path.startsWith("test/") || path.startsWith("bench/")))
+    for (const path of files) assert.notMatch(path, /^(src|test|scripts)\/|\.tsbuildinfo$|\.d\.ts$/, path)
+  })
+
+  it("of the command: a manifest naming the library by version; the repository's left as it was", async () => {
+    const { stdout } = await run("tar", ["-xzOf", tarball(CLI), "package/package.json"])
+    const manifest = JSON.parse(stdout) as Manifest
+    const version = manifestOf(join(root, "package.json")).version
+    assert.strictEqual(manifest.dependencies?.[LIBRARY], `^${version}`)
+    assert.notInclude(stdout, "file:")
+    assert.deepStrictEqual(manifest.bin, { "openai-webhooks": "dist/cli.js" })
+    // postpack put the repository's manifest back.
+    const repository = manifestOf(join(root, "packages", "cli", "package.json"))
+    assert.strictEqual(repository.dependencies?.[LIBRARY], "file:../..")
+    assert.isFalse(existsSync(join(root, "packages", "cli", "package.json.repository")))
+  })
+
+  it("of the engine: compiled JavaScript and declarations", () => {
+    for (const path of ["dist/index.js", "dist/index.d.ts", "package.json"]) assert.include(paths(ENGINE), path)
+  })
+})
+
+describe("the applications' imports", () => {
+  it("reach the library only through its public modules, never its internals", () => {
+    const sources = (dir: string): ReadonlyArray<string> =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(dir, entry.name))
+          : entry.name.endsWith(".ts")
+          ? [join(dir, entry.name)]
+          : []
+      )
+    const reaching = sources(join(root, "packages", "cli", "src")).flatMap((file) =>
+      linesOf(readFileSync(file, "utf8"))
+        .filter((line) => /^import .* from "(\.\.\/)+(src|dist)\/internal\//.test(line))
+        .map((line) => `${file.slice(root.length + 1)}: ${line}`)
+    )
+    assert.deepStrictEqual(reaching, [])
   })
 })

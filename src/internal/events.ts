@@ -23,13 +23,3 @@ export const classOf = (type: WebhookEvent.EventType): EventClass => classes.get
 
 /** OpenAI's reference example of a known type, as wire JSON (the catalogue's; frozen). */
 export const sampleOf = (type: WebhookEvent.EventType): Events.Sample => Events.get(type).sample
-
-/**
- * Every known event type with its one-line description (`Events.summary`), in the catalogue's order: what
- * `openai-webhooks events` prints, until the command reads `Events` from the engine itself.
- */
-const events: ReadonlyArray<{ readonly type: WebhookEvent.EventType; readonly doc: string }> = Events.all.map(
-  (event) => ({ type: event.type, doc: Events.summary(event) })
-)
-
-export default events

@@ -13,8 +13,8 @@ export interface Receiver extends Spawned {
 }
 
 /**
- * Starts the receiver, `command(port)` (`node dist/bin/receiver.js`, or `node dist/bin/cli.js serve ...`),
- * on 127.0.0.1 with `env` over this process's environment, and waits for its "listening on" line. Rejects
+ * Starts the receiver, `command(port)` (`node packages/cli/dist/receiver.js`, or `node packages/cli/dist/cli.js
+ * serve ...`), on 127.0.0.1 with `env` over this process's environment, and waits for its "listening on" line. Rejects
  * with its output when it exits before.
  */
 export const startReceiver = async (

@@ -19,8 +19,6 @@ import * as Run from "./run.js"
 
 export type Status = InboxSql.Status
 
-/** Every status: the engine's vocabulary (`InboxSql.statuses`), read here by the CLI, the inspector and `/metrics`. */
-export const STATUSES: ReadonlyArray<Status> = InboxSql.statuses
 
 export type AttemptOutcome = InboxSql.AttemptOutcome
 

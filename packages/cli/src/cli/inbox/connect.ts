@@ -1,0 +1,129 @@
+/**
+ * How the `inbox` commands reach the receiver's inbox: the database from `--database` or `DATABASE_URL`, read
+ * and opened exactly as the receiver reads and opens it (`../../receiver/database.ts`), and the store's
+ * failures as the CLI's errors (`../errors.ts`).
+ */
+import { existsSync } from "node:fs"
+import { Options } from "@effect/cli"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Config from "effect/Config"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Option from "effect/Option"
+import { WebhookInbox } from "effect-openai-webhooks"
+import { variables } from "../../receiver/config.js"
+import * as Database from "../../receiver/database.js"
+import { describe } from "../../receiver/errors.js"
+import { fromReceiver, Refused, Unreachable, UsageError } from "../errors.js"
+
+/** Where the database's URL came from: the flag, the variable, or neither (the receiver's default file). */
+export interface Source {
+  readonly from: "--database" | "DATABASE_URL"
+  readonly url: string
+}
+
+/** `--database`, else `DATABASE_URL`, else the receiver's default SQLite file. */
+export const option = Options.text("database").pipe(
+  Options.withDescription(
+    `The receiver's database: ${Database.FORMS}. Default: DATABASE_URL, else the SQLite file ` +
+      `${Database.DEFAULT_SQLITE_FILE} (as npm start, run in this folder, keeps it).`
+  ),
+  Options.map((url): Source => ({ from: "--database", url })),
+  Options.withFallbackConfig(Config.map(variables.databaseUrl, (url): Source => ({ from: "DATABASE_URL", url }))),
+  Options.optional
+)
+
+/** The database `source` names, or a {@link UsageError} naming the flag or variable it came from. */
+export const database = (source: Option.Option<Source>): Either.Either<Database.Database, UsageError> =>
+  Option.match(source, {
+    onNone: () => Either.right(Database.DEFAULT),
+    onSome: ({ from, url }) =>
+      Either.mapLeft(Database.parse(url), (problem) =>
+        new UsageError({
+          message: `${from}: ${problem}`,
+          hint: `${from === "--database" ? "--database (default: DATABASE_URL)" : "DATABASE_URL"} is ${Database.FORMS}`
+        }))
+  })
+
+/**
+ * Retention long enough that a command never purges: the receiver purges on its own schedule, and the
+ * retentions its owner chose (a library user may keep deliveries longer than the defaults) are not known here.
+ */
+const NEVER_PURGE = "36500 days"
+
+/**
+ * The inbox on `database`. A SQLite file that does not exist is an {@link Unreachable}, not a new empty inbox:
+ * run from another folder, the default path names no receiver's file. The store migrates the tables when it
+ * opens them, as the receiver does (idempotent), and the logs of its fibers go to stderr, warnings only, so
+ * that stdout holds only what the command prints.
+ */
+export const layer = (
+  database: Database.Database
+): Layer.Layer<WebhookInbox.WebhookInbox, UsageError | Unreachable> => {
+  const { description } = database
+  if (database._tag === "Sqlite" && database.filename !== ":memory:" && !existsSync(database.filename)) {
+    return Layer.fail(
+      new Unreachable({
+        message: `there is no inbox at ${description}`,
+        hint: "run this in the folder npm start runs in, or pass --database (or set DATABASE_URL) as the receiver's"
+      })
+    )
+  }
+  return WebhookInbox.layerSql({ retention: NEVER_PURGE, deadRetention: NEVER_PURGE }).pipe(
+    Layer.mapError((error) =>
+      new Unreachable({
+        message: `cannot open the inbox in ${description}: ${describe(error)}`,
+        hint: "the database user needs the right to create tables (the inbox brings its own up to date)"
+      })
+    ),
+    Layer.provide(Layer.mapError(Database.layer(database), fromReceiver)),
+    Layer.provide(Layer.merge(
+      Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
+      Logger.minimumLogLevel(LogLevel.Warning)
+    ))
+  )
+}
+
+/** No delivery has the webhook-id `id`. */
+export const notFound = (id: string): Refused =>
+  new Refused({
+    message: `no delivery has the webhook-id ${JSON.stringify(id)}`,
+    hint: "openai-webhooks inbox list shows the ids (msg_...) this database holds; is it the receiver's?"
+  })
+
+/** What a person sees of a failed store operation on `id` (when the operation has one). */
+export const explain = (error: SqlError | WebhookInbox.InboxError, id?: string): Refused | Unreachable | UsageError => {
+  if (error._tag === "SqlError") {
+    return new Unreachable({
+      message: `the database failed: ${describe(error)}`,
+      hint: "is it running and reachable? check --database (or DATABASE_URL)"
+    })
+  }
+  const named = id ?? error.webhookId ?? "this delivery"
+  switch (error.reason) {
+    case "NotFound":
+      return notFound(named)
+    case "NotDead":
+      return new Refused({
+        message: error.message,
+        hint: `discard removes dead letters only; replay ${named} instead, or leave it to the retention`
+      })
+    case "InProgress":
+      return new Refused({
+        message: error.message,
+        hint: `a handler runs it now: wait for it to end (openai-webhooks inbox show ${named}), then replay it`
+      })
+    case "NoBody":
+      return new Refused({
+        message: error.message,
+        hint: "it was stored before the inbox kept bodies, so it cannot be replayed; OpenAI's retries send it again"
+      })
+    case "InvalidQuery":
+      return new UsageError({
+        message: error.message,
+        hint: "--limit is 1 to 500, --after a cursor a list printed, --since before --until"
+      })
+  }
+}

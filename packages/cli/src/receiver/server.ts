@@ -1,0 +1,262 @@
+/**
+ * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
+ * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, `/metrics`, the inbox
+ * on the database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), graceful shutdown.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import type { Duplex } from "node:stream"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
+import { Body as body, Reply } from "openai-webhooks-engine"
+import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect-openai-webhooks"
+import type { ReceiverConfig } from "./config.js"
+import * as Database from "./database.js"
+import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
+import { handle } from "./handler.js"
+import * as Inspector from "./inspector.js"
+import * as Metrics from "./metrics.js"
+import * as Rfc9112 from "./rfc9112.js"
+
+const HEALTHY = Rfc9112.answer(200, { status: "ok" })
+const NOT_FOUND = Rfc9112.answer(404, { error: { type: "NotFound" } })
+
+/** What runs each delivery: the example handler (`./handler.ts`), or a test's own. */
+export type Handler = (
+  event: WebhookEvent.UnwrapWebhookEvent,
+  delivery: Webhooks.Delivery
+) => Effect.Effect<void, unknown>
+
+/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
+const MAX_TIMER = 2 ** 31 - 1
+
+/** The Node server's limits, in whole milliseconds (what Node takes), from the settings. */
+export interface Limits {
+  readonly headersTimeout: number
+  readonly requestTimeout: number
+  readonly keepAliveTimeout: number
+  /** How often Node looks for connections past the headers or request timeout. */
+  readonly connectionsCheckingInterval: number
+  /** The socket's inactivity timeout: the backstop for a connection no other timeout covers. */
+  readonly timeout: number
+  readonly maxConnections: number
+}
+
+const millis = (duration: Duration.Duration): number =>
+  Math.min(MAX_TIMER, Math.max(1, Math.ceil(Duration.toMillis(duration))))
+
+/**
+ * - The headers timeout is at most the request timeout: the request includes its headers (and Node refuses
+ *   a headers timeout above the request timeout).
+ * - Node checks both only every `connectionsCheckingInterval` (30 s by default, which made 60 s and 300 s into
+ *   90 s and 330 s): a tenth of the shorter, at most a second, keeps each within 10% of what was set.
+ * - Inactivity: a client that sends requests and never reads the answers stalls the server's writes, and no
+ *   other timeout covers a stalled write. The longest silence of a good exchange is its body (at most the
+ *   request timeout) and then its handler (at most `WEBHOOK_TIMEOUT`): past both, the connection is closed.
+ */
+export const limits = (settings: ReceiverConfig): Limits => {
+  const requestTimeout = millis(settings.requestTimeout)
+  const headersTimeout = Math.min(millis(settings.headersTimeout), requestTimeout)
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: millis(settings.keepAliveTimeout),
+    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(headersTimeout / 10))),
+    timeout: Math.min(MAX_TIMER, requestTimeout + Math.ceil(Duration.toMillis(settings.timeout))),
+    maxConnections: settings.maxConnections
+  }
+}
+
+/**
+ * How the address the server listens on is written in a URL: every interface as 127.0.0.1 (what a browser
+ * on this machine opens), an IPv6 literal in brackets (RFC 3986 3.2.2).
+ */
+export const urlHost = (address: string): string =>
+  address === "0.0.0.0" || address === "::" ? "127.0.0.1" : address.includes(":") ? `[${address}]` : address
+
+/** `handler`, timed for `/metrics` unless `WEBHOOK_METRICS` is off. */
+const timedUnlessOff = (settings: ReceiverConfig, handler: Handler): Handler =>
+  settings.metrics ? Metrics.timed(handler) : handler
+
+/** Answers a request the receiver itself handles (`/healthz`, 404, a refusal), as the listener answers. */
+const reply: (response: ServerResponse, answer: Rfc9112.Answer) => void = Reply.toNode
+
+/** At most one line a minute about refused connections, so that a flood of them does not flood the log too. */
+const REFUSED_LOG_INTERVAL = 60_000
+
+/** What a connection over `WEBHOOK_MAX_CONNECTIONS` does: counted, and said at most once a minute. */
+const onDrop = (runFork: (effect: Effect.Effect<void>) => unknown, maxConnections: number) => {
+  let refused = 0
+  let warned = -Infinity
+  return (): void => {
+    refused++
+    const now = Date.now()
+    if (now - warned < REFUSED_LOG_INTERVAL) return
+    warned = now
+    runFork(Effect.logWarning("connections refused").pipe(Effect.annotateLogs({
+      refused,
+      max_connections: maxConnections,
+      error: `${maxConnections} connections are open (WEBHOOK_MAX_CONNECTIONS): new ones are closed until some ` +
+        "end; refused counts those closed since the last such line"
+    })))
+    refused = 0
+  }
+}
+
+/** Why `listen` failed, said for a person: the errors a misconfigured or crowded machine gives. */
+const listenFailed = (error: NodeJS.ErrnoException, host: string, port: number): ListenFailed => {
+  const where = `${host}:${port}`
+  switch (error.code) {
+    case "EADDRINUSE":
+      return new ListenFailed({
+        message: `cannot listen on ${where}: another process is listening there`,
+        hint: "stop it, or set PORT (serve: --port) to a free port"
+      })
+    case "EACCES":
+      return new ListenFailed({
+        message: `cannot listen on ${where}: not allowed`,
+        hint: "ports below 1024 need privileges: set PORT (serve: --port) to 1024 or above"
+      })
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return new ListenFailed({
+        message: `cannot listen on ${where}: HOST ${host} is not an address of this machine`,
+        hint: "set HOST to 0.0.0.0 (every interface) or 127.0.0.1 (this machine only)"
+      })
+    default:
+      return new ListenFailed({
+        message: `cannot listen on ${where}: ${describe(error)}`,
+        hint: "check HOST and PORT (serve: --port)"
+      })
+  }
+}
+
+const listen = (server: Server, host: string, port: number) =>
+  Effect.async<AddressInfo, ListenFailed>((resume) => {
+    const onError = (error: Error) => resume(Effect.fail(listenFailed(error, host, port)))
+    server.once("error", onError)
+    server.listen(port, host, () => {
+      server.off("error", onError)
+      resume(Effect.succeed(server.address() as AddressInfo))
+    })
+  })
+
+/** Stops accepting, lets in-flight deliveries finish and answer, then resolves. */
+const close = (server: Server) =>
+  Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+    server.closeIdleConnections()
+  })
+
+/**
+ * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`,
+ * `/metrics` (unless `WEBHOOK_METRICS` is off), the inspector under `/inbox` when there is an inbox and an
+ * {@link Inspector.Token}, 404.
+ */
+export const ServerLive = (
+  settings: ReceiverConfig,
+  handler: Handler = handle
+): Layer.Layer<never, ListenFailed, WebhookSecret.WebhookSecret> =>
+  Layer.scopedDiscard(
+    Effect.gen(function*() {
+      const listener = yield* WebhookHttp.makeNodeListener({
+        handle: timedUnlessOff(settings, handler),
+        timeout: settings.timeout,
+        maxBodySize: settings.maxBodySize
+      })
+      // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
+      const inspector = Option.getOrUndefined(yield* Inspector.make)
+      const metrics = yield* Metrics.make(settings)
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
+      let closing = false
+      const inFlight = new Set<ServerResponse>()
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+        if (closing) response.setHeader("connection", "close")
+        else {
+          inFlight.add(response)
+          response.once("close", () => inFlight.delete(response))
+        }
+        const path = Rfc9112.route(request)
+        if (typeof path !== "string") return reply(response, path)
+        if (path === settings.path) return listener(request, response)
+        if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
+        if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
+        reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
+      }
+      const limit = limits(settings)
+      const server = createServer({
+        headersTimeout: limit.headersTimeout,
+        requestTimeout: limit.requestTimeout,
+        keepAliveTimeout: limit.keepAliveTimeout,
+        connectionsCheckingInterval: limit.connectionsCheckingInterval
+      }, onRequest)
+      server.keepAliveTimeout = limit.keepAliveTimeout
+      server.timeout = limit.timeout
+      server.maxConnections = limit.maxConnections
+
+      // RFC 9110 10.1.1: `Expect: 100-continue` asks whether to send the body. Yes only to a POST on the
+      // webhook path within the limit, the one request whose body is read; any other is answered at once (413,
+      // 405, ...), and closes its connection if it has a body, so that the client does not send it nor we read it.
+      server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+        const reads = request.method === "POST" && Rfc9112.route(request) === settings.path &&
+          !body.declaredOver(request.headers["content-length"], settings.maxBodySize)
+        if (reads) response.writeContinue()
+        else if (request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"]) > 0) {
+          response.setHeader("connection", "close")
+        }
+        onRequest(request, response)
+      })
+      // Without a listener Node destroys a CONNECT's socket unanswered.
+      server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
+        // The client may close first: then there is nobody left to answer.
+        socket.on("error", () => undefined)
+        socket.end(Rfc9112.raw(Rfc9112.CONNECT_REFUSED))
+      })
+      server.on("drop", onDrop(runFork, limit.maxConnections))
+      const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
+        Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
+          Effect.zipRight(Effect.sync(() => {
+            closing = true
+            for (const response of inFlight) if (!response.headersSent) response.setHeader("connection", "close")
+          })),
+          Effect.zipRight(close(server)),
+          Effect.zipRight(Effect.logInfo("stopped"))
+        ))
+      const origin = `http://${urlHost(address.address)}:${address.port}`
+      yield* Effect.logInfo(`listening on ${origin}${settings.path}`)
+      if (inspector !== undefined) yield* Effect.logInfo(`inspector on ${origin}${Inspector.PREFIX}`)
+    })
+  )
+
+/**
+ * The inbox on `settings.database`, in `settings.mode`, and its workers: in queued mode they process every
+ * delivery; in inline mode only the replayed and recovered ones (`inbox replay`, the inspector), so two are
+ * plenty.
+ */
+export const InboxLive = (
+  settings: ReceiverConfig,
+  handler: Handler = handle
+): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable> => {
+  const { database } = settings
+  const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
+    Layer.mapError((error) =>
+      new DatabaseUnavailable({
+        message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
+        hint: "the database user needs the right to create a table (the inbox makes its own on start)"
+      })
+    ),
+    Layer.provide(Database.layer(database)),
+    Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+  )
+  const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
+  return Layer.merge(
+    WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
+      .pipe(Layer.provide(inbox)),
+    inbox
+  )
+}

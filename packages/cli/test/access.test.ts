@@ -1,0 +1,136 @@
+/**
+ * The token rule of the receiver's operator endpoints (`packages/cli/src/receiver/access.ts`): the variable it reads,
+ * the constant-time comparison, and the ways a request carries the token, through a real server on loopback.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either, FastCheck, Option, Redacted } from "effect"
+import * as Access from "../src/receiver/access.js"
+import { Reply } from "openai-webhooks-engine"
+import { listenLoopback } from "../../../test/support/http.js"
+
+const TOKEN = "tok_0123456789abcdef-XYZ"
+
+const read = (value: string | undefined) =>
+  Effect.runSync(Effect.either(
+    Effect.withConfigProvider(
+      Access.config("WEBHOOK_INSPECTOR_TOKEN"),
+      ConfigProvider.fromMap(new Map(value === undefined ? [] : [["WEBHOOK_INSPECTOR_TOKEN", value]]))
+    )
+  ))
+
+/** A token as a variable may hold one: visible ASCII, at least 16 characters. */
+const visible = FastCheck.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code))
+const token = FastCheck.string({ unit: visible, minLength: Access.MIN_LENGTH })
+
+describe("Access.config", () => {
+  it("is None when the variable is unset", () => {
+    assert.deepStrictEqual(read(undefined), Either.right(Option.none()))
+  })
+
+  it("takes a token of 16 visible ASCII characters, kept redacted", () => {
+    const result = read("0123456789abcdef")
+    assert.isTrue(Either.isRight(result) && Option.isSome(result.right))
+    const redacted = Option.getOrThrow(Either.getOrThrow(result))
+    assert.strictEqual(Redacted.value(redacted), "0123456789abcdef")
+    assert.notInclude(String(redacted), "0123456789abcdef")
+  })
+
+  for (const [what, value] of [
+    ["empty", ""],
+    ["15 characters", "0123456789abcde"],
+    ["a space inside", "0123456789 abcdef"],
+    ["a line break after it", "0123456789abcdef\n"],
+    ["non-ASCII", "0123456789abcdefé"]
+  ] as const) {
+    it(`refuses a token that is ${what}, naming the variable and never showing the value`, () => {
+      const result = read(value)
+      assert.isTrue(Either.isLeft(result))
+      const message = String(Either.getLeft(result).pipe(Option.getOrThrow))
+      assert.include(message, "WEBHOOK_INSPECTOR_TOKEN")
+      if (value.length > 0) assert.notInclude(message, value.trim())
+    })
+  }
+})
+
+describe("Access.make", () => {
+  it.prop("matches a candidate exactly when it is the token", [token, FastCheck.string()], ([secret, other]) => {
+    const check = Access.make(Redacted.make(secret))
+    assert.isTrue(check.matches(secret))
+    assert.strictEqual(check.matches(other), other === secret)
+    assert.isFalse(check.matches(secret.slice(0, -1)))
+    assert.isFalse(check.matches(`${secret} `))
+    assert.isFalse(check.matches(undefined))
+    assert.isFalse(check.matches(null))
+  })
+
+  it("generates tokens the config accepts, different each time", () => {
+    const one = Redacted.value(Access.generate())
+    const two = Redacted.value(Access.generate())
+    assert.notStrictEqual(one, two)
+    assert.isTrue(Either.isRight(read(one)))
+    assert.strictEqual(encodeURIComponent(one), one)
+  })
+
+  /** Answers 204 to a request the check allows (saying how it carried the token), 401 to any other. */
+  const serve = (check: Access.Check) =>
+    listenLoopback((request, response) => {
+      const carrier = check.carrier(request)
+      assert.strictEqual(check.allows(request), carrier !== undefined)
+      return carrier !== undefined
+        ? response.writeHead(204, { "x-carrier": carrier }).end()
+        : Reply.toNode(response, Access.UNAUTHORIZED)
+    })
+
+  const carrierOf = (port: number, headers: Record<string, string>) =>
+    Effect.promise(() =>
+      fetch(`http://127.0.0.1:${port}/inbox`, { headers }).then((response) => response.headers.get("x-carrier"))
+    )
+
+  const statusOf = (port: number, headers: Record<string, string>) =>
+    Effect.promise(() => fetch(`http://127.0.0.1:${port}/inbox`, { headers }).then((response) => response.status))
+
+  it.scoped("allows a request carrying the token as a bearer token, in any case of the scheme", () =>
+    Effect.gen(function*() {
+      const { port } = yield* serve(Access.make(Redacted.make(TOKEN)))
+      assert.strictEqual(yield* statusOf(port, { authorization: `Bearer ${TOKEN}` }), 204)
+      assert.strictEqual(yield* statusOf(port, { authorization: `bearer ${TOKEN}` }), 204)
+      assert.strictEqual(yield* statusOf(port, {}), 401)
+      assert.strictEqual(yield* statusOf(port, { authorization: `Bearer ${TOKEN}x` }), 401)
+      assert.strictEqual(yield* statusOf(port, { authorization: `Basic ${TOKEN}` }), 401)
+      assert.strictEqual(yield* statusOf(port, { authorization: TOKEN }), 401)
+      // Without a cookie name, a cookie holding the token is not enough.
+      assert.strictEqual(yield* statusOf(port, { cookie: `inspector=${TOKEN}` }), 401)
+    }))
+
+  it.scoped("allows the cookie it names, as cookie() sets it, among others", () =>
+    Effect.gen(function*() {
+      const token = Redacted.make("a;b=c,d%e\"f+g/h=")
+      const { port } = yield* serve(Access.make(token, { cookie: "inspector" }))
+      const set = Access.cookie("inspector", token, "/inbox")
+      const pair = set.slice(0, set.indexOf(";"))
+      assert.include(set, "HttpOnly")
+      assert.include(set, "SameSite=Strict")
+      assert.include(set, "Path=/inbox")
+      assert.strictEqual(yield* statusOf(port, { cookie: pair }), 204)
+      assert.strictEqual(yield* statusOf(port, { cookie: `theme=dark; ${pair}; other=1` }), 204)
+      assert.strictEqual(yield* statusOf(port, { cookie: `other=${pair.slice("inspector=".length)}` }), 401)
+      assert.strictEqual(yield* statusOf(port, { cookie: "inspector=%E0%A4%A" }), 401)
+      assert.strictEqual(yield* statusOf(port, { cookie: "inspector=wrong" }), 401)
+      // A browser sends the cookie by itself; a header only when a script asks: the check tells them apart.
+      assert.strictEqual(yield* carrierOf(port, { cookie: pair }), "cookie")
+      assert.strictEqual(yield* carrierOf(port, { authorization: `Bearer ${Redacted.value(token)}` }), "bearer")
+      assert.strictEqual(yield* carrierOf(port, { authorization: "Bearer wrong", cookie: pair }), "cookie")
+    }))
+
+  it.scoped("refuses with 401, a bearer challenge and no-store, and nothing of the token", () =>
+    Effect.gen(function*() {
+      const { port } = yield* serve(Access.make(Redacted.make(TOKEN)))
+      const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/inbox/api/deliveries`))
+      assert.strictEqual(response.status, 401)
+      assert.strictEqual(response.headers.get("www-authenticate"), "Bearer")
+      assert.strictEqual(response.headers.get("cache-control"), "no-store")
+      const body = yield* Effect.promise(() => response.text())
+      assert.deepStrictEqual(JSON.parse(body), { error: { type: "Unauthorized" } })
+      assert.notInclude(body, TOKEN)
+    }))
+})

@@ -1,0 +1,54 @@
+/**
+ * The receiver's logfmt lines: whatever an annotation holds (a webhook-id or a body from the wire), one
+ * line comes out, with no control character a terminal would act on, and the value reads back whole.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as FastCheck from "effect/FastCheck"
+import * as FiberId from "effect/FiberId"
+import * as HashMap from "effect/HashMap"
+import * as Cause from "effect/Cause"
+import * as List from "effect/List"
+import * as LogLevel from "effect/LogLevel"
+import { format } from "../src/receiver/logger.js"
+import { parseLogfmt } from "../../../test/support/process.js"
+
+const line = (annotation: unknown) =>
+  format({
+    fiberId: FiberId.none,
+    logLevel: LogLevel.Warning,
+    message: "rejected",
+    cause: Cause.empty,
+    context: undefined as never,
+    spans: List.empty(),
+    annotations: HashMap.make(["webhook_id", annotation]),
+    date: new Date(0)
+  })
+
+/** Every control character but the line's own end. */
+const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/
+
+describe("receiver logger", () => {
+  it("quotes and escapes ESC, BEL and C1 controls, so a hostile webhook-id cannot drive a terminal", () => {
+    for (const hostile of ["msg_\u009b31mred", "\u001b[31mred\u001b[0m\u0007", "a\u007fb", "x\ny=forged"]) {
+      const text = line(hostile)
+      assert.isFalse(CONTROLS.test(text), JSON.stringify(text))
+      assert.strictEqual(text.indexOf("\n"), text.length - 1)
+      assert.strictEqual(parseLogfmt(text.slice(0, -1))["webhook_id"], hostile)
+    }
+  })
+
+  it("writes a value too deep or cyclic for JSON.stringify as text instead of throwing", () => {
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    let deep: unknown = 0
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    for (const value of [cyclic, deep]) assert.match(line(value), /^timestamp=.* webhook_id=\S+/)
+  })
+
+  it.prop("any string annotation gives one line without controls that reads back whole", [FastCheck.fullUnicodeString()], ([text]) => {
+    const out = line(text)
+    assert.isFalse(CONTROLS.test(out))
+    assert.strictEqual(out.indexOf("\n"), out.length - 1)
+    assert.strictEqual(parseLogfmt(out.slice(0, -1))["webhook_id"], text)
+  })
+})
