@@ -454,22 +454,3 @@ describe("the packed files", () => {
     for (const path of ["dist/index.js", "dist/index.d.ts", "package.json"]) assert.include(paths(ENGINE), path)
   })
 })
-
-describe("the applications' imports", () => {
-  it("reach the library only through its public modules, never its internals", () => {
-    const sources = (dir: string): ReadonlyArray<string> =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-        entry.isDirectory()
-          ? sources(join(dir, entry.name))
-          : entry.name.endsWith(".ts")
-          ? [join(dir, entry.name)]
-          : []
-      )
-    const reaching = sources(join(root, "packages", "cli", "src")).flatMap((file) =>
-      linesOf(readFileSync(file, "utf8"))
-        .filter((line) => /^import .* from "(\.\.\/)+(src|dist)\/internal\//.test(line))
-        .map((line) => `${file.slice(root.length + 1)}: ${line}`)
-    )
-    assert.deepStrictEqual(reaching, [])
-  })
-})
