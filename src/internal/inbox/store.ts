@@ -6,31 +6,27 @@
  * A claim or a worker's lease lasts `lease`, and the heartbeat renews the ones this process holds while their
  * handlers run: the lease can be short (a crashed process's deliveries are taken over soon) without cutting off a
  * slow handler.
+ * What imports `@effect/sql` at run time (`sqlStore.ts` and the files it composes) is loaded when a store is built:
+ * `@effect/sql` is an optional peer of the library, and a program that mounts a route without an inbox, or only
+ * verifies, must load without it. Here are the types, the service's tag, and the checks of the options.
  *
  * @internal
  */
 import type * as Migrator from "@effect/sql/Migrator"
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Cause from "effect/Cause"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
+import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { InboxSql } from "openai-webhooks-engine"
-import * as Durability from "./durability.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Log from "./log.js"
-import { migrate } from "./migrations.js"
-import * as Run from "./run.js"
-import * as Writes from "./writes.js"
 
 export { type Holding, LeaseLost } from "./heartbeat.js"
-export { migrate } from "./migrations.js"
 
 export type Mode = "inline" | "queued"
 
@@ -144,9 +140,8 @@ export interface StoreOptions {
   readonly onBatch?: ((size: number) => void) | undefined
 }
 
-const DEFAULT_DEAD_RETENTION = Duration.days(30)
-
-const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
+/** The store's implementation on `@effect/sql`, loaded once, when the first store is built. */
+const implementation = Effect.promise(() => import("./sqlStore.js"))
 
 /** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
 export const make = (
@@ -155,70 +150,13 @@ export const make = (
   { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
   never,
   SqlClient.SqlClient | Scope.Scope
-> =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const dialect = Run.dialectOf(sql)
-    const lease = Duration.toMillis(options.lease)
-    const retention = Duration.toMillis(options.retention)
-    const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
-    const writer = yield* Writes.make(sql, dialect, options.onBatch)
-    const durable = yield* Durability.make(sql, dialect)
+> => Effect.flatMap(implementation, (sql) => sql.make(options))
 
-    const settle = (
-      id: string,
-      token: number,
-      status: Status,
-      error: string | null,
-      nextAttemptAt: number | null,
-      outcome: Log.AttemptOutcome
-    ) =>
-      withNow((now) =>
-        writer.submit({ kind: "settle", id, token, status, error, nextAttemptAt, outcome, now }) as Effect.Effect<
-          boolean,
-          SqlError
-        >
-      )
-    const renew = (id: string, token: number) =>
-      withNow((now) => Run.query(sql, dialect.renew, { id, token, lockedUntil: now + lease }))
-    const holdings = Heartbeat.make(options.heartbeat, renew)
-
-    const store: Store = {
-      mode: options.mode,
-      lease: options.lease,
-      heartbeat: options.heartbeat,
-      holding: holdings.holding,
-      hold: holdings.hold,
-      letGo: holdings.letGo,
-      durable,
-      claim: (id, eventType, timestamp, body = null) =>
-        withNow((now) =>
-          Effect.map(
-            writer.submit({ kind: "claim", id, eventType, timestamp, body, lockedUntil: now + lease, now }),
-            (token) => typeof token === "number" ? Option.some(token) : Option.none()
-          )
-        ),
-      complete: (id, token) => settle(id, token, "done", null, null, "processed"),
-      release: (id, token, error, outcome = "failed") => settle(id, token, "failed", error, null, outcome),
-      renew,
-      status: (id) => Effect.map(Run.query(sql, dialect.status, id), Option.fromNullable),
-      enqueue: (id, eventType, timestamp, body) =>
-        withNow((now) =>
-          writer.submit({ kind: "enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
-        ),
-      take: (max) =>
-        !(max >= 1)
-          ? Effect.succeed([])
-          : withNow((now) => Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now })),
-      retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
-      dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
-      purge: withNow((now) =>
-        Run.script(sql, dialect.purge, { doneBefore: now - retention, deadBefore: now - deadRetention })
-      ),
-      ...Log.make(sql, dialect)
-    }
-    return { store, heartbeat: holdings.beat }
-  })
+/** Creates or upgrades the inbox's tables (the engine's migrations for the client's database). */
+export const migrate: Effect.Effect<void, Migrator.MigrationError | SqlError, SqlClient.SqlClient> = Effect.flatMap(
+  implementation,
+  (sql) => sql.migrate
+)
 
 export interface LayerOptions extends StoreOptions {
   readonly purgeInterval: Duration.DurationInput
@@ -254,19 +192,5 @@ export const layer = (
 > => {
   const why = invalid(options)
   if (why !== undefined) return Layer.fail(new Cause.IllegalArgumentException(why))
-  return Layer.scoped(
-    WebhookInbox,
-    Effect.gen(function*() {
-      yield* migrate
-      const { heartbeat, store } = yield* make(options)
-      yield* store.purge.pipe(
-        Effect.tap((purged) => purged > 0 ? Effect.logInfo(`purged ${purged} expired deliveries`) : Effect.void),
-        Effect.catchAllCause((cause) => Effect.logWarning("purge failed", cause)),
-        Effect.repeat(Schedule.spaced(options.purgeInterval)),
-        Effect.forkScoped
-      )
-      yield* Effect.forkScoped(heartbeat)
-      return store
-    })
-  )
+  return Layer.unwrapEffect(Effect.map(implementation, (sql) => sql.layer(options)))
 }

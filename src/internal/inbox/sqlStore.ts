@@ -1,0 +1,118 @@
+/**
+ * The inbox's store on `@effect/sql`, the part of `store.ts` that imports it at run time: loaded when a store is
+ * built, so that the library loads without `@effect/sql`, an optional peer.
+ *
+ * @internal
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import * as Durability from "./durability.js"
+import * as Heartbeat from "./heartbeat.js"
+import * as Log from "./log.js"
+import { migrate } from "./migrations.js"
+import * as Run from "./run.js"
+import { type LayerOptions, type Status, type Store, type StoreOptions, WebhookInbox } from "./store.js"
+import * as Writes from "./writes.js"
+
+export { migrate } from "./migrations.js"
+
+const DEFAULT_DEAD_RETENTION = Duration.days(30)
+
+const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
+
+/** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
+export const make = (
+  options: StoreOptions
+): Effect.Effect<
+  { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
+  never,
+  SqlClient.SqlClient | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const dialect = Run.dialectOf(sql)
+    const lease = Duration.toMillis(options.lease)
+    const retention = Duration.toMillis(options.retention)
+    const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
+    const writer = yield* Writes.make(sql, dialect, options.onBatch)
+    const durable = yield* Durability.make(sql, dialect)
+
+    const settle = (
+      id: string,
+      token: number,
+      status: Status,
+      error: string | null,
+      nextAttemptAt: number | null,
+      outcome: Log.AttemptOutcome
+    ) =>
+      withNow((now) =>
+        writer.submit({ kind: "settle", id, token, status, error, nextAttemptAt, outcome, now }) as Effect.Effect<
+          boolean,
+          SqlError
+        >
+      )
+    const renew = (id: string, token: number) =>
+      withNow((now) => Run.query(sql, dialect.renew, { id, token, lockedUntil: now + lease }))
+    const holdings = Heartbeat.make(options.heartbeat, renew)
+
+    const store: Store = {
+      mode: options.mode,
+      lease: options.lease,
+      heartbeat: options.heartbeat,
+      holding: holdings.holding,
+      hold: holdings.hold,
+      letGo: holdings.letGo,
+      durable,
+      claim: (id, eventType, timestamp, body = null) =>
+        withNow((now) =>
+          Effect.map(
+            writer.submit({ kind: "claim", id, eventType, timestamp, body, lockedUntil: now + lease, now }),
+            (token) => typeof token === "number" ? Option.some(token) : Option.none()
+          )
+        ),
+      complete: (id, token) => settle(id, token, "done", null, null, "processed"),
+      release: (id, token, error, outcome = "failed") => settle(id, token, "failed", error, null, outcome),
+      renew,
+      status: (id) => Effect.map(Run.query(sql, dialect.status, id), Option.fromNullable),
+      enqueue: (id, eventType, timestamp, body) =>
+        withNow((now) =>
+          writer.submit({ kind: "enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
+        ),
+      take: (max) =>
+        !(max >= 1)
+          ? Effect.succeed([])
+          : withNow((now) => Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now })),
+      retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
+      dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
+      purge: withNow((now) =>
+        Run.script(sql, dialect.purge, { doneBefore: now - retention, deadBefore: now - deadRetention })
+      ),
+      ...Log.make(sql, dialect)
+    }
+    return { store, heartbeat: holdings.beat }
+  })
+
+/** The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. */
+export const layer = (options: LayerOptions) =>
+  Layer.scoped(
+    WebhookInbox,
+    Effect.gen(function*() {
+      yield* migrate
+      const { heartbeat, store } = yield* make(options)
+      yield* store.purge.pipe(
+        Effect.tap((purged) => purged > 0 ? Effect.logInfo(`purged ${purged} expired deliveries`) : Effect.void),
+        Effect.catchAllCause((cause) => Effect.logWarning("purge failed", cause)),
+        Effect.repeat(Schedule.spaced(options.purgeInterval)),
+        Effect.forkScoped
+      )
+      yield* Effect.forkScoped(heartbeat)
+      return store
+    })
+  )
