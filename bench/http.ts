@@ -11,14 +11,19 @@
  * - platform floors: a route on the same router that answers 200 without reading the body, what
  *   @effect/platform-node costs before any of our work; "vs platform" is each platform style against its floor
  *
- * Run: npm run bench (or: npx tsx bench/http.ts [seconds] [rounds])
+ * Before and after in one run: BENCH_BEFORE=<dir>[,<dir>...] names other checkouts (each with its node_modules); their
+ * listener, layer-router and http-app servers (their own bench/http-server.ts) are loaded in the same rounds, labelled
+ * by their short commit.
+ *
+ * Run: npm run bench (or: [BENCH_BEFORE=../base] npx tsx bench/http.ts [seconds] [rounds])
  */
-import { CONNECTIONS, freePort, load, machine, median, start, stop } from "./lib.js"
+import { fileURLToPath } from "node:url"
+import { benchTrees, CONNECTIONS, freePort, load, machine, median, start, stop, type Tree } from "./lib.js"
 
 const SECONDS = Number(process.argv[2] ?? 6)
 const ROUNDS = Number(process.argv[3] ?? 3)
 
-const contestants = [
+const base = [
   ["floor: node:http + node:crypto + JSON.parse", "floor"],
   ["openai@6.49.0 webhooks.unwrap on node:http", "sdk"],
   ["WebhookHttp.makeNodeListener (npm start without inbox)", "listener"],
@@ -27,6 +32,18 @@ const contestants = [
   ["platform floor: an HttpRouter route answering 200, body unread", "platform-http-router"],
   ["WebhookHttp.toHttpApp on @effect/platform-node", "http-app"]
 ] as const
+
+/** Ours, measured in the trees BENCH_BEFORE names too. */
+const OURS: ReadonlyArray<string> = ["listener", "layer-router", "http-app"]
+
+const contestants: ReadonlyArray<readonly [name: string, kind: string, tree?: Tree]> = [
+  ...base,
+  ...benchTrees(fileURLToPath(new URL("..", import.meta.url))).slice(1).flatMap((tree) =>
+    base
+      .filter(([, kind]) => OURS.includes(kind))
+      .map(([name, kind]) => [`${name}, at ${tree.label} (before)`, kind, tree] as const)
+  )
+]
 
 /** The platform floor each platform style is measured against. */
 const platformFloor: Partial<Record<string, string>> = {
@@ -38,9 +55,9 @@ const platformFloor: Partial<Record<string, string>> = {
 
 const results = new Map<string, Array<{ rps: number; p99: number; errors: number }>>()
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, kind] of contestants) {
+  for (const [name, kind, tree] of contestants) {
     const port = await freePort()
-    const child = await start(kind, port)
+    const child = await start(kind, port, {}, tree === undefined ? {} : { cwd: tree.cwd, label: tree.label })
     await load(port, 2) // warm-up
     const result = await load(port, SECONDS)
     await stop(child)

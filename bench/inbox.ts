@@ -15,14 +15,13 @@
  *
  * Run: npm run bench (or: [BENCH_BEFORE=../base] [BENCH_ROUNDS=2] npx tsx bench/inbox.ts [seconds])
  */
-import { execFileSync } from "node:child_process"
-import { existsSync, mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import Sqlite from "better-sqlite3"
 import pg from "pg"
-import { CONNECTIONS, freePort, load, machine, median, RUN_PREFIX, start, stop } from "./lib.js"
+import { benchTrees, CONNECTIONS, freePort, load, machine, median, RUN_PREFIX, start, stop, type Tree } from "./lib.js"
 
 const SECONDS = Number(process.argv[2] ?? 6)
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2)
@@ -36,37 +35,7 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_ROUNDS must 
 if (!(SECONDS > 0)) throw new Error(`seconds must be a positive number, got ${process.argv[2]}`)
 
 // The trees whose receivers are measured: this one first, then BENCH_BEFORE's.
-interface Tree {
-  readonly label: string
-  readonly cwd: string
-}
-
-const git = (dir: string, args: ReadonlyArray<string>) =>
-  execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
-
-const describeTree = (dir: string): string => {
-  try {
-    const head = git(dir, ["rev-parse", "--short", "HEAD"])
-    // Uncommitted changes to tracked files make it another version than the commit says.
-    return git(dir, ["status", "--porcelain", "--untracked-files=no"]) === "" ? head : `${head}+changes`
-  } catch {
-    return dir
-  }
-}
-
-const trees: Array<Tree> = [{ label: describeTree(HERE), cwd: HERE }]
-for (const entry of (process.env["BENCH_BEFORE"] ?? "").split(",")) {
-  if (entry.trim() === "") continue
-  const dir = resolve(entry.trim())
-  if (!existsSync(join(dir, "bench", "http-server.ts"))) {
-    throw new Error(`BENCH_BEFORE: ${dir} has no bench/http-server.ts (is it a checkout of this project?)`)
-  }
-  if (!existsSync(join(dir, "node_modules"))) {
-    throw new Error(`BENCH_BEFORE: ${dir} has no node_modules (run npm ci there, or link this tree's node_modules)`)
-  }
-  const label = describeTree(dir)
-  trees.push({ label: trees.some((tree) => tree.label === label) ? `${label} (${dir})` : label, cwd: dir })
-}
+const trees = benchTrees(HERE)
 
 type Count = () => Promise<{ done: number; total: number }>
 

@@ -1,7 +1,12 @@
-/** What bench/http.ts and bench/inbox.ts share: servers in child processes, and autocannon load. */
-import { type ChildProcess, spawn } from "node:child_process"
+/**
+ * What the benches share: servers in child processes, autocannon load, and the trees measured (this one, and the
+ * checkouts BENCH_BEFORE names, for a before and after in one run).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
 import { createServer } from "node:net"
 import os from "node:os"
+import { join, resolve } from "node:path"
 import autocannon from "autocannon"
 import { Either } from "effect"
 import { WebhookHttp, WebhookSignature } from "../src/index.js"
@@ -117,3 +122,43 @@ export const machine = () =>
   `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${os.cpus()[0]?.model ?? "unknown CPU"} (${
     os.cpus().length
   } cores)`
+
+/** A checkout whose code is measured: `label` is its short commit (`+changes` when its tracked files differ). */
+export interface Tree {
+  readonly label: string
+  readonly cwd: string
+}
+
+const git = (dir: string, args: ReadonlyArray<string>) =>
+  execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
+
+const describeTree = (dir: string): string => {
+  try {
+    const head = git(dir, ["rev-parse", "--short", "HEAD"])
+    // Uncommitted changes to tracked files make it another version than the commit says.
+    return git(dir, ["status", "--porcelain", "--untracked-files=no"]) === "" ? head : `${head}+changes`
+  } catch {
+    return dir
+  }
+}
+
+/**
+ * The trees to measure: `here` first, then each checkout BENCH_BEFORE=<dir>[,<dir>...] names (each with its
+ * node_modules and its built dist/, as `npm ci` leaves it).
+ */
+export const benchTrees = (here: string): ReadonlyArray<Tree> => {
+  const trees: Array<Tree> = [{ label: describeTree(here), cwd: here }]
+  for (const entry of (process.env["BENCH_BEFORE"] ?? "").split(",")) {
+    if (entry.trim() === "") continue
+    const dir = resolve(entry.trim())
+    if (!existsSync(join(dir, "bench", "http-server.ts"))) {
+      throw new Error(`BENCH_BEFORE: ${dir} has no bench/http-server.ts (is it a checkout of this project?)`)
+    }
+    if (!existsSync(join(dir, "node_modules"))) {
+      throw new Error(`BENCH_BEFORE: ${dir} has no node_modules (run npm ci there, or link this tree's node_modules)`)
+    }
+    const label = describeTree(dir)
+    trees.push({ label: trees.some((tree) => tree.label === label) ? `${label} (${dir})` : label, cwd: dir })
+  }
+  return trees
+}

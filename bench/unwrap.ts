@@ -7,15 +7,20 @@
  * - openai@6.49.0: the official SDK's `webhooks.unwrap` (async, WebCrypto);
  * - standardwebhooks: the reference library's `Webhook#verify` (pure-JS SHA-256).
  *
- * Each delivery is unique (its own id and body), signed with the current time.
- * Run: npm run bench (or: npx tsx bench/unwrap.ts [deliveries] [rounds])
+ * Each delivery is unique (its own id and body), signed with the current time. BENCH_BEFORE=<dir>[,<dir>...] adds
+ * the `Webhooks.unwrap` of other checkouts (their built dist/, on their own effect), for a before and after in one run.
+ * Run: npm run bench (or: [BENCH_BEFORE=../base] npx tsx bench/unwrap.ts [deliveries] [rounds])
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
+import { readFileSync } from "node:fs"
 import os from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { Effect, Either, Layer } from "effect"
 import OpenAI from "openai"
 import { Webhook } from "standardwebhooks"
 import { Webhooks, WebhookSecret, WebhookSignature } from "../src/index.js"
+import { benchTrees } from "./lib.js"
 
 const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const N = Number(process.argv[2] ?? 10_000)
@@ -117,9 +122,34 @@ const standardwebhooks = (batch: ReadonlyArray<Delivery>): number => {
 
 type Contestant = readonly [name: string, run: (batch: ReadonlyArray<Delivery>) => number | Promise<number>]
 
+/** The ES module entry of package `name` installed in `dir`: the copy that tree's own dist/ imports. */
+const esmEntry = (dir: string, name: string): string => {
+  const manifest = JSON.parse(readFileSync(join(dir, "node_modules", name, "package.json"), "utf8"))
+  return pathToFileURL(join(dir, "node_modules", name, manifest.exports["."].import)).href
+}
+
+/** Another checkout's `Webhooks.unwrap`, from its built dist/, run on its own effect as ours is run on ours. */
+const before = async (dir: string): Promise<Contestant[1]> => {
+  const effect = await import(esmEntry(dir, "effect"))
+  const library = await import(pathToFileURL(join(dir, "dist", "index.js")).href)
+  const context = effect.Effect.runSync(effect.Layer.build(library.WebhookSecret.layer(SECRET)).pipe(effect.Effect.scoped))
+  return (batch) =>
+    effect.Effect.runPromise(
+      effect.Effect.forEach(batch, ({ body, headers }: Delivery) => library.Webhooks.unwrap(body, headers), {
+        discard: true
+      }).pipe(effect.Effect.as(batch.length), effect.Effect.provide(context))
+    )
+}
+
 const contestants: ReadonlyArray<Contestant> = [
   ["floor (node:crypto + JSON.parse)", floor],
   ["effect-openai-webhooks unwrap", ours],
+  ...await Promise.all(
+    benchTrees(fileURLToPath(new URL("..", import.meta.url))).slice(1).map(async (tree): Promise<Contestant> => [
+      `effect-openai-webhooks unwrap at ${tree.label} (before)`,
+      await before(tree.cwd)
+    ])
+  ),
   ["openai@6.49.0 webhooks.unwrap", sdk],
   ["standardwebhooks verify", standardwebhooks]
 ]
