@@ -8,7 +8,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
+import { InboxError } from "../../WebhookError.js"
 
 /**
  * Where a delivery is:
@@ -119,22 +119,8 @@ export interface TimelineBucket {
   readonly counts: Readonly<Record<Status, number>>
 }
 
-/**
- * An operation on the log that cannot be done as asked:
- * - `NotFound`: no delivery has this `webhook-id` (`webhookId` names it).
- * - `NotDead`: `discard` is for dead letters; this one is not dead (its status is in the message).
- * - `InProgress`: `replay` of a delivery a handler runs right now (a live claim or lease).
- * - `NoBody`: `replay` of a delivery stored before bodies were kept in inline mode.
- * - `InvalidQuery`: a `limit` out of 1 to 500, a cursor this store did not make, `since` after `until`.
- */
-export class InboxError extends Schema.TaggedError<InboxError>("effect-openai-webhooks/InboxError")(
-  "InboxError",
-  {
-    reason: Schema.Literal("NotFound", "NotDead", "InProgress", "NoBody", "InvalidQuery"),
-    message: Schema.String,
-    webhookId: Schema.optionalWith(Schema.String, { exact: true })
-  }
-) {}
+/** An operation on the log that cannot be done as asked: its home is `WebhookError`, with the other errors. */
+export { InboxError }
 
 // What the store needs to read and check the above: pure, so that both engines share it.
 
