@@ -12,8 +12,9 @@ export const WorkersLive = WebhookInbox.layerWorker({
   schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(7)))
 }).pipe(Layer.provide(InboxLive))
 
-// The HTTP side finds the inbox in its context: mount it as usual, with the inbox provided.
-export const WebhookRoute = WebhookHttp.layerRoute({ handle }).pipe(
+// The route says how it uses the inbox, and its type then requires one: an inbox given to the workers only does
+// not compile. Queued, it takes no handler (the workers run it). Inline: layerSql() and { handle, inbox: "inline" }.
+export const WebhookRoute = WebhookHttp.layerRoute({ inbox: "queued" }).pipe(
   Layer.provide(Layer.mergeAll(InboxLive, WebhookSecret.layerConfig()))
 )
 

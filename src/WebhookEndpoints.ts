@@ -42,7 +42,6 @@
  * @since 0.2.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { IllegalArgumentException } from "effect/Cause"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -52,7 +51,7 @@ import * as Stream from "effect/Stream"
 import * as client from "./internal/endpoints/client.js"
 import * as models from "./internal/endpoints/models.js"
 import * as internal from "./internal/endpoints/service.js"
-import type { ApiError } from "./WebhookError.js"
+import type { ApiError, IllegalArgumentException } from "./WebhookError.js"
 
 /**
  * A webhook endpoint, as OpenAI's API answers it. Fields are camelCase; `Schema.encode` gives back OpenAI's JSON
@@ -333,10 +332,17 @@ export const layerConfig = (
 /**
  * The default of {@link Options}' `baseUrl`: `https://api.openai.com/v1`.
  *
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultBaseUrl: string = client.DEFAULT_BASE_URL
+
+/**
+ * @deprecated Use {@link defaultBaseUrl}; this name goes in the next release.
  * @since 0.2.0
  * @category constants
  */
-export const DEFAULT_BASE_URL: string = client.DEFAULT_BASE_URL
+export const DEFAULT_BASE_URL: string = defaultBaseUrl
 
 /**
  * Creates an endpoint: the answer holds its signing secret, which OpenAI shows only now. Not idempotent: after a

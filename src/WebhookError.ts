@@ -2,8 +2,13 @@
  * The typed errors of this package. Each one says what went wrong in `message`, carries a `reason`
  * literal to branch on, and never contains a secret, a received signature or an expected MAC.
  *
+ * Options given in code that cannot be used fail one way everywhere: the Effect or Layer given them fails
+ * with an {@link IllegalArgumentException} naming the option, when it is built (never per request). Values
+ * read from `Config` (`layerConfig`) fail with the `ConfigError` that names the variable.
+ *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
 
 /**
@@ -147,3 +152,85 @@ export class ApiError extends Schema.TaggedError<ApiError>("effect-openai-webhoo
   code: Schema.optionalWith(Schema.String, { exact: true }),
   requestId: Schema.optionalWith(Schema.String, { exact: true })
 }) {}
+
+/**
+ * Raised by `WebhookInbox`'s log operations (`list`, `replay`, `recover`, `discard`, `timeline`) when the
+ * operation cannot be done as asked; `reason` says why:
+ *
+ * - `NotFound`: no delivery has this `webhook-id` (`webhookId` names it).
+ * - `NotDead`: `discard` is for dead letters; this one is not dead (its status is in the message).
+ * - `InProgress`: `replay` of a delivery a handler runs right now (a live claim or lease).
+ * - `NoBody`: `replay` of a delivery stored before bodies were kept in inline mode.
+ * - `InvalidQuery`: a `limit` out of 1 to 500, a cursor this inbox did not make, `since` after `until`, an
+ *   unknown status, too many timeline buckets.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * const replayed = WebhookInbox.replay("msg_123").pipe(
+ *   Effect.catchTag("InboxError", (error) => error.reason === "NotFound" ? Effect.void : Effect.fail(error))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class InboxError extends Schema.TaggedError<InboxError>("effect-openai-webhooks/InboxError")(
+  "InboxError",
+  {
+    reason: Schema.Literal("NotFound", "NotDead", "InProgress", "NoBody", "InvalidQuery"),
+    message: Schema.String,
+    webhookId: Schema.optionalWith(Schema.String, { exact: true })
+  }
+) {}
+
+/**
+ * Raised when an option given in code cannot be used, by the Effect or Layer that was given it when it is
+ * built: `WebhookHttp.layerRoute` and `makeNodeListener` (and `toWebHandler`'s layer, `toHttpApp`'s first
+ * delivery: neither has a start of its own, so each delivery is answered 500 with a line saying why),
+ * `WebhookInbox.make`, `layerSql`, `layerConfig` and `layerWorker`, `WebhookEndpoints.make` and `layer`.
+ * It is Effect's own `IllegalArgumentException` (the same `_tag`, and `Cause.isIllegalArgumentException`
+ * holds), so `Effect.catchTag("IllegalArgumentException", ...)` catches it, with two fields more:
+ *
+ * - `option`: the option's name as written in the options (`maxBodySize`, `heartbeat`, `inbox`, ...).
+ * - `reason`:
+ *   - `Malformed`: a value of the wrong form (a duration Effect cannot read, a URL that is not http(s), an
+ *     empty or blank key);
+ *   - `OutOfRange`: a number or a duration outside what the option accepts (a body limit of 0, a timeout
+ *     of zero, a concurrency under 1);
+ *   - `Conflict`: two settings that cannot work together (a `heartbeat` not shorter than the `lease`; a route
+ *     that says `inbox: "queued"` on an inbox built inline).
+ *
+ * The `message` reads `<Module>: <option>: <what it accepts>; got <value>` and never shows a secret or a key.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+ *
+ * const listener = WebhookHttp.makeNodeListener({ handle: () => Effect.void, maxBodySize: 0 }).pipe(
+ *   Effect.provide(WebhookSecret.layerConfig()),
+ *   // "WebhookHttp: maxBodySize: Expected a positive whole number of bytes; got 0"
+ *   Effect.catchTag("IllegalArgumentException", (error) => Effect.dieMessage(error.message))
+ * )
+ * ```
+ *
+ * @since 0.3.0
+ * @category errors
+ */
+export class IllegalArgumentException extends Schema.TaggedError<IllegalArgumentException>(
+  "effect-openai-webhooks/IllegalArgumentException"
+)("IllegalArgumentException", {
+  reason: Schema.Literal("Malformed", "OutOfRange", "Conflict"),
+  option: Schema.String,
+  message: Schema.String
+}) {
+  /** What makes it an Effect `IllegalArgumentException` too: set once, on the prototype. */
+  declare readonly [Cause.IllegalArgumentExceptionTypeId]: Cause.IllegalArgumentExceptionTypeId
+}
+
+Object.defineProperty(IllegalArgumentException.prototype, Cause.IllegalArgumentExceptionTypeId, {
+  value: Cause.IllegalArgumentExceptionTypeId
+})

@@ -16,6 +16,12 @@
  * sender cannot grow the metric registry). Responses carry a small JSON body and never a secret or
  * signature.
  *
+ * A route says what it needs: with `inbox: "inline"` (a handler) or `inbox: "queued"` (none: the workers run it),
+ * every mounting style requires a `WebhookInbox` in its type and finds it once, when it starts. A route that does
+ * not say `inbox` uses the inbox its context holds when it starts, if any, and otherwise says once, at start, that
+ * deliveries are not deduplicated. Options it cannot use are an `IllegalArgumentException` (`WebhookError`) when
+ * it starts, never a throw.
+ *
  * @since 0.1.0
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -25,6 +31,7 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Runtime from "effect/Runtime"
@@ -32,25 +39,24 @@ import * as Scope from "effect/Scope"
 import { Body, Reply } from "openai-webhooks-engine"
 import * as internal from "./internal/http.js"
 import * as reply from "./internal/reply.js"
-import type { Delivery } from "./Webhooks.js"
-import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
+import type { IllegalArgumentException } from "./WebhookError.js"
+import type { WebhookInbox } from "./WebhookInbox.js"
+import type { Handler } from "./Webhooks.js"
 import type { WebhookSecret } from "./WebhookSecret.js"
 
 /**
- * @since 0.1.0
+ * What every mounting style takes besides the handler.
+ *
+ * @since 0.3.0
  * @category models
  */
-export interface Options<E, R> {
-  /**
-   * Your handler, typically a `Match.type<UnwrapWebhookEvent>()` pipeline. Its success answers 200; its
-   * failure or defect answers 500 so that OpenAI delivers the event again.
-   */
-  readonly handle: (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, E, R>
-  /** The largest body accepted, in bytes; larger ones are answered 413. Default: 1 MiB. */
+export interface BaseOptions {
+  /** The largest body accepted, in bytes; larger ones are answered 413. Default: 1 MiB ({@link defaultMaxBodySize}). */
   readonly maxBodySize?: number | undefined
   /**
    * How long the handler may run before it is interrupted and the delivery answered 500 (OpenAI
-   * expects an answer within a few seconds). Default: no limit.
+   * expects an answer within a few seconds); with an inbox, also how long a copy waits on another copy's
+   * claim. Default: no limit (a copy waits 10 seconds).
    */
   readonly timeout?: Duration.DurationInput | undefined
   /** The timestamp tolerance (see `Webhooks.Options`). Default: 5 minutes. */
@@ -58,21 +64,92 @@ export interface Options<E, R> {
 }
 
 /**
- * The default body limit: 1 MiB.
+ * A route that runs your handler while OpenAI waits for the answer.
+ *
+ * - `inbox: "inline"`: through the `WebhookInbox`, which the route then requires in its type: each
+ *   `webhook-id` is claimed, handled once and remembered, and a copy of one already handled answers 200
+ *   `duplicate`. The inbox must be built inline (`WebhookInbox.layerSql()`, its default mode).
+ * - no `inbox`: the route requires none. It uses one if its context holds one when it starts (0.2's
+ *   behaviour: say `inbox: "inline"` so that the type says so); without one, every copy runs the handler,
+ *   and the route says so once when it starts (`deliveries are not deduplicated`, at warning level).
  *
  * @since 0.1.0
+ * @category models
+ */
+export interface Options<E, R> extends BaseOptions {
+  /**
+   * Your handler, typically a `Match.type<UnwrapWebhookEvent>()` pipeline. Its success answers 200; its
+   * failure or defect answers 500 so that OpenAI delivers the event again.
+   */
+  readonly handle: Handler<E, R>
+  /** `"inline"`: through the `WebhookInbox` (required). Default: none (see above). */
+  readonly inbox?: "inline" | undefined
+}
+
+/**
+ * A route that stores every verified delivery in the `WebhookInbox` and answers 200 `queued` at once; the
+ * inbox's workers (`WebhookInbox.layerWorker`) run the handler, so the route takes none and requires no service
+ * of it. The inbox must be built queued (`WebhookInbox.layerSql({ mode: "queued" })`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface QueuedOptions extends BaseOptions {
+  readonly inbox: "queued"
+  /** None: `WebhookInbox.layerWorker` takes the handler. */
+  readonly handle?: undefined
+}
+
+/**
+ * The services a route with options `O` requires besides the `WebhookSecret`: its handler's, and the
+ * `WebhookInbox` when it says `inbox` (`"inline"` or `"queued"`; a queued route has no handler). Options of a
+ * wider type (a variable of type `Options<E, R>`, whose `inbox` may be absent) require no inbox in the type: such a
+ * route that says `"inline"` and finds none fails to start (`IllegalArgumentException`, `Conflict`).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Requirements<O> =
+  | (O extends { readonly handle: (...args: Array<never>) => Effect.Effect<unknown, unknown, infer R> } ? R : never)
+  | (O extends { readonly inbox: "inline" | "queued" } ? WebhookInbox : never)
+
+/**
+ * The options of a route: {@link Options} (a handler, inline) or {@link QueuedOptions} (stored for the workers).
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type RouteOptions = Options<unknown, unknown> | QueuedOptions
+
+/**
+ * The default body limit: 1 MiB.
+ *
+ * @since 0.3.0
  * @category constants
  */
-export const DEFAULT_MAX_BODY_SIZE: number = internal.DEFAULT_MAX_BODY_SIZE
+export const defaultMaxBodySize: number = internal.DEFAULT_MAX_BODY_SIZE
 
 /**
  * The default path of `layerRoute` and of the receiver: `/webhooks/openai`.
  *
+ * @since 0.3.0
+ * @category constants
+ */
+export const defaultPath = "/webhooks/openai"
+
+/**
+ * @deprecated Use {@link defaultMaxBodySize}; this name goes in the next release.
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_PATH = "/webhooks/openai"
+export const DEFAULT_MAX_BODY_SIZE: number = defaultMaxBodySize
 
+/**
+ * @deprecated Use {@link defaultPath}; this name goes in the next release.
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PATH = defaultPath
 
 /**
  * The handler as an `@effect/platform` `HttpApp`, for the classic router:
@@ -86,51 +163,69 @@ export const DEFAULT_PATH = "/webhooks/openai"
  * signature is checked against, as for `express.text()`. One that read it with `request.stream`, or on
  * Node with `request.arrayBuffer`, leaves nothing to check: answered 500, with a line saying so.
  *
+ * An `HttpApp` has no start of its own: the `WebhookInbox` is taken from each request's context (the route
+ * requires it with `inbox`), an option that cannot be used answers each delivery 500 with a line naming it
+ * (the `IllegalArgumentException` the other styles fail with), and a route without an inbox says at its first
+ * delivery that deliveries are not deduplicated.
+ *
  * @example
  * ```ts
  * import { HttpRouter } from "@effect/platform"
  * import { Effect } from "effect"
- * import { WebhookHttp } from "effect-openai-webhooks"
+ * import { type WebhookEvent, WebhookHttp } from "effect-openai-webhooks"
  *
  * const router = HttpRouter.empty.pipe(
  *   HttpRouter.all("/webhooks/openai", WebhookHttp.toHttpApp({ handle: (event) => Effect.log(event._tag) }))
+ * )
+ * // Deduplicated: the router then requires a WebhookInbox (WebhookInbox.layerSql()).
+ * const handle = (event: WebhookEvent.UnwrapWebhookEvent) => Effect.log(event._tag)
+ * const deduplicated = HttpRouter.empty.pipe(
+ *   HttpRouter.all("/webhooks/openai", WebhookHttp.toHttpApp({ handle, inbox: "inline" }))
  * )
  * ```
  *
  * @since 0.1.0
  * @category mounting
  */
-export const toHttpApp = <E, R>(
-  options: Options<E, R>
+export const toHttpApp = <O extends RouteOptions>(
+  options: O
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   never,
-  R | WebhookSecret | HttpServerRequest.HttpServerRequest
+  Requirements<O> | WebhookSecret | HttpServerRequest.HttpServerRequest
 > => {
-  const settings = internal.settings(options)
+  const serve = internal.serveApp(internal.prepare(options))
   return Effect.flatMap(
     HttpServerRequest.HttpServerRequest,
-    (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
-  )
+    (request) => Effect.map(serve(request), reply.toPlatform)
+  ) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    never,
+    Requirements<O> | WebhookSecret | HttpServerRequest.HttpServerRequest
+  >
 }
 
 /**
  * A route layer for `HttpLayerRouter`: every method on `path` (default `/webhooks/openai`), POST
- * handled and the rest answered 405. The services the handler needs, and the `WebhookSecret`, are
- * captured when the layer is built, so requests need nothing more; a handler's `Scope` is its
- * request's. The body is read as `toHttpApp` reads it.
+ * handled and the rest answered 405. The services the handler needs, the `WebhookSecret` and the
+ * `WebhookInbox` are captured when the layer is built, so requests need nothing more (and look nothing up);
+ * a handler's `Scope` is its request's. The body is read as `toHttpApp` reads it. Fails to build with an
+ * `IllegalArgumentException` for an option it cannot use, or an inbox of another mode than `inbox` says.
  *
  * @example
  * ```ts
  * import { HttpLayerRouter } from "@effect/platform"
  * import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+ * import { SqliteClient } from "@effect/sql-sqlite-node"
  * import { Effect, Layer } from "effect"
  * import { createServer } from "node:http"
- * import { WebhookHttp, WebhookSecret } from "effect-openai-webhooks"
+ * import { WebhookHttp, WebhookInbox, WebhookSecret } from "effect-openai-webhooks"
  *
- * const WebhookRoute = WebhookHttp.layerRoute({ handle: (event) => Effect.log(event._tag) })
+ * // Requires the WebhookInbox in its type: each webhook-id is handled once.
+ * const WebhookRoute = WebhookHttp.layerRoute({ handle: (event) => Effect.log(event._tag), inbox: "inline" })
  *
  * HttpLayerRouter.serve(WebhookRoute).pipe(
+ *   Layer.provide(WebhookInbox.layerSql().pipe(Layer.provide(SqliteClient.layer({ filename: "webhooks.sqlite" })))),
  *   Layer.provide(WebhookSecret.layerConfig()),
  *   Layer.provide(NodeHttpServer.layer(createServer, { port: 8787 })),
  *   Layer.launch,
@@ -141,36 +236,59 @@ export const toHttpApp = <E, R>(
  * @since 0.1.0
  * @category mounting
  */
-export const layerRoute = <E, R>(
-  options: Options<E, R> & { readonly path?: HttpLayerRouter.PathInput | undefined }
+export const layerRoute = <O extends RouteOptions>(
+  options: O & { readonly path?: HttpLayerRouter.PathInput | undefined }
 ): Layer.Layer<
   never,
-  never,
-  HttpLayerRouter.HttpRouter | Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret
-> =>
-  HttpLayerRouter.use((router) =>
-    Effect.flatMap(
-      Effect.context<Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope> | WebhookSecret>(),
-      (context) =>
+  IllegalArgumentException,
+  | HttpLayerRouter.HttpRouter
+  | Exclude<Requirements<O>, HttpServerRequest.HttpServerRequest | Scope.Scope>
+  | WebhookSecret
+> => {
+  const prepared = internal.prepare(options)
+  return HttpLayerRouter.use((router) =>
+    Effect.flatMap(Effect.context<never>(), (context) =>
+      Effect.flatMap(internal.start(prepared, context), (settings) =>
         router.add(
           "*",
-          options.path ?? DEFAULT_PATH,
+          options.path ?? defaultPath,
           // The layer's own scope stays out: a delivery's scope is its request's, as for any route.
-          internal.withCaptured(toHttpApp(options), Context.omit(Scope.Scope)(context)) as Effect.Effect<
-            HttpServerResponse.HttpServerResponse,
-            never,
-            HttpServerRequest.HttpServerRequest
-          >
-        )
-    )
-  )
+          internal.withCaptured(
+            Effect.flatMap(
+              HttpServerRequest.HttpServerRequest,
+              (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
+            ),
+            Context.omit(Scope.Scope)(context)
+          ) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+        )))
+  ) as Layer.Layer<
+    never,
+    IllegalArgumentException,
+    | HttpLayerRouter.HttpRouter
+    | Exclude<Requirements<O>, HttpServerRequest.HttpServerRequest | Scope.Scope>
+    | WebhookSecret
+  >
+}
+
+/**
+ * What {@link toWebHandler} returns: the handler, and `dispose` to release its layer on shutdown.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface WebHandler {
+  readonly handler: (request: Request) => Promise<Response>
+  readonly dispose: () => Promise<void>
+}
 
 /**
  * A fetch-style handler, `(request: Request) => Promise<Response>`, for Bun, Deno, Cloudflare Workers
- * or any server that speaks the web `Request`/`Response`. The layer provides the `WebhookSecret` and
- * what the handler needs; it is built once, on the first request. Call `dispose` on shutdown. The
- * promise always resolves: a `Request` whose body a middleware already read, or anything else that goes
- * wrong around the delivery, is answered 500 with a line saying why.
+ * or any server that speaks the web `Request`/`Response`. The layer provides the `WebhookSecret`, what the
+ * handler needs, and the `WebhookInbox` when the options say `inbox`; it is built once, on the first
+ * request, and the route starts then (a layer that fails to build, or an option that cannot be used, answers
+ * every delivery 500 with a line saying why). Call `dispose` on shutdown. The promise always resolves: a
+ * `Request` whose body a middleware already read, or anything else that goes wrong around the delivery, is
+ * answered 500 with a line saying why.
  *
  * @example
  * ```ts
@@ -187,19 +305,40 @@ export const layerRoute = <E, R>(
  * @since 0.1.0
  * @category mounting
  */
-export const toWebHandler = <E, R, LE>(
-  options: Options<E, R> & { readonly layer: Layer.Layer<R | WebhookSecret, LE> }
-): {
-  readonly handler: (request: Request) => Promise<Response>
-  readonly dispose: () => Promise<void>
-} => {
-  const settings = internal.settings(options)
-  const runtime = ManagedRuntime.make(options.layer)
-  const runFork: internal.RunFork<R> = (effect) => runtime.runFork(effect)
+export const toWebHandler: {
+  <E, R, LE, I extends "inline" | undefined = undefined>(
+    options: BaseOptions & {
+      readonly handle: Handler<E, R>
+      /** `"inline"`: the layer must provide the `WebhookInbox` too. */
+      readonly inbox?: I
+      readonly layer: Layer.Layer<R | WebhookSecret | ([I] extends ["inline"] ? WebhookInbox : never), LE>
+    }
+  ): WebHandler
+  <LE>(options: QueuedOptions & { readonly layer: Layer.Layer<WebhookInbox | WebhookSecret, LE> }): WebHandler
+} = (options: RouteOptions & { readonly layer: Layer.Layer<never, unknown> }): WebHandler => {
+  const prepared = internal.prepare(options)
+  // Set when the layer is built, before any delivery runs: the inbox is looked up then, never per request. A
+  // route that cannot start keeps its runtime (its logger, its tracer), to say why at each delivery.
+  let started: Either.Either<internal.Settings<unknown, unknown>, IllegalArgumentException> | undefined
+  // The overloads checked that the layer provides what the route's deliveries need.
+  const runtime = ManagedRuntime.make(
+    Layer.tap(options.layer, (context) =>
+      Effect.map(Effect.either(internal.start(prepared, context)), (settings) => {
+        started = settings
+      }))
+  ) as ManagedRuntime.ManagedRuntime<unknown, unknown>
+  const runFork: internal.RunFork<unknown> = (effect) => runtime.runFork(effect)
+  // Not started: the layer failed to build, and every delivery run on it fails (answered 500, its cause logged).
+  const unstarted = Either.right(prepared.settings)
+  const serve = (request: Request, done: (response: Response) => void) =>
+    internal.serve(runFork, started ?? unstarted, Body.web, request, (answer) => done(Reply.toWeb(answer)))
   const handler = (request: Request): Promise<Response> =>
-    new Promise((resolve) =>
-      internal.serve(runFork, settings, Body.web, request, (answer) => resolve(Reply.toWeb(answer)))
-    )
+    new Promise((resolve) => {
+      if (started !== undefined) return serve(request, resolve)
+      // The first requests wait for the layer.
+      const then = () => serve(request, resolve)
+      runtime.runtime().then(then, then)
+    })
   return { handler, dispose: () => runtime.dispose() }
 }
 
@@ -210,7 +349,9 @@ export const toWebHandler = <E, R, LE>(
  * `http.createServer`, or on a route of Express or Fastify. The signature covers the raw bytes: what a
  * body parser left in `req.body` is used when it is a `Buffer` (`express.raw()`) or a string
  * (`express.text()`, its UTF-8 text); a body parsed into an object (`express.json()`, Fastify's JSON
- * parser) is answered 500, with a line saying how to mount the listener instead.
+ * parser) is answered 500, with a line saying how to mount the listener instead. The `WebhookInbox` is found
+ * when the listener is made. Fails with an `IllegalArgumentException` for an option it cannot use, or an inbox
+ * of another mode than `inbox` says.
  *
  * @example
  * ```ts
@@ -222,20 +363,30 @@ export const toWebHandler = <E, R, LE>(
  *   const listener = yield* WebhookHttp.makeNodeListener({ handle: (event) => Effect.log(event._tag) })
  *   createServer(listener).listen(8787)
  * }).pipe(Effect.provide(WebhookSecret.layerConfig()))
+ *
+ * // Queued: no handler here (WebhookInbox.layerWorker runs it); requires a WebhookInbox built queued.
+ * const queued = WebhookHttp.makeNodeListener({ inbox: "queued", timeout: "10 seconds" })
  * ```
  *
  * @since 0.1.0
  * @category mounting
  */
-export const makeNodeListener = <E, R>(
-  options: Options<E, R>
-): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, never, R | WebhookSecret> =>
-  Effect.map(Effect.runtime<R | WebhookSecret>(), (runtime) => {
-    const settings = internal.settings(options)
-    const runFork: internal.RunFork<R> = Runtime.runFork(runtime)
-    return (request, response) =>
-      internal.serve(runFork, settings, Body.node, request, (answer) => Reply.toNode(response, answer))
-  })
+export const makeNodeListener = <O extends RouteOptions>(
+  options: O
+): Effect.Effect<
+  (request: IncomingMessage, response: ServerResponse) => void,
+  IllegalArgumentException,
+  Requirements<O> | WebhookSecret
+> => {
+  const prepared = internal.prepare(options)
+  return Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+    Effect.map(internal.start(prepared, runtime.context), (settings) => {
+      const runFork: internal.RunFork<unknown> = Runtime.runFork(runtime) as internal.RunFork<unknown>
+      const route = Either.right(settings)
+      return (request: IncomingMessage, response: ServerResponse) =>
+        internal.serve(runFork, route, Body.node, request, (answer) => Reply.toNode(response, answer))
+    }))
+}
 
 /**
  * One count of {@link deliveries}: how many deliveries had `outcome` (`processed`, `duplicate`, `queued`,

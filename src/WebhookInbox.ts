@@ -3,15 +3,18 @@
  * (SQLite for one instance, PostgreSQL for several).
  *
  * OpenAI may deliver an event more than once and retries any non-2xx answer with backoff for up to 72
- * hours. When a `WebhookInbox` is provided, the `WebhookHttp` handlers use it:
+ * hours. A `WebhookHttp` route that says `inbox` requires a `WebhookInbox` in its type, and uses it:
  *
- * - **inline** mode claims the id, runs the handler and marks the id done. A later copy answers 200
- *   without running the handler (`duplicate`); a copy arriving while the first is still running waits
- *   for its outcome. A failed handler releases the claim, so OpenAI's retry runs it again.
- * - **queued** mode stores the verified delivery, answers 200 at once (`queued`), and `layerWorker`
- *   processes it in the background, retrying on a `Schedule`; a delivery that exhausts it is kept as
- *   `dead` and logged with its body. Pending deliveries survive restarts, and several workers, in one
- *   process or many, never process one delivery at the same time.
+ * - **inline** (`inbox: "inline"`, and `mode: "inline"` here) claims the id, runs the handler and marks the id
+ *   done. A later copy answers 200 without running the handler (`duplicate`); a copy arriving while the first is
+ *   still running waits for its outcome. A failed handler releases the claim, so OpenAI's retry runs it again.
+ * - **queued** (`inbox: "queued"`, a route without a handler, and `mode: "queued"` here) stores the verified
+ *   delivery, answers 200 at once (`queued`), and `layerWorker` processes it in the background, retrying on a
+ *   `Schedule`; a delivery that exhausts it is kept as `dead` and logged with its body. Pending deliveries
+ *   survive restarts, and several workers, in one process or many, never process one delivery at the same time.
+ *
+ * A route of the other mode than the inbox's fails to start; a route that does not say `inbox` uses the inbox
+ * its context holds when it starts, if any, and otherwise says once that deliveries are not deduplicated.
  *
  * A claim or a worker's lease lasts `lease` (30 s), and a heartbeat renews it every `heartbeat` (10 s)
  * while the handler runs, so a handler may run for as long as it needs, and the deliveries of a process
@@ -33,11 +36,15 @@
  * @example
  * ```ts
  * import { SqliteClient } from "@effect/sql-sqlite-node"
- * import { Layer } from "effect"
- * import { WebhookInbox } from "effect-openai-webhooks"
+ * import { Effect, Layer } from "effect"
+ * import { WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
  *
  * const InboxLive = WebhookInbox.layerSql({ mode: "inline" }).pipe(
  *   Layer.provide(SqliteClient.layer({ filename: ".data/openai-webhooks.sqlite" }))
+ * )
+ * // The route says so, and then requires the WebhookInbox: give it InboxLive, not only the workers.
+ * const WebhookRoute = WebhookHttp.layerRoute({ handle: (event) => Effect.log(event._tag), inbox: "inline" }).pipe(
+ *   Layer.provide(InboxLive)
  * )
  * ```
  *
@@ -46,17 +53,22 @@
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { IllegalArgumentException } from "effect/Cause"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import * as log from "./internal/inbox/log.js"
 import * as protocol from "./internal/inbox/protocol.js"
 import * as internal from "./internal/inbox/store.js"
-import type { Delivery } from "./Webhooks.js"
-import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
+import * as Checks from "./internal/options.js"
+import * as WebhookError from "./WebhookError.js"
+import type { Handler } from "./Webhooks.js"
 
 /**
  * `inline`: run the handler while OpenAI waits for the answer. `queued`: store, answer, run later.
@@ -75,7 +87,8 @@ export type Mode = internal.Mode
 export type Store = internal.Store
 
 /**
- * The service the HTTP handlers look for; without it they run the handler for every copy.
+ * The inbox as a service: what a `WebhookHttp` route that says `inbox` requires (and one that does not say
+ * uses, if its context holds one when it starts), what `layerWorker` and the log's operations run on.
  *
  * @since 0.1.0
  * @category tags
@@ -93,7 +106,10 @@ export type WebhookInbox = internal.WebhookInbox
  * @category models
  */
 export interface Options {
-  /** Default: `"inline"`. */
+  /**
+   * Default: `"inline"`. The routes on this inbox must say the same (`WebhookHttp` `inbox: "inline"` or
+   * `"queued"`): one that says the other fails to start with an `IllegalArgumentException` (`Conflict`).
+   */
   readonly mode?: Mode | undefined
   /**
    * How long a claim (inline) or a worker's lease (queued) holds unless its holder renews it: after a crash,
@@ -132,35 +148,186 @@ const defaultHeartbeat = (lease: Duration.Duration): Duration.Duration =>
   Duration.millis(Math.max(1, Math.floor(Duration.toMillis(lease) / 3)))
 
 /**
+ * The options checked, with their defaults: every problem is an `IllegalArgumentException` naming the option.
+ * A heartbeat as long as the lease would let the lease expire between two renewals, and a live holder be
+ * taken over.
+ */
+const resolve = (options: Options): Either.Either<internal.LayerOptions, WebhookError.IllegalArgumentException> =>
+  Either.gen(function*() {
+    const mode = options.mode ?? "inline"
+    if (mode !== "inline" && mode !== "queued") {
+      return yield* Either.left(
+        Checks.illegal("WebhookInbox", "mode", "Malformed", `Expected "inline" or "queued"; got ${String(mode)}`)
+      )
+    }
+    const lease = yield* Checks.duration("WebhookInbox", "lease", options.lease ?? DEFAULT_LEASE, true)
+    if (!Duration.isFinite(lease)) {
+      return yield* Either.left(
+        Checks.illegal("WebhookInbox", "lease", "OutOfRange", "Expected a finite duration; got Infinity")
+      )
+    }
+    const heartbeat = options.heartbeat === undefined
+      ? defaultHeartbeat(lease)
+      : yield* Checks.duration("WebhookInbox", "heartbeat", options.heartbeat, true)
+    if (!Duration.lessThan(heartbeat, lease)) {
+      return yield* Either.left(Checks.illegal(
+        "WebhookInbox",
+        "heartbeat",
+        "Conflict",
+        `Expected a duration shorter than the lease (${Duration.format(lease)}), which it renews; got ` +
+          Duration.format(heartbeat)
+      ))
+    }
+    return {
+      mode,
+      lease,
+      heartbeat,
+      retention: yield* Checks.duration("WebhookInbox", "retention", options.retention ?? "7 days", true),
+      deadRetention: yield* Checks.duration(
+        "WebhookInbox",
+        "deadRetention",
+        options.deadRetention ?? "30 days",
+        true
+      ),
+      purgeInterval: yield* Checks.duration("WebhookInbox", "purgeInterval", options.purgeInterval ?? "1 hour", true)
+    }
+  })
+
+/**
  * The inbox on the `SqlClient` you provide (`@effect/sql-sqlite-node`, `@effect/sql-pg`, ...). Creates
  * its table with migrations when built (idempotent), purges expired records periodically, and renews the
- * claims and leases of running handlers every `heartbeat`. Fails with `IllegalArgumentException` when
- * `heartbeat` is not shorter than `lease`, or `lease` is not positive.
+ * claims and leases of running handlers every `heartbeat`. Fails with an `IllegalArgumentException` naming
+ * the option for one it cannot use: a duration Effect cannot read or of zero, a `lease` that is not finite,
+ * a `heartbeat` not shorter than the `lease`.
+ *
+ * @example
+ * ```ts
+ * import { SqliteClient } from "@effect/sql-sqlite-node"
+ * import { Effect, Layer } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * const InboxLive = WebhookInbox.layerSql({ mode: "queued", lease: "1 minute" }).pipe(
+ *   Layer.provide(SqliteClient.layer({ filename: "webhooks.sqlite" }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerSql = (
   options: Options = {}
-): Layer.Layer<WebhookInbox, SqlError | MigrationError | IllegalArgumentException, SqlClient.SqlClient> => {
-  const lease = Duration.decode(options.lease ?? DEFAULT_LEASE)
-  return internal.layer({
-    mode: options.mode ?? "inline",
-    lease,
-    heartbeat: options.heartbeat === undefined ? defaultHeartbeat(lease) : Duration.decode(options.heartbeat),
-    retention: Duration.decode(options.retention ?? "7 days"),
-    deadRetention: Duration.decode(options.deadRetention ?? "30 days"),
-    purgeInterval: options.purgeInterval ?? "1 hour"
-  })
+): Layer.Layer<
+  WebhookInbox,
+  SqlError | MigrationError | WebhookError.IllegalArgumentException,
+  SqlClient.SqlClient
+> => {
+  const resolved = resolve(options)
+  // The store's own check of the lease and the heartbeat passes: they were checked above.
+  return Either.isLeft(resolved) ? Layer.fail(resolved.left) : internal.layer(resolved.right) as Layer.Layer<
+    WebhookInbox,
+    SqlError | MigrationError | WebhookError.IllegalArgumentException,
+    SqlClient.SqlClient
+  >
 }
+
+/**
+ * The inbox itself, in the current `Scope` (which its purge job and heartbeat live in): {@link layerSql} without
+ * the layer, for a service of your own built on it. The same migrations and the same failures.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * // A program that needs the store in hand (a SqlClient and a Scope provided around it).
+ * const program = Effect.gen(function*() {
+ *   const inbox = yield* WebhookInbox.make({ mode: "queued" })
+ *   return yield* WebhookInbox.stats.pipe(Effect.provideService(WebhookInbox.WebhookInbox, inbox))
+ * })
+ * ```
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<
+  Store,
+  SqlError | MigrationError | WebhookError.IllegalArgumentException,
+  SqlClient.SqlClient | Scope.Scope
+> => Effect.map(Layer.build(layerSql(options)), Context.get(WebhookInbox))
+
+/**
+ * The inbox's settings from the environment, as the `npm start` receiver reads them (README, Configuration):
+ *
+ * - `WEBHOOK_MODE`: `inline` (default) or `queued`;
+ * - `WEBHOOK_LEASE`: a duration of at least 1 second (default `30 seconds`); the heartbeat is a third of it.
+ *
+ * A value it cannot use is a `ConfigError` naming the variable and what it accepts.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * // Say at start which mode the environment chose.
+ * const announce = Effect.flatMap(WebhookInbox.config, ({ mode }) => Effect.log(`inbox: ${mode} mode`))
+ * ```
+ *
+ * @since 0.3.0
+ * @category config
+ */
+export const config: Config.Config<{ readonly mode: Mode; readonly lease: Duration.Duration }> = Config.all({
+  mode: Config.literal("inline", "queued")("WEBHOOK_MODE").pipe(Config.withDefault("inline" as const)),
+  // A lease under a second is a typo more often than a choice: renewed every third of it, it would cost a
+  // write every few hundred milliseconds per running handler.
+  lease: Config.duration("WEBHOOK_LEASE").pipe(
+    Config.validate({
+      message: "Expected at least 1 second",
+      validation: (lease) => Duration.greaterThanOrEqualTo(lease, Duration.seconds(1))
+    }),
+    Config.withDefault(DEFAULT_LEASE)
+  )
+})
+
+/**
+ * {@link layerSql} with its options from `Config`: by default {@link config} (`WEBHOOK_MODE`, `WEBHOOK_LEASE`);
+ * pass a `Config` of {@link Options}, or an object of one `Config` per option, to read others. Fails with the
+ * `ConfigError` that names the variable, or as `layerSql` does.
+ *
+ * @example
+ * ```ts
+ * import { SqliteClient } from "@effect/sql-sqlite-node"
+ * import { Config, Duration, Layer } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * const Sqlite = SqliteClient.layer({ filename: "webhooks.sqlite" })
+ * // WEBHOOK_MODE and WEBHOOK_LEASE, as `npm start` reads them.
+ * export const InboxLive = WebhookInbox.layerConfig().pipe(Layer.provide(Sqlite))
+ * // The same, keeping handled deliveries for 14 days.
+ * export const Longer = WebhookInbox.layerConfig(
+ *   Config.map(WebhookInbox.config, (settings) => ({ ...settings, retention: Duration.days(14) }))
+ * ).pipe(Layer.provide(Sqlite))
+ * ```
+ *
+ * @since 0.3.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options> = config
+): Layer.Layer<
+  WebhookInbox,
+  ConfigError.ConfigError | SqlError | MigrationError | WebhookError.IllegalArgumentException,
+  SqlClient.SqlClient
+> => Layer.unwrapEffect(Effect.map(Config.unwrap(options), layerSql))
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface WorkerOptions<E, R> {
-  /** The same handler as the HTTP one. */
-  readonly handle: (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, E, R>
+  /** The same handler as the HTTP one (an inline route's), or the one a queued route leaves to the workers. */
+  readonly handle: Handler<E, R>
   /** Deliveries processed at once by this process. Default: 4. */
   readonly concurrency?: number | undefined
   /**
@@ -197,17 +364,38 @@ export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exp
  * 1 or 2, is plenty), and takes over after `lease` one whose process died while running it. A replayed
  * delivery that fails follows the schedule from its attempt count: one that had exhausted it is dead again.
  *
+ * Fails with an `IllegalArgumentException` naming the option for a `concurrency` that is not a whole number of
+ * at least 1, or a `pollInterval` or `timeout` Effect cannot read or of zero.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
+ *
+ * const handle = (event: { readonly _tag: string }) => Effect.log(`handling ${event._tag}`)
+ * // Queued: the route stores, the workers handle; both on the same inbox.
+ * const WebhookRoute = WebhookHttp.layerRoute({ inbox: "queued" })
+ * const WorkersLive = WebhookInbox.layerWorker({ handle, concurrency: 4, timeout: "30 seconds" })
+ * const both = Layer.merge(WebhookRoute, WorkersLive) // requires WebhookInbox.layerSql({ mode: "queued" })
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layerWorker = <E, R>(options: WorkerOptions<E, R>): Layer.Layer<never, never, WebhookInbox | R> =>
-  Layer.scopedDiscard(protocol.worker({
-    handle: options.handle,
-    concurrency: options.concurrency ?? 4,
-    schedule: options.schedule ?? defaultSchedule,
-    pollInterval: options.pollInterval ?? "250 millis",
-    timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout)
-  }))
+export const layerWorker = <E, R>(
+  options: WorkerOptions<E, R>
+): Layer.Layer<never, WebhookError.IllegalArgumentException, WebhookInbox | R> => {
+  const settings = Either.gen(function*() {
+    const concurrency = yield* Checks.whole("WebhookInbox", "concurrency", options.concurrency ?? 4, 1, "deliveries")
+    const poll = options.pollInterval ?? "250 millis"
+    const pollInterval = yield* Checks.duration("WebhookInbox", "pollInterval", poll, true)
+    const timeout = options.timeout === undefined
+      ? undefined
+      : yield* Checks.duration("WebhookInbox", "timeout", options.timeout, true)
+    return { handle: options.handle, concurrency, schedule: options.schedule ?? defaultSchedule, pollInterval, timeout }
+  })
+  return Either.isLeft(settings) ? Layer.fail(settings.left) : Layer.scopedDiscard(protocol.worker(settings.right))
+}
 
 // The delivery log.
 
@@ -303,22 +491,18 @@ export type RecoverQuery = log.RecoverQuery
 export type TimelineBucket = log.TimelineBucket
 
 /**
- * An operation of the log that cannot be done as asked; `reason` says why: `NotFound`, `NotDead`
- * (discard of a delivery that is not dead), `InProgress` (replay of a delivery a handler runs right now),
- * `NoBody` (replay of a delivery stored without its body), `InvalidQuery` (a limit out of 1 to 500, a
- * cursor this inbox did not make, `since` after `until`, an unknown status, too many timeline buckets).
- * `webhookId` names the delivery when there is one.
- *
+ * @deprecated Use `WebhookError.InboxError` (the errors' home); this alias goes in the next release.
  * @since 0.2.0
  * @category errors
  */
-export const InboxError: typeof log.InboxError = log.InboxError
+export const InboxError: typeof WebhookError.InboxError = WebhookError.InboxError
 
 /**
+ * @deprecated Use `WebhookError.InboxError` (the errors' home); this alias goes in the next release.
  * @since 0.2.0
  * @category errors
  */
-export type InboxError = log.InboxError
+export type InboxError = WebhookError.InboxError
 
 /**
  * One page of the deliveries the inbox keeps, newest first (by received time, then `webhook-id`), with

@@ -49,6 +49,29 @@ export type HeadersInput = EngineHeaders.HeadersInput
 export type Delivery = signature.Delivery
 
 /**
+ * Your handler of a verified, decoded delivery, as `WebhookHttp` (inline) and `WebhookInbox.layerWorker`
+ * (queued) run it: typically a `Match.type<UnwrapWebhookEvent>()` pipeline. Its success means the event is
+ * handled; its failure, defect or interruption means it is not (answered 500 inline, so that OpenAI
+ * delivers it again; tried again on the worker's schedule when queued). It may be run more than once for
+ * one event (a retry after a failure, a lease taken over): make its effects idempotent.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Match } from "effect"
+ * import type { WebhookEvent, Webhooks } from "effect-openai-webhooks"
+ *
+ * const handle: Webhooks.Handler = Match.type<WebhookEvent.UnwrapWebhookEvent>().pipe(
+ *   Match.tag("response.completed", (event) => Effect.log(`response ${event.data.id} completed`)),
+ *   Match.orElse(() => Effect.void)
+ * )
+ * ```
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export type Handler<E = never, R = never> = (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, E, R>
+
+/**
  * @since 0.1.0
  * @category models
  */

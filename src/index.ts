@@ -13,7 +13,8 @@ export * as WebhookSignature from "./WebhookSignature.js"
 export * as WebhookEvent from "./WebhookEvent.js"
 
 /**
- * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, and `ApiError` of `WebhookEndpoints`.
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, and the
+ * `IllegalArgumentException` of an option that cannot be used.
  *
  * @since 0.1.0
  */

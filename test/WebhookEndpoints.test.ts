@@ -13,6 +13,7 @@ import {
   Cause,
   Chunk,
   ConfigProvider,
+  type Duration,
   Effect,
   Either,
   Exit,
@@ -715,11 +716,38 @@ describe("WebhookEndpoints layers", () => {
       for (const [options, message] of cases) {
         const error = yield* build(options)
         assert.strictEqual(error._tag, "IllegalArgumentException")
+        // The one error every module refuses options with: Effect's, with the option and a reason.
+        assert.instanceOf(error, WebhookError.IllegalArgumentException)
+        assert.isTrue(Cause.isIllegalArgumentException(error))
+        const option = message.slice(0, message.indexOf(":"))
+        assert.deepStrictEqual(
+          [error.option, error.reason],
+          [option, option === "timeout" || option === "maxRetries" ? "OutOfRange" : "Malformed"]
+        )
         assert.include(error.message, `WebhookEndpoints: ${message}`)
         assertNoSecrets(`${error.message} ${inspect(error)}`)
         assert.notInclude(error.message, "hunter2")
       }
     }))
+
+  it.effect("refuses a timeout Effect cannot read as Malformed, not with a throw", () =>
+    Effect.gen(function*() {
+      const error = yield* build({ apiKey: Redacted.make(apiKey), timeout: "soon" as Duration.DurationInput })
+      assert.deepStrictEqual([error._tag, error.reason, error.option], [
+        "IllegalArgumentException",
+        "Malformed",
+        "timeout"
+      ])
+      assert.strictEqual(
+        error.message,
+        "WebhookEndpoints: timeout: Expected a duration such as \"10 seconds\" or \"1500 millis\"; got \"soon\""
+      )
+    }))
+
+  it("keeps DEFAULT_BASE_URL as a deprecated alias of defaultBaseUrl", () => {
+    assert.strictEqual(WebhookEndpoints.defaultBaseUrl, "https://api.openai.com/v1")
+    assert.strictEqual(WebhookEndpoints.DEFAULT_BASE_URL, WebhookEndpoints.defaultBaseUrl)
+  })
 
   it.effect("forgives one final line break on the key, as on webhook secrets", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -9,8 +9,23 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Layer, Metric, MetricState, type Scope, Stream } from "effect"
+import {
+  Cause,
+  Context,
+  Deferred,
+  type Duration,
+  Effect,
+  Either,
+  Layer,
+  Metric,
+  MetricState,
+  Option,
+  type Scope,
+  Stream
+} from "effect"
 import express from "express"
 import { makeApp } from "../examples/express.js"
 import {
@@ -33,7 +48,15 @@ import {
   textOf,
   webHandler
 } from "./support/mount.js"
-import { WebhookHttp, WebhookTesting, type WebhookEvent, type Webhooks } from "../src/index.js"
+import {
+  WebhookError,
+  WebhookHttp,
+  WebhookInbox,
+  type WebhookSecret,
+  WebhookTesting,
+  type WebhookEvent,
+  type Webhooks
+} from "../src/index.js"
 import * as Bodies from "../packages/engine/test/tables/bodies.js"
 import { replyOf } from "../packages/engine/test/tables/replies.js"
 
@@ -1053,5 +1076,248 @@ describe("toWebHandler when something goes wrong around the delivery", () => {
     } finally {
       await dispose()
     }
+  })
+})
+
+describe("what a route needs, and what it says when it starts", () => {
+  /**
+   * An inbox on a new SQLite database in memory, beside the observability layer: where a route finds it. Built
+   * here, in the test's scope: a style may provide its layers to the making of the route only (`Effect.provide`
+   * around `makeNodeListener`), which would close an inbox built there as soon as the listener is made.
+   */
+  const withInbox = (
+    observed: Observed,
+    mode: WebhookInbox.Mode
+  ): Effect.Effect<Layer.Layer<never>, never, Scope.Scope> =>
+    Effect.map(
+      Layer.build(
+        WebhookInbox.layerSql({ mode }).pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" })), Layer.orDie)
+      ),
+      (inbox) => Layer.merge(observed.layer, Layer.succeedContext(inbox))
+    )
+
+  /**
+   * How `style` refuses a route that cannot start: the `IllegalArgumentException` its mounting fails with, where
+   * the route starts when it is mounted (`layerRoute`, `makeNodeListener`); else undefined, once a delivery has
+   * been answered 500 (`toHttpApp`, `toWebHandler`: no start of their own).
+   */
+  const refusal = (style: Style, mounting: Effect.Effect<Endpoint, unknown, Scope.Scope>, observed: Observed) =>
+    Effect.gen(function*() {
+      const mounted = yield* Effect.either(mounting)
+      if (/layerRoute|makeNodeListener/.test(style.name)) {
+        assert.isTrue(Either.isLeft(mounted), "the route fails to start")
+        return Option.getOrThrow(Either.getLeft(mounted)) as WebhookError.IllegalArgumentException
+      }
+      const endpoint = Either.getOrThrow(mounted)
+      const delivery = yield* signed("response.completed")
+      const response = yield* Effect.promise(() =>
+        endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+      )
+      assert.strictEqual(response.status, 500)
+      assert.isEmpty(observed.started)
+      return undefined
+    })
+
+  /** The `failed` line of a delivery a route that could not start answered: what it says, with its cause. */
+  const refusedLine = (observed: Observed) =>
+    Effect.gen(function*() {
+      yield* observed.untilLines(1)
+      const [line] = observed.lines as [LogLine]
+      assert.strictEqual(line.message, "failed")
+      return `${String(line.annotations["error"])} ${line.cause}`
+    })
+
+  for (const style of styles) {
+    describe(style.name, () => {
+      it.scopedLive("says once, at warning level, that deliveries are not deduplicated when it has no inbox", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const endpoint = yield* Effect.orDie(style.mount({ handle }, observed.layer))
+          const delivery = yield* signed("response.completed")
+          const post = Effect.promise(() =>
+            endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+          )
+          for (let copy = 0; copy < 3; copy++) assert.strictEqual((yield* post).status, 200)
+          // Every copy runs the handler: what the line warns of.
+          assert.strictEqual(seen.length, 3)
+          assert.strictEqual(observed.started.length, 1)
+          const [line] = observed.started as [LogLine]
+          assert.strictEqual(line.level, "WARN")
+          assert.strictEqual(line.message, "deliveries are not deduplicated")
+          const error = String(line.annotations["error"])
+          assert.include(error, "every copy of a webhook-id runs the handler")
+          assert.include(error, "not only to WebhookInbox.layerWorker")
+          assert.include(error, "inbox: \"inline\"")
+          assert.isUndefined(line.annotations["webhook_id"])
+        }))
+
+      it.scopedLive("with inbox: \"inline\", answers a copy of a handled delivery duplicate, without the handler", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const inbox = yield* withInbox(observed, "inline")
+          const endpoint = yield* Effect.orDie(style.mount({ handle, inbox: "inline" }, inbox))
+          const delivery = yield* signed("response.completed")
+          const post = Effect.promise(async () => {
+            const response = await endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+            return { status: response.status, body: await response.json() as unknown }
+          })
+          assert.deepStrictEqual(yield* post, { status: 200, body: { received: true } })
+          assert.deepStrictEqual(yield* post, { status: 200, body: { received: true, duplicate: true } })
+          assert.strictEqual(seen.length, 1)
+          assert.deepStrictEqual(observed.lines.map((line) => line.message), ["processed", "duplicate"])
+          assert.deepStrictEqual(observed.started, [])
+        }))
+
+      it.scopedLive("with inbox: \"queued\" and no handler, stores a delivery: 200 queued, then duplicate", () =>
+        Effect.gen(function*() {
+          const observed = observe()
+          const endpoint = yield* Effect.orDie(style.mount({ inbox: "queued" }, yield* withInbox(observed, "queued")))
+          const delivery = yield* signed("batch.completed")
+          const post = Effect.promise(async () => {
+            const response = await endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+            return { status: response.status, body: await response.json() as unknown }
+          })
+          assert.deepStrictEqual(yield* post, { status: 200, body: { received: true, queued: true } })
+          assert.deepStrictEqual(yield* post, { status: 200, body: { received: true, duplicate: true } })
+          assert.deepStrictEqual(observed.lines.map((line) => line.message), ["queued", "duplicate"])
+          assert.deepStrictEqual(observed.started, [])
+        }))
+
+      it.scopedLive("refuses an option it cannot use with an IllegalArgumentException naming it, never a throw", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const error = yield* refusal(style, style.mount({ handle, maxBodySize: 0 }, observed.layer), observed)
+          assert.strictEqual(seen.length, 0)
+          const message = "WebhookHttp: maxBodySize: Expected a whole number of bytes, at least 1; got 0"
+          if (error === undefined) return assert.include(yield* refusedLine(observed), message)
+          assert.instanceOf(error, WebhookError.IllegalArgumentException)
+          assert.isTrue(Cause.isIllegalArgumentException(error))
+          assert.deepStrictEqual([error._tag, error.reason, error.option, error.message], [
+            "IllegalArgumentException",
+            "OutOfRange",
+            "maxBodySize",
+            message
+          ])
+        }))
+
+      it.scopedLive("refuses to start, saying how to build it, on an inbox of another mode than it says", () =>
+        Effect.gen(function*() {
+          const observed = observe()
+          const inbox = yield* withInbox(observed, "inline")
+          const error = yield* refusal(style, style.mount({ inbox: "queued" }, inbox), observed)
+          const message = "WebhookHttp: inbox: the route says inbox: \"queued\", and the WebhookInbox it is given is " +
+            "inline: build it with WebhookInbox.layerSql({ mode: \"queued\" })"
+          if (error === undefined) return assert.include(yield* refusedLine(observed), message)
+          assert.deepStrictEqual([error.reason, error.option], ["Conflict", "inbox"])
+          assert.include(error.message, message)
+        }))
+    })
+  }
+
+  it.effect("names the option: a duration Effect cannot decode is Malformed, a timeout of zero OutOfRange", () =>
+    Effect.gen(function*() {
+      const make = (options: WebhookHttp.BaseOptions) =>
+        Effect.flip(
+          WebhookHttp.makeNodeListener({ handle: () => Effect.void, ...options }).pipe(
+            Effect.provide(Layer.orDie(Secret))
+          )
+        )
+      const malformed = yield* make({ timeout: "5 minuets" as Duration.DurationInput })
+      assert.deepStrictEqual([malformed.reason, malformed.option, malformed.message], [
+        "Malformed",
+        "timeout",
+        "WebhookHttp: timeout: Expected a duration such as \"10 seconds\" or \"1500 millis\"; got \"5 minuets\""
+      ])
+      const zero = yield* make({ timeout: 0 })
+      assert.deepStrictEqual([zero.reason, zero.option], ["OutOfRange", "timeout"])
+      const tolerance = yield* make({ tolerance: "a while" as Duration.DurationInput })
+      assert.deepStrictEqual([tolerance.reason, tolerance.option], ["Malformed", "tolerance"])
+      const fraction = yield* make({ maxBodySize: 1.5 })
+      assert.deepStrictEqual([fraction.reason, fraction.option], ["OutOfRange", "maxBodySize"])
+    }))
+
+  it("keeps the SCREAMING_CASE constants as deprecated aliases of the camelCase ones", () => {
+    assert.strictEqual(WebhookHttp.defaultPath, "/webhooks/openai")
+    assert.strictEqual(WebhookHttp.defaultMaxBodySize, 1024 * 1024)
+    assert.strictEqual(WebhookHttp.DEFAULT_PATH, WebhookHttp.defaultPath)
+    assert.strictEqual(WebhookHttp.DEFAULT_MAX_BODY_SIZE, WebhookHttp.defaultMaxBodySize)
+  })
+})
+
+describe("types: a route that says inbox requires a WebhookInbox, in every mounting style", () => {
+  class Mailer extends Context.Tag("test/Mailer")<Mailer, { readonly send: (text: string) => Effect.Effect<void> }>() {}
+  const handle = (event: WebhookEvent.UnwrapWebhookEvent) => Effect.flatMap(Mailer, (mailer) => mailer.send(event._tag))
+  const Secrets: Layer.Layer<WebhookSecret.WebhookSecret> = Layer.succeedContext(Context.empty()) as never
+  const Inbox: Layer.Layer<WebhookInbox.WebhookInbox> = Layer.succeedContext(Context.empty()) as never
+  const MailerLive = Layer.succeed(Mailer, { send: () => Effect.void })
+  type Listener = (request: http.IncomingMessage, response: http.ServerResponse) => void
+  type App<R> = Effect.Effect<HttpServerResponse.HttpServerResponse, never, R>
+
+  // Only compiled: the assignments are the assertions. `@ts-expect-error` fails the type-check when there is no error.
+  it("makeNodeListener", () => {
+    const inline: Effect.Effect<Listener, unknown, WebhookSecret.WebhookSecret | Mailer | WebhookInbox.WebhookInbox> =
+      WebhookHttp.makeNodeListener({ handle, inbox: "inline" })
+    type Needs = WebhookSecret.WebhookSecret | Mailer
+    // @ts-expect-error an inline route built without its inbox
+    const missing: Effect.Effect<Listener, unknown, Needs> = WebhookHttp.makeNodeListener({ handle, inbox: "inline" })
+    // Queued: no handler, so none of its services; the inbox only.
+    const queued: Effect.Effect<Listener, unknown, WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox> =
+      WebhookHttp.makeNodeListener({ inbox: "queued" })
+    // @ts-expect-error a queued route takes no handler: the workers run it
+    const handled = WebhookHttp.makeNodeListener({ handle, inbox: "queued" })
+    // Without `inbox`, no inbox in the type (0.2's route): what it says at start is the runtime test above.
+    const plain: Effect.Effect<Listener, unknown, WebhookSecret.WebhookSecret | Mailer> = WebhookHttp.makeNodeListener({
+      handle
+    })
+    assert.isDefined([inline, missing, queued, handled, plain])
+  })
+
+  it("layerRoute", () => {
+    const inline: Layer.Layer<
+      never,
+      unknown,
+      HttpLayerRouter.HttpRouter | WebhookSecret.WebhookSecret | Mailer | WebhookInbox.WebhookInbox
+    > = WebhookHttp.layerRoute({ handle, inbox: "inline" })
+    // @ts-expect-error an inline route built without its inbox: the slip of giving it to layerWorker only
+    const missing: Layer.Layer<never, unknown, HttpLayerRouter.HttpRouter | WebhookSecret.WebhookSecret | Mailer> =
+      WebhookHttp.layerRoute({ handle, inbox: "inline" })
+    const queued: Layer.Layer<
+      never,
+      unknown,
+      HttpLayerRouter.HttpRouter | WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox
+    > = WebhookHttp.layerRoute({ inbox: "queued", path: "/hooks" })
+    // The README's slip, now a type error: the inbox given to the workers only.
+    const workers = WebhookInbox.layerWorker({ handle }).pipe(Layer.provide(Inbox), Layer.provide(MailerLive))
+    const slip = Layer.merge(WebhookHttp.layerRoute({ inbox: "queued" }).pipe(Layer.provide(Secrets)), workers)
+    // @ts-expect-error the route still requires the WebhookInbox
+    const launched: Layer.Layer<never, unknown, HttpLayerRouter.HttpRouter> = slip
+    assert.isDefined([inline, missing, queued, launched])
+  })
+
+  it("toHttpApp", () => {
+    type Request = HttpServerRequest.HttpServerRequest
+    type Needs = WebhookSecret.WebhookSecret | Mailer | Request
+    const inline: App<Needs | WebhookInbox.WebhookInbox> = WebhookHttp.toHttpApp({ handle, inbox: "inline" })
+    // @ts-expect-error an inline route built without its inbox
+    const missing: App<Needs> = WebhookHttp.toHttpApp({ handle, inbox: "inline" })
+    const queued: App<WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox | HttpServerRequest.HttpServerRequest> =
+      WebhookHttp.toHttpApp({ inbox: "queued" })
+    assert.isDefined([inline, missing, queued])
+  })
+
+  it("toWebHandler", () => {
+    const both = Layer.mergeAll(Secrets, Inbox, MailerLive)
+    const inline = WebhookHttp.toWebHandler({ handle, inbox: "inline", layer: both })
+    // @ts-expect-error an inline route whose layer has no inbox
+    const missing = WebhookHttp.toWebHandler({ handle, inbox: "inline", layer: Layer.merge(Secrets, MailerLive) })
+    const queued = WebhookHttp.toWebHandler({ inbox: "queued", layer: Layer.merge(Secrets, Inbox) })
+    // @ts-expect-error a queued route whose layer has no inbox
+    const queuedMissing = WebhookHttp.toWebHandler({ inbox: "queued", layer: Secrets })
+    // @ts-expect-error the handler's services are still required without an inbox
+    const unserved = WebhookHttp.toWebHandler({ handle, layer: Secrets })
+    assert.isDefined([inline, missing, queued, queuedMissing, unserved])
   })
 })

@@ -4,11 +4,15 @@
  * with `WebhookTesting`; time moves with `TestClock` where the store reads the `Clock`.
  */
 import { randomBytes } from "node:crypto"
+import type * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
   Cause,
+  Config,
+  ConfigError,
+  ConfigProvider,
   Context,
   Deferred,
   Duration,
@@ -27,6 +31,7 @@ import {
 import { listenLoopback } from "./support/http.js"
 import * as Engines from "./support/inbox-engines.js"
 import {
+  WebhookError,
   WebhookHttp,
   WebhookInbox,
   WebhookSecret,
@@ -158,23 +163,33 @@ interface Server extends Inbox {
   readonly post: (delivery: WebhookTesting.Signed) => Effect.Effect<Reply>
 }
 
-/** The Node listener with the inbox, on a random loopback port, until the scope closes. */
+/**
+ * The Node listener with the inbox, on a random loopback port, until the scope closes. The route says the
+ * inbox's mode (`inbox: "inline"` with the handler, `inbox: "queued"` without one), unless `route` is `context`:
+ * then it does not say, and finds the inbox in its context when it starts (0.2's route, which takes a handler
+ * in both modes).
+ */
 const serve = (
   handle: Handle,
   layer: Layer.Layer<WebhookInbox.WebhookInbox | SqlClient.SqlClient, unknown>,
   log: Log,
-  options: Omit<WebhookHttp.Options<unknown, never>, "handle"> = {}
+  options: WebhookHttp.BaseOptions = {},
+  route: "says" | "context" = "says"
 ): Effect.Effect<Server, never, Scope.Scope> =>
   Effect.gen(function*() {
     const inbox = yield* start(layer, log)
-    const listener = yield* WebhookHttp.makeNodeListener({ ...options, handle }).pipe(
-      Effect.provide(inbox.context),
-      Effect.provide(Secret),
-      Effect.provide(log.layer),
-      Effect.orDie
-    )
+    const listener = yield* (route === "context"
+      ? WebhookHttp.makeNodeListener({ ...options, handle })
+      : inbox.store.mode === "queued"
+      ? WebhookHttp.makeNodeListener({ ...options, inbox: "queued" })
+      : WebhookHttp.makeNodeListener({ ...options, handle, inbox: "inline" })).pipe(
+        Effect.provide(inbox.context),
+        Effect.provide(Secret),
+        Effect.provide(log.layer),
+        Effect.orDie
+      )
     const { port } = yield* listenLoopback(listener)
-    const url = `http://127.0.0.1:${port}${WebhookHttp.DEFAULT_PATH}`
+    const url = `http://127.0.0.1:${port}${WebhookHttp.defaultPath}`
     const post = (delivery: WebhookTesting.Signed) =>
       Effect.promise(async (): Promise<Reply> => {
         const body = typeof delivery.body === "string" ? delivery.body : new Uint8Array(delivery.body)
@@ -342,18 +357,253 @@ describe("WebhookInbox", () => {
       assert.deepStrictEqual([given.lease, given.heartbeat], [Duration.minutes(1), Duration.seconds(5)])
     }))
 
+  /** The `IllegalArgumentException` `effect` fails with: any other failure is a defect of the test. */
+  const refusal = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(
+      Effect.flip(effect),
+      (error) => error instanceof WebhookError.IllegalArgumentException ? Effect.succeed(error) : Effect.die(error)
+    )
+
   it.effect("fails to build, saying why, with a heartbeat not shorter than the lease or a lease of nothing", () =>
     Effect.gen(function*() {
-      const equal = yield* Effect.flip(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
+      const equal = yield* refusal(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
       assert.strictEqual(equal._tag, "IllegalArgumentException")
+      assert.isTrue(Cause.isIllegalArgumentException(equal))
+      assert.deepStrictEqual([equal.reason, equal.option], ["Conflict", "heartbeat"])
       assert.strictEqual(
         equal.message,
-        "the inbox's heartbeat must be positive and shorter than its lease (10s); got 10s"
+        "WebhookInbox: heartbeat: Expected a duration shorter than the lease (10s), which it renews; got 10s"
       )
-      const zero = yield* Effect.flip(build({ lease: "0 millis" }))
-      assert.strictEqual(zero.message, "the inbox's lease must be a positive, finite duration; got 0")
-      const none = yield* Effect.flip(build({ heartbeat: "0 millis" }))
-      assert.strictEqual(none.message, "the inbox's heartbeat must be positive and shorter than its lease (30s); got 0")
+      const zero = yield* refusal(build({ lease: "0 millis" }))
+      assert.deepStrictEqual([zero.reason, zero.option], ["OutOfRange", "lease"])
+      assert.strictEqual(zero.message, "WebhookInbox: lease: Expected a duration longer than zero; got \"0 millis\"")
+      const endless = yield* refusal(build({ lease: Duration.infinity }))
+      assert.strictEqual(endless.message, "WebhookInbox: lease: Expected a finite duration; got Infinity")
+      const none = yield* refusal(build({ heartbeat: "0 millis" }))
+      assert.deepStrictEqual([none.reason, none.option], ["OutOfRange", "heartbeat"])
+      assert.strictEqual(
+        none.message,
+        "WebhookInbox: heartbeat: Expected a duration longer than zero; got \"0 millis\""
+      )
+    }))
+
+  it.effect("refuses the other options it cannot use the same way: named, with a reason, when built", () =>
+    Effect.gen(function*() {
+      const malformed = yield* refusal(build({ retention: "a week" as Duration.DurationInput }))
+      assert.deepStrictEqual([malformed.reason, malformed.option, malformed.message], [
+        "Malformed",
+        "retention",
+        "WebhookInbox: retention: Expected a duration such as \"10 seconds\" or \"1500 millis\"; got \"a week\""
+      ])
+      const purge = yield* refusal(build({ purgeInterval: 0 }))
+      assert.deepStrictEqual([purge.reason, purge.option], ["OutOfRange", "purgeInterval"])
+      const mode = yield* refusal(build({ mode: "later" as WebhookInbox.Mode }))
+      assert.deepStrictEqual([mode.reason, mode.option], ["Malformed", "mode"])
+      const worker = (options: Partial<WebhookInbox.WorkerOptions<never, never>>) =>
+        refusal(Effect.scoped(Layer.build(
+          WebhookInbox.layerWorker({ handle: () => Effect.void, ...options }).pipe(
+            Layer.provide(WebhookInbox.layerSql().pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" }))))
+          )
+        )))
+      for (const concurrency of [0, -1, 1.5]) {
+        const error = yield* worker({ concurrency })
+        assert.deepStrictEqual([error.reason, error.option, error.message], [
+          "OutOfRange",
+          "concurrency",
+          `WebhookInbox: concurrency: Expected a whole number of deliveries, at least 1; got ${concurrency}`
+        ])
+      }
+      const poll = yield* worker({ pollInterval: "0 millis" })
+      assert.deepStrictEqual([poll.reason, poll.option], ["OutOfRange", "pollInterval"])
+      const timeout = yield* worker({ timeout: "soon" as Duration.DurationInput })
+      assert.deepStrictEqual([timeout.reason, timeout.option], ["Malformed", "timeout"])
+    }))
+
+  it.effect("make builds the inbox in the current scope, as layerSql's layer does", () =>
+    Effect.gen(function*() {
+      const inbox = yield* WebhookInbox.make({ mode: "queued", lease: "1 minute" })
+      assert.deepStrictEqual([inbox.mode, inbox.lease, inbox.heartbeat], [
+        "queued",
+        Duration.minutes(1),
+        Duration.seconds(20)
+      ])
+      const stats = yield* WebhookInbox.stats.pipe(Effect.provideService(WebhookInbox.WebhookInbox, inbox))
+      assert.strictEqual(stats.byStatus.pending, 0)
+      const refused = yield* refusal(WebhookInbox.make({ heartbeat: "1 minute" }))
+      assert.deepStrictEqual([refused._tag, refused.option], ["IllegalArgumentException", "heartbeat"])
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" })), Effect.scoped))
+
+  describe("layerConfig", () => {
+    const fromEnv = (variables: Record<string, string>, config?: Config.Config.Wrap<WebhookInbox.Options>) =>
+      Effect.scoped(Effect.map(
+        Layer.build(
+          WebhookInbox.layerConfig(config).pipe(
+            Layer.provide(SqliteClient.layer({ filename: ":memory:" })),
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables)))))
+          )
+        ),
+        (context) => Context.get(context, WebhookInbox.WebhookInbox)
+      ))
+
+    it.effect("reads WEBHOOK_MODE and WEBHOOK_LEASE, with the receiver's defaults: inline, 30 seconds", () =>
+      Effect.gen(function*() {
+        const defaults = yield* fromEnv({})
+        assert.deepStrictEqual([defaults.mode, defaults.lease, defaults.heartbeat], [
+          "inline",
+          Duration.seconds(30),
+          Duration.seconds(10)
+        ])
+        const set = yield* fromEnv({ WEBHOOK_MODE: "queued", WEBHOOK_LEASE: "90 seconds" })
+        assert.deepStrictEqual([set.mode, set.lease, set.heartbeat], [
+          "queued",
+          Duration.seconds(90),
+          Duration.seconds(30)
+        ])
+      }))
+
+    it.effect("fails with a ConfigError naming the variable and what it accepts", () =>
+      Effect.gen(function*() {
+        const mode = yield* Effect.flip(fromEnv({ WEBHOOK_MODE: "later" }))
+        assert.isTrue(ConfigError.isConfigError(mode) && ConfigError.isInvalidData(mode))
+        assert.include(String(mode), "WEBHOOK_MODE")
+        assert.include(String(mode), "inline")
+        const lease = yield* Effect.flip(fromEnv({ WEBHOOK_LEASE: "500 millis" }))
+        assert.isTrue(ConfigError.isConfigError(lease) && ConfigError.isInvalidData(lease))
+        assert.include(String(lease), "WEBHOOK_LEASE")
+        assert.include(String(lease), "Expected at least 1 second")
+      }))
+
+    it.effect("takes a Config of its own, such as the receiver's with a longer retention", () =>
+      Effect.gen(function*() {
+        const longer = Config.map(WebhookInbox.config, (settings) => ({ ...settings, heartbeat: Duration.seconds(5) }))
+        const inbox = yield* fromEnv({ WEBHOOK_LEASE: "1 minute" }, longer)
+        assert.deepStrictEqual([inbox.lease, inbox.heartbeat], [Duration.minutes(1), Duration.seconds(5)])
+        const wrapped = yield* fromEnv({ MY_MODE: "queued" }, { mode: Config.literal("inline", "queued")("MY_MODE") })
+        assert.strictEqual(wrapped.mode, "queued")
+        // Its options are checked as layerSql's are.
+        const same = Config.map(WebhookInbox.config, (settings) => ({ ...settings, heartbeat: settings.lease }))
+        const refused = yield* refusal(fromEnv({ WEBHOOK_LEASE: "2 seconds" }, same))
+        assert.deepStrictEqual([refused.reason, refused.option], ["Conflict", "heartbeat"])
+      }))
+  })
+
+  it("keeps InboxError where 0.2 had it, as a deprecated alias of WebhookError.InboxError", () => {
+    assert.strictEqual(WebhookInbox.InboxError, WebhookError.InboxError)
+    const error = new WebhookInbox.InboxError({ reason: "NotFound", message: "no such delivery", webhookId: "msg_1" })
+    assert.instanceOf(error, WebhookError.InboxError)
+    assert.strictEqual(error._tag, "InboxError")
+  })
+})
+
+describe("composing the inbox with a route", () => {
+  /** An inbox on a new SQLite database in memory, and its workers when `handle` is given: built in the scope. */
+  const built = (mode: WebhookInbox.Mode, log: Log, handle?: Handle) => {
+    const inbox = WebhookInbox.layerSql({ mode }).pipe(Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" })))
+    return start(
+      handle === undefined ? inbox : withWorkers(inbox, { handle }),
+      log
+    )
+  }
+
+  const listen = (listener: Effect.Effect<http.RequestListener, unknown, WebhookSecret.WebhookSecret>, log: Log) =>
+    Effect.gen(function*() {
+      const made = yield* listener.pipe(Effect.provide(Secret), Effect.provide(log.layer), Effect.orDie)
+      const { port } = yield* listenLoopback(made)
+      return (delivery: WebhookTesting.Signed) =>
+        Effect.promise(async (): Promise<Reply> => {
+          const response = await fetch(`http://127.0.0.1:${port}${WebhookHttp.defaultPath}`, {
+            method: "POST",
+            headers: delivery.headers,
+            body: delivery.body as string
+          })
+          return { status: response.status, body: JSON.parse(await response.text()) as unknown }
+        })
+    })
+
+  it.scopedLive("a queued route takes no handler and needs none of its services: the workers have them", () =>
+    Effect.gen(function*() {
+      class Ledger extends Context.Tag("test/Ledger")<Ledger, Array<string>>() {}
+      const entries: Array<string> = []
+      const log = observe()
+      const inboxLive = WebhookInbox.layerSql({ mode: "queued" }).pipe(
+        Layer.provideMerge(SqliteClient.layer({ filename: ":memory:" }))
+      )
+      const workers = WebhookInbox.layerWorker({
+        handle: (_event, delivery) =>
+          Effect.flatMap(Ledger, (ledger) => Effect.sync(() => void ledger.push(delivery.id))),
+        pollInterval: "20 millis"
+      }).pipe(Layer.provide(inboxLive), Layer.provide(Layer.succeed(Ledger, entries)))
+      const inbox = yield* start(Layer.merge(inboxLive, workers), log)
+      // The route's type asks for the secret and the inbox, not the Ledger.
+      type Needs = WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox
+      const route: Effect.Effect<http.RequestListener, unknown, Needs> = WebhookHttp.makeNodeListener({
+        inbox: "queued"
+      })
+      const post = yield* listen(Effect.provide(route, inbox.context), log)
+      const delivery = yield* signed()
+      assert.deepStrictEqual(yield* post(delivery), { status: 200, body: QUEUED })
+      yield* log.waitFor("processed", (line) => line.message === "processed")
+      assert.deepStrictEqual(entries, [idOf(delivery)])
+      assert.deepStrictEqual(yield* post(delivery), { status: 200, body: DUPLICATE })
+      assert.isUndefined(log.lines.find((line) => line.message === "deliveries are not deduplicated"))
+    }))
+
+  it.scopedLive("an inbox given to layerWorker only: a route that does not say inbox says so once, at start", () =>
+    Effect.gen(function*() {
+      const log = observe()
+      const { calls, handle } = counting()
+      // The slip the README's snippet made easy: the workers have the inbox, the route does not.
+      yield* built("inline", log, handle)
+      const post = yield* listen(WebhookHttp.makeNodeListener({ handle }), log)
+      const delivery = yield* signed()
+      for (let copy = 0; copy < 3; copy++) {
+        assert.deepStrictEqual(yield* post(delivery), { status: 200, body: PROCESSED })
+      }
+      // Every copy ran the handler: no inbox in the route. Said once, when the listener was made, not per copy.
+      assert.deepStrictEqual(calls, [idOf(delivery), idOf(delivery), idOf(delivery)])
+      const warned = log.lines.filter((line) => line.message === "deliveries are not deduplicated")
+      assert.strictEqual(warned.length, 1)
+      assert.strictEqual(warned[0]!.level, "WARN")
+      assert.include(String(warned[0]!.annotations["error"]), "not only to WebhookInbox.layerWorker")
+      // Saying `inbox` makes the same slip a type error:
+      type Listener = Effect.Effect<http.RequestListener, unknown, WebhookSecret.WebhookSecret>
+      // @ts-expect-error the route requires a WebhookInbox, which only the workers were given
+      const typed: Listener = WebhookHttp.makeNodeListener({ handle, inbox: "inline" })
+      assert.isDefined(typed)
+    }))
+
+  it.scopedLive("a route that does not say inbox uses the inbox its context holds when it starts (0.2's route)", () =>
+    Effect.gen(function*() {
+      const log = observe()
+      const { calls, handle } = counting()
+      const inbox = yield* built("inline", log)
+      const post = yield* listen(Effect.provide(WebhookHttp.makeNodeListener({ handle }), inbox.context), log)
+      const delivery = yield* signed()
+      assert.deepStrictEqual(yield* post(delivery), { status: 200, body: PROCESSED })
+      assert.deepStrictEqual(yield* post(delivery), { status: 200, body: DUPLICATE })
+      assert.deepStrictEqual(calls, [idOf(delivery)])
+      assert.isUndefined(log.lines.find((line) => line.message === "deliveries are not deduplicated"))
+    }))
+
+  it.scopedLive("a route fails to start on an inbox of another mode than it says, saying how to build it", () =>
+    Effect.gen(function*() {
+      const log = observe()
+      const inbox = yield* built("queued", log)
+      const { handle } = counting()
+      const error = yield* Effect.flip(
+        WebhookHttp.makeNodeListener({ handle, inbox: "inline" }).pipe(
+          Effect.provide(inbox.context),
+          Effect.provide(Secret)
+        )
+      )
+      assert.strictEqual(error._tag, "IllegalArgumentException")
+      if (error._tag !== "IllegalArgumentException") return
+      assert.deepStrictEqual([error.reason, error.option], ["Conflict", "inbox"])
+      assert.strictEqual(
+        error.message,
+        "WebhookHttp: inbox: the route says inbox: \"inline\", and the WebhookInbox it is given is queued: build it " +
+          "with WebhookInbox.layerSql({ mode: \"inline\" }) (or WEBHOOK_MODE=inline for WebhookInbox.layerConfig)"
+      )
     }))
 })
 
@@ -679,8 +929,9 @@ for (const engine of [sqlite, postgres]) {
           }
           const deliveries = yield* Effect.all(Array.from({ length: 5 }, () => signed()))
           // No workers in the first life: the deliveries are stored and answered, then the process stops.
+          // A route that does not say `inbox` (0.2's) takes a handler in queued mode too: it must not call it.
           yield* Effect.scoped(Effect.gen(function*() {
-            const server = yield* serve(eager, inboxLayer(database, { mode: "queued" }), log)
+            const server = yield* serve(eager, inboxLayer(database, { mode: "queued" }), log, {}, "context")
             for (const delivery of deliveries) {
               assert.deepStrictEqual(yield* server.post(delivery), { status: 200, body: QUEUED })
             }

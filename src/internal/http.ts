@@ -12,9 +12,10 @@
  */
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as Cause from "effect/Cause"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
@@ -24,41 +25,158 @@ import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
 import { Body, Headers as headers, Reply, Signature } from "openai-webhooks-engine"
-import { DecodeError } from "../WebhookError.js"
-import type { DeliveryCount, Options } from "../WebhookHttp.js"
+import { DecodeError, type IllegalArgumentException } from "../WebhookError.js"
+import type { DeliveryCount, Options, QueuedOptions } from "../WebhookHttp.js"
+import type { Handler } from "../Webhooks.js"
 import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
-import { WebhookInbox } from "./inbox/store.js"
+import { type Mode, type Store, WebhookInbox } from "./inbox/store.js"
 import * as body from "./body.js"
 import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
+import * as Checks from "./options.js"
 import * as signature from "./signature.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
 export const DEFAULT_MAX_BODY_SIZE = Body.defaultLimit
 
 export interface Settings<E, R> {
-  readonly handle: (event: UnwrapWebhookEvent, delivery: signature.Delivery) => Effect.Effect<void, E, R>
+  readonly handle: Handler<E, R>
   readonly maxBodySize: number
   /** The 413 reply, built once: it names the limit. */
   readonly tooLarge: Reply.Reply
   readonly timeout: Duration.Duration | undefined
   readonly tolerance: number
+  /**
+   * What the route said of an inbox: `inline` or `queued` (its type requires one, of that mode), or nothing:
+   * the inbox its context holds when it starts, if any (0.2's behaviour, kept for routes that do not say).
+   */
+  readonly uses: Mode | undefined
+  /** The inbox deliveries go through, found once when the route starts ({@link start}); none: every copy runs. */
+  readonly inbox: Store | undefined
 }
 
-export const settings = <E, R>(options: Options<E, R>): Settings<E, R> => {
-  const maxBodySize = options.maxBodySize ?? DEFAULT_MAX_BODY_SIZE
-  if (!Number.isSafeInteger(maxBodySize) || maxBodySize <= 0) {
-    throw new RangeError(`maxBodySize must be a positive whole number of bytes, got ${maxBodySize}`)
+/** A route's settings before it starts: what its options say, and the first of them that cannot be used. */
+export interface Prepared<E, R> {
+  /** Its defaults stand in for an option that cannot be used: a route with a `problem` never starts. */
+  readonly settings: Settings<E, R>
+  readonly problem: IllegalArgumentException | undefined
+}
+
+/** What a queued route has in place of a handler: the inbox stores its deliveries and never calls it. */
+const STORED: Handler<never, never> = () => Effect.dieMessage("a queued route's deliveries are stored, never handled")
+
+/** The options, checked, without a throw: a problem is reported when the route starts ({@link start}). */
+export const prepare = <E, R>(options: Options<E, R> | QueuedOptions): Prepared<E, R> => {
+  let problem: IllegalArgumentException | undefined
+  const check = <A>(checked: Either.Either<A, IllegalArgumentException>, fallback: A): A => {
+    if (Either.isRight(checked)) return checked.right
+    problem ??= checked.left
+    return fallback
+  }
+  const maxBodySize = options.maxBodySize === undefined
+    ? DEFAULT_MAX_BODY_SIZE
+    : check(Checks.whole("WebhookHttp", "maxBodySize", options.maxBodySize, 1, "bytes"), DEFAULT_MAX_BODY_SIZE)
+  const timeout = options.timeout === undefined
+    ? undefined
+    : check(Checks.duration("WebhookHttp", "timeout", options.timeout, true), undefined)
+  const tolerance = options.tolerance === undefined
+    ? undefined
+    : check(Checks.duration("WebhookHttp", "tolerance", options.tolerance, false), undefined)
+  const uses = options.inbox
+  if (uses !== undefined && uses !== "inline" && uses !== "queued") {
+    problem ??= Checks.illegal(
+      "WebhookHttp",
+      "inbox",
+      "Malformed",
+      `Expected "inline" or "queued"; got ${String(uses)}`
+    )
+  }
+  const handle = options.inbox === "queued" ? STORED : options.handle
+  if (typeof handle !== "function") {
+    problem ??= Checks.illegal(
+      "WebhookHttp",
+      "handle",
+      "Malformed",
+      `Expected a function, (event, delivery) => Effect; got ${String(handle)} ` +
+        `(a route without one says inbox: "queued")`
+    )
   }
   return {
-    handle: options.handle,
-    maxBodySize,
-    tooLarge: Reply.tooLarge(maxBodySize),
-    timeout: options.timeout === undefined ? undefined : Duration.decode(options.timeout),
-    tolerance: signature.toleranceSeconds(options.tolerance)
+    settings: {
+      handle: typeof handle === "function" ? handle as Handler<E, R> : STORED,
+      maxBodySize,
+      tooLarge: Reply.tooLarge(maxBodySize),
+      timeout,
+      tolerance: signature.toleranceSeconds(tolerance),
+      uses: uses === "inline" || uses === "queued" ? uses : undefined,
+      inbox: undefined
+    },
+    problem
   }
+}
+
+/**
+ * The route's settings with the inbox it found when it started, or why it cannot start: an option that cannot
+ * be used, or an inbox of another mode than the route said. Synchronous: `toHttpApp` calls it per new inbox.
+ */
+const resolve = <E, R>(prepared: Prepared<E, R>, inbox: Store | undefined): Either.Either<
+  Settings<E, R>,
+  IllegalArgumentException
+> => {
+  if (prepared.problem !== undefined) return Either.left(prepared.problem)
+  const { settings } = prepared
+  if (settings.uses !== undefined) {
+    if (inbox === undefined) {
+      // The route's type requires the inbox when its options say `inbox` as a literal: only options of a wider
+      // type (a variable of type `Options`, a cast) get here.
+      return Either.left(Checks.illegal(
+        "WebhookHttp",
+        "inbox",
+        "Conflict",
+        `the route says inbox: "${settings.uses}", and no WebhookInbox is provided: provide WebhookInbox.layerSql`
+      ))
+    }
+    if (inbox.mode !== settings.uses) {
+      return Either.left(Checks.illegal(
+        "WebhookHttp",
+        "inbox",
+        "Conflict",
+        `the route says inbox: "${settings.uses}", and the WebhookInbox it is given is ${inbox.mode}: build it ` +
+          `with WebhookInbox.layerSql({ mode: "${settings.uses}" }) (or WEBHOOK_MODE=${settings.uses} for ` +
+          `WebhookInbox.layerConfig)`
+      ))
+    }
+  }
+  return Either.right(inbox === undefined ? settings : { ...settings, inbox })
+}
+
+/**
+ * Said once, when a route starts without an inbox: every copy of a delivery (OpenAI sends some, and retries
+ * any answer that is not 2xx) runs the handler. Most likely an inbox given to `layerWorker` only.
+ */
+const notDeduplicated: Effect.Effect<void> = Effect.logWarning("deliveries are not deduplicated").pipe(
+  Effect.annotateLogs(
+    "error",
+    "this webhook route has no WebhookInbox, so every copy of a webhook-id runs the handler: to deduplicate, " +
+      "provide WebhookInbox.layerSql to the route (not only to WebhookInbox.layerWorker) and say inbox: \"inline\" " +
+      "(or \"queued\") in its options"
+  )
+)
+
+/**
+ * Starts a route on the inbox of its context (looked up once, here, never per request): its settings, or its
+ * `IllegalArgumentException`. Without an inbox, says once that deliveries are not deduplicated.
+ */
+export const start = <E, R>(
+  prepared: Prepared<E, R>,
+  context: Context.Context<never>
+): Effect.Effect<Settings<E, R>, IllegalArgumentException> => {
+  const inbox = Option.getOrUndefined(Context.getOption(context, WebhookInbox))
+  const resolved = resolve(prepared, inbox)
+  if (Either.isLeft(resolved) || inbox !== undefined) return resolved
+  return Effect.as(notDeduplicated, resolved.right)
 }
 
 /** The annotations of a delivery's line. */
@@ -211,13 +329,13 @@ const processDelivery = <E, R>(
       return Effect.zipRight(
         FiberRef.update(FiberRef.currentLogAnnotations, (annotations) =>
           HashMap.set(HashMap.set(annotations, F.webhookId, webhookId), F.eventType, eventType)),
-        Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) =>
-          Option.isNone(inbox)
-            ? run
-            : Effect.flatMap(
-              protocol.process(inbox.value, delivery, eventType, body, handled, settings.timeout, progress),
-              (outcome) => answer(outcome, eventType)
-            ))
+        // The inbox was found when the route started: no lookup per delivery.
+        settings.inbox === undefined
+          ? run
+          : Effect.flatMap(
+            protocol.process(settings.inbox, delivery, eventType, body, handled, settings.timeout, progress),
+            (outcome) => answer(outcome, eventType)
+          )
       )
     }))
   return traced(verifyAndHandle, webhookId)
@@ -381,11 +499,12 @@ export type RunFork<R> = <A, E>(effect: Effect.Effect<A, E, R | WebhookSecret>) 
 /**
  * The edge of the callback-style mountings (the Node listener, the web handler): the method, the body,
  * then the delivery in a fiber of its own. `send` is called once, whatever happens; a throw here is
- * answered 500 with a line, never an exception in the server's code.
+ * answered 500 with a line, never an exception in the server's code. A route that could not start and had no
+ * start to fail (`toWebHandler`, whose layer is built at its first request) answers 500 with a line saying why.
  */
 export const serve = <Request, E, R>(
   runFork: RunFork<R>,
-  settings: Settings<E, R>,
+  route: Either.Either<Settings<E, R>, IllegalArgumentException>,
   source: Body.Source<Request, headers.HeadersInput>,
   request: Request,
   send: (reply: Reply.Reply) => void
@@ -394,6 +513,8 @@ export const serve = <Request, E, R>(
     runFork(effect).addObserver((exit) => send(settle(runFork, exit)))
   try {
     const input = source.headers(request)
+    if (Either.isLeft(route)) return respond(unreadable(input, route.left.message))
+    const settings = route.right
     if (source.method(request) !== "POST") return respond(early(Reply.methodNotAllowed, input))
     source.read(request, settings.maxBodySize, {
       body: (bytes) => runDelivery(runFork, settings, bytes, input, send),
@@ -418,6 +539,36 @@ export const serveEffect = <E, R>(
       : read._tag === "TooLarge"
       ? early(settings.tooLarge, input)
       : unreadable(input, read.why))
+}
+
+/**
+ * `toHttpApp`'s edge. It has no start of its own: the platform gives each request its context, so the inbox is
+ * looked up per request (as before 0.3, and only that: a route that says `inbox` needs it, one that does not
+ * takes one if its context has one). The settings made for the last inbox seen are kept: a request costs one
+ * lookup and one comparison. A route that cannot start answers each delivery 500 with a line saying why; one
+ * without an inbox says once, at its first request, that deliveries are not deduplicated.
+ */
+export const serveApp = <E, R>(
+  prepared: Prepared<E, R>
+): (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<Reply.Reply, never, R | WebhookSecret | WebhookInbox> => {
+  let seen: Store | undefined | null = null // null: no request yet
+  let current: Either.Either<Settings<E, R>, IllegalArgumentException> = Either.right(prepared.settings)
+  let warned = false
+  const serveWith = (request: HttpServerRequest.HttpServerRequest, inbox: Store | undefined) => {
+    if (inbox !== seen) {
+      seen = inbox
+      current = resolve(prepared, inbox)
+    }
+    if (Either.isLeft(current)) return unreadable(request.headers, current.left.message)
+    const served = serveEffect(current.right, request)
+    if (inbox !== undefined || warned) return served
+    warned = true
+    return Effect.zipRight(notDeduplicated, served)
+  }
+  return prepared.settings.uses === undefined
+    ? (request) =>
+      Effect.flatMap(Effect.serviceOption(WebhookInbox), (inbox) => serveWith(request, Option.getOrUndefined(inbox)))
+    : (request) => Effect.flatMap(WebhookInbox, (inbox) => serveWith(request, inbox))
 }
 
 /**

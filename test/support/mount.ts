@@ -13,12 +13,12 @@ import express from "express"
 import Fastify, { type FastifyInstance } from "fastify"
 import { makeApp } from "../../examples/express.js"
 import { webhooks } from "../../examples/fastify.js"
-import { WebhookHttp, WebhookSecret } from "../../src/index.js"
+import { type WebhookError, WebhookHttp, type WebhookInbox, WebhookSecret } from "../../src/index.js"
 import { listenLoopback } from "./http.js"
 
 export const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 export const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-export const PATH = WebhookHttp.DEFAULT_PATH
+export const PATH = WebhookHttp.defaultPath
 export const Secret = WebhookSecret.layer(secret)
 
 // Observability: what a delivery leaves behind in logs and traces.
@@ -63,25 +63,34 @@ export class RecordedSpan implements Tracer.Span {
 }
 
 export interface Observed {
+  /** What deliveries left behind: every line but the ones a route logs when it starts (see `started`). */
   readonly lines: Array<LogLine>
+  /** The lines a route logs once when it starts: `deliveries are not deduplicated`, without an inbox. */
+  readonly started: Array<LogLine>
   readonly spans: Array<RecordedSpan>
   readonly layer: Layer.Layer<never>
   /** Waits until at least `count` lines have been logged (a line may follow the answer it is about). */
   readonly untilLines: (count: number) => Effect.Effect<void>
 }
 
+/** The message of the line a route without an inbox logs once, when it starts. */
+export const NOT_DEDUPLICATED = "deliveries are not deduplicated"
+
 /** A logger and a tracer that record everything, as a layer for the server or runtime under test. */
 export const observe = (): Observed => {
   const lines: Array<LogLine> = []
+  const started: Array<LogLine> = []
   const spans: Array<RecordedSpan> = []
   const waiters = new Set<() => void>()
   const logger = Logger.make(({ annotations, cause, logLevel, message }) => {
-    lines.push({
+    const line = {
       level: logLevel.label,
       message: Array.isArray(message) ? message.map(String).join(" ") : String(message),
       annotations: Object.fromEntries(annotations),
       cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
-    })
+    }
+    if (line.message === NOT_DEDUPLICATED) return void started.push(line)
+    lines.push(line)
     for (const waiter of waiters) waiter()
   })
   const tracer = Tracer.make({
@@ -105,6 +114,7 @@ export const observe = (): Observed => {
     })
   return {
     lines,
+    started,
     spans,
     untilLines,
     layer: Layer.merge(Logger.replace(Logger.defaultLogger, logger), Layer.setTracer(tracer))
@@ -126,12 +136,19 @@ export interface Endpoint {
   readonly url: string | undefined
 }
 
+/** A route's options: a handler (with or without `inbox: "inline"`), or `inbox: "queued"` and none. */
+export type RouteOptions<E> = WebhookHttp.Options<E, never> | WebhookHttp.QueuedOptions
+
 export interface Style {
   readonly name: string
   /** Whether it is served over a connection (all but a web handler called directly). */
   readonly connected: boolean
+  /**
+   * `observability` is provided where the route's services are (its layer, its runtime, the server's context):
+   * merge a `WebhookInbox` into it for a route that says `inbox`.
+   */
   readonly mount: <E>(
-    options: WebhookHttp.Options<E, never>,
+    options: RouteOptions<E>,
     observability: Layer.Layer<never>
   ) => Effect.Effect<Endpoint, unknown, Scope.Scope>
 }
@@ -143,12 +160,13 @@ const overHttp = (port: number): Endpoint => {
 
 /** Serves a platform app layer with `@effect/platform-node` on a random loopback port. */
 export const servePlatform = (
-  app: Layer.Layer<never, never, HttpServer.HttpServer | WebhookSecret.WebhookSecret>,
+  app: Layer.Layer<never, unknown, HttpServer.HttpServer | WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox>,
   observability: Layer.Layer<never>
 ) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      app.pipe(
+      // The inbox of a route that says `inbox`, if any, is in `observability`.
+      (app as Layer.Layer<never, unknown, HttpServer.HttpServer | WebhookSecret.WebhookSecret>).pipe(
         Layer.provideMerge(NodeHttpServer.layer(() => http.createServer(), { port: 0, host: "127.0.0.1" })),
         Layer.provide(Secret),
         Layer.provide(observability)
@@ -176,13 +194,26 @@ export const serveFastify = (setup: (app: FastifyInstance) => Promise<void>) =>
   })
 
 /** The Node listener, made on a runtime with the secret and the observability layer. */
-export const nodeListener = <E>(options: WebhookHttp.Options<E, never>, observability: Layer.Layer<never>) =>
-  WebhookHttp.makeNodeListener(options).pipe(Effect.provide(Layer.merge(Secret, observability)))
+export const nodeListener = <E>(options: RouteOptions<E>, observability: Layer.Layer<never>) =>
+  // The types say what a route that says `inbox` needs; here the inbox, if any, is in `observability`.
+  (WebhookHttp.makeNodeListener(options) as Effect.Effect<
+    http.RequestListener,
+    WebhookError.IllegalArgumentException,
+    WebhookSecret.WebhookSecret
+  >).pipe(Effect.provide(Layer.merge(Secret, observability)))
 
-export const webHandler = <E>(options: WebhookHttp.Options<E, never>, observability: Layer.Layer<never>) =>
+export const webHandler = <E>(options: RouteOptions<E>, observability: Layer.Layer<never>) =>
   Effect.map(
     Effect.acquireRelease(
-      Effect.sync(() => WebhookHttp.toWebHandler({ ...options, layer: Layer.merge(Secret, observability) })),
+      Effect.sync(() => {
+        // The types say what a route that says `inbox` needs; here the inbox, if any, is in `observability`.
+        const layer = Layer.merge(Secret, observability) as Layer.Layer<
+          WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox
+        >
+        return options.inbox === "queued"
+          ? WebhookHttp.toWebHandler({ ...options, layer })
+          : WebhookHttp.toWebHandler({ ...options, layer })
+      }),
       ({ dispose }) => Effect.promise(dispose)
     ),
     ({ handler }) => handler

@@ -5,7 +5,6 @@
  * @internal
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { IllegalArgumentException } from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -17,7 +16,8 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ListParams, Options, Service } from "../../WebhookEndpoints.js"
-import { ApiError } from "../../WebhookError.js"
+import { ApiError, type IllegalArgumentException } from "../../WebhookError.js"
+import * as Checks from "../options.js"
 import * as client from "./client.js"
 import * as models from "./models.js"
 
@@ -147,11 +147,13 @@ export const make = (
   options: Options
 ): Effect.Effect<Service, IllegalArgumentException, HttpClient.HttpClient> =>
   Effect.gen(function*() {
+    // A duration Effect cannot read is Malformed here, not a throw from the resolving below.
+    if (options.timeout !== undefined) yield* Checks.duration("WebhookEndpoints", "timeout", options.timeout, false)
     const settings = client.resolve(options)
     if (Either.isLeft(settings)) {
-      return yield* Effect.fail(
-        new IllegalArgumentException(`WebhookEndpoints: ${settings.left.option}: ${settings.left.message}`)
-      )
+      const { message, option } = settings.left
+      const reason = option === "timeout" || option === "maxRetries" ? "OutOfRange" : "Malformed"
+      return yield* Effect.fail(Checks.illegal("WebhookEndpoints", option, reason, message))
     }
     return fromSettings(yield* HttpClient.HttpClient, settings.right)
   })

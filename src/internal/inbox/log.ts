@@ -13,9 +13,9 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Schema from "effect/Schema"
 import { InboxSql } from "openai-webhooks-engine"
 import * as Run from "./run.js"
+import { InboxError } from "../../WebhookError.js"
 
 export type Status = InboxSql.Status
 
@@ -31,22 +31,8 @@ export type Stats = InboxSql.Stats
 export type RecoverQuery = InboxSql.RecoverQuery
 export type TimelineBucket = InboxSql.TimelineBucket
 
-/**
- * An operation on the log that cannot be done as asked:
- * - `NotFound`: no delivery has this `webhook-id` (`webhookId` names it).
- * - `NotDead`: `discard` is for dead letters; this one is not dead (its status is in the message).
- * - `InProgress`: `replay` of a delivery a handler runs right now (a live claim or lease).
- * - `NoBody`: `replay` of a delivery stored before bodies were kept in inline mode.
- * - `InvalidQuery`: a `limit` out of 1 to 500, a cursor this store did not make, `since` after `until`.
- */
-export class InboxError extends Schema.TaggedError<InboxError>("effect-openai-webhooks/InboxError")(
-  "InboxError",
-  {
-    reason: Schema.Literal("NotFound", "NotDead", "InProgress", "NoBody", "InvalidQuery"),
-    message: Schema.String,
-    webhookId: Schema.optionalWith(Schema.String, { exact: true })
-  }
-) {}
+/** An operation on the log that cannot be done as asked: its home is `WebhookError`, with the other errors. */
+export { InboxError }
 
 /** The log's operations, as the store offers them. */
 export interface Log {

@@ -15,8 +15,8 @@ import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import type { UnwrapWebhookEvent } from "../../WebhookEvent.js"
 import { Reply } from "openai-webhooks-engine"
+import type { Handler } from "../../Webhooks.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
 import type { Delivery } from "../signature.js"
@@ -221,7 +221,7 @@ export const process = <E, R>(
 // Workers.
 
 export interface WorkerSettings<E, R> {
-  readonly handle: (event: UnwrapWebhookEvent, delivery: Delivery) => Effect.Effect<void, E, R>
+  readonly handle: Handler<E, R>
   readonly concurrency: number
   readonly schedule: Schedule.Schedule<unknown, unknown>
   readonly pollInterval: Duration.DurationInput

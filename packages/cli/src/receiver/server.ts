@@ -167,7 +167,8 @@ export const ServerLive = (
         handle: timedUnlessOff(settings, handler),
         timeout: settings.timeout,
         maxBodySize: settings.maxBodySize
-      })
+        // An IllegalArgumentException (WEBHOOK_MAX_BODY_SIZE under 1) stays a defect, as before 0.3.
+      }).pipe(Effect.orDie)
       // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
       const inspector = Option.getOrUndefined(yield* Inspector.make)
       const metrics = yield* Metrics.make(settings)
@@ -255,8 +256,9 @@ export const InboxLive = (
   )
   const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
   return Layer.merge(
+    // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
     WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
-      .pipe(Layer.provide(inbox)),
+      .pipe(Layer.orDie, Layer.provide(inbox)),
     inbox
   )
 }

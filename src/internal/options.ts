@@ -1,0 +1,62 @@
+/**
+ * How every module checks the options it is given in code: one error, `WebhookError.IllegalArgumentException`,
+ * naming the module and the option, from the Effect or Layer that was given them, when it is built.
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import { IllegalArgumentException } from "../WebhookError.js"
+
+/** The module whose options these are, the first word of every message. */
+export type Module = "WebhookHttp" | "WebhookInbox" | "WebhookEndpoints"
+
+/** `<Module>: <option>: <message>`. */
+export const illegal = (
+  module: Module,
+  option: string,
+  reason: IllegalArgumentException["reason"],
+  message: string
+): IllegalArgumentException =>
+  new IllegalArgumentException({ reason, option, message: `${module}: ${option}: ${message}` })
+
+/** A value as a message shows it: what was given, not a reformatting of it (never a secret: no option here is one). */
+const shown = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+
+/**
+ * A `DurationInput` decoded, or `Malformed` where Effect cannot read it (`Duration.decode` throws on a string
+ * such as `"5 minuets"`). `positive`: zero (and what Effect reads as zero: a negative number) is `OutOfRange`.
+ */
+export const duration = (
+  module: Module,
+  option: string,
+  input: Duration.DurationInput,
+  positive: boolean
+): Either.Either<Duration.Duration, IllegalArgumentException> => {
+  let decoded: Duration.Duration
+  try {
+    decoded = Duration.decode(input)
+  } catch {
+    const expected = `Expected a duration such as "10 seconds" or "1500 millis"; got ${shown(input)}`
+    return Either.left(illegal(module, option, "Malformed", expected))
+  }
+  if (positive && !Duration.greaterThan(decoded, Duration.zero)) {
+    const expected = `Expected a duration longer than zero; got ${shown(input)}`
+    return Either.left(illegal(module, option, "OutOfRange", expected))
+  }
+  return Either.right(decoded)
+}
+
+/** A whole number of at least `min`, or `OutOfRange`. */
+export const whole = (
+  module: Module,
+  option: string,
+  value: number,
+  min: number,
+  unit: string
+): Either.Either<number, IllegalArgumentException> =>
+  Number.isSafeInteger(value) && value >= min
+    ? Either.right(value)
+    : Either.left(
+      illegal(module, option, "OutOfRange", `Expected a whole number of ${unit}, at least ${min}; got ${value}`)
+    )
