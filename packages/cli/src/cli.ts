@@ -10,6 +10,7 @@
  * - @effect/cli's `ValidationError` (an unknown flag, a value of the wrong type): it has printed the help; exit 2.
  * - anything else is a bug: the whole cause, exit 1.
  */
+import { readFileSync } from "node:fs"
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
@@ -29,7 +30,10 @@ const root = Command.make("openai-webhooks").pipe(
   Command.withSubcommands([serve, send, verify, secret, events, inbox, endpoints, eventTypes])
 )
 
-const cli = Command.run(root, { name: "openai-webhooks", version: "0.1.0" })
+/** The version `--version` prints: the package's own, read from its manifest beside dist/ (or src/). */
+const version: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version
+
+const cli = Command.run(root, { name: "openai-webhooks", version })
 
 const isCliError = (u: unknown): u is CliError =>
   u instanceof UsageError || u instanceof Unreachable || u instanceof Refused || u instanceof CheckFailed

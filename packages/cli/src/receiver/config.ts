@@ -10,7 +10,7 @@ import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
 import type * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import { WebhookHttp, type WebhookInbox } from "effect-openai-webhooks"
+import { WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
 import * as Access from "./access.js"
 import * as Database from "./database.js"
 import { InvalidConfig } from "./errors.js"
@@ -110,7 +110,7 @@ const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config
 export const config: Config.Config<ReceiverConfig> = Config.all({
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
   port: variables.port.pipe(Config.withDefault(8787)),
-  path: variables.path.pipe(Config.withDefault(WebhookHttp.DEFAULT_PATH)),
+  path: variables.path.pipe(Config.withDefault(WebhookHttp.defaultPath)),
   timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(
     Config.validate({
       message: "Expected more than zero",
@@ -118,17 +118,9 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
     }),
     Config.withDefault(Duration.seconds(10))
   ),
-  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.DEFAULT_MAX_BODY_SIZE)),
-  mode: variables.mode.pipe(Config.withDefault("inline" as const)),
-  // Renewed every third of itself while a handler runs, so a short lease costs nothing to a slow handler
-  // and lets another instance take over a crashed one's deliveries within seconds.
-  lease: Config.duration("WEBHOOK_LEASE").pipe(
-    Config.validate({
-      message: "Expected at least 1 second",
-      validation: (lease) => Duration.greaterThanOrEqualTo(lease, Duration.seconds(1))
-    }),
-    Config.withDefault(Duration.seconds(30))
-  ),
+  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.defaultMaxBodySize)),
+  // WEBHOOK_MODE and WEBHOOK_LEASE, read as the library reads them for any program (`WebhookInbox.layerConfig`).
+  inbox: WebhookInbox.config,
   database: Config.string().pipe(
     Config.mapOrFail((url) => Either.mapLeft(Database.parse(url), (problem) => ConfigError.InvalidData([], problem))),
     Config.nested("DATABASE_URL"),
@@ -152,7 +144,7 @@ export const config: Config.Config<ReceiverConfig> = Config.all({
   inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
   metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
   metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
-})
+}).pipe(Config.map(({ inbox, ...rest }) => ({ ...rest, mode: inbox.mode, lease: inbox.lease })))
 
 /**
  * One `InvalidConfig` for everything wrong in `error`: each variable with its problem, and what each accepts.
