@@ -12,13 +12,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
-import type * as Scope from "effect/Scope"
 import * as Durability from "./durability.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Log from "./log.js"
 import { migrate } from "./migrations.js"
 import * as Run from "./run.js"
-import { type LayerOptions, type Status, type Store, type StoreOptions, WebhookInbox } from "./store.js"
+import { type LayerOptions, type Make, type Status, type Store, WebhookInbox } from "./store.js"
 import * as Writes from "./writes.js"
 
 export { migrate } from "./migrations.js"
@@ -28,13 +27,7 @@ const DEFAULT_DEAD_RETENTION = Duration.days(30)
 const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMap(Clock.currentTimeMillis, f)
 
 /** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
-export const make = (
-  options: StoreOptions
-): Effect.Effect<
-  { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
-  never,
-  SqlClient.SqlClient | Scope.Scope
-> =>
+export const make: Make = (options) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const dialect = Run.dialectOf(sql)

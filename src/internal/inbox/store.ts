@@ -143,14 +143,17 @@ export interface StoreOptions {
 /** The store's implementation on `@effect/sql`, loaded once, when the first store is built. */
 const implementation = Effect.promise(() => import("./sqlStore.js"))
 
-/** The store, and its heartbeat: the loop that renews what is held, for the layer to run. */
-export const make = (
+/** Builds the store, and its heartbeat: the loop that renews what is held, for the layer to run. */
+export type Make = (
   options: StoreOptions
-): Effect.Effect<
+) => Effect.Effect<
   { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
   never,
   SqlClient.SqlClient | Scope.Scope
-> => Effect.flatMap(implementation, (sql) => sql.make(options))
+>
+
+/** {@link Make}, from the implementation loaded when it is first called. */
+export const make: Make = (options) => Effect.flatMap(implementation, (sql) => sql.make(options))
 
 /** Creates or upgrades the inbox's tables (the engine's migrations for the client's database). */
 export const migrate: Effect.Effect<void, Migrator.MigrationError | SqlError, SqlClient.SqlClient> = Effect.flatMap(
