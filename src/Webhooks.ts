@@ -23,10 +23,10 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Headers as EngineHeaders } from "openai-webhooks-engine"
+import { type Headers as EngineHeaders, type Result, Signature } from "openai-webhooks-engine"
 import * as internalDecode from "./internal/decode.js"
 import * as signature from "./internal/signature.js"
-import type { DecodeError, SignatureError } from "./WebhookError.js"
+import { type DecodeError, SignatureError } from "./WebhookError.js"
 import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 import { WebhookSecret } from "./WebhookSecret.js"
 
@@ -90,8 +90,8 @@ const verifyWith = (
   payload: string | Uint8Array,
   headers: HeadersInput,
   options: Options | undefined
-): Either.Either<Delivery, SignatureError> =>
-  signature.verifyRequest(
+): Result.Result<Delivery, Signature.Problem> =>
+  Signature.verifyRequest(
     secrets.keys,
     headers,
     payload,
@@ -126,7 +126,11 @@ export const verify = (
 ): Effect.Effect<Delivery, SignatureError, WebhookSecret> =>
   Effect.flatMap(
     WebhookSecret,
-    (secrets) => Effect.clockWith((clock) => verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options))
+    (secrets) =>
+      Effect.clockWith((clock) => {
+        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        return verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
+      })
   )
 
 /**
@@ -170,7 +174,8 @@ export const unwrap = (
     WebhookSecret,
     (secrets) =>
       Effect.clockWith((clock): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> => {
-        const delivery = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
-        return Either.isLeft(delivery) ? Either.left(delivery.left) : internalDecode.decode(payload)
+        // The engine's result as it is: only a failure becomes an error object, and a success goes on to decode.
+        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        return verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
       })
   )
