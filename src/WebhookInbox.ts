@@ -222,12 +222,7 @@ export const layerSql = (
   SqlClient.SqlClient
 > => {
   const resolved = resolve(options)
-  // The store's own check of the lease and the heartbeat passes: they were checked above.
-  return Either.isLeft(resolved) ? Layer.fail(resolved.left) : internal.layer(resolved.right) as Layer.Layer<
-    WebhookInbox,
-    SqlError | MigrationError | WebhookError.IllegalArgumentException,
-    SqlClient.SqlClient
-  >
+  return Either.isLeft(resolved) ? Layer.fail(resolved.left) : internal.layer(resolved.right)
 }
 
 /**

@@ -15,7 +15,6 @@
 import type * as Migrator from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -166,34 +165,10 @@ export interface LayerOptions extends StoreOptions {
 }
 
 /**
- * Why these durations cannot work, or undefined. A heartbeat as long as the lease would let the lease
- * expire between two renewals, and a live holder be taken over.
- */
-const invalid = (options: StoreOptions): string | undefined => {
-  const lease = Duration.toMillis(options.lease)
-  const heartbeat = Duration.toMillis(options.heartbeat)
-  if (!(lease > 0 && Number.isFinite(lease))) {
-    return `the inbox's lease must be a positive, finite duration; got ${Duration.format(options.lease)}`
-  }
-  if (!(heartbeat > 0 && heartbeat < lease)) {
-    return `the inbox's heartbeat must be positive and shorter than its lease (${Duration.format(options.lease)}); ` +
-      `got ${Duration.format(options.heartbeat)}`
-  }
-  return undefined
-}
-
-/**
- * The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. Fails
- * with `IllegalArgumentException` when the lease and heartbeat cannot work together.
+ * The store on the `SqlClient`: migrated when built, purged every `purgeInterval` while it lives. Its options come
+ * checked (`WebhookInbox`'s option checks: a finite lease, a heartbeat shorter than it), once, where users give them.
  */
 export const layer = (
   options: LayerOptions
-): Layer.Layer<
-  WebhookInbox,
-  SqlError | Migrator.MigrationError | Cause.IllegalArgumentException,
-  SqlClient.SqlClient
-> => {
-  const why = invalid(options)
-  if (why !== undefined) return Layer.fail(new Cause.IllegalArgumentException(why))
-  return Layer.unwrapEffect(Effect.map(implementation, (sql) => sql.layer(options)))
-}
+): Layer.Layer<WebhookInbox, SqlError | Migrator.MigrationError, SqlClient.SqlClient> =>
+  Layer.unwrapEffect(Effect.map(implementation, (sql) => sql.layer(options)))
