@@ -18,8 +18,6 @@ export const typeOf = (cls: EventClass): WebhookEvent.EventType => eventClass.ty
 /** The class of each known type. */
 export const classes: ReadonlyMap<string, EventClass> = new Map(WebhookEvent.classes.map((cls) => [typeOf(cls), cls]))
 
-/** The class of a known type. */
-export const classOf = (type: WebhookEvent.EventType): EventClass => classes.get(type)!
 
 /** OpenAI's reference example of a known type, as wire JSON (the catalogue's; frozen). */
 export const sampleOf = (type: WebhookEvent.EventType): Events.Sample => Events.get(type).sample
