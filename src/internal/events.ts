@@ -18,6 +18,5 @@ export const typeOf = (cls: EventClass): WebhookEvent.EventType => eventClass.ty
 /** The class of each known type. */
 export const classes: ReadonlyMap<string, EventClass> = new Map(WebhookEvent.classes.map((cls) => [typeOf(cls), cls]))
 
-
 /** OpenAI's reference example of a known type, as wire JSON (the catalogue's; frozen). */
 export const sampleOf = (type: WebhookEvent.EventType): Events.Sample => Events.get(type).sample
