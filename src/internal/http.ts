@@ -24,7 +24,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
-import { Body, Headers as headers, Reply, Signature } from "openai-webhooks-engine"
+import { Body, Headers as headers, Reply } from "openai-webhooks-engine"
 import { DecodeError, type IllegalArgumentException } from "../WebhookError.js"
 import type { DeliveryCount, Options, QueuedOptions } from "../WebhookHttp.js"
 import type { Handler } from "../Webhooks.js"
@@ -278,15 +278,16 @@ const processDelivery = <E, R>(
 ): Effect.Effect<Reply.Reply, never, R | WebhookSecret> => {
   const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
-    Effect.clockWith((clock) => {
+    Effect.clockWith((clock) =>
       // The engine's result as it is: the edge needs only the reason and message of a failure, not an error object.
-      const verified = Signature.verifyRequest(
+      // Synchronous on node:crypto; on an edge runtime without it, by Web Crypto (see withVerdict).
+      signature.withVerdict(
         secrets.keys,
         input,
         body,
         Math.floor(clock.unsafeCurrentTimeMillis() / 1000),
-        settings.tolerance
-      )
+        settings.tolerance,
+        (verified) => {
       if (!verified.ok) {
         const error = verified.error
         return finish(
@@ -337,7 +338,7 @@ const processDelivery = <E, R>(
             (outcome) => answer(outcome, eventType)
           )
       )
-    }))
+        })))
   return traced(verifyAndHandle, webhookId)
 }
 

@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { type Result, type Secret, Signature } from "openai-webhooks-engine"
 import { SignatureError } from "../WebhookError.js"
@@ -35,3 +36,20 @@ export const verifyRequest = (
 /** `Signature.verify`: one delivery whose header values have been read. `now` and `tolerance` are in seconds. */
 export const verify = (...args: Parameters<typeof Signature.verify>): Either.Either<Delivery, SignatureError> =>
   toEither(Signature.verify(...args))
+
+/**
+ * Verifies one request (`Signature.verifyRequest`) and goes on with the engine's verdict as it is. Where the runtime
+ * has `node:crypto` this is a plain call (no promise, no Effect step more than before: the hot path); where it has
+ * not (an edge runtime), the engine's Web Crypto path, awaited. `now` and `tolerance` are in seconds.
+ */
+export const withVerdict = <A, E, R>(
+  keys: ReadonlyArray<Key>,
+  headers: Parameters<typeof Signature.verifyRequest>[1],
+  payload: string | Uint8Array,
+  now: number,
+  tolerance: number,
+  next: (verdict: Result.Result<Delivery, Signature.Problem>) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Signature.synchronous
+    ? next(Signature.verifyRequest(keys, headers, payload, now, tolerance))
+    : Effect.flatMap(Effect.promise(() => Signature.verifyRequestAsync(keys, headers, payload, now, tolerance)), next)
