@@ -70,7 +70,8 @@ describe("the README's Worker in workerd, without nodejs_compat", () => {
     // Bundled without marking node: external: an import of node: would fail here, as wrangler's bundle does. No
     // tsconfig paths: the packages resolve to their built dist/, as in a user's project.
     const entryPoints = [resolve(root, "examples/worker.ts")]
-    await esbuild.build({ ...bundleOptions, entryPoints, outfile: join(dir, "worker.js"), write: true, tsconfigRaw: "{}" })
+    const outfile = join(dir, "worker.js")
+    await esbuild.build({ ...bundleOptions, entryPoints, outfile, write: true, tsconfigRaw: "{}" })
     const port = await freePort()
     writeFileSync(
       join(dir, "config.capnp"),

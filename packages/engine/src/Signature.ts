@@ -206,7 +206,8 @@ export const verify = (
 ): Result.Result<Delivery, Problem> => {
   const refused = check(id, timestamp, signature, now, tolerance)
   if (refused !== undefined) return refused
-  return verdict(keys, id!, timestamp!, scan(signature!, expectedMacs(keys, id!, timestamp!, payload), maxSignatures, NODE))
+  const expected = expectedMacs(keys, id!, timestamp!, payload)
+  return verdict(keys, id!, timestamp!, scan(signature!, expected, maxSignatures, NODE))
 }
 
 /**

@@ -101,7 +101,7 @@ const encoder = new TextEncoder()
 export const utf8 = (payload: string | Uint8Array): Uint8Array =>
   typeof payload === "string" ? encoder.encode(payload) : payload
 
-/** Key bytes and their Web Crypto key (imported once, on first use), kept off the `Key` object so nothing prints them. */
+/** Key bytes and their Web Crypto key (imported once, on first use), kept off the `Key` so that nothing prints them. */
 interface WebKey {
   readonly bytes: Uint8Array<ArrayBuffer>
   imported: Promise<CryptoKey> | undefined
