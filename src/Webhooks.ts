@@ -23,7 +23,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import type { Headers as EngineHeaders, Result, Signature } from "openai-webhooks-engine"
+import { type Headers as EngineHeaders, type Result, Signature } from "openai-webhooks-engine"
 import * as internalDecode from "./internal/decode.js"
 import * as signature from "./internal/signature.js"
 import { type DecodeError, SignatureError } from "./WebhookError.js"
@@ -84,22 +84,35 @@ export interface Options {
   readonly tolerance?: Duration.DurationInput | undefined
 }
 
-// On node:crypto the verdict is reached synchronously, as before; on an edge runtime, by Web Crypto (see withVerdict).
-const verifyWith = <A, E>(
+const verifyWith = (
   secrets: WebhookSecret["Type"],
   nowMillis: number,
   payload: string | Uint8Array,
   headers: HeadersInput,
-  options: Options | undefined,
-  next: (verified: Result.Result<Delivery, Signature.Problem>) => Effect.Effect<A, E>
-): Effect.Effect<A, E> =>
-  signature.withVerdict(
+  options: Options | undefined
+): Result.Result<Delivery, Signature.Problem> =>
+  Signature.verifyRequest(
     secrets.keys,
     headers,
     payload,
     Math.floor(nowMillis / 1000),
-    signature.toleranceSeconds(options?.tolerance),
-    next
+    signature.toleranceSeconds(options?.tolerance)
+  )
+
+// `verifyWith` on a runtime without node:crypto (Signature.synchronous is false): by Web Crypto.
+const verifyOnWebCrypto = (
+  secrets: WebhookSecret["Type"],
+  nowMillis: number,
+  payload: string | Uint8Array,
+  headers: HeadersInput,
+  options: Options | undefined
+): Effect.Effect<Result.Result<Delivery, Signature.Problem>> =>
+  signature.verifyRequestAsync(
+    secrets.keys,
+    headers,
+    payload,
+    Math.floor(nowMillis / 1000),
+    signature.toleranceSeconds(options?.tolerance)
   )
 
 /**
@@ -130,17 +143,16 @@ export const verify = (
   Effect.flatMap(
     WebhookSecret,
     (secrets) =>
-      Effect.clockWith((clock) =>
-        verifyWith(
-          secrets,
-          clock.unsafeCurrentTimeMillis(),
-          payload,
-          headers,
-          options,
-          (verified): Effect.Effect<Delivery, SignatureError> =>
-            verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
-        )
-      )
+      Effect.clockWith((clock): Effect.Effect<Delivery, SignatureError> => {
+        if (!Signature.synchronous) {
+          return Effect.flatMap(
+            verifyOnWebCrypto(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options),
+            (verified) => verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
+          )
+        }
+        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        return verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
+      })
   )
 
 /**
@@ -183,16 +195,16 @@ export const unwrap = (
   Effect.flatMap(
     WebhookSecret,
     (secrets) =>
-      Effect.clockWith((clock) =>
+      Effect.clockWith((clock): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> => {
+        if (!Signature.synchronous) {
+          return Effect.flatMap(
+            verifyOnWebCrypto(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options),
+            (verified): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> =>
+              verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
+          )
+        }
         // The engine's result as it is: only a failure becomes an error object, and a success goes on to decode.
-        verifyWith(
-          secrets,
-          clock.unsafeCurrentTimeMillis(),
-          payload,
-          headers,
-          options,
-          (verified): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> =>
-            verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
-        )
-      )
+        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        return verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
+      })
   )

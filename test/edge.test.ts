@@ -60,9 +60,30 @@ const freePort = () =>
     })
   })
 
+// The library's Effect API inside the same workerd: sign (WebhookTesting), then verify and unwrap (Webhooks), on
+// Web Crypto; the Worker answers what it found as JSON.
+const apiWorker = `
+import { Effect } from "effect"
+import { Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+import { Signature } from "openai-webhooks-engine"
+const secret = "${secret}"
+const forged = "whsec_Rm9yZ2VkRm9yZ2VkRm9yZ2VkRm9yZ2VkRm9yZ2VkISE="
+const program = Effect.gen(function*() {
+  const event = WebhookTesting.samples()[0]
+  const signed = yield* WebhookTesting.sign({ secret, event })
+  const unwrapped = yield* Webhooks.unwrap(signed.body, signed.headers)
+  const other = yield* WebhookTesting.sign({ secret: forged, event })
+  const refused = yield* Effect.flip(Webhooks.verify(other.body, other.headers))
+  const id = signed.headers["webhook-id"]
+  return { tag: unwrapped._tag, refused: refused.reason, id, synchronous: Signature.synchronous }
+}).pipe(Effect.provide(WebhookSecret.layer(secret)))
+export default { fetch: () => Effect.runPromise(program).then((found) => Response.json(found)) }
+`
+
 describe("the README's Worker in workerd, without nodejs_compat", () => {
   const dir = mkdtempSync(join(tmpdir(), "edge-worker-"))
   let url = ""
+  let api = ""
   let output = ""
   let child: ReturnType<typeof spawn> | undefined
 
@@ -72,13 +93,29 @@ describe("the README's Worker in workerd, without nodejs_compat", () => {
     const entryPoints = [resolve(root, "examples/worker.ts")]
     const outfile = join(dir, "worker.js")
     await esbuild.build({ ...bundleOptions, entryPoints, outfile, write: true, tsconfigRaw: "{}" })
+    await esbuild.build({
+      ...bundleOptions,
+      stdin: { contents: apiWorker, resolveDir: root, loader: "ts" },
+      outfile: join(dir, "api.js"),
+      write: true,
+      tsconfigRaw: "{}"
+    })
     const port = await freePort()
+    const apiPort = await freePort()
     writeFileSync(
       join(dir, "config.capnp"),
       `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = .worker) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+  services = [ (name = "main", worker = .worker), (name = "api", worker = .api) ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:${port}", http = (), service = "main"),
+    (name = "api", address = "127.0.0.1:${apiPort}", http = (), service = "api"),
+  ],
+);
+const api :Workerd.Worker = (
+  modules = [ (name = "api.js", esModule = embed "api.js") ],
+  compatibilityDate = "2025-09-01",
+  compatibilityFlags = [],
 );
 const worker :Workerd.Worker = (
   modules = [ (name = "worker.js", esModule = embed "worker.js") ],
@@ -92,6 +129,7 @@ const worker :Workerd.Worker = (
     child.stdout!.on("data", (chunk) => (output += chunk))
     child.stderr!.on("data", (chunk) => (output += chunk))
     url = `http://127.0.0.1:${port}/webhooks/openai`
+    api = `http://127.0.0.1:${apiPort}/`
     // An external process: poll with a deadline until it listens (or has exited, saying why).
     const deadline = Date.now() + 20_000
     for (;;) {
@@ -123,6 +161,15 @@ const worker :Workerd.Worker = (
   it("answers 401 to a forged one", async () => {
     const response = await post(await sample("whsec_Rm9yZ2VkRm9yZ2VkRm9yZ2VkRm9yZ2VkRm9yZ2VkISE=", "msg_edge_forged"))
     expect(response.status).toBe(401)
+  })
+
+  it("runs Webhooks.unwrap and verify and WebhookTesting.sign there, on Web Crypto", async () => {
+    const response = await fetch(api)
+    expect(response.status, output).toBe(200)
+    const found = await response.json() as { tag: string; refused: string; id: string; synchronous: boolean }
+    const tag = WebhookTesting.samples()[0]!._tag
+    expect(found).toMatchObject({ tag, refused: "NoMatchingSignature", synchronous: false })
+    expect(found.id).toMatch(/^msg_[0-9a-f]{32}$/)
   })
 
   it("answers 405 to a GET", async () => {

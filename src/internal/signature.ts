@@ -38,18 +38,11 @@ export const verify = (...args: Parameters<typeof Signature.verify>): Either.Eit
   toEither(Signature.verify(...args))
 
 /**
- * Verifies one request (`Signature.verifyRequest`) and goes on with the engine's verdict as it is. Where the runtime
- * has `node:crypto` this is a plain call (no promise, no Effect step more than before: the hot path); where it has
- * not (an edge runtime), the engine's Web Crypto path, awaited. `now` and `tolerance` are in seconds.
+ * `Signature.verifyRequestAsync` as an Effect, for runtimes without `node:crypto` (`Signature.synchronous` is false):
+ * the engine's verdict as it is, reached by Web Crypto. Callers branch on `Signature.synchronous` first, so that
+ * Node's path stays a plain call with no promise and no closure.
  */
-export const withVerdict = <A, E, R>(
-  keys: ReadonlyArray<Key>,
-  headers: Parameters<typeof Signature.verifyRequest>[1],
-  payload: string | Uint8Array,
-  now: number,
-  tolerance: number,
-  next: (verdict: Result.Result<Delivery, Signature.Problem>) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  Signature.synchronous
-    ? next(Signature.verifyRequest(keys, headers, payload, now, tolerance))
-    : Effect.flatMap(Effect.promise(() => Signature.verifyRequestAsync(keys, headers, payload, now, tolerance)), next)
+export const verifyRequestAsync = (
+  ...args: Parameters<typeof Signature.verifyRequestAsync>
+): Effect.Effect<Result.Result<Delivery, Signature.Problem>> =>
+  Effect.promise(() => Signature.verifyRequestAsync(...args))
