@@ -218,18 +218,8 @@ export const verify = (
  * @since 0.4.0
  * @category verification
  */
-export const verifyAsync = (
-  keys: ReadonlyArray<Key>,
-  id: string | undefined,
-  timestamp: string | undefined,
-  signature: string | undefined,
-  payload: string | Uint8Array,
-  now: number,
-  tolerance: number
-): Promise<Result.Result<Delivery, Problem>> =>
-  synchronous
-    ? Promise.resolve(verify(keys, id, timestamp, signature, payload, now, tolerance))
-    : verifyWeb(keys, id, timestamp, signature, payload, now, tolerance)
+export const verifyAsync = (...args: Parameters<typeof verify>): Promise<Result.Result<Delivery, Problem>> =>
+  synchronous ? Promise.resolve(verify(...args)) : verifyWeb(...args)
 
 /**
  * {@link verifyRequest} on any runtime ({@link verifyAsync} after reading the three headers).
@@ -238,31 +228,23 @@ export const verifyAsync = (
  * @category verification
  */
 export const verifyRequestAsync = (
-  keys: ReadonlyArray<Key>,
-  headers: Headers.HeadersInput,
-  payload: string | Uint8Array,
-  now: number,
-  tolerance: number
+  ...[keys, headers, payload, now, tolerance]: Parameters<typeof verifyRequest>
 ): Promise<Result.Result<Delivery, Problem>> =>
-  verifyAsync(
-    keys,
+  synchronous
+    ? Promise.resolve(verifyRequest(keys, headers, payload, now, tolerance))
+    : verifyWeb(keys, ...read(headers), payload, now, tolerance)
+
+// The three Standard Webhooks headers, for the Web Crypto path (the synchronous one reads them without an array).
+const read = (headers: Headers.HeadersInput) =>
+  [
     Headers.get(headers, "webhook-id"),
     Headers.get(headers, "webhook-timestamp"),
-    Headers.get(headers, "webhook-signature"),
-    payload,
-    now,
-    tolerance
-  )
+    Headers.get(headers, "webhook-signature")
+  ] as const
 
 /** @internal {@link verifyAsync}'s Web Crypto path, whatever the runtime (the tests run it on Node). */
 export const verifyWeb = async (
-  keys: ReadonlyArray<Key>,
-  id: string | undefined,
-  timestamp: string | undefined,
-  signature: string | undefined,
-  payload: string | Uint8Array,
-  now: number,
-  tolerance: number
+  ...[keys, id, timestamp, signature, payload, now, tolerance]: Parameters<typeof verify>
 ): Promise<Result.Result<Delivery, Problem>> => {
   const refused = check(id, timestamp, signature, now, tolerance)
   if (refused !== undefined) return refused
