@@ -144,7 +144,13 @@ export const sign = (key: Key, id: string, timestamp: string, payload: string | 
 export const signAsync = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): Promise<string> =>
   synchronous ? Promise.resolve(sign(key, id, timestamp, payload)) : signWeb(key, id, timestamp, payload)
 
-/** @internal {@link signAsync}'s Web Crypto path, whatever the runtime (the tests run it on Node). */
+/**
+ * {@link signAsync}'s Web Crypto path, taken whatever the runtime: where `node:crypto` is absent it is what
+ * {@link signAsync} does; on Node it is how the tests check both paths against the same vectors.
+ *
+ * @since 0.4.0
+ * @category signing
+ */
 export const signWeb = async (key: Key, id: string, timestamp: string, payload: string | Uint8Array) =>
   `v1,${crypto.encodeBase64(await crypto.hmacWeb(key, `${id}.${timestamp}.`, payload))}`
 
@@ -242,7 +248,15 @@ const read = (headers: Headers.HeadersInput) =>
     Headers.get(headers, "webhook-signature")
   ] as const
 
-/** @internal {@link verifyAsync}'s Web Crypto path, whatever the runtime (the tests run it on Node). */
+/**
+ * {@link verifyAsync}'s Web Crypto path, taken whatever the runtime: an HMAC per key by `crypto.subtle`, entries
+ * compared in constant time, headers read as {@link verify} reads them, so that its verdicts are {@link verify}'s.
+ * Where `node:crypto` is absent it is what {@link verifyAsync} does; on Node, where `crypto.subtle` runs the HMAC on
+ * the thread pool, it is how the tests check both paths against the same tables.
+ *
+ * @since 0.4.0
+ * @category verification
+ */
 export const verifyWeb = async (
   ...[keys, id, timestamp, signature, payload, now, tolerance]: Parameters<typeof verify>
 ): Promise<Result.Result<Delivery, Problem>> => {
