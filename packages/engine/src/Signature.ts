@@ -417,9 +417,12 @@ interface Backend {
 const WEB: Backend = { decode: crypto.decodeBase64, equal: crypto.constantTimeEqual }
 
 // Where node:crypto is absent, NODE is never scanned with (the synchronous functions throw before their scan).
-const NODE: Backend = crypto.node === undefined
-  ? WEB
-  : { decode: (text) => crypto.node!.Buffer.from(text, "base64"), equal: crypto.node.crypto.timingSafeEqual }
+const NODE: Backend = crypto.node === undefined ? WEB : nodeBackend(crypto.node.Buffer, crypto.node.crypto)
+
+// node:buffer's decoder and node:crypto's compare, looked up once.
+function nodeBackend(buffer: typeof Buffer, node: NonNullable<typeof crypto.node>["crypto"]): Backend {
+  return { decode: (text) => buffer.from(text, "base64"), equal: node.timingSafeEqual }
+}
 
 const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13
 
