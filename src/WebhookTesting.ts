@@ -15,7 +15,6 @@
  *
  * @since 0.1.0
  */
-import { randomBytes } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -79,25 +78,37 @@ const encodeEvent = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
  */
 export const encode = (event: WebhookEvent.UnwrapWebhookEvent): string => JSON.stringify(encodeEvent(event))
 
+// Web Crypto's random bytes (a global on every runtime), not node:crypto's: this module loads on edge runtimes too.
+const randomHex = (bytes: number): string =>
+  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0"))
+    .join("")
+
 const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed, SecretError> =>
-  Effect.map(secret.make(options.secret), (secrets) => {
+  Effect.flatMap(secret.make(options.secret), (secrets) => {
     const body = options.payload ?? (options.event === undefined ? "{}" : encode(options.event))
-    const id = options.id ?? `msg_${randomBytes(16).toString("hex")}`
+    const id = options.id ?? `msg_${randomHex(16)}`
     const seconds = options.timestamp === undefined
       ? Math.floor(nowMillis / 1000)
       : options.timestamp instanceof Date
       ? Math.floor(options.timestamp.getTime() / 1000)
       : options.timestamp
     const timestamp = String(seconds)
-    return {
+    const signed = (signatures: ReadonlyArray<string>): Signed => ({
       body,
       headers: {
         "content-type": "application/json",
         "webhook-id": id,
         "webhook-timestamp": timestamp,
-        "webhook-signature": secrets.keys.map((key) => Signature.sign(key, id, timestamp, body)).join(" ")
+        "webhook-signature": signatures.join(" ")
       }
-    }
+    })
+    // Synchronous on node:crypto; on an edge runtime, by Web Crypto.
+    return Signature.synchronous
+      ? Effect.succeed(signed(secrets.keys.map((key) => Signature.sign(key, id, timestamp, body))))
+      : Effect.map(
+        Effect.promise(() => Promise.all(secrets.keys.map((key) => Signature.signAsync(key, id, timestamp, body)))),
+        signed
+      )
   })
 
 /**

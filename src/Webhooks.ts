@@ -23,7 +23,7 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { type Headers as EngineHeaders, type Result, Signature } from "openai-webhooks-engine"
+import { type Headers as EngineHeaders, Signature } from "openai-webhooks-engine"
 import * as internalDecode from "./internal/decode.js"
 import * as signature from "./internal/signature.js"
 import { type DecodeError, SignatureError } from "./WebhookError.js"
@@ -84,20 +84,23 @@ export interface Options {
   readonly tolerance?: Duration.DurationInput | undefined
 }
 
-const verifyWith = (
+// `check` is Signature.verifyRequest where the runtime has node:crypto, signature.verifyRequestAsync (an Effect, by
+// Web Crypto) where Signature.synchronous is false.
+const verifyWith = <A>(
+  check: (
+    keys: WebhookSecret["Type"]["keys"],
+    headers: HeadersInput,
+    payload: string | Uint8Array,
+    now: number,
+    tolerance: number
+  ) => A,
   secrets: WebhookSecret["Type"],
   nowMillis: number,
   payload: string | Uint8Array,
   headers: HeadersInput,
   options: Options | undefined
-): Result.Result<Delivery, Signature.Problem> =>
-  Signature.verifyRequest(
-    secrets.keys,
-    headers,
-    payload,
-    Math.floor(nowMillis / 1000),
-    signature.toleranceSeconds(options?.tolerance)
-  )
+): A =>
+  check(secrets.keys, headers, payload, Math.floor(nowMillis / 1000), signature.toleranceSeconds(options?.tolerance))
 
 /**
  * Checks that a delivery was signed by OpenAI with a configured secret, within the timestamp
@@ -127,8 +130,15 @@ export const verify = (
   Effect.flatMap(
     WebhookSecret,
     (secrets) =>
-      Effect.clockWith((clock) => {
-        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+      Effect.clockWith((clock): Effect.Effect<Delivery, SignatureError> => {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (!Signature.synchronous) {
+          return Effect.flatMap(
+            verifyWith(signature.verifyRequestAsync, secrets, now, payload, headers, options),
+            (verified) => verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
+          )
+        }
+        const verified = verifyWith(Signature.verifyRequest, secrets, now, payload, headers, options)
         return verified.ok ? Either.right(verified.value) : Either.left(new SignatureError(verified.error))
       })
   )
@@ -174,8 +184,16 @@ export const unwrap = (
     WebhookSecret,
     (secrets) =>
       Effect.clockWith((clock): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> => {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (!Signature.synchronous) {
+          return Effect.flatMap(
+            verifyWith(signature.verifyRequestAsync, secrets, now, payload, headers, options),
+            (verified): Effect.Effect<UnwrapWebhookEvent, SignatureError | DecodeError> =>
+              verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
+          )
+        }
         // The engine's result as it is: only a failure becomes an error object, and a success goes on to decode.
-        const verified = verifyWith(secrets, clock.unsafeCurrentTimeMillis(), payload, headers, options)
+        const verified = verifyWith(Signature.verifyRequest, secrets, now, payload, headers, options)
         return verified.ok ? internalDecode.decode(payload) : Either.left(new SignatureError(verified.error))
       })
   )

@@ -10,12 +10,21 @@
  *   prints for a missing driver installs as printed.
  */
 import { execFile } from "node:child_process"
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -79,8 +88,17 @@ const npmInstall = (project: string, args: ReadonlyArray<string>) =>
 const consumerManifest = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({ name: "consumer", private: true, type: "module", ...extra })
 
+/** A file no source produces, left in each package's dist/ before packing: the build must remove it. */
+const STALE = "dist/StaleLeftover.js"
+const packageDirs: Readonly<Record<string, string>> = {
+  [LIBRARY]: root,
+  [ENGINE]: join(root, "packages", "engine"),
+  [CLI]: join(root, "packages", "cli")
+}
+
 beforeAll(async () => {
   tarballs = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-tarballs-"))
+  for (const dir of Object.values(packageDirs)) writeFileSync(join(dir, STALE), "export const stale = true\n")
   // The root's `prepare` builds all three; the command's `prepack` writes the range of the library it packs.
   const { stdout } = await run(
     "npm",
@@ -455,5 +473,32 @@ describe("the packed files", () => {
 
   it("of the engine: compiled JavaScript and declarations", () => {
     for (const path of ["dist/index.js", "dist/index.d.ts", "package.json"]) assert.include(paths(ENGINE), path)
+  })
+
+  for (const name of [LIBRARY, ENGINE, CLI]) {
+    it(`of ${name}: the LICENSE, the README, and a manifest naming the repository and homepage`, async () => {
+      assert.includeMembers(paths(name), ["LICENSE", "README.md", "package.json"])
+      const { stdout } = await run("tar", ["-xzOf", tarball(name), "package/package.json"])
+      const manifest = JSON.parse(stdout) as { repository?: { url?: string; directory?: string }; homepage?: string }
+      const repository = "github.com/effect-openai-webhooks/effect-openai-webhooks"
+      assert.include(manifest.repository?.url, repository)
+      assert.include(manifest.homepage, repository)
+      if (name !== LIBRARY) assert.strictEqual(manifest.repository?.directory, relative(root, packageDirs[name]!))
+    })
+
+    it(`of ${name}: no file that no source produces (a stale one left in dist/ before packing is gone)`, () => {
+      assert.notInclude(paths(name), STALE)
+      assert.isFalse(existsSync(join(packageDirs[name]!, STALE)))
+      for (const path of paths(name).filter((file) => file.startsWith("dist/") && /\.(js|d\.ts)$/.test(file))) {
+        const source = path.replace(/^dist\//, "src/").replace(/\.(js|d\.ts)$/, ".ts")
+        const copied = path.replace(/^dist\//, "src/")
+        const dir = packageDirs[name]!
+        assert.isTrue(existsSync(join(dir, source)) || existsSync(join(dir, copied)), path)
+      }
+    })
+  }
+
+  it("of the library: the CHANGELOG", () => {
+    assert.include(paths(LIBRARY), "CHANGELOG.md")
   })
 })

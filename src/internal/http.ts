@@ -24,7 +24,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
-import { Body, Headers as headers, Reply, Signature } from "openai-webhooks-engine"
+import { Body, Headers as headers, Reply, type Result, Signature } from "openai-webhooks-engine"
 import { DecodeError, type IllegalArgumentException } from "../WebhookError.js"
 import type { DeliveryCount, Options, QueuedOptions } from "../WebhookHttp.js"
 import type { Handler } from "../Webhooks.js"
@@ -268,19 +268,22 @@ const UNWATCHED: protocol.Progress = { phase: "handler" }
 /**
  * Verifies, decodes and dispatches one POST body. Never fails: every outcome is a reply, logged once
  * (annotated with the webhook id and event type), traced as `openai.webhook` and counted. The inbox
- * reports its phases to `progress`.
+ * reports its phases to `progress`. `verdict` is the signature's, when it was reached before (by Web Crypto).
  */
 const processDelivery = <E, R>(
   settings: Settings<E, R>,
   body: Uint8Array,
   input: headers.HeadersInput,
-  progress: protocol.Progress
+  progress: protocol.Progress,
+  verdict?: Result.Result<Signature.Delivery, Signature.Problem>
 ): Effect.Effect<Reply.Reply, never, R | WebhookSecret> => {
+  // A runtime without node:crypto (an edge runtime) verifies on Web Crypto first; Node takes the synchronous path.
+  if (verdict === undefined && !Signature.synchronous) return processOnWebCrypto(settings, body, input, progress)
   const webhookId = idOf(input)
   const verifyAndHandle = Effect.flatMap(WebhookSecret, (secrets) =>
     Effect.clockWith((clock) => {
       // The engine's result as it is: the edge needs only the reason and message of a failure, not an error object.
-      const verified = Signature.verifyRequest(
+      const verified = verdict ?? Signature.verifyRequest(
         secrets.keys,
         input,
         body,
@@ -340,6 +343,27 @@ const processDelivery = <E, R>(
     }))
   return traced(verifyAndHandle, webhookId)
 }
+
+/** `processDelivery` where the runtime has no node:crypto: the verdict by Web Crypto, then the same steps. */
+const processOnWebCrypto = <E, R>(
+  settings: Settings<E, R>,
+  body: Uint8Array,
+  input: headers.HeadersInput,
+  progress: protocol.Progress
+): Effect.Effect<Reply.Reply, never, R | WebhookSecret> =>
+  Effect.flatMap(WebhookSecret, (secrets) =>
+    Effect.clockWith((clock) =>
+      Effect.flatMap(
+        signature.verifyRequestAsync(
+          secrets.keys,
+          input,
+          body,
+          Math.floor(clock.unsafeCurrentTimeMillis() / 1000),
+          settings.tolerance
+        ),
+        (verdict) => processDelivery(settings, body, input, progress, verdict)
+      )
+    ))
 
 /**
  * The one place an outcome becomes what a delivery leaves behind: the span's outcome and event type, the line

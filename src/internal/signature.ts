@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { type Result, type Secret, Signature } from "openai-webhooks-engine"
 import { SignatureError } from "../WebhookError.js"
@@ -35,3 +36,13 @@ export const verifyRequest = (
 /** `Signature.verify`: one delivery whose header values have been read. `now` and `tolerance` are in seconds. */
 export const verify = (...args: Parameters<typeof Signature.verify>): Either.Either<Delivery, SignatureError> =>
   toEither(Signature.verify(...args))
+
+/**
+ * `Signature.verifyRequestAsync` as an Effect, for runtimes without `node:crypto` (`Signature.synchronous` is false):
+ * the engine's verdict as it is, reached by Web Crypto. Callers branch on `Signature.synchronous` first, so that
+ * Node's path stays a plain call with no promise and no closure.
+ */
+export const verifyRequestAsync = (
+  ...args: Parameters<typeof Signature.verifyRequestAsync>
+): Effect.Effect<Result.Result<Delivery, Signature.Problem>> =>
+  Effect.promise(() => Signature.verifyRequestAsync(...args))

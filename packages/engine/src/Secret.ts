@@ -8,7 +8,8 @@
  *
  * @since 0.3.0
  */
-import { createSecretKey, type KeyObject } from "node:crypto"
+import type { KeyObject } from "node:crypto"
+import * as crypto from "./internal/crypto.js"
 import * as Result from "./Result.js"
 
 /**
@@ -60,7 +61,9 @@ export const defaultLabel = "The webhook secret"
 
 /**
  * A decoded signing key. Opaque: prints as `<redacted>` (as a string, as JSON and in `node:util.inspect`) and holds
- * a `node:crypto` `KeyObject`, never a string. Made by {@link parse}, used by `Signature.sign` and `Signature.verify`.
+ * a `node:crypto` `KeyObject` where the runtime has `node:crypto`, never a string. On a runtime without it (an edge
+ * runtime) its bytes are kept out of reach of printing, for Web Crypto. Made by {@link parse}, used by the
+ * `Signature` functions.
  *
  * @since 0.3.0
  * @category models
@@ -68,8 +71,11 @@ export const defaultLabel = "The webhook secret"
 export class Key {
   /** @internal */
   constructor(
-    /** The key bytes, as a `KeyObject` (which never prints them). */
-    readonly key: KeyObject
+    /**
+     * The key bytes, as a `KeyObject` (which never prints them); `undefined` on a runtime without `node:crypto`
+     * (since 0.4.0), where `Signature`'s asynchronous functions use Web Crypto.
+     */
+    readonly key: KeyObject | undefined
   ) {}
   toString(): string {
     return "<redacted>"
@@ -118,7 +124,7 @@ const BASE64_BODY = /^[A-Za-z0-9+/]*$/
  * and `standardwebhooks` read it); real damage is refused: characters outside the standard alphabet, a length no
  * encoding has (1 mod 4), wrong padding, or bits set after the last byte (what a secret cut short looks like).
  */
-const decodeBase64 = (encoded: string, label: string): Result.Result<Buffer, Problem> => {
+const decodeBase64 = (encoded: string, label: string): Result.Result<Uint8Array, Problem> => {
   let body = encoded.length
   while (body > 0 && encoded.charCodeAt(body - 1) === 61) body--
   const text = encoded.slice(0, body)
@@ -133,8 +139,9 @@ const decodeBase64 = (encoded: string, label: string): Result.Result<Buffer, Pro
   if (padding > 0 && !(rest === 2 && padding === 2) && !(rest === 3 && padding === 1)) {
     return invalid(`its "=" padding does not fit its length: was it edited?`)
   }
-  const bytes = Buffer.from(text, "base64")
-  if (bytes.toString("base64").slice(0, text.length) !== text) {
+  // Not Buffer, a Node global: secrets are decoded on edge runtimes too (once, at start-up).
+  const bytes = crypto.decodeBase64(text)
+  if (crypto.encodeBase64(bytes).slice(0, text.length) !== text) {
     return invalid("its last character has bits set that no encoder leaves: was it cut short?")
   }
   return Result.ok(bytes)
@@ -168,13 +175,13 @@ export const parse = (value: string, label: string = defaultLabel): Result.Resul
         `use the endpoint's signing secret (it starts with "whsec_")`
     )
   }
-  let bytes: Buffer
+  let bytes: Uint8Array
   if (secret.startsWith(prefix)) {
     const decoded = decodeBase64(secret.slice(prefix.length), label)
     if (!decoded.ok) return decoded
     bytes = decoded.value
   } else {
-    bytes = Buffer.from(secret, "utf8")
+    bytes = crypto.utf8(secret)
   }
   if (bytes.length < minKeyBytes) {
     return problem(
@@ -183,7 +190,9 @@ export const parse = (value: string, label: string = defaultLabel): Result.Resul
         `(OpenAI's secrets are "whsec_" followed by 32 bytes in base64): was it cut short?`
     )
   }
-  return Result.ok(new Key(createSecretKey(bytes)))
+  const key = new Key(crypto.node === undefined ? undefined : crypto.node.crypto.createSecretKey(bytes))
+  crypto.remember(key, bytes)
+  return Result.ok(key)
 }
 
 /**

@@ -7,10 +7,17 @@
  * `v1,<base64 MAC>`, several separated by whitespace; any entry matching any key passes, compared in constant time.
  * Source: the Standard Webhooks specification (https://www.standardwebhooks.com) and OpenAI's SDKs.
  *
+ * Two paths, one verdict: where the runtime has `node:crypto` (Node, Bun, Deno, Workers with `nodejs_compat`),
+ * {@link sign}, {@link verify}, {@link verifyRequest} and {@link matchingEntry} run synchronously on it
+ * ({@link synchronous} is `true`). Where it has not (Cloudflare Workers without `nodejs_compat`, Vercel Edge, Next.js
+ * edge routes), only {@link signAsync}, {@link verifyAsync} and {@link verifyRequestAsync} work, on Web Crypto; they
+ * take the synchronous path wherever it exists. `node:crypto` is found at run time (`process.getBuiltinModule`),
+ * never imported, so that an edge runtime loads this module.
+ *
  * @since 0.3.0
  */
-import { createHmac, timingSafeEqual } from "node:crypto"
 import * as Headers from "./Headers.js"
+import * as crypto from "./internal/crypto.js"
 import * as Result from "./Result.js"
 import type { Key } from "./Secret.js"
 
@@ -85,8 +92,26 @@ const DIGEST_BYTES = 32
  */
 export const isTimestamp = (value: string): boolean => DECIMAL.test(value)
 
+/**
+ * Whether this runtime has `node:crypto`, so that the synchronous functions ({@link sign}, {@link verify},
+ * {@link verifyRequest}, {@link matchingEntry}) work here. Where it is `false` (an edge runtime) they throw, and
+ * {@link signAsync}, {@link verifyAsync} and {@link verifyRequestAsync} verify on Web Crypto instead: an edition
+ * branches on it once, so that Node keeps its synchronous path.
+ *
+ * @since 0.4.0
+ * @category runtime
+ */
+export const synchronous: boolean = crypto.node !== undefined
+
+const noNodeCrypto = () =>
+  new Error(
+    "openai-webhooks-engine: this runtime has no node:crypto (an edge runtime?): " +
+      "use Signature.verifyAsync, verifyRequestAsync or signAsync, which use Web Crypto"
+  )
+
 const mac = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): Buffer => {
-  const hmac = createHmac("sha256", key.key).update(`${id}.${timestamp}.`)
+  if (crypto.node === undefined || key.key === undefined) throw noNodeCrypto()
+  const hmac = crypto.node.crypto.createHmac("sha256", key.key).update(`${id}.${timestamp}.`)
   return (typeof payload === "string" ? hmac.update(payload, "utf8") : hmac.update(payload)).digest()
 }
 
@@ -108,6 +133,26 @@ const mac = (key: Key, id: string, timestamp: string, payload: string | Uint8Arr
  */
 export const sign = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): string =>
   `v1,${mac(key, id, timestamp, payload).toString("base64")}`
+
+/**
+ * {@link sign} on any runtime: synchronous `node:crypto` where there is one, Web Crypto elsewhere. The same
+ * signature as {@link sign}'s.
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const signAsync = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): Promise<string> =>
+  synchronous ? Promise.resolve(sign(key, id, timestamp, payload)) : signWeb(key, id, timestamp, payload)
+
+/**
+ * {@link signAsync}'s Web Crypto path, taken whatever the runtime: where `node:crypto` is absent it is what
+ * {@link signAsync} does; on Node it is how the tests check both paths against the same vectors.
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const signWeb = async (key: Key, id: string, timestamp: string, payload: string | Uint8Array) =>
+  `v1,${crypto.encodeBase64(await crypto.hmacWeb(key, `${id}.${timestamp}.`, payload))}`
 
 const problem = (reason: Reason, message: string, header: string): Result.Fail<Problem> =>
   Result.fail({ reason, message, header })
@@ -165,6 +210,70 @@ export const verify = (
   now: number,
   tolerance: number
 ): Result.Result<Delivery, Problem> => {
+  const refused = check(id, timestamp, signature, now, tolerance)
+  if (refused !== undefined) return refused
+  const expected = expectedMacs(keys, id!, timestamp!, payload)
+  return verdict(keys, id!, timestamp!, scan(signature!, expected, maxSignatures, NODE))
+}
+
+/**
+ * {@link verify} on any runtime: the synchronous `node:crypto` path where there is one (the same work, its result
+ * in a resolved promise), Web Crypto elsewhere (an HMAC per key by `crypto.subtle`, compared in constant time).
+ * Never rejects: every verdict is the `Result`, the same as {@link verify}'s for the same input.
+ *
+ * @since 0.4.0
+ * @category verification
+ */
+export const verifyAsync = (...args: Parameters<typeof verify>): Promise<Result.Result<Delivery, Problem>> =>
+  synchronous ? Promise.resolve(verify(...args)) : verifyWeb(...args)
+
+/**
+ * {@link verifyRequest} on any runtime ({@link verifyAsync} after reading the three headers).
+ *
+ * @since 0.4.0
+ * @category verification
+ */
+export const verifyRequestAsync = (
+  ...[keys, headers, payload, now, tolerance]: Parameters<typeof verifyRequest>
+): Promise<Result.Result<Delivery, Problem>> =>
+  synchronous
+    ? Promise.resolve(verifyRequest(keys, headers, payload, now, tolerance))
+    : verifyWeb(keys, ...read(headers), payload, now, tolerance)
+
+// The three Standard Webhooks headers, for the Web Crypto path (the synchronous one reads them without an array).
+const read = (headers: Headers.HeadersInput) =>
+  [
+    Headers.get(headers, "webhook-id"),
+    Headers.get(headers, "webhook-timestamp"),
+    Headers.get(headers, "webhook-signature")
+  ] as const
+
+/**
+ * {@link verifyAsync}'s Web Crypto path, taken whatever the runtime: an HMAC per key by `crypto.subtle`, entries
+ * compared in constant time, headers read as {@link verify} reads them, so that its verdicts are {@link verify}'s.
+ * Where `node:crypto` is absent it is what {@link verifyAsync} does; on Node, where `crypto.subtle` runs the HMAC on
+ * the thread pool, it is how the tests check both paths against the same tables.
+ *
+ * @since 0.4.0
+ * @category verification
+ */
+export const verifyWeb = async (
+  ...[keys, id, timestamp, signature, payload, now, tolerance]: Parameters<typeof verify>
+): Promise<Result.Result<Delivery, Problem>> => {
+  const refused = check(id, timestamp, signature, now, tolerance)
+  if (refused !== undefined) return refused
+  const expected = await Promise.all(keys.map((key) => crypto.hmacWeb(key, `${id}.${timestamp}.`, payload)))
+  return verdict(keys, id!, timestamp!, scan(signature!, expected, maxSignatures, WEB))
+}
+
+// Everything before the MACs: the headers are there, the timestamp is one and within the tolerance.
+const check = (
+  id: string | undefined,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  now: number,
+  tolerance: number
+): Result.Fail<Problem> | undefined => {
   if (id === undefined || isBlank(id)) return missing("webhook-id", id)
   if (timestamp === undefined || isBlank(timestamp)) return missing("webhook-timestamp", timestamp)
   if (signature === undefined || isBlank(signature)) return missing("webhook-signature", signature)
@@ -193,8 +302,17 @@ export const verify = (
       "webhook-timestamp"
     )
   }
-  const found = scan(signature, expectedMacs(keys, id, timestamp, payload), maxSignatures)
-  if (found >= 0) return Result.ok({ id, timestamp: seconds })
+  return undefined
+}
+
+// The answer from the scan's result (see scan).
+const verdict = (
+  keys: ReadonlyArray<Key>,
+  id: string,
+  timestamp: string,
+  found: number
+): Result.Result<Delivery, Problem> => {
+  if (found >= 0) return Result.ok({ id, timestamp: Number(timestamp) })
   const checked = -1 - found
   return problem(
     "NoMatchingSignature",
@@ -226,9 +344,9 @@ export const matchingEntry = (
   signature: string,
   payload: string | Uint8Array
 ): { readonly index: number; readonly entries: number } => {
-  const found = scan(signature, expectedMacs(keys, id, timestamp, payload), Number.POSITIVE_INFINITY)
+  const found = scan(signature, expectedMacs(keys, id, timestamp, payload), Number.POSITIVE_INFINITY, NODE)
   if (found < 0) return { index: -1, entries: -1 - found }
-  return { index: found, entries: -1 - scan(signature, [], Number.POSITIVE_INFINITY) }
+  return { index: found, entries: -1 - scan(signature, [], Number.POSITIVE_INFINITY, NODE) }
 }
 
 /**
@@ -240,9 +358,10 @@ export const matchingEntry = (
  * of a header they split at its comma (`["v1", "<mac>"]` joined with a space, `"v1, <mac>"`). Tokens are separated
  * by whitespace; commas at the end of a token, or between `v1` and its MAC, are separators too (Node joins two header
  * lines `v1,A` and `v1,B` as `"v1,A, v1,B"`). OpenAI's SDK (`openai@6.49.0`) verifies all of these. The scan slices
- * only the entries it checks, so a huge header costs no allocation beyond `limit` small strings.
+ * only the entries it checks, so a huge header costs no allocation beyond `limit` small strings. `backend` decodes
+ * and compares: `node:buffer` and `timingSafeEqual`, or their equivalents for runtimes without them.
  */
-const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number): number => {
+const scan = (signature: string, expected: ReadonlyArray<Uint8Array>, limit: number, backend: Backend): number => {
   let checked = 0
   let start = 0
   const end = signature.length
@@ -275,10 +394,10 @@ const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number)
       }
     }
     if (macStart >= 0) {
-      const candidate = Buffer.from(signature.slice(macStart, macEnd), "base64")
+      const candidate = backend.decode(signature.slice(macStart, macEnd))
       if (candidate.length === DIGEST_BYTES) {
         for (let i = 0; i < expected.length; i++) {
-          if (timingSafeEqual(candidate, expected[i]!)) return checked
+          if (backend.equal(candidate, expected[i]!)) return checked
         }
       }
       checked++
@@ -289,6 +408,21 @@ const scan = (signature: string, expected: ReadonlyArray<Buffer>, limit: number)
 }
 
 const COMMA = 44
+
+interface Backend {
+  readonly decode: (base64: string) => Uint8Array
+  readonly equal: (a: Uint8Array, b: Uint8Array) => boolean
+}
+
+const WEB: Backend = { decode: crypto.decodeBase64, equal: crypto.constantTimeEqual }
+
+// Where node:crypto is absent, NODE is never scanned with (the synchronous functions throw before their scan).
+const NODE: Backend = crypto.node === undefined ? WEB : nodeBackend(crypto.node.Buffer, crypto.node.crypto)
+
+// node:buffer's decoder and node:crypto's compare, looked up once.
+function nodeBackend(buffer: typeof Buffer, node: NonNullable<typeof crypto.node>["crypto"]): Backend {
+  return { decode: (text) => buffer.from(text, "base64"), equal: node.timingSafeEqual }
+}
 
 const isSpace = (code: number) => code === 32 || code === 9 || code === 10 || code === 13
 

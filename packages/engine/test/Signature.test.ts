@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
+import * as crypto from "../src/internal/crypto.js"
 import * as Secret from "../src/Secret.js"
 import * as Signature from "../src/Signature.js"
 import { foldedLayouts, limits, revealing, verifications } from "./tables/signatures.js"
@@ -130,6 +131,76 @@ describe("Signature", () => {
         expect(entry(signature).index).toBeGreaterThanOrEqual(0)
       })
     }
+  })
+
+  // Where node:crypto is absent (Workers without nodejs_compat, Vercel Edge), verification runs on Web Crypto: the
+  // same tables, the same verdicts. Node has both, so the Web Crypto path is run here directly; the real edge runtime
+  // (workerd) runs it in test/edge.test.ts.
+  describe("the Web Crypto path", () => {
+    it("is not taken on Node: node:crypto is found without importing it, and verification stays synchronous", () => {
+      expect(Signature.synchronous).toBe(true)
+    })
+
+    it("signs every known-answer vector exactly", async () => {
+      for (const v of vectors.valid) {
+        expect(await Signature.signWeb(keyOf(v.secret), v.id, v.timestamp, v.body)).toBe(v.signature)
+        expect(await Signature.signWeb(keyOf(v.secret), v.id, v.timestamp, bytes(v.body))).toBe(v.signature)
+        expect(await Signature.signAsync(keyOf(v.secret), v.id, v.timestamp, v.body)).toBe(v.signature)
+      }
+    })
+
+    it("gives every row of the verification table its verdict, as verify and verifyAsync do", async () => {
+      for (const row of verifications) {
+        const keys = row.secrets.map(keyOf)
+        const tolerance = row.tolerance ?? Signature.defaultToleranceSeconds
+        for (const payload of [row.body, bytes(row.body)]) {
+          const args = [keys, row.id, row.timestamp, row.signature, payload, row.now, tolerance] as const
+          expectVerdict(await Signature.verifyWeb(...args), row.expected)
+          expectVerdict(await Signature.verifyAsync(...args), row.expected)
+          expect(await Signature.verifyWeb(...args), row.name).toEqual(Signature.verify(...args))
+        }
+        const headers = { "webhook-id": row.id, "webhook-timestamp": row.timestamp, "webhook-signature": row.signature }
+        expectVerdict(await Signature.verifyRequestAsync(keys, headers, row.body, row.now, tolerance), row.expected)
+      }
+    })
+
+    it("decodes a MAC's base64 as Buffer does, so that both paths read a header alike", () => {
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=!. é"
+      let seed = 7
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648)
+      const samples = ["", "=", "Q", "QU", "QUJ", "QUJD", "QUJDRA==x", "AB==CD", "a!bc", "Q=U=J=D", kat.signature.slice(3)]
+      for (let i = 0; i < 5000; i++) {
+        let text = ""
+        for (let n = next() % 48; n > 0; n--) text += alphabet[next() % alphabet.length]
+        samples.push(text)
+      }
+      for (const text of samples) {
+        expect([...crypto.decodeBase64(text)], text).toEqual([...Buffer.from(text, "base64")])
+      }
+    })
+
+    it("encodes base64 as Buffer does", () => {
+      for (let length = 0; length < 40; length++) {
+        const data = Uint8Array.from({ length }, (_, i) => (i * 37 + length) & 0xff)
+        expect(crypto.encodeBase64(data)).toBe(Buffer.from(data).toString("base64"))
+      }
+    })
+
+    it("compares MACs in constant time: every byte is looked at, whichever differs", () => {
+      const a = new Uint8Array(32).fill(7)
+      expect(crypto.constantTimeEqual(a, new Uint8Array(32).fill(7))).toBe(true)
+      for (const at of [0, 15, 31]) {
+        const b = new Uint8Array(32).fill(7)
+        b[at] = 8
+        expect(crypto.constantTimeEqual(a, b)).toBe(false)
+      }
+      expect(crypto.constantTimeEqual(a, new Uint8Array(31).fill(7))).toBe(false)
+    })
+
+    it("keeps the key's bytes out of every printing of a key", () => {
+      const key = keyOf(kat.secret)
+      expectShowsNone(key, [kat.secret, kat.secret.slice("whsec_".length)])
+    })
   })
 
   describe("predicates", () => {

@@ -46,7 +46,7 @@ export const make = (
 const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, never, Scope.Scope> =>
   Effect.gen(function*() {
     let fd: Promise<number> | undefined
-    const fs = () => (fileSystem ??= import("node:fs"))
+    const fs = () => (fileSystem ??= import(/* webpackIgnore: true */ NODE_FS) as Promise<typeof import("node:fs")>)
     const close = () => {
       const open = fd
       fd = undefined
@@ -72,3 +72,7 @@ const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, ne
   })
 
 let fileSystem: Promise<typeof import("node:fs")> | undefined
+
+// Not a literal: bundlers for edge runtimes (wrangler, Next.js) follow `import("node:fs")` and fail where there is
+// no node:fs, although only a SQLite store on Node ever reaches this import (test/edge.test.ts).
+const NODE_FS: string = "node:fs"
