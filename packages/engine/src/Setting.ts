@@ -15,6 +15,7 @@ import * as Result from "./Result.js"
  * Why a setting was refused:
  *
  * - `Conflict`: both `<NAME>` and `<NAME>_FILE` are set, so it is unclear which one is meant.
+ * - `Empty`: a credential set to the empty string, where unset would mean less protection (see {@link locate}).
  * - `Unreadable`: the file `<NAME>_FILE` names cannot be read (missing, a directory, not allowed).
  * - `EmptyFile`: that file holds nothing (or only one line break).
  * - `NotInteger`: a whole number was expected, written in decimal digits (not `1e3`, `0x10`, `1.5` nor ``).
@@ -23,7 +24,7 @@ import * as Result from "./Result.js"
  * @since 0.4.0
  * @category models
  */
-export type Reason = "Conflict" | "Unreadable" | "EmptyFile" | "NotInteger" | "OutOfRange"
+export type Reason = "Conflict" | "Empty" | "Unreadable" | "EmptyFile" | "NotInteger" | "OutOfRange"
 
 /**
  * A refused setting: its {@link Reason}, the variable at fault (`<NAME>_FILE` when the file is), a `message` that
@@ -81,11 +82,32 @@ export const value = (environment: Environment, name: string): string | undefine
  * Where the setting `name` is in `environment`: `<NAME>`, or the file named by `<NAME>_FILE`. Both set (non-empty) is
  * a `Conflict`: a deployment that sets both has one of them wrong, and choosing silently would hide which.
  *
+ * With `emptyIsUnset: false`, either variable set to the empty string is `Empty` instead of unset: for a credential
+ * whose absence lowers protection (a token that guards an endpoint, the webhook secret), an empty value is far more
+ * often a substitution that failed (`TOKEN=${MISSING}`) than a wish to turn the protection off.
+ *
  * @since 0.4.0
  * @category parsing
  */
-export const locate = (environment: Environment, name: string): Result.Result<Source, Problem> => {
+export const locate = (
+  environment: Environment,
+  name: string,
+  options: { readonly emptyIsUnset?: boolean } = {}
+): Result.Result<Source, Problem> => {
   const file = `${name}${FILE_SUFFIX}`
+  if (options.emptyIsUnset === false) {
+    for (const variable of [name, file]) {
+      if (environment[variable] === "") {
+        return Result.fail({
+          reason: "Empty",
+          variable,
+          message: "it is set but empty",
+          hint: `set ${variable} to a value, or unset it: empty is refused for a credential, since unset ` +
+            "changes what it protects"
+        })
+      }
+    }
+  }
   const direct = value(environment, name)
   const path = value(environment, file)
   if (direct !== undefined && path !== undefined) {
@@ -158,7 +180,8 @@ export const fromFile = (
 /**
  * The setting `name` read synchronously: `<NAME>`, or the contents of the file `<NAME>_FILE` names, read by `read`
  * (`(path) => readFileSync(path, "utf8")` in Node; it may throw). `undefined` when neither is set. For callers that
- * can wait, {@link locate} then {@link fromFile} do the same around an asynchronous read.
+ * can wait, {@link locate} then {@link fromFile} do the same around an asynchronous read. `options` as for
+ * {@link locate}.
  *
  * @example
  * ```ts
@@ -175,9 +198,10 @@ export const fromFile = (
 export const read = (
   environment: Environment,
   name: string,
-  readFile: (path: string) => string
+  readFile: (path: string) => string,
+  options: { readonly emptyIsUnset?: boolean } = {}
 ): Result.Result<{ readonly variable: string; readonly value: string } | undefined, Problem> => {
-  const source = locate(environment, name)
+  const source = locate(environment, name, options)
   if (!source.ok) return source
   switch (source.value._tag) {
     case "Unset":

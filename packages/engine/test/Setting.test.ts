@@ -8,7 +8,7 @@ describe("Setting", () => {
   describe("locate", () => {
     for (const row of located) {
       it(`finds ${row.name}`, () => {
-        const result = Setting.locate(row.environment, SECRET)
+        const result = Setting.locate(row.environment, SECRET, row.credential ? { emptyIsUnset: false } : {})
         if ("reason" in row.expected) {
           expect(result.ok).toBe(false)
           if (!result.ok) {

@@ -15,8 +15,23 @@ import * as Redacted from "effect/Redacted"
 import { type Result, Setting } from "openai-webhooks-engine"
 
 /**
+ * The credentials: a token that guards an endpoint, the webhook secret. Unset, each means less protection (an open
+ * `/metrics`, a development secret), so an empty one is refused rather than read as unset: it is far more often a
+ * substitution that failed (`TOKEN=${MISSING}`) than a wish to turn the protection off. `DATABASE_URL` is a secret
+ * too, but unset it means the local SQLite file, so empty is unset there as everywhere else.
+ */
+export const CREDENTIALS: ReadonlyArray<string> = [
+  "OPENAI_WEBHOOK_SECRET",
+  "WEBHOOK_INSPECTOR_TOKEN",
+  "WEBHOOK_METRICS_TOKEN"
+]
+
+const credential = new Set(CREDENTIALS.flatMap((name) => [name, `${name}${Setting.FILE_SUFFIX}`]))
+
+/**
  * `provider`, where a variable set to the empty string is missing: `Config.withDefault` then applies, as if it were
- * unset. One place for every variable, the library's (`WEBHOOK_MODE`, `WEBHOOK_LEASE`) included.
+ * unset. One place for every variable, the library's (`WEBHOOK_MODE`, `WEBHOOK_LEASE`) included, except the
+ * {@link CREDENTIALS}, whose empty value {@link secret} refuses.
  */
 export const emptyAsUnset = (provider: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider => {
   const flat = provider.flattened
@@ -24,7 +39,7 @@ export const emptyAsUnset = (provider: ConfigProvider.ConfigProvider): ConfigPro
   const text = Config.string() as Config.Config.Primitive<string>
   return ConfigProvider.fromFlat(ConfigProvider.makeFlat({
     load: (path, primitive, split) =>
-      Effect.flatMap(
+      credential.has(path.join("_")) ? flat.load(path, primitive, split) : Effect.flatMap(
         flat.load(path, text, false),
         (values) =>
           values.length === 1 && values[0] === ""
@@ -52,7 +67,8 @@ export interface Secret {
 /**
  * The secret setting `name`: `<NAME>`, or the contents of the file `<NAME>_FILE` names (one final line break
  * dropped), `None` when neither is set. Both set, a file that cannot be read or an empty one are refused, naming
- * the variable and the path, never the contents (`Setting.read`).
+ * the variable and the path, never the contents (`Setting.read`); so is an empty value of one of the
+ * {@link CREDENTIALS}.
  */
 export const secret = (name: string): Config.Config<Option.Option<Secret>> =>
   Config.all([
@@ -65,7 +81,9 @@ export const secret = (name: string): Config.Config<Option.Option<Secret>> =>
         [`${name}${Setting.FILE_SUFFIX}`]: Option.getOrUndefined(file)
       }
       return Either.map(
-        fromResult(Setting.read(environment, name, (path) => readFileSync(path, "utf8"))),
+        fromResult(Setting.read(environment, name, (path) => readFileSync(path, "utf8"), {
+          emptyIsUnset: !CREDENTIALS.includes(name)
+        })),
         (found) =>
           found === undefined
             ? Option.none()

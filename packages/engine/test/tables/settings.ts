@@ -9,6 +9,8 @@ import type { Reason } from "../../src/Setting.js"
 export interface Located {
   readonly name: string
   readonly environment: Readonly<Record<string, string | undefined>>
+  /** Read as a credential: empty refused rather than unset. */
+  readonly credential?: true
   readonly expected:
     | { readonly _tag: "Value"; readonly value: string }
     | { readonly _tag: "File"; readonly path: string }
@@ -33,6 +35,25 @@ export const located: ReadonlyArray<Located> = [
     environment: { [NAME]: "whsec_abc", [FILE]: "" },
     expected: { _tag: "Value", value: "whsec_abc" }
   },
+  {
+    name: "the value empty, read as a credential",
+    environment: { [NAME]: "" },
+    credential: true,
+    expected: { reason: "Empty", variable: NAME }
+  },
+  {
+    name: "the file variable empty, read as a credential",
+    environment: { [FILE]: "" },
+    credential: true,
+    expected: { reason: "Empty", variable: FILE }
+  },
+  {
+    name: "the value, read as a credential",
+    environment: { [NAME]: "whsec_abc" },
+    credential: true,
+    expected: { _tag: "Value", value: "whsec_abc" }
+  },
+  { name: "neither set, read as a credential", environment: {}, credential: true, expected: { _tag: "Unset" } },
   {
     name: "both set",
     environment: { [NAME]: "whsec_abc", [FILE]: "/run/secrets/openai" },
