@@ -202,7 +202,10 @@ describe("secrets from files (<NAME>_FILE)", () => {
       Option.map(settings.secret, ({ value, variable }) => [variable, Redacted.value(value)]),
       Option.some(["OPENAI_WEBHOOK_SECRET_FILE", secret])
     )
-    assert.deepStrictEqual(Option.map(settings.inspectorToken, Redacted.value), Option.some("inspector-token-0123456789"))
+    assert.deepStrictEqual(
+      Option.map(settings.inspectorToken, Redacted.value),
+      Option.some("inspector-token-0123456789")
+    )
     assert.deepStrictEqual(Option.map(settings.metricsToken, Redacted.value), Option.some("metrics-token-0123456789"))
     assert.strictEqual(settings.database.description, "PostgreSQL db.example:5432/inbox")
     // A secret from a file is configured: every interface, as in a container.
@@ -226,7 +229,8 @@ describe("secrets from files (<NAME>_FILE)", () => {
       [{ DATABASE_URL_FILE: file("mysql", `mysql://root:${hidden}@db/x`) }, "DATABASE_URL_FILE", /names no database/]
     ]
     for (const [variables, variable, message] of cases) {
-      const result = load({ ...("OPENAI_WEBHOOK_SECRET_FILE" in variables ? {} : { OPENAI_WEBHOOK_SECRET: secret }), ...variables })
+      const withSecret = "OPENAI_WEBHOOK_SECRET_FILE" in variables ? {} : { OPENAI_WEBHOOK_SECRET: secret }
+      const result = load({ ...withSecret, ...variables })
       assert.isTrue(Either.isLeft(result), variable)
       if (Either.isLeft(result)) {
         assertRefused(result.left, variable)

@@ -65,7 +65,8 @@ export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) 
  * A host name (RFC 1123 2.1: letters, digits and inner hyphens per label), its last label not all digits (RFC 3696
  * 2), so that a number such as 0 or 1.5 is refused rather than read by the resolver as an address.
  */
-const HOSTNAME = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+const HOSTNAME = new RegExp(`^(?:${LABEL}\\.)*(?=[A-Za-z0-9-]*[A-Za-z])${LABEL}$`)
 
 /** The bounds of each whole-number variable. */
 export const BOUNDS = {

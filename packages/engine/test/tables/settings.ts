@@ -70,7 +70,11 @@ export interface FileRead {
 
 export const files: ReadonlyArray<FileRead> = [
   { name: "a value", read: { ok: true, value: "s3cret-value" }, expected: { value: "s3cret-value" } },
-  { name: "a value and echo's line break", read: { ok: true, value: "s3cret-value\n" }, expected: { value: "s3cret-value" } },
+  {
+    name: "a value and echo's line break",
+    read: { ok: true, value: "s3cret-value\n" },
+    expected: { value: "s3cret-value" }
+  },
   { name: "a value and a CRLF", read: { ok: true, value: "s3cret-value\r\n" }, expected: { value: "s3cret-value" } },
   {
     name: "two line breaks (only one is dropped)",
