@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
 import { WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
-import { loadWith, type ReceiverConfig } from "../src/receiver/config.js"
+import { loadWith, type ReceiverConfig, variables as commandVariables } from "../src/receiver/config.js"
 import type { InvalidConfig, InvalidSecret } from "../src/receiver/errors.js"
 import { SecretLive } from "../src/receiver/secret.js"
 import {
@@ -238,6 +238,17 @@ describe("secrets from files (<NAME>_FILE)", () => {
         assert.notInclude(result.left.message + result.left.hint, hidden)
       }
     }
+  })
+
+  it("the inbox commands read DATABASE_URL_FILE as the receiver does (commandVariables.databaseUrl)", () => {
+    const url = "postgres://webhooks:pw_Zq81hidden@db.example:5432/inbox"
+    const read = (entries: Record<string, string>) =>
+      Effect.runSync(Effect.either(
+        Effect.withConfigProvider(commandVariables.databaseUrl, ConfigProvider.fromMap(new Map(Object.entries(entries))))
+      ))
+    assert.deepStrictEqual(read({ DATABASE_URL_FILE: file("inbox-database", `${url}\n`) }), Either.right(url))
+    assert.deepStrictEqual(read({ DATABASE_URL: "memory" }), Either.right("memory"))
+    assert.isTrue(Either.isLeft(read({})))
   })
 
   it("names OPENAI_WEBHOOK_SECRET_FILE when the secret in the file does not decode", () => {
