@@ -12,22 +12,26 @@ import { join, relative } from "node:path"
 
 const OUTPUT = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/
 
-const produced = (path) => {
+const produced = (root, path) => {
   const output = OUTPUT.exec(path)
-  return (output !== null && existsSync(join("src", `${output[1]}.ts`))) || existsSync(join("src", path))
+  return (output !== null && existsSync(join(root, "src", `${output[1]}.ts`))) || existsSync(join(root, "src", path))
 }
 
-const prune = (folder) => {
+const prune = (root, folder) => {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name)
     if (entry.isDirectory()) {
-      prune(path)
+      prune(root, path)
       if (readdirSync(path).length === 0) rmdirSync(path)
-    } else if (entry.name !== ".tsbuildinfo" && !produced(relative("dist", path))) {
+    } else if (entry.name !== ".tsbuildinfo" && !produced(root, relative(join(root, "dist"), path))) {
       rmSync(path)
       console.error(`prune-dist: removed ${path}, which no source produces`)
     }
   }
 }
 
-if (existsSync("dist")) prune("dist")
+// Each folder named on the command line (a package's), else the current one.
+for (const root of process.argv.length > 2 ? process.argv.slice(2) : ["."]) {
+  const dist = join(root, "dist")
+  if (existsSync(dist)) prune(root, dist)
+}

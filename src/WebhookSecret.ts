@@ -69,16 +69,30 @@ export const layer = (input: SecretInput | ReadonlyArray<SecretInput>): Layer.La
   Layer.effect(WebhookSecret, internal.make(input))
 
 /**
- * The service from configuration: by default the `OPENAI_WEBHOOK_SECRET` environment variable. It may
- * hold several secrets separated by spaces or commas, for a rotation. The value is checked like a
- * secret given to {@link layer}, with the same `SecretError` reasons: one final line break is forgiven,
- * other whitespace around the value is `Whitespace`, an entry starting with `v1,` is `LooksLikeSignature`.
+ * The variable {@link layerConfig} reads by default; `<variable>_FILE` names a file holding its value instead.
+ *
+ * @since 0.4.0
+ * @category constants
+ */
+export const variable = "OPENAI_WEBHOOK_SECRET"
+
+/**
+ * The service from configuration: by default the `OPENAI_WEBHOOK_SECRET` environment variable, or the file that
+ * `OPENAI_WEBHOOK_SECRET_FILE` names (the convention of Docker and Kubernetes secrets: one final line break in the
+ * file is dropped). It may hold several secrets separated by spaces or commas, for a rotation. The value is checked
+ * like a secret given to {@link layer}, with the same `SecretError` reasons: one final line break is forgiven, other
+ * whitespace around the value is `Whitespace`, an entry starting with `v1,` is `LooksLikeSignature`. Neither
+ * variable set, both set, or a file that cannot be read or is empty, is a `ConfigError` naming the variable (and the
+ * path, never the file's contents). `node:fs` is loaded only when the file variable is set.
+ *
+ * Given a `Config`, it reads that instead (no file variable: compose one yourself if you need it).
  *
  * @example
  * ```ts
  * import { Config } from "effect"
  * import { WebhookSecret } from "effect-openai-webhooks"
  *
+ * // OPENAI_WEBHOOK_SECRET=whsec_..., or OPENAI_WEBHOOK_SECRET_FILE=/run/secrets/openai_webhook_secret
  * const SecretLive = WebhookSecret.layerConfig()
  * const FromOtherVariable = WebhookSecret.layerConfig(Config.redacted("MY_WEBHOOK_SECRET"))
  * ```
@@ -87,9 +101,9 @@ export const layer = (input: SecretInput | ReadonlyArray<SecretInput>): Layer.La
  * @category layers
  */
 export const layerConfig = (
-  config: Config.Config<Redacted.Redacted<string>> = Config.redacted("OPENAI_WEBHOOK_SECRET")
+  config?: Config.Config<Redacted.Redacted<string>>
 ): Layer.Layer<WebhookSecret, ConfigError.ConfigError | SecretError> =>
   Layer.effect(
     WebhookSecret,
-    Effect.flatMap(config, internal.fromConfig)
+    config === undefined ? internal.fromEnvironment(variable) : Effect.flatMap(config, internal.fromConfig)
   )

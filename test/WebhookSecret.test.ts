@@ -1,6 +1,9 @@
-import { assert, describe, it, layer } from "@effect/vitest"
+import { afterAll, assert, describe, it, layer } from "@effect/vitest"
 import { Config, ConfigError, ConfigProvider, Effect, Either, FastCheck, Layer, Redacted, TestClock } from "effect"
 import { createHmac } from "node:crypto"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as util from "node:util"
 import * as tables from "../packages/engine/test/tables/secrets.js"
 import { kat, sdk, rust, vectors, type Vector } from "./fixtures/vectors.js"
@@ -197,6 +200,85 @@ describe("WebhookSecret", () => {
         assert.isTrue(ConfigError.isConfigError(error))
         assert.notInstanceOf(error, WebhookError.SecretError)
         assertShowsNone(error, [sdk.secret])
+      }))
+  })
+
+  describe("layerConfig from a file (OPENAI_WEBHOOK_SECRET_FILE)", () => {
+    // Real files, as Docker and Kubernetes mount them.
+    const folder = mkdtempSync(join(tmpdir(), "webhook-secret-"))
+    afterAll(() => rmSync(folder, { recursive: true, force: true }))
+    const file = (name: string, contents: string) => {
+      const path = join(folder, name)
+      writeFileSync(path, contents)
+      return path
+    }
+    const build = (variables: Record<string, string>) =>
+      Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig()).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))
+      )
+    /** The ConfigError building with `variables` gives, and its rendering, which must show no secret. */
+    const refusal = (variables: Record<string, string>, secrets: ReadonlyArray<string> = [rust.secret]) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(build(variables))
+        assert.isTrue(ConfigError.isConfigError(error), String(error))
+        assertShowsNone(error, secrets)
+        return String(error)
+      })
+
+    it.effect("reads the secret from the file, written by echo (one final line break)", () =>
+      Effect.gen(function*() {
+        const path = file("echoed", `${rust.secret}\n`)
+        const delivery = yield* Effect.provide(verifyVector(rust), WebhookSecret.layerConfig()).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET_FILE", path]])))
+        )
+        assert.strictEqual(delivery.id, rust.id)
+      }))
+
+    it.effect("reads a rotation list from the file, with OPENAI_WEBHOOK_SECRET set to the empty string", () =>
+      Effect.gen(function*() {
+        const path = file("rotation", `${sdk.secret} ${kat.secret}\r\n`)
+        const secrets = yield* build({ OPENAI_WEBHOOK_SECRET: "", OPENAI_WEBHOOK_SECRET_FILE: path })
+        assert.strictEqual(secrets.keys.length, 2)
+      }))
+
+    it.effect("refuses both variables set, naming both and neither value", () =>
+      Effect.gen(function*() {
+        const path = file("both", rust.secret)
+        const shown = yield* refusal({ OPENAI_WEBHOOK_SECRET: sdk.secret, OPENAI_WEBHOOK_SECRET_FILE: path }, [
+          sdk.secret,
+          rust.secret
+        ])
+        assert.include(shown, "OPENAI_WEBHOOK_SECRET_FILE")
+        assert.include(shown, "both OPENAI_WEBHOOK_SECRET and OPENAI_WEBHOOK_SECRET_FILE are set")
+      }))
+
+    it.effect("refuses a file that does not exist, naming the variable and the path", () =>
+      Effect.gen(function*() {
+        const path = join(folder, "absent")
+        const shown = yield* refusal({ OPENAI_WEBHOOK_SECRET_FILE: path })
+        assert.include(shown, "OPENAI_WEBHOOK_SECRET_FILE")
+        assert.include(shown, `cannot read ${path}: there is no such file`)
+      }))
+
+    it.effect("refuses a folder, and an empty file", () =>
+      Effect.gen(function*() {
+        assert.include(yield* refusal({ OPENAI_WEBHOOK_SECRET_FILE: folder }), "it is a folder, not a file")
+        const empty = file("empty", "\n")
+        assert.include(yield* refusal({ OPENAI_WEBHOOK_SECRET_FILE: empty }), `the file ${empty} is empty`)
+      }))
+
+    it.effect("refuses a malformed secret in the file with the SecretError the variable would give", () =>
+      Effect.gen(function*() {
+        const path = file("malformed", "whsec_ab!c")
+        const error = yield* Effect.flip(build({ OPENAI_WEBHOOK_SECRET_FILE: path }))
+        assert.instanceOf(error, WebhookError.SecretError)
+        assert.strictEqual((error as WebhookError.SecretError).reason, "InvalidBase64")
+      }))
+
+    it.effect("still fails with a ConfigError MissingData when neither is set", () =>
+      Effect.gen(function*() {
+        const shown = yield* refusal({})
+        assert.include(shown, "OPENAI_WEBHOOK_SECRET or OPENAI_WEBHOOK_SECRET_FILE")
       }))
   })
 

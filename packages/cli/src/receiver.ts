@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm start`: receive OpenAI webhooks on http://0.0.0.0:$PORT/webhooks/openai (see README, Configuration).
+ * `npm start`: receive OpenAI webhooks on http://$HOST:$PORT/webhooks/openai (see README, Configuration): every
+ * interface with a webhook secret, loopback without one (development).
  * A failure to start prints `error:` and `hint:` lines and exits 1 or 2 (see `./receiver/errors.ts`).
  */
 import { run } from "./main.js"

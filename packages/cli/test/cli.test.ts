@@ -282,8 +282,9 @@ describe("openai-webhooks serve, configured", () => {
   it("exits 2 with an error and a hint on a --port out of range", async () => {
     assertUsageError(
       await cli(["serve", "--port", "99999", "--database", "memory"], { OPENAI_WEBHOOK_SECRET: secret }),
-      /^error: PORT: .*"99999"/,
-      /PORT is a port number from 1 to 65535 \(serve: --port\)/
+      // Named as the flag that was typed, not as the variable it stands for.
+      /^error: --port: .*"99999"/,
+      /--port is a port number from 1 to 65535/
     )
   })
 

@@ -61,3 +61,10 @@ export * as Events from "./Events.js"
  * @since 0.3.0
  */
 export * as InboxSql from "./InboxSql.js"
+
+/**
+ * Settings from an environment: empty counts as unset, `<NAME>_FILE` for secrets, whole numbers within bounds.
+ *
+ * @since 0.4.0
+ */
+export * as Setting from "./Setting.js"

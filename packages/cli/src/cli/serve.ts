@@ -3,46 +3,52 @@ import { Command, Options } from "@effect/cli"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { variables } from "../receiver/config.js"
-import { run } from "../receiver/main.js"
+import { FLAGS } from "../receiver/config.js"
+import { runWith } from "../receiver/main.js"
 import { fromReceiver } from "./errors.js"
+
+/**
+ * Each flag is text, checked by the receiver's own rule for the variable it stands for (`../receiver/config.ts`),
+ * so that `--port 0x10` is refused as `PORT=0x10` is, and named as `--port`.
+ */
+const flag = (variable: keyof typeof FLAGS & string, description: string) =>
+  Options.text(FLAGS[variable]!.slice(2)).pipe(Options.withDescription(description), Options.optional)
 
 export const command = Command.make(
   "serve",
   {
-    port: Options.integer("port").pipe(
-      Options.withDescription("The port. Default: PORT, else 8787."),
-      Options.withFallbackConfig(variables.port),
-      Options.optional
+    host: flag(
+      "HOST",
+      "The address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface). Default: HOST, else " +
+        "0.0.0.0 with a webhook secret and 127.0.0.1 without (development)."
     ),
-    path: Options.text("path").pipe(
-      Options.withDescription("The path deliveries are posted to. Default: WEBHOOK_PATH, else /webhooks/openai."),
-      Options.withFallbackConfig(variables.path),
-      Options.optional
-    ),
-    mode: Options.choice("mode", ["inline", "queued"]).pipe(
-      Options.withDescription("Default: WEBHOOK_MODE, else inline."),
-      Options.withFallbackConfig(variables.mode),
-      Options.optional
-    ),
-    database: Options.text("database").pipe(
-      Options.withDescription(
-        "The inbox's store: sqlite:<path>, memory or postgres://... Default: DATABASE_URL, else the SQLite file " +
-          ".data/openai-webhooks.sqlite."
-      ),
-      Options.withFallbackConfig(variables.databaseUrl),
-      Options.optional
+    port: flag("PORT", "The port, from 1 to 65535. Default: PORT, else 8787."),
+    path: flag("WEBHOOK_PATH", "The path deliveries are posted to. Default: WEBHOOK_PATH, else /webhooks/openai."),
+    mode: flag("WEBHOOK_MODE", "inline or queued. Default: WEBHOOK_MODE, else inline."),
+    database: flag(
+      "DATABASE_URL",
+      "The inbox's store: sqlite:<path>, memory or postgres://... Default: DATABASE_URL (or the file " +
+        "DATABASE_URL_FILE names), else the SQLite file .data/openai-webhooks.sqlite."
     )
   },
   (flags) => {
-    // The flags become the receiver's variables, so that both read and check them the same way.
+    // The flags become the receiver's variables, so that both are read and checked the same way; a refusal names
+    // the flag. A flag wins over its variable, and over the variable's `_FILE` form.
     const overrides = new Map<string, string>()
-    Option.map(flags.port, (port) => overrides.set("PORT", String(port)))
-    Option.map(flags.path, (path) => overrides.set("WEBHOOK_PATH", path))
-    Option.map(flags.mode, (mode) => overrides.set("WEBHOOK_MODE", mode))
-    Option.map(flags.database, (database) => overrides.set("DATABASE_URL", database))
+    const given = new Set<string>()
+    const set = (variable: string, value: Option.Option<string>) =>
+      Option.map(value, (value) => {
+        overrides.set(variable, value)
+        overrides.set(`${variable}_FILE`, "")
+        given.add(variable)
+      })
+    set("HOST", flags.host)
+    set("PORT", flags.port)
+    set("WEBHOOK_PATH", flags.path)
+    set("WEBHOOK_MODE", flags.mode)
+    set("DATABASE_URL", flags.database)
     const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
-    return run.pipe(
+    return runWith(given).pipe(
       Effect.withConfigProvider(provider),
       // The receiver's exit codes are the CLI's: 2 for what the user must change, 1 for what failed around it.
       Effect.mapError(fromReceiver)

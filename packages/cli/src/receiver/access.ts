@@ -2,7 +2,8 @@
  * The token rule of the receiver's operator endpoints (the inspector at `/inbox`, `/metrics`): one home, so that
  * every endpoint that takes a token reads, compares and refuses it alike.
  *
- * - A token comes from a variable (`WEBHOOK_INSPECTOR_TOKEN`, `WEBHOOK_METRICS_TOKEN`) read by {@link config}:
+ * - A token comes from a variable (`WEBHOOK_INSPECTOR_TOKEN`, `WEBHOOK_METRICS_TOKEN`, or a file their `_FILE`
+ *   variant names) read by {@link config}:
  *   at least {@link MIN_LENGTH} visible ASCII characters, so that it fits a header, an address and a cookie alike.
  * - A request carries it as `Authorization: Bearer <token>` (RFC 6750 2.1), or in a cookie the endpoint names
  *   (the inspector sets one after a browser opens its printed address, see {@link cookie}).
@@ -16,9 +17,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 import * as Config from "effect/Config"
-import type * as Option from "effect/Option"
+import * as ConfigError from "effect/ConfigError"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { Reply } from "openai-webhooks-engine"
+import * as Env from "./env.js"
 
 /** The shortest token taken: 16 characters. A token made by {@link generate} has 43. */
 export const MIN_LENGTH = 16
@@ -33,20 +37,23 @@ const VISIBLE = /^[\x21-\x7e]+$/
 /**
  * A token variable: `None` when it is unset, the token when it is usable, a `ConfigError` naming the variable
  * when it is set to something else (too short, spaces, non-ASCII): a token that cannot be typed into a header
- * must not start the receiver with an endpoint nobody can open.
+ * must not start the receiver with an endpoint nobody can open. Like every secret, it may come from the file
+ * `<NAME>_FILE` names (`./env.ts`), and a refusal then names that variable.
  */
 export const config = (name: string): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
-  Config.redacted().pipe(
-    Config.validate({
-      message: `Expected at least ${MIN_LENGTH} visible ASCII characters, without spaces`,
-      validation: (token) => {
-        const value = Redacted.value(token)
-        return value.length >= MIN_LENGTH && VISIBLE.test(value)
+  Env.secret(name).pipe(
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.right(Option.none()),
+      onSome: ({ value, variable }) => {
+        const token = Redacted.value(value)
+        return token.length >= MIN_LENGTH && VISIBLE.test(token)
+          ? Either.right(Option.some(value))
+          : Either.left(ConfigError.InvalidData(
+            [variable],
+            `Expected at least ${MIN_LENGTH} visible ASCII characters, without spaces`
+          ))
       }
-    }),
-    // Nested after the validation, so that a refusal names the variable (a validation's error has no path).
-    Config.nested(name),
-    Config.option
+    }))
   )
 
 /** A fresh token for a development run: 32 random bytes, base64url (43 characters, safe in an address). */

@@ -1,22 +1,38 @@
 /**
  * The receiver's settings, from environment variables (see README, Configuration), read once at start:
- * a value it cannot use is an {@link InvalidConfig} that names the variable and what it accepts.
+ * a value it cannot use is an {@link InvalidConfig} that names the variable (or the `serve` flag over it) and
+ * what it accepts. One rule for all (the engine's `Setting`, through `./env.ts`): empty counts as unset, whole
+ * numbers are decimal digits within stated bounds, and the secrets (`OPENAI_WEBHOOK_SECRET`, the two tokens,
+ * `DATABASE_URL`) may come from the file `<NAME>_FILE` names.
+ *
+ * Development or not: with no webhook secret configured the receiver runs on a development secret made for the
+ * run, and only where no real sender can be waiting for it: on loopback (`HOST` defaults to 127.0.0.1 then,
+ * 0.0.0.0 with a secret) and without `NODE_ENV=production`. Otherwise it refuses to start (exit 2).
  */
+import { isIP } from "node:net"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as LogLevel from "effect/LogLevel"
-import type * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
+import { Setting } from "openai-webhooks-engine"
 import * as Access from "./access.js"
 import * as Database from "./database.js"
+import * as Env from "./env.js"
 import { InvalidConfig } from "./errors.js"
 
 export interface ReceiverConfig {
+  /** `HOST`; unset, 127.0.0.1 in development (no {@link secret}) and 0.0.0.0 (every interface) with a secret. */
   readonly host: string
+  /**
+   * `OPENAI_WEBHOOK_SECRET`, or the file `OPENAI_WEBHOOK_SECRET_FILE` names; `None` in development, where the
+   * receiver makes a secret for the run (`./secret.ts`).
+   */
+  readonly secret: Option.Option<Env.Secret>
   readonly port: number
   readonly path: string
   readonly timeout: Duration.Duration
@@ -45,34 +61,69 @@ export interface ReceiverConfig {
 /** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
 export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) => level.label.toLowerCase())
 
-/** What each variable accepts, and the `serve` flag over it: the hint when its value is wrong. */
+/**
+ * A host name (RFC 1123 2.1: letters, digits and inner hyphens per label), its last label not all digits (RFC 3696
+ * 2), so that a number such as 0 or 1.5 is refused rather than read by the resolver as an address.
+ */
+const LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+const HOSTNAME = new RegExp(`^(?:${LABEL}\\.)*(?=[A-Za-z0-9-]*[A-Za-z])${LABEL}$`)
+
+/** The bounds of each whole-number variable. */
+export const BOUNDS = {
+  PORT: { min: 1, max: 65535 },
+  // The body is held in memory while it is verified; OpenAI's deliveries are a few KB.
+  WEBHOOK_MAX_BODY_SIZE: { min: 1, max: 1024 * 1024 * 1024 },
+  WEBHOOK_WORKERS: { min: 1, max: 1000 },
+  WEBHOOK_MAX_CONNECTIONS: { min: 1, max: 1_000_000 }
+} as const satisfies Readonly<Record<string, Setting.Bounds>>
+
+/** What a variable holding a file's path accepts. */
+const fileOf = (name: string) =>
+  `the path of a readable file holding ${name}'s value (a mounted secret, say), not empty; set ${name} or ` +
+  `${name}_FILE, not both`
+
+/** The `serve` flag over each variable that has one. */
+export const FLAGS: Readonly<Record<string, string>> = {
+  HOST: "--host",
+  PORT: "--port",
+  WEBHOOK_PATH: "--path",
+  WEBHOOK_MODE: "--mode",
+  DATABASE_URL: "--database"
+}
+
+/** What each variable accepts: the hint when its value is wrong. Empty always counts as unset. */
 const accepts: Readonly<Record<string, string>> = {
-  HOST: "an address of this machine: 0.0.0.0 (every interface) or 127.0.0.1, say",
-  PORT: "a port number from 1 to 65535 (serve: --port)",
-  WEBHOOK_PATH: "a path starting with /, such as /webhooks/openai, other than /healthz, /metrics and /inbox " +
-    "(serve: --path)",
-  WEBHOOK_TIMEOUT: "a duration above zero, such as 10 seconds or 1500 millis",
-  WEBHOOK_MAX_BODY_SIZE: "a whole number of bytes",
-  WEBHOOK_MODE: "inline or queued (serve: --mode)",
+  OPENAI_WEBHOOK_SECRET: "your endpoint's signing secret (whsec_..., from the OpenAI dashboard), or several " +
+    "separated by spaces while you rotate",
+  OPENAI_WEBHOOK_SECRET_FILE: fileOf("OPENAI_WEBHOOK_SECRET"),
+  HOST: "an address of this machine: 0.0.0.0 (every interface), 127.0.0.1 (this machine only), :: or ::1 for " +
+    "IPv6, or a host name such as localhost",
+  PORT: `a port number ${Setting.range(BOUNDS.PORT)}, in decimal digits`,
+  WEBHOOK_PATH: "a path starting with /, such as /webhooks/openai, other than /healthz, /metrics and /inbox",
+  WEBHOOK_TIMEOUT: "a duration from 1 millis to 1 hour, such as 10 seconds or 1500 millis",
+  WEBHOOK_MAX_BODY_SIZE: `a number of bytes ${Setting.range(BOUNDS.WEBHOOK_MAX_BODY_SIZE)}, in decimal digits`,
+  WEBHOOK_MODE: "inline or queued",
   WEBHOOK_LEASE: "a duration of at least 1 second, such as 30 seconds",
-  WEBHOOK_WORKERS: "a whole number, at least 1",
+  WEBHOOK_WORKERS: `a whole number ${Setting.range(BOUNDS.WEBHOOK_WORKERS)}, in decimal digits`,
   WEBHOOK_HEADERS_TIMEOUT: "a duration from 1 millis to 1 hour, such as 10 seconds",
   WEBHOOK_REQUEST_TIMEOUT: "a duration from 1 millis to 1 hour, such as 30 seconds",
   WEBHOOK_KEEP_ALIVE_TIMEOUT: "a duration from 1 millis to 1 hour, such as 5 seconds",
-  WEBHOOK_MAX_CONNECTIONS: "a whole number, at least 1",
+  WEBHOOK_MAX_CONNECTIONS: `a whole number ${Setting.range(BOUNDS.WEBHOOK_MAX_CONNECTIONS)}, in decimal digits`,
   WEBHOOK_METRICS: "on or off (also true, false, yes, no, 1, 0)",
   WEBHOOK_METRICS_TOKEN: Access.ACCEPTS,
-  DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE} (serve: --database)`,
+  WEBHOOK_METRICS_TOKEN_FILE: fileOf("WEBHOOK_METRICS_TOKEN"),
+  DATABASE_URL: `${Database.FORMS}, or unset for the SQLite file ${Database.DEFAULT_SQLITE_FILE}`,
+  DATABASE_URL_FILE: fileOf("DATABASE_URL"),
   LOG_LEVEL: `one of ${LOG_LEVELS.join(", ")}, in any case`,
-  WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS
+  WEBHOOK_INSPECTOR_TOKEN: Access.ACCEPTS,
+  WEBHOOK_INSPECTOR_TOKEN_FILE: fileOf("WEBHOOK_INSPECTOR_TOKEN")
 }
 
 /** The receiver's own paths: the health check, the metrics and the inspector (and everything under it). */
 export const RESERVED_PATHS: ReadonlyArray<string> = ["/healthz", "/metrics", "/inbox"]
 
-/** The variables that `openai-webhooks serve` also takes as flags, as both read them. */
+/** Variables the commands read too, as the receiver reads them. */
 export const variables = {
-  port: Config.port("PORT"),
   // An origin-form path (RFC 9112 3.2.1): one that does not start with "/" could never match a request.
   path: Config.string("WEBHOOK_PATH").pipe(
     Config.validate({
@@ -89,8 +140,14 @@ export const variables = {
         : Either.right(path)
     )
   ),
-  mode: Config.literal("inline", "queued")("WEBHOOK_MODE"),
-  databaseUrl: Config.string("DATABASE_URL")
+  /** `DATABASE_URL`, or the contents of the file `DATABASE_URL_FILE` names (its password is a secret). */
+  databaseUrl: Config.mapOrFail(
+    Env.secret("DATABASE_URL"),
+    Option.match({
+      onNone: () => Either.left(ConfigError.MissingData(["DATABASE_URL"], "Expected DATABASE_URL to be set")),
+      onSome: (found) => Either.right(Redacted.value(found.value))
+    })
+  )
 }
 
 /**
@@ -107,50 +164,66 @@ const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config
     Config.withDefault(fallback)
   )
 
-export const config: Config.Config<ReceiverConfig> = Config.all({
-  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
-  port: variables.port.pipe(Config.withDefault(8787)),
-  path: variables.path.pipe(Config.withDefault(WebhookHttp.defaultPath)),
-  timeout: Config.duration("WEBHOOK_TIMEOUT").pipe(
+/** The settings, with what decides whether a run without a secret may use a development one. */
+export const config: Config.Config<
+  ReceiverConfig & { readonly production: boolean }
+> = Config.all({
+  secret: Env.secret("OPENAI_WEBHOOK_SECRET"),
+  host: Config.option(Config.string("HOST").pipe(
     Config.validate({
-      message: "Expected more than zero",
-      validation: (timeout) => Duration.greaterThan(timeout, Duration.zero)
-    }),
-    Config.withDefault(Duration.seconds(10))
+      message: "Expected an IP address (0.0.0.0, 127.0.0.1, ::) or a host name of this machine",
+      validation: (host) => isIP(host) !== 0 || HOSTNAME.test(host)
+    })
+  )),
+  nodeEnv: Config.option(Config.string("NODE_ENV")),
+  port: Env.integer("PORT", BOUNDS.PORT).pipe(Config.withDefault(8787)),
+  path: variables.path.pipe(Config.withDefault(WebhookHttp.defaultPath)),
+  // The handler's deadline: a timer too, so an hour at most (see `serverTimeout`).
+  timeout: serverTimeout("WEBHOOK_TIMEOUT", Duration.seconds(10)),
+  maxBodySize: Env.integer("WEBHOOK_MAX_BODY_SIZE", BOUNDS.WEBHOOK_MAX_BODY_SIZE).pipe(
+    Config.withDefault(WebhookHttp.defaultMaxBodySize)
   ),
-  maxBodySize: Config.integer("WEBHOOK_MAX_BODY_SIZE").pipe(Config.withDefault(WebhookHttp.defaultMaxBodySize)),
   // WEBHOOK_MODE and WEBHOOK_LEASE, read as the library reads them for any program (`WebhookInbox.layerConfig`).
   inbox: WebhookInbox.config,
-  database: Config.string().pipe(
-    Config.mapOrFail((url) => Either.mapLeft(Database.parse(url), (problem) => ConfigError.InvalidData([], problem))),
-    Config.nested("DATABASE_URL"),
-    Config.withDefault(Database.DEFAULT)
+  database: Env.secret("DATABASE_URL").pipe(
+    Config.mapOrFail(Option.match({
+      onNone: () => Either.right(Database.DEFAULT),
+      onSome: ({ value, variable }) =>
+        Either.mapLeft(Database.parse(Redacted.value(value)), (problem) => ConfigError.InvalidData([variable], problem))
+    }))
   ),
-  workers: Config.integer("WEBHOOK_WORKERS").pipe(
-    Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
-    // Each slot costs a take and a settle, two commits, per delivery: at 4 the workers drain a few hundred a
-    // second on PostgreSQL, at 32 about five times that (README, Configuration).
-    Config.withDefault(32)
-  ),
+  // Each slot costs a take and a settle, two commits, per delivery: at 4 the workers drain a few hundred a
+  // second on PostgreSQL, at 32 about five times that (README, Configuration).
+  workers: Env.integer("WEBHOOK_WORKERS", BOUNDS.WEBHOOK_WORKERS).pipe(Config.withDefault(32)),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   // Why these defaults: README, Configuration.
   headersTimeout: serverTimeout("WEBHOOK_HEADERS_TIMEOUT", Duration.seconds(10)),
   requestTimeout: serverTimeout("WEBHOOK_REQUEST_TIMEOUT", Duration.seconds(30)),
   keepAliveTimeout: serverTimeout("WEBHOOK_KEEP_ALIVE_TIMEOUT", Duration.seconds(5)),
-  maxConnections: Config.integer("WEBHOOK_MAX_CONNECTIONS").pipe(
-    Config.validate({ message: "Expected at least 1", validation: (n) => n >= 1 }),
+  maxConnections: Env.integer("WEBHOOK_MAX_CONNECTIONS", BOUNDS.WEBHOOK_MAX_CONNECTIONS).pipe(
     Config.withDefault(1000)
   ),
   inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
   metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
   metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
-}).pipe(Config.map(({ inbox, ...rest }) => ({ ...rest, mode: inbox.mode, lease: inbox.lease })))
+}).pipe(
+  Config.map(({ host, inbox, nodeEnv, ...rest }) => {
+    const settings = {
+      ...rest,
+      // Development listens on loopback unless told otherwise; with a secret, every interface (a container).
+      host: Option.getOrElse(host, () => Option.isNone(rest.secret) ? "127.0.0.1" : "0.0.0.0"),
+      mode: inbox.mode,
+      lease: inbox.lease
+    }
+    return { ...settings, production: Option.contains(nodeEnv, "production") }
+  })
+)
 
 /**
  * One `InvalidConfig` for everything wrong in `error`: each variable with its problem, and what each accepts.
  * Of two alternatives (a `serve` flag over the environment), the one that found a value speaks.
  */
-export const invalid = (error: ConfigError.ConfigError): InvalidConfig => {
+export const invalid = (error: ConfigError.ConfigError, flags: ReadonlySet<string> = new Set()): InvalidConfig => {
   type Problem = { readonly name: string; readonly message: string; readonly missing: boolean }
   const leaf = (missing: boolean) => (_: unknown, path: Array<string>, message: string): ReadonlyArray<Problem> => [
     { name: path.join("."), message, missing }
@@ -168,12 +241,61 @@ export const invalid = (error: ConfigError.ConfigError): InvalidConfig => {
     sourceUnavailableCase: leaf(false),
     unsupportedCase: leaf(false)
   })
+  // A value given as a `serve` flag is named as the flag: that is what the person typed.
+  const label = (name: string) => flags.has(name) ? FLAGS[name] ?? name : name
   const names = [...new Set(problems.map((problem) => problem.name))]
   return new InvalidConfig({
-    message: problems.map(({ message, name }) => `${name}: ${message}`).join("; "),
-    hint: names.map((name) => `${name} is ${accepts[name] ?? "described in the README, Configuration"}`).join("; ")
+    message: problems.map(({ message, name }) => `${label(name)}: ${message}`).join("; "),
+    hint: names.map((name) => `${label(name)} is ${accepts[name] ?? "described in the README, Configuration"}`)
+      .join("; ")
   })
 }
 
+/**
+ * A run without a webhook secret, where a real sender could be waiting for the real one: refused, rather than
+ * answering 401 to every delivery until OpenAI gives up (72 hours later). `--host` is named when it was a flag.
+ */
+const development = (
+  settings: ReceiverConfig & { readonly production: boolean },
+  flags: ReadonlySet<string>
+): Either.Either<ReceiverConfig, InvalidConfig> => {
+  const { production, ...rest } = settings
+  if (Option.isSome(settings.secret)) return Either.right(rest)
+  const missing = "no webhook secret is set (OPENAI_WEBHOOK_SECRET or OPENAI_WEBHOOK_SECRET_FILE)"
+  const set = "set OPENAI_WEBHOOK_SECRET to your endpoint's signing secret (whsec_..., from the OpenAI dashboard), " +
+    "or OPENAI_WEBHOOK_SECRET_FILE to a file holding it"
+  if (production) {
+    return Either.left(
+      new InvalidConfig({
+        message: `${missing}, and NODE_ENV is production: the development secret is for development only`,
+        hint: set
+      })
+    )
+  }
+  if (!Setting.isLoopback(settings.host)) {
+    const host = flags.has("HOST") ? "--host" : "HOST"
+    return Either.left(
+      new InvalidConfig({
+        message: `${missing}, and ${host} ${settings.host} is not loopback: a development secret there would ` +
+          "answer 401 to every real delivery",
+        hint: `${set}; or, for development, listen on loopback: unset ${host} (the default is then 127.0.0.1)`
+      })
+    )
+  }
+  return Either.right(rest)
+}
+
+/**
+ * The settings from the current `ConfigProvider` (empty values as unset), or an {@link InvalidConfig}: `flags`
+ * are the variables given as `serve` flags, named as those flags when their value is wrong.
+ */
+export const loadWith = (flags: ReadonlySet<string> = new Set()): Effect.Effect<ReceiverConfig, InvalidConfig> =>
+  Effect.configProviderWith((provider) =>
+    Effect.withConfigProvider(config, Env.emptyAsUnset(provider)).pipe(
+      Effect.mapError((error) => invalid(error, flags)),
+      Effect.flatMap((settings) => development(settings, flags))
+    )
+  )
+
 /** The settings, or an {@link InvalidConfig}. */
-export const load: Effect.Effect<ReceiverConfig, InvalidConfig> = Effect.mapError(config, invalid)
+export const load: Effect.Effect<ReceiverConfig, InvalidConfig> = loadWith()

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { load, type ReceiverConfig } from "./config.js"
+import { loadWith, type ReceiverConfig } from "./config.js"
 import type { ReceiverError } from "./errors.js"
 import * as ReceiverLogger from "./logger.js"
 import { InboxLive, ServerLive } from "./server.js"
@@ -18,8 +18,15 @@ import { SecretLive } from "./secret.js"
 export const MainLive = (settings: ReceiverConfig): Layer.Layer<never, ReceiverError> =>
   ServerLive(settings).pipe(Layer.provide(SecretLive(settings).pipe(Layer.provideMerge(InboxLive(settings)))))
 
-/** Reads the settings from the environment (or the current `ConfigProvider`) and runs the receiver. */
-export const run: Effect.Effect<never, ReceiverError> = Effect.flatMap(
-  load,
-  (settings) => Layer.launch(MainLive(settings)).pipe(Effect.provide(ReceiverLogger.layerLevel(settings.logLevel)))
-)
+/**
+ * Reads the settings from the environment (or the current `ConfigProvider`) and runs the receiver. `flags` are the
+ * variables `serve` was given as flags, named as those flags in a refusal.
+ */
+export const runWith = (flags: ReadonlySet<string>): Effect.Effect<never, ReceiverError> =>
+  Effect.flatMap(
+    loadWith(flags),
+    (settings) => Layer.launch(MainLive(settings)).pipe(Effect.provide(ReceiverLogger.layerLevel(settings.logLevel)))
+  )
+
+/** {@link runWith} without flags: what `npm start` runs. */
+export const run: Effect.Effect<never, ReceiverError> = runWith(new Set())

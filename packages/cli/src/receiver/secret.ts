@@ -1,19 +1,19 @@
 /**
- * The receiver's secret: `OPENAI_WEBHOOK_SECRET`, or when it is unset a fresh development secret, printed
- * once so that a fresh clone works with one command, with the inspector's address and a token for the run.
+ * The receiver's secret: `OPENAI_WEBHOOK_SECRET` (or the file `OPENAI_WEBHOOK_SECRET_FILE` names), or when neither
+ * is set a fresh development secret, printed once so that a fresh clone works with one command, with the
+ * inspector's address and a token for the run. The settings (`./config.ts`) have refused a development run
+ * already wherever a real sender could reach it (not loopback, or `NODE_ENV=production`).
  */
 import { randomBytes } from "node:crypto"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { WebhookSecret } from "effect-openai-webhooks"
 import * as Access from "./access.js"
-import { invalid, type ReceiverConfig } from "./config.js"
-import { type InvalidConfig, InvalidSecret } from "./errors.js"
+import type { ReceiverConfig } from "./config.js"
+import { InvalidSecret } from "./errors.js"
 import * as Inspector from "./inspector.js"
 import { urlHost } from "./server.js"
 
@@ -59,39 +59,46 @@ const development = (settings: ReceiverConfig) => {
         ...inspector,
         "",
         "  Deliveries from OpenAI will be rejected (401) until you start the receiver with your endpoint's",
-        "  signing secret:",
+        "  signing secret (or OPENAI_WEBHOOK_SECRET_FILE=<a file holding it>):",
         "",
         "    OPENAI_WEBHOOK_SECRET=whsec_... npm start",
         ""
       ].join("\n")
     )
   ).pipe(
-    Layer.provideMerge(Layer.merge(WebhookSecret.layer(Redacted.make(secret)), Layer.succeed(Inspector.Token, token)))
+    Layer.provideMerge(Layer.merge(
+      // 32 random bytes as whsec_ + base64: a secret the library always takes.
+      WebhookSecret.layer(Redacted.make(secret)).pipe(Layer.orDie),
+      Layer.succeed(Inspector.Token, token)
+    ))
   )
 }
 
 /**
  * The secret, and the inspector's token for this run: `WEBHOOK_INSPECTOR_TOKEN` (none when unset), or in
- * development (no `OPENAI_WEBHOOK_SECRET`) one made for the run when it is unset, printed with the secret.
+ * development (no secret configured) one made for the run when it is unset, printed with the secret. A secret
+ * that does not decode is an {@link InvalidSecret} naming the variable it came from.
  */
 export const SecretLive = (
   settings: ReceiverConfig
-): Layer.Layer<WebhookSecret.WebhookSecret | Inspector.Token, InvalidConfig | InvalidSecret> =>
-  Layer.unwrapEffect(
-    Effect.map(Config.option(Config.redacted("OPENAI_WEBHOOK_SECRET")), (configured) =>
-      Option.isNone(configured)
-        ? development(settings)
-        : Layer.merge(WebhookSecret.layerConfig(), Layer.succeed(Inspector.Token, settings.inspectorToken)))
-  ).pipe(
-    Layer.catchAll((error) =>
-      Layer.fail(
-        ConfigError.isConfigError(error)
-          ? invalid(error)
-          : new InvalidSecret({
-            message: `OPENAI_WEBHOOK_SECRET: ${error.message}`,
-            hint: "set it to your endpoint's signing secret (whsec_..., from the OpenAI dashboard), " +
-              "or unset it for a development secret"
-          })
+): Layer.Layer<WebhookSecret.WebhookSecret | Inspector.Token, InvalidSecret> =>
+  Option.match(settings.secret, {
+    onNone: () => development(settings),
+    onSome: ({ value, variable }) =>
+      Layer.merge(
+        // As `WebhookSecret.layerConfig` reads it: one secret, or several separated by spaces or commas.
+        WebhookSecret.layerConfig(Config.succeed(value)).pipe(
+          Layer.mapError((error) =>
+            new InvalidSecret({
+              message: `${variable}: ${error.message}`,
+              hint: variable.endsWith("_FILE")
+                ? `put your endpoint's signing secret (whsec_..., from the OpenAI dashboard) in the file ${variable} ` +
+                  "names"
+                : `set ${variable} to your endpoint's signing secret (whsec_..., from the OpenAI dashboard), or ` +
+                  "unset it for a development secret on loopback"
+            })
+          )
+        ),
+        Layer.succeed(Inspector.Token, settings.inspectorToken)
       )
-    )
-  )
+  })

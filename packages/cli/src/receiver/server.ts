@@ -228,9 +228,13 @@ export const ServerLive = (
           Effect.zipRight(close(server)),
           Effect.zipRight(Effect.logInfo("stopped"))
         ))
-      const origin = `http://${urlHost(address.address)}:${address.port}`
-      yield* Effect.logInfo(`listening on ${origin}${settings.path}`)
-      if (inspector !== undefined) yield* Effect.logInfo(`inspector on ${origin}${Inspector.PREFIX}`)
+      // The address really bound (0.0.0.0 is every interface, not this machine's loopback); the inspector's line
+      // is the address a browser here opens.
+      const bound = address.address.includes(":") ? `[${address.address}]` : address.address
+      yield* Effect.logInfo(`listening on http://${bound}:${address.port}${settings.path}`)
+      if (inspector !== undefined) {
+        yield* Effect.logInfo(`inspector on http://${urlHost(address.address)}:${address.port}${Inspector.PREFIX}`)
+      }
     })
   )
 
