@@ -381,15 +381,15 @@ export const worker = <E, R>(
 
     const takeDue = Effect.zipRight(
       slotFree,
-      // The rows a take returns are started uninterruptibly: none is left processing, unheld until its lease
-      // expires, by a shutdown that came between the statement and the forks.
+      // The take itself and the start of the rows it returns are uninterruptible: none is left processing,
+      // unheld until its lease expires, by a shutdown. Interrupting the statement would not undo it: PostgreSQL
+      // may have leased the rows (committed) before the cancel arrives, and the rows are then lost to this process
+      // with its result. A shutdown waits for the one statement instead, starts what it took, and the attempts,
+      // interrupted at once, give their rows back (due again at once, see `attempt`).
       Effect.uninterruptibleMask((restore) => {
         const free = concurrency - busy
-        return Effect.matchCauseEffect(restore(store.take(free)), {
-          onFailure: (cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause)
-              : restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
+        return Effect.matchCauseEffect(store.take(free), {
+          onFailure: (cause) => restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
           onSuccess: (rows) =>
             Effect.zipRight(
               Effect.forEach(rows, start, { discard: true }),
