@@ -5,7 +5,22 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Scope, TestClock } from "effect"
+import {
+  Cause,
+  Chunk,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Schedule,
+  Scope,
+  TestClock,
+  TestServices
+} from "effect"
 import { WebhookInbox, WebhookTesting } from "../src/index.js"
 import * as Engines from "./support/inbox-engines.js"
 
@@ -15,16 +30,18 @@ const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 interface Line {
   readonly message: string
   readonly annotations: Record<string, unknown>
+  readonly cause: string
 }
 
 /** Every line logged, and a way to wait for one: the worker says each attempt's outcome in a line. */
 const observe = () => {
   const lines: Array<Line> = []
   const waiters = new Set<() => void>()
-  const logger = Logger.make(({ annotations, message }) => {
+  const logger = Logger.make(({ annotations, cause, message }) => {
     lines.push({
       message: Array.isArray(message) ? message.map(String).join(" ") : String(message),
-      annotations: Object.fromEntries(annotations)
+      annotations: Object.fromEntries(annotations),
+      cause: Cause.isEmpty(cause) ? "" : Cause.pretty(cause)
     })
     for (const waiter of waiters) waiter()
   })
@@ -40,8 +57,50 @@ const observe = () => {
       check()
       return Effect.sync(() => waiters.delete(check))
     })
-  return { lines, layer: Logger.replace(Logger.defaultLogger, logger), waitFor }
+  const count = (...messages: ReadonlyArray<string>) => lines.filter((line) => messages.includes(line.message)).length
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger), waitFor, count }
 }
+
+/** The workers' poll interval here: how far the TestClock moves between two looks. */
+const POLL = 250
+
+/**
+ * Resumes once some fiber sleeps until a time within `within` ms from now (the taker until its next poll, a
+ * handler's timer until its timeout): moving the TestClock now wakes it. Waits real time in between (the
+ * database answers in real time), 20 s at most.
+ */
+const asleep = (within: number) =>
+  Effect.gen(function*() {
+    for (let tries = 0; tries < 2000; tries++) {
+      const now = yield* TestClock.currentTimeMillis
+      const sleeps = yield* TestClock.sleeps()
+      if (Chunk.some(sleeps, (time) => time > now && time <= now + within)) return
+      yield* TestServices.provideLive(Effect.sleep("10 millis"))
+    }
+    return yield* Effect.dieMessage("no fiber went to sleep within 20 s")
+  })
+
+/**
+ * Ten more polls, each once the taker sleeps. (Not one long move of the TestClock: on SQLite, whose statements
+ * answer at once, the taker would poll all along it, an hour being 14,400 polls.)
+ */
+const morePolls = Effect.gen(function*() {
+  for (let polls = 0; polls < 10; polls++) {
+    yield* asleep(POLL)
+    yield* TestClock.adjust(POLL)
+  }
+  yield* asleep(POLL)
+})
+
+/** Moves the TestClock a poll at a time, each once the taker sleeps, until `lines` lines say one of `messages`. */
+const pollUntil = (log: ReturnType<typeof observe>, lines: number, ...messages: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    for (let polls = 0; log.count(...messages) < lines; polls++) {
+      if (polls > 1000) return yield* Effect.dieMessage(`not ${lines} lines ${messages.join(" or ")} in 1000 polls`)
+      yield* asleep(POLL)
+      yield* TestClock.adjust(POLL)
+    }
+  })
 
 /** The inbox on a new connection to `database`, queued, with the SqlClient to look at its rows. */
 const open = (database: Engines.Database) =>
@@ -130,6 +189,110 @@ for (const engine of Engines.engines("inbox-worker.test.ts")) {
         yield* log.waitFor("processed", 8)
         assert.deepStrictEqual(yield* statuses(sql), { done: 8 })
         yield* Scope.close(next, Exit.void)
+      }))
+
+    it.scoped("makes the attempts its schedule allows, no more: the default's 8, retried after 1 s, 2 s ... 64 s", () =>
+      Effect.gen(function*() {
+        const log = observe()
+        const { sql, store } = yield* open(yield* engine.database)
+        const [id] = yield* enqueue(store, 1)
+        let calls = 0
+        const scope = yield* workers(store, {
+          handle: () => Effect.suspend(() => Effect.fail(new Error(`the database is down (call ${++calls})`))),
+          pollInterval: POLL
+        }, log)
+        for (let attempt = 1; attempt <= 7; attempt++) {
+          yield* pollUntil(log, attempt, "failed")
+          const failed = log.lines.filter((line) => line.message === "failed")[attempt - 1]
+          assert.strictEqual(failed?.annotations["attempt"], attempt)
+          assert.strictEqual(failed?.annotations["retry_in"], Duration.format(Duration.seconds(2 ** (attempt - 1))))
+          // Its delay, at once; then the polls that find it due.
+          yield* asleep(POLL)
+          yield* TestClock.adjust(Duration.seconds(2 ** (attempt - 1)))
+        }
+        yield* pollUntil(log, 1, "dead")
+        const dead = log.lines.find((line) => line.message === "dead")
+        assert.strictEqual(dead?.annotations["attempt"], 8)
+        assert.include(dead?.cause, "the database is down (call 8)")
+        // Polls on, nothing more: the schedule has ended, and a dead delivery is never taken.
+        yield* morePolls
+        assert.strictEqual(calls, 8)
+        assert.strictEqual(log.count("failed", "dead", "processed"), 8)
+        const rows = yield* Effect.orDie(
+          sql<{ status: string; attempts: unknown }>`SELECT status, attempts FROM ${sql(TABLE)}
+WHERE webhook_id = ${id}`
+        )
+        assert.deepStrictEqual(rows.map((row) => [row.status, Number(row.attempts)]), [["dead", 8]])
+        yield* Scope.close(scope, Exit.void)
+      }))
+
+    it.scoped("makes n + 1 attempts for Schedule.recurs(n): one for recurs(0), three for recurs(2)", () =>
+      Effect.gen(function*() {
+        for (const retries of [0, 2]) {
+          const log = observe()
+          const { store } = yield* open(yield* engine.database)
+          yield* enqueue(store, 1)
+          let calls = 0
+          const scope = yield* workers(store, {
+            handle: () => Effect.suspend(() => Effect.fail(new Error(`call ${++calls}`))),
+            schedule: Schedule.recurs(retries),
+            pollInterval: POLL
+          }, log)
+          yield* pollUntil(log, 1, "dead")
+          yield* morePolls
+          assert.strictEqual(calls, retries + 1)
+          assert.strictEqual(log.count("failed"), retries)
+          yield* Scope.close(scope, Exit.void)
+        }
+      }))
+
+    it.scoped("interrupts a hung handler after 10 s by default (the receiver's inline timeout), and retries it", () =>
+      Effect.gen(function*() {
+        const log = observe()
+        const { sql, store } = yield* open(yield* engine.database)
+        const [id] = yield* enqueue(store, 1)
+        const started = yield* Deferred.make<void>()
+        const interrupted = yield* Deferred.make<void>()
+        let calls = 0
+        const scope = yield* workers(store, {
+          handle: () =>
+            Effect.suspend(() =>
+              ++calls === 1
+                ? Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(
+                  Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+                )
+                : Effect.void
+            ),
+          // One slot: the hung handler holds it, and nothing else would ever run without the timeout.
+          concurrency: 1,
+          schedule: Schedule.spaced("1 second").pipe(Schedule.intersect(Schedule.recurs(1))),
+          pollInterval: POLL
+        }, log)
+        assert.deepStrictEqual(WebhookInbox.defaultTimeout, Duration.seconds(10))
+        yield* Deferred.await(started)
+        // Its timer sleeps until 10 s from now.
+        yield* asleep(10_000)
+        yield* TestClock.adjust("9999 millis")
+        assert.isFalse(yield* Deferred.isDone(interrupted))
+        yield* TestClock.adjust("1 millis")
+        yield* Deferred.await(interrupted)
+        yield* pollUntil(log, 1, "failed")
+        const failed = log.lines.find((line) => line.message === "failed")
+        assert.include(failed?.cause, "the handler did not finish within 10s")
+        assert.strictEqual(failed?.annotations["retry_in"], "1s")
+        yield* asleep(POLL)
+        yield* TestClock.adjust("1 second")
+        yield* pollUntil(log, 1, "processed")
+        assert.strictEqual(calls, 2)
+        const attempts = yield* Effect.orDie(
+          sql<{ attempt: unknown; outcome: string }>`SELECT attempt, outcome FROM openai_webhook_attempts
+WHERE webhook_id = ${id} ORDER BY attempt`
+        )
+        assert.deepStrictEqual(attempts.map((row) => [Number(row.attempt), row.outcome]), [
+          [1, "timed_out"],
+          [2, "processed"]
+        ])
+        yield* Scope.close(scope, Exit.void)
       }))
   })
 }

@@ -255,6 +255,8 @@ export const worker = <E, R>(
   Effect.gen(function*() {
     const store = yield* WebhookInbox
     const { schedule, timeout } = settings
+    // The attempts' timeouts run on the workers' Clock, as their schedule and their polls do.
+    const timer = yield* deadline.clockTimer
 
     // The words and fields of the edge's lines (the engine's Reply): an attempt that fails and will be retried
     // is `failed` at warning level; one the schedule gives up on, or that cannot be decoded, is `dead`.
@@ -286,7 +288,12 @@ export const worker = <E, R>(
       // schedule and then dead like any other, never an escape from the loop (which would leave the row
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
+      const bounded = deadline.within(
+        handled,
+        timeout,
+        (after) => Effect.fail(new deadline.HandlerTimeout({ after })),
+        timer
+      )
       const holding = hold(store, row.webhookId, row.attempts)
       /**
        * Records the attempt's outcome with `settle` and logs `line`; or, taken over meanwhile, neither: the
