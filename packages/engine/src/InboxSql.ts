@@ -15,6 +15,7 @@
  *
  * @since 0.3.0
  */
+import * as ids from "./internal/inbox/ids.js"
 import { pg as pgDialect } from "./internal/inbox/pg.js"
 import * as log from "./internal/inbox/log.js"
 import * as shared from "./internal/inbox/shared.js"
@@ -97,6 +98,15 @@ export const zeroCounts: () => Record<Status, number> = shared.zeroCounts
  * @category vocabulary
  */
 export const storable: (eventType: string) => string = shared.storable
+
+/**
+ * Why the inbox cannot key on `id` (`WebhookIdTooLong`: over 1,024 bytes of UTF-8; PostgreSQL cannot index 2,700),
+ * or undefined. Checked before any write on every database: answered 400 `invalid`, never a 500 every retry repeats.
+ *
+ * @since 0.4.0
+ * @category vocabulary
+ */
+export const idTooLong: (id: string) => Problem<"WebhookIdTooLong"> | undefined = ids.idTooLong
 
 /**
  * The tables: the deliveries, their attempts (one row per attempt, `(webhook_id, attempt)`), and the migrations

@@ -15,7 +15,7 @@ import * as FiberSet from "effect/FiberSet"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Reply } from "openai-webhooks-engine"
+import { InboxSql, Reply } from "openai-webhooks-engine"
 import type { Handler } from "../../Webhooks.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
@@ -43,6 +43,8 @@ export type Outcome =
   /** Another copy's claim (here or in another instance) held for longer than this copy could wait. */
   | { readonly _tag: "Held"; readonly waited: Duration.Duration }
   | { readonly _tag: "StoreFailed"; readonly cause: Cause.Cause<unknown> }
+  /** The store cannot key on its `webhook-id` (the engine's `InboxSql.idTooLong`): refused before any write. */
+  | { readonly _tag: "Invalid"; readonly reason: string; readonly message: string }
 
 const PROCESSED: Outcome = { _tag: "Processed" }
 const DUPLICATE: Outcome = { _tag: "Duplicate" }
@@ -203,7 +205,7 @@ const inline = <E, R>(
  * `handled` is the user's handler, already suspended: in queued mode, or for a duplicate, it is not
  * even called. `timeout` is the edge's (undefined without one): it bounds how long a copy waits on another
  * copy's claim (else {@link DEFAULT_WAIT}), and names the time of an attempt it interrupts. The delivery
- * reports its phases to `progress`.
+ * reports its phases to `progress`. A `webhook-id` the store cannot key on is `Invalid`, and nothing is written.
  */
 export const process = <E, R>(
   store: Store,
@@ -213,10 +215,16 @@ export const process = <E, R>(
   handled: Effect.Effect<void, E, R>,
   timeout: Duration.Duration | undefined,
   progress: Progress
-): Effect.Effect<Outcome, never, R> =>
-  store.mode === "queued"
+): Effect.Effect<Outcome, never, R> => {
+  // Before any write, on every database: an id PostgreSQL cannot index would fail there at every retry.
+  const tooLong = InboxSql.idTooLong(delivery.id)
+  if (tooLong !== undefined) {
+    return Effect.succeed({ _tag: "Invalid", reason: tooLong.reason, message: tooLong.message })
+  }
+  return store.mode === "queued"
     ? enqueue(store, delivery, eventType, body, progress)
     : inline(store, delivery, eventType, utf8.decode(body), handled, timeout, progress)
+}
 
 // Workers.
 
