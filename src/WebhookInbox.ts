@@ -606,6 +606,36 @@ export const discard = (webhookId: string): Effect.Effect<void, SqlError | Inbox
 export const stats: Effect.Effect<Stats, SqlError, WebhookInbox> = Effect.flatMap(WebhookInbox, (store) => store.stats)
 
 /**
+ * `{ healthy: true }`, or `{ healthy: false, reason }`: whether the inbox keeps what it answers 200 for.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string }
+
+/**
+ * Whether what the inbox commits still goes where its next start will read it. A SQLite inbox keeps its file open:
+ * when the file is deleted or replaced under the running process, it is unhealthy from then on, with the reason
+ * (logged once at error level), every write fails and deliveries are answered 500, so that OpenAI retries them, until
+ * the process restarts. Looks at the file now (one `stat`); the store also looks after every group commit, before
+ * answering. Always healthy on PostgreSQL and in memory (a database that does not answer fails its statements).
+ * For a health check (the receiver's `/healthz` answers 503 with the reason).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * // 200 or 503, for a load balancer or Kubernetes' probes.
+ * export const healthz = Effect.map(WebhookInbox.health, (health) => (health.healthy ? 200 : 503))
+ * ```
+ *
+ * @since 0.4.0
+ * @category log
+ */
+export const health: Effect.Effect<Health, never, WebhookInbox> = Effect.flatMap(WebhookInbox, (store) => store.health)
+
+/**
  * Deliveries received per `bucket` (default 1 minute) since `since` (default an hour ago), by their status
  * now: every bucket from the one holding `since` to the one holding now, empty ones included, each starting
  * at a multiple of `bucket` since the epoch. Fails with `InboxError` `InvalidQuery` for a bucket under a

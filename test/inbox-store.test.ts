@@ -3,10 +3,16 @@
  * engines (a SQLite file, and PostgreSQL when `DATABASE_URL` names one): a `webhook-id` no database can key on,
  * and (SQLite) a database file that is no longer the one at its path.
  */
+import { randomBytes } from "node:crypto"
+import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { assert, describe, it } from "@effect/vitest"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, Context, Effect, Layer, Logger } from "effect"
 import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
+import { replyOf } from "../packages/engine/test/tables/replies.js"
 import * as Engines from "./support/inbox-engines.js"
 import { listenLoopback } from "./support/http.js"
 
@@ -78,7 +84,8 @@ const serve = (
       Effect.orDie(sql<{ n: unknown }>`SELECT COUNT(*) AS n FROM ${sql(TABLE)}`),
       (rows) => Number(rows[0]?.n)
     )
-    return { store, sql, post, count }
+    const health = WebhookInbox.health.pipe(Effect.provideService(WebhookInbox.WebhookInbox, store))
+    return { store, sql, post, count, health }
   })
 
 /** Random letters and digits, as ids are: what PostgreSQL cannot compress below its index's limit. */
@@ -117,3 +124,50 @@ for (const engine of Engines.engines("inbox-store.test.ts")) {
     }
   })
 }
+
+const directory = mkdtempSync(join(tmpdir(), "inbox-store-"))
+afterAll(() => rmSync(directory, { recursive: true, force: true }))
+
+/** What is done to the file under the running store: deleted (`rm`), or replaced by a copy (a restore). */
+const faults = {
+  deleted: (file: string) => rmSync(file),
+  replaced: (file: string) => {
+    copyFileSync(file, `${file}.copy`)
+    renameSync(`${file}.copy`, file)
+  }
+} as const
+
+describe("the inbox's store on a SQLite file that is no longer the one at its path", () => {
+  for (const mode of ["inline", "queued"] as const) {
+    for (const [fault, apply] of Object.entries(faults)) {
+      it.scopedLive(`${mode}, ${fault}: answers 500 from then on, says why once, and reports unhealthy`, () =>
+        Effect.gen(function*() {
+          const log = observe()
+          const file = join(directory, `${randomBytes(6).toString("hex")}.sqlite`)
+          const { health, post } = yield* serve(SqliteClient.layer({ filename: file }), mode, log)
+          assert.deepStrictEqual(yield* health, { healthy: true })
+          assert.strictEqual((yield* post("msg_before")).status, 200)
+          apply(file)
+          // Every delivery from then on: 500 (OpenAI retries it), never a 200 for a row written into a lost file.
+          for (let i = 0; i < 5; i++) {
+            assert.deepStrictEqual(yield* post(`msg_after_${i}`), { status: 500, body: replyOf("failed").body })
+          }
+          // A copy of the delivery answered 200 before: not a duplicate answered from the lost file either.
+          assert.strictEqual((yield* post("msg_before")).status, 500)
+          const unhealthy = yield* health
+          assert.isFalse(unhealthy.healthy)
+          const reason = unhealthy.healthy ? "" : unhealthy.reason
+          const how = fault === "deleted" ? "deleted" : "replaced"
+          assert.include(reason, `the inbox's database file ${file} was ${how}`)
+          const said = log.lines.filter((line) => line.message === "inbox: the database file is gone")
+          assert.strictEqual(said.length, 1)
+          assert.strictEqual(said[0]?.level, "ERROR")
+          assert.strictEqual(said[0]?.annotations["error"], reason)
+          // Each 500's line says the database failed, with the reason.
+          const failed = log.lines.filter((line) => line.message === "failed")
+          assert.strictEqual(failed.length, 6)
+          for (const line of failed) assert.include(line.cause, reason)
+        }))
+    }
+  }
+})

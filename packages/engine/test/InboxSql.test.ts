@@ -409,4 +409,18 @@ describe("SQLite's durability", () => {
     }
     expect(InboxSql.pg.durability).toBeUndefined()
   })
+
+  it("says which file the database is, to tell when its path no longer leads to it; none in memory", async () => {
+    const file = sqliteFile()
+    const db = new Database(file)
+    const memory = new Database(":memory:")
+    try {
+      expect(await runScript(sqliteDriver(db), InboxSql.sqlite.file!, undefined)).toBe(file)
+      expect(await runScript(sqliteDriver(memory), InboxSql.sqlite.file!, undefined)).toBeUndefined()
+    } finally {
+      db.close()
+      memory.close()
+    }
+    expect(InboxSql.pg.file).toBeUndefined()
+  })
 })

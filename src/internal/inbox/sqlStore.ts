@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Durability from "./durability.js"
+import * as Health from "./health.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Log from "./log.js"
 import { migrate } from "./migrations.js"
@@ -34,7 +35,11 @@ export const make: Make = (options) =>
     const lease = Duration.toMillis(options.lease)
     const retention = Duration.toMillis(options.retention)
     const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
-    const writer = yield* Writes.make(sql, dialect, options.onBatch)
+    const file = dialect.file === undefined
+      ? undefined
+      : yield* Effect.orElseSucceed(Run.script(sql, dialect.file, undefined), () => undefined)
+    const watch = file === undefined ? Health.none : yield* Health.make(file)
+    const writer = yield* Writes.make(sql, dialect, options.onBatch, watch)
     const durable = yield* Durability.make(sql, dialect)
 
     const settle = (
@@ -81,7 +86,8 @@ export const make: Make = (options) =>
       take: (max) =>
         !(max >= 1)
           ? Effect.succeed([])
-          : withNow((now) => Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now })),
+          : withNow((now) => Health.guard(watch, Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now }))),
+      health: watch.check,
       retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
       dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
       purge: withNow((now) =>
