@@ -14,7 +14,6 @@
  *
  * @since 0.3.0
  */
-import * as ids from "./internal/inbox/ids.js"
 import { pg as pgDialect } from "./internal/inbox/pg.js"
 import * as log from "./internal/inbox/log.js"
 import * as shared from "./internal/inbox/shared.js"
@@ -104,7 +103,7 @@ export const storable: (eventType: string) => string = shared.storable
  * @since 0.4.0
  * @category vocabulary
  */
-export const idTooLong: (id: string) => Problem<"WebhookIdTooLong"> | undefined = ids.idTooLong
+export const idTooLong: (id: string) => Problem<"WebhookIdTooLong"> | undefined = shared.idTooLong
 
 /**
  * The tables: the deliveries, their attempts (one row per attempt, `(webhook_id, attempt)`), and the migrations
