@@ -144,7 +144,7 @@ describe("the inbox's store on a SQLite file that is no longer the one at its pa
         Effect.gen(function*() {
           const log = observe()
           const file = join(directory, `${randomBytes(6).toString("hex")}.sqlite`)
-          const { health, post } = yield* serve(SqliteClient.layer({ filename: file }), mode, log)
+          const { health, post, store } = yield* serve(SqliteClient.layer({ filename: file }), mode, log)
           assert.deepStrictEqual(yield* health, { healthy: true })
           assert.strictEqual((yield* post("msg_before")).status, 200)
           apply(file)
@@ -163,6 +163,11 @@ describe("the inbox's store on a SQLite file that is no longer the one at its pa
           assert.strictEqual(said.length, 1)
           assert.strictEqual(said[0]?.level, "ERROR")
           assert.strictEqual(said[0]?.annotations["error"], reason)
+          // The log's writes fail too, rather than say they replayed into the lost file.
+          const replay = yield* Effect.flip(
+            WebhookInbox.replay("msg_before").pipe(Effect.provideService(WebhookInbox.WebhookInbox, store))
+          )
+          assert.strictEqual(replay.message, reason)
           // Each 500's line says the database failed, with the reason.
           const failed = log.lines.filter((line) => line.message === "failed")
           assert.strictEqual(failed.length, 6)

@@ -89,8 +89,10 @@ export const guardBatch = <A>(
     (health) => health.healthy ? exits : exits.map(() => Exit.fail(failure(health.reason)))
   )
 
-/** `effect` (a write alone, a take) once it has run, while the store is healthy; otherwise fails saying why. */
-export const guard = <A>(watch: Watch, effect: Effect.Effect<A, SqlError>): Effect.Effect<A, SqlError> =>
+/**
+ * `effect` (a write alone, a take, a replay) once it has run, while the store is healthy; otherwise fails saying why.
+ */
+export const guard = <A, E>(watch: Watch, effect: Effect.Effect<A, E>): Effect.Effect<A, E | SqlError> =>
   Effect.flatMap(
     effect,
     (a) =>

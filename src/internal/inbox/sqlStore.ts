@@ -60,6 +60,7 @@ export const make: Make = (options) =>
       withNow((now) => Run.query(sql, dialect.renew, { id, token, lockedUntil: now + lease }))
     const holdings = Heartbeat.make(options.heartbeat, renew)
 
+    const log = Log.make(sql, dialect)
     const store: Store = {
       mode: options.mode,
       lease: options.lease,
@@ -93,7 +94,11 @@ export const make: Make = (options) =>
       purge: withNow((now) =>
         Run.script(sql, dialect.purge, { doneBefore: now - retention, deadBefore: now - deadRetention })
       ),
-      ...Log.make(sql, dialect)
+      ...log,
+      // The log's writes too: a replay into a file that is no longer the store's would be lost, and say it was done.
+      replay: (id) => Health.guard(watch, log.replay(id)),
+      recover: (query) => Health.guard(watch, log.recover(query)),
+      discard: (id) => Health.guard(watch, log.discard(id))
     }
     return { store, heartbeat: holdings.beat }
   })
