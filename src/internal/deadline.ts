@@ -36,12 +36,6 @@ export const isTimeout = (interruptors: HashSet.HashSet<FiberId.FiberId>): boole
 /** Calls `task` once `after` has passed, unless the function it returns is called first. */
 export type Timer = (after: Duration.Duration, task: () => void) => () => void
 
-/** A plain `setTimeout`: what every delivery at the edge uses, for next to nothing. */
-const plainTimer: Timer = (after, task) => {
-  const timer = setTimeout(task, Duration.toMillis(after))
-  return () => clearTimeout(timer)
-}
-
 /**
  * A timer on the `Clock` of the fiber that makes it (the `TestClock` in tests): a sleeping fiber per run, where
  * that costs nothing next to the run (a queued worker's attempt, which writes rows before and after).
@@ -55,7 +49,7 @@ export const clockTimer: Effect.Effect<Timer> = Effect.map(Effect.runtime<never>
 })
 
 /**
- * Watches a running fiber: after `after` (on `timer`, `setTimeout` by default), calls `onTimeout` instead of
+ * Watches a running fiber: after `after` (on `timer`; without one, `setTimeout`), calls `onTimeout` instead of
  * `onExit` and then interrupts the fiber as {@link timeoutId}; one of the two is called, once. Returns what
  * stops both (the fiber interrupted, the timer cleared), for a caller that is itself interrupted.
  */
@@ -64,19 +58,23 @@ export const watch = <A, E>(
   after: Duration.Duration,
   onExit: (exit: Exit.Exit<A, E>) => void,
   onTimeout: () => void,
-  timer: Timer = plainTimer
+  timer?: Timer
 ): () => void => {
   let settled = false
-  const clear = timer(after, () => {
+  const fire = () => {
     settled = true
     onTimeout()
     fiber.unsafeInterruptAsFork(timeoutId)
-  })
+  }
+  // Without a timer given, a plain `setTimeout`, as every delivery at the edge has: nothing more allocated for it.
+  const plain = timer === undefined ? setTimeout(fire, Duration.toMillis(after)) : undefined
+  const clear = timer === undefined ? undefined : timer(after, fire)
   /** True for the first of the exit and the stop, which clears the timer. */
   const settle = (): boolean => {
     if (settled) return false
     settled = true
-    clear()
+    if (clear === undefined) clearTimeout(plain)
+    else clear()
     return true
   }
   fiber.addObserver((exit) => {
