@@ -177,8 +177,14 @@ for (const engine of Engines.engines("inbox-worker.test.ts")) {
         while ((yield* Fiber.status(stopping))._tag === "Running") yield* Effect.yieldNow()
         yield* Deferred.succeed(arrives, undefined)
         yield* Fiber.join(stopping)
-        // Nothing leased by nobody: the four taken are pending again, due now, for the next instance.
+        // Nothing leased by nobody: the four taken are pending again, due now, for the next instance; no handler was
+        // started only to be cut short, and their attempt says it was interrupted.
         assert.deepStrictEqual(yield* statuses(sql), { pending: 8 })
+        assert.deepStrictEqual(calls, [])
+        const attempts = yield* Effect.orDie(
+          sql<{ outcome: string | null }>`SELECT outcome FROM openai_webhook_attempts`
+        )
+        assert.deepStrictEqual(attempts.map((row) => row.outcome), Array.from({ length: 4 }, () => "interrupted"))
         const now = yield* TestClock.currentTimeMillis
         const due = yield* Effect.orDie(
           sql<{ n: unknown }>`SELECT COUNT(*) AS n FROM ${sql(TABLE)} WHERE next_attempt_at <= ${now}`

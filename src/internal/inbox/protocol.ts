@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
+import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -393,23 +394,35 @@ export const worker = <E, R>(
         )
       })
     const lookAgain = Effect.sleep(settings.pollInterval)
+    /** Rows taken that no attempt will run: pending again and due now, their attempt recorded `interrupted`. */
+    const giveBack = (rows: ReadonlyArray<Row>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.forEach(
+          rows,
+          (row) => Effect.ignore(store.retry(row.webhookId, row.attempts, now, "interrupted", "interrupted")),
+          { concurrency: "unbounded", discard: true }
+        ))
 
     const takeDue = Effect.zipRight(
       slotFree,
       // The take itself and the start of the rows it returns are uninterruptible: none is left processing,
       // unheld until its lease expires, by a shutdown. Interrupting the statement would not undo it: PostgreSQL
       // may have leased the rows (committed) before the cancel arrives, and the rows are then lost to this process
-      // with its result. A shutdown waits for the one statement instead, starts what it took, and the attempts,
-      // interrupted at once, give their rows back (due again at once, see `attempt`).
+      // with its result. A shutdown waits for the one statement instead, and gives back what it took.
       Effect.uninterruptibleMask((restore) => {
         const free = concurrency - busy
         return Effect.matchCauseEffect(store.take(free), {
           onFailure: (cause) => restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
           onSuccess: (rows) =>
-            Effect.zipRight(
-              Effect.forEach(rows, start, { discard: true }),
-              // Fewer due than free slots: nothing more is due now.
-              rows.length < free ? restore(lookAgain) : Effect.void
+            Effect.descriptorWith((taker) =>
+              HashSet.size(taker.interruptors) > 0
+                // Stopping: the rows go back, due now, without a handler started only to be cut short.
+                ? giveBack(rows)
+                : Effect.zipRight(
+                  Effect.forEach(rows, start, { discard: true }),
+                  // Fewer due than free slots: nothing more is due now.
+                  rows.length < free ? restore(lookAgain) : Effect.void
+                )
             )
         })
       })
