@@ -326,18 +326,34 @@ export interface WorkerOptions<E, R> {
   /** Deliveries processed at once by this process. Default: 4. */
   readonly concurrency?: number | undefined
   /**
-   * When to try a failed delivery again, by attempt. When it ends, the delivery is dead.
-   * Default: exponential from 1 second, doubling, 8 attempts in all.
+   * When to try a failed delivery again, by attempt: each failed attempt is one input, and the delay the
+   * schedule gives is the wait before the next. When it ends, the delivery is dead: `Schedule.recurs(n)` allows
+   * n retries, so n + 1 attempts in all (as `Effect.retry` with it would run an effect).
+   * Default: {@link defaultSchedule}, exponential from 1 second, doubling, 8 attempts in all.
    */
   readonly schedule?: Schedule.Schedule<unknown, unknown> | undefined
   /** How often an idle worker looks for due deliveries. Default: 250 millis. */
   readonly pollInterval?: Duration.DurationInput | undefined
-  /** How long the handler may run before it is interrupted and the attempt counted as failed. */
+  /**
+   * How long the handler may run before it is interrupted and the attempt counted as failed (`timed_out`), and
+   * retried on the schedule. Default: {@link defaultTimeout} (10 seconds), so that a hung handler cannot hold its
+   * slot forever; `Duration.infinity` for no limit.
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
 /**
- * The default retry schedule of queued deliveries: 1 s, 2 s, 4 s, ... 8 attempts in all.
+ * The default `timeout` of `layerWorker`'s handler: 10 seconds, the receiver's `WEBHOOK_TIMEOUT` default, which
+ * bounds an inline handler's run there, and how long an inline copy waits on another copy's claim without one.
+ *
+ * @since 0.4.0
+ * @category constants
+ */
+export const defaultTimeout: Duration.Duration = protocol.DEFAULT_WAIT
+
+/**
+ * The default retry schedule of queued deliveries: 1 s, 2 s, 4 s, ... 64 s: 8 attempts in all (the first,
+ * and the 7 retries `Schedule.recurs(7)` allows).
  *
  * @since 0.1.0
  * @category constants
@@ -351,7 +367,9 @@ export const defaultSchedule: Schedule.Schedule<unknown, unknown> = Schedule.exp
  * delivery under a lease (so no two workers anywhere process one delivery at a time), and mark them done,
  * retry them later on the schedule, or keep them as dead. The free slots are filled by one statement that
  * takes as many due deliveries as there are slots, oldest due first; when a take fills every slot, the next
- * one comes as soon as a handler ends, else after `pollInterval`. Every attempt logs one line:
+ * one comes as soon as a handler ends, else after `pollInterval`. A handler that runs past `timeout` (default
+ * {@link defaultTimeout}, 10 seconds) is interrupted, its attempt recorded `timed_out` and retried on the
+ * schedule: a hung handler frees its slot. Every attempt logs one line:
  * `processed`, `failed` (with the next attempt) or `dead` (with the body), and is recorded in the log.
  *
  * In queued mode it processes every delivery. In inline mode, run it too if you want {@link replay} and
@@ -384,10 +402,15 @@ export const layerWorker = <E, R>(
     const concurrency = yield* Checks.whole("WebhookInbox", "concurrency", options.concurrency ?? 4, 1, "deliveries")
     const poll = options.pollInterval ?? "250 millis"
     const pollInterval = yield* Checks.duration("WebhookInbox", "pollInterval", poll, true)
-    const timeout = options.timeout === undefined
-      ? undefined
-      : yield* Checks.duration("WebhookInbox", "timeout", options.timeout, true)
-    return { handle: options.handle, concurrency, schedule: options.schedule ?? defaultSchedule, pollInterval, timeout }
+    const timeout = yield* Checks.duration("WebhookInbox", "timeout", options.timeout ?? defaultTimeout, true)
+    return {
+      handle: options.handle,
+      concurrency,
+      schedule: options.schedule ?? defaultSchedule,
+      pollInterval,
+      // No timer for an endless one (a timer of Infinity would fire at once).
+      timeout: Duration.isFinite(timeout) ? timeout : undefined
+    }
   })
   return Either.isLeft(settings) ? Layer.fail(settings.left) : Layer.scopedDiscard(protocol.worker(settings.right))
 }
@@ -581,6 +604,36 @@ export const discard = (webhookId: string): Effect.Effect<void, SqlError | Inbox
  * @category log
  */
 export const stats: Effect.Effect<Stats, SqlError, WebhookInbox> = Effect.flatMap(WebhookInbox, (store) => store.stats)
+
+/**
+ * `{ healthy: true }`, or `{ healthy: false, reason }`: whether the inbox keeps what it answers 200 for.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string }
+
+/**
+ * Whether what the inbox commits still goes where its next start will read it. A SQLite inbox keeps its file open:
+ * when the file is deleted or replaced under the running process, it is unhealthy from then on, with the reason
+ * (logged once at error level), every write fails and deliveries are answered 500, so that OpenAI retries them, until
+ * the process restarts. Looks at the file now (one `stat`); the store also looks after every group commit, before
+ * answering. Always healthy on PostgreSQL and in memory (a database that does not answer fails its statements).
+ * For a health check (the receiver's `/healthz` answers 503 with the reason).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { WebhookInbox } from "effect-openai-webhooks"
+ *
+ * // 200 or 503, for a load balancer or Kubernetes' probes.
+ * export const healthz = Effect.map(WebhookInbox.health, (health) => (health.healthy ? 200 : 503))
+ * ```
+ *
+ * @since 0.4.0
+ * @category log
+ */
+export const health: Effect.Effect<Health, never, WebhookInbox> = Effect.flatMap(WebhookInbox, (store) => store.health)
 
 /**
  * Deliveries received per `bucket` (default 1 minute) since `since` (default an hour ago), by their status

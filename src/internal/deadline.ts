@@ -33,28 +33,48 @@ export const timeoutId: FiberId.FiberId = FiberId.make(-1, 0)
 export const isTimeout = (interruptors: HashSet.HashSet<FiberId.FiberId>): boolean =>
   HashSet.has(interruptors, timeoutId)
 
+/** Calls `task` once `after` has passed, unless the function it returns is called first. */
+export type Timer = (after: Duration.Duration, task: () => void) => () => void
+
 /**
- * Watches a running fiber: after `after`, calls `onTimeout` instead of `onExit` and then interrupts the
- * fiber as {@link timeoutId}; one of the two is called, once. Returns what stops both (the fiber
- * interrupted, the timer cleared), for a caller that is itself interrupted.
+ * A timer on the `Clock` of the fiber that makes it (the `TestClock` in tests): a sleeping fiber per run, where
+ * that costs nothing next to the run (a queued worker's attempt, which writes rows before and after).
+ */
+export const clockTimer: Effect.Effect<Timer> = Effect.map(Effect.runtime<never>(), (runtime) => {
+  const run = Runtime.runFork(runtime)
+  return (after, task) => {
+    const fiber = run(Effect.zipRight(Effect.sleep(after), Effect.sync(task)))
+    return () => fiber.unsafeInterruptAsFork(FiberId.none)
+  }
+})
+
+/**
+ * Watches a running fiber: after `after` (on `timer`; without one, `setTimeout`), calls `onTimeout` instead of
+ * `onExit` and then interrupts the fiber as {@link timeoutId}; one of the two is called, once. Returns what
+ * stops both (the fiber interrupted, the timer cleared), for a caller that is itself interrupted.
  */
 export const watch = <A, E>(
   fiber: Fiber.RuntimeFiber<A, E>,
   after: Duration.Duration,
   onExit: (exit: Exit.Exit<A, E>) => void,
-  onTimeout: () => void
+  onTimeout: () => void,
+  timer?: Timer
 ): () => void => {
   let settled = false
-  const timer = setTimeout(() => {
+  const fire = () => {
     settled = true
     onTimeout()
     fiber.unsafeInterruptAsFork(timeoutId)
-  }, Duration.toMillis(after))
+  }
+  // Without a timer given, a plain `setTimeout`, as every delivery at the edge has: nothing more allocated for it.
+  const plain = timer === undefined ? setTimeout(fire, Duration.toMillis(after)) : undefined
+  const clear = timer === undefined ? undefined : timer(after, fire)
   /** True for the first of the exit and the stop, which clears the timer. */
   const settle = (): boolean => {
     if (settled) return false
     settled = true
-    clearTimeout(timer)
+    if (clear === undefined) clearTimeout(plain)
+    else clear()
     return true
   }
   fiber.addObserver((exit) => {
@@ -66,7 +86,7 @@ export const watch = <A, E>(
 }
 
 /**
- * {@link watch} as an Effect: `effect`, or `onTimeout` once `after` has passed (the effect interrupted;
+ * {@link watch} as an Effect: `effect`, or `onTimeout` once `after` has passed on `timer` (the effect interrupted;
  * its finalizers run). The child fiber inherits the context and fiber refs (span, log annotations)
  * through the runtime it is forked from; interrupting the caller interrupts it. `onTimeout` is given the
  * child fiber, to read what it had got to (its log annotations).
@@ -74,11 +94,12 @@ export const watch = <A, E>(
 export const within = <A, E, R, A2, E2>(
   effect: Effect.Effect<A, E, R>,
   after: Duration.Duration | undefined,
-  onTimeout: (after: Duration.Duration, fiber: Fiber.RuntimeFiber<A, E>) => Effect.Effect<A2, E2>
+  onTimeout: (after: Duration.Duration, fiber: Fiber.RuntimeFiber<A, E>) => Effect.Effect<A2, E2>,
+  timer?: Timer
 ): Effect.Effect<A | A2, E | E2, R> =>
   after === undefined ? effect : Effect.flatMap(Effect.runtime<R>(), (runtime) =>
     Effect.async<A | A2, E | E2>((resume) => {
       const fiber = Runtime.runFork(runtime)(effect)
-      const stop = watch(fiber, after, resume, () => resume(onTimeout(after, fiber)))
+      const stop = watch(fiber, after, resume, () => resume(onTimeout(after, fiber)), timer)
       return Effect.sync(stop)
     }))

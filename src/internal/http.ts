@@ -337,7 +337,7 @@ const processDelivery = <E, R>(
           ? run
           : Effect.flatMap(
             protocol.process(settings.inbox, delivery, eventType, body, handled, settings.timeout, progress),
-            (outcome) => answer(outcome, eventType)
+            (outcome) => answer(outcome, eventType, body)
           )
       )
     }))
@@ -386,8 +386,19 @@ const finish = (
   )
 
 /** The reply and the line of what the inbox made of a delivery. */
-const answer = (outcome: protocol.Outcome, eventType: string): Effect.Effect<Reply.Reply> => {
+const answer = (outcome: protocol.Outcome, eventType: string, body: Uint8Array): Effect.Effect<Reply.Reply> => {
   switch (outcome._tag) {
+    case "Invalid":
+      // Authentic, and kept nowhere: the line holds the body, as for a body that cannot be decoded.
+      return finish(
+        Reply.invalid(outcome.reason),
+        eventType,
+        Effect.annotateLogs(LINES.invalid, {
+          [F.reason]: outcome.reason,
+          [F.error]: outcome.message,
+          [F.body]: Reply.loggedBody(body)
+        })
+      )
     case "Processed":
       return finish(Reply.processed, eventType, LINES.processed)
     case "Duplicate":

@@ -9,9 +9,8 @@
  * last run, and the token a holder presents to settle it) and one of their attempts. Every claim is one atomic
  * statement (`INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... RETURNING`): no read-then-write. An attempt
  * starts and ends in the very statement that claims, takes or settles its delivery (SQLite: by trigger;
- * PostgreSQL: by data-modifying CTE). Times are integers, ms since the epoch; `webhook_timestamp` is seconds.
- *
- * Also the vocabulary the log speaks (statuses, attempt outcomes) and the checks of its queries.
+ * PostgreSQL: by data-modifying CTE). Times are integers, ms since the epoch; `webhook_timestamp` is seconds. Also
+ * the vocabulary the log speaks (statuses, attempt outcomes), the checks of its queries and the bound on its key.
  *
  * @since 0.3.0
  */
@@ -97,6 +96,14 @@ export const zeroCounts: () => Record<Status, number> = shared.zeroCounts
  * @category vocabulary
  */
 export const storable: (eventType: string) => string = shared.storable
+
+/**
+ * Why no database can key on `id` (`WebhookIdTooLong`: over 1,024 bytes of UTF-8), or undefined: answered 400.
+ *
+ * @since 0.4.0
+ * @category vocabulary
+ */
+export const idTooLong: (id: string) => Problem<"WebhookIdTooLong"> | undefined = shared.idTooLong
 
 /**
  * The tables: the deliveries, their attempts (one row per attempt, `(webhook_id, attempt)`), and the migrations
@@ -639,6 +646,8 @@ export interface Dialect {
    * below `synchronous = FULL`), else undefined. PostgreSQL: undefined (every commit is durable when it returns).
    */
   readonly durability: Script<void, string | undefined> | undefined
+  /** SQLite: its database file (undefined in memory), to tell when the path no longer leads to it. PostgreSQL: none. */
+  readonly file: Script<void, string | undefined> | undefined
   readonly claim: Query<Claim, number | null>
   readonly settle: Query<Settle, boolean>
   readonly enqueue: Query<Enqueue, boolean>

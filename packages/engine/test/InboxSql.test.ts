@@ -15,6 +15,7 @@ import {
   type AttemptRow,
   type DeliveryRow,
   expected,
+  ids,
   LEASE,
   normal,
   ROWS,
@@ -303,8 +304,45 @@ describe("a group commit's plan", () => {
   })
 })
 
+describe("the bound on webhook-id", () => {
+  for (const { bytes, id, kept, name } of ids) {
+    it(`${kept ? "keys on" : "refuses"} ${name} (${bytes} bytes)`, () => {
+      expect(new TextEncoder().encode(id).length).toBe(bytes)
+      const problem = InboxSql.idTooLong(id)
+      if (kept) expect(problem).toBeUndefined()
+      else {
+        expect(problem?.reason).toBe("WebhookIdTooLong")
+        expect(problem?.header).toBe("webhook-id")
+        expect(problem?.message).toBe(
+          `the webhook-id is ${bytes} bytes long; the inbox keys deliveries on it and takes at most 1024 bytes ` +
+            "(UTF-8) on every database: refused before anything was stored"
+        )
+      }
+    })
+  }
+})
+
 for (const engine of [sqlite, postgres]) {
   describe.skipIf(engine.skip)(`the inbox's statements on ${engine.name}`, () => {
+    it("store every webhook-id the bound admits; PostgreSQL cannot index 2,800 bytes", async () => {
+      const driver = await engine.open()
+      await migrate(driver)
+      const claim = (id: string) =>
+        run(driver, driver.dialect.claim, {
+          id,
+          eventType: "t",
+          timestamp: 1,
+          body: "{}",
+          lockedUntil: T + LEASE,
+          now: T
+        })
+      for (const { id, kept } of ids) if (kept) expect(await claim(id)).toBe(1)
+      // Why there is a bound: without one this id was kept on SQLite, and failed on PostgreSQL at every retry.
+      const over = ids.find((each) => each.bytes === 2800)!.id
+      if (engine.name === "PostgreSQL") await expect(claim(over)).rejects.toThrow(/index row size/)
+      else expect(await claim(over)).toBe(1)
+    })
+
     it("migrate an empty database, and say how far", async () => {
       const driver = await engine.open()
       await migrate(driver, 0)
@@ -370,5 +408,19 @@ describe("SQLite's durability", () => {
       memory.close()
     }
     expect(InboxSql.pg.durability).toBeUndefined()
+  })
+
+  it("says which file the database is, to tell when its path no longer leads to it; none in memory", async () => {
+    const file = sqliteFile()
+    const db = new Database(file)
+    const memory = new Database(":memory:")
+    try {
+      expect(await runScript(sqliteDriver(db), InboxSql.sqlite.file!, undefined)).toBe(file)
+      expect(await runScript(sqliteDriver(memory), InboxSql.sqlite.file!, undefined)).toBeUndefined()
+    } finally {
+      db.close()
+      memory.close()
+    }
+    expect(InboxSql.pg.file).toBeUndefined()
   })
 })

@@ -12,10 +12,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
+import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Reply } from "openai-webhooks-engine"
+import { InboxSql, Reply } from "openai-webhooks-engine"
 import type { Handler } from "../../Webhooks.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
@@ -43,6 +44,8 @@ export type Outcome =
   /** Another copy's claim (here or in another instance) held for longer than this copy could wait. */
   | { readonly _tag: "Held"; readonly waited: Duration.Duration }
   | { readonly _tag: "StoreFailed"; readonly cause: Cause.Cause<unknown> }
+  /** The store cannot key on its `webhook-id` (the engine's `InboxSql.idTooLong`): refused before any write. */
+  | { readonly _tag: "Invalid"; readonly reason: string; readonly message: string }
 
 const PROCESSED: Outcome = { _tag: "Processed" }
 const DUPLICATE: Outcome = { _tag: "Duplicate" }
@@ -203,7 +206,7 @@ const inline = <E, R>(
  * `handled` is the user's handler, already suspended: in queued mode, or for a duplicate, it is not
  * even called. `timeout` is the edge's (undefined without one): it bounds how long a copy waits on another
  * copy's claim (else {@link DEFAULT_WAIT}), and names the time of an attempt it interrupts. The delivery
- * reports its phases to `progress`.
+ * reports its phases to `progress`. A `webhook-id` the store cannot key on is `Invalid`, and nothing is written.
  */
 export const process = <E, R>(
   store: Store,
@@ -213,10 +216,16 @@ export const process = <E, R>(
   handled: Effect.Effect<void, E, R>,
   timeout: Duration.Duration | undefined,
   progress: Progress
-): Effect.Effect<Outcome, never, R> =>
-  store.mode === "queued"
+): Effect.Effect<Outcome, never, R> => {
+  // Before any write, on every database: an id PostgreSQL cannot index would fail there at every retry.
+  const tooLong = InboxSql.idTooLong(delivery.id)
+  if (tooLong !== undefined) {
+    return Effect.succeed({ _tag: "Invalid", reason: tooLong.reason, message: tooLong.message })
+  }
+  return store.mode === "queued"
     ? enqueue(store, delivery, eventType, body, progress)
     : inline(store, delivery, eventType, utf8.decode(body), handled, timeout, progress)
+}
 
 // Workers.
 
@@ -255,6 +264,8 @@ export const worker = <E, R>(
   Effect.gen(function*() {
     const store = yield* WebhookInbox
     const { schedule, timeout } = settings
+    // The attempts' timeouts run on the workers' Clock, as their schedule and their polls do.
+    const timer = yield* deadline.clockTimer
 
     // The words and fields of the edge's lines (the engine's Reply): an attempt that fails and will be retried
     // is `failed` at warning level; one the schedule gives up on, or that cannot be decoded, is `dead`.
@@ -286,7 +297,12 @@ export const worker = <E, R>(
       // schedule and then dead like any other, never an escape from the loop (which would leave the row
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      const bounded = deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })))
+      const bounded = deadline.within(
+        handled,
+        timeout,
+        (after) => Effect.fail(new deadline.HandlerTimeout({ after })),
+        timer
+      )
       const holding = hold(store, row.webhookId, row.attempts)
       /**
        * Records the attempt's outcome with `settle` and logs `line`; or, taken over meanwhile, neither: the
@@ -378,23 +394,35 @@ export const worker = <E, R>(
         )
       })
     const lookAgain = Effect.sleep(settings.pollInterval)
+    /** Rows taken that no attempt will run: pending again and due now, their attempt recorded `interrupted`. */
+    const giveBack = (rows: ReadonlyArray<Row>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.forEach(
+          rows,
+          (row) => Effect.ignore(store.retry(row.webhookId, row.attempts, now, "interrupted", "interrupted")),
+          { concurrency: "unbounded", discard: true }
+        ))
 
     const takeDue = Effect.zipRight(
       slotFree,
-      // The rows a take returns are started uninterruptibly: none is left processing, unheld until its lease
-      // expires, by a shutdown that came between the statement and the forks.
+      // The take itself and the start of the rows it returns are uninterruptible: none is left processing,
+      // unheld until its lease expires, by a shutdown. Interrupting the statement would not undo it: PostgreSQL
+      // may have leased the rows (committed) before the cancel arrives, and the rows are then lost to this process
+      // with its result. A shutdown waits for the one statement instead, and gives back what it took.
       Effect.uninterruptibleMask((restore) => {
         const free = concurrency - busy
-        return Effect.matchCauseEffect(restore(store.take(free)), {
-          onFailure: (cause) =>
-            Cause.isInterruptedOnly(cause)
-              ? Effect.failCause(cause)
-              : restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
+        return Effect.matchCauseEffect(store.take(free), {
+          onFailure: (cause) => restore(Effect.zipRight(Effect.logError(DATABASE_ERROR, cause), lookAgain)),
           onSuccess: (rows) =>
-            Effect.zipRight(
-              Effect.forEach(rows, start, { discard: true }),
-              // Fewer due than free slots: nothing more is due now.
-              rows.length < free ? restore(lookAgain) : Effect.void
+            Effect.descriptorWith((taker) =>
+              HashSet.size(taker.interruptors) > 0
+                // Stopping: the rows go back, due now, without a handler started only to be cut short.
+                ? giveBack(rows)
+                : Effect.zipRight(
+                  Effect.forEach(rows, start, { discard: true }),
+                  // Fewer due than free slots: nothing more is due now.
+                  rows.length < free ? restore(lookAgain) : Effect.void
+                )
             )
         })
       })

@@ -13,6 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Durability from "./durability.js"
+import * as Health from "./health.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Log from "./log.js"
 import { migrate } from "./migrations.js"
@@ -34,7 +35,11 @@ export const make: Make = (options) =>
     const lease = Duration.toMillis(options.lease)
     const retention = Duration.toMillis(options.retention)
     const deadRetention = Duration.toMillis(options.deadRetention ?? DEFAULT_DEAD_RETENTION)
-    const writer = yield* Writes.make(sql, dialect, options.onBatch)
+    const file = dialect.file === undefined
+      ? undefined
+      : yield* Effect.orElseSucceed(Run.script(sql, dialect.file, undefined), () => undefined)
+    const watch = file === undefined ? Health.none : yield* Health.make(file)
+    const writer = yield* Writes.make(sql, dialect, options.onBatch, watch)
     const durable = yield* Durability.make(sql, dialect)
 
     const settle = (
@@ -55,6 +60,7 @@ export const make: Make = (options) =>
       withNow((now) => Run.query(sql, dialect.renew, { id, token, lockedUntil: now + lease }))
     const holdings = Heartbeat.make(options.heartbeat, renew)
 
+    const log = Log.make(sql, dialect)
     const store: Store = {
       mode: options.mode,
       lease: options.lease,
@@ -81,13 +87,18 @@ export const make: Make = (options) =>
       take: (max) =>
         !(max >= 1)
           ? Effect.succeed([])
-          : withNow((now) => Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now })),
+          : withNow((now) => Health.guard(watch, Run.query(sql, dialect.take, { max, lockedUntil: now + lease, now }))),
+      health: watch.check,
       retry: (id, token, at, error, outcome = "failed") => settle(id, token, "pending", error, at, outcome),
       dead: (id, token, error, outcome = "failed") => settle(id, token, "dead", error, null, outcome),
       purge: withNow((now) =>
         Run.script(sql, dialect.purge, { doneBefore: now - retention, deadBefore: now - deadRetention })
       ),
-      ...Log.make(sql, dialect)
+      ...log,
+      // The log's writes too: a replay into a file that is no longer the store's would be lost, and say it was done.
+      replay: (id) => Health.guard(watch, log.replay(id)),
+      recover: (query) => Health.guard(watch, log.recover(query)),
+      discard: (id) => Health.guard(watch, log.discard(id))
     }
     return { store, heartbeat: holdings.beat }
   })

@@ -22,6 +22,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { InboxSql } from "openai-webhooks-engine"
+import type * as Health from "./health.js"
 import * as Heartbeat from "./heartbeat.js"
 import * as Log from "./log.js"
 
@@ -115,6 +116,12 @@ export interface Store extends Log.Log {
     error: string,
     outcome?: Exclude<Log.AttemptOutcome, "processed">
   ) => Effect.Effect<boolean, SqlError>
+  /**
+   * Whether what the store commits still goes where its next start reads it: unhealthy, with the reason, once its
+   * SQLite file is no longer the one at its path (deleted or replaced under the running process); every write then
+   * fails. One `stat` when asked; always healthy without a file of ours (PostgreSQL, in memory).
+   */
+  readonly health: Effect.Effect<Health.Health>
   /**
    * Deletes, with their attempts, handled (`done`, `failed`) deliveries last changed longer than the
    * retention ago, and dead ones longer than the dead retention ago; returns how many deliveries.

@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "./batch.js"
+import * as Health from "./health.js"
 import * as Run from "./run.js"
 
 export interface Claim extends InboxSql.Claim {
@@ -47,7 +48,8 @@ class WriteFailed extends Data.TaggedError("WriteFailed")<{ readonly i: number; 
 export const make = (
   sql: SqlClient.SqlClient,
   dialect: InboxSql.Dialect,
-  onBatch: ((size: number) => void) | undefined
+  onBatch: ((size: number) => void) | undefined,
+  watch: Health.Watch = Health.none
 ): Effect.Effect<Batch.Batcher<Write, Written>, never, Scope.Scope> => {
   // Each kind's statement for one write. (Typed for any write: each is only ever given a write of its own kind.)
   const statements = {
@@ -136,9 +138,18 @@ export const make = (
     )
   }
 
+  const write = dialect.batch === undefined ? inOneTransaction : inOneStatementPerKind(dialect.batch)
+  // Committed, and answered only if the file committed to is still the store's (see `health.ts`): one look a batch.
+  const guarded = watch === Health.none
+    ? { write, single }
+    : {
+      write: (writes: ReadonlyArray<Write>) =>
+        Effect.flatMap(write(writes), (exits) => Health.guardBatch(watch, exits)),
+      single: (input: Write) => Health.guard(watch, single(input))
+    }
   return Batch.make<Write, Written>({
-    write: dialect.batch === undefined ? inOneTransaction : inOneStatementPerKind(dialect.batch),
-    single,
+    write: guarded.write,
+    single: guarded.single,
     max: MAX_BATCH,
     onBatch,
     gather: Batch.nextTurn

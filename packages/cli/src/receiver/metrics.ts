@@ -9,7 +9,8 @@
  *   `interrupted` (its timeout, or the receiver stopping). Observed here, by {@link timed}.
  * - `openai_webhook_inbox_deliveries{status}` (gauge, every status, 0 included) and
  *   `openai_webhook_inbox_oldest_pending_age_seconds` (gauge, 0 when nothing waits): one `stats` query of the
- *   inbox per scrape. `openai_webhook_inbox_up` is 1 when it answered, 0 when it failed or took longer than
+ *   inbox per scrape. `openai_webhook_inbox_up` is 1 when it answered, 0 when it failed, was unhealthy
+ *   (`WebhookInbox.health`: its SQLite file deleted or replaced) or took longer than
  *   {@link STATS_TIMEOUT}: then those two gauges are left out of the scrape rather than shown stale, and one
  *   line says why (once, until the inbox answers again).
  * - Node's process metrics (`process_*`, `nodejs_*`): prom-client's defaults, with their default names.
@@ -142,12 +143,18 @@ const makeRegistry = (inbox: Option.Option<WebhookInbox.Store>) => {
   })
   const up = new Gauge({
     name: "openai_webhook_inbox_up",
-    help: "1 when the inbox's database answered this scrape's query, 0 when it failed or was too slow",
+    help: "1 when the inbox's database answered this scrape's query, 0 when it failed or was too slow, or when " +
+      "the inbox is unhealthy (its SQLite file deleted or replaced under the receiver)",
     registers
   })
   // Said when the inbox stops answering and when it answers again, not on every scrape in between.
   let answering = true
-  const refresh = WebhookInbox.stats.pipe(
+  // An inbox whose SQLite file is no longer its own answers from a file nobody will read again: not up.
+  const unhealthy = Effect.flatMap(
+    WebhookInbox.health,
+    (health) => health.healthy ? Effect.void : Effect.fail(health.reason)
+  )
+  const refresh = Effect.zipRight(unhealthy, WebhookInbox.stats).pipe(
     Effect.timeoutFail({
       duration: STATS_TIMEOUT,
       onTimeout: () => `did not answer within ${Duration.format(STATS_TIMEOUT)}`

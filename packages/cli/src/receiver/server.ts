@@ -173,6 +173,14 @@ export const ServerLive = (
       const inspector = Option.getOrUndefined(yield* Inspector.make)
       const metrics = yield* Metrics.make(settings)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      // The inbox's own health (a SQLite file deleted or replaced under it): /healthz says 503 with the reason.
+      const inbox = yield* Effect.serviceOption(WebhookInbox.WebhookInbox)
+      const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+      const healthz = (): Rfc9112.Answer => {
+        if (Option.isNone(inbox)) return HEALTHY
+        const health = runSync(inbox.value.health)
+        return health.healthy ? HEALTHY : Rfc9112.answer(503, { status: "unhealthy", error: health.reason })
+      }
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
       let closing = false
       const inFlight = new Set<ServerResponse>()
@@ -187,7 +195,7 @@ export const ServerLive = (
         if (path === settings.path) return listener(request, response)
         if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
         if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
-        reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
+        reply(response, path === "/healthz" ? healthz() : NOT_FOUND)
       }
       const limit = limits(settings)
       const server = createServer({

@@ -537,3 +537,40 @@ export const normal = (row: InboxSql.SqlRow): Record<string, unknown> =>
   Object.fromEntries(
     Object.entries(row).map(([key, value]) => [key, NUMBERS.has(key) && value !== null ? Number(value) : value])
   )
+
+/**
+ * `webhook-id`s at and around the inbox's bound (1,024 bytes of UTF-8) and where PostgreSQL's index fails (about
+ * 2,700 bytes, issue 18), with their length in bytes and whether the inbox keys on them. Random letters and digits,
+ * as OpenAI's and Svix's ids are, which PostgreSQL cannot compress below its index limit. Multi-byte characters
+ * count their bytes: 256 four-byte characters are exactly the bound.
+ */
+const randomish = (length: number): string => {
+  let text = ""
+  // A fixed sequence (a linear congruential generator): the same ids in every run and both editions.
+  let seed = 18
+  const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+  while (text.length < length) {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    text += alphabet[seed % alphabet.length]
+  }
+  return text
+}
+
+export interface IdCase {
+  readonly name: string
+  readonly id: string
+  readonly bytes: number
+  readonly kept: boolean
+}
+
+export const ids: ReadonlyArray<IdCase> = [
+  { name: "OpenAI's shape", id: "wh_685342ee9c2c8190a8b6c4e0b5f8c1f2", bytes: 35, kept: true },
+  { name: "a third of the bound in characters, never counted", id: `msg_${randomish(337)}`, bytes: 341, kept: true },
+  { name: "the bound", id: `msg_${randomish(1020)}`, bytes: 1024, kept: true },
+  { name: "a byte over the bound", id: `msg_${randomish(1021)}`, bytes: 1025, kept: false },
+  { name: "where PostgreSQL's index failed", id: `msg_${randomish(2796)}`, bytes: 2800, kept: false },
+  { name: "four-byte characters to the bound", id: "\u{1F600}".repeat(256), bytes: 1024, kept: true },
+  { name: "four-byte characters over it", id: `\u{1F600}`.repeat(256) + "x", bytes: 1025, kept: false },
+  { name: "two-byte characters over it, under it in characters", id: "é".repeat(513), bytes: 1026, kept: false },
+  { name: "a lone surrogate counts as U+FFFD", id: "\uD800".repeat(342), bytes: 1026, kept: false }
+]

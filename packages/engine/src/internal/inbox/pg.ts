@@ -67,6 +67,7 @@ export const pg: Dialect = {
   migrated: shared.migrated,
   // Every commit is durable when it returns (with PostgreSQL's `synchronous_commit` on, its default).
   durability: undefined,
+  file: undefined,
   claim: {
     text: numbered(`WITH claimed AS (${shared.claimInsert(shared.CLAIM_VALUES)}),
 started AS (${startAttempts("claimed")})

@@ -560,3 +560,6 @@ export const common = (placeholders: (text: string) => string): Pick<
   },
   timeline: { text: placeholders(TIMELINE), params: timelineParams, read: timeline }
 })
+
+/** The bound on the key, `webhook-id` (see `ids.ts`). */
+export { idTooLong } from "./ids.js"

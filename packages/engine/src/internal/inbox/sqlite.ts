@@ -40,6 +40,12 @@ const walToSync = (results: ReadonlyArray<ReadonlyArray<SqlRow>>): string | unde
     : undefined
 }
 
+/** The file of the database `main` (PRAGMA database_list), or undefined for one in memory or a temporary one. */
+const mainFile = (results: ReadonlyArray<ReadonlyArray<SqlRow>>): string | undefined => {
+  const file = results[0]?.find((database) => database["name"] === "main")?.["file"]
+  return typeof file === "string" && file !== "" ? file : undefined
+}
+
 export const sqlite: Dialect = {
   name: "sqlite",
   migrations: shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS),
@@ -55,6 +61,7 @@ export const sqlite: Dialect = {
     transaction: false,
     read: walToSync
   },
+  file: { statements: [{ text: "PRAGMA database_list", params: shared.none }], transaction: false, read: mainFile },
   claim: { text: shared.claimInsert(shared.CLAIM_VALUES), params: shared.claimParams, read: shared.claimed },
   settle: {
     text: shared.settleUpdate(shared.SETTLE_PLACEHOLDERS, "", "webhook_id"),
