@@ -194,7 +194,9 @@ export const untouched = (request: IncomingMessage): boolean =>
  * limit is `tooLarge` before any byte is read. Over the limit, `tooLarge` is said at once (before the rest
  * arrives) and the rest is read and dropped: destroying the request would destroy the socket, and the client would
  * never see the 413. Node drains whatever is still unread once the response ends, so a keep-alive connection stays
- * usable. A request that fails (the client went away) says nothing: nobody is left to answer.
+ * usable. A request that fails (the client went away) says nothing: nobody is left to answer. Nor does one whose
+ * connection can no longer carry an answer when its body ends (the server answered it 408 and is closing, or the
+ * client half-closed and Node closed ours): its handler would run for an answer nobody gets.
  *
  * @since 0.3.0
  * @category readers
@@ -212,7 +214,7 @@ export const readNode = (request: IncomingMessage, limit: number, sink: Sink): v
     }
   })
   request.on("end", () => {
-    if (!over) sink.body(chunks.bytes())
+    if (!over && request.socket?.writableEnded !== true) sink.body(chunks.bytes())
   })
   request.on("error", () => {
     over = true
