@@ -27,6 +27,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import type { Duplex } from "node:stream"
+import { abandon } from "./Body.js"
 
 /**
  * How long a closing connection keeps reading (and dropping) what its client still sends after the last answer, in
@@ -369,6 +370,9 @@ export const manage = (server: Server, options: Options = {}): Managed => {
     const answering = connections.get(socket)
     // An answer already under way cannot be followed by another: the connection is cut, as Node does.
     if (answering !== undefined && answering.headersSent && !answering.writableFinished) return void socket.destroy()
+    // Answered here before its body ended (a timeout, or a malformed chunk): its reader must not run a handler if
+    // the rest still arrives. A request whose body had ended (the error is in the bytes after it) goes on.
+    if (answering !== undefined && !answering.writableFinished && !answering.req.complete) abandon(answering.req)
     socket.write(answerTo(error.code))
     lingeringClose(socket, linger)
   })
