@@ -5,6 +5,7 @@
  * its 408 at the request timeout, as without the signal), answer what it has begun with `Connection: close`, close
  * idle connections, and say it is stopping on `/healthz`.
  */
+import * as http from "node:http"
 import * as net from "node:net"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { WebhookTesting } from "effect-openai-webhooks"
@@ -142,6 +143,67 @@ describe("the receiver on SIGTERM", () => {
         socket.once("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
       })
       assert.strictEqual(refused, "ECONNREFUSED")
+    }
+  )
+
+  it(
+    "under load with keep-alive, answers every delivery it processed, those after the signal with Connection: close, " +
+      "and resets none",
+    { timeout: PATIENCE },
+    async () => {
+      const receiver = await start()
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 16 })
+      const outcomes = new Map<string, string>()
+      let refused = false
+      let answered = 0
+      const client = async () => {
+        while (!refused) {
+          const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret })
+          const id = signed.headers["webhook-id"]
+          const outcome = await new Promise<string>((resolve) => {
+            const request = http.request(receiver.url, {
+              method: "POST",
+              agent,
+              headers: { ...signed.headers, "content-type": "application/json" }
+            }, (response) => {
+              response.resume()
+              response.on("end", () => resolve(`${response.statusCode} ${response.headers.connection}`))
+            })
+            request.on("error", (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`))
+            request.end(String(signed.body))
+          })
+          outcomes.set(id, outcome)
+          if (outcome.startsWith("200 ")) answered++
+          if (outcome === "error ECONNREFUSED") refused = true
+        }
+      }
+      const clients = Array.from({ length: 16 }, client)
+      // Well under way: every connection has carried deliveries.
+      await within(
+        new Promise<void>((resolve) => {
+          const check = () => (answered >= 200 ? resolve() : setImmediate(check))
+          check()
+        }),
+        "200 deliveries answered"
+      )
+      receiver.child.kill("SIGTERM")
+      await Promise.all(clients)
+      agent.destroy()
+      assert.deepStrictEqual(await within(receiver.exit, "the receiver to exit"), { code: 0, signal: null })
+      await within(receiver.stdout.ended, "the receiver's output to end")
+      const counts: Record<string, number> = {}
+      for (const outcome of outcomes.values()) counts[outcome] = (counts[outcome] ?? 0) + 1
+      // The only failures are new connections refused once it stopped listening: no reset, no hang-up.
+      assert.deepStrictEqual(
+        Object.keys(counts).filter((outcome) => !/^200 (keep-alive|close)$/.test(outcome)),
+        ["error ECONNREFUSED"],
+        JSON.stringify(counts)
+      )
+      assert.isAtLeast(counts["200 close"] ?? 0, 1)
+      // Each delivery it processed was answered whole.
+      const processed = receiver.stdout.lines.filter((line) => line["message"] === "processed")
+      assert.isAtLeast(processed.length, answered)
+      for (const line of processed) assert.match(outcomes.get(line["webhook_id"]!) ?? "", /^200 /)
     }
   )
 })
