@@ -15,9 +15,11 @@
  * - **`server.close()` stops the request and headers timeouts.** It clears the timer that looks for connections past
  *   them, so a client stalling mid-body after a SIGTERM gets no 408 and holds the process until the socket's
  *   inactivity timeout: past Kubernetes' grace period. `stop` stops listening without stopping that timer.
- * - **`closeIdleConnections()` is the only gentle part of a stop.** Answers in flight keep their connections alive
- *   for more requests, so a load balancer keeps using them. `stop` makes each answer in flight, and each request
- *   that arrives on an open connection after it, close its connection (`Connection: close`).
+ * - **`server.close()` resets requests on keep-alive connections.** It destroys the connections idle at that instant,
+ *   and a client under load is usually writing its next request on them: a reset. And the answers in flight keep
+ *   their connections alive for more. `stop` makes each answer in flight, and each request that arrives on an open
+ *   connection after it, close its connection (`Connection: close`), and closes the connections still idle half a
+ *   second later.
  *
  * Nothing here imports `node:*` at run time (only types): the module loads on edge runtimes with the rest of the
  * engine, and does its work only when handed a `node:http` server.
