@@ -188,13 +188,30 @@ export const isIncomingMessage = (u: unknown): u is IncomingMessage =>
 export const untouched = (request: IncomingMessage): boolean =>
   !request.readableDidRead && request.readableFlowing === null && !request.readableEnded
 
+/** The requests a server answered itself before their body ended. */
+const abandoned = new WeakSet<IncomingMessage>()
+
+/**
+ * Marks `request` as answered by the server itself before its body ended (a request timeout: NodeServer's 408):
+ * when the rest of its body arrives meanwhile, {@link readNode} says nothing, as for a client that went away. The
+ * sender was told the delivery failed, so no handler may run for it.
+ *
+ * @since 0.4.0
+ * @category readers
+ */
+export const abandon = (request: IncomingMessage): void => {
+  abandoned.add(request)
+}
+
 /**
  * Reads a `node:http` request. One a body parser read to its end is taken from what it left in `req.body`
  * (bytes, a `Buffer` or a string; anything else is {@link nodeConsumed}). A declared `content-length` over the
  * limit is `tooLarge` before any byte is read. Over the limit, `tooLarge` is said at once (before the rest
  * arrives) and the rest is read and dropped: destroying the request would destroy the socket, and the client would
  * never see the 413. Node drains whatever is still unread once the response ends, so a keep-alive connection stays
- * usable. A request that fails (the client went away) says nothing: nobody is left to answer.
+ * usable. A request that fails (the client went away) says nothing: nobody is left to answer. Nor does one the
+ * server has {@link abandon}ed (answered 408 before its body ended): its handler would run for a delivery its sender
+ * was told failed.
  *
  * @since 0.3.0
  * @category readers
@@ -212,7 +229,7 @@ export const readNode = (request: IncomingMessage, limit: number, sink: Sink): v
     }
   })
   request.on("end", () => {
-    if (!over) sink.body(chunks.bytes())
+    if (!over && !abandoned.has(request)) sink.body(chunks.bytes())
   })
   request.on("error", () => {
     over = true

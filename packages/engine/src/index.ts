@@ -68,3 +68,11 @@ export * as InboxSql from "./InboxSql.js"
  * @since 0.4.0
  */
 export * as Setting from "./Setting.js"
+
+/**
+ * A `node:http` server's connections: its limits and a stop's budget, lingering closes, answers to what the parser
+ * refuses, a graceful stop that keeps every deadline.
+ *
+ * @since 0.4.0
+ */
+export * as NodeServer from "./NodeServer.js"

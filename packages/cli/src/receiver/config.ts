@@ -198,7 +198,7 @@ export const config: Config.Config<
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   // Why these defaults: README, Configuration.
   headersTimeout: serverTimeout("WEBHOOK_HEADERS_TIMEOUT", Duration.seconds(10)),
-  requestTimeout: serverTimeout("WEBHOOK_REQUEST_TIMEOUT", Duration.seconds(30)),
+  requestTimeout: serverTimeout("WEBHOOK_REQUEST_TIMEOUT", Duration.seconds(15)),
   keepAliveTimeout: serverTimeout("WEBHOOK_KEEP_ALIVE_TIMEOUT", Duration.seconds(5)),
   maxConnections: Env.integer("WEBHOOK_MAX_CONNECTIONS", BOUNDS.WEBHOOK_MAX_CONNECTIONS).pipe(
     Config.withDefault(1000)

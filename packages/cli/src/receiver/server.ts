@@ -1,7 +1,9 @@
 /**
  * The ready-to-run receiver behind `npm start`: the lean Node listener on `node:http` with deliberate limits
  * (timeouts, connections) and RFC 9112's request rules (see `./rfc9112.ts`), `/healthz`, `/metrics`, the inbox
- * on the database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), graceful shutdown.
+ * on the database `DATABASE_URL` names, the inspector at `/inbox` (see `./inspector.ts`), and the engine's
+ * `NodeServer` for how connections end: lingering closes (a sender still sending reads its 413 or 408), the parser's
+ * refusals answered, and a graceful stop that keeps every timeout and ends within the drain deadline.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
@@ -11,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
-import { Body as body, Reply } from "openai-webhooks-engine"
+import { Body as body, NodeServer, Reply } from "openai-webhooks-engine"
 import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect-openai-webhooks"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
@@ -22,6 +24,8 @@ import * as Metrics from "./metrics.js"
 import * as Rfc9112 from "./rfc9112.js"
 
 const HEALTHY = Rfc9112.answer(200, { status: "ok" })
+/** From the stop on: a load balancer that still sends here stops (the answer closes its connection). */
+const STOPPING = Rfc9112.answer(503, { status: "stopping" })
 const NOT_FOUND = Rfc9112.answer(404, { error: { type: "NotFound" } })
 
 /** What runs each delivery: the example handler (`./handler.ts`), or a test's own. */
@@ -30,45 +34,26 @@ export type Handler = (
   delivery: Webhooks.Delivery
 ) => Effect.Effect<void, unknown>
 
-/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
-const MAX_TIMER = 2 ** 31 - 1
-
-/** The Node server's limits, in whole milliseconds (what Node takes), from the settings. */
-export interface Limits {
-  readonly headersTimeout: number
-  readonly requestTimeout: number
-  readonly keepAliveTimeout: number
-  /** How often Node looks for connections past the headers or request timeout. */
-  readonly connectionsCheckingInterval: number
-  /** The socket's inactivity timeout: the backstop for a connection no other timeout covers. */
-  readonly timeout: number
+/** The Node server's limits, in whole milliseconds (what Node takes), and a stop's budget (see `NodeServer.limits`). */
+export interface Limits extends NodeServer.Limits {
   readonly maxConnections: number
 }
 
-const millis = (duration: Duration.Duration): number =>
-  Math.min(MAX_TIMER, Math.max(1, Math.ceil(Duration.toMillis(duration))))
+const toMillis = (duration: Duration.Duration): number => Duration.toMillis(duration)
 
 /**
- * - The headers timeout is at most the request timeout: the request includes its headers (and Node refuses
- *   a headers timeout above the request timeout).
- * - Node checks both only every `connectionsCheckingInterval` (30 s by default, which made 60 s and 300 s into
- *   90 s and 330 s): a tenth of the shorter, at most a second, keeps each within 10% of what was set.
- * - Inactivity: a client that sends requests and never reads the answers stalls the server's writes, and no
- *   other timeout covers a stalled write. The longest silence of a good exchange is its body (at most the
- *   request timeout) and then its handler (at most `WEBHOOK_TIMEOUT`): past both, the connection is closed.
+ * The engine's limits (`NodeServer.limits`: the headers timeout within the request timeout, checked every tenth of
+ * it, an inactivity backstop past the body and the handler, the drain deadline) from the settings.
  */
-export const limits = (settings: ReceiverConfig): Limits => {
-  const requestTimeout = millis(settings.requestTimeout)
-  const headersTimeout = Math.min(millis(settings.headersTimeout), requestTimeout)
-  return {
-    headersTimeout,
-    requestTimeout,
-    keepAliveTimeout: millis(settings.keepAliveTimeout),
-    connectionsCheckingInterval: Math.max(1, Math.min(1000, Math.floor(headersTimeout / 10))),
-    timeout: Math.min(MAX_TIMER, requestTimeout + Math.ceil(Duration.toMillis(settings.timeout))),
-    maxConnections: settings.maxConnections
-  }
-}
+export const limits = (settings: ReceiverConfig): Limits => ({
+  ...NodeServer.limits({
+    headersTimeout: toMillis(settings.headersTimeout),
+    requestTimeout: toMillis(settings.requestTimeout),
+    keepAliveTimeout: toMillis(settings.keepAliveTimeout),
+    handlerTimeout: toMillis(settings.timeout)
+  }),
+  maxConnections: settings.maxConnections
+})
 
 /**
  * How the address the server listens on is written in a URL: every interface as 127.0.0.1 (what a browser
@@ -145,13 +130,6 @@ const listen = (server: Server, host: string, port: number) =>
     })
   })
 
-/** Stops accepting, lets in-flight deliveries finish and answer, then resolves. */
-const close = (server: Server) =>
-  Effect.async<void>((resume) => {
-    server.close(() => resume(Effect.void))
-    server.closeIdleConnections()
-  })
-
 /**
  * The HTTP server: deliveries on `settings.path` (through the inbox when one is provided), `/healthz`,
  * `/metrics` (unless `WEBHOOK_METRICS` is off), the inspector under `/inbox` when there is an inbox and an
@@ -181,29 +159,24 @@ export const ServerLive = (
         const health = runSync(inbox.value.health)
         return health.healthy ? HEALTHY : Rfc9112.answer(503, { status: "unhealthy", error: health.reason })
       }
-      // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
-      let closing = false
-      const inFlight = new Set<ServerResponse>()
-      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
-        if (closing) response.setHeader("connection", "close")
-        else {
-          inFlight.add(response)
-          response.once("close", () => inFlight.delete(response))
-        }
-        const path = Rfc9112.route(request)
-        if (typeof path !== "string") return reply(response, path)
-        if (path === settings.path) return listener(request, response)
-        if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
-        if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
-        reply(response, path === "/healthz" ? healthz() : NOT_FOUND)
-      }
       const limit = limits(settings)
       const server = createServer({
         headersTimeout: limit.headersTimeout,
         requestTimeout: limit.requestTimeout,
         keepAliveTimeout: limit.keepAliveTimeout,
         connectionsCheckingInterval: limit.connectionsCheckingInterval
-      }, onRequest)
+      })
+      // Lingering closes, the parser's refusals answered (408, 400, 431), and the graceful stop (see the release).
+      const managed = NodeServer.manage(server, { linger: limit.linger })
+      const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+        const path = Rfc9112.route(request)
+        if (typeof path !== "string") return reply(response, path)
+        if (path === settings.path) return listener(request, response)
+        if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
+        if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
+        reply(response, path !== "/healthz" ? NOT_FOUND : managed.stopping() ? STOPPING : healthz())
+      }
+      server.on("request", managed.listener(onRequest))
       server.keepAliveTimeout = limit.keepAliveTimeout
       server.timeout = limit.timeout
       server.maxConnections = limit.maxConnections
@@ -211,7 +184,7 @@ export const ServerLive = (
       // RFC 9110 10.1.1: `Expect: 100-continue` asks whether to send the body. Yes only to a POST on the
       // webhook path within the limit, the one request whose body is read; any other is answered at once (413,
       // 405, ...), and closes its connection if it has a body, so that the client does not send it nor we read it.
-      server.on("checkContinue", (request: IncomingMessage, response: ServerResponse) => {
+      server.on("checkContinue", managed.listener((request: IncomingMessage, response: ServerResponse) => {
         const reads = request.method === "POST" && Rfc9112.route(request) === settings.path &&
           !body.declaredOver(request.headers["content-length"], settings.maxBodySize)
         if (reads) response.writeContinue()
@@ -219,7 +192,7 @@ export const ServerLive = (
           response.setHeader("connection", "close")
         }
         onRequest(request, response)
-      })
+      }))
       // Without a listener Node destroys a CONNECT's socket unanswered.
       server.on("connect", (_request: IncomingMessage, socket: Duplex) => {
         // The client may close first: then there is nobody left to answer.
@@ -229,11 +202,17 @@ export const ServerLive = (
       server.on("drop", onDrop(runFork, limit.maxConnections))
       const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
         Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
-          Effect.zipRight(Effect.sync(() => {
-            closing = true
-            for (const response of inFlight) if (!response.headersSent) response.setHeader("connection", "close")
-          })),
-          Effect.zipRight(close(server)),
+          Effect.annotateLogs({ connections: managed.connections(), drain_deadline: `${limit.drain}ms` }),
+          Effect.zipRight(Effect.promise(() => managed.stop(limit.drain))),
+          Effect.flatMap(({ cut }) =>
+            cut === 0 ? Effect.void : Effect.logWarning("connections cut at the drain deadline").pipe(
+              Effect.annotateLogs({
+                cut,
+                error: "they were still open when every timeout should have closed them (WEBHOOK_REQUEST_TIMEOUT, " +
+                  "WEBHOOK_TIMEOUT): their clients get no answer, and OpenAI retries"
+              })
+            )
+          ),
           Effect.zipRight(Effect.logInfo("stopped"))
         ))
       // The address really bound (0.0.0.0 is every interface, not this machine's loopback); the inspector's line

@@ -152,3 +152,64 @@ export const exchange = (port: number, bytes: Uint8Array, options: Exchange = {}
       else if (options.then === "end" && !socket.destroyed) socket.end()
     })
   })
+
+export interface Sent {
+  /** The first final answer, as far as it came. */
+  readonly answer: RawAnswer | undefined
+  /** Whether that answer arrived whole (its body as long as its `content-length`). */
+  readonly whole: boolean
+  /** The socket errors seen before it was whole: `ECONNRESET` or `EPIPE` is a reset that can lose the answer. */
+  readonly errors: ReadonlyArray<string>
+}
+
+/**
+ * A sender of a large or slow body: writes `head`, then `body` as fast as the connection takes it (or, with `drip`,
+ * 8 bytes every 10 ms), reading all the while, and stops once it has a whole answer; a server that answers before
+ * the body is in must still get that answer to it. Resolves with the answer once whole, or when the connection ends.
+ */
+export const sendWhileReading = (
+  port: number,
+  head: string | Uint8Array,
+  body: Uint8Array,
+  options: { readonly drip?: boolean } = {}
+): Promise<Sent> =>
+  new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1")
+    let received = Buffer.alloc(0)
+    const errors: Array<string> = []
+    let done = false
+    let dripping: NodeJS.Timeout | undefined
+    const whole = (answer: RawAnswer | undefined) =>
+      answer !== undefined && answer.status !== undefined &&
+      Buffer.byteLength(answer.body) >= Number(answer.headers["content-length"] ?? Infinity)
+    const finish = () => {
+      if (done) return
+      done = true
+      clearInterval(dripping)
+      const answer = parse(received, true)
+      resolve({ answer, whole: whole(answer), errors })
+      socket.destroy()
+    }
+    socket.on("data", (data: Buffer) => {
+      received = Buffer.concat([received, data])
+      if (whole(parse(received, false))) finish()
+    })
+    socket.on("error", (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message))
+    socket.on("close", finish)
+    socket.once("connect", () => {
+      socket.write(head)
+      let at = 0
+      if (options.drip === true) {
+        dripping = setInterval(() => {
+          if (at < body.byteLength) socket.write(body.subarray(at, at += 8))
+        }, 10)
+        return
+      }
+      const pump = () => {
+        while (!done && at < body.byteLength) {
+          if (!socket.write(body.subarray(at, at += 64 * 1024))) return void socket.once("drain", pump)
+        }
+      }
+      pump()
+    })
+  })
