@@ -135,17 +135,15 @@ describe("the inspector page", () => {
     await page.screenshot({ path: join(receiver.dir, "inspector-phone.png"), fullPage: true })
 
     // Recover since an hour ago, confirmed once: the other one is replayed, and nothing failed is left.
-    const hourAgo = await page.evaluate(() => {
-      const local = new Date(Date.now() - 3_600_000)
-      local.setMinutes(local.getMinutes() - local.getTimezoneOffset())
-      return local.toISOString().slice(0, 19)
-    })
+    // The page reads its times as UTC, as it shows them.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19)
     const recover = page.locator("#recover")
     await recover.getByLabel("Received since").fill(hourAgo)
     await recover.getByLabel("Which").selectOption("failed")
     await recover.getByRole("button", { name: "Recover…" }).click()
     await confirm.waitFor({ state: "visible" })
-    assert.include(await confirm.textContent(), "Replay every failed delivery received since")
+    // It says how many before the confirmation, and when since, in UTC.
+    assert.include(await confirm.textContent(), `Replay 1 delivery (failed) received since ${hourAgo.replace("T", " ")} UTC?`)
     await confirm.getByRole("button", { name: "Recover" }).click()
     await page.locator("#recover-result", { hasText: "Recovered 1 delivery" }).waitFor()
     await page.locator("#list tbody tr", { hasText: "msg_page_other" }).filter({ hasText: "done" }).waitFor()
