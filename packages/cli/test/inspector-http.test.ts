@@ -241,6 +241,12 @@ describe("the JSON API", () => {
     assert.strictEqual(recovered.status, 200)
     assert.strictEqual(recovered.body.recovered, 1)
     await receiver.waitForLine({ message: "processed", webhook_id: "msg_api_recover" })
+    // The attempt the recovery made is marked replayed in the history; OpenAI's own is not.
+    const history = (await api("delivery?id=msg_api_recover")).body.history
+    assert.deepStrictEqual(history.map((a: any) => [a.attempt, a.outcome, a.replayed ?? false]), [
+      [1, "failed", false],
+      [2, "processed", true]
+    ])
   })
 
   it("changes nothing for a cookie without x-inspector: 1 (a cross-site form), and does with it", async () => {

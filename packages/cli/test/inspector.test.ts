@@ -112,6 +112,9 @@ describe("the inspector page", () => {
     await status.filter({ hasText: /^done$/ }).waitFor()
     await page.locator("#detail-message", { hasText: "Replayed: done." }).waitFor()
     assert.strictEqual(await page.locator("#detail-attempts li").count(), 2)
+    // The replay's attempt says so; the first does not.
+    assert.notInclude(await page.locator("#detail-attempts li").nth(0).textContent(), "replayed")
+    assert.include(await page.locator("#detail-attempts li").nth(1).textContent(), "Attempt 2: processed replayed")
 
     // Closed, the list refreshes on its own: only the other one is left failed.
     await page.keyboard.press("Escape")
