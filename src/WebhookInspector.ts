@@ -168,7 +168,11 @@ export const layerRoute = (
  */
 export const makeNodeListener = (
   options: Options = {}
-): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, IllegalArgumentException, WebhookInbox> =>
+): Effect.Effect<
+  (request: IncomingMessage, response: ServerResponse) => void,
+  IllegalArgumentException,
+  WebhookInbox
+> =>
   Effect.gen(function*() {
     const serve = yield* page.make(yield* settings(options))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())

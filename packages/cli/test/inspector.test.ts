@@ -147,7 +147,10 @@ describe("the inspector page", () => {
     await recover.getByRole("button", { name: "Recover…" }).click()
     await confirm.waitFor({ state: "visible" })
     // It says how many before the confirmation, and when since, in UTC.
-    assert.include(await confirm.textContent(), `Replay 1 delivery (failed) received since ${hourAgo.replace("T", " ")} UTC?`)
+    assert.include(
+      await confirm.textContent(),
+      `Replay 1 delivery (failed) received since ${hourAgo.replace("T", " ")} UTC?`
+    )
     await confirm.getByRole("button", { name: "Recover" }).click()
     await page.locator("#recover-result", { hasText: "Recovered 1 delivery" }).waitFor()
     await page.locator("#list tbody tr", { hasText: "msg_page_other" }).filter({ hasText: "done" }).waitFor()
@@ -195,7 +198,10 @@ describe("the inspector page", () => {
   it("shows every time in UTC and says so, whatever the browser's zone; a click on a row opens it", async () => {
     assert.strictEqual((await receiver.deliver({ id: "msg_page_utc", event: WebhookTesting.sample("batch.completed") }))
       .status, 200)
-    const context = await browser.newContext({ timezoneId: "America/Los_Angeles", viewport: { width: 1100, height: 900 } })
+    const context = await browser.newContext({
+      timezoneId: "America/Los_Angeles",
+      viewport: { width: 1100, height: 900 }
+    })
     const page = await signIn(context)
     const row = page.locator("#list tbody tr", { hasText: "msg_page_utc" })
     const shown = (await row.locator("time").textContent())!
@@ -219,7 +225,9 @@ describe("the inspector page", () => {
     await page.getByRole("checkbox", { name: "done", exact: true }).check()
     await page.getByLabel("Event type").fill("batch.")
     await page.getByRole("button", { name: "Apply" }).click()
-    await page.waitForURL((url) => url.searchParams.get("status") === "done" && url.searchParams.get("type") === "batch.")
+    await page.waitForURL((url) =>
+      url.searchParams.get("status") === "done" && url.searchParams.get("type") === "batch."
+    )
     const shared = page.url()
     const other = await context.newPage()
     await other.goto(shared)
@@ -227,7 +235,8 @@ describe("the inspector page", () => {
     assert.strictEqual(await other.getByLabel("Event type").inputValue(), "batch.")
     await other.waitForFunction(() => {
       const rows = [...document.querySelectorAll("#list tbody tr[data-row]")]
-      return rows.length > 0 && rows.every((row) => /done/.test(row.textContent ?? "") && /batch\./.test(row.textContent ?? ""))
+      return rows.length > 0 &&
+        rows.every((row) => /done/.test(row.textContent ?? "") && /batch\./.test(row.textContent ?? ""))
     })
     await context.close()
     assert.deepStrictEqual(pageErrors, [])
@@ -235,7 +244,8 @@ describe("the inspector page", () => {
 
   it("shows the body raw, byte for byte, on request", async () => {
     // Spacing, key order and escapes of the sender's own: what the signature was computed over.
-    const event = JSON.parse(WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret: SECRET }).body)
+    const sample = WebhookTesting.sample("batch.completed")
+    const event = JSON.parse(WebhookTesting.unsafeSign({ event: sample, secret: SECRET }).body)
     const payload = `{ "type":"batch.completed",\n  "id" : ${JSON.stringify(event.id)}, "object":"event", ` +
       `"created_at":${event.created_at},\t"data":{"id":"batch_\\u00e9"} }`
     assert.strictEqual((await receiver.deliver({ id: "msg_page_raw", payload })).status, 200)

@@ -161,13 +161,15 @@ const renderAnswers = (answers) => {
   for (const minute of answers.minutes) {
     for (const [outcome, n] of Object.entries(minute.counts)) totals[outcome] = (totals[outcome] ?? 0) + n
   }
-  const refused = ["rejected", "invalid", "failed", "too_large", "method_not_allowed"].reduce((s, o) => s + totals[o], 0)
+  const refused = ANSWERS.filter(([, code]) => code !== "200").reduce((sum, [outcome]) => sum + totals[outcome], 0)
   $("answers-summary").textContent = refused === 0
     ? "Every delivery in the last hour was answered 200."
     : `${refused} ${refused === 1 ? "delivery was" : "deliveries were"} refused in the last hour: ` +
       ANSWERS.filter(([o, code]) => code !== "200" && totals[o] > 0).map(([o, code]) => `${totals[o]} ${o} (${code})`)
         .join(", ") + "."
-  $("answers-since").textContent = answers.since === null ? "" : `Counted by this process since ${utc(Date.parse(answers.since))}.`
+  $("answers-since").textContent = answers.since === null
+    ? ""
+    : `Counted by this process since ${utc(Date.parse(answers.since))}.`
   $("answers-table").tBodies[0].replaceChildren(...[...answers.minutes].reverse().map((minute) =>
     h("tr", {}, h("th", { scope: "row" }, hhmm(Date.parse(minute.start))),
       ...ANSWERS.map(([o]) => h("td", { class: minute.counts[o] > 0 ? `some answer-${o}` : undefined },
@@ -382,7 +384,9 @@ $("legend").append(...STATUSES.map((status) =>
   h("li", {}, h("span", { class: `swatch status-${status}` }), ` ${status}`)
 ))
 $("chart-table").tHead.rows[0].append(...STATUSES.map((status) => h("th", { scope: "col" }, status)))
-$("answers-table").tHead.rows[0].append(...ANSWERS.map(([outcome, code]) => h("th", { scope: "col" }, `${outcome} ${code}`)))
+$("answers-table").tHead.rows[0].append(
+  ...ANSWERS.map(([outcome, code]) => h("th", { scope: "col" }, `${outcome} ${code}`))
+)
 
 $("filters").addEventListener("submit", applyFilters)
 $("filters").addEventListener("change", (event) => {
@@ -442,8 +446,7 @@ $("recover").addEventListener("submit", async (event) => {
   const status = form.elements.status.value
   const which = status.replace(",", " and ")
   // Fixed now, so that the count asked about and the recover cover the same window.
-  const query = `since=${encodeURIComponent(since.toISOString())}&until=${encodeURIComponent(new Date().toISOString())}` +
-    `&status=${status}`
+  const query = new URLSearchParams({ since: since.toISOString(), until: new Date().toISOString(), status })
   let count
   try {
     count = (await api(`recover?${query}`)).count

@@ -390,8 +390,8 @@ export const found = (rows: ReadonlyArray<SqlRow>) => {
 
 /** A delivery's attempts, each with whether a replay or a recovery made it: `[id, id]`. */
 export const HISTORY = `SELECT attempt, started_at, ended_at, outcome, error, duration_ms,
-  CASE WHEN (',' || (SELECT ${REPLAYED} FROM ${D} WHERE webhook_id = ?) || ',') LIKE ('%,' || CAST(attempt AS TEXT) || ',%')
-    THEN 1 ELSE 0 END AS replayed
+  CASE WHEN (',' || (SELECT ${REPLAYED} FROM ${D} WHERE webhook_id = ?) || ',')
+    LIKE ('%,' || CAST(attempt AS TEXT) || ',%') THEN 1 ELSE 0 END AS replayed
 FROM ${A} WHERE webhook_id = ? ORDER BY attempt`
 
 export const history = (rows: ReadonlyArray<SqlRow>): ReadonlyArray<Attempt> => rows.map(attempt)
