@@ -14,8 +14,9 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Logger, Redacted, Schedule } from "effect"
+import { ConfigProvider, Context, Effect, Exit, Layer, Logger, Redacted, Schedule } from "effect"
 import { WebhookHttp, WebhookInbox, WebhookInspector, WebhookSecret, WebhookTesting } from "../src/index.js"
+import { InspectorRoute } from "../examples/inspector.js"
 
 const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const TOKEN = "a-token-of-the-app-0123456789"
@@ -159,6 +160,21 @@ describe("WebhookInspector.layerRoute", () => {
           assert.strictEqual((error as { option?: string } | undefined)?.option, "path", path)
         }
       }
+    }))
+})
+
+describe("the README's example (examples/inspector.ts)", () => {
+  it.scopedLive("serves the inspector at /ops/inbox behind the token INSPECTOR_TOKEN names", () =>
+    Effect.gen(function*() {
+      const provider = ConfigProvider.fromMap(new Map([["INSPECTOR_TOKEN", TOKEN]]))
+      const { deliver, origin } = yield* app(InspectorRoute.pipe(Layer.provide(Layer.setConfigProvider(provider))))
+      assert.strictEqual((yield* Effect.promise(() => deliver("msg_example"))).status, 200)
+      assert.strictEqual((yield* get(`${origin}/ops/inbox/api/delivery?id=msg_example`)).status, 401)
+      const shown = yield* get(`${origin}/ops/inbox/api/delivery?id=msg_example`, {
+        headers: { authorization: `Bearer ${TOKEN}` }
+      })
+      assert.strictEqual(shown.status, 200)
+      assert.strictEqual(JSON.parse(shown.text).webhookId, "msg_example")
     }))
 })
 

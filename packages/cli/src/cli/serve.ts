@@ -32,6 +32,18 @@ export const command = Command.make(
       ),
       Options.withFallbackConfig(variables.databaseUrl),
       Options.optional
+    ),
+    inspectOnly: Options.boolean("inspect-only").pipe(
+      Options.withDescription(
+        "Serve only the inspector, on an inbox another application writes: no handler, no workers, no webhook " +
+          "path. Default: WEBHOOK_INSPECT_ONLY."
+      )
+    ),
+    takeOver: Options.boolean("take-over").pipe(
+      Options.withDescription(
+        "Run the example handler and workers on an inbox that holds deliveries this receiver did not record as its " +
+          "own (its own, made before 0.4.0). Default: WEBHOOK_TAKE_OVER."
+      )
     )
   },
   (flags) => {
@@ -41,6 +53,8 @@ export const command = Command.make(
     Option.map(flags.path, (path) => overrides.set("WEBHOOK_PATH", path))
     Option.map(flags.mode, (mode) => overrides.set("WEBHOOK_MODE", mode))
     Option.map(flags.database, (database) => overrides.set("DATABASE_URL", database))
+    if (flags.inspectOnly) overrides.set("WEBHOOK_INSPECT_ONLY", "true")
+    if (flags.takeOver) overrides.set("WEBHOOK_TAKE_OVER", "true")
     const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
     return run.pipe(
       Effect.withConfigProvider(provider),

@@ -15,9 +15,10 @@ import { Body as body, Reply } from "openai-webhooks-engine"
 import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect-openai-webhooks"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
-import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
+import { DatabaseUnavailable, describe, type InvalidConfig, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
 import * as Inspector from "./inspector.js"
+import * as Ownership from "./ownership.js"
 import * as Metrics from "./metrics.js"
 import * as Rfc9112 from "./rfc9112.js"
 
@@ -171,6 +172,8 @@ export const ServerLive = (
       }).pipe(Effect.orDie)
       // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
       const inspector = Option.getOrUndefined(yield* Inspector.make)
+      // Serving another application's inbox to look at it: no delivery is taken here (see ./ownership.ts).
+      const { inspectOnly } = yield* Effect.orDie(Ownership.use)
       const metrics = yield* Metrics.make(settings)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // While stopping, answers close their connections, so that no keep-alive connection keeps us up.
@@ -184,7 +187,7 @@ export const ServerLive = (
         }
         const path = Rfc9112.route(request)
         if (typeof path !== "string") return reply(response, path)
-        if (path === settings.path) return listener(request, response)
+        if (path === settings.path && !inspectOnly) return listener(request, response)
         if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
         if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
         reply(response, path === "/healthz" ? HEALTHY : NOT_FOUND)
@@ -229,7 +232,9 @@ export const ServerLive = (
           Effect.zipRight(Effect.logInfo("stopped"))
         ))
       const origin = `http://${urlHost(address.address)}:${address.port}`
-      yield* Effect.logInfo(`listening on ${origin}${settings.path}`)
+      yield* Effect.logInfo(
+        inspectOnly ? `inspect-only on ${origin}: no deliveries taken` : `listening on ${origin}${settings.path}`
+      )
       if (inspector !== undefined) yield* Effect.logInfo(`inspector on ${origin}${Inspector.PREFIX}`)
     })
   )
@@ -242,7 +247,7 @@ export const ServerLive = (
 export const InboxLive = (
   settings: ReceiverConfig,
   handler: Handler = handle
-): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable> => {
+): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable | InvalidConfig> => {
   const { database } = settings
   const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
     Layer.mapError((error) =>
@@ -251,14 +256,20 @@ export const InboxLive = (
         hint: "the database user needs the right to create a table (the inbox makes its own on start)"
       })
     ),
-    Layer.provide(Database.layer(database)),
+    // Whose inbox it is, before any worker runs the example handler on it (see ./ownership.ts).
+    Layer.tap((context) =>
+      Effect.flatMap(Ownership.use, (use) => Ownership.claim(use, database.description)).pipe(Effect.provide(context))
+    ),
+    Layer.provideMerge(Database.layer(database)),
     Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
   )
   const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
-  return Layer.merge(
-    // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
-    WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
-      .pipe(Layer.orDie, Layer.provide(inbox)),
-    inbox
-  )
+  // With the inspector only, no worker: another application's workers process its deliveries.
+  const workers = Layer.unwrapEffect(Effect.map(Effect.orDie(Ownership.use), ({ inspectOnly }) =>
+    inspectOnly
+      ? Layer.empty
+      // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
+      : WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
+        .pipe(Layer.orDie)))
+  return Layer.merge(Layer.provide(workers, inbox), inbox)
 }
