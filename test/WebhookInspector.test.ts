@@ -120,6 +120,34 @@ describe("WebhookInspector.layerRoute", () => {
       assert.strictEqual((yield* get(`${origin}/ops/inboxes`, { headers: bearer })).status, 404)
     }))
 
+  it.scopedLive("signs a browser in with the cookie it sets, whatever the token's characters, among other cookies", () =>
+    Effect.gen(function*() {
+      const token = "a;b=c,d%e\"f+g/h=0123456789"
+      const { origin } = yield* app(WebhookInspector.layerRoute({ path: "/ops/inbox", token: Redacted.make(token) }))
+      const signIn = yield* get(`${origin}/ops/inbox?token=${encodeURIComponent(token)}`)
+      assert.strictEqual(signIn.status, 303)
+      const set = signIn.headers.get("set-cookie")!
+      const pair = set.slice(0, set.indexOf(";"))
+      assert.isTrue(pair.startsWith("inspector_token="))
+      const status = (headers: Record<string, string>, init: RequestInit = {}) =>
+        Effect.map(get(`${origin}/ops/inbox/api/stats`, { ...init, headers }), (answer) => answer.status)
+      assert.strictEqual(yield* status({ cookie: pair }), 200)
+      assert.strictEqual(yield* status({ cookie: `theme=dark; ${pair}; other=1` }), 200)
+      assert.strictEqual(yield* status({ cookie: `other=${pair.slice("inspector_token=".length)}` }), 401)
+      assert.strictEqual(yield* status({ cookie: "inspector_token=%E0%A4%A" }), 401)
+      assert.strictEqual(yield* status({ cookie: "inspector_token=wrong" }), 401)
+      // A browser sends the cookie by itself, a header only when a script asks: with the cookie alone nothing changes.
+      const replay = (headers: Record<string, string>) =>
+        Effect.map(
+          get(`${origin}/ops/inbox/api/delivery/replay?id=msg_nobody`, { method: "POST", headers }),
+          (answer) => answer.status
+        )
+      assert.strictEqual(yield* replay({ cookie: pair }), 403)
+      assert.strictEqual(yield* replay({ cookie: pair, "x-inspector": "1" }), 404)
+      assert.strictEqual(yield* replay({ authorization: `Bearer ${token}` }), 404)
+      assert.strictEqual(yield* replay({ authorization: "Bearer wrong", cookie: pair }), 403)
+    }))
+
   it.scopedLive("behind the app's own authentication (no token): reads freely, changes only with x-inspector", () =>
     Effect.gen(function*() {
       const { deliver, lines, origin } = yield* app(WebhookInspector.layerRoute({ path: "/ops/inbox" }))
