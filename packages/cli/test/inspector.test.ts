@@ -307,9 +307,15 @@ describe("the inspector page", () => {
       headers: forged.headers
     })
     assert.strictEqual(rejected.status, 401)
+    // And a copy of a delivery handled already, answered 200 without running the handler again.
+    for (let copy = 0; copy < 2; copy++) {
+      const event = WebhookTesting.sample("batch.completed")
+      assert.strictEqual((await receiver.deliver({ id: "msg_page_copy", event })).status, 200)
+    }
     const context = await browser.newContext()
     const page = await signIn(context)
     await page.locator("#answers-summary", { hasText: /refused in the last hour: .*\b1 rejected \(401\)/ }).waitFor()
+    assert.match((await page.locator("#answers-summary").textContent())!, /\b1 copy was answered duplicate \(200\)\.$/)
     await page.locator("#answers-title + p + details summary").click()
     const minute = page.locator("#answers-table tbody tr").first()
     assert.match((await minute.locator("th").textContent())!, /^\d\d:\d\d$/)

@@ -161,12 +161,18 @@ const renderAnswers = (answers) => {
   for (const minute of answers.minutes) {
     for (const [outcome, n] of Object.entries(minute.counts)) totals[outcome] = (totals[outcome] ?? 0) + n
   }
+  const all = ANSWERS.reduce((sum, [outcome]) => sum + totals[outcome], 0)
   const refused = ANSWERS.filter(([, code]) => code !== "200").reduce((sum, [outcome]) => sum + totals[outcome], 0)
-  $("answers-summary").textContent = refused === 0
-    ? "Every delivery in the last hour was answered 200."
+  const copies = totals.duplicate === 0
+    ? ""
+    : ` ${totals.duplicate} ${totals.duplicate === 1 ? "copy was" : "copies were"} answered duplicate (200).`
+  $("answers-summary").textContent = all === 0
+    ? "No delivery reached the endpoint in the last hour."
+    : refused === 0
+    ? `Every delivery in the last hour was answered 200.${copies}`
     : `${refused} ${refused === 1 ? "delivery was" : "deliveries were"} refused in the last hour: ` +
       ANSWERS.filter(([o, code]) => code !== "200" && totals[o] > 0).map(([o, code]) => `${totals[o]} ${o} (${code})`)
-        .join(", ") + "."
+        .join(", ") + `.${copies}`
   $("answers-since").textContent = answers.since === null
     ? ""
     : `Counted by this process since ${utc(Date.parse(answers.since))}.`
