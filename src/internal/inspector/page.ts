@@ -73,11 +73,15 @@ const ASSETS: ReadonlyArray<readonly [file: string, type: string]> = [
 
 const encoder = new TextEncoder()
 
+/** The module the page's files are read with, named in a variable: see {@link loadAssets}. */
+const FS: string = "node:fs/promises"
+
 /** The page's files by path below the inspector's, or, when one cannot be read, a line saying so and none. */
 const loadAssets = (base: string): Effect.Effect<ReadonlyMap<string, Reply.Answer> | undefined> =>
   Effect.tryPromise(async () => {
-    // Imported here, not at the top: the library's index loads this module on runtimes without `node:fs`.
-    const { readFile } = await import("node:fs/promises")
+    // Imported here, and by a name no bundler resolves ahead: the library's index loads this module on runtimes
+    // without `node:fs` (Workers, edge routes), where only making an inspector needs it.
+    const { readFile } = await import(/* @vite-ignore */ FS) as typeof import("node:fs/promises")
     const assets = new Map<string, Reply.Answer>()
     for (const [file, type] of ASSETS) {
       const text = await readFile(new URL(`./assets/${file}`, import.meta.url), "utf8")
