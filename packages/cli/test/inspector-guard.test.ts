@@ -9,6 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Layer, Option } from "effect"
 import { WebhookInbox, WebhookTesting } from "effect-openai-webhooks"
 import { assertExplained, killGroups, runToEnd, spawnGroup } from "../../../test/support/process.js"
@@ -38,15 +39,24 @@ const statusOf = (id: string) =>
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-guard-"))
   file = join(dir, "app.sqlite")
-  // The application's inbox: one delivery queued, which its own workers would process with its own handler.
+  // The application's inbox: one delivery queued, which its own workers would process with its own handler, and
+  // one it handled 30 days ago, which it keeps (its retention is its own: longer than the default 7 days).
   const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret: SECRET })
   await Effect.runPromise(
     Effect.scoped(
       Effect.gen(function*() {
         const store = yield* WebhookInbox.WebhookInbox
-        yield* store.enqueue("msg_the_apps", "response.completed", Math.floor(Date.now() / 1000), signed.body)
+        const now = Math.floor(Date.now() / 1000)
+        yield* store.enqueue("msg_the_apps", "response.completed", now, signed.body)
+        yield* store.enqueue("msg_the_apps_old", "response.completed", now, signed.body)
+        const sql = yield* SqlClient.SqlClient
+        const old = Date.now() - 30 * 86_400_000
+        yield* sql`UPDATE openai_webhook_deliveries SET status = 'done', received_at = ${old}, updated_at = ${old}
+WHERE webhook_id = 'msg_the_apps_old'`
       }).pipe(Effect.provide(
-        WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provide(SqliteClient.layer({ filename: file })))
+        WebhookInbox.layerSql({ mode: "queued", retention: "90 days" }).pipe(
+          Layer.provideMerge(SqliteClient.layer({ filename: file }))
+        )
       ))
     )
   )
@@ -66,6 +76,8 @@ describe("serve on an inbox another application writes", () => {
       /^hint: serve --inspect-only to look at it .* or serve --take-over if this inbox is this receiver's own/
     )
     assert.deepStrictEqual(await statusOf("msg_the_apps"), Option.some("pending"))
+    // Nor migrated or purged by it: what the application handled a month ago is still there.
+    assert.deepStrictEqual(await statusOf("msg_the_apps_old"), Option.some("done"))
   })
 
   it("with --inspect-only, serves the inspector over it and takes no delivery", async () => {
@@ -87,8 +99,10 @@ describe("serve on an inbox another application writes", () => {
     } finally {
       await stopReceiver(receiver)
     }
-    // No worker ran: the application's delivery is still its own to process.
+    // No worker ran: the application's delivery is still its own to process; and its retention, not the
+    // receiver's default, decides when what it handled is purged.
     assert.deepStrictEqual(await statusOf("msg_the_apps"), Option.some("pending"))
+    assert.deepStrictEqual(await statusOf("msg_the_apps_old"), Option.some("done"))
     assert.notInclude(spawned.stdout.text, "msg_the_apps")
   })
 

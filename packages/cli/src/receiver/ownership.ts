@@ -61,8 +61,9 @@ export const use: Effect.Effect<Use, InvalidConfig> = Effect.gen(function*() {
 })
 
 /**
- * Checks, and records, that this receiver may run its handler and workers on the inbox of `sql` (its tables made
- * already): its own (the owner row), a new one (no delivery yet: claimed now), or one it is told to take over.
+ * Checks, and records, that this receiver may run its handler and workers on the inbox of `sql`: its own (the owner
+ * row), a new one (no delivery, or no table yet: claimed now), or one it is told to take over. Run before the inbox
+ * is made, so that a refused inbox is neither migrated nor purged by this receiver.
  * Fails with `InvalidConfig` (exit 2) on an inbox that another application writes; with the inspector only,
  * records and refuses nothing.
  */
@@ -77,7 +78,11 @@ export const claim = (
       yield* sql.unsafe(`CREATE TABLE IF NOT EXISTS ${TABLE} (owner TEXT PRIMARY KEY, claimed_at BIGINT NOT NULL)`)
       const owners = yield* sql.unsafe<{ owner: string }>(`SELECT owner FROM ${TABLE}`)
       if (owners.some((row) => row.owner === OWNER)) return true
-      const held = yield* sql.unsafe(`SELECT 1 AS one FROM ${InboxSql.tables.deliveries} LIMIT 1`)
+      // No table yet: a new inbox, which the inbox makes next.
+      const held = yield* Effect.orElseSucceed(
+        sql.unsafe(`SELECT 1 AS one FROM ${InboxSql.tables.deliveries} LIMIT 1`),
+        () => []
+      )
       if (held.length > 0 && !given.takeOver) return false
       yield* sql`INSERT INTO ${sql(TABLE)} (owner, claimed_at) VALUES (${OWNER}, ${Date.now()}) ON CONFLICT DO NOTHING`
       return true

@@ -249,27 +249,35 @@ export const InboxLive = (
   handler: Handler = handle
 ): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable | InvalidConfig> => {
   const { database } = settings
-  const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
-    Layer.mapError((error) =>
-      new DatabaseUnavailable({
-        message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
-        hint: "the database user needs the right to create a table (the inbox makes its own on start)"
-      })
-    ),
-    // Whose inbox it is, before any worker runs the example handler on it (see ./ownership.ts).
-    Layer.tap((context) =>
-      Effect.flatMap(Ownership.use, (use) => Ownership.claim(use, database.description)).pipe(Effect.provide(context))
-    ),
-    Layer.provideMerge(Database.layer(database)),
-    Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
-  )
-  const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
-  // With the inspector only, no worker: another application's workers process its deliveries.
-  const workers = Layer.unwrapEffect(Effect.map(Effect.orDie(Ownership.use), ({ inspectOnly }) =>
-    inspectOnly
+  // Whose inbox it is decides what runs on it (see ./ownership.ts).
+  return Layer.unwrapEffect(Effect.map(Ownership.use, (use) => {
+    const inbox = WebhookInbox.layerSql({
+      mode: settings.mode,
+      lease: settings.lease,
+      // Another application's inbox, looked at: its own retention purges it, never ours (a century is never).
+      ...(use.inspectOnly ? { retention: "36500 days", deadRetention: "36500 days" } : {})
+    }).pipe(
+      Layer.mapError((error) =>
+        new DatabaseUnavailable({
+          message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
+          hint: "the database user needs the right to create a table (the inbox makes its own on start)"
+        })
+      ),
+      // Before the inbox migrates or purges it, and before any worker runs the example handler on it.
+      Layer.provideMerge(
+        Database.layer(database).pipe(
+          Layer.tap((context) => Effect.provide(Ownership.claim(use, database.description), context))
+        )
+      ),
+      Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+    )
+    const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
+    // With the inspector only, no worker: another application's workers process its deliveries.
+    const workers = use.inspectOnly
       ? Layer.empty
       // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
       : WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
-        .pipe(Layer.orDie)))
-  return Layer.merge(Layer.provide(workers, inbox), inbox)
+        .pipe(Layer.orDie)
+    return Layer.merge(Layer.provide(workers, inbox), inbox)
+  }))
 }
