@@ -61,3 +61,10 @@ export * as WebhookInbox from "./WebhookInbox.js"
  * @since 0.2.0
  */
 export * as WebhookEndpoints from "./WebhookEndpoints.js"
+
+/**
+ * The inspector's page and JSON API as a route for your own router, behind your authentication or a token.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookInspector from "./WebhookInspector.js"

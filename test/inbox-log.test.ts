@@ -379,10 +379,14 @@ for (const engine of engines("inbox-log.test.ts")) {
             yield* settled(id)
             const detail = Option.getOrThrow(yield* on(inbox, WebhookInbox.get(id)))
             assert.strictEqual(detail.status, "done", id)
-            assert.deepStrictEqual(detail.history.map((attempt) => [attempt.attempt, attempt.outcome]), [
-              [1, id === done ? "processed" : "failed"],
-              [2, "processed"]
-            ])
+            // The attempt the replay made is marked so; the first is not.
+            assert.deepStrictEqual(
+              detail.history.map((attempt) => [attempt.attempt, attempt.outcome, attempt.replayed ?? false]),
+              [
+                [1, id === done ? "processed" : "failed", false],
+                [2, "processed", true]
+              ]
+            )
           }
         }))
 

@@ -430,26 +430,35 @@ describe("the packed files", () => {
 
   it("of the library: compiled JavaScript, declarations, source maps and source; no applications, no tests", () => {
     const files = paths(LIBRARY)
-    for (const path of ["dist/index.js", "dist/index.d.ts", "dist/index.js.map", "dist/Webhooks.d.ts"]) {
+    for (
+      const path of [
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/index.js.map",
+        "dist/Webhooks.d.ts",
+        "dist/WebhookInspector.js",
+        // The inspector's page, found next to its compiled module (copied there by the build).
+        "dist/internal/inspector/assets/index.html",
+        "dist/internal/inspector/assets/app.js",
+        "dist/internal/inspector/assets/style.css"
+      ]
+    ) {
       assert.include(files, path)
     }
     assert.include(files, "package.json")
     for (const path of files) {
-      assert.notMatch(path, /^(test|bench|packages)\/|^dist\/bin\/|inspector|\.tsbuildinfo$/, path)
+      assert.notMatch(path, /^(test|bench|packages)\/|^dist\/bin\/|\.tsbuildinfo$/, path)
     }
   })
 
-  it("of the command: the two applications and the inspector's page; no declarations, no tests", () => {
+  it("of the command: the two applications (the inspector's page is the library's); no declarations, no tests", () => {
     const files = paths(CLI)
     for (
       const path of [
         "dist/cli.js",
         "dist/receiver.js",
         "dist/receiver/database.js",
-        // The inspector's page, found next to the compiled receiver (copied there by the build).
-        "dist/receiver/inspector/index.html",
-        "dist/receiver/inspector/app.js",
-        "dist/receiver/inspector/style.css",
+        "dist/receiver/inspector.js",
         "package.json"
       ]
     ) {

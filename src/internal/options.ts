@@ -9,7 +9,7 @@ import * as Either from "effect/Either"
 import { IllegalArgumentException } from "../WebhookError.js"
 
 /** The module whose options these are, the first word of every message. */
-export type Module = "WebhookHttp" | "WebhookInbox" | "WebhookEndpoints"
+export type Module = "WebhookHttp" | "WebhookInbox" | "WebhookEndpoints" | "WebhookInspector"
 
 /** `<Module>: <option>: <message>`. */
 export const illegal = (

@@ -11,14 +11,14 @@ import type { Reply } from "openai-webhooks-engine"
 const BODY_HEADERS = new Set(["content-type", "content-length"])
 
 /** The platform response of each reply, built on its first use: replies are shared, and so is what they render to. */
-const platformResponses = new WeakMap<Reply.Reply, HttpServerResponse.HttpServerResponse>()
+const platformResponses = new WeakMap<Reply.Answer, HttpServerResponse.HttpServerResponse>()
 
 /**
  * The platform: its body sets content type and length; the other headers (`allow`) go as they are. A
  * response is immutable, so one per reply serves every delivery: building it (its headers, the body
  * encoded to bytes) is work per request that can be done once.
  */
-export const toPlatform = (reply: Reply.Reply): HttpServerResponse.HttpServerResponse => {
+export const toPlatform = (reply: Reply.Answer): HttpServerResponse.HttpServerResponse => {
   let response = platformResponses.get(reply)
   if (response === undefined) {
     let headers = Headers.empty

@@ -76,7 +76,9 @@ const start = async (settings: Settings): Promise<Receiver> => {
     HOST: "127.0.0.1",
     PORT: String(port),
     LOG_LEVEL: "info",
-    OPENAI_WEBHOOK_SECRET: secret
+    OPENAI_WEBHOOK_SECRET: secret,
+    // The one PostgreSQL database holds what other tests and earlier runs wrote: the receiver takes it over.
+    WEBHOOK_TAKE_OVER: "true"
   })
   const { exit, stderr, stdout } = spawned
   const url = `http://127.0.0.1:${port}/webhooks/openai`

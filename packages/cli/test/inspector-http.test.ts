@@ -241,6 +241,12 @@ describe("the JSON API", () => {
     assert.strictEqual(recovered.status, 200)
     assert.strictEqual(recovered.body.recovered, 1)
     await receiver.waitForLine({ message: "processed", webhook_id: "msg_api_recover" })
+    // The attempt the recovery made is marked replayed in the history; OpenAI's own is not.
+    const history = (await api("delivery?id=msg_api_recover")).body.history
+    assert.deepStrictEqual(history.map((a: any) => [a.attempt, a.outcome, a.replayed ?? false]), [
+      [1, "failed", false],
+      [2, "processed", true]
+    ])
   })
 
   it("changes nothing for a cookie without x-inspector: 1 (a cross-site form), and does with it", async () => {
@@ -274,6 +280,93 @@ describe("the JSON API", () => {
     assert.strictEqual((await request("/inbox/api/nothing", { headers: bearer })).status, 404)
     assert.strictEqual((await request("/inbox/api/deliveries/a/b/c", { headers: bearer })).status, 404)
     assert.strictEqual((await request("/inbox/api/deliveries/%E0%A4%A", { headers: bearer })).status, 404)
+  })
+
+  it("opens, replays, refuses to discard a delivery whatever its id: ., .., /, %2E, ?, #, é, a long one", async () => {
+    // Each a path step or a delimiter if it were put in the path: the API takes the id in the query.
+    const kinds = [".", "..", "/", "%2E", "%2e%2E", "?", "#", "a/../b", "msg_\u00e9t\u00e9", `msg_${"long".repeat(250)}`]
+    for (const id of kinds) {
+      failing = true
+      assert.strictEqual((await receiver.deliver({ id, event })).status, 500, id)
+      failing = false
+      const query = `id=${encodeURIComponent(id)}`
+      const shown = await api(`delivery?${query}`)
+      assert.strictEqual(shown.status, 200, id)
+      assert.strictEqual(shown.body.webhookId, id)
+      assert.strictEqual(shown.body.status, "failed", id)
+      const replayed = await api(`delivery/replay?${query}`, { method: "POST" })
+      assert.deepStrictEqual(replayed, { status: 200, body: { replayed: id } })
+      await receiver.waitForLine({ message: "inspector: replayed", webhook_id: id })
+      await receiver.waitForLine({ message: "processed", webhook_id: id })
+      assert.strictEqual((await api(`delivery?${query}`)).body.status, "done", id)
+      // Found, and refused for what it is (not dead), rather than a 404 for another path.
+      const discard = await api(`delivery/discard?${query}`, { method: "POST" })
+      assert.strictEqual(discard.status, 409, id)
+      assert.strictEqual(discard.body.error.webhookId, id)
+    }
+    assert.strictEqual((await api("delivery")).body.error.reason, "InvalidQuery")
+    assert.strictEqual((await api("delivery?id=msg_nobody_here")).status, 404)
+    // The query routes guard changes as the path routes do.
+    const cookie = `inspector_token=${encodeURIComponent(TOKEN)}`
+    const forged = await request("/inbox/api/delivery/replay?id=.", { method: "POST", headers: { cookie } })
+    assert.strictEqual(forged.status, 403)
+  })
+
+  it("counts what a recover would replay before it does, and logs what it did to which ids", async () => {
+    const since = new Date().toISOString()
+    failing = true
+    for (const id of ["msg_api_count_1", "msg_api_count_2"]) {
+      assert.strictEqual((await receiver.deliver({ id, event })).status, 500)
+    }
+    failing = false
+    const window = `since=${encodeURIComponent(since)}&until=${encodeURIComponent(new Date().toISOString())}` +
+      "&status=failed"
+    const preview = await api(`recover?${window}`)
+    assert.strictEqual(preview.status, 200)
+    assert.strictEqual(preview.body.count, 2)
+    assert.sameMembers(preview.body.ids, ["msg_api_count_1", "msg_api_count_2"])
+    // Counting changed nothing.
+    assert.strictEqual((await api("delivery?id=msg_api_count_1")).body.status, "failed")
+    const recovered = await api(`recover?${window}`, { method: "POST" })
+    assert.strictEqual(recovered.body.recovered, preview.body.count)
+    // The earlier recover of this file logged one line too: this one is the line of these two.
+    const line = await receiver.waitForLine({ message: "inspector: recovered", since })
+    assert.strictEqual(line["recovered"], "2")
+    assert.sameMembers(line["webhook_ids"]!.split(","), ["msg_api_count_1", "msg_api_count_2"])
+    assert.strictEqual(line["since"], since)
+    assert.strictEqual(line["status"], "failed")
+  })
+
+  it("counts the endpoint's answers per minute, the refused ones the inbox never stores included", async () => {
+    const total = async (outcome: string): Promise<number> => {
+      const answers = await api("answers")
+      assert.strictEqual(answers.status, 200)
+      assert.strictEqual(answers.body.bucketMs, 60_000)
+      return answers.body.minutes.reduce((sum: number, m: any) => sum + (m.counts[outcome] ?? 0), 0)
+    }
+    const before = {
+      rejected: await total("rejected"),
+      invalid: await total("invalid"),
+      duplicate: await total("duplicate")
+    }
+    // A wrong secret (401), an authentic body that is not an event (400), a copy of a delivery handled already (200).
+    const forged = WebhookTesting.unsafeSign({ event, secret: "whsec_" + Buffer.alloc(32, 7).toString("base64") })
+    const rejected = await fetch(`${receiver.origin}/webhooks/openai`, {
+      method: "POST",
+      body: forged.body,
+      headers: forged.headers
+    })
+    assert.strictEqual(rejected.status, 401)
+    assert.strictEqual((await receiver.deliver({ id: "msg_api_not_an_event", payload: "not json" })).status, 400)
+    assert.strictEqual((await receiver.deliver({ id: "msg_api_copy", event })).status, 200)
+    assert.strictEqual((await receiver.deliver({ id: "msg_api_copy", event })).status, 200)
+    assert.deepStrictEqual({
+      rejected: await total("rejected"),
+      invalid: await total("invalid"),
+      duplicate: await total("duplicate")
+    }, { rejected: before.rejected + 1, invalid: before.invalid + 1, duplicate: before.duplicate + 1 })
+    // Neither the rejected nor the invalid one is stored.
+    assert.strictEqual((await api("delivery?id=msg_api_not_an_event")).status, 404)
   })
 
   it("never logs the token", () => {

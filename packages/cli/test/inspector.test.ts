@@ -19,8 +19,9 @@ const TOKEN = "inspector-token-for-the-browser-0123"
 
 let browser: Browser
 let receiver: Inspected
-/** While true, the handler fails, as a handler whose downstream is down. */
+/** While true, the handler fails, as a handler whose downstream is down, with `failure` as its error. */
 let failing = false
+let failure = "the downstream API answered 503"
 /** Errors thrown in any page: each test ends asserting there were none. */
 const pageErrors: Array<string> = []
 
@@ -37,7 +38,7 @@ beforeAll(async () => {
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
   })
   receiver = await startInspected(
-    () => failing ? Effect.fail(new Error("the downstream API answered 503")) : Effect.void,
+    () => failing ? Effect.fail(new Error(failure)) : Effect.void,
     { WEBHOOK_INSPECTOR_TOKEN: TOKEN }
   )
 })
@@ -111,6 +112,9 @@ describe("the inspector page", () => {
     await status.filter({ hasText: /^done$/ }).waitFor()
     await page.locator("#detail-message", { hasText: "Replayed: done." }).waitFor()
     assert.strictEqual(await page.locator("#detail-attempts li").count(), 2)
+    // The replay's attempt says so; the first does not.
+    assert.notInclude(await page.locator("#detail-attempts li").nth(0).textContent(), "replayed")
+    assert.include(await page.locator("#detail-attempts li").nth(1).textContent(), "Attempt 2: processed replayed")
 
     // Closed, the list refreshes on its own: only the other one is left failed.
     await page.keyboard.press("Escape")
@@ -135,17 +139,18 @@ describe("the inspector page", () => {
     await page.screenshot({ path: join(receiver.dir, "inspector-phone.png"), fullPage: true })
 
     // Recover since an hour ago, confirmed once: the other one is replayed, and nothing failed is left.
-    const hourAgo = await page.evaluate(() => {
-      const local = new Date(Date.now() - 3_600_000)
-      local.setMinutes(local.getMinutes() - local.getTimezoneOffset())
-      return local.toISOString().slice(0, 19)
-    })
+    // The page reads its times as UTC, as it shows them.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 19)
     const recover = page.locator("#recover")
     await recover.getByLabel("Received since").fill(hourAgo)
     await recover.getByLabel("Which").selectOption("failed")
     await recover.getByRole("button", { name: "Recover…" }).click()
     await confirm.waitFor({ state: "visible" })
-    assert.include(await confirm.textContent(), "Replay every failed delivery received since")
+    // It says how many before the confirmation, and when since, in UTC.
+    assert.include(
+      await confirm.textContent(),
+      `Replay 1 delivery (failed) received since ${hourAgo.replace("T", " ")} UTC?`
+    )
     await confirm.getByRole("button", { name: "Recover" }).click()
     await page.locator("#recover-result", { hasText: "Recovered 1 delivery" }).waitFor()
     await page.locator("#list tbody tr", { hasText: "msg_page_other" }).filter({ hasText: "done" }).waitFor()
@@ -163,6 +168,175 @@ describe("the inspector page", () => {
     assert.include(await page.locator("#detail-body").textContent(), "\"id\": \"<script>window.__pwned = 1</script>\"")
     assert.strictEqual(await page.locator("#detail-body script").count(), 0)
     assert.isUndefined(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned))
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("opens and replays deliveries whose ids a browser takes for path steps: . and ..", async () => {
+    for (const id of [".", ".."]) {
+      failing = true
+      assert.strictEqual((await receiver.deliver({ id, event: WebhookTesting.sample("batch.failed") })).status, 500)
+    }
+    failing = false
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await signIn(context)
+    for (const id of [".", ".."]) {
+      await page.locator(`#list button[data-id="${id}"]`).click()
+      await page.locator("#detail-title", { hasText: new RegExp(`^${id.replaceAll(".", "\\.")}$`) }).waitFor()
+      await page.locator("#detail-status", { hasText: /^failed$/ }).waitFor()
+      assert.include(await page.locator("#detail-headers").textContent(), `webhook-id: ${id}\n`)
+      await page.getByRole("button", { name: "Replay…" }).click()
+      await page.locator("#confirm").getByRole("button", { name: "Replay" }).click()
+      await page.locator("#detail-status", { hasText: /^done$/ }).waitFor()
+      await receiver.waitForLine({ message: "inspector: replayed", webhook_id: id })
+      await page.keyboard.press("Escape")
+    }
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("shows every time in UTC and says so, whatever the browser's zone; a click on a row opens it", async () => {
+    assert.strictEqual((await receiver.deliver({ id: "msg_page_utc", event: WebhookTesting.sample("batch.completed") }))
+      .status, 200)
+    const context = await browser.newContext({
+      timezoneId: "America/Los_Angeles",
+      viewport: { width: 1100, height: 900 }
+    })
+    const page = await signIn(context)
+    const row = page.locator("#list tbody tr", { hasText: "msg_page_utc" })
+    const shown = (await row.locator("time").textContent())!
+    assert.match(shown, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
+    // The instant it names is the one received, read as UTC (the browser's zone is 7 or 8 hours away).
+    const instant = (await row.locator("time").getAttribute("datetime"))!
+    assert.strictEqual(shown, `${instant.slice(0, 19).replace("T", " ")} UTC`)
+    // A click on the row's type (not on its id) opens it.
+    await row.locator("td").nth(1).click()
+    await page.locator("#detail-title", { hasText: "msg_page_utc" }).waitFor()
+    assert.match((await page.locator("#detail-fields time").first().textContent())!, / UTC$/)
+    assert.match((await page.locator("#detail-headers").textContent())!, /\(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/)
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("keeps its filters in the address: a reload or a shared link shows the same list", async () => {
+    const context = await browser.newContext()
+    const page = await signIn(context)
+    await page.locator("#live", { hasText: "shown" }).waitFor()
+    await page.getByRole("checkbox", { name: "done", exact: true }).check()
+    await page.getByLabel("Event type").fill("batch.")
+    await page.getByRole("button", { name: "Apply" }).click()
+    await page.waitForURL((url) =>
+      url.searchParams.get("status") === "done" && url.searchParams.get("type") === "batch."
+    )
+    const shared = page.url()
+    const other = await context.newPage()
+    await other.goto(shared)
+    assert.isTrue(await other.getByRole("checkbox", { name: "done", exact: true }).isChecked())
+    assert.strictEqual(await other.getByLabel("Event type").inputValue(), "batch.")
+    await other.waitForFunction(() => {
+      const rows = [...document.querySelectorAll("#list tbody tr[data-row]")]
+      return rows.length > 0 &&
+        rows.every((row) => /done/.test(row.textContent ?? "") && /batch\./.test(row.textContent ?? ""))
+    })
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("shows the body raw, byte for byte, on request", async () => {
+    // Spacing, key order and escapes of the sender's own: what the signature was computed over.
+    const sample = WebhookTesting.sample("batch.completed")
+    const event = JSON.parse(WebhookTesting.unsafeSign({ event: sample, secret: SECRET }).body)
+    const payload = `{ "type":"batch.completed",\n  "id" : ${JSON.stringify(event.id)}, "object":"event", ` +
+      `"created_at":${event.created_at},\t"data":{"id":"batch_\\u00e9"} }`
+    assert.strictEqual((await receiver.deliver({ id: "msg_page_raw", payload })).status, 200)
+    const context = await browser.newContext()
+    const page = await signIn(context)
+    await page.locator("#list button[data-id='msg_page_raw']").click()
+    await page.locator("#detail-status", { hasText: "done" }).waitFor()
+    assert.notStrictEqual(await page.locator("#detail-body").textContent(), payload)
+    await page.getByRole("button", { name: "Show raw" }).click()
+    await page.locator("#raw[aria-pressed=true]").waitFor()
+    assert.strictEqual(await page.locator("#detail-body").textContent(), payload)
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("fits a long id and a long error: in the dialog at 375 px, and the Last error column on a desktop", async () => {
+    const id = `msg_${"0123456789abcdef".repeat(12)}`
+    failing = true
+    failure = `the downstream API answered 503: ${"upstream_connect_error_or_disconnect_before_headers ".repeat(4)}`
+    assert.strictEqual((await receiver.deliver({ id, event: WebhookTesting.sample("batch.failed") })).status, 500)
+    failing = false
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await signIn(context)
+    const row = page.locator(`#list tr[data-row="${id}"]`)
+    await row.waitFor()
+    // The whole table within its box (nothing cut at its edge), the error's cell inside it and showing its words.
+    const fits = await page.evaluate(() => {
+      const box = document.querySelector("#list")!.parentElement!
+      return box.scrollWidth <= box.clientWidth
+    })
+    assert.isTrue(fits, "the list is wider than its box: its last column is cut")
+    const cell = row.locator("td.error")
+    const [cellBox, listBox] = [await cell.boundingBox(), await page.locator("#list").locator("xpath=..").boundingBox()]
+    assert.isAtMost(cellBox!.x + cellBox!.width, listBox!.x + listBox!.width + 1)
+    assert.include(await cell.textContent(), "upstream_connect_error_or_disconnect_before_headers")
+    await page.setViewportSize({ width: 375, height: 812 })
+    await row.click()
+    await page.locator("#detail-status", { hasText: "failed" }).waitFor()
+    const overflow = await page.evaluate(() => {
+      const dialog = document.querySelector("#detail")!
+      return { dialog: dialog.scrollWidth - dialog.clientWidth, right: dialog.getBoundingClientRect().right }
+    })
+    assert.isAtMost(overflow.dialog, 0, "the dialog scrolls sideways")
+    assert.isAtMost(overflow.right, 375)
+    assert.isAtMost(await page.evaluate(() => document.documentElement.scrollWidth), 375)
+    await page.screenshot({ path: join(receiver.dir, "inspector-phone-dialog.png") })
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("shows the endpoint's refused answers per minute, which the inbox never stores", async () => {
+    const forged = WebhookTesting.unsafeSign({
+      event: WebhookTesting.sample("batch.completed"),
+      secret: `whsec_${Buffer.alloc(32, 9).toString("base64")}`
+    })
+    const rejected = await fetch(`${receiver.origin}/webhooks/openai`, {
+      method: "POST",
+      body: forged.body,
+      headers: forged.headers
+    })
+    assert.strictEqual(rejected.status, 401)
+    // And a copy of a delivery handled already, answered 200 without running the handler again.
+    for (let copy = 0; copy < 2; copy++) {
+      const event = WebhookTesting.sample("batch.completed")
+      assert.strictEqual((await receiver.deliver({ id: "msg_page_copy", event })).status, 200)
+    }
+    const context = await browser.newContext()
+    const page = await signIn(context)
+    await page.locator("#answers-summary", { hasText: /refused in the last hour: .*\b1 rejected \(401\)/ }).waitFor()
+    assert.match((await page.locator("#answers-summary").textContent())!, /\b1 copy was answered duplicate \(200\)\.$/)
+    await page.locator("#answers-title + p + details summary").click()
+    const minute = page.locator("#answers-table tbody tr").first()
+    assert.match((await minute.locator("th").textContent())!, /^\d\d:\d\d$/)
+    assert.strictEqual(await minute.locator("td.answer-rejected").textContent(), "1")
+    await context.close()
+    assert.deepStrictEqual(pageErrors, [])
+  })
+
+  it("says plainly when the receiver stopped answering, and greys the numbers it can no longer vouch for", async () => {
+    const other = await startInspected(() => Effect.void, { WEBHOOK_INSPECTOR_TOKEN: TOKEN })
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    page.on("pageerror", (error) => pageErrors.push(error.message))
+    await page.goto(`${other.origin}/inbox?token=${TOKEN}`)
+    await page.locator("#live", { hasText: "shown" }).waitFor()
+    assert.isTrue(await page.locator("#stale").isHidden())
+    await other.close()
+    await page.locator("#stale", { hasText: /^The receiver stopped answering: nothing below is newer than .* UTC\./ })
+      .waitFor()
+    const opacity = await page.evaluate(() => Number(getComputedStyle(document.querySelector("main")!).opacity))
+    assert.isBelow(opacity, 1)
     await context.close()
     assert.deepStrictEqual(pageErrors, [])
   })

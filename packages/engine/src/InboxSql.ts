@@ -168,6 +168,12 @@ export interface Attempt {
   readonly error: string | null
   /** `endedAt - startedAt`, in milliseconds; null while it runs. */
   readonly durationMs: number | null
+  /**
+   * Present (true) on an attempt that a replay or a recovery made (`replay`, `recover`, the inspector, `inbox
+   * replay`), absent on the others: what the inspector marks "replayed". Since 0.4.0; attempts made before the
+   * inbox recorded it are not marked.
+   */
+  readonly replayed?: true
 }
 
 /**

@@ -245,9 +245,10 @@ describe("the dialects", () => {
       expect(dialect.migrations.map((migration) => [migration.id, migration.name])).toEqual([
         [1, "create_deliveries"],
         [2, "delivery_log"],
-        [3, "attempt_outcome"]
+        [3, "attempt_outcome"],
+        [4, "replay_marks"]
       ])
-      expect(dialect.latestMigration).toBe(3)
+      expect(dialect.latestMigration).toBe(4)
     }
     expect(InboxSql.sqlite.migrations[2]!.statements.filter((ddl) => ddl.startsWith("CREATE TRIGGER"))).toHaveLength(3)
     expect(InboxSql.pg.migrations[2]!.statements).toEqual([
@@ -348,7 +349,7 @@ for (const engine of [sqlite, postgres]) {
       await migrate(driver, 0)
       expect(await run(driver, driver.dialect.migrated, undefined)).toBe(0)
       await migrate(driver)
-      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(3)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(4)
       expect(await rows(driver)).toEqual({ deliveries: [], attempts: [] })
     })
 

@@ -29,6 +29,18 @@ export const command = Command.make(
       "DATABASE_URL",
       "The inbox's store: sqlite:<path>, memory or postgres://... Default: DATABASE_URL (or the file " +
         "DATABASE_URL_FILE names), else the SQLite file .data/openai-webhooks.sqlite."
+    ),
+    inspectOnly: Options.boolean("inspect-only").pipe(
+      Options.withDescription(
+        "Serve only the inspector, on an inbox another application writes: no handler, no workers, no webhook " +
+          "path. Default: WEBHOOK_INSPECT_ONLY."
+      )
+    ),
+    takeOver: Options.boolean("take-over").pipe(
+      Options.withDescription(
+        "Run the example handler and workers on an inbox that holds deliveries this receiver did not record as its " +
+          "own (its own, made before 0.4.0). Default: WEBHOOK_TAKE_OVER."
+      )
     )
   },
   (flags) => {
@@ -47,6 +59,8 @@ export const command = Command.make(
     set("WEBHOOK_PATH", flags.path)
     set("WEBHOOK_MODE", flags.mode)
     set("DATABASE_URL", flags.database)
+    if (flags.inspectOnly) overrides.set("WEBHOOK_INSPECT_ONLY", "true")
+    if (flags.takeOver) overrides.set("WEBHOOK_TAKE_OVER", "true")
     const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
     return runWith(given).pipe(
       Effect.withConfigProvider(provider),

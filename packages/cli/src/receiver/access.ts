@@ -1,12 +1,12 @@
 /**
- * The token rule of the receiver's operator endpoints (the inspector at `/inbox`, `/metrics`): one home, so that
- * every endpoint that takes a token reads, compares and refuses it alike.
+ * The token rule of the receiver's operator endpoints: one home, so that every endpoint that takes a token reads
+ * it alike. `/metrics` checks its token here; the inspector at `/inbox` is the library's `WebhookInspector`, which
+ * checks its own (`WEBHOOK_INSPECTOR_TOKEN`, read here) by the same rule, with the cookie its page signs in with.
  *
  * - A token comes from a variable (`WEBHOOK_INSPECTOR_TOKEN`, `WEBHOOK_METRICS_TOKEN`, or a file their `_FILE`
  *   variant names) read by {@link config}:
  *   at least {@link MIN_LENGTH} visible ASCII characters, so that it fits a header, an address and a cookie alike.
- * - A request carries it as `Authorization: Bearer <token>` (RFC 6750 2.1), or in a cookie the endpoint names
- *   (the inspector sets one after a browser opens its printed address, see {@link cookie}).
+ * - A request carries it as `Authorization: Bearer <token>` (RFC 6750 2.1).
  * - Compared in constant time: both sides are hashed with SHA-256, so that they have the same length whatever
  *   was sent, and compared with `timingSafeEqual`. The expected digest is computed once, when the check is made.
  * - Refused with {@link UNAUTHORIZED}, the same answer on every path: nothing about what exists behind it.
@@ -68,61 +68,28 @@ const BEARER = /^bearer +(\S+) *$/i
 const bearer = (authorization: string | undefined): string | undefined =>
   authorization === undefined ? undefined : BEARER.exec(authorization)?.[1]
 
-/** The value of the cookie `name` in a `Cookie` header (RFC 6265 4.2.1: `name=value` pairs separated by `; `). */
-const cookieValue = (header: string | undefined, name: string): string | undefined => {
-  if (header === undefined) return undefined
-  for (const pair of header.split(";")) {
-    const equals = pair.indexOf("=")
-    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue
-    try {
-      return decodeURIComponent(pair.slice(equals + 1).trim())
-    } catch {
-      return undefined // not percent-encoded as we encode it: not ours
-    }
-  }
-  return undefined
-}
-
-/** How a request carried the token: in `Authorization`, or in the endpoint's cookie. */
-export type Carrier = "bearer" | "cookie"
+/** How a request carried the token: in `Authorization`. */
+export type Carrier = "bearer"
 
 /** A token check, made once per endpoint when the server starts. */
 export interface Check {
   /** Whether `candidate` is the token, in constant time. */
   readonly matches: (candidate: string | null | undefined) => boolean
-  /** Whether `request` carries the token: as a bearer token, or in the check's cookie when it has one. */
+  /** Whether `request` carries the token, as a bearer token. */
   readonly allows: (request: IncomingMessage) => boolean
-  /**
-   * How `request` carries the token, or undefined when it does not. A browser sends a cookie by itself, a
-   * header only when a script asks: an endpoint that changes something tells them apart.
-   */
+  /** How `request` carries the token, or undefined when it does not. */
   readonly carrier: (request: IncomingMessage) => Carrier | undefined
 }
 
-/**
- * The check of `token`. With `options.cookie`, the cookie of that name is accepted as well as the
- * `Authorization` header (the endpoint sets it with {@link cookie}).
- */
-export const make = (token: Redacted.Redacted<string>, options: { readonly cookie?: string } = {}): Check => {
+/** The check of `token`, in the `Authorization` header. */
+export const make = (token: Redacted.Redacted<string>): Check => {
   const expected = digest(Redacted.value(token))
   const matches = (candidate: string | null | undefined): boolean =>
     typeof candidate === "string" && timingSafeEqual(digest(candidate), expected)
-  const name = options.cookie
   const carrier = (request: IncomingMessage): Carrier | undefined =>
-    matches(bearer(request.headers.authorization))
-      ? "bearer"
-      : name !== undefined && matches(cookieValue(request.headers.cookie, name))
-      ? "cookie"
-      : undefined
+    matches(bearer(request.headers.authorization)) ? "bearer" : undefined
   return { matches, carrier, allows: (request) => carrier(request) !== undefined }
 }
-
-/**
- * The `Set-Cookie` value that carries `token` for a browser: `HttpOnly` (no script reads it), `SameSite=Strict`
- * (no other site's page sends it), limited to `path`, for the browser's session.
- */
-export const cookie = (name: string, token: Redacted.Redacted<string>, path: string): string =>
-  `${name}=${encodeURIComponent(Redacted.value(token))}; Path=${path}; HttpOnly; SameSite=Strict`
 
 /**
  * A request without the token, on any path: 401 and nothing else. `WWW-Authenticate` as RFC 9110 11.6.1 asks of

@@ -17,9 +17,10 @@ import { Body as body, NodeServer, Reply } from "openai-webhooks-engine"
 import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect-openai-webhooks"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
-import { DatabaseUnavailable, describe, ListenFailed, type MissingDriver } from "./errors.js"
+import { DatabaseUnavailable, describe, type InvalidConfig, ListenFailed, type MissingDriver } from "./errors.js"
 import { handle } from "./handler.js"
 import * as Inspector from "./inspector.js"
+import * as Ownership from "./ownership.js"
 import * as Metrics from "./metrics.js"
 import * as Rfc9112 from "./rfc9112.js"
 
@@ -149,6 +150,8 @@ export const ServerLive = (
       }).pipe(Effect.orDie)
       // Only with a token for this run and an inbox; otherwise /inbox is a 404 like any unknown path.
       const inspector = Option.getOrUndefined(yield* Inspector.make)
+      // Serving another application's inbox to look at it: no delivery is taken here (see ./ownership.ts).
+      const { inspectOnly } = yield* Effect.orDie(Ownership.use)
       const metrics = yield* Metrics.make(settings)
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
       // The inbox's own health (a SQLite file deleted or replaced under it): /healthz says 503 with the reason.
@@ -171,7 +174,7 @@ export const ServerLive = (
       const onRequest = (request: IncomingMessage, response: ServerResponse) => {
         const path = Rfc9112.route(request)
         if (typeof path !== "string") return reply(response, path)
-        if (path === settings.path) return listener(request, response)
+        if (path === settings.path && !inspectOnly) return listener(request, response)
         if (inspector !== undefined && Inspector.owns(path)) return inspector(request, response, path)
         if (path === "/metrics" && metrics !== undefined) return metrics(request, response)
         reply(response, path !== "/healthz" ? NOT_FOUND : managed.stopping() ? STOPPING : healthz())
@@ -218,7 +221,11 @@ export const ServerLive = (
       // The address really bound (0.0.0.0 is every interface, not this machine's loopback); the inspector's line
       // is the address a browser here opens.
       const bound = address.address.includes(":") ? `[${address.address}]` : address.address
-      yield* Effect.logInfo(`listening on http://${bound}:${address.port}${settings.path}`)
+      yield* Effect.logInfo(
+        inspectOnly
+          ? `inspect-only on http://${bound}:${address.port}: no deliveries taken`
+          : `listening on http://${bound}:${address.port}${settings.path}`
+      )
       if (inspector !== undefined) {
         yield* Effect.logInfo(`inspector on http://${urlHost(address.address)}:${address.port}${Inspector.PREFIX}`)
       }
@@ -233,23 +240,37 @@ export const ServerLive = (
 export const InboxLive = (
   settings: ReceiverConfig,
   handler: Handler = handle
-): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable> => {
+): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable | InvalidConfig> => {
   const { database } = settings
-  const inbox = WebhookInbox.layerSql({ mode: settings.mode, lease: settings.lease }).pipe(
-    Layer.mapError((error) =>
-      new DatabaseUnavailable({
-        message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
-        hint: "the database user needs the right to create a table (the inbox makes its own on start)"
-      })
-    ),
-    Layer.provide(Database.layer(database)),
-    Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
-  )
-  const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
-  return Layer.merge(
-    // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
-    WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
-      .pipe(Layer.orDie, Layer.provide(inbox)),
-    inbox
-  )
+  // Whose inbox it is decides what runs on it (see ./ownership.ts).
+  return Layer.unwrapEffect(Effect.map(Ownership.use, (use) => {
+    const inbox = WebhookInbox.layerSql({
+      mode: settings.mode,
+      lease: settings.lease,
+      // Another application's inbox, looked at: its own retention purges it, never ours (a century is never).
+      ...(use.inspectOnly ? { retention: "36500 days", deadRetention: "36500 days" } : {})
+    }).pipe(
+      Layer.mapError((error) =>
+        new DatabaseUnavailable({
+          message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
+          hint: "the database user needs the right to create a table (the inbox makes its own on start)"
+        })
+      ),
+      // Before the inbox migrates or purges it, and before any worker runs the example handler on it.
+      Layer.provideMerge(
+        Database.layer(database).pipe(
+          Layer.tap((context) => Effect.provide(Ownership.claim(use, database.description), context))
+        )
+      ),
+      Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+    )
+    const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
+    // With the inspector only, no worker: another application's workers process its deliveries.
+    const workers = use.inspectOnly
+      ? Layer.empty
+      // WEBHOOK_WORKERS and WEBHOOK_TIMEOUT are checked by the config: an IllegalArgumentException is a defect.
+      : WebhookInbox.layerWorker({ handle: timedUnlessOff(settings, handler), timeout: settings.timeout, concurrency })
+        .pipe(Layer.orDie)
+    return Layer.merge(Layer.provide(workers, inbox), inbox)
+  }))
 }

@@ -56,6 +56,13 @@ export const MIGRATIONS = "effect_openai_webhooks_migrations" as const
 
 const D = DELIVERIES
 const A = ATTEMPTS
+/** The column of a delivery's replayed attempts (migration 4). */
+const REPLAYED = "replayed_attempts"
+/**
+ * The `SET` of a replay or a recovery: the attempt it leads to (the next take counts `attempts` up by one) joins the
+ * delivery's replayed ones.
+ */
+const MARK_REPLAYED = `${REPLAYED} = COALESCE(${REPLAYED} || ',', '') || CAST(attempts + 1 AS TEXT)`
 
 /**
  * SQLite: an attempt starts and ends in the very statement that claims, takes or settles its delivery, by
@@ -142,10 +149,17 @@ export const migrations = (triggers: ReadonlyArray<string>): ReadonlyArray<Migra
     id: 3,
     name: "attempt_outcome",
     statements: [`ALTER TABLE ${D} ADD COLUMN last_outcome TEXT`, ...triggers]
+  },
+  {
+    // Which attempts a replay or a recovery made (the inspector marks them): the numbers, comma-separated, of the
+    // attempts that followed each one. A column, not a table: a replay stays one statement, as it was.
+    id: 4,
+    name: "replay_marks",
+    statements: [`ALTER TABLE ${D} ADD COLUMN ${REPLAYED} TEXT`]
   }
 ]
 
-export const LATEST_MIGRATION = 3
+export const LATEST_MIGRATION = 4
 
 export const migrated: Query<void, number> = {
   text: `SELECT MAX(migration_id) AS id FROM ${MIGRATIONS}`,
@@ -362,7 +376,8 @@ const attempt = (row: SqlRow): Attempt => ({
   endedAt: row["ended_at"] == null ? null : new Date(num(row["ended_at"])),
   outcome: row["outcome"] as AttemptOutcome | null,
   error: row["error"] as string | null,
-  durationMs: row["duration_ms"] == null ? null : num(row["duration_ms"])
+  durationMs: row["duration_ms"] == null ? null : num(row["duration_ms"]),
+  ...(num(row["replayed"]) === 1 ? { replayed: true as const } : {})
 })
 
 export const GET = `SELECT ${RECORD_COLUMNS}, body FROM ${D}
@@ -373,14 +388,17 @@ export const found = (rows: ReadonlyArray<SqlRow>) => {
   return row === undefined ? undefined : { record: record(row), body: row["body"] as string | null }
 }
 
-export const HISTORY = `SELECT attempt, started_at, ended_at, outcome, error, duration_ms FROM ${A}
-WHERE webhook_id = ? ORDER BY attempt`
+/** A delivery's attempts, each with whether a replay or a recovery made it: `[id, id]`. */
+export const HISTORY = `SELECT attempt, started_at, ended_at, outcome, error, duration_ms,
+  CASE WHEN (',' || (SELECT ${REPLAYED} FROM ${D} WHERE webhook_id = ?) || ',')
+    LIKE ('%,' || CAST(attempt AS TEXT) || ',%') THEN 1 ELSE 0 END AS replayed
+FROM ${A} WHERE webhook_id = ? ORDER BY attempt`
 
 export const history = (rows: ReadonlyArray<SqlRow>): ReadonlyArray<Attempt> => rows.map(attempt)
 
 /** Makes a delivery pending and due now, unless a live holder runs it or it has no body: `[now, now, id, now]`. */
 export const REPLAY = `UPDATE ${D}
-SET status = 'pending', next_attempt_at = ?, locked_until = NULL, updated_at = ?
+SET status = 'pending', next_attempt_at = ?, locked_until = NULL, updated_at = ?, ${MARK_REPLAYED}
 WHERE webhook_id = ? AND body IS NOT NULL AND NOT (status = 'processing' AND COALESCE(locked_until, 0) > ?)
 RETURNING webhook_id`
 
@@ -464,7 +482,7 @@ export const recover = (
   if (filter.dead) which.push("status = 'dead'")
   return {
     text: `UPDATE ${D}
-SET status = 'pending', next_attempt_at = ?, locked_until = NULL, updated_at = ?
+SET status = 'pending', next_attempt_at = ?, locked_until = NULL, updated_at = ?, ${MARK_REPLAYED}
 WHERE received_at >= ? AND received_at < ? AND body IS NOT NULL AND (${which.length === 0 ? "1=1" : which.join(" OR ")})
 RETURNING webhook_id`,
     params: [now, now, filter.since, filter.until]
@@ -543,7 +561,7 @@ export const common = (placeholders: (text: string) => string): Pick<
     return { text: placeholders(text), params, read: (rows) => page(rows, filter.limit) }
   },
   get: { text: placeholders(GET), params: (id) => [id], read: found },
-  history: { text: placeholders(HISTORY), params: (id) => [id], read: history },
+  history: { text: placeholders(HISTORY), params: (id) => [id, id], read: history },
   replay: { text: placeholders(REPLAY), params: (r) => [r.now, r.now, r.id, r.now], read: changed },
   inspect: { text: placeholders(INSPECT), params: (r) => [r.id], read: (rows, r) => inspected(rows, r.now) },
   recover: (filter, now) => {
