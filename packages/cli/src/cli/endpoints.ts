@@ -233,7 +233,7 @@ export const create = (flags: FlagsOf<"create">) =>
           "",
           "Next: run your receiver with it:",
           "",
-          `  ${secretVariable(secret)} npm start`
+          `  ${secretVariable(secret)} npx openai-webhooks serve`
         ].join("\n")
       )
     }))
@@ -278,7 +278,7 @@ const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld:
       ...shown,
       "Give it to your receivers:",
       "",
-      `  ${secretVariable(secret)} npm start`,
+      `  ${secretVariable(secret)} npx openai-webhooks serve`,
       "",
       "Next time, --keep-old keeps the old secret active for 24 hours, for a rotation without downtime."
     ]
@@ -294,11 +294,11 @@ const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld:
     "",
     "  1. Now, give each receiver both secrets, the new one first (<old secret> is the one they have now):",
     "",
-    `       ${secretVariable(secret, "<old secret>")} npm start`,
+    `       ${secretVariable(secret, "<old secret>")} npx openai-webhooks serve`,
     "",
     `  2. Before ${until} UTC, once every receiver runs with both, drop the old one:`,
     "",
-    `       ${secretVariable(secret)} npm start`
+    `       ${secretVariable(secret)} npx openai-webhooks serve`
   ]
 }
 

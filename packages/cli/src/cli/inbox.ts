@@ -79,7 +79,7 @@ export const show = (flags: FlagsOf<"show">) =>
 /** What `replay` and `recover` queue is processed by the receiver, not by the command. */
 const worker = (count: number) =>
   `a running receiver's worker processes ${count === 1 ? "it" : "them"} within seconds ` +
-  "(npm start or openai-webhooks serve, in either mode)"
+  "(npx openai-webhooks serve, in either mode)"
 
 export const replay = (flags: FlagsOf<"replay">) =>
     Effect.gen(function*() {

@@ -68,7 +68,7 @@ export const layer = (
     return Layer.fail(
       new Unreachable({
         message: `there is no inbox at ${description}`,
-        hint: "run this in the folder npm start runs in, or pass --database (or set DATABASE_URL) as the receiver's"
+        hint: "run this in the folder the receiver (npx openai-webhooks serve) runs in, or pass --database (or set DATABASE_URL) as the receiver's"
       })
     )
   }
