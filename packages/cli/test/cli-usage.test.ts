@@ -138,6 +138,14 @@ describe("--help", () => {
     assert.match(send.stdout, /^ {2}--url <url> +The receiver's URL/m)
   })
 
+  it("puts a command's required flags in its usage line", () => {
+    const create = Args.parse(root, ["endpoints", "create", "--help"], "openai-webhooks")
+    assert.strictEqual(create._tag, "Help")
+    if (create._tag !== "Help") return
+    const text = Args.help(create.node, create.path, "openai-webhooks", { colour: false, width: 100 })
+    assert.match(text, /^ {2}openai-webhooks endpoints create --url <url> --name <name> --events <types> \[flags\]$/m)
+  })
+
   it("colours headings on a terminal only, and never with NO_COLOR or TERM=dumb", () => {
     assert.isTrue(Args.colours({ isTTY: true }, {}))
     assert.isFalse(Args.colours({ isTTY: false }, {}))

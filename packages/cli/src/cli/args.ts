@@ -53,12 +53,10 @@ export type Input<S> = S extends Spec<infer F, infer A> ? { readonly [K in keyof
   : never
 
 /**
- * What a command module's `run` returns: an Effect (run by `./run.ts`, its failures the CLI's errors) or,
- * for the commands that need no Effect (`secret`, `events`), nothing: they have printed their output.
+ * A usage mistake found by a command that runs without Effect (`events <type>`): it ends as any `UsageError` does,
+ * exit code 2. A command module's `run` returns an Effect (run by `./run.ts`), nothing (it has printed its output),
+ * or this.
  */
-export type Outcome = unknown
-
-/** A usage mistake found by a command that runs without Effect: it ends as any `UsageError` does, exit code 2. */
 export interface Refusal {
   readonly _tag: "Refusal"
   readonly mistake: Mistake
@@ -416,7 +414,9 @@ export const help = (
   } else {
     const args = Object.values(node.args)
     const flags = Object.values(node.flags)
-    out.push(`  ${[here, ...args.map(argLabel), ...(flags.length > 0 ? ["[flags]"] : [])].join(" ")}`)
+    const required = flags.filter((flag) => flag.required).map(flagLabel)
+    const optional = flags.some((flag) => !flag.required) ? ["[flags]"] : []
+    out.push(`  ${[here, ...args.map(argLabel), ...required, ...optional].join(" ")}`)
     if (args.length > 0) {
       out.push("", heading("Arguments"))
       table(args.map((arg) => [argLabel(arg), arg.description]))
