@@ -27,7 +27,10 @@ const GOAL_MS = 400
 const HOOK = join(mkdtempSync(join(tmpdir(), "cli-startup-")), "cpu.cjs")
 writeFileSync(
   HOOK,
-  "process.on('exit', () => { const u = process.cpuUsage(); require('node:fs').writeSync(3, String((u.user + u.system) / 1000)) })\n"
+  "process.on('exit', () => {\n" +
+    "  const u = process.cpuUsage()\n" +
+    "  require('node:fs').writeSync(3, String((u.user + u.system) / 1000))\n" +
+    "})\n"
 )
 
 interface Sample {
@@ -99,8 +102,8 @@ console.log(["command".padEnd(12), ...trees.map((tree) => tree.label.padStart(30
 for (const [name] of commands) {
   const cells = trees.map((tree) => {
     const walls = wall(tree.label, name)
-    return `${median(walls).toFixed(0)} (${Math.min(...walls).toFixed(0)}), cpu ${median(cpu(tree.label, name)).toFixed(0)}`
-      .padStart(30)
+    const cpuTime = median(cpu(tree.label, name)).toFixed(0)
+    return `${median(walls).toFixed(0)} (${Math.min(...walls).toFixed(0)}), cpu ${cpuTime}`.padStart(30)
   })
   console.log([name.padEnd(12), ...cells].join(" "))
 }

@@ -100,7 +100,10 @@ describe("send, to what it was pointed at", () => {
     assert.strictEqual(run.code, 2, run.stderr)
     const [error, hint] = linesOf(run.stderr)
     assert.match(error!, /^error: --data does not fit realtime\.call\.incoming: .*call_id/)
-    assert.strictEqual(hint, "hint: see realtime.call.incoming's fields and sample: openai-webhooks events realtime.call.incoming")
+    assert.strictEqual(
+      hint,
+      "hint: see realtime.call.incoming's fields and sample: openai-webhooks events realtime.call.incoming"
+    )
     const events = await cli(["events", "realtime.call.incoming"])
     assert.strictEqual(events.code, 0, events.stderr)
     assert.match(events.stdout, /^ {2}call_id: string {2}\S/m)

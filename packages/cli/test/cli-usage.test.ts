@@ -89,8 +89,16 @@ describe("the parser's mistakes: each names the flag or the command, and says wh
 
 describe("usage mistakes of the built command: exit 2, error: and hint:, every time", () => {
   const runs: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp, RegExp]> = [
-    [["send", "response.completed", "--url", "127.0.0.1:3001/x"], /--url "127\.0\.0\.1:3001\/x" is not a URL \(no http/, /--url http:\/\/127\.0\.0\.1:3001\/x/],
-    [["send", "response.completed", "--url", "localhost:3001/x"], /--url localhost:3001\/x: no http:\/\/ or https:\/\//, /--url http:\/\/localhost:3001\/x/],
+    [
+      ["send", "response.completed", "--url", "127.0.0.1:3001/x"],
+      /--url "127\.0\.0\.1:3001\/x" is not a URL \(no http/,
+      /--url http:\/\/127\.0\.0\.1:3001\/x/
+    ],
+    [
+      ["send", "response.completed", "--url", "localhost:3001/x"],
+      /--url localhost:3001\/x: no http:\/\/ or https:\/\//,
+      /--url http:\/\/localhost:3001\/x/
+    ],
     [["send", "response.completed", "--url", "ftp://example.com/x"], /ftp:\/\/ is not http or https/, /--url takes http/],
     [["send", "response.completed", "--url", "http://127.0.0.1:99999/x"], /port 99999 is out of range/, /--url/],
     [["send", "response.completed", "--id", ""], /^error: --id "": a webhook-id is 1 to 256 printable/, /--id msg_1/],
@@ -100,7 +108,11 @@ describe("usage mistakes of the built command: exit 2, error: and hint:, every t
     [["send", "--urll", "http://x"], /did you mean --url\?/, /send --help/],
     [["inbox", "list", "--status", "bogus"], /--status is one of/, /--status/],
     [["inbox", "--database", "X", "list"], /--database goes after/, /inbox list --database/],
-    [["events", "response.complete"], /unknown event type "response\.complete"; did you mean response\.completed\?/, /openai-webhooks events/]
+    [
+      ["events", "response.complete"],
+      /unknown event type "response\.complete"; did you mean response\.completed\?/,
+      /openai-webhooks events/
+    ]
   ]
   for (const [argv, error, hint] of runs) {
     it(argv.map((arg) => arg === "" ? "''" : arg).join(" "), async () => {
@@ -114,7 +126,12 @@ describe("usage mistakes of the built command: exit 2, error: and hint:, every t
     writeFileSync(join(directory, "body"), "{}")
     writeFileSync(join(directory, "headers"), "webhook-id: msg_1\nwebhook-timestamp: 1\nwebhook-signature: v1,x\n")
     const files = ["--body", join(directory, "body"), "--headers", join(directory, "headers")]
-    assertExplained(await cli(["verify", ...files, "--secret", "v1,abc"]), 2, /^error: --secret \(LooksLikeSignature\)/, /signing secret/)
+    assertExplained(
+      await cli(["verify", ...files, "--secret", "v1,abc"]),
+      2,
+      /^error: --secret \(LooksLikeSignature\)/,
+      /signing secret/
+    )
     assertExplained(
       await cli(["verify", ...files], { OPENAI_WEBHOOK_SECRET: "v1,abc" }),
       2,

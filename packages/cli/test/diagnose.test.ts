@@ -695,7 +695,10 @@ describe("Headers.parse", () => {
     for (const line of ["webhook-id msg_1", "= no name"]) {
       assert.deepStrictEqual(
         Headers.parse(`Webhook-Id: msg_1\n${line}\n`),
-        ({ ok: false, error: { reason: "InvalidHeaders", message: `the headers have a line that is not "Name: value": ${JSON.stringify(line)}` } })
+        ({
+          ok: false,
+          error: { reason: "InvalidHeaders", message: `the headers have a line that is not "Name: value": ${JSON.stringify(line)}` }
+        })
       )
     }
   })
@@ -724,7 +727,10 @@ describe("Headers.parse", () => {
     )
     assert.deepStrictEqual(Headers.parse(JSON.stringify({ method: "POST", headers })), expected)
     assert.deepStrictEqual(
-      Headers.parse(JSON.stringify([{ name: "Webhook-Id", value: "msg_1" }, { name: "content-type", value: "application/json" }])),
+      Headers.parse(JSON.stringify([
+        { name: "Webhook-Id", value: "msg_1" },
+        { name: "content-type", value: "application/json" }
+      ])),
       expected
     )
   })

@@ -86,7 +86,9 @@ const fromJson = (json: unknown): Result.Result<Parsed, ParseProblem> => {
     }
     return Result.ok(out)
   }
-  if (typeof json !== "object" || json === null) return invalid("the headers look like JSON but are not an object of headers")
+  if (typeof json !== "object" || json === null) {
+    return invalid("the headers look like JSON but are not an object of headers")
+  }
   const record = json as { readonly [key: string]: unknown }
   // A request as browsers copy it ("Copy as fetch", a HAR entry): its headers are one field of it.
   const inner = Object.keys(record).find((key) => key.toLowerCase() === "headers")
@@ -106,7 +108,9 @@ const fromCurl = (text: string): Result.Result<Parsed, ParseProblem> => {
   for (const match of text.matchAll(CURL_HEADER)) {
     const line = match[1] ?? match[2]?.replace(/\\(.)/g, "$1") ?? match[3] ?? ""
     const colon = line.indexOf(":")
-    if (colon <= 0) return invalid(`the curl command has a header that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
+    if (colon <= 0) {
+      return invalid(`the curl command has a header that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
+    }
     add(out, line.slice(0, colon), line.slice(colon + 1).trim())
   }
   return Result.ok(out)
@@ -135,7 +139,9 @@ const fromCurl = (text: string): Result.Result<Parsed, ParseProblem> => {
 export const parse = (text: string): Result.Result<Parsed, ParseProblem> => {
   const trimmed = text.trim()
   // "Copy as fetch": fetch("url", { "headers": {...}, ... }); the options are JSON as the browsers write them.
-  const fetchCall = /^(?:await\s+)?fetch\s*\(/.test(trimmed) ? trimmed.slice(trimmed.indexOf("{"), trimmed.lastIndexOf("}") + 1) : undefined
+  const fetchCall = /^(?:await\s+)?fetch\s*\(/.test(trimmed)
+    ? trimmed.slice(trimmed.indexOf("{"), trimmed.lastIndexOf("}") + 1)
+    : undefined
   const json = fetchCall ?? (trimmed.startsWith("{") || trimmed.startsWith("[") ? trimmed : undefined)
   if (json !== undefined) {
     let parsed: unknown
@@ -153,7 +159,9 @@ export const parse = (text: string): Result.Result<Parsed, ParseProblem> => {
     // As copied from a log or a browser: skip the request line and HTTP/2 pseudo-headers (:method, ...).
     if (line === "" || /^[A-Z]+ \S+ HTTP\/[\d.]+$/.test(line) || line.startsWith(":")) continue
     const colon = line.indexOf(":")
-    if (colon <= 0) return invalid(`the headers have a line that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
+    if (colon <= 0) {
+      return invalid(`the headers have a line that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
+    }
     add(out, line.slice(0, colon), line.slice(colon + 1).trim())
   }
   return Result.ok(out)

@@ -47,9 +47,9 @@ type Flags = Record<string, Flag<unknown>>
 type Args = Record<string, Arg<unknown>>
 
 /** What a command's `run` receives: each flag and argument under its key, parsed. */
-export type Input<S> = S extends Spec<infer F, infer A> ? { readonly [K in keyof F]: F[K] extends Flag<infer V> ? V : never } & {
-    readonly [K in keyof A]: A[K] extends Arg<infer V> ? V : never
-  }
+export type Input<S> = S extends Spec<infer F, infer A> ?
+    & { readonly [K in keyof F]: F[K] extends Flag<infer V> ? V : never }
+    & { readonly [K in keyof A]: A[K] extends Arg<infer V> ? V : never }
   : never
 
 /**
@@ -100,12 +100,12 @@ export const command = <F extends Flags, A extends Args = {}>(spec: Omit<Spec<F,
 export const group = (spec: Omit<Group, "_tag">): Group => ({ _tag: "Group", ...spec })
 
 /** `--name <value>`: text, undefined when absent. */
-export const text = (name: string, description: string, value = "text", example?: string): Flag<string | undefined> => ({
-  name,
-  description,
-  value,
-  example
-})
+export const text = (
+  name: string,
+  description: string,
+  value = "text",
+  example?: string
+): Flag<string | undefined> => ({ name, description, value, example })
 
 /** `--name <n>`: a whole number written in decimal, undefined when absent. */
 export const integer = (name: string, description: string, value = "n"): Flag<number | undefined> => ({
@@ -155,7 +155,7 @@ export const variadic = (name: string, description: string): Arg<ReadonlyArray<s
 
 // --- Did you mean ---
 
-/** Edits from `a` to `b`: insertions, deletions, substitutions and swaps of two neighbours ("lsit" is 1 from "list"). */
+/** Edits from `a` to `b`: insertions, deletions, substitutions, swaps of two neighbours ("lsit" is 1 from "list"). */
 const distance = (a: string, b: string): number => {
   const d: Array<Array<number>> = Array.from({ length: a.length + 1 }, (_, i) => [i])
   for (let j = 1; j <= b.length; j++) d[0]![j] = j
@@ -245,7 +245,10 @@ export const parse = (root: Group, argv: ReadonlyArray<string>, program: string)
     }
     const next: Spec | Group | undefined = node.commands.find((child) => child.name === word)
     if (next === undefined) {
-      return mistake(`unknown command "${word}" for ${here}${didYouMean(word, names)}`, `the commands: ${names.join(", ")}`)
+      return mistake(
+        `unknown command "${word}" for ${here}${didYouMean(word, names)}`,
+        `the commands: ${names.join(", ")}`
+      )
     }
     node = next
     path.push(word)
@@ -258,7 +261,9 @@ const parseCommand = (spec: Spec, argv: ReadonlyArray<string>, here: string, pat
   const flags = Object.entries(spec.flags)
   const byName = new Map(flags.map(([key, flag]) => [flag.name, { key, flag }]))
   const options: Record<string, { type: "string" | "boolean"; multiple: boolean }> = {}
-  for (const [, flag] of flags) options[flag.name] = { type: flag.value === undefined ? "boolean" : "string", multiple: true }
+  for (const [, flag] of flags) {
+    options[flag.name] = { type: flag.value === undefined ? "boolean" : "string", multiple: true }
+  }
   const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true })
   const help = `see ${here} --help`
   const values = new Map<string, Array<string | boolean>>()
@@ -280,19 +285,24 @@ const parseCommand = (spec: Spec, argv: ReadonlyArray<string>, here: string, pat
     const { flag } = known
     let value: string | boolean
     if (flag.value === undefined) {
-      if (token.inlineValue === true) return mistake(`--${flag.name} is a switch and takes no value`, `write --${flag.name} alone`)
+      if (token.inlineValue === true) {
+        return mistake(`--${flag.name} is a switch and takes no value`, `write --${flag.name} alone`)
+      }
       value = true
     } else {
       const given = token.value
       // `--url --count 3`: the next flag is not --url's value.
-      if (given === undefined || (!token.inlineValue && given.startsWith("--") && byName.has(given.slice(2).split("=")[0]!))) {
+      const nextFlag = !token.inlineValue && given?.startsWith("--") === true &&
+        byName.has(given.slice(2).split("=")[0]!)
+      if (given === undefined || nextFlag) {
         return mistake(`--${flag.name} needs a value (${flag.value})`, example(flag))
       }
       value = given
     }
     const seen = values.get(known.key) ?? []
     if (seen.length > 0 && !flag.repeated) {
-      return mistake(`--${flag.name} is given twice`, `give it once${flag.value === undefined ? "" : `: ${example(flag)}`}`)
+      const once = flag.value === undefined ? "give it once" : `give it once: ${example(flag)}`
+      return mistake(`--${flag.name} is given twice`, once)
     }
     seen.push(value)
     values.set(known.key, seen)
@@ -351,7 +361,9 @@ const check = (flag: Flag<unknown>, raw: string): string | number | Mistake => {
   }
   if (flag.choices !== undefined && !flag.choices.includes(raw)) {
     return {
-      message: `--${flag.name} is one of ${flag.choices.join(", ")}, not ${JSON.stringify(raw)}${didYouMean(raw, flag.choices)}`,
+      message: `--${flag.name} is one of ${flag.choices.join(", ")}, not ${JSON.stringify(raw)}${
+        didYouMean(raw, flag.choices)
+      }`,
       hint: example(flag)
     }
   }

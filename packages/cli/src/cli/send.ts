@@ -29,16 +29,23 @@ export const parseUrl = (text: string): URL | UsageError => {
   } catch {
     const port = /^(?:[a-z][a-z0-9+.-]*:\/\/)?[^/:]*:(\d+)/i.exec(text)?.[1]
     return port !== undefined && Number(port) > 65535
-      ? new UsageError({ message: `--url ${text}: port ${port} is out of range (1 to 65535)`, hint: hint(DEFAULT_EXAMPLE) })
+      ? new UsageError({
+        message: `--url ${text}: port ${port} is out of range (1 to 65535)`,
+        hint: hint(DEFAULT_EXAMPLE)
+      })
       : new UsageError({
-        message: `--url ${JSON.stringify(text)} is not a URL${withScheme === undefined ? "" : " (no http:// or https://)"}`,
+        message: `--url ${JSON.stringify(text)} is not a URL${
+          withScheme === undefined ? "" : " (no http:// or https://)"
+        }`,
         hint: hint(withScheme ?? DEFAULT_EXAMPLE)
       })
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     // `localhost:3001/x` parses, as the scheme `localhost:`.
     return new UsageError({
-      message: `--url ${text}: ${withScheme === undefined ? `${url.protocol.slice(0, -1)}:// is not http or https` : "no http:// or https://"}`,
+      message: `--url ${text}: ${
+        withScheme === undefined ? `${url.protocol.slice(0, -1)}:// is not http or https` : "no http:// or https://"
+      }`,
       hint: hint(withScheme ?? `http://${url.host}${url.pathname}`)
     })
   }
@@ -166,7 +173,9 @@ const progress = (done: number, total: number) => {
   const width = 30
   const filled = Math.round((done / total) * width)
   return Effect.sync(() =>
-    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${done === total ? "\n" : ""}`)
+    process.stderr.write(
+      `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}${done === total ? "\n" : ""}`
+    )
   )
 }
 
@@ -217,7 +226,10 @@ const checked = (flags: Input<typeof send>) =>
     }
     const key = Secret.parse(secret, flags.secret === undefined ? "OPENAI_WEBHOOK_SECRET" : "--secret")
     if (!key.ok) {
-      return yield* usage(key.error.message, "pass the whsec_... secret the receiver uses (--secret or OPENAI_WEBHOOK_SECRET)")
+      return yield* usage(
+        key.error.message,
+        "pass the whsec_... secret the receiver uses (--secret or OPENAI_WEBHOOK_SECRET)"
+      )
     }
     const id = flags.fail
       ? (flags.id ?? randomBytes(16).toString("hex")).replace(/^(?!fail_)/, FAIL_PREFIX)

@@ -24,7 +24,9 @@ const read = (flag: string, path: string) =>
     try: () => readFileSync(path),
     catch: (error) =>
       new UsageError({
-        message: `--${flag} ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+        message: `--${flag} ${path}: ${
+          (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message
+        }`,
         hint: `--${flag} takes the path of a file holding the request's ${flag === "body" ? "raw body" : "headers"}`
       })
   })
@@ -65,7 +67,9 @@ export const run = (flags: Input<typeof verify>) =>
       )
     }
     if (flags.tolerance < 0) {
-      return yield* Effect.fail(new UsageError({ message: "--tolerance must not be negative", hint: "e.g. --tolerance 300" }))
+      return yield* Effect.fail(
+        new UsageError({ message: "--tolerance must not be negative", hint: "e.g. --tolerance 300" })
+      )
     }
     // A secret the receiver cannot decode keeps it from starting (exit 2): the same mistake here, named as such.
     const keys = keysOf(secret.value)
