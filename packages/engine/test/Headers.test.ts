@@ -61,7 +61,8 @@ describe("Headers.parse: headers pasted as text, in each form people copy them",
   })
 
   it("joins a repeated Name: value line with \", \", as Node joins repeated header lines", () => {
-    expect(Headers.parse("webhook-signature: v1\nWebhook-Signature: abc=\n")).toEqual(ok({ "webhook-signature": "v1, abc=" }))
+    const repeated = "webhook-signature: v1\nWebhook-Signature: abc=\n"
+    expect(Headers.parse(repeated)).toEqual(ok({ "webhook-signature": "v1, abc=" }))
   })
 
   it("reads an empty file as no headers", () => {
@@ -77,31 +78,41 @@ describe("Headers.parse: headers pasted as text, in each form people copy them",
   })
 
   it("skips a request line and HTTP/2 pseudo-headers, as copied from a log or a browser", () => {
-    expect(Headers.parse("POST /webhooks/openai HTTP/1.1\n:method: POST\n:path: /webhooks/openai\nWebhook-Id: msg_1\n")).toEqual(ok({ "webhook-id": "msg_1" }))
+    const pasted = "POST /webhooks/openai HTTP/1.1\n:method: POST\n:path: /webhooks/openai\nWebhook-Id: msg_1\n"
+    expect(Headers.parse(pasted)).toEqual(ok({ "webhook-id": "msg_1" }))
   })
 
   it("names the first line that is not Name: value", () => {
     for (const line of ["webhook-id msg_1", "= no name"]) {
       expect(Headers.parse(`Webhook-Id: msg_1\n${line}\n`)).toEqual(({
           ok: false,
-          error: { reason: "InvalidHeaders", message: `the headers have a line that is not "Name: value": ${JSON.stringify(line)}` }
+          error: {
+            reason: "InvalidHeaders",
+            message: `the headers have a line that is not "Name: value": ${JSON.stringify(line)}`
+          }
         }))
     }
   })
 
   it("reads a curl command's -H and --header arguments, single- or double-quoted, and -H lines alone", () => {
-    const expected = ok({ "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,a= v1,b=" })
+    const expected = ok({
+      "webhook-id": "msg_1",
+      "webhook-timestamp": "1700000000",
+      "webhook-signature": "v1,a= v1,b="
+    })
     expect(Headers.parse(
         "curl 'https://example.com/hook' \\\n  -H 'Webhook-Id: msg_1' \\\n  --header \"webhook-timestamp: 1700000000\" " +
           "\\\n  -H 'webhook-signature: v1,a= v1,b=' --data-raw '{\"a\": 1}'"
       )).toEqual(expected)
-    expect(Headers.parse("-H 'webhook-id: msg_1'\n-H 'webhook-timestamp: 1700000000'\n-H 'webhook-signature: v1,a= v1,b='\n")).toEqual(expected)
+    const lines = "-H 'webhook-id: msg_1'\n-H 'webhook-timestamp: 1700000000'\n-H 'webhook-signature: v1,a= v1,b='\n"
+    expect(Headers.parse(lines)).toEqual(expected)
   })
 
-  it("reads a request as browsers copy it: Copy as fetch, a request with a headers field, HAR's name/value list", () => {
+  it("reads a request as browsers copy it: Copy as fetch, a request with its headers field, HAR's list", () => {
     const expected = ok({ "webhook-id": "msg_1", "content-type": "application/json" })
     const headers = { "Webhook-Id": "msg_1", "Content-Type": "application/json" }
-    expect(Headers.parse(`fetch("https://example.com/hook", ${JSON.stringify({ headers, body: "{}", method: "POST" }, null, 2)});`)).toEqual(expected)
+    const options = JSON.stringify({ headers, body: "{}", method: "POST" }, null, 2)
+    expect(Headers.parse(`fetch("https://example.com/hook", ${options});`)).toEqual(expected)
     expect(Headers.parse(JSON.stringify({ method: "POST", headers }))).toEqual(expected)
     expect(Headers.parse(JSON.stringify([
         { name: "Webhook-Id", value: "msg_1" },
