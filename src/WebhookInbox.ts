@@ -464,8 +464,8 @@ export type Attempt = log.Attempt
 export type DeliveryDetail = log.DeliveryDetail
 
 /**
- * What {@link list} selects: `status` (one or several), `eventType` (exact, or a family prefix ending in
- * `.` such as `"batch."`), `since` (received at or after) / `until` (received before), `limit` (1 to 500,
+ * What {@link list} selects: `status` (one or several), `eventType` (exact, or a family: a prefix ending in
+ * `.` such as `"batch."`, or a name without a dot, `"batch"`, read as `"batch."`), `since` (received at or after) / `until` (received before), `limit` (1 to 500,
  * default 50), `after` (the previous page's `next`).
  *
  * @since 0.2.0

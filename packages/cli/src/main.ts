@@ -3,7 +3,7 @@
  * failures print and which exit code each gives; everything else is a bug, printed in full with exit code 1;
  * an interruption (SIGINT, SIGTERM) is a clean stop, exit code 0.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

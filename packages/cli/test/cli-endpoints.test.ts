@@ -72,7 +72,7 @@ const receiverVerifies = (value: string, id: string, at: number): Promise<boolea
 const secretLine = (text: string, marker: string) => {
   const line = linesOf(text).find((line) => line.includes("OPENAI_WEBHOOK_SECRET=") && line.includes(marker))
   assert.isDefined(line, text)
-  const match = /OPENAI_WEBHOOK_SECRET="([^"]*)" npm start$/.exec(line!.trim())
+  const match = /OPENAI_WEBHOOK_SECRET="([^"]*)" npx openai-webhooks serve$/.exec(line!.trim())
   assert.isNotNull(match, line)
   return match![1]!
 }
@@ -100,7 +100,7 @@ describe("openai-webhooks endpoints create", () => {
     assert.match(stdout, new RegExp(`^event types response\\.completed, batch\\.completed$`, "m"))
     assert.include(stdout, "Its signing secret, shown this once (OpenAI keeps only a hint): store it now.")
     assert.include(linesOf(stdout), `  ${secret}`)
-    const value = secretLine(stdout, "npm start")
+    const value = secretLine(stdout, "npx openai-webhooks serve")
     assert.strictEqual(value, secret)
     assert.isTrue(await receiverVerifies(value, id!, fake.now))
   })
@@ -251,7 +251,7 @@ describe("openai-webhooks endpoints rotate", () => {
     assert.isFalse(await receiverVerifies(old!, id!, rotatedAt + 24 * 60 * 60))
     // Step 2: the new secret alone.
     const last = linesOf(stdout).filter((line) => line.includes("OPENAI_WEBHOOK_SECRET=")).at(-1)!
-    assert.strictEqual(last.trim(), `OPENAI_WEBHOOK_SECRET="${fresh}" npm start`)
+    assert.strictEqual(last.trim(), `OPENAI_WEBHOOK_SECRET="${fresh}" npx openai-webhooks serve`)
     assert.isTrue(await receiverVerifies(fresh!, id!, rotatedAt))
   })
 
@@ -267,7 +267,7 @@ describe("openai-webhooks endpoints rotate", () => {
     assert.include(stdout, "a receiver that still has the old one rejects them (401)")
     assert.include(stdout, "--keep-old keeps the old secret active for 24 hours")
     assert.isFalse(await receiverVerifies(old!, id!, fake.now))
-    assert.strictEqual(secretLine(stdout, "npm start"), fresh)
+    assert.strictEqual(secretLine(stdout, "npx openai-webhooks serve"), fresh)
     assert.isTrue(await receiverVerifies(fresh!, id!, fake.now))
   })
 })

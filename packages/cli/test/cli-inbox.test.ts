@@ -478,7 +478,7 @@ for (const engine of [sqlite, postgres]) {
       assert.strictEqual(run.code, 1, run.stderr)
       assert.deepStrictEqual(linesOf(run.stdout), [
         `${made.done}: queued for replay`,
-        "a running receiver's worker processes it within seconds (npm start or openai-webhooks serve, in either mode)"
+        "a running receiver's worker processes it within seconds (npx openai-webhooks serve, in either mode)"
       ])
       assert.deepStrictEqual(linesOf(run.stderr).slice(0, 1), [`error: no delivery has the webhook-id "msg_missing"`])
       assert.match(linesOf(run.stderr)[1]!, /^hint: /)

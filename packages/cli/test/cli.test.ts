@@ -405,7 +405,19 @@ describe("openai-webhooks verify, on captured deliveries", () => {
     const cases: ReadonlyArray<[string, (headers: Record<string, string>) => string | Record<string, string>]> = [
       ["as a JSON object", (headers) => headers],
       ["as a JSON object with mixed-case names", headerObject],
-      ["as Name: value lines with mixed-case names", headerLines]
+      ["as Name: value lines with mixed-case names", headerLines],
+      // Pasted from a terminal or a browser's developer tools, as people copy a request.
+      ["as a curl command with -H lines", (headers) =>
+        `curl 'http://127.0.0.1:8787/webhooks/openai' \\\n${
+          Object.entries(headers).map(([name, value], i) => `  ${i % 2 === 0 ? "-H" : "--header"} '${name}: ${value}' \\\n`)
+            .join("")
+        }  --data-raw '{}'\n`],
+      ["as a browser's Copy as fetch", (headers) =>
+        `fetch("http://127.0.0.1:8787/webhooks/openai", ${
+          JSON.stringify({ headers: headerObject(headers), body: "{}", method: "POST" }, null, 2)
+        });\n`],
+      ["as a HAR list of { name, value }", (headers) =>
+        JSON.stringify(Object.entries(headerObject(headers)).map(([name, value]) => ({ name, value })))]
     ]
     for (const [name, format] of cases) {
       it(`is verified, exit 0, with headers ${name}`, async () => {
@@ -496,7 +508,9 @@ describe("openai-webhooks verify, on captured deliveries", () => {
     assert.match(run.stdout, /^ok {3}timestamp: \d+ s old, within 4000 s$/m)
   })
 
-  describe("secrets: parsed as the receiver parses them, reported with SecretError's reason", () => {
+  // A secret the receiver would refuse to start with (exit 2) is the same usage mistake here: exit 2, the flag or the
+  // variable named with SecretError's reason and message.
+  describe("secrets: parsed as the receiver parses them, refused with SecretError's reason", () => {
     for (const [name, pasted] of [
       ["the delivery's signature", (delivery: WebhookTesting.Signed) => delivery.headers["webhook-signature"]],
       ["the secret behind a v1, prefix", () => `v1,${secret}`]
@@ -506,8 +520,12 @@ describe("openai-webhooks verify, on captured deliveries", () => {
         it(`recognises ${name} pasted as the secret (${where})`, async () => {
           const delivery = signed()
           const run = await verify(capture(delivery.body, delivery.headers), { [via]: pasted(delivery) })
-          assertDiagnosis(run, /^FAIL secret \(LooksLikeSignature\): The webhook secret starts with "v1,"/)
-          assert.notInclude(run.stdout, delivery.headers["webhook-signature"].slice("v1,".length))
+          assertUsageError(
+            run,
+            new RegExp(`^error: ${where} \\(LooksLikeSignature\\): The webhook secret starts with "v1,"`),
+            /signing secret/
+          )
+          assert.notInclude(run.stderr, delivery.headers["webhook-signature"].slice("v1,".length))
         })
       }
     }
@@ -524,7 +542,11 @@ describe("openai-webhooks verify, on captured deliveries", () => {
         it(`reports ${JSON.stringify(given.replace(secret, "<secret>"))} in ${where} as Whitespace`, async () => {
           const delivery = signed()
           const run = await verify(capture(delivery.body, delivery.headers), { [via]: given })
-          assertDiagnosis(run, /^FAIL secret \(Whitespace\): The webhook secret has whitespace around it/)
+          assertUsageError(
+            run,
+            new RegExp(`^error: ${where} \\(Whitespace\\): The webhook secret has whitespace around it`),
+            /would refuse to start/
+          )
         })
       }
     }
@@ -623,8 +645,8 @@ describe("openai-webhooks verify, on captured deliveries", () => {
     const delivery = signed()
     assertUsageError(
       await verify(capture(delivery.body, "{\"webhook-id\": "), { flag: secret }),
-      /^error: the headers file looks like JSON but does not parse: /,
-      /one Name: value per line, or a JSON object/
+      /^error: --headers \S+: the headers look like JSON but do not parse: /,
+      /one Name: value per line, curl -H 'Name: value' lines, or a JSON object/
     )
   })
 

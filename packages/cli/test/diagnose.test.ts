@@ -2,12 +2,12 @@
  * What `openai-webhooks verify` decides and explains: `diagnose`'s verdict is the library's (a property
  * holds it to `Webhooks.verify` on any event, secret, clock, body and `webhook-signature` layout), and its
  * checks say what is proven: a re-serialisation is named only when one really verifies. Plus
- * `parseHeaders` on headers as copied from a request log.
  */
-import { Arbitrary, Clock, ConfigProvider, Effect, Either, FastCheck, Layer, Schema } from "effect"
+import { Arbitrary, Clock, ConfigProvider, Effect, FastCheck, Layer, Schema } from "effect"
 import { assert, describe, it } from "@effect/vitest"
 import { WebhookEvent, Webhooks, WebhookSecret, WebhookSignature, WebhookTesting } from "effect-openai-webhooks"
-import { type Check, diagnose, parseHeaders, type Report, type SecretSource } from "../src/cli/diagnose.js"
+import { Headers } from "openai-webhooks-engine"
+import { type Check, diagnose, type Report, type SecretSource } from "../src/cli/diagnose.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -639,78 +639,26 @@ describe("diagnose", () => {
   })
 })
 
-describe("parseHeaders", () => {
-  it("reads a JSON object: names lowercased, lists kept for the library's header reader, other values as text", () => {
-    const text = JSON.stringify({
-      "Webhook-Id": "msg_1",
-      "WEBHOOK-TIMESTAMP": 1700000000,
-      "webhook-signature": ["v1,a", "v1,b"]
-    })
-    assert.deepStrictEqual(parseHeaders(`\n  ${text}\n`), Either.right({
-      "webhook-id": "msg_1",
-      "webhook-timestamp": "1700000000",
-      "webhook-signature": ["v1,a", "v1,b"]
-    }))
-  })
+/** A parse that succeeded with `value`. */
+const ok = <A>(value: A) => ({ ok: true as const, value })
 
-  it("reads Name: value lines: names lowercased, values trimmed, split at the first colon, CRLF, blank lines", () => {
-    const text = "Host: 127.0.0.1:8787\r\n\r\nWebhook-Id:msg_1\r\n  WEBHOOK-Signature :  v1,abc=  \r\n"
-    assert.deepStrictEqual(parseHeaders(text), Either.right({
-      "host": "127.0.0.1:8787",
-      "webhook-id": "msg_1",
-      "webhook-signature": "v1,abc="
-    }))
-  })
-
-  it("joins a repeated Name: value line with \", \", as Node joins repeated header lines", () => {
-    assert.deepStrictEqual(
-      parseHeaders("webhook-signature: v1\nWebhook-Signature: abc=\n"),
-      Either.right({ "webhook-signature": "v1, abc=" })
-    )
-  })
-
-  it("reads an empty file as no headers", () => {
-    assert.deepStrictEqual(parseHeaders(" \n"), Either.right({}))
-  })
-
-  it("explains a file that looks like JSON but does not parse, or is not an object", () => {
-    const result = parseHeaders("{\"webhook-id\": ")
-    assert.isTrue(Either.isLeft(result))
-    if (Either.isLeft(result)) assert.match(result.left, /^the headers file looks like JSON but does not parse: /)
-  })
-
-  it("skips a request line and HTTP/2 pseudo-headers, as copied from a log or a browser", () => {
-    assert.deepStrictEqual(
-      parseHeaders("POST /webhooks/openai HTTP/1.1\n:method: POST\n:path: /webhooks/openai\nWebhook-Id: msg_1\n"),
-      Either.right({ "webhook-id": "msg_1" })
-    )
-  })
-
-  it("names the first line that is not Name: value", () => {
-    for (const line of ["webhook-id msg_1", "= no name"]) {
-      assert.deepStrictEqual(
-        parseHeaders(`Webhook-Id: msg_1\n${line}\n`),
-        Either.left(`the headers file has a line that is not "Name: value": ${JSON.stringify(line)}`)
-      )
-    }
-  })
-
+describe("Headers.parse, as verify reads --headers", () => {
   describe("laws", () => {
     const Name = FastCheck.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/)
     const Value = FastCheck.string({ maxLength: 40 }).filter((value) => !/[\r\n]/.test(value) && value.trim() === value)
-    const Headers = FastCheck.dictionary(Name, Value, { maxKeys: 8 })
+    const Records = FastCheck.dictionary(Name, Value, { maxKeys: 8 })
     const Cases = FastCheck.array(FastCheck.boolean(), { minLength: 8, maxLength: 8 })
 
     it.prop(
       "reads the same headers from a JSON object and from Name: value lines, whatever the case of the names",
-      { headers: Headers, upper: Cases },
+      { headers: Records, upper: Cases },
       ({ headers, upper }) => {
         const cased = Object.entries(headers).map(([name, value], i) =>
           [upper[i] ? name.toUpperCase() : name, value] as const
         )
         const lines = cased.map(([name, value]) => `${name}: ${value}`).join("\n")
-        assert.deepStrictEqual(parseHeaders(JSON.stringify(Object.fromEntries(cased))), Either.right(headers))
-        assert.deepStrictEqual(parseHeaders(lines), Either.right(headers))
+        assert.deepStrictEqual(Headers.parse(JSON.stringify(Object.fromEntries(cased))), ok(headers))
+        assert.deepStrictEqual(Headers.parse(lines), ok(headers))
       }
     )
   })

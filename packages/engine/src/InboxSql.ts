@@ -197,7 +197,10 @@ export interface DeliveryDetail extends DeliveryRecord {
 export interface ListQuery {
   /** One status or several. */
   readonly status?: Status | ReadonlyArray<Status> | undefined
-  /** An exact type (`"response.completed"`), or a family prefix ending in `.` (`"batch."`). */
+  /**
+   * An exact type (`"response.completed"`), or a family: a prefix ending in `.` (`"batch."`), or a name without a
+   * dot (`"batch"`, read as `"batch."`).
+   */
   readonly eventType?: string | undefined
   /** Received at or after. */
   readonly since?: Date | undefined

@@ -425,3 +425,22 @@ describe("SQLite's durability", () => {
     expect(InboxSql.pg.file).toBeUndefined()
   })
 })
+
+describe("listFilter's event type", () => {
+  const read = (eventType: string) => {
+    const filter = InboxSql.listFilter({ eventType })
+    if (!filter.ok) throw new Error(filter.error.message)
+    return { eventType: filter.value.eventType, prefix: filter.value.prefix }
+  }
+
+  it("reads a name without a dot as its family, as the CLI's and the inspector's filters are typed", () => {
+    expect(read("batch")).toEqual({ eventType: "batch.", prefix: true })
+    expect(read("fine_tuning")).toEqual({ eventType: "fine_tuning.", prefix: true })
+  })
+
+  it("keeps a family ending in a dot and an exact type as they are", () => {
+    expect(read("batch.")).toEqual({ eventType: "batch.", prefix: true })
+    expect(read("batch.completed")).toEqual({ eventType: "batch.completed", prefix: false })
+    expect(read("")).toEqual({ eventType: undefined, prefix: false })
+  })
+})

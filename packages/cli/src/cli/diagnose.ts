@@ -39,46 +39,6 @@ export const keysOf = (source: SecretSource): Either.Either<ReadonlyArray<Secret
   return keys.ok ? Either.right(keys.value) : Either.left(new WebhookError.SecretError(keys.error))
 }
 
-/**
- * Headers as copied from a request log: a JSON object (a list value stays a list, which the library's header
- * reader joins as it joins Node's), or `Name: value` lines (a repeated name is joined with ", ", as Node
- * joins repeated header lines). Names are lower-cased.
- */
-export const parseHeaders = (
-  text: string
-): Either.Either<Record<string, string | ReadonlyArray<string>>, string> => {
-  const trimmed = text.trim()
-  if (trimmed.startsWith("{")) {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(trimmed)
-    } catch (error) {
-      return Either.left(`the headers file looks like JSON but does not parse: ${(error as Error).message}`)
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      return Either.left("the headers file looks like JSON but is not an object of headers")
-    }
-    const out: Record<string, string | ReadonlyArray<string>> = {}
-    for (const [name, value] of Object.entries(parsed)) {
-      out[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : String(value)
-    }
-    return Either.right(out)
-  }
-  const out: Record<string, string> = {}
-  for (const line of trimmed.split(/\r?\n/)) {
-    // As copied from a log or a browser: skip the request line and HTTP/2 pseudo-headers (:method, ...).
-    if (line.trim() === "" || /^[A-Z]+ \S+ HTTP\/[\d.]+$/.test(line.trim()) || line.startsWith(":")) continue
-    const colon = line.indexOf(":")
-    if (colon <= 0) {
-      return Either.left(`the headers file has a line that is not "Name: value": ${JSON.stringify(line.slice(0, 60))}`)
-    }
-    const name = line.slice(0, colon).trim().toLowerCase()
-    const value = line.slice(colon + 1).trim()
-    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`
-  }
-  return Either.right(out)
-}
-
 const REQUIRED = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const
 
 const RAW_BODY_HINT = "verify the raw request body, byte for byte, before any JSON parsing: a framework's body " +

@@ -10,7 +10,6 @@
  * allowed, input OpenAI refuses) is a `UsageError` (exit 2); an endpoint not found, a conflict, OpenAI failing,
  * rate limiting or no answer is `Unreachable` (exit 1). Both print `error:` and `hint:`.
  */
-import { Args, Command, Options } from "@effect/cli"
 import { FetchHttpClient } from "@effect/platform"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
@@ -18,12 +17,16 @@ import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { WebhookEndpoints, type WebhookError } from "effect-openai-webhooks"
+import type { Input } from "./args.js"
+import type { endpointsCommands } from "./commands.js"
 import { CheckFailed, type CliError, Unreachable, UsageError } from "./errors.js"
+
+/** The flags and arguments of `endpoints <name>`. */
+type FlagsOf<K extends keyof typeof endpointsCommands> = Input<(typeof endpointsCommands)[K]>
 
 const KEY_HINT = "export OPENAI_API_KEY=sk-... (an API key of the project whose webhooks these are: " +
   "https://platform.openai.com/api-keys); it is read from the environment only, never from a flag, to keep it out " +
@@ -142,11 +145,6 @@ export const withApi = <A>(
     )
   )
 
-/** `--json`: OpenAI's own JSON, for scripts. */
-export const json = Options.boolean("json").pipe(
-  Options.withDescription("Print OpenAI's JSON instead of a table, for scripts.")
-)
-
 /** Pretty JSON on stdout. */
 export const printJson = (value: unknown) => Console.log(JSON.stringify(value, null, 2))
 
@@ -176,16 +174,6 @@ const describe = (endpoint: WebhookEndpoints.WebhookEndpoint): string =>
     ...(endpoint.updatedAt === undefined ? [] : [["updated", when(endpoint.updatedAt)]])
   ].map(([label, value]) => `${label!.padEnd(12)}${value}`).join("\n")
 
-const endpointId = Args.text({ name: "id" }).pipe(Args.withDescription("The endpoint's ID, whe_..."))
-
-/** `--events a,b` or `--events all` (every type OpenAI lets an endpoint subscribe to, asked of the API). */
-const eventsOption = Options.text("events").pipe(
-  Options.withDescription(
-    "Event types, comma-separated (response.completed,batch.completed), or all: every type an endpoint may " +
-      "subscribe to, as OpenAI's API lists them now (see openai-webhooks event-types)."
-  )
-)
-
 const resolveEvents = (events: string) =>
   Effect.gen(function*() {
     if (events.trim() === "all") return yield* WebhookEndpoints.eventTypes
@@ -198,22 +186,13 @@ const resolveEvents = (events: string) =>
     return types
   })
 
-const list = Command.make(
-  "list",
-  {
-    limit: Options.integer("limit").pipe(
-      Options.withDescription("Show at most this many, newest first. Default: all of them."),
-      Options.optional
-    ),
-    json
-  },
-  (flags) =>
+export const list = (flags: FlagsOf<"list">) =>
     withApi(Effect.gen(function*() {
-      if (Option.isSome(flags.limit) && flags.limit.value < 1) {
+      if (flags.limit !== undefined && flags.limit < 1) {
         return yield* Effect.fail(new UsageError({ message: "--limit must be at least 1", hint: "e.g. --limit 10" }))
       }
-      const all = WebhookEndpoints.list({ limit: Math.min(100, Option.getOrElse(flags.limit, () => 100)) })
-      const stream = Option.match(flags.limit, { onNone: () => all, onSome: (n) => Stream.take(all, n) })
+      const all = WebhookEndpoints.list({ limit: Math.min(100, flags.limit ?? 100) })
+      const stream = flags.limit === undefined ? all : Stream.take(all, flags.limit)
       const endpoints = Chunk.toReadonlyArray(yield* Stream.runCollect(stream))
       if (flags.json) return yield* printJson(endpoints.map((endpoint) => encodeEndpoint(endpoint)))
       if (endpoints.length === 0) {
@@ -226,28 +205,17 @@ const list = Command.make(
         endpoints.map((e) => [e.id, e.name, when(e.createdAt), e.url, e.eventTypes.join(",")])
       ))
     }))
-).pipe(Command.withDescription("List the project's webhook endpoints, newest first."))
 
-const get = Command.make("get", { id: endpointId, json }, (flags) =>
+export const get = (flags: FlagsOf<"get">) =>
   withApi(Effect.gen(function*() {
     const endpoint = yield* WebhookEndpoints.retrieve(flags.id)
     yield* flags.json ? printJson(encodeEndpoint(endpoint)) : Console.log(describe(endpoint))
-  }))).pipe(Command.withDescription("Show one endpoint (its secret is not shown: OpenAI keeps only a hint)."))
+  }))
 
 /** The secret as a receiver takes it: `OPENAI_WEBHOOK_SECRET`, one or several separated by spaces. */
 const secretVariable = (...secrets: ReadonlyArray<string>) => `OPENAI_WEBHOOK_SECRET="${secrets.join(" ")}"`
 
-const create = Command.make(
-  "create",
-  {
-    url: Options.text("url").pipe(
-      Options.withDescription("Where OpenAI delivers: https://..., at most 2048 characters.")
-    ),
-    name: Options.text("name").pipe(Options.withDescription("1 to 256 characters.")),
-    events: eventsOption,
-    json
-  },
-  (flags) =>
+export const create = (flags: FlagsOf<"create">) =>
     withApi(Effect.gen(function*() {
       const eventTypes = yield* resolveEvents(flags.events)
       const endpoint = yield* WebhookEndpoints.create({ url: flags.url, name: flags.name, eventTypes })
@@ -265,56 +233,32 @@ const create = Command.make(
           "",
           "Next: run your receiver with it:",
           "",
-          `  ${secretVariable(secret)} npm start`
+          `  ${secretVariable(secret)} npx openai-webhooks serve`
         ].join("\n")
       )
     }))
-).pipe(
-  Command.withDescription(
-    "Create an endpoint and print its signing secret, once. Example: create --url " +
-      "https://example.com/webhooks/openai --name production --events response.completed,batch.completed " +
-      "(or --events all)."
-  )
-)
 
-const update = Command.make(
-  "update",
-  {
-    id: endpointId,
-    url: Options.text("url").pipe(Options.withDescription("A new https:// URL."), Options.optional),
-    name: Options.text("name").pipe(Options.withDescription("A new name."), Options.optional),
-    events: eventsOption.pipe(
-      Options.withDescription("The new set of event types (it replaces the old one), comma-separated, or all."),
-      Options.optional
-    ),
-    json
-  },
-  (flags) =>
+export const update = (flags: FlagsOf<"update">) =>
     withApi(Effect.gen(function*() {
-      if (Option.isNone(flags.url) && Option.isNone(flags.name) && Option.isNone(flags.events)) {
+      if (flags.url === undefined && flags.name === undefined && flags.events === undefined) {
         return yield* Effect.fail(
           new UsageError({ message: "nothing to change", hint: "pass --url, --name or --events (or several)" })
         )
       }
-      const eventTypes = Option.isSome(flags.events) ? yield* resolveEvents(flags.events.value) : undefined
-      const endpoint = yield* WebhookEndpoints.update(flags.id, {
-        url: Option.getOrUndefined(flags.url),
-        name: Option.getOrUndefined(flags.name),
-        eventTypes
-      })
+      const eventTypes = flags.events !== undefined ? yield* resolveEvents(flags.events) : undefined
+      const endpoint = yield* WebhookEndpoints.update(flags.id, { url: flags.url, name: flags.name, eventTypes })
       yield* flags.json
         ? printJson(encodeEndpoint(endpoint))
         : Console.log(`updated ${endpoint.id}\n\n${describe(endpoint)}`)
     }))
-).pipe(Command.withDescription("Change an endpoint's URL, name or event types (--events replaces the whole set)."))
 
-const remove = Command.make("delete", { id: endpointId, json }, (flags) =>
+export const remove = (flags: FlagsOf<"delete">) =>
   withApi(Effect.gen(function*() {
     const deleted = yield* WebhookEndpoints.del(flags.id)
     if (flags.json) return yield* printJson(Schema.encodeSync(WebhookEndpoints.DeletedWebhookEndpoint)(deleted))
     yield* Console.log(deleted.deleted ? `deleted ${deleted.id}` : `${deleted.id} was not deleted`)
     if (!deleted.deleted) return yield* Effect.fail(new CheckFailed({ message: "not deleted" }))
-  }))).pipe(Command.withDescription("Delete an endpoint, at once: OpenAI stops delivering to it."))
+  }))
 
 /** What `rotate` prints: the new secret, once, and what to do now. */
 const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld: boolean, now: number) => {
@@ -334,7 +278,7 @@ const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld:
       ...shown,
       "Give it to your receivers:",
       "",
-      `  ${secretVariable(secret)} npm start`,
+      `  ${secretVariable(secret)} npx openai-webhooks serve`,
       "",
       "Next time, --keep-old keeps the old secret active for 24 hours, for a rotation without downtime."
     ]
@@ -350,48 +294,23 @@ const rotation = (endpoint: WebhookEndpoints.WebhookEndpointWithSecret, keepOld:
     "",
     "  1. Now, give each receiver both secrets, the new one first (<old secret> is the one they have now):",
     "",
-    `       ${secretVariable(secret, "<old secret>")} npm start`,
+    `       ${secretVariable(secret, "<old secret>")} npx openai-webhooks serve`,
     "",
     `  2. Before ${until} UTC, once every receiver runs with both, drop the old one:`,
     "",
-    `       ${secretVariable(secret)} npm start`
+    `       ${secretVariable(secret)} npx openai-webhooks serve`
   ]
 }
 
-const rotate = Command.make(
-  "rotate",
-  {
-    id: endpointId,
-    keepOld: Options.boolean("keep-old").pipe(
-      Options.withDescription(
-        "Keep the old secret active for 24 hours (each delivery then carries a signature for each), for a rotation " +
-          "without downtime. Without it the old secret stops at once."
-      )
-    ),
-    json
-  },
-  (flags) =>
+export const rotate = (flags: FlagsOf<"rotate">) =>
     withApi(Effect.gen(function*() {
       const endpoint = yield* WebhookEndpoints.rotateSecret(flags.id, { keepOldSecretActiveFor24Hours: flags.keepOld })
       if (flags.json) return yield* printJson(encodeWithSecret(endpoint))
       const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       yield* Console.log(rotation(endpoint, flags.keepOld, now).join("\n"))
     }))
-).pipe(
-  Command.withDescription(
-    "Give an endpoint a new signing secret and print it, once, with the steps to take. Example: " +
-      "rotate whe_... --keep-old"
-  )
-)
 
-const test = Command.make(
-  "test",
-  {
-    id: endpointId,
-    type: Options.text("type").pipe(Options.withDescription("The event type, e.g. response.completed.")),
-    json
-  },
-  (flags) =>
+export const test = (flags: FlagsOf<"test">) =>
     withApi(Effect.gen(function*() {
       const result = yield* WebhookEndpoints.test(flags.id, { eventType: flags.type })
       if (flags.json) yield* printJson(Schema.encodeSync(WebhookEndpoints.TestEventResult)(result))
@@ -408,17 +327,3 @@ const test = Command.make(
         return yield* Effect.fail(new CheckFailed({ message: `answered ${result.statusCode}`, hint }))
       }
     }))
-).pipe(
-  Command.withDescription(
-    "Ask OpenAI to send the endpoint a test event, and print how it answered (exit 1 if not a success). Example: " +
-      "test whe_... --type response.completed"
-  )
-)
-
-export const command = Command.make("endpoints").pipe(
-  Command.withDescription(
-    "Manage the project's webhook endpoints through OpenAI's API. Needs OPENAI_API_KEY (from the environment " +
-      "only); OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are used when set."
-  ),
-  Command.withSubcommands([list, get, create, update, remove, rotate, test])
-)

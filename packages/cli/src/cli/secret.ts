@@ -1,8 +1,9 @@
 /** `openai-webhooks secret`: a fresh `whsec_` secret for local testing. */
 import { randomBytes } from "node:crypto"
-import { Command } from "@effect/cli"
-import * as Console from "effect/Console"
+import type { Input } from "./args.js"
+import type { secret } from "./commands.js"
 
-export const command = Command.make("secret", {}, () => Console.log(`whsec_${randomBytes(32).toString("base64")}`)).pipe(
-  Command.withDescription("Print a new random whsec_ secret (32 bytes) for local testing.")
-)
+/** Prints the secret: no Effect needed, so that the command starts at once. */
+export const run = (_: Input<typeof secret>): void => {
+  process.stdout.write(`whsec_${randomBytes(32).toString("base64")}\n`)
+}

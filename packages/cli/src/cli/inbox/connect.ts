@@ -4,9 +4,9 @@
  * failures as the CLI's errors (`../errors.ts`).
  */
 import { existsSync } from "node:fs"
-import { Options } from "@effect/cli"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -24,16 +24,17 @@ export interface Source {
   readonly url: string
 }
 
-/** `--database`, else `DATABASE_URL`, else the receiver's default SQLite file. */
-export const option = Options.text("database").pipe(
-  Options.withDescription(
-    `The receiver's database: ${Database.FORMS}. Default: DATABASE_URL, else the SQLite file ` +
-      `${Database.DEFAULT_SQLITE_FILE} (as npm start, run in this folder, keeps it).`
-  ),
-  Options.map((url): Source => ({ from: "--database", url })),
-  Options.withFallbackConfig(Config.map(variables.databaseUrl, (url): Source => ({ from: "DATABASE_URL", url }))),
-  Options.optional
-)
+/**
+ * `--database` (given as `flag`), else `DATABASE_URL` read as the receiver reads it, else none (the receiver's
+ * default SQLite file).
+ */
+export const source = (flag: string | undefined): Effect.Effect<Option.Option<Source>, UsageError> =>
+  flag !== undefined
+    ? Effect.succeed(Option.some({ from: "--database", url: flag }))
+    : Config.option(variables.databaseUrl).pipe(
+      Effect.map(Option.map((url): Source => ({ from: "DATABASE_URL", url }))),
+      Effect.mapError((error) => new UsageError({ message: `DATABASE_URL: ${error}`, hint: `DATABASE_URL is ${Database.FORMS}` }))
+    )
 
 /** The database `source` names, or a {@link UsageError} naming the flag or variable it came from. */
 export const database = (source: Option.Option<Source>): Either.Either<Database.Database, UsageError> =>
@@ -67,7 +68,7 @@ export const layer = (
     return Layer.fail(
       new Unreachable({
         message: `there is no inbox at ${description}`,
-        hint: "run this in the folder npm start runs in, or pass --database (or set DATABASE_URL) as the receiver's"
+        hint: "run this in the folder the receiver (npx openai-webhooks serve) runs in, or pass --database (or set DATABASE_URL) as the receiver's"
       })
     )
   }

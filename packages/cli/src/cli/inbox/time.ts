@@ -4,6 +4,7 @@
  * offset, a date-time is local time and a date is UTC midnight, as `Date.parse` reads them).
  */
 import * as Either from "effect/Either"
+import { TIME_FORMS } from "../commands.js"
 import { UsageError } from "../errors.js"
 
 /** Milliseconds per unit of a relative time. */
@@ -20,8 +21,8 @@ const realDay = (iso: string): boolean => {
   return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
 }
 
-/** Examples for a hint, and for the flags' descriptions. */
-export const FORMS = "a span back from now (30m, 1h, 2d, 1w) or an ISO date-time (2026-11-29T08:00:00Z)"
+/** Examples for a hint, and for the flags' descriptions: written with the flags, in `../commands.ts`. */
+export const FORMS = TIME_FORMS
 
 /**
  * The instant `input` names, `now` (ms since the epoch) being the present; or a {@link UsageError} that

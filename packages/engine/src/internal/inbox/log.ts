@@ -102,7 +102,9 @@ export const listFilter = (query: ListQuery): Result<ListFilter, QueryProblem> =
       return fail(invalid("after: not a cursor of this inbox (pass the `next` of a page as it is)"))
     }
   }
-  const eventType = query.eventType === "" ? undefined : query.eventType
+  const given = query.eventType === "" ? undefined : query.eventType
+  // Every type has a dot: one without (`batch`) names a family, as `batch.` does, never an exact type.
+  const eventType = given !== undefined && !given.includes(".") ? `${given}.` : given
   return ok({
     statuses: only,
     eventType,
