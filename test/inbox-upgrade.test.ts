@@ -99,7 +99,7 @@ ORDER BY migration_id`
         )
         assert.deepStrictEqual(
           migrations.map((row) => [Number(row.migration_id), row.name]),
-          [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"]]
+          [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"], [4, "delivery_counts"]]
         )
 
         for (const row of OLD_ROWS) {

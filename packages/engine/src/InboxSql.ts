@@ -208,7 +208,8 @@ export interface ListPage {
 }
 
 /**
- * Counts for a dashboard or a scrape: cheap (grouped counts over an index).
+ * Counts for a dashboard or a scrape: cheap whatever the number of deliveries (counts the database keeps as the
+ * deliveries change, and one step of an index for the oldest waiting).
  *
  * @since 0.3.0
  * @category log

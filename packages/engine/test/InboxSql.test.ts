@@ -22,6 +22,7 @@ import {
   type Step,
   T
 } from "./tables/inbox-sql.js"
+import { STATS_GROUPS, stats as statsOf } from "../src/internal/inbox/shared.js"
 
 /** A database the statements run on: `all` answers a statement's rows, `transaction` runs `f` in one. */
 interface Driver {
@@ -233,6 +234,19 @@ const step = async (driver: Driver, step: Step): Promise<unknown> => {
   }
 }
 
+/**
+ * The stats (the counts the database keeps) equal the deliveries counted one by one: what every scenario checks
+ * after each of its steps, whatever the step did to which rows.
+ */
+const countsAgree = async (driver: Driver, when: string) => {
+  const kept = await runScript(driver, driver.dialect.stats, T)
+  const counted = statsOf(await driver.all(STATS_GROUPS), [], T)
+  expect({ byStatus: kept.byStatus, byEventType: kept.byEventType }, when).toEqual({
+    byStatus: counted.byStatus,
+    byEventType: counted.byEventType
+  })
+}
+
 const rows = async (driver: Driver) => ({
   deliveries: (await driver.all(ROWS.deliveries)).map(normal) as unknown as Array<DeliveryRow>,
   attempts: (await driver.all(ROWS.attempts)).map(normal) as unknown as Array<AttemptRow>
@@ -244,9 +258,10 @@ describe("the dialects", () => {
       expect(dialect.migrations.map((migration) => [migration.id, migration.name])).toEqual([
         [1, "create_deliveries"],
         [2, "delivery_log"],
-        [3, "attempt_outcome"]
+        [3, "attempt_outcome"],
+        [4, "delivery_counts"]
       ])
-      expect(dialect.latestMigration).toBe(3)
+      expect(dialect.latestMigration).toBe(4)
     }
     expect(InboxSql.sqlite.migrations[2]!.statements.filter((ddl) => ddl.startsWith("CREATE TRIGGER"))).toHaveLength(3)
     expect(InboxSql.pg.migrations[2]!.statements).toEqual([
@@ -310,8 +325,38 @@ for (const engine of [sqlite, postgres]) {
       await migrate(driver, 0)
       expect(await run(driver, driver.dialect.migrated, undefined)).toBe(0)
       await migrate(driver)
-      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(3)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(4)
       expect(await rows(driver)).toEqual({ deliveries: [], attempts: [] })
+    })
+
+    it("count the deliveries a store held before it kept counts, and keep counting them", async () => {
+      const driver = await engine.open()
+      await migrate(driver, 3)
+      const insert = (id: string, type: string | null, status: string) =>
+        driver.all(
+          `INSERT INTO ${InboxSql.tables.deliveries} (webhook_id, event_type, status, attempts, received_at, updated_at)
+VALUES ('${id}', ${type === null ? "NULL" : `'${type}'`}, '${status}', 1, ${T}, ${T})`
+        )
+      await insert("a", "batch.completed", "done")
+      await insert("b", "batch.completed", "done")
+      await insert("c", null, "failed")
+      await insert("d", "t", "pending")
+      await migrate(driver)
+      await countsAgree(driver, "after the migration")
+      expect((await runScript(driver, driver.dialect.stats, T)).byStatus).toEqual({
+        processing: 0,
+        done: 2,
+        failed: 1,
+        pending: 1,
+        dead: 0
+      })
+      await insert("e", null, "dead")
+      await driver.all(`DELETE FROM ${InboxSql.tables.deliveries} WHERE webhook_id = 'a'`)
+      await driver.all(`UPDATE ${InboxSql.tables.deliveries} SET status = 'done', event_type = 'u'`)
+      await countsAgree(driver, "after writes of every kind")
+      expect((await runScript(driver, driver.dialect.stats, T)).byEventType).toEqual([
+        { eventType: "u", status: "done", count: 4 }
+      ])
     })
 
     it("migrate a store of the first version: released rows are failed from then on, and claimable", async () => {
@@ -335,6 +380,7 @@ VALUES ('old', 'released', 2, ${T}, ${T})`
         await migrate(driver)
         for (const [i, each] of scenario.steps.entries()) {
           expect(await step(driver, each), `step ${i + 1} (${each.op})`).toEqual(expected(each))
+          await countsAgree(driver, `after step ${i + 1} (${each.op})`)
         }
         expect(await rows(driver)).toEqual({ deliveries: scenario.deliveries, attempts: scenario.attempts })
       })

@@ -7,6 +7,7 @@
  * @internal
  */
 import type { Claim, Dialect, Enqueue, Script, Settle, SqlRow } from "../../InboxSql.js"
+import * as counts from "./counts.js"
 import * as shared from "./shared.js"
 
 const D = shared.DELIVERIES
@@ -57,8 +58,8 @@ const byId = <A>(rows: ReadonlyArray<SqlRow>, value: (row: SqlRow) => A): Readon
 
 export const pg: Dialect = {
   name: "pg",
-  migrations: shared.migrations([]),
-  latestMigration: shared.LATEST_MIGRATION,
+  migrations: [...shared.migrations([]), counts.migration.pg],
+  latestMigration: counts.COUNTS_MIGRATION,
   migrationsTable: `CREATE TABLE IF NOT EXISTS ${shared.MIGRATIONS} (
   migration_id integer primary key,
   created_at timestamp with time zone not null default now(),
@@ -156,5 +157,6 @@ SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_a
   },
   purge: deleteWithAttempts(shared.EXPIRED, (p) => [p.doneBefore, p.deadBefore]),
   discard: deleteWithAttempts(shared.DISCARDABLE, (id: string) => [id]),
-  ...shared.common(numbered)
+  ...shared.common(numbered),
+  stats: counts.pgStats
 }

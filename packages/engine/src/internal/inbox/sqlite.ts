@@ -6,6 +6,7 @@
  * @internal
  */
 import type { Dialect, Script, SqlRow } from "../../InboxSql.js"
+import * as counts from "./counts.js"
 import * as shared from "./shared.js"
 
 const D = shared.DELIVERIES
@@ -42,8 +43,8 @@ const walToSync = (results: ReadonlyArray<ReadonlyArray<SqlRow>>): string | unde
 
 export const sqlite: Dialect = {
   name: "sqlite",
-  migrations: shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS),
-  latestMigration: shared.LATEST_MIGRATION,
+  migrations: [...shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS), counts.migration.sqlite],
+  latestMigration: counts.COUNTS_MIGRATION,
   migrationsTable: undefined,
   migrated: shared.migrated,
   durability: {
@@ -66,5 +67,6 @@ export const sqlite: Dialect = {
   take: { text: shared.takeUpdate(""), params: shared.takeParams, read: shared.taken },
   purge: deleteWithAttempts(shared.EXPIRED, (p) => [p.doneBefore, p.deadBefore]),
   discard: deleteWithAttempts(shared.DISCARDABLE, (id: string) => [id]),
-  ...shared.common((text) => text)
+  ...shared.common((text) => text),
+  stats: counts.sqliteStats
 }
