@@ -251,10 +251,23 @@ export const make = (
       Effect.catchAllCause((cause) => Effect.as(Effect.logError("metrics: the scrape failed", cause), UNAVAILABLE))
     )
     // One answer at a time, kept `freshFor`: a scrape arriving while it is made waits for it (single flight).
-    const scrape = yield* Effect.cachedWithTTL(render, freshFor)
+    const fresh = Duration.toMillis(freshFor)
+    const scrape = yield* Effect.cachedWithTTL(
+      Effect.suspend(() => {
+        const until = performance.now() + fresh
+        return Effect.map(render, (answer) => ({ answer, until }))
+      }),
+      freshFor
+    )
+    // The last answer, served from here while fresh: no fiber per scrape, so a loop of them costs only HTTP.
+    let last: { readonly answer: Reply.Answer; readonly until: number } | undefined
     return (request, response) => {
       if (Option.isSome(check) && !check.value.allows(request)) return Reply.toNode(response, Access.UNAUTHORIZED)
       if (request.method !== "GET" && request.method !== "HEAD") return Reply.toNode(response, METHOD_NOT_ALLOWED)
-      runFork(scrape).addObserver((exit) => Reply.toNode(response, Exit.isSuccess(exit) ? exit.value : UNAVAILABLE))
+      if (last !== undefined && performance.now() < last.until) return Reply.toNode(response, last.answer)
+      runFork(scrape).addObserver((exit) => {
+        if (Exit.isSuccess(exit)) last = exit.value
+        Reply.toNode(response, Exit.isSuccess(exit) ? exit.value.answer : UNAVAILABLE)
+      })
     }
   })
