@@ -1376,7 +1376,13 @@ WHERE status = 'done' GROUP BY attempts`
 ORDER BY migration_id`
           )
           const recorded = migrations.map((row) => [Number(row.migration_id), row.name])
-          assert.deepStrictEqual(recorded, [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"]])
+          assert.deepStrictEqual(recorded, [
+            [1, "create_deliveries"],
+            [2, "delivery_log"],
+            [3, "attempt_outcome"],
+            [4, "delivery_counts"],
+            [5, "trace_context"]
+          ])
           const id = newId()
           assert.isTrue(Option.isSome(yield* store.claim(id, "response.completed", 1)))
           assert.strictEqual(yield* statusOf(store, id), "processing")

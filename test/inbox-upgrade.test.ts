@@ -99,7 +99,13 @@ ORDER BY migration_id`
         )
         assert.deepStrictEqual(
           migrations.map((row) => [Number(row.migration_id), row.name]),
-          [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"], [4, "delivery_counts"]]
+          [
+            [1, "create_deliveries"],
+            [2, "delivery_log"],
+            [3, "attempt_outcome"],
+            [4, "delivery_counts"],
+            [5, "trace_context"]
+          ]
         )
 
         for (const row of OLD_ROWS) {

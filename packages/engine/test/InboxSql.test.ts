@@ -259,9 +259,10 @@ describe("the dialects", () => {
         [1, "create_deliveries"],
         [2, "delivery_log"],
         [3, "attempt_outcome"],
-        [4, "delivery_counts"]
+        [4, "delivery_counts"],
+        [5, "trace_context"]
       ])
-      expect(dialect.latestMigration).toBe(4)
+      expect(dialect.latestMigration).toBe(5)
     }
     expect(InboxSql.sqlite.migrations[2]!.statements.filter((ddl) => ddl.startsWith("CREATE TRIGGER"))).toHaveLength(3)
     expect(InboxSql.pg.migrations[2]!.statements).toEqual([
@@ -325,7 +326,7 @@ for (const engine of [sqlite, postgres]) {
       await migrate(driver, 0)
       expect(await run(driver, driver.dialect.migrated, undefined)).toBe(0)
       await migrate(driver)
-      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(4)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(5)
       expect(await rows(driver)).toEqual({ deliveries: [], attempts: [] })
     })
 
@@ -357,6 +358,24 @@ VALUES ('${id}', ${type === null ? "NULL" : `'${type}'`}, '${status}', 1, ${T}, 
       expect((await runScript(driver, driver.dialect.stats, T)).byEventType).toEqual([
         { eventType: "u", status: "done", count: 4 }
       ])
+    })
+
+    it("keep a queued delivery's traceparent for the worker that takes it, alone and in a group commit", async () => {
+      const driver = await engine.open()
+      await migrate(driver)
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+      const enqueue = (id: string, traceparent?: string) => ({ id, eventType: "t", timestamp: 1, body: "{}", now: T,
+        ...(traceparent === undefined ? {} : { traceparent }) })
+      expect(await run(driver, driver.dialect.enqueue, enqueue("a", traceparent))).toBe(true)
+      expect(await run(driver, driver.dialect.enqueue, enqueue("b"))).toBe(true)
+      await many(driver, driver.dialect.enqueue, driver.dialect.batch?.enqueue, [enqueue("c", traceparent)], false)
+      const taken = await run(driver, driver.dialect.take, { max: 3, lockedUntil: T + LEASE, now: T })
+      expect(Object.fromEntries(taken.map((row) => [row.webhookId, row.traceparent]))).toEqual({
+        a: traceparent,
+        b: undefined,
+        c: traceparent
+      })
+      expect(taken.find((row) => row.webhookId === "b")).not.toHaveProperty("traceparent")
     })
 
     it("migrate a store of the first version: released rows are failed from then on, and claimable", async () => {
@@ -416,5 +435,29 @@ describe("SQLite's durability", () => {
       memory.close()
     }
     expect(InboxSql.pg.durability).toBeUndefined()
+  })
+})
+
+describe("the trace context a queued delivery keeps", () => {
+  it("formats a span as a traceparent and reads it back; ignores what W3C Trace Context says to ignore", () => {
+    const span = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", sampled: true }
+    expect(InboxSql.formatTraceparent(span)).toBe("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    expect(InboxSql.parseTraceparent(InboxSql.formatTraceparent(span))).toEqual(span)
+    expect(InboxSql.parseTraceparent(InboxSql.formatTraceparent({ ...span, sampled: false }))?.sampled).toBe(false)
+    // A later version may add fields after the four it shares with 00.
+    expect(InboxSql.parseTraceparent(`01-${span.traceId}-${span.spanId}-01-more`)).toEqual(span)
+    for (
+      const ignored of [
+        null,
+        undefined,
+        "",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        `ff-${span.traceId}-${span.spanId}-01`,
+        `00-${"0".repeat(32)}-${span.spanId}-01`,
+        `00-${span.traceId}-${"0".repeat(16)}-01`,
+        `00-${span.traceId.toUpperCase()}-${span.spanId}-01`,
+        `00-${span.traceId}-${span.spanId}-01-extra`
+      ]
+    ) expect(InboxSql.parseTraceparent(ignored), String(ignored)).toBeUndefined()
   })
 })

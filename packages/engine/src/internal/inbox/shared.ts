@@ -195,7 +195,7 @@ export const claimed = (rows: ReadonlyArray<SqlRow>): number | null => {
 }
 
 const ENQUEUE_COLUMNS = "webhook_id, event_type, webhook_timestamp, body, status, attempts, next_attempt_at, " +
-  "received_at, updated_at"
+  "received_at, updated_at, traceparent"
 
 /**
  * Enqueue (queued): stores a verified delivery, due now; no row when its id is known (and not given back failed).
@@ -204,11 +204,11 @@ export const enqueueInsert = (source: string): string =>
   `INSERT INTO ${D} (${ENQUEUE_COLUMNS})
 ${source}
 ON CONFLICT (webhook_id) DO UPDATE SET status = 'pending', body = excluded.body,
-  next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at
+  next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at, traceparent = excluded.traceparent
 WHERE ${D}.status IN ('failed', '${legacyFailed}')
 RETURNING webhook_id`
 
-export const ENQUEUE_VALUES = "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+export const ENQUEUE_VALUES = "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)"
 
 export const enqueueParams = (e: Enqueue): ReadonlyArray<unknown> => [
   e.id,
@@ -217,7 +217,8 @@ export const enqueueParams = (e: Enqueue): ReadonlyArray<unknown> => [
   e.body,
   e.now,
   e.now,
-  e.now
+  e.now,
+  e.traceparent ?? null
 ]
 
 /**
@@ -304,7 +305,7 @@ WHERE webhook_id IN (
   ORDER BY next_attempt_at
   LIMIT ?${lock}
 )
-RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at, updated_at`
+RETURNING webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at, updated_at, traceparent`
 
 /**
  * The rows a take leased, oldest due first, as the subquery chose them: RETURNING has no order on either engine
@@ -317,6 +318,8 @@ export const taken = (rows: ReadonlyArray<SqlRow>): ReadonlyArray<Taken> =>
     webhookTimestamp: num(row["webhook_timestamp"]),
     body: row["body"] as string,
     attempts: num(row["attempts"]),
+    // Only when there is one: a row queued without a trace, or by a version before the column, has none.
+    ...(row["traceparent"] == null ? {} : { traceparent: row["traceparent"] as string }),
     due: row["next_attempt_at"] == null ? Number.POSITIVE_INFINITY : num(row["next_attempt_at"])
   })).sort((a, b) => a.due - b.due).map(({ due: _, ...row }) => row)
 

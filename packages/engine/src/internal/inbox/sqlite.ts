@@ -8,6 +8,7 @@
 import type { Dialect, Script, SqlRow } from "../../InboxSql.js"
 import * as counts from "./counts.js"
 import * as shared from "./shared.js"
+import * as trace from "./trace.js"
 
 const D = shared.DELIVERIES
 const A = shared.ATTEMPTS
@@ -43,8 +44,8 @@ const walToSync = (results: ReadonlyArray<ReadonlyArray<SqlRow>>): string | unde
 
 export const sqlite: Dialect = {
   name: "sqlite",
-  migrations: [...shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS), counts.migration.sqlite],
-  latestMigration: counts.COUNTS_MIGRATION,
+  migrations: [...shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS), counts.migration.sqlite, trace.migration],
+  latestMigration: trace.TRACE_MIGRATION,
   migrationsTable: undefined,
   migrated: shared.migrated,
   durability: {
