@@ -18,7 +18,7 @@ import {
 } from "@opentelemetry/sdk-trace-base"
 import { Context, Deferred, Effect, Exit, Layer, Scope } from "effect"
 import { WebhookHttp, WebhookInbox, WebhookTesting } from "effect-openai-webhooks"
-import { InboxSql, Reply } from "openai-webhooks-engine"
+import { InboxSql, Reply, TraceContext } from "openai-webhooks-engine"
 import { TracingLive } from "../examples/opentelemetry.js"
 import { engines } from "./support/inbox-engines.js"
 import { secret as SECRET, servePlatform } from "./support/mount.js"
@@ -118,7 +118,7 @@ for (const engine of engines("opentelemetry.test.ts")) {
           `SELECT traceparent FROM ${InboxSql.tables.deliveries} WHERE webhook_id = ${engine.name === "PostgreSQL" ? "$1" : "?"}`,
           [id]
         )
-        assert.deepStrictEqual(rows.map((row) => InboxSql.parseTraceparent(row.traceparent)?.spanId), [
+        assert.deepStrictEqual(rows.map((row) => TraceContext.parseTraceparent(row.traceparent)?.spanId), [
           edge!.spanContext().spanId
         ])
       }))

@@ -7,7 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Tracer from "effect/Tracer"
-import { InboxSql } from "openai-webhooks-engine"
+import { TraceContext } from "openai-webhooks-engine"
 
 /** Effect's built-in tracer: installed when no tracer layer is provided. */
 export const nativeTracer = Effect.runSync(Effect.tracer)
@@ -24,10 +24,10 @@ export const span = <A, E, R>(
 
 /** The fiber's current span as a W3C `traceparent`, or null when it has none: what a queued delivery keeps. */
 export const traceparentOf = (span: Tracer.AnySpan | undefined): string | null =>
-  span === undefined ? null : InboxSql.formatTraceparent(span)
+  span === undefined ? null : TraceContext.formatTraceparent(span)
 
 /** The span a kept `traceparent` names, as a link: none when there is none or it is not one. */
 export const linksTo = (traceparent: string | undefined): ReadonlyArray<Tracer.SpanLink> => {
-  const linked = InboxSql.parseTraceparent(traceparent)
+  const linked = TraceContext.parseTraceparent(traceparent)
   return linked === undefined ? [] : [{ _tag: "SpanLink", span: Tracer.externalSpan(linked), attributes: {} }]
 }

@@ -19,7 +19,6 @@ import { pg as pgDialect } from "./internal/inbox/pg.js"
 import * as log from "./internal/inbox/log.js"
 import * as shared from "./internal/inbox/shared.js"
 import { sqlite as sqliteDialect } from "./internal/inbox/sqlite.js"
-import * as trace from "./internal/inbox/trace.js"
 import type { Problem, Result } from "./Result.js"
 
 // The vocabulary.
@@ -490,7 +489,7 @@ export interface Enqueue {
   readonly timestamp: number
   readonly body: string
   readonly now: number
-  /** The W3C `traceparent` of the request that queued it, kept for the attempts' spans. @since 0.4.0 */
+  /** The W3C `traceparent` (`TraceContext`) of the request that queued it, for its attempts' spans. @since 0.4.0 */
   readonly traceparent?: string | null | undefined
 }
 
@@ -694,30 +693,3 @@ export const sqlite: Dialect = sqliteDialect
  * @category dialects
  */
 export const pg: Dialect = pgDialect
-
-/**
- * A span's identity as W3C Trace Context carries it: `traceId` (32 lowercase hex digits), `spanId` (16), and
- * whether it was sampled.
- *
- * @since 0.4.0
- * @category tracing
- */
-export type SpanContext = trace.SpanContext
-
-/**
- * The `traceparent` of a span (W3C Trace Context 3.2, version `00`): what a queued delivery keeps of the request
- * that queued it ({@link Enqueue}`.traceparent`), so that its attempts' spans link to that request's.
- *
- * @since 0.4.0
- * @category tracing
- */
-export const formatTraceparent: (span: SpanContext) => string = trace.formatTraceparent
-
-/**
- * The span a `traceparent` names, or undefined for one that W3C Trace Context says to ignore (malformed, version
- * `ff`, an all-zero id, version `00` with extra fields).
- *
- * @since 0.4.0
- * @category tracing
- */
-export const parseTraceparent: (value: string | null | undefined) => SpanContext | undefined = trace.parseTraceparent

@@ -61,3 +61,10 @@ export * as Events from "./Events.js"
  * @since 0.3.0
  */
 export * as InboxSql from "./InboxSql.js"
+
+/**
+ * W3C Trace Context's `traceparent`, written and read: what a queued delivery keeps of the request that queued it.
+ *
+ * @since 0.4.0
+ */
+export * as TraceContext from "./TraceContext.js"
