@@ -44,35 +44,42 @@ const sqliteAdd = (row: string, delta: "+ 1" | "- 1") =>
   `INSERT INTO ${C} (type_key, status, deliveries) VALUES (${keyOf(row)}, ${row}.status, 0 ${delta})
   ON CONFLICT (type_key, status) DO UPDATE SET deliveries = deliveries ${delta};`
 
-const sqliteMigration: Migration = {
+/**
+ * The counts' migration: the table (`deliveries` of `type`, then `key`: SQLite's primary key, PostgreSQL's none),
+ * the triggers, and the seed after them in the same transaction.
+ */
+const countsMigration = (type: "INTEGER" | "BIGINT", key: string, triggers: ReadonlyArray<string>): Migration => ({
   id: COUNTS_MIGRATION,
   name: "delivery_counts",
   statements: [
     `CREATE TABLE IF NOT EXISTS ${C} (
   type_key TEXT NOT NULL,
   status TEXT NOT NULL,
-  deliveries INTEGER NOT NULL,
-  PRIMARY KEY (type_key, status)
+  deliveries ${type} NOT NULL${key}
 )`,
-    `CREATE TRIGGER IF NOT EXISTS ${C}_inserted AFTER INSERT ON ${D}
+    ...triggers,
+    `DELETE FROM ${C}`,
+    SEED,
+    INDEX
+  ]
+})
+
+const sqliteMigration = countsMigration("INTEGER", ",\n  PRIMARY KEY (type_key, status)", [
+  `CREATE TRIGGER IF NOT EXISTS ${C}_inserted AFTER INSERT ON ${D}
 BEGIN
   ${sqliteAdd("NEW", "+ 1")}
 END`,
-    `CREATE TRIGGER IF NOT EXISTS ${C}_updated AFTER UPDATE OF status, event_type ON ${D}
+  `CREATE TRIGGER IF NOT EXISTS ${C}_updated AFTER UPDATE OF status, event_type ON ${D}
 WHEN OLD.status IS NOT NEW.status OR OLD.event_type IS NOT NEW.event_type
 BEGIN
   ${sqliteAdd("OLD", "- 1")}
   ${sqliteAdd("NEW", "+ 1")}
 END`,
-    `CREATE TRIGGER IF NOT EXISTS ${C}_deleted AFTER DELETE ON ${D}
+  `CREATE TRIGGER IF NOT EXISTS ${C}_deleted AFTER DELETE ON ${D}
 BEGIN
   ${sqliteAdd("OLD", "- 1")}
-END`,
-    `DELETE FROM ${C}`,
-    SEED,
-    INDEX
-  ]
-}
+END`
+])
 
 /**
  * PostgreSQL: one function for the three statement-level triggers (a trigger with transition tables has one
@@ -102,26 +109,14 @@ const pgTrigger = (event: "INSERT" | "UPDATE" | "DELETE", tables: string) =>
   `CREATE TRIGGER ${C}_${event.toLowerCase()} AFTER ${event} ON ${D}
 REFERENCING ${tables} FOR EACH STATEMENT EXECUTE FUNCTION ${C}_changed()`
 
-const pgMigration: Migration = {
-  id: COUNTS_MIGRATION,
-  name: "delivery_counts",
-  statements: [
-    `CREATE TABLE IF NOT EXISTS ${C} (
-  type_key TEXT NOT NULL,
-  status TEXT NOT NULL,
-  deliveries BIGINT NOT NULL
-)`,
-    PG_FUNCTION,
-    // Creating a trigger locks the deliveries against writes until the migration commits: no write falls between
-    // the triggers and the seed.
-    pgTrigger("INSERT", "NEW TABLE AS new_rows"),
-    pgTrigger("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-    pgTrigger("DELETE", "OLD TABLE AS old_rows"),
-    `DELETE FROM ${C}`,
-    SEED,
-    INDEX
-  ]
-}
+// Creating a trigger locks the deliveries against writes until the migration commits: no write falls between the
+// triggers and the seed.
+const pgMigration = countsMigration("BIGINT", "", [
+  PG_FUNCTION,
+  pgTrigger("INSERT", "NEW TABLE AS new_rows"),
+  pgTrigger("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+  pgTrigger("DELETE", "OLD TABLE AS old_rows")
+])
 
 /** The counts migration of each dialect, after the migrations `shared.migrations` lists. */
 export const migration = { sqlite: sqliteMigration, pg: pgMigration } as const
