@@ -114,10 +114,9 @@ for (const engine of engines("opentelemetry.test.ts")) {
         assert.strictEqual(work!.parentSpanContext?.spanId, attempt.spanContext().spanId)
 
         // What links them survives a restart: it is in the row.
-        const rows = yield* sql.unsafe<{ readonly traceparent: string | null }>(
-          `SELECT traceparent FROM ${InboxSql.tables.deliveries} WHERE webhook_id = ${engine.name === "PostgreSQL" ? "$1" : "?"}`,
-          [id]
-        )
+        const rows = yield* sql<{ readonly traceparent: string | null }>`SELECT traceparent FROM ${
+          sql(InboxSql.tables.deliveries)
+        } WHERE webhook_id = ${id}`
         assert.deepStrictEqual(rows.map((row) => TraceContext.parseTraceparent(row.traceparent)?.spanId), [
           edge!.spanContext().spanId
         ])

@@ -437,3 +437,77 @@ describe("SQLite's durability", () => {
     expect(InboxSql.pg.durability).toBeUndefined()
   })
 })
+
+/** A driver on one connection of a pool. */
+const onConnection = (connection: pg.PoolClient): Driver => ({
+  dialect: InboxSql.pg,
+  all: async (text, params = []) => (await connection.query(text, params as Array<unknown>)).rows,
+  transaction: async (f) => {
+    await connection.query("BEGIN")
+    try {
+      const result = await f()
+      await connection.query("COMMIT")
+      return result
+    } catch (error) {
+      await connection.query("ROLLBACK")
+      throw error
+    }
+  }
+})
+
+describe.skipIf(skipPostgres)("PostgreSQL's counts under writers and readers in parallel", () => {
+  it("every read sees every change committed before it, and the counts end equal to the rows", async () => {
+    if (postgresUrl === undefined) throw new Error("CI=true but DATABASE_URL is not a postgres:// URL")
+    const schema = `t_${randomBytes(6).toString("hex")}`
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 6, options: `-c search_path=${schema}` })
+    /** `f` on a connection of its own. */
+    const connected = async <A>(f: (driver: Driver) => Promise<A>): Promise<A> => {
+      const connection = await pool.connect()
+      try {
+        return await f(onConnection(connection))
+      } finally {
+        connection.release()
+      }
+    }
+    try {
+      await pool.query(`CREATE SCHEMA ${schema}`)
+      await connected((driver) => migrate(driver))
+      const { enqueue, stats, take } = InboxSql.pg
+      let done = false
+      /** A reader: the totals its reads saw, in order. */
+      const reader = () =>
+        connected(async (driver) => {
+          const totals: Array<number> = []
+          while (!done) {
+            const read = await runScript(driver, stats, T)
+            totals.push(Object.values(read.byStatus).reduce((a, b) => a + b, 0))
+          }
+          return totals
+        })
+      const writer = async (n: number) => {
+        for (let i = 0; i < 40; i++) {
+          const e = { id: `w${n}_${i}`, eventType: `t${i % 3}`, timestamp: 1, body: "{}", now: T }
+          await pool.query(enqueue.text, enqueue.params(e) as Array<unknown>)
+          // Some taken too: rows change status while they are counted.
+          if (i % 4 === 0) {
+            await pool.query(take.text, take.params({ max: 2, lockedUntil: T + LEASE, now: T }) as Array<unknown>)
+          }
+        }
+      }
+      const readers = [reader(), reader()]
+      await Promise.all([writer(1), writer(2), writer(3)])
+      done = true
+      for (const totals of await Promise.all(readers)) {
+        // Only enqueues add rows: a read that missed a committed change (another reader's fold) sees fewer.
+        for (let i = 1; i < totals.length; i++) expect(totals[i]).toBeGreaterThanOrEqual(totals[i - 1]!)
+      }
+      await connected(async (driver) => {
+        await countsAgree(driver, "after the writers")
+        expect(Object.values((await runScript(driver, stats, T)).byStatus).reduce((a, b) => a + b, 0)).toBe(120)
+      })
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await pool.end()
+    }
+  }, 60_000)
+})
