@@ -85,6 +85,23 @@ if (skipPostgres) {
   )
 }
 
+/** A driver on one PostgreSQL connection. */
+const onConnection = (connection: pg.ClientBase): Driver => ({
+  dialect: InboxSql.pg,
+  all: async (text, params = []) => (await connection.query(text, params as Array<unknown>)).rows,
+  transaction: async (f) => {
+    await connection.query("BEGIN")
+    try {
+      const result = await f()
+      await connection.query("COMMIT")
+      return result
+    } catch (error) {
+      await connection.query("ROLLBACK")
+      throw error
+    }
+  }
+})
+
 /** A schema of its own per driver, as the connection's search_path: it sees an empty database. */
 const postgres: Engine = {
   name: "PostgreSQL",
@@ -100,21 +117,7 @@ const postgres: Engine = {
       await client.query(`DROP SCHEMA ${schema} CASCADE`)
       await client.end()
     })
-    return {
-      dialect: InboxSql.pg,
-      all: async (text, params = []) => (await client.query(text, params as Array<unknown>)).rows,
-      transaction: async (f) => {
-        await client.query("BEGIN")
-        try {
-          const result = await f()
-          await client.query("COMMIT")
-          return result
-        } catch (error) {
-          await client.query("ROLLBACK")
-          throw error
-        }
-      }
-    }
+    return onConnection(client)
   }
 }
 
@@ -436,23 +439,6 @@ describe("SQLite's durability", () => {
     }
     expect(InboxSql.pg.durability).toBeUndefined()
   })
-})
-
-/** A driver on one connection of a pool. */
-const onConnection = (connection: pg.PoolClient): Driver => ({
-  dialect: InboxSql.pg,
-  all: async (text, params = []) => (await connection.query(text, params as Array<unknown>)).rows,
-  transaction: async (f) => {
-    await connection.query("BEGIN")
-    try {
-      const result = await f()
-      await connection.query("COMMIT")
-      return result
-    } catch (error) {
-      await connection.query("ROLLBACK")
-      throw error
-    }
-  }
 })
 
 describe.skipIf(skipPostgres)("PostgreSQL's counts under writers and readers in parallel", () => {
