@@ -26,6 +26,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Duration from "effect/Duration"
@@ -212,6 +213,11 @@ export const toHttpApp = <O extends RouteOptions>(
  * a handler's `Scope` is its request's. The body is read as `toHttpApp` reads it. Fails to build with an
  * `IllegalArgumentException` for an option it cannot use, or an inbox of another mode than `inbox` says.
  *
+ * Each delivery is logged once, by the route's own line (its outcome, `webhook_id`, `event_type`: see the
+ * README's log lines): the platform's request logger, which `HttpLayerRouter.serve` adds, says nothing of the
+ * route's requests. `requestLogger: true` keeps its line too (`Sent HTTP response`, with `http.method`,
+ * `http.url`, `http.status`), as before 0.4.0; silence the route's own with a `Logger` of yours.
+ *
  * @example
  * ```ts
  * import { HttpLayerRouter } from "@effect/platform"
@@ -237,7 +243,14 @@ export const toHttpApp = <O extends RouteOptions>(
  * @category mounting
  */
 export const layerRoute = <O extends RouteOptions>(
-  options: O & { readonly path?: HttpLayerRouter.PathInput | undefined }
+  options: O & {
+    readonly path?: HttpLayerRouter.PathInput | undefined
+    /**
+     * Whether the platform's request logger logs the route's requests too, beside the route's own line.
+     * Default: false, one line per delivery. @since 0.4.0
+     */
+    readonly requestLogger?: boolean | undefined
+  }
 ): Layer.Layer<
   never,
   IllegalArgumentException,
@@ -248,19 +261,21 @@ export const layerRoute = <O extends RouteOptions>(
   const prepared = internal.prepare(options)
   return HttpLayerRouter.use((router) =>
     Effect.flatMap(Effect.context<never>(), (context) =>
-      Effect.flatMap(internal.start(prepared, context), (settings) =>
-        router.add(
+      Effect.flatMap(internal.start(prepared, context), (settings) => {
+        const deliver = Effect.flatMap(
+          HttpServerRequest.HttpServerRequest,
+          (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
+        )
+        return router.add(
           "*",
           options.path ?? defaultPath,
           // The layer's own scope stays out: a delivery's scope is its request's, as for any route.
           internal.withCaptured(
-            Effect.flatMap(
-              HttpServerRequest.HttpServerRequest,
-              (request) => Effect.map(internal.serveEffect(settings, request), reply.toPlatform)
-            ),
+            options.requestLogger === true ? deliver : HttpMiddleware.withLoggerDisabled(deliver),
             Context.omit(Scope.Scope)(context)
           ) as Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
-        )))
+        )
+      }))
   ) as Layer.Layer<
     never,
     IllegalArgumentException,

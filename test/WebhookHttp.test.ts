@@ -9,7 +9,7 @@ import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
 import {
@@ -1001,6 +1001,47 @@ describe("the platform styles, whatever read the body before them", () => {
 })
 
 describe("layerRoute", () => {
+  for (const requestLogger of [undefined, true]) {
+    it.scopedLive(
+      requestLogger
+        ? "with requestLogger: true, logs each delivery with its own line and the platform's request line"
+        : "logs each delivery once, with its own line: the platform's request logger stays quiet on its path",
+      () =>
+        Effect.gen(function*() {
+          const observed = observe()
+          const endpoint = yield* servePlatform(
+            HttpLayerRouter.serve(
+              Layer.mergeAll(
+                WebhookHttp.layerRoute({ handle: () => Effect.void, requestLogger }),
+                HttpLayerRouter.add("GET", "/other", HttpServerResponse.text("other"))
+              ),
+              { disableListenLog: true }
+            ),
+            observed.layer
+          )
+          const delivery = yield* signed("response.completed")
+          const response = yield* Effect.promise(() =>
+            endpoint.fetch({ method: "POST", headers: delivery.headers, body: bodyOf(delivery) })
+          )
+          assert.strictEqual(response.status, 200)
+          // Another route of the same router keeps the platform's line: only the webhook path is quiet.
+          const other = yield* Effect.promise(() => fetch(`${endpoint.url!.replace(PATH, "")}/other`))
+          assert.strictEqual(other.status, 200)
+          yield* observed.untilLines(requestLogger ? 3 : 2)
+          const delivered = observed.lines.filter((line) => line.annotations["webhook_id"] === idOf(delivery))
+          assert.deepStrictEqual(
+            delivered.map((line) => line.message),
+            requestLogger ? ["processed", "Sent HTTP response"] : ["processed"]
+          )
+          const requests = observed.lines.filter((line) => line.message === "Sent HTTP response")
+          assert.deepStrictEqual(
+            requests.map((line) => line.annotations["http.url"]),
+            requestLogger ? [PATH, "/other"] : ["/other"]
+          )
+        })
+    )
+  }
+
   it.scopedLive("closes a handler's scope with its request, not with the server", () =>
     Effect.gen(function*() {
       const finalized = yield* Deferred.make<void>()

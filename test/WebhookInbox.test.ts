@@ -1379,7 +1379,9 @@ ORDER BY migration_id`
             [1, "create_deliveries"],
             [2, "delivery_log"],
             [3, "attempt_outcome"],
-            [4, "replay_marks"]
+            [4, "replay_marks"],
+            [5, "delivery_counts"],
+            [6, "trace_context"]
           ])
           const id = newId()
           assert.isTrue(Option.isSome(yield* store.claim(id, "response.completed", 1)))

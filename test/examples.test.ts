@@ -2,23 +2,25 @@
  * The README's snippets are the files in examples/: each appears in the README verbatim, type-checks
  * with the rest of the project, and does what the README says when run.
  */
-import { mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync } from "node:fs"
 import { readdir, readFile } from "node:fs/promises"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { pathToFileURL } from "node:url"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { assert, describe, it } from "@effect/vitest"
+import { afterEach, assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { ConfigProvider, Deferred, Effect, Exit, Layer, Logger, Option } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Option } from "effect"
 import express from "express"
 import { WebhookHttp, WebhookInbox, Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
 import { listenLoopback } from "./support/http.js"
+import { freePort, killGroups, PATIENCE, root, spawnGroup, within } from "./support/process.js"
 import * as config from "../examples/config.js"
 import * as expressExample from "../examples/express.js"
 import * as fastifyExample from "../examples/fastify.js"
 import * as httpApp from "../examples/http-app.js"
-import * as inbox from "../examples/inbox.js"
 import { recoverLastHour } from "../examples/inbox-log.js"
 import * as layerRouter from "../examples/layer-router.js"
 import * as nodeListener from "../examples/node-listener.js"
@@ -26,7 +28,6 @@ import * as webHandler from "../examples/web-handler.js"
 import { family } from "../examples/exhaustive.js"
 import { program } from "../examples/unwrap.js"
 
-const root = resolve(import.meta.dirname, "..")
 
 const captureLogs = <A, E>(effect: Effect.Effect<A, E>) =>
   Effect.gen(function*() {
@@ -198,39 +199,42 @@ describe("Express and Fastify examples", () => {
 
 describe("inbox example", () => {
   const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
-  const handled = Effect.runSync(Deferred.make<string>())
-  const logger = Logger.make(({ message }) => {
-    const text = (message as Array<unknown>).map(String).join(" ")
-    if (text.startsWith("handling ")) Deferred.unsafeDone(handled, Exit.succeed(text))
-  })
+  afterEach(killGroups)
 
-  it.live("inbox.ts answers queued, then its workers run the handler once", () =>
-    Effect.gen(function*() {
-      const client = yield* HttpClient.HttpClient
-      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
-      const send = client.post("/webhooks/openai", {
+  it("inbox.ts is a whole program: its server answers queued, its workers run the handler once, Ctrl-C stops both", {
+    timeout: 2 * PATIENCE
+  }, async () => {
+    // As a user runs it (npx tsx inbox.ts), in a folder of its own where its SQLite file goes.
+    const cwd = mkdtempSync(join(tmpdir(), "inbox-example-"))
+    const port = await freePort()
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
+    const program = spawnGroup(
+      ["node", "--import", tsx, resolve(root, "examples", "inbox.ts")],
+      { ...process.env, OPENAI_WEBHOOK_SECRET: secret, PORT: String(port) },
+      cwd
+    )
+    const output = () => program.stdout.text + program.stderr.text
+    await program.stdout.waitFor("the server to listen", (out) => out.text.includes("Listening on") || undefined)
+    const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
+    const send = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
+        method: "POST",
         headers: delivery.headers,
-        body: HttpBody.text(delivery.body, "application/json")
+        body: delivery.body as string
       })
-      const first = yield* send
-      assert.deepStrictEqual(yield* first.json, { received: true, queued: true })
-      assert.strictEqual(yield* Deferred.await(handled), "handling batch.completed")
-      const again = yield* send
-      assert.deepStrictEqual(yield* again.json, { received: true, duplicate: true })
-    }).pipe(
-      Effect.provide(
-        Layer.mergeAll(
-          HttpLayerRouter.serve(inbox.WebhookRoute, { disableLogger: true, disableListenLog: true }),
-          inbox.WorkersLive
-        ).pipe(
-          Layer.provideMerge(NodeHttpServer.layerTest),
-          Layer.provide(SqliteClient.layer({ filename: join(mkdtempSync(join(tmpdir(), "inbox-example-")), "x.sqlite") })),
-          Layer.provide(Logger.replace(Logger.defaultLogger, logger)),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", secret]]))))
-        )
-      ),
-      Effect.scoped
-    ))
+      return { status: response.status, body: await response.json() }
+    }
+    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, queued: true } })
+    await program.stdout.waitFor("the workers to run the handler", (out) =>
+      out.text.includes("handling batch.completed") || undefined)
+    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, duplicate: true } })
+    assert.isTrue(existsSync(join(cwd, "openai-webhooks.sqlite")), output())
+
+    process.kill(-program.child.pid!, "SIGINT")
+    const exit = await within(program.exit, "the program to stop")
+    assert.strictEqual(exit.code, 0, output())
+    assert.strictEqual(program.stdout.text.split("handling batch.completed").length - 1, 1, output())
+  })
 })
 
 describe("inbox-log example", () => {

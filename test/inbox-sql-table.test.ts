@@ -18,6 +18,7 @@ import {
   scenarios,
   type Step
 } from "../packages/engine/test/tables/inbox-sql.js"
+import { STATS_GROUPS, stats as statsOf } from "../packages/engine/src/internal/inbox/shared.js"
 import * as Store from "../src/internal/inbox/store.js"
 import { engines } from "./support/inbox-engines.js"
 
@@ -145,6 +146,14 @@ for (const engine of engines("inbox-sql-table.test.ts")) {
           const sql = Context.get(context, SqlClient.SqlClient)
           for (const [i, each] of scenario.steps.entries()) {
             assert.deepStrictEqual(yield* step(store, sql, each), answer(each), `step ${i + 1} (${each.op})`)
+            // The counts the database keeps equal the rows counted one by one, whatever the step wrote.
+            const kept = yield* store.stats
+            const counted = statsOf(yield* sql.unsafe<InboxSql.SqlRow>(STATS_GROUPS), [], 0)
+            assert.deepStrictEqual(
+              { byStatus: kept.byStatus, byEventType: kept.byEventType },
+              { byStatus: counted.byStatus, byEventType: counted.byEventType },
+              `the counts after step ${i + 1} (${each.op})`
+            )
           }
           const deliveries = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.deliveries)
           const attempts = yield* sql.unsafe<InboxSql.SqlRow>(ROWS.attempts)

@@ -99,7 +99,14 @@ ORDER BY migration_id`
         )
         assert.deepStrictEqual(
           migrations.map((row) => [Number(row.migration_id), row.name]),
-          [[1, "create_deliveries"], [2, "delivery_log"], [3, "attempt_outcome"], [4, "replay_marks"]]
+          [
+            [1, "create_deliveries"],
+            [2, "delivery_log"],
+            [3, "attempt_outcome"],
+            [4, "replay_marks"],
+            [5, "delivery_counts"],
+            [6, "trace_context"]
+          ]
         )
 
         for (const row of OLD_ROWS) {

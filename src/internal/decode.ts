@@ -13,7 +13,7 @@ import { DecodeError } from "../WebhookError.js"
 import * as WebhookEvent from "../WebhookEvent.js"
 import { compileAST, Invalid } from "./compile.js"
 import * as events from "./events.js"
-import { Json } from "openai-webhooks-engine"
+import { Json, Reply } from "openai-webhooks-engine"
 
 type Event = WebhookEvent.UnwrapWebhookEvent
 type Decode = (json: object) => Event | Invalid
@@ -151,3 +151,7 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
   for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
   return out === "" ? undefined : out
 }
+
+/** The event type for logs, metrics and spans: the wire `type` (shortened) for unknown events. */
+export const eventTypeOf = (event: WebhookEvent.UnwrapWebhookEvent): string =>
+  event._tag === "unknown" ? Reply.loggedType(event.type) : event._tag

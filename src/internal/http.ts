@@ -28,7 +28,7 @@ import { Body, Headers as headers, Reply, type Result, Signature } from "openai-
 import { DecodeError, type IllegalArgumentException } from "../WebhookError.js"
 import type { DeliveryCount, Options, QueuedOptions } from "../WebhookHttp.js"
 import type { Handler } from "../Webhooks.js"
-import { isEventType, type UnwrapWebhookEvent } from "../WebhookEvent.js"
+import { isEventType } from "../WebhookEvent.js"
 import { WebhookSecret } from "../WebhookSecret.js"
 import * as protocol from "./inbox/protocol.js"
 import { type Mode, type Store, WebhookInbox } from "./inbox/store.js"
@@ -37,6 +37,7 @@ import * as deadline from "./deadline.js"
 import * as decode from "./decode.js"
 import * as Checks from "./options.js"
 import * as signature from "./signature.js"
+import * as tracing from "./tracing.js"
 
 /** OpenAI's payloads are small; a megabyte leaves room and bounds what one request can cost us. */
 export const DEFAULT_MAX_BODY_SIZE = Body.defaultLimit
@@ -241,26 +242,10 @@ export const unsafeDeliveries = (): ReadonlyArray<DeliveryCount> =>
     count: metric.unsafeValue([]).count
   }))
 
-const nativeTracer = Effect.runSync(Effect.tracer)
-
-/**
- * The `openai.webhook` span around a delivery, when a tracer is installed. Measured on the receiver:
- * a span cost a third of a delivery, and Effect's built-in tracer keeps its spans to itself, so with
- * no tracer layer provided nothing could ever read them. The stack trace is off: the call site of
- * every span is this module.
- */
+/** The `openai.webhook` span around a delivery, when a tracer is installed (see `tracing.ts`). */
 const traced = <A, E, R>(effect: Effect.Effect<A, E, R>, webhookId: string): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) =>
-    tracer === nativeTracer ? effect : Effect.withSpan(effect, Reply.span.name, {
-      kind: "server",
-      captureStackTrace: false,
-      attributes: { [Reply.span.id]: webhookId }
-    })
-  )
+  tracing.span(effect, Reply.span.name, { kind: "server", attributes: { [Reply.span.id]: webhookId } })
 
-/** The event type for logs and metrics: the wire `type` (shortened) for unknown events. */
-const eventTypeOf = (event: UnwrapWebhookEvent): string =>
-  event._tag === "unknown" ? Reply.loggedType(event.type) : event._tag
 
 /** Written to and never read: a delivery without a timeout reports its phases to nobody. */
 const UNWATCHED: protocol.Progress = { phase: "handler" }
@@ -318,7 +303,7 @@ const processDelivery = <E, R>(
           })
         )
       }
-      const eventType = eventTypeOf(event)
+      const eventType = decode.eventTypeOf(event)
       // Suspended: in queued mode, or for a duplicate, the handler is not even called.
       const handled = Effect.suspend(() => settings.handle(event, delivery))
       const run = Effect.matchCauseEffect(handled, {
@@ -377,7 +362,7 @@ const finish = (
   Effect.zipRight(
     // Without a span (no tracer installed), annotateCurrentSpan would build and throw away an exception.
     Effect.tracerWith((tracer) =>
-      tracer === nativeTracer ? Effect.void : Effect.annotateCurrentSpan({
+      tracer === tracing.nativeTracer ? Effect.void : Effect.annotateCurrentSpan({
         [Reply.span.outcome]: reply.outcome,
         [Reply.span.eventType]: eventType ?? ""
       })

@@ -6,16 +6,18 @@
  * this process, with a handler that does.
  */
 import { mkdtempSync, rmSync } from "node:fs"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Either, Exit, Layer, Logger, Option, Redacted } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
 import pg from "pg"
-import { type WebhookEvent, WebhookTesting } from "effect-openai-webhooks"
+import { type WebhookEvent, WebhookInbox, WebhookTesting } from "effect-openai-webhooks"
 import { load } from "../src/receiver/config.js"
 import * as Metrics from "../src/receiver/metrics.js"
 import { InboxSql } from "openai-webhooks-engine"
@@ -214,7 +216,12 @@ describe.each(stores)("the receiver's /metrics on $name", (store) => {
       assert.strictEqual(await post(receiver.url, forged), 401)
       assert.strictEqual(await post(receiver.url, WebhookTesting.unsafeSign({ payload: "{\"id\":1}", secret })), 400)
 
-      const scraped = await scrape(receiver.origin)
+      // An answer is shared for a second (Metrics.FRESH_FOR): the one after the deliveries may come a second later.
+      const scraped = await scrapeUntil(
+        receiver.origin,
+        "a scrape made after the deliveries",
+        (scraped) => inboxOf(scraped).byStatus["done"] === 2
+      )
       assert.strictEqual(scraped.status, 200)
       const counts = scraped.families.get(DELIVERIES)
       assert.strictEqual(counts?.type, "COUNTER")
@@ -305,7 +312,7 @@ describe("the receiver's /metrics token", () => {
     assert.notInclude(receiver.stdout.text + receiver.stderr.text, token)
   })
 
-  it("without WEBHOOK_METRICS_TOKEN, /metrics is open", { timeout: 2 * PATIENCE }, async () => {
+  it("without WEBHOOK_METRICS_TOKEN, /metrics is open on loopback", { timeout: 2 * PATIENCE }, async () => {
     const receiver = await startReceiver(RECEIVER, await receiverEnv({ OPENAI_WEBHOOK_SECRET: secret }))
     const scraped = await scrape(receiver.origin, { authorization: "Bearer anything" })
     assert.strictEqual(scraped.status, 200)
@@ -450,6 +457,7 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
 
       // The inbox's table gone: the scrape still answers, without the inbox's counts, and one line says why.
       await execute(database, `ALTER TABLE ${TABLE} RENAME TO ${TABLE}_away`)
+      await scrapeUntil(origin, "a scrape made after the table went", (scraped) => valueOf(scraped, UP) === 0)
       for (let i = 0; i < 2; i++) {
         const down = await scrape(origin)
         assert.strictEqual(down.status, 200)
@@ -463,7 +471,7 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
       assert.include(warning["error"], "openai_webhook_inbox_up is 0")
 
       await execute(database, `ALTER TABLE ${TABLE}_away RENAME TO ${TABLE}`)
-      const back = await scrape(origin)
+      const back = await scrapeUntil(origin, "a scrape made after the table came back", (s) => valueOf(s, UP) === 1)
       assert.deepStrictEqual(inboxOf(back).byStatus, { ...zeros, failed: 2, done: 1 })
       assert.strictEqual(valueOf(back, UP), 1)
       await receiver.waitForLine({ message: "metrics: the inbox answers again" })
@@ -503,4 +511,107 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
     // Waiting for their next attempt, or in it.
     assert.strictEqual(byStatus["pending"]! + byStatus["processing"]!, 2)
   })
+})
+
+// What a scrape costs, and who may scrape.
+
+/** `listener` on a Node server of its own on loopback, for the test's scope: its origin. */
+const serve = (listener: Metrics.Listener, onRequest: () => void = () => undefined) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly origin: string; readonly server: Server }>((resume) => {
+      const server = createServer((request, response) => {
+        onRequest()
+        listener(request, response)
+      })
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as AddressInfo
+        resume(Effect.succeed({ origin: `http://127.0.0.1:${port}`, server }))
+      })
+    }),
+    ({ server }) => Effect.async<void>((resume) => {
+      server.closeAllConnections()
+      server.close(() => resume(Effect.void))
+    })
+  )
+
+const SCRAPERS = 8
+
+describe.each(stores)("a scrape's cost on $name", (store) => {
+  it.live.skipIf(store.skip)(
+    `${SCRAPERS} scrapes at once make one query of the inbox, and a scrape within a second of it reuses its answer`,
+    () =>
+      Effect.gen(function*() {
+        const database = yield* Effect.promise(() => store.database())
+        const client: Layer.Layer<SqlClient.SqlClient, unknown> = database.startsWith("sqlite:")
+          ? SqliteClient.layer({ filename: database.slice("sqlite:".length) })
+          : PgClient.layer({ url: Redacted.make(database) })
+        const context = yield* Layer.build(WebhookInbox.layerSql().pipe(Layer.provide(client)))
+        const inbox = Context.get(context, WebhookInbox.WebhookInbox)
+        // The query waits until every scrape has arrived: they are in flight together, whatever the machine's speed.
+        const arrived = yield* Deferred.make<void>()
+        let requests = 0
+        let queries = 0
+        const counted: WebhookInbox.Store = {
+          ...inbox,
+          stats: Effect.zipRight(
+            Effect.zipRight(Effect.sync(() => queries++), Deferred.await(arrived)),
+            inbox.stats
+          )
+        }
+        const listener = yield* Metrics.make({ metrics: true, metricsToken: Option.none(), host: "127.0.0.1" }).pipe(
+          Effect.provideService(WebhookInbox.WebhookInbox, counted)
+        )
+        const { origin } = yield* serve(listener!, () => {
+          if (++requests === SCRAPERS) Deferred.unsafeDone(arrived, Exit.void)
+        })
+        yield* inbox.claim("evt_a", "batch.completed", 1, "{}")
+        const scraped = yield* Effect.promise(() => Promise.all(Array.from({ length: SCRAPERS }, () => scrape(origin))))
+        assert.strictEqual(queries, 1)
+        for (const each of scraped) {
+          assert.strictEqual(each.status, 200)
+          assert.strictEqual(each.text, scraped[0]!.text)
+          assert.deepStrictEqual(inboxOf(each), { byStatus: { ...zeros, processing: 1 }, age: 0, up: 1 })
+        }
+        // Within the second, the same answer again, with no query.
+        assert.strictEqual((yield* Effect.promise(() => scrape(origin))).text, scraped[0]!.text)
+        assert.strictEqual(queries, 1)
+      }).pipe(Effect.scoped),
+    2 * PATIENCE
+  )
+})
+
+describe("who may scrape", () => {
+  it.scoped("bound beyond loopback without WEBHOOK_METRICS_TOKEN, /metrics answers 403 and says how to open it", () =>
+    Effect.gen(function*() {
+      for (const host of ["127.0.0.1", "::1", "localhost", "127.0.0.2"]) assert.isTrue(Metrics.isLoopback(host), host)
+      for (const host of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "example.com"]) {
+        assert.isFalse(Metrics.isLoopback(host), host)
+      }
+      const logs: Array<string> = []
+      const logger = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => logs.push(String(message)))
+      )
+      const closed = yield* Metrics.make({ metrics: true, metricsToken: Option.none(), host: "0.0.0.0" }).pipe(
+        Effect.provide(logger)
+      )
+      assert.match(logs.join("\n"), /metrics: \/metrics answers 403: .*WEBHOOK_METRICS_TOKEN is unset/)
+      const { origin } = yield* serve(closed!)
+      const answer = yield* Effect.promise(() => scrape(origin))
+      assert.strictEqual(answer.status, 403)
+      assert.include(answer.text, "WEBHOOK_METRICS_TOKEN")
+      assert.notInclude(answer.text, "openai_webhook")
+
+      const token = "metrics-token-0123456789abcdef"
+      const open = yield* Metrics.make({
+        metrics: true,
+        metricsToken: Option.some(Redacted.make(token)),
+        host: "0.0.0.0"
+      })
+      const withToken = yield* serve(open!)
+      assert.strictEqual((yield* Effect.promise(() => scrape(withToken.origin))).status, 401)
+      const scraped = yield* Effect.promise(() => scrape(withToken.origin, { authorization: `Bearer ${token}` }))
+      assert.strictEqual(scraped.status, 200)
+      assert.isDefined(scraped.families.get(DELIVERIES))
+    }))
 })

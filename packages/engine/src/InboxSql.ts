@@ -224,7 +224,8 @@ export interface ListPage {
 }
 
 /**
- * Counts for a dashboard or a scrape: cheap (grouped counts over an index).
+ * Counts for a dashboard or a scrape: cheap whatever the number of deliveries (counts the database keeps as the
+ * deliveries change, and one step of an index for the oldest waiting).
  *
  * @since 0.3.0
  * @category log
@@ -504,6 +505,8 @@ export interface Enqueue {
   readonly timestamp: number
   readonly body: string
   readonly now: number
+  /** The W3C `traceparent` (`TraceContext`) of the request that queued it, for its attempts' spans. @since 0.4.0 */
+  readonly traceparent?: string | null | undefined
 }
 
 /**
@@ -530,6 +533,8 @@ export interface Taken {
   readonly webhookTimestamp: number
   readonly body: string
   readonly attempts: number
+  /** The `traceparent` its enqueue kept, when there was one. @since 0.4.0 */
+  readonly traceparent?: string
 }
 
 /**

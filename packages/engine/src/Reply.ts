@@ -288,7 +288,9 @@ export const span = {
   name: "openai.webhook",
   id: "openai.webhook.id",
   outcome: "openai.webhook.outcome",
-  eventType: "openai.webhook.event_type"
+  eventType: "openai.webhook.event_type",
+  /** A worker attempt's number (1 for the first), on its own `openai.webhook` span. @since 0.4.0 */
+  attempt: "openai.webhook.attempt"
 } as const
 
 /**

@@ -76,3 +76,10 @@ export * as Setting from "./Setting.js"
  * @since 0.4.0
  */
 export * as NodeServer from "./NodeServer.js"
+
+/**
+ * W3C Trace Context's `traceparent`, written and read: what a queued delivery keeps of the request that queued it.
+ *
+ * @since 0.4.0
+ */
+export * as TraceContext from "./TraceContext.js"

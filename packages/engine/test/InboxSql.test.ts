@@ -23,6 +23,7 @@ import {
   type Step,
   T
 } from "./tables/inbox-sql.js"
+import { STATS_GROUPS, stats as statsOf } from "../src/internal/inbox/shared.js"
 
 /** A database the statements run on: `all` answers a statement's rows, `transaction` runs `f` in one. */
 interface Driver {
@@ -85,6 +86,23 @@ if (skipPostgres) {
   )
 }
 
+/** A driver on one PostgreSQL connection. */
+const onConnection = (connection: pg.ClientBase): Driver => ({
+  dialect: InboxSql.pg,
+  all: async (text, params = []) => (await connection.query(text, params as Array<unknown>)).rows,
+  transaction: async (f) => {
+    await connection.query("BEGIN")
+    try {
+      const result = await f()
+      await connection.query("COMMIT")
+      return result
+    } catch (error) {
+      await connection.query("ROLLBACK")
+      throw error
+    }
+  }
+})
+
 /** A schema of its own per driver, as the connection's search_path: it sees an empty database. */
 const postgres: Engine = {
   name: "PostgreSQL",
@@ -100,21 +118,7 @@ const postgres: Engine = {
       await client.query(`DROP SCHEMA ${schema} CASCADE`)
       await client.end()
     })
-    return {
-      dialect: InboxSql.pg,
-      all: async (text, params = []) => (await client.query(text, params as Array<unknown>)).rows,
-      transaction: async (f) => {
-        await client.query("BEGIN")
-        try {
-          const result = await f()
-          await client.query("COMMIT")
-          return result
-        } catch (error) {
-          await client.query("ROLLBACK")
-          throw error
-        }
-      }
-    }
+    return onConnection(client)
   }
 }
 
@@ -234,6 +238,19 @@ const step = async (driver: Driver, step: Step): Promise<unknown> => {
   }
 }
 
+/**
+ * The stats (the counts the database keeps) equal the deliveries counted one by one: what every scenario checks
+ * after each of its steps, whatever the step did to which rows.
+ */
+const countsAgree = async (driver: Driver, when: string) => {
+  const kept = await runScript(driver, driver.dialect.stats, T)
+  const counted = statsOf(await driver.all(STATS_GROUPS), [], T)
+  expect({ byStatus: kept.byStatus, byEventType: kept.byEventType }, when).toEqual({
+    byStatus: counted.byStatus,
+    byEventType: counted.byEventType
+  })
+}
+
 const rows = async (driver: Driver) => ({
   deliveries: (await driver.all(ROWS.deliveries)).map(normal) as unknown as Array<DeliveryRow>,
   attempts: (await driver.all(ROWS.attempts)).map(normal) as unknown as Array<AttemptRow>
@@ -246,9 +263,11 @@ describe("the dialects", () => {
         [1, "create_deliveries"],
         [2, "delivery_log"],
         [3, "attempt_outcome"],
-        [4, "replay_marks"]
+        [4, "replay_marks"],
+        [5, "delivery_counts"],
+        [6, "trace_context"]
       ])
-      expect(dialect.latestMigration).toBe(4)
+      expect(dialect.latestMigration).toBe(6)
     }
     expect(InboxSql.sqlite.migrations[2]!.statements.filter((ddl) => ddl.startsWith("CREATE TRIGGER"))).toHaveLength(3)
     expect(InboxSql.pg.migrations[2]!.statements).toEqual([
@@ -349,8 +368,56 @@ for (const engine of [sqlite, postgres]) {
       await migrate(driver, 0)
       expect(await run(driver, driver.dialect.migrated, undefined)).toBe(0)
       await migrate(driver)
-      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(4)
+      expect(await run(driver, driver.dialect.migrated, undefined)).toBe(6)
       expect(await rows(driver)).toEqual({ deliveries: [], attempts: [] })
+    })
+
+    it("count the deliveries a store held before it kept counts, and keep counting them", async () => {
+      const driver = await engine.open()
+      await migrate(driver, 3)
+      const insert = (id: string, type: string | null, status: string) =>
+        driver.all(
+          `INSERT INTO ${InboxSql.tables.deliveries} (webhook_id, event_type, status, attempts, received_at, updated_at)
+VALUES ('${id}', ${type === null ? "NULL" : `'${type}'`}, '${status}', 1, ${T}, ${T})`
+        )
+      await insert("a", "batch.completed", "done")
+      await insert("b", "batch.completed", "done")
+      await insert("c", null, "failed")
+      await insert("d", "t", "pending")
+      await migrate(driver)
+      await countsAgree(driver, "after the migration")
+      expect((await runScript(driver, driver.dialect.stats, T)).byStatus).toEqual({
+        processing: 0,
+        done: 2,
+        failed: 1,
+        pending: 1,
+        dead: 0
+      })
+      await insert("e", null, "dead")
+      await driver.all(`DELETE FROM ${InboxSql.tables.deliveries} WHERE webhook_id = 'a'`)
+      await driver.all(`UPDATE ${InboxSql.tables.deliveries} SET status = 'done', event_type = 'u'`)
+      await countsAgree(driver, "after writes of every kind")
+      expect((await runScript(driver, driver.dialect.stats, T)).byEventType).toEqual([
+        { eventType: "u", status: "done", count: 4 }
+      ])
+    })
+
+    it("keep a queued delivery's traceparent for the worker that takes it, alone and in a group commit", async () => {
+      const driver = await engine.open()
+      await migrate(driver)
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+      const enqueue = (id: string, traceparent?: string) => ({ id, eventType: "t", timestamp: 1, body: "{}", now: T,
+        ...(traceparent === undefined ? {} : { traceparent }) })
+      expect(await run(driver, driver.dialect.enqueue, enqueue("a", traceparent))).toBe(true)
+      expect(await run(driver, driver.dialect.enqueue, enqueue("b"))).toBe(true)
+      await many(driver, driver.dialect.enqueue, driver.dialect.batch?.enqueue, [enqueue("c", traceparent)], false)
+      const taken = await run(driver, driver.dialect.take, { max: 3, lockedUntil: T + LEASE, now: T })
+      expect(Object.fromEntries(taken.map((row) => [row.webhookId, row.traceparent]))).toEqual({
+        a: traceparent,
+        b: undefined,
+        c: traceparent
+      })
+      expect(taken.find((row) => row.webhookId === "b")).not.toHaveProperty("traceparent")
     })
 
     it("migrate a store of the first version: released rows are failed from then on, and claimable", async () => {
@@ -374,6 +441,7 @@ VALUES ('old', 'released', 2, ${T}, ${T})`
         await migrate(driver)
         for (const [i, each] of scenario.steps.entries()) {
           expect(await step(driver, each), `step ${i + 1} (${each.op})`).toEqual(expected(each))
+          await countsAgree(driver, `after step ${i + 1} (${each.op})`)
         }
         expect(await rows(driver)).toEqual({ deliveries: scenario.deliveries, attempts: scenario.attempts })
       })
@@ -443,4 +511,61 @@ describe("listFilter's event type", () => {
     expect(read("batch.completed")).toEqual({ eventType: "batch.completed", prefix: false })
     expect(read("")).toEqual({ eventType: undefined, prefix: false })
   })
+})
+
+describe.skipIf(skipPostgres)("PostgreSQL's counts under writers and readers in parallel", () => {
+  it("every read sees every change committed before it, and the counts end equal to the rows", async () => {
+    if (postgresUrl === undefined) throw new Error("CI=true but DATABASE_URL is not a postgres:// URL")
+    const schema = `t_${randomBytes(6).toString("hex")}`
+    const pool = new pg.Pool({ connectionString: postgresUrl, max: 6, options: `-c search_path=${schema}` })
+    /** `f` on a connection of its own. */
+    const connected = async <A>(f: (driver: Driver) => Promise<A>): Promise<A> => {
+      const connection = await pool.connect()
+      try {
+        return await f(onConnection(connection))
+      } finally {
+        connection.release()
+      }
+    }
+    try {
+      await pool.query(`CREATE SCHEMA ${schema}`)
+      await connected((driver) => migrate(driver))
+      const { enqueue, stats, take } = InboxSql.pg
+      let done = false
+      /** A reader: the totals its reads saw, in order. */
+      const reader = () =>
+        connected(async (driver) => {
+          const totals: Array<number> = []
+          while (!done) {
+            const read = await runScript(driver, stats, T)
+            totals.push(Object.values(read.byStatus).reduce((a, b) => a + b, 0))
+          }
+          return totals
+        })
+      const writer = async (n: number) => {
+        for (let i = 0; i < 40; i++) {
+          const e = { id: `w${n}_${i}`, eventType: `t${i % 3}`, timestamp: 1, body: "{}", now: T }
+          await pool.query(enqueue.text, enqueue.params(e) as Array<unknown>)
+          // Some taken too: rows change status while they are counted.
+          if (i % 4 === 0) {
+            await pool.query(take.text, take.params({ max: 2, lockedUntil: T + LEASE, now: T }) as Array<unknown>)
+          }
+        }
+      }
+      const readers = [reader(), reader()]
+      await Promise.all([writer(1), writer(2), writer(3)])
+      done = true
+      for (const totals of await Promise.all(readers)) {
+        // Only enqueues add rows: a read that missed a committed change (another reader's fold) sees fewer.
+        for (let i = 1; i < totals.length; i++) expect(totals[i]).toBeGreaterThanOrEqual(totals[i - 1]!)
+      }
+      await connected(async (driver) => {
+        await countsAgree(driver, "after the writers")
+        expect(Object.values((await runScript(driver, stats, T)).byStatus).reduce((a, b) => a + b, 0)).toBe(120)
+      })
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+      await pool.end()
+    }
+  }, 60_000)
 })

@@ -11,6 +11,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as FiberSet from "effect/FiberSet"
 import * as HashSet from "effect/HashSet"
 import * as Option from "effect/Option"
@@ -20,6 +21,7 @@ import { InboxSql, Reply } from "openai-webhooks-engine"
 import type { Handler } from "../../Webhooks.js"
 import * as deadline from "../deadline.js"
 import * as decode from "../decode.js"
+import * as tracing from "../tracing.js"
 import type { Delivery } from "../signature.js"
 import type { AttemptOutcome } from "./log.js"
 import { type Holding, LeaseLost, type Row, type Store, WebhookInbox } from "./store.js"
@@ -86,10 +88,19 @@ const enqueue = (
   progress: Progress
 ): Effect.Effect<Outcome> => {
   progress.phase = "store"
-  return Effect.matchCauseEffect(store.enqueue(delivery.id, eventType, delivery.timestamp, utf8.decode(body)), {
-    onSuccess: (queued) => durably(store, queued ? QUEUED : DUPLICATE),
-    onFailure: storeFailed
-  })
+  // Kept with the row: the worker's attempts link their spans to this request's (see `tracing.ts`).
+  return Effect.withFiberRuntime((fiber) =>
+    Effect.matchCauseEffect(
+      store.enqueue(
+        delivery.id,
+        eventType,
+        delivery.timestamp,
+        utf8.decode(body),
+        tracing.traceparentOf(fiber.currentSpan)
+      ),
+      { onSuccess: (queued) => durably(store, queued ? QUEUED : DUPLICATE), onFailure: storeFailed }
+    )
+  )
 }
 
 /**
@@ -297,11 +308,20 @@ export const worker = <E, R>(
       // schedule and then dead like any other, never an escape from the loop (which would leave the row
       // processing, taken again every lease, forever).
       const handled = Effect.suspend(() => settings.handle(event.right, delivery))
-      const bounded = deadline.within(
-        handled,
-        timeout,
-        (after) => Effect.fail(new deadline.HandlerTimeout({ after })),
-        timer
+      // The attempt's own span, the handler's spans under it, linked to the request that queued it.
+      const bounded = tracing.span(
+        deadline.within(handled, timeout, (after) => Effect.fail(new deadline.HandlerTimeout({ after })), timer),
+        Reply.span.name,
+        {
+          kind: "consumer",
+          root: true,
+          links: tracing.linksTo(row.traceparent),
+          attributes: {
+            [Reply.span.id]: row.webhookId,
+            [Reply.span.eventType]: decode.eventTypeOf(event.right),
+            [Reply.span.attempt]: row.attempts
+          }
+        }
       )
       const holding = hold(store, row.webhookId, row.attempts)
       /**
@@ -378,12 +398,16 @@ export const worker = <E, R>(
     // Closed with the layer's scope after the taker has stopped (finalizers run last first): it interrupts
     // every running attempt, which gives its row back, and waits for them.
     const running = yield* FiberSet.make<void, never>()
+    // The taker runs untraced (an idle poll is no trace: its take was a root span, 4 a second per process); the
+    // attempts it forks are traced as the layer was.
+    const traced = yield* FiberRef.get(FiberRef.currentTracerEnabled)
     const start = (row: Row) =>
       Effect.suspend(() => {
         busy++
         return FiberSet.run(
           running,
           attempt(row).pipe(
+            Effect.withTracerEnabled(traced),
             // A settle the database failed: the row is taken again once its lease expires. (Uninterruptible
             // here, so an interruption reaches this too: it has said what it did already.)
             Effect.catchAllCause((cause) =>
@@ -427,5 +451,5 @@ export const worker = <E, R>(
         })
       })
     )
-    yield* Effect.forkScoped(Effect.forever(takeDue))
+    yield* Effect.forkScoped(Effect.withTracerEnabled(Effect.forever(takeDue), false))
   })

@@ -80,9 +80,12 @@ export const make: Make = (options) =>
       release: (id, token, error, outcome = "failed") => settle(id, token, "failed", error, null, outcome),
       renew,
       status: (id) => Effect.map(Run.query(sql, dialect.status, id), Option.fromNullable),
-      enqueue: (id, eventType, timestamp, body) =>
+      enqueue: (id, eventType, timestamp, body, traceparent = null) =>
         withNow((now) =>
-          writer.submit({ kind: "enqueue", id, eventType, timestamp, body, now }) as Effect.Effect<boolean, SqlError>
+          writer.submit({ kind: "enqueue", id, eventType, timestamp, body, now, traceparent }) as Effect.Effect<
+            boolean,
+            SqlError
+          >
         ),
       take: (max) =>
         !(max >= 1)
@@ -114,9 +117,11 @@ export const layer = (options: LayerOptions) =>
         Effect.tap((purged) => purged > 0 ? Effect.logInfo(`purged ${purged} expired deliveries`) : Effect.void),
         Effect.catchAllCause((cause) => Effect.logWarning("purge failed", cause)),
         Effect.repeat(Schedule.spaced(options.purgeInterval)),
+        // Housekeeping makes no traces: each purge, each renewal would be a root trace of its own.
+        Effect.withTracerEnabled(false),
         Effect.forkScoped
       )
-      yield* Effect.forkScoped(heartbeat)
+      yield* Effect.forkScoped(Effect.withTracerEnabled(heartbeat, false))
       return store
     })
   )

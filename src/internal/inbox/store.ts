@@ -93,8 +93,17 @@ export interface Store extends Log.Log {
    */
   readonly renew: (id: string, token: number) => Effect.Effect<boolean, SqlError>
   readonly status: (id: string) => Effect.Effect<Option.Option<Status>, SqlError>
-  /** Queued: store a verified delivery; false when its id is already known. */
-  readonly enqueue: (id: string, eventType: string, timestamp: number, body: string) => Effect.Effect<boolean, SqlError>
+  /**
+   * Queued: store a verified delivery; false when its id is already known. `traceparent`: the W3C trace context
+   * of the request that queued it, kept for the attempts' spans (since 0.4.0).
+   */
+  readonly enqueue: (
+    id: string,
+    eventType: string,
+    timestamp: number,
+    body: string,
+    traceparent?: string | null
+  ) => Effect.Effect<boolean, SqlError>
   /**
    * Queued: lease up to `max` due deliveries to this worker in one statement, oldest due first, and start
    * an attempt of each; none when nothing is due. Due: pending and its time has come, or processing under

@@ -9,11 +9,21 @@
  *   `interrupted` (its timeout, or the receiver stopping). Observed here, by {@link timed}.
  * - `openai_webhook_inbox_deliveries{status}` (gauge, every status, 0 included) and
  *   `openai_webhook_inbox_oldest_pending_age_seconds` (gauge, 0 when nothing waits): one `stats` query of the
- *   inbox per scrape. `openai_webhook_inbox_up` is 1 when it answered, 0 when it failed, was unhealthy
+ *   inbox, which reads the counts the database keeps (a few rows, whatever the number of deliveries).
+ *   `openai_webhook_inbox_up` is 1 when it answered, 0 when it failed, was unhealthy
  *   (`WebhookInbox.health`: its SQLite file deleted or replaced) or took longer than
  *   {@link STATS_TIMEOUT}: then those two gauges are left out of the scrape rather than shown stale, and one
  *   line says why (once, until the inbox answers again).
  * - Node's process metrics (`process_*`, `nodejs_*`): prom-client's defaults, with their default names.
+ *
+ * A scrape's answer is made at most once per {@link FRESH_FOR}, and shared: scrapes that arrive while it is being
+ * made wait for it (one query, one rendering), and those within {@link FRESH_FOR} of it get it as it is. Clients
+ * looping on `/metrics` then cost the deliveries one query a second, and the rest is HTTP.
+ *
+ * Exposure: `/metrics` tells how many deliveries of which types a business receives. Without
+ * `WEBHOOK_METRICS_TOKEN` it is served only by a receiver bound to a loopback address (`HOST=127.0.0.1`: only
+ * this machine reaches it); bound to any other (`0.0.0.0`, the default, where OpenAI reaches the receiver) it
+ * answers 403, saying to set the token, and the start says so once.
  *
  * `event_type` is bounded as the counter bounds it: a type this version knows, or `unknown` (and, on the
  * counter, `none` for a delivery without one), whatever a sender puts in `type`.
@@ -96,6 +106,26 @@ export const timed = <E, R>(handle: Handle<E, R>): Handle<E, R> => (event, deliv
  * scrape answers without them (`openai_webhook_inbox_up 0`) rather than not at all.
  */
 export const STATS_TIMEOUT = Duration.seconds(5)
+
+/**
+ * How long a scrape's answer is served as it is: a second, far under any scrape interval (Prometheus's default is
+ * 15 s), so that a scrape never sees counts older than that while a loop of scrapes costs one answer a second.
+ */
+export const FRESH_FOR = Duration.seconds(1)
+
+/** Whether `host` is a loopback address, reachable from this machine only. */
+export const isLoopback = (host: string): boolean => {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host
+  return bare === "localhost" || bare === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(bare)
+}
+
+const FORBIDDEN = Reply.jsonAnswer(403, {
+  error: {
+    type: "MetricsForbidden",
+    message: "/metrics is served without a token only to a receiver bound to loopback (HOST=127.0.0.1): set " +
+      "WEBHOOK_METRICS_TOKEN and scrape with Authorization: Bearer <token>"
+  }
+})
 
 const METHOD_NOT_ALLOWED = Reply.jsonAnswer(405, {
   error: { type: "MethodNotAllowed", message: "The metrics are read with GET" }
@@ -197,15 +227,28 @@ export type Listener = (request: IncomingMessage, response: ServerResponse) => v
 /**
  * `GET /metrics` of a receiver on `settings`, or undefined when `WEBHOOK_METRICS` is off. It runs on the
  * current runtime: its logger, and its inbox when one is provided. With `WEBHOOK_METRICS_TOKEN` set, a
- * request without `Authorization: Bearer <token>` gets 401 and nothing else, whatever its method.
+ * request without `Authorization: Bearer <token>` gets 401 and nothing else, whatever its method. Without it, a
+ * receiver bound to other than loopback answers 403 (see the module's comment). `freshFor`: how long an answer
+ * is shared ({@link FRESH_FOR}).
  */
-export const make = (settings: ReceiverConfig): Effect.Effect<Listener | undefined> =>
+export const make = (
+  settings: Pick<ReceiverConfig, "metrics" | "metricsToken" | "host">,
+  freshFor: Duration.DurationInput = FRESH_FOR
+): Effect.Effect<Listener | undefined> =>
   Effect.gen(function*() {
     if (!settings.metrics) return undefined
-    const { refresh, registry } = makeRegistry(yield* Effect.serviceOption(WebhookInbox.WebhookInbox))
     const check = Option.map(settings.metricsToken, (token) => Access.make(token))
+    if (Option.isNone(check) && !isLoopback(settings.host)) {
+      yield* Effect.logWarning(
+        `metrics: /metrics answers 403: the receiver is bound to ${settings.host}, beyond this machine, and ` +
+          "WEBHOOK_METRICS_TOKEN is unset; set it (openssl rand -hex 32) and give it to Prometheus, or bind to " +
+          "HOST=127.0.0.1"
+      )
+      return (_request, response) => Reply.toNode(response, FORBIDDEN)
+    }
+    const { refresh, registry } = makeRegistry(yield* Effect.serviceOption(WebhookInbox.WebhookInbox))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-    const scrape: Effect.Effect<Reply.Answer> = refresh.pipe(
+    const render: Effect.Effect<Reply.Answer> = refresh.pipe(
       Effect.zipRight(Effect.tryPromise(() => registry.metrics())),
       Effect.map((body): Reply.Answer => ({
         status: 200,
@@ -214,9 +257,24 @@ export const make = (settings: ReceiverConfig): Effect.Effect<Listener | undefin
       })),
       Effect.catchAllCause((cause) => Effect.as(Effect.logError("metrics: the scrape failed", cause), UNAVAILABLE))
     )
+    // One answer at a time, kept `freshFor`: a scrape arriving while it is made waits for it (single flight).
+    const fresh = Duration.toMillis(freshFor)
+    const scrape = yield* Effect.cachedWithTTL(
+      Effect.suspend(() => {
+        const until = performance.now() + fresh
+        return Effect.map(render, (answer) => ({ answer, until }))
+      }),
+      freshFor
+    )
+    // The last answer, served from here while fresh: no fiber per scrape, so a loop of them costs only HTTP.
+    let last: { readonly answer: Reply.Answer; readonly until: number } | undefined
     return (request, response) => {
       if (Option.isSome(check) && !check.value.allows(request)) return Reply.toNode(response, Access.UNAUTHORIZED)
       if (request.method !== "GET" && request.method !== "HEAD") return Reply.toNode(response, METHOD_NOT_ALLOWED)
-      runFork(scrape).addObserver((exit) => Reply.toNode(response, Exit.isSuccess(exit) ? exit.value : UNAVAILABLE))
+      if (last !== undefined && performance.now() < last.until) return Reply.toNode(response, last.answer)
+      runFork(scrape).addObserver((exit) => {
+        if (Exit.isSuccess(exit)) last = exit.value
+        Reply.toNode(response, Exit.isSuccess(exit) ? exit.value.answer : UNAVAILABLE)
+      })
     }
   })

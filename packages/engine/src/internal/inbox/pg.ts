@@ -7,7 +7,9 @@
  * @internal
  */
 import type { Claim, Dialect, Enqueue, Script, Settle, SqlRow } from "../../InboxSql.js"
+import * as counts from "./counts.js"
 import * as shared from "./shared.js"
+import * as trace from "./trace.js"
 
 const D = shared.DELIVERIES
 const A = shared.ATTEMPTS
@@ -57,8 +59,8 @@ const byId = <A>(rows: ReadonlyArray<SqlRow>, value: (row: SqlRow) => A): Readon
 
 export const pg: Dialect = {
   name: "pg",
-  migrations: shared.migrations([]),
-  latestMigration: shared.LATEST_MIGRATION,
+  migrations: [...shared.migrations([]), counts.migration.pg, trace.migration],
+  latestMigration: trace.TRACE_MIGRATION,
   migrationsTable: `CREATE TABLE IF NOT EXISTS ${shared.MIGRATIONS} (
   migration_id integer primary key,
   created_at timestamp with time zone not null default now(),
@@ -135,15 +137,17 @@ SELECT webhook_id FROM settled`,
       read: (rows) => byId(rows, () => true as const)
     },
     enqueue: {
-      text: shared.enqueueInsert(`SELECT id, event_type, webhook_timestamp, body, 'pending', 0, now, now, now
-FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
-  AS input(id, event_type, webhook_timestamp, body, now)`),
+      text: shared.enqueueInsert(`SELECT id, event_type, webhook_timestamp, body, 'pending', 0, now, now, now,
+  traceparent
+FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
+  AS input(id, event_type, webhook_timestamp, body, now, traceparent)`),
       params: (enqueues: ReadonlyArray<Enqueue>) => [
         enqueues.map((e) => e.id),
         enqueues.map((e) => shared.storable(e.eventType)),
         enqueues.map((e) => e.timestamp),
         enqueues.map((e) => e.body),
-        enqueues.map((e) => e.now)
+        enqueues.map((e) => e.now),
+        enqueues.map((e) => e.traceparent ?? null)
       ],
       read: (rows) => byId(rows, () => true as const)
     }
@@ -151,11 +155,12 @@ FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
   take: {
     text: numbered(`WITH taken AS (${shared.takeUpdate("\n  FOR UPDATE SKIP LOCKED")}),
 started AS (${startAttempts("taken")})
-SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at FROM taken`),
+SELECT webhook_id, event_type, webhook_timestamp, body, attempts, next_attempt_at, traceparent FROM taken`),
     params: shared.takeParams,
     read: shared.taken
   },
   purge: deleteWithAttempts(shared.EXPIRED, (p) => [p.doneBefore, p.deadBefore]),
   discard: deleteWithAttempts(shared.DISCARDABLE, (id: string) => [id]),
-  ...shared.common(numbered)
+  ...shared.common(numbered),
+  stats: counts.pgStats
 }

@@ -6,7 +6,9 @@
  * @internal
  */
 import type { Dialect, Script, SqlRow } from "../../InboxSql.js"
+import * as counts from "./counts.js"
 import * as shared from "./shared.js"
+import * as trace from "./trace.js"
 
 const D = shared.DELIVERIES
 const A = shared.ATTEMPTS
@@ -48,8 +50,8 @@ const mainFile = (results: ReadonlyArray<ReadonlyArray<SqlRow>>): string | undef
 
 export const sqlite: Dialect = {
   name: "sqlite",
-  migrations: shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS),
-  latestMigration: shared.LATEST_MIGRATION,
+  migrations: [...shared.migrations(shared.SQLITE_ATTEMPT_TRIGGERS), counts.migration.sqlite, trace.migration],
+  latestMigration: trace.TRACE_MIGRATION,
   migrationsTable: undefined,
   migrated: shared.migrated,
   durability: {
@@ -73,5 +75,6 @@ export const sqlite: Dialect = {
   take: { text: shared.takeUpdate(""), params: shared.takeParams, read: shared.taken },
   purge: deleteWithAttempts(shared.EXPIRED, (p) => [p.doneBefore, p.deadBefore]),
   discard: deleteWithAttempts(shared.DISCARDABLE, (id: string) => [id]),
-  ...shared.common((text) => text)
+  ...shared.common((text) => text),
+  stats: counts.sqliteStats
 }
