@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { Result, Secret, Setting } from "openai-webhooks-engine"
 import { SecretError } from "../WebhookError.js"
+import { importNode } from "./builtin.js"
 
 /** Decoded keys, tried in order. Prints without revealing anything but how many there are. */
 export class Secrets {
@@ -61,7 +62,7 @@ export const fromConfig = (value: Redacted.Redacted<string>): Effect.Effect<Secr
 /** The text of the file at `path`, or the error reading it gave. `node:fs` is imported only then (edge runtimes). */
 const readText = (path: string): Effect.Effect<Result.Result<string, unknown>> =>
   Effect.promise(() =>
-    import("node:fs/promises").then(
+    importNode<typeof import("node:fs/promises")>("node:fs/promises").then(
       (fs) => fs.readFile(path, "utf8").then(Result.ok, Result.fail),
       Result.fail
     )

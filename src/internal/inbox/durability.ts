@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import type { InboxSql } from "openai-webhooks-engine"
+import { importNode } from "../builtin.js"
 import * as Batch from "./batch.js"
 import * as Run from "./run.js"
 
@@ -46,7 +47,7 @@ export const make = (
 const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, never, Scope.Scope> =>
   Effect.gen(function*() {
     let fd: Promise<number> | undefined
-    const fs = () => (fileSystem ??= import(/* webpackIgnore: true */ NODE_FS) as Promise<typeof import("node:fs")>)
+    const fs = () => (fileSystem ??= importNode<typeof import("node:fs")>("node:fs"))
     const close = () => {
       const open = fd
       fd = undefined
@@ -72,7 +73,3 @@ const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, ne
   })
 
 let fileSystem: Promise<typeof import("node:fs")> | undefined
-
-// Not a literal: bundlers for edge runtimes (wrangler, Next.js) follow `import("node:fs")` and fail where there is
-// no node:fs, although only a SQLite store on Node ever reaches this import (test/edge.test.ts).
-const NODE_FS: string = "node:fs"

@@ -13,6 +13,7 @@
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { importNode } from "../builtin.js"
 
 /** Healthy, or not with the reason, for a person. */
 export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string }
@@ -37,7 +38,7 @@ interface Identity {
  * been opened and migrated). `node:fs` is imported here, not at the top: only a store with a file needs one.
  */
 export const make = (file: string): Effect.Effect<Watch> =>
-  Effect.map(Effect.promise(() => import("node:fs")), ({ statSync }) => {
+  Effect.map(Effect.promise(() => importNode<typeof import("node:fs")>("node:fs")), ({ statSync }) => {
     const look = (): Identity | undefined | Error => {
       try {
         return statSync(file, { bigint: true, throwIfNoEntry: false })

@@ -20,6 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { Reply } from "openai-webhooks-engine"
 import type * as WebhookInbox from "../../WebhookInbox.js"
+import { importNode } from "../builtin.js"
 import * as Api from "./api.js"
 import * as Traffic from "./traffic.js"
 
@@ -73,15 +74,12 @@ const ASSETS: ReadonlyArray<readonly [file: string, type: string]> = [
 
 const encoder = new TextEncoder()
 
-/** The module the page's files are read with, named in a variable: see {@link loadAssets}. */
-const FS: string = "node:fs/promises"
-
 /** The page's files by path below the inspector's, or, when one cannot be read, a line saying so and none. */
 const loadAssets = (base: string): Effect.Effect<ReadonlyMap<string, Reply.Answer> | undefined> =>
   Effect.tryPromise(async () => {
     // Imported here, and by a name no bundler resolves ahead: the library's index loads this module on runtimes
     // without `node:fs` (Workers, edge routes), where only making an inspector needs it.
-    const { readFile } = await import(/* @vite-ignore */ FS) as typeof import("node:fs/promises")
+    const { readFile } = await importNode<typeof import("node:fs/promises")>("node:fs/promises")
     const assets = new Map<string, Reply.Answer>()
     for (const [file, type] of ASSETS) {
       const text = await readFile(new URL(`./assets/${file}`, import.meta.url), "utf8")
