@@ -57,7 +57,7 @@ const mistakeOf = async (argv: ReadonlyArray<string>) => {
   return failure as UsageError
 }
 
-describe("the command line's mistakes (@effect/cli's): each names the flag or the command, and says what to type", () => {
+describe("the command line's mistakes (@effect/cli's): each names the flag or the command, says what to type", () => {
   const table: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp, RegExp]> = [
     [["send", "response.completed", "--url"], /^Expected a value following option: '--url'$/, /send --help$/],
     [["send", "--urll", "x"], /^The flag '--urll' is not recognized\. Did you mean '--url'\?$/, /send --help$/],
@@ -73,10 +73,18 @@ describe("the command line's mistakes (@effect/cli's): each names the flag or th
       /^--database is no command of openai-webhooks inbox: its flags go after the command they belong to/,
       /inbox --help/
     ],
-    [["inbox", "lsit"], /^"lsit" is no command of openai-webhooks inbox; did you mean list\? \(one of list, show/, /inbox --help/],
+    [
+      ["inbox", "lsit"],
+      /^"lsit" is no command of openai-webhooks inbox; did you mean list\? \(one of list, show/,
+      /inbox --help/
+    ],
     [["inbox", "recover"], /^Expected to find option: '--since'$/, /inbox recover --help/],
     [["inbox", "show"], /^Missing argument <webhook-id>$/, /inbox show --help/],
-    [["sned"], /^"sned" is no command of openai-webhooks; did you mean send\? \(one of serve, send/, /openai-webhooks --help/],
+    [
+      ["sned"],
+      /^"sned" is no command of openai-webhooks; did you mean send\? \(one of serve, send/,
+      /openai-webhooks --help/
+    ],
     [["secret", "--json"], /^Received unknown argument: '--json'$/, /secret --help/],
     [["secret", "extra"], /^Received unknown argument: 'extra'$/, /secret --help/],
     [["send", "a", "b"], /^Received unknown argument: 'b'$/, /send --help/],
@@ -105,7 +113,12 @@ describe("the command line's mistakes (@effect/cli's): each names the flag or th
     const list = await parsed(inboxCommands.list, ["--status", "failed", "--status", "dead", "--limit=5", "--json"])
     assert.deepInclude(list, { status: ["failed", "dead"], limit: 5, json: true, type: undefined })
     const send = await parsed(sendConfig, ["--count", "-1", "batch.completed"])
-    assert.deepInclude(send, { type: "batch.completed", count: -1, all: false, url: "http://127.0.0.1:8787/webhooks/openai" })
+    assert.deepInclude(send, {
+      type: "batch.completed",
+      count: -1,
+      all: false,
+      url: "http://127.0.0.1:8787/webhooks/openai"
+    })
   })
 })
 
@@ -198,7 +211,10 @@ describe("--help", () => {
     assert.include(coloured.out, "\x1b[")
     const plain = await capture(commandLine(["send", "--help"], false))
     assert.notInclude(plain.out, "\x1b")
-    assert.strictEqual(help("\x1b[1mUSAGE\x1b[0m\n\n$ send --all", "openai-webhooks send", false), "USAGE\n\n$ openai-webhooks send --all")
+    assert.strictEqual(
+      help("\x1b[1mUSAGE\x1b[0m\n\n$ send --all", "openai-webhooks send", false),
+      "USAGE\n\n$ openai-webhooks send --all"
+    )
   })
 
   it("describes every flag and argument of every command in words of its own", async () => {

@@ -143,5 +143,9 @@ export const discard = (flags: FlagsOf<"discard">) =>
 export const stats = (flags: FlagsOf<"stats">) =>
   Effect.gen(function*() {
     const counts = yield* onInbox(flags.database, WebhookInbox.stats)
-    yield* print(flags.json ? render.json(render.statsJson(counts, InboxSql.statuses)) : render.statsTable(counts, InboxSql.statuses))
+    yield* print(
+      flags.json
+        ? render.json(render.statsJson(counts, InboxSql.statuses))
+        : render.statsTable(counts, InboxSql.statuses)
+    )
   })

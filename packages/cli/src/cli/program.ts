@@ -1,6 +1,7 @@
 /**
- * The `openai-webhooks` command line (started by `../cli.ts`): run the receiver, send signed test events, explain failed verifications,
- * generate secrets, list event types, read and operate the receiver's inbox, manage endpoints through OpenAI's API.
+ * The `openai-webhooks` command line (started by `../cli.ts`): run the receiver, send signed test events, explain
+ * failed verifications, generate secrets, list event types, read and operate the receiver's inbox, manage endpoints
+ * through OpenAI's API.
  *
  * The command line is @effect/cli's: the commands and their flags are `./commands.ts`, each command's module
  * in this folder imported only when it runs, so that each command loads what it needs and nothing more. How a
