@@ -8,7 +8,16 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { assertExplained, build, killGroups, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
+import { pathToFileURL } from "node:url"
+import {
+  assertExplained,
+  build,
+  killGroups,
+  PATIENCE,
+  root,
+  type Run,
+  runToEnd
+} from "../../../test/support/process.js"
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -236,5 +245,42 @@ describe("--help", () => {
       }
     }
     assert.isAtLeast(flags, 30)
+  })
+})
+
+describe("start-up: each command loads only what it needs", () => {
+  it("--help, secret and events load no receiver, library, SQL driver or platform-node index", async () => {
+    const library = `${pathToFileURL(join(root, "dist")).href}/`
+    // A loader hook that writes every module URL the process loads on stderr.
+    const directory = mkdtempSync(join(tmpdir(), "cli-loads-"))
+    writeFileSync(
+      join(directory, "hook.mjs"),
+      "export async function load(url, context, next) {\n" +
+        "  process.stderr.write(`loaded ${url}\\n`)\n" +
+        "  return next(url, context)\n" +
+        "}\n"
+    )
+    writeFileSync(
+      join(directory, "register.mjs"),
+      `import { register } from "node:module"\nregister(${JSON.stringify(`file://${join(directory, "hook.mjs")}`)})\n`
+    )
+    for (const argv of [["--help"], ["secret"], ["events"]]) {
+      const run = await runToEnd(["node", "--import", join(directory, "register.mjs"), CLI, ...argv], {
+        ...process.env,
+        NO_COLOR: "1"
+      })
+      assert.strictEqual(run.code, 0, run.stderr)
+      const loaded = run.stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => line.slice(7))
+      assert.isAtLeast(loaded.length, 100, "the hook saw the modules")
+      assert.isTrue(loaded.some((url) => url.includes("/@effect/cli/")), "@effect/cli parses the command line")
+      for (const url of loaded) {
+        assert.notMatch(url, /\/receiver\/(?!errors\.js$)/, argv.join(" "))
+        assert.notMatch(url, /\/@effect\/sql/, argv.join(" "))
+        assert.notMatch(url, /\/@effect\/platform-node\/dist\/esm\/index\.js$/, argv.join(" "))
+        assert.notMatch(url, /\/better-sqlite3\/|\/pg\//, argv.join(" "))
+        // The library (the root package's dist/): only `send --data`, the inbox and endpoints commands load it.
+        assert.isFalse(url.startsWith(library), `${argv.join(" ")} loads ${url}`)
+      }
+    }
   })
 })
