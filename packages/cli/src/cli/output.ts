@@ -13,7 +13,7 @@ export const colours = (stream: { readonly isTTY?: boolean | undefined }, env: N
 
 /**
  * @effect/cli's help of an option or argument begins with its kind's own line ("A user-defined piece of text.", "A
- * true or false value.") before our description; the kind is already in the usage (`--url <url>`, `--all`), so the
+ * true or false value.") before our description; the kind is already in the usage (`--url url`, `--all`), so the
  * line says nothing, and "a user-defined piece of text" misleads. Dropped with the blank line after it.
  */
 const KIND = /^[ \t]*(?:A user-defined piece of text(?: that is confidential)?|A true or false value)\.[ \t]*$/
