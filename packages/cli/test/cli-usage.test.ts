@@ -8,9 +8,26 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { assertExplained, build, killGroups, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
-import * as Args from "../src/cli/args.js"
-import { root } from "../src/cli/commands.js"
+import { pathToFileURL } from "node:url"
+import {
+  assertExplained,
+  build,
+  killGroups,
+  PATIENCE,
+  root,
+  type Run,
+  runToEnd
+} from "../../../test/support/process.js"
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Cause from "effect/Cause"
+import * as Option from "effect/Option"
+import { inboxCommands, send as sendConfig } from "../src/cli/commands.js"
+import { UsageError } from "../src/cli/errors.js"
+import { colours, help } from "../src/cli/output.js"
+import { commandLine } from "../src/cli/program.js"
 import { CLI } from "./support/apps.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
@@ -26,64 +43,91 @@ const cli = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): Promise<
   return runToEnd(["node", CLI, ...args], { ...base, ...env })
 }
 
-const mistakeOf = (argv: ReadonlyArray<string>) => {
-  const parsed = Args.parse(root, argv, "openai-webhooks")
-  assert.strictEqual(parsed._tag, "Mistake", `${argv.join(" ")} parsed as ${parsed._tag}`)
-  return (parsed as Extract<Args.Parsed, { _tag: "Mistake" }>).mistake
+/** What is printed on stdout while `effect` runs, through the Console service. */
+const capture = <A, E>(effect: Effect.Effect<A, E>) => {
+  const lines: Array<string> = []
+  const base = Effect.runSync(Effect.console)
+  const console: Console.Console = {
+    ...base,
+    log: (...args) => Effect.sync(() => void lines.push(args.join(" "))),
+    error: (...args) => Effect.sync(() => void lines.push(`stderr: ${args.join(" ")}`))
+  }
+  return Effect.runPromiseExit(Effect.withConsole(effect, console)).then((exit) => ({ exit, out: lines.join("\n") }))
 }
 
-describe("the parser's mistakes: each names the flag or the command, and says what to type", () => {
+/** The usage error the command line `argv` fails with, before any command runs. */
+const mistakeOf = async (argv: ReadonlyArray<string>) => {
+  const { exit, out } = await capture(commandLine(argv, false))
+  assert.isTrue(Exit.isFailure(exit), `${argv.join(" ")} succeeded`)
+  const failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+  assert.instanceOf(failure, UsageError, `${argv.join(" ")}: ${String(failure)}`)
+  // @effect/cli's own printout of the mistake is dropped: the command prints it once, as error: and hint:.
+  assert.strictEqual(out, "", argv.join(" "))
+  return failure as UsageError
+}
+
+describe("the command line's mistakes (@effect/cli's): each names the flag or the command, says what to type", () => {
   const table: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp, RegExp]> = [
-    [["send", "response.completed", "--url"], /^--url needs a value/, /^e\.g\. --url http:\/\//],
-    [["send", "--url", "--count", "3"], /^--url needs a value/, /--url/],
-    [["send", "--urll", "x"], /^unknown flag --urll for openai-webhooks send; did you mean --url\?$/, /send --help/],
-    [["send", "--cout", "3"], /did you mean --count\?$/, /send --help/],
-    [["send", "--count", "abc"], /^--count takes a whole number, not "abc"$/, /--count 10/],
-    [["send", "--count", "1e3"], /^--count takes a whole number, not "1e3"$/, /--count/],
-    [["send", "--all=yes"], /^--all is a switch and takes no value$/, /--all alone/],
-    [["send", "--url", "a", "--url", "b"], /^--url is given twice$/, /give it once/],
-    [["inbox", "list", "--status", "bogus"], /^--status is one of .*dead, not "bogus"$/, /--status/],
-    [["inbox", "list", "--status", "faild"], /; did you mean failed\?$/, /--status/],
-    [["inbox", "list", "--limit", "ten"], /^--limit takes a whole number/, /--limit 10/],
-    [["inbox", "--database", "X", "list"], /^--database goes after the command it belongs to/, /inbox list --database/],
-    [["inbox", "lsit"], /^unknown command "lsit" for openai-webhooks inbox; did you mean list\?$/, /list, show/],
-    [["inbox"], /^openai-webhooks inbox needs a command: list, show/, /inbox --help/],
-    [["inbox", "recover"], /^--since is required$/, /--since 2h/],
-    [["inbox", "show"], /^<webhook-id> is required$/, /inbox show --help/],
-    [["sned"], /^unknown command "sned" for openai-webhooks; did you mean send\?$/, /the commands: serve, send/],
-    [["secret", "--json"], /^unknown flag --json for openai-webhooks secret$/, /takes no flags/],
-    [["secret", "extra"], /^openai-webhooks secret takes no arguments, but got "extra"$/, /secret --help/],
-    [["send", "a", "b"], /^one argument too many: "b"$/, /send --help/],
-    [["endpoints", "create", "--url", "https://x"], /^--name is required$/, /--name production/]
+    [["send", "response.completed", "--url"], /^Expected a value following option: '--url'$/, /send --help$/],
+    [["send", "--urll", "x"], /^The flag '--urll' is not recognized\. Did you mean '--url'\?$/, /send --help$/],
+    [["send", "--cout", "3"], /Did you mean '--count'\?$/, /send --help/],
+    [["send", "--count", "abc"], /^--count takes a whole number, not "abc"$/, /send --help/],
+    [["send", "--count", "1e3"], /^--count takes a whole number, not "1e3"$/, /send --help/],
+    [["inbox", "list", "--status", "bogus"], /^--status is one of .*dead, not "bogus"$/, /inbox list --help/],
+    [["inbox", "list", "--status", "faild"], /; did you mean failed\?$/, /inbox list --help/],
+    [["inbox", "list", "--limit", "ten"], /^--limit takes a whole number/, /inbox list --help/],
+    [["inbox", "list", "--databse", "x"], /Did you mean '--database'\?$/, /inbox list --help/],
+    [
+      ["inbox", "--database", "X", "list"],
+      /^--database is no command of openai-webhooks inbox: its flags go after the command they belong to/,
+      /inbox --help/
+    ],
+    [
+      ["inbox", "lsit"],
+      /^"lsit" is no command of openai-webhooks inbox; did you mean list\? \(one of list, show/,
+      /inbox --help/
+    ],
+    [["inbox", "recover"], /^Expected to find option: '--since'$/, /inbox recover --help/],
+    [["inbox", "show"], /^Missing argument <webhook-id>$/, /inbox show --help/],
+    [
+      ["sned"],
+      /^"sned" is no command of openai-webhooks; did you mean send\? \(one of serve, send/,
+      /openai-webhooks --help/
+    ],
+    [["secret", "--json"], /^Received unknown argument: '--json'$/, /secret --help/],
+    [["secret", "extra"], /^Received unknown argument: 'extra'$/, /secret --help/],
+    [["send", "a", "b"], /^Received unknown argument: 'b'$/, /send --help/],
+    [["endpoints", "create", "--url", "https://x"], /Expected to find option: '--name'/, /endpoints create --help/]
   ]
   for (const [argv, message, hint] of table) {
-    it(argv.join(" "), () => {
-      const mistake = mistakeOf(argv)
+    it(argv.join(" "), async () => {
+      const mistake = await mistakeOf(argv)
       assert.match(mistake.message, message)
+      assert.match(mistake.hint, /^run openai-webhooks/)
       assert.match(mistake.hint, hint)
     })
   }
 
-  it("parses what is right: flags in either form, a repeated flag, arguments, defaults", () => {
-    const parsed = Args.parse(
-      root,
-      ["inbox", "list", "--status=failed", "--status", "dead", "--limit", "5", "--json"],
-      "openai-webhooks"
-    )
-    assert.strictEqual(parsed._tag, "Run")
-    if (parsed._tag !== "Run") return
-    assert.deepStrictEqual(parsed.path, ["inbox", "list"])
-    assert.deepInclude(parsed.input, { status: ["failed", "dead"], limit: 5, json: true, type: undefined })
-    const send = Args.parse(root, ["send", "batch.completed", "--count", "-1"], "openai-webhooks")
-    assert.strictEqual(send._tag, "Run")
-    if (send._tag === "Run") {
-      assert.deepInclude(send.input, {
-        type: "batch.completed",
-        count: -1,
-        all: false,
-        url: "http://127.0.0.1:8787/webhooks/openai"
-      })
+  it("parses what is right: flags in either form, a repeated flag, arguments, defaults", async () => {
+    const parsed = async <C extends Command.Command.Config>(config: C, argv: ReadonlyArray<string>) => {
+      let input: unknown
+      const command = Command.make("x", config, (given) => Effect.sync(() => void (input = given)))
+      const { exit } = await capture(Command.run(command, { name: "x", version: "0" })(["node", "x", ...argv]).pipe(
+        Effect.provide((await import("@effect/platform-node/NodeContext")).layer)
+      ))
+      assert.isTrue(Exit.isSuccess(exit), String(exit))
+      return input as Record<string, unknown>
     }
+    // @effect/cli reads --flag=value for a single flag; a repeated one is written --status failed --status dead.
+    const list = await parsed(inboxCommands.list, ["--status", "failed", "--status", "dead", "--limit=5", "--json"])
+    assert.deepInclude(list, { status: ["failed", "dead"], limit: 5, json: true, type: undefined })
+    const send = await parsed(sendConfig, ["--count", "-1", "batch.completed"])
+    assert.deepInclude(send, {
+      type: "batch.completed",
+      count: -1,
+      all: false,
+      url: "http://127.0.0.1:8787/webhooks/openai"
+    })
   })
 })
 
@@ -105,9 +149,13 @@ describe("usage mistakes of the built command: exit 2, error: and hint:, every t
     [["send", "response.completed", "--id", "a b"], /^error: --id "a b"/, /--id/],
     [["send", "response.completed", "--all"], /--all sends every type: it takes no <event-type>/, /send --all/],
     [["send", "response.completed", "--data", "[1]"], /--data must be a JSON object/, /--data/],
-    [["send", "--urll", "http://x"], /did you mean --url\?/, /send --help/],
-    [["inbox", "list", "--status", "bogus"], /--status is one of/, /--status/],
-    [["inbox", "--database", "X", "list"], /--database goes after/, /inbox list --database/],
+    [["send", "--urll", "http://x"], /Did you mean '--url'\?/, /send --help/],
+    [["send", "--url", "--count", "3"], /^error: --url needs a value, not the flag --count$/m, /--url http:\/\//],
+    [["send", "response.completed", "--url"], /^error: Expected a value following option: '--url'$/m, /send --help/],
+    [["send", "--count", "abc"], /^error: --count takes a whole number, not "abc"$/m, /send --help/],
+    [["inbox", "list", "--status", "bogus"], /--status is one of/, /inbox list --help/],
+    [["inbox", "--database", "X", "list"], /--database is no command of openai-webhooks inbox/, /inbox --help/],
+    [["sned"], /did you mean send\?/, /openai-webhooks --help/],
     [
       ["events", "response.complete"],
       /unknown event type "response\.complete"; did you mean response\.completed\?/,
@@ -151,47 +199,88 @@ describe("--help", () => {
       assert.notInclude(run.stdout, "A user-defined piece of text")
     }
     const send = await cli(["send", "--help"])
-    assert.match(send.stdout, /^ {2}openai-webhooks send \[<event-type>\] \[flags\]$/m)
-    assert.match(send.stdout, /^ {2}--url <url> +The receiver's URL/m)
+    assert.match(send.stdout, /^\$ openai-webhooks send \[--all\] \[--url url\] .*\[<event-type>\]$/m)
+    assert.match(send.stdout, /^--url url\n\n {2}The receiver's URL/m)
+    const list = await cli(["inbox", "list", "--help"])
+    assert.match(list.stdout, /^\$ openai-webhooks inbox list \[--database url\]/m)
   })
 
-  it("puts a command's required flags in its usage line", () => {
-    const create = Args.parse(root, ["endpoints", "create", "--help"], "openai-webhooks")
-    assert.strictEqual(create._tag, "Help")
-    if (create._tag !== "Help") return
-    const text = Args.help(create.node, create.path, "openai-webhooks", { colour: false, width: 100 })
-    assert.match(text, /^ {2}openai-webhooks endpoints create --url <url> --name <name> --events <types> \[flags\]$/m)
+  it("puts a command's required flags in its usage line", async () => {
+    const { exit, out } = await capture(commandLine(["endpoints", "create", "--help"], false))
+    assert.isTrue(Exit.isSuccess(exit))
+    assert.match(out, /^\$ openai-webhooks endpoints create --url url --name name --events types \[--json\]$/m)
   })
 
-  it("colours headings on a terminal only, and never with NO_COLOR or TERM=dumb", () => {
-    assert.isTrue(Args.colours({ isTTY: true }, {}))
-    assert.isFalse(Args.colours({ isTTY: false }, {}))
-    assert.isFalse(Args.colours({ isTTY: true }, { NO_COLOR: "1" }))
-    assert.isFalse(Args.colours({ isTTY: true }, { TERM: "dumb" }))
-    const coloured = Args.help(root, [], "openai-webhooks", { colour: true, width: 100 })
-    assert.include(coloured, "\x1b[1mCommands\x1b[0m")
-    assert.notInclude(Args.help(root, [], "openai-webhooks", { colour: false, width: 100 }), "\x1b")
+  it("colours on a terminal only, and never with NO_COLOR or TERM=dumb", async () => {
+    assert.isTrue(colours({ isTTY: true }, {}))
+    assert.isFalse(colours({ isTTY: false }, {}))
+    assert.isFalse(colours({ isTTY: true }, { NO_COLOR: "1" }))
+    assert.isFalse(colours({ isTTY: true }, { TERM: "dumb" }))
+    const coloured = await capture(commandLine(["send", "--help"], true))
+    assert.include(coloured.out, "\x1b[")
+    const plain = await capture(commandLine(["send", "--help"], false))
+    assert.notInclude(plain.out, "\x1b")
+    assert.strictEqual(
+      help("\x1b[1mUSAGE\x1b[0m\n\n$ send --all", "openai-webhooks send", false),
+      "USAGE\n\n$ openai-webhooks send --all"
+    )
   })
 
-  it("describes every flag and argument of every command in words of its own", () => {
-    const seen: Array<string> = []
-    const walk = (node: Args.Spec | Args.Group, path: ReadonlyArray<string>) => {
-      if (node._tag === "Group") {
-        for (const child of node.commands) walk(child, [...path, child.name])
-        return
+  it("describes every flag and argument of every command in words of its own", async () => {
+    const paths = [
+      ["serve"], ["send"], ["verify"], ["secret"], ["events"], ["event-types"],
+      ...Object.keys(inboxCommands).map((name) => ["inbox", name]),
+      ...["list", "get", "create", "update", "delete", "rotate", "test"].map((name) => ["endpoints", name])
+    ]
+    let flags = 0
+    for (const path of paths) {
+      const { out } = await capture(commandLine([...path, "--help"], false))
+      assert.notInclude(out, "A user-defined piece of text", path.join(" "))
+      assert.notInclude(out, "A true or false value", path.join(" "))
+      // Each flag's heading (`--url url`) is followed by a description of its own, not only "This setting is optional".
+      for (const match of out.matchAll(/^(--[a-z-]+)[^\n]*\n\n {2}([^\n]*)/gm)) {
+        assert.notMatch(match[2]!, /^This (setting|option)/, `${path.join(" ")} ${match[1]}`)
+        assert.isAtLeast(match[2]!.length, 12, `${path.join(" ")} ${match[1]}`)
+        flags++
       }
-      const text = Args.help(node, path, "openai-webhooks", { colour: false, width: 100 })
-      for (const flag of Object.values<Args.Flag<unknown>>(node.flags)) {
-        assert.isAtLeast(flag.description.length, 12, `${path.join(" ")} --${flag.name}`)
-        assert.include(text, `--${flag.name}`)
-        seen.push(`${path.join(" ")} --${flag.name}`)
-      }
-      for (const arg of Object.values<Args.Arg<unknown>>(node.args)) {
-        assert.isAtLeast(arg.description.length, 12, `${path.join(" ")} <${arg.name}>`)
-      }
-      assert.isAtLeast(node.summary.length, 12)
     }
-    walk(root, [])
-    assert.isAtLeast(seen.length, 30)
+    assert.isAtLeast(flags, 30)
+  })
+})
+
+describe("start-up: each command loads only what it needs", () => {
+  it("--help, secret and events load no receiver, library, SQL driver or platform-node index", async () => {
+    const library = `${pathToFileURL(join(root, "dist")).href}/`
+    // A loader hook that writes every module URL the process loads on stderr.
+    const directory = mkdtempSync(join(tmpdir(), "cli-loads-"))
+    writeFileSync(
+      join(directory, "hook.mjs"),
+      "export async function load(url, context, next) {\n" +
+        "  process.stderr.write(`loaded ${url}\\n`)\n" +
+        "  return next(url, context)\n" +
+        "}\n"
+    )
+    writeFileSync(
+      join(directory, "register.mjs"),
+      `import { register } from "node:module"\nregister(${JSON.stringify(`file://${join(directory, "hook.mjs")}`)})\n`
+    )
+    for (const argv of [["--help"], ["secret"], ["events"]]) {
+      const run = await runToEnd(["node", "--import", join(directory, "register.mjs"), CLI, ...argv], {
+        ...process.env,
+        NO_COLOR: "1"
+      })
+      assert.strictEqual(run.code, 0, run.stderr)
+      const loaded = run.stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => line.slice(7))
+      assert.isAtLeast(loaded.length, 100, "the hook saw the modules")
+      assert.isTrue(loaded.some((url) => url.includes("/@effect/cli/")), "@effect/cli parses the command line")
+      for (const url of loaded) {
+        assert.notMatch(url, /\/receiver\/(?!errors\.js$)/, argv.join(" "))
+        assert.notMatch(url, /\/@effect\/sql/, argv.join(" "))
+        assert.notMatch(url, /\/@effect\/platform-node\/dist\/esm\/index\.js$/, argv.join(" "))
+        assert.notMatch(url, /\/better-sqlite3\/|\/pg\//, argv.join(" "))
+        // The library (the root package's dist/): only `send --data`, the inbox and endpoints commands load it.
+        assert.isFalse(url.startsWith(library), `${argv.join(" ")} loads ${url}`)
+      }
+    }
   })
 })

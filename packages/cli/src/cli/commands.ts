@@ -1,10 +1,103 @@
 /**
- * Every command of `openai-webhooks`, its flags and arguments with what `--help` says of them (see `./args.ts`). The
- * module that runs each is named in `../cli.ts`, loaded only when it runs. The README's command reference follows
- * this file.
+ * Every command of `openai-webhooks` on @effect/cli: its flags and arguments with what `--help` says of them, and
+ * the module that runs it, imported only when that command runs (`import()` in its handler), so that `--help`,
+ * `secret` and `events` load neither the receiver, nor the library, nor the SQL drivers. @effect/cli parses,
+ * validates, corrects ("did you mean") and writes the help; `../cli.ts` prints its mistakes as `error:`/`hint:`.
+ * The README's command reference follows this file.
  */
+import * as Args from "@effect/cli/Args"
+import * as AutoCorrect from "@effect/cli/AutoCorrect"
+import * as CliConfig from "@effect/cli/CliConfig"
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { InboxSql, Signature } from "openai-webhooks-engine"
-import * as Args from "./args.js"
+import { withOwnConsole } from "./output.js"
+
+/** What a command's handler module receives: each flag and argument of its config under its key, parsed. */
+export type Input<C extends Command.Command.Config> = Command.Command.ParseConfig<C>
+
+/** A flag's value, or undefined when it is absent: what the handler modules take. */
+const orUndefined = <A>(options: Options.Options<A>): Options.Options<A | undefined> =>
+  options.pipe(Options.optional, Options.map(Option.getOrUndefined))
+
+/** `--name <value>`: text, undefined when absent. */
+const text = (name: string, description: string, value = "text"): Options.Options<string | undefined> =>
+  orUndefined(Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description)))
+
+/** A value @effect/cli refuses, in words that name the flag (its own say "'abc' is not a integer"). */
+const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
+
+/**
+ * `--name <n>`: a whole number written in decimal (not `1e3` or `0x10`, which Options.integer takes), the mistake
+ * naming the flag.
+ */
+const wholeNumber = (name: string, description: string, value = "n"): Options.Options<number> =>
+  Options.text(name).pipe(
+    Options.withPseudoName(value),
+    Options.withDescription(description),
+    Options.mapEffect((text) =>
+      /^-?\d+$/.test(text.trim()) && Number.isSafeInteger(Number(text))
+        ? Effect.succeed(Number(text))
+        : invalid(`--${name} takes a whole number, not ${JSON.stringify(text)}`)
+    )
+  )
+
+/** `--name <n>`: a whole number, undefined when absent. */
+const integer = (name: string, description: string, value = "n"): Options.Options<number | undefined> =>
+  orUndefined(wholeNumber(name, description, value))
+
+/** `text` if it is one of `choices`; else the mistake, naming the flag, with @effect/cli's "did you mean". */
+const oneOf = <C extends string>(name: string, choices: ReadonlyArray<C>, text: string) => {
+  if ((choices as ReadonlyArray<string>).includes(text)) return Effect.succeed(text as C)
+  const near = choices.find((c) => AutoCorrect.levensteinDistance(text, c, CliConfig.defaultConfig) <= 2)
+  return invalid(
+    `--${name} is one of ${choices.join(", ")}, not ${JSON.stringify(text)}${
+      near === undefined ? "" : `; did you mean ${near}?`
+    }`
+  )
+}
+
+/** `--name <a|b>`: text, to be one of `choices` (the mistake names the flag; Options.choice's does not). */
+const choiceText = (name: string, choices: ReadonlyArray<string>, description: string): Options.Options<string> =>
+  Options.text(name).pipe(Options.withPseudoName(choices.join("|")), Options.withDescription(description))
+
+/** `--name <a|b>`: one of `choices`. */
+const choice = <const C extends string>(name: string, choices: ReadonlyArray<C>, description: string) =>
+  choiceText(name, choices, description).pipe(Options.mapEffect((text) => oneOf(name, choices, text)))
+
+/** `--name <a|b>`, repeated: each one of `choices`, in order (empty when absent). */
+const choices = <const C extends string>(name: string, choices: ReadonlyArray<C>, description: string) =>
+  choiceText(name, choices, description).pipe(
+    Options.repeated,
+    Options.mapEffect((texts) => Effect.forEach(texts, (text) => oneOf(name, choices, text)))
+  )
+
+/** `--name`: a switch, false when absent. */
+const boolean = (name: string, description: string): Options.Options<boolean> =>
+  Options.boolean(name).pipe(Options.withDescription(description))
+
+/** A flag that must be given: text. */
+const requiredText = (name: string, description: string, value = "text"): Options.Options<string> =>
+  Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description))
+
+/** A positional argument that may be left out. */
+const optionalArg = (name: string, description: string): Args.Args<string | undefined> =>
+  Args.text({ name }).pipe(Args.withDescription(description), Args.optional, Args.map(Option.getOrUndefined))
+
+/** A positional argument that must be given. */
+const arg = (name: string, description: string): Args.Args<string> =>
+  Args.text({ name }).pipe(Args.withDescription(description))
+
+/**
+ * A command's module, imported when the command runs, and its `run` applied to the parsed input, with the console
+ * @effect/cli's own was put over (see `./output.ts`).
+ */
+const load = <I, E, R>(module: () => Promise<(input: I) => Effect.Effect<unknown, E, R>>) => (input: I) =>
+  withOwnConsole(Effect.flatMap(Effect.promise(module), (run) => Effect.asVoid(run(input))))
 
 /** The database URL's forms, as `DATABASE_URL` takes them (the receiver's `database.ts` reads them). */
 const DATABASE_FORMS = "sqlite:<path>, memory or postgres://user:password@host:5432/database"
@@ -15,333 +108,356 @@ export const TIME_FORMS = "a span back from now (30m, 1h, 2d, 1w) or an ISO date
 /** Where `send` posts by default: the receiver's default port and path on this machine. */
 export const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/openai"
 
-const sendSecret = Args.text(
-  "secret",
-  "The signing secret, whsec_... (the receiver prints its development secret at start). Default: " +
-    "OPENAI_WEBHOOK_SECRET, its first secret when it lists several.",
-  "whsec_...",
-  "whsec_..."
-)
+/** `send`'s flags and argument. */
+export const send = {
+  type: optionalArg(
+    "event-type",
+    "The event type to send, e.g. response.completed (list: openai-webhooks events)."
+  ),
+  all: boolean("all", "Send one event of every known type, instead of <event-type>."),
+  url: Options.text("url").pipe(
+    Options.withPseudoName("url"),
+    Options.withDescription(`The receiver's URL, http:// or https://. Default: ${DEFAULT_URL}.`),
+    Options.withDefault(DEFAULT_URL)
+  ),
+  secret: text(
+    "secret",
+    "The signing secret, whsec_... (the receiver prints its development secret at start). Default: " +
+      "OPENAI_WEBHOOK_SECRET, its first secret when it lists several.",
+    "whsec_..."
+  ),
+  data: text(
+    "data",
+    "JSON merged over the sample's data (wire field names, objects merged key by key), e.g. '{\"id\":\"resp_1\"}'; " +
+      "the whole data of a type this version does not know. See the fields: openai-webhooks events <event-type>.",
+    "json"
+  ),
+  fail: boolean(
+    "fail",
+    "Make the delivery fail on purpose: its webhook-id starts with fail_, which the receiver's example handler " +
+      "fails on (500, then retries, then dead), to try inbox recover and discard."
+  ),
+  id: text("id", "The webhook-id, 1 to 256 printable characters. Default: a random msg_... per delivery.", "id"),
+  timestamp: integer(
+    "timestamp",
+    "The webhook-timestamp, in Unix seconds (to test the receiver's tolerance). Default: now.",
+    "seconds"
+  ),
+  count: wholeNumber("count", "How many deliveries of each type to send (a summary follows). Default: 1.").pipe(
+    Options.withDefault(1)
+  )
+}
 
-export const send = Args.command({
-  name: "send",
-  summary: "Sign sample events as OpenAI would and POST them to a receiver.",
-  details: "Each event is the type's sample from `openai-webhooks events <type>`, with a fresh event id, signed " +
-    "with the secret. A 2xx answer exits 0, any other 1.",
-  args: {
-    type: Args.optionalArg("event-type", "The event type to send, e.g. response.completed (list: openai-webhooks events).")
-  },
-  flags: {
-    all: Args.boolean("all", "Send one event of every known type, instead of <event-type>."),
-    url: Args.withDefault(
-      Args.text("url", "The receiver's URL, http:// or https://.", "url", "http://127.0.0.1:8787/webhooks/openai"),
-      DEFAULT_URL
-    ),
-    secret: sendSecret,
-    data: Args.text(
-      "data",
-      "JSON merged over the sample's data (wire field names, objects merged key by key), e.g. '{\"id\":\"resp_1\"}'; " +
-        "the whole data of a type this version does not know. See the fields: openai-webhooks events <event-type>.",
-      "json",
-      "'{\"id\":\"resp_123\"}'"
-    ),
-    fail: Args.boolean(
-      "fail",
-      "Make the delivery fail on purpose: its webhook-id starts with fail_, which the receiver's example handler " +
-        "fails on (500, then retries, then dead), to try inbox recover and discard."
-    ),
-    id: Args.text("id", "The webhook-id, 1 to 256 printable characters. Default: a random msg_... per delivery.", "id", "msg_1"),
-    timestamp: Args.integer(
-      "timestamp",
-      "The webhook-timestamp, in Unix seconds (to test the receiver's tolerance). Default: now.",
-      "seconds"
-    ),
-    count: Args.withDefault(Args.integer("count", "How many deliveries of each type to send (a summary follows)."), 1)
-  },
-  examples: [
-    "send response.completed",
-    "send --all",
-    "send batch.completed --count 100",
-    "send response.completed --data '{\"id\":\"resp_123\"}'",
-    "send response.failed --fail",
-    "send realtime.call.incoming --url https://example.com/webhooks/openai --secret whsec_..."
-  ]
-})
+/** `verify`'s flags. */
+export const verify = {
+  body: requiredText("body", "A file holding the raw request body, byte for byte as received.", "file"),
+  headers: requiredText(
+    "headers",
+    "A file holding the request headers: Name: value lines as in a request log, curl -H 'Name: value' lines, " +
+      "or a JSON object (as a browser's developer tools copy them).",
+    "file"
+  ),
+  secret: text(
+    "secret",
+    "The signing secret, whsec_... Default: OPENAI_WEBHOOK_SECRET, read as the receiver reads it (one or several).",
+    "whsec_..."
+  ),
+  tolerance: wholeNumber(
+    "tolerance",
+    `How old or how far in the future a timestamp may be, in seconds. Default: ${Signature.defaultToleranceSeconds}.`,
+    "seconds"
+  ).pipe(Options.withDefault(Signature.defaultToleranceSeconds))
+}
 
-export const verify = Args.command({
-  name: "verify",
-  summary: "Verify a captured delivery as the receiver would and, when it does not verify, say why.",
-  details: "Same secret parsing, tolerance and rules as the receiver. Exit 0 when verified, 1 when not.",
-  flags: {
-    body: Args.required(Args.text("body", "A file holding the raw request body, byte for byte as received.", "file", "body.json")),
-    headers: Args.required(Args.text(
-      "headers",
-      "A file holding the request headers: Name: value lines as in a request log, curl -H 'Name: value' lines, " +
-        "or a JSON object (as a browser's developer tools copy them).",
-      "file",
-      "headers.txt"
-    )),
-    secret: Args.text(
-      "secret",
-      "The signing secret, whsec_... Default: OPENAI_WEBHOOK_SECRET, read as the receiver reads it (one or several).",
-      "whsec_...",
-      "whsec_..."
-    ),
-    tolerance: Args.withDefault(
-      Args.integer("tolerance", "How old or how far in the future a timestamp may be, in seconds.", "seconds"),
-      Signature.defaultToleranceSeconds
-    )
-  },
-  examples: ["verify --body body.json --headers headers.txt --secret whsec_..."]
-})
+/** `secret` takes nothing. */
+export const secret = {}
 
-export const secret = Args.command({
-  name: "secret",
-  summary: "Print a new random whsec_ secret (32 bytes) for local testing.",
-  flags: {}
-})
+/** `events`'s argument. */
+export const events = {
+  type: optionalArg(
+    "event-type",
+    "Show this type's description and its sample event, the fields send --data merges over."
+  )
+}
 
-export const events = Args.command({
-  name: "events",
-  summary: "List every event type this version knows, or show one type's sample event.",
-  args: {
-    type: Args.optionalArg("event-type", "Show this type's description and its sample event, the fields send --data merges over.")
-  },
-  flags: {},
-  examples: ["events", "events response.completed"]
-})
+/**
+ * `serve`'s flags: text, each checked by the receiver's own rule for the variable it stands for
+ * (../receiver/config.ts), so that `--port 0x10` is refused as `PORT=0x10` is, naming the flag.
+ */
+export const serve = {
+  host: text(
+    "host",
+    "The address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface). Default: HOST, else " +
+      "0.0.0.0 with a webhook secret and 127.0.0.1 without (development).",
+    "address"
+  ),
+  port: text("port", "The port to listen on, 1 to 65535. Default: PORT, else 8787.", "port"),
+  path: text("path", "The path deliveries are posted to. Default: WEBHOOK_PATH, else /webhooks/openai.", "path"),
+  mode: text(
+    "mode",
+    "inline: run the handler before answering; queued: answer once stored, workers run it. Default: " +
+      "WEBHOOK_MODE, else inline.",
+    "inline|queued"
+  ),
+  database: text(
+    "database",
+    `The inbox's store: ${DATABASE_FORMS}. Default: DATABASE_URL (or the file DATABASE_URL_FILE names), else ` +
+      "the SQLite file .data/openai-webhooks.sqlite.",
+    "url"
+  ),
+  inspectOnly: boolean(
+    "inspect-only",
+    "Serve only the inspector, on an inbox another application writes: no handler, no workers, no webhook path. " +
+      "Default: WEBHOOK_INSPECT_ONLY."
+  ),
+  takeOver: boolean(
+    "take-over",
+    "Run the example handler and workers on an inbox that holds deliveries this receiver did not record as its " +
+      "own (its own, made before 0.4.0). Default: WEBHOOK_TAKE_OVER."
+  )
+}
 
-export const serve = Args.command({
-  name: "serve",
-  summary: "Run the receiver, flags over its environment variables, until SIGINT or SIGTERM.",
-  flags: {
-    // Text, each checked by the receiver's own rule for the variable it stands for (../receiver/config.ts).
-    host: Args.text(
-      "host",
-      "The address to listen on: 127.0.0.1 (this machine only) or 0.0.0.0 (every interface). Default: HOST, else " +
-        "0.0.0.0 with a webhook secret and 127.0.0.1 without (development).",
-      "address"
-    ),
-    port: Args.text("port", "The port to listen on, 1 to 65535. Default: PORT, else 8787.", "port"),
-    path: Args.text(
-      "path",
-      "The path deliveries are posted to. Default: WEBHOOK_PATH, else /webhooks/openai.",
-      "path"
-    ),
-    mode: Args.text(
-      "mode",
-      "inline: run the handler before answering; queued: answer once stored, workers run it. Default: " +
-        "WEBHOOK_MODE, else inline.",
-      "inline|queued"
-    ),
-    database: Args.text(
-      "database",
-      `The inbox's store: ${DATABASE_FORMS}. Default: DATABASE_URL (or the file DATABASE_URL_FILE names), else ` +
-        "the SQLite file .data/openai-webhooks.sqlite.",
-      "url"
-    ),
-    inspectOnly: Args.boolean(
-      "inspect-only",
-      "Serve only the inspector, on an inbox another application writes: no handler, no workers, no webhook path. " +
-        "Default: WEBHOOK_INSPECT_ONLY."
-    ),
-    takeOver: Args.boolean(
-      "take-over",
-      "Run the example handler and workers on an inbox that holds deliveries this receiver did not record as its " +
-        "own (its own, made before 0.4.0). Default: WEBHOOK_TAKE_OVER."
-    )
-  },
-  examples: ["serve", "serve --port 3001 --mode queued", "serve --database postgres://user:password@localhost/app"]
-})
-
-const inboxDatabase = Args.text(
+const inboxDatabase = text(
   "database",
   `The receiver's database: ${DATABASE_FORMS}. Default: DATABASE_URL, else the SQLite file ` +
     ".data/openai-webhooks.sqlite (as the receiver, run in this folder, keeps it).",
-  "url",
-  "sqlite:.data/openai-webhooks.sqlite"
+  "url"
 )
-const inboxJson = Args.boolean("json", "Print one JSON document instead of a table, for scripts.")
-const webhookId = Args.arg("webhook-id", "The delivery's webhook-id (msg_...).")
+const inboxJson = boolean("json", "Print one JSON document instead of a table, for scripts.")
+const webhookId = arg("webhook-id", "The delivery's webhook-id (msg_...).")
 
-/** The `inbox` commands, by name. */
+/** The flags and arguments of each `inbox` command, by name. */
 export const inboxCommands = {
-  list: Args.command({
-    name: "list",
-    summary: "List deliveries, newest first.",
-    flags: {
-      database: inboxDatabase,
-      status: Args.repeated(Args.choice(
-        "status",
-        InboxSql.statuses,
-        "Only deliveries in this status."
-      )),
-      type: Args.text(
-        "type",
-        "Only this event type (response.completed), or a family: batch or batch. (every batch.* type).",
-        "type",
-        "response.completed"
-      ),
-      since: Args.text("since", `Received at or after: ${TIME_FORMS}.`, "when", "1h"),
-      until: Args.text("until", `Received before: ${TIME_FORMS}.`, "when", "10m"),
-      limit: Args.integer("limit", "Deliveries per page, 1 to 500. Default: 50."),
-      after: Args.text("after", "The next page: the cursor the previous page printed.", "cursor"),
-      json: inboxJson
-    },
-    examples: ["inbox list --status failed --since 1h", "inbox list --type batch --json"]
-  }),
-  show: Args.command({
-    name: "show",
-    summary: "Show a delivery: its fields, its body and its attempts.",
-    args: { id: webhookId },
-    flags: { database: inboxDatabase, json: inboxJson },
-    examples: ["inbox show msg_..."]
-  }),
-  replay: Args.command({
-    name: "replay",
-    summary: "Process deliveries again, whatever their status (a done one too); exit 1 if one could not be.",
-    details: "--json prints { replayed: [id], failed: [{ webhookId, reason, message }] }.",
-    args: { ids: Args.variadic("webhook-id", "The webhook-id (msg_...) of each delivery to process again.") },
-    flags: { database: inboxDatabase, json: inboxJson },
-    examples: ["inbox replay msg_1 msg_2"]
-  }),
-  recover: Args.command({
-    name: "recover",
-    summary: "Replay every delivery that failed or went dead in a window.",
-    details: "--json prints { recovered, since, until, status }.",
-    flags: {
-      since: Args.required(Args.text("since", `Received at or after: ${TIME_FORMS}.`, "when", "2h")),
-      until: Args.text("until", `Received before: ${TIME_FORMS}. Default: now.`, "when", "10m"),
-      status: Args.choice(
+  list: {
+    database: inboxDatabase,
+    status: choices("status", InboxSql.statuses, "Only deliveries in this status; repeat it for several."),
+    type: text(
+      "type",
+      "Only this event type (response.completed), or a family: batch or batch. (every batch.* type).",
+      "type"
+    ),
+    since: text("since", `Received at or after: ${TIME_FORMS}.`, "when"),
+    until: text("until", `Received before: ${TIME_FORMS}.`, "when"),
+    limit: integer("limit", "Deliveries per page, 1 to 500. Default: 50."),
+    after: text("after", "The next page: the cursor the previous page printed.", "cursor"),
+    json: inboxJson
+  },
+  show: { id: webhookId, database: inboxDatabase, json: inboxJson },
+  replay: {
+    ids: Args.text({ name: "webhook-id" }).pipe(
+      Args.withDescription("The webhook-id (msg_...) of each delivery to process again."),
+      Args.atLeast(1)
+    ),
+    database: inboxDatabase,
+    json: inboxJson
+  },
+  recover: {
+    since: requiredText("since", `Received at or after: ${TIME_FORMS}.`, "when"),
+    until: text("until", `Received before: ${TIME_FORMS}. Default: now.`, "when"),
+    status: orUndefined(
+      choice(
         "status",
         ["failed", "dead"],
         "Only failed deliveries (waiting for a retry), or only dead ones. Default: both."
-      ),
-      database: inboxDatabase,
-      json: inboxJson
-    },
-    examples: ["inbox recover --since 2h", "inbox recover --since 2026-01-05 --status dead"]
-  }),
-  discard: Args.command({
-    name: "discard",
-    summary: "Remove a dead letter, with its attempts, for good.",
-    details: "--json prints { discarded }.",
-    args: { id: webhookId },
-    flags: { database: inboxDatabase, json: inboxJson },
-    examples: ["inbox discard msg_..."]
-  }),
-  stats: Args.command({
-    name: "stats",
-    summary: "Count deliveries by status and by event type, and say how old the oldest waiting one is.",
-    flags: { database: inboxDatabase, json: inboxJson }
-  })
+      )
+    ),
+    database: inboxDatabase,
+    json: inboxJson
+  },
+  discard: { id: webhookId, database: inboxDatabase, json: inboxJson },
+  stats: { database: inboxDatabase, json: inboxJson }
 }
 
-export const inbox = Args.group({
-  name: "inbox",
-  summary: "Read and operate the receiver's delivery log: list, show, replay, recover, discard, stats.",
-  details: "The database: --database, else DATABASE_URL, else the receiver's SQLite file. A running receiver's " +
-    "worker processes what replay and recover queue.",
-  commands: Object.values(inboxCommands)
-})
-
-const apiJson = Args.boolean("json", "Print OpenAI's JSON instead of a table, for scripts.")
-const endpointId = Args.arg("id", "The endpoint's ID, whe_...")
+const apiJson = boolean("json", "Print OpenAI's JSON instead of a table, for scripts.")
+const endpointId = arg("id", "The endpoint's ID, whe_...")
 const EVENTS = "Event types, comma-separated (response.completed,batch.completed), or all: every type an endpoint " +
   "may subscribe to, as OpenAI's API lists them now (see openai-webhooks event-types)."
 
-/** The `endpoints` commands, by name. */
+/** The flags and arguments of each `endpoints` command, by name. */
 export const endpointsCommands = {
-  list: Args.command({
-    name: "list",
-    summary: "List the project's webhook endpoints, newest first.",
-    flags: {
-      limit: Args.integer("limit", "Show at most this many, newest first. Default: all of them."),
-      json: apiJson
-    }
-  }),
-  get: Args.command({
-    name: "get",
-    summary: "Show one endpoint (its secret is not shown: OpenAI keeps only a hint).",
-    args: { id: endpointId },
-    flags: { json: apiJson }
-  }),
-  create: Args.command({
-    name: "create",
-    summary: "Create an endpoint and print its signing secret, once.",
-    flags: {
-      url: Args.required(
-        Args.text("url", "Where OpenAI delivers: https://..., at most 2048 characters.", "url", "https://example.com/webhooks/openai")
-      ),
-      name: Args.required(Args.text("name", "The endpoint's name, 1 to 256 characters.", "name", "production")),
-      events: Args.required(Args.text("events", EVENTS, "types", "response.completed,batch.completed")),
-      json: apiJson
-    },
-    examples: [
-      "endpoints create --url https://example.com/webhooks/openai --name production --events response.completed,batch.completed"
-    ]
-  }),
-  update: Args.command({
-    name: "update",
-    summary: "Change an endpoint's URL, name or event types (--events replaces the whole set).",
-    args: { id: endpointId },
-    flags: {
-      url: Args.text("url", "A new https:// URL.", "url", "https://example.com/webhooks/openai"),
-      name: Args.text("name", "A new name, 1 to 256 characters.", "name", "production"),
-      events: Args.text("events", `The new set, which replaces the old one. ${EVENTS}`, "types", "response.completed"),
-      json: apiJson
-    }
-  }),
-  delete: Args.command({
-    name: "delete",
-    summary: "Delete an endpoint, at once: OpenAI stops delivering to it.",
-    args: { id: endpointId },
-    flags: { json: apiJson }
-  }),
-  rotate: Args.command({
-    name: "rotate",
-    summary: "Give an endpoint a new signing secret and print it, once, with the steps to take.",
-    args: { id: endpointId },
-    flags: {
-      keepOld: Args.boolean(
-        "keep-old",
-        "Keep the old secret active for 24 hours (each delivery then carries a signature for each), for a " +
-          "rotation without downtime. Without it the old secret stops at once."
-      ),
-      json: apiJson
-    },
-    examples: ["endpoints rotate whe_... --keep-old"]
-  }),
-  test: Args.command({
-    name: "test",
-    summary: "Ask OpenAI to send the endpoint a test event, and print how it answered (exit 1 if not a success).",
-    args: { id: endpointId },
-    flags: {
-      type: Args.required(Args.text("type", "The event type of the test event.", "type", "response.completed")),
-      json: apiJson
-    },
-    examples: ["endpoints test whe_... --type response.completed"]
-  })
+  list: {
+    limit: integer("limit", "Show at most this many, newest first. Default: all of them."),
+    json: apiJson
+  },
+  get: { id: endpointId, json: apiJson },
+  create: {
+    url: requiredText("url", "Where OpenAI delivers: https://..., at most 2048 characters.", "url"),
+    name: requiredText("name", "The endpoint's name, 1 to 256 characters.", "name"),
+    events: requiredText("events", EVENTS, "types"),
+    json: apiJson
+  },
+  update: {
+    id: endpointId,
+    url: text("url", "A new https:// URL.", "url"),
+    name: text("name", "A new name, 1 to 256 characters.", "name"),
+    events: text("events", `The new set, which replaces the old one. ${EVENTS}`, "types"),
+    json: apiJson
+  },
+  delete: { id: endpointId, json: apiJson },
+  rotate: {
+    id: endpointId,
+    keepOld: boolean(
+      "keep-old",
+      "Keep the old secret active for 24 hours (each delivery then carries a signature for each), for a " +
+        "rotation without downtime. Without it the old secret stops at once."
+    ),
+    json: apiJson
+  },
+  test: {
+    id: endpointId,
+    type: requiredText("type", "The event type of the test event.", "type"),
+    json: apiJson
+  }
 }
 
-export const endpoints = Args.group({
-  name: "endpoints",
-  summary: "Manage the project's webhook endpoints through OpenAI's API.",
-  details: "Needs OPENAI_API_KEY (from the environment only); OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID " +
-    "are used when set.",
-  commands: Object.values(endpointsCommands)
-})
+/** `event-types`'s flags. */
+export const eventTypes = {
+  json: boolean("json", "Print OpenAI's JSON list instead of one type per line.")
+}
 
-export const eventTypes = Args.command({
-  name: "event-types",
-  summary: "List the event types an endpoint may subscribe to, as OpenAI's API lists them now (needs OPENAI_API_KEY).",
-  details: "What endpoints create --events all subscribes to. The types this version decodes: openai-webhooks events.",
-  flags: { json: Args.boolean("json", "Print OpenAI's JSON list instead of one type per line.") }
-})
+/** The commands of each command that has some: what a hint names (`openai-webhooks inbox list`). */
+export const subcommands: Readonly<Record<string, ReadonlyArray<string>>> = {
+  inbox: Object.keys(inboxCommands),
+  endpoints: Object.keys(endpointsCommands)
+}
+
+/** The program's commands, in the order of its help. */
+export const commandNames: ReadonlyArray<string> = [
+  "serve",
+  "send",
+  "verify",
+  "secret",
+  "events",
+  "inbox",
+  "endpoints",
+  "event-types"
+]
+
+/** Each command's flags and arguments, by its path (`inbox list`): where `./mistakes.ts` looks for a near flag. */
+export const configs: Readonly<Record<string, Command.Command.Config>> = {
+  serve,
+  send,
+  verify,
+  secret,
+  events,
+  "event-types": eventTypes,
+  ...Object.fromEntries(Object.entries(inboxCommands).map(([name, config]) => [`inbox ${name}`, config])),
+  ...Object.fromEntries(Object.entries(endpointsCommands).map(([name, config]) => [`endpoints ${name}`, config]))
+}
+
+const describe = (summary: string) => Command.withDescription(summary)
+
+const inbox = Command.make("inbox").pipe(
+  describe(
+    "Read and operate the receiver's delivery log: list, show, replay, recover, discard, stats. The database: " +
+      "--database, else DATABASE_URL, else the receiver's SQLite file. A running receiver's worker processes what " +
+      "replay and recover queue."
+  ),
+  Command.withSubcommands([
+    Command.make("list", inboxCommands.list, load(() => import("./inbox.js").then((m) => m.list))).pipe(
+      describe("List deliveries, newest first. E.g. inbox list --status failed --since 1h; inbox list --type batch.")
+    ),
+    Command.make("show", inboxCommands.show, load(() => import("./inbox.js").then((m) => m.show))).pipe(
+      describe("Show a delivery: its fields, its body and its attempts.")
+    ),
+    Command.make("replay", inboxCommands.replay, load(() => import("./inbox.js").then((m) => m.replay))).pipe(
+      describe(
+        "Process deliveries again, whatever their status (a done one too); exit 1 if one could not be. --json " +
+          "prints { replayed: [id], failed: [{ webhookId, reason, message }] }."
+      )
+    ),
+    Command.make("recover", inboxCommands.recover, load(() => import("./inbox.js").then((m) => m.recover))).pipe(
+      describe(
+        "Replay every delivery that failed or went dead in a window, e.g. inbox recover --since 2h. --json prints " +
+          "{ recovered, since, until, status }."
+      )
+    ),
+    Command.make("discard", inboxCommands.discard, load(() => import("./inbox.js").then((m) => m.discard))).pipe(
+      describe("Remove a dead letter, with its attempts, for good. --json prints { discarded }.")
+    ),
+    Command.make("stats", inboxCommands.stats, load(() => import("./inbox.js").then((m) => m.stats))).pipe(
+      describe("Count deliveries by status and by event type, and say how old the oldest waiting one is.")
+    )
+  ])
+)
+
+const endpoints = Command.make("endpoints").pipe(
+  describe(
+    "Manage the project's webhook endpoints through OpenAI's API. Needs OPENAI_API_KEY (from the environment " +
+      "only); OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID are used when set."
+  ),
+  Command.withSubcommands([
+    Command.make("list", endpointsCommands.list, load(() => import("./endpoints.js").then((m) => m.list))).pipe(
+      describe("List the project's webhook endpoints, newest first.")
+    ),
+    Command.make("get", endpointsCommands.get, load(() => import("./endpoints.js").then((m) => m.get))).pipe(
+      describe("Show one endpoint (its secret is not shown: OpenAI keeps only a hint).")
+    ),
+    Command.make("create", endpointsCommands.create, load(() => import("./endpoints.js").then((m) => m.create))).pipe(
+      describe(
+        "Create an endpoint and print its signing secret, once. E.g. endpoints create --url " +
+          "https://example.com/webhooks/openai --name production --events response.completed,batch.completed"
+      )
+    ),
+    Command.make("update", endpointsCommands.update, load(() => import("./endpoints.js").then((m) => m.update))).pipe(
+      describe("Change an endpoint's URL, name or event types (--events replaces the whole set).")
+    ),
+    Command.make("delete", endpointsCommands.delete, load(() => import("./endpoints.js").then((m) => m.remove))).pipe(
+      describe("Delete an endpoint, at once: OpenAI stops delivering to it.")
+    ),
+    Command.make("rotate", endpointsCommands.rotate, load(() => import("./endpoints.js").then((m) => m.rotate))).pipe(
+      describe(
+        "Give an endpoint a new signing secret and print it, once, with the steps to take. E.g. endpoints rotate " +
+          "whe_... --keep-old"
+      )
+    ),
+    Command.make("test", endpointsCommands.test, load(() => import("./endpoints.js").then((m) => m.test))).pipe(
+      describe(
+        "Ask OpenAI to send the endpoint a test event, and print how it answered (exit 1 if not a success). E.g. " +
+          "endpoints test whe_... --type response.completed"
+      )
+    )
+  ])
+)
 
 /** The program: every command. */
-export const root = Args.group({
-  name: "openai-webhooks",
-  summary: "Receive, send and debug OpenAI webhooks, operate the inbox, and manage endpoints.",
-  commands: [serve, send, verify, secret, events, inbox, endpoints, eventTypes]
-})
+export const root = Command.make("openai-webhooks").pipe(
+  describe("Receive, send and debug OpenAI webhooks, operate the inbox, and manage endpoints."),
+  Command.withSubcommands([
+    Command.make("serve", serve, load(() => import("./serve.js").then((m) => m.run))).pipe(
+      describe(
+        "Run the receiver, flags over its environment variables, until SIGINT or SIGTERM. E.g. serve --port 3001 " +
+          "--mode queued"
+      )
+    ),
+    Command.make("send", send, load(() => import("./send.js").then((m) => m.run))).pipe(
+      describe(
+        "Sign sample events as OpenAI would and POST them to a receiver. Each event is the type's sample from " +
+          "openai-webhooks events <type>, with a fresh event id, signed with the secret. A 2xx answer exits 0, any " +
+          "other 1. E.g. send response.completed; send --all; send batch.completed --count 100; send " +
+          "response.failed --fail."
+      )
+    ),
+    Command.make("verify", verify, load(() => import("./verify.js").then((m) => m.run))).pipe(
+      describe(
+        "Verify a captured delivery as the receiver would and, when it does not verify, say why. Same secret " +
+          "parsing, tolerance and rules as the receiver. Exit 0 when verified, 1 when not."
+      )
+    ),
+    Command.make("secret", secret, load(() => import("./secret.js").then((m) => m.run))).pipe(
+      describe("Print a new random whsec_ secret (32 bytes) for local testing.")
+    ),
+    Command.make("events", events, load(() => import("./events.js").then((m) => m.run))).pipe(
+      describe("List every event type this version knows, or show one type's sample event.")
+    ),
+    inbox,
+    endpoints,
+    Command.make("event-types", eventTypes, load(() => import("./event-types.js").then((m) => m.run))).pipe(
+      describe(
+        "List the event types an endpoint may subscribe to, as OpenAI's API lists them now (needs " +
+          "OPENAI_API_KEY). What endpoints create --events all subscribes to; the types this version decodes: " +
+          "openai-webhooks events."
+      )
+    )
+  ])
+)

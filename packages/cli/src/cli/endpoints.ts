@@ -21,8 +21,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { WebhookEndpoints, type WebhookError } from "effect-openai-webhooks"
-import type { Input } from "./args.js"
-import type { endpointsCommands } from "./commands.js"
+import type { Input, endpointsCommands } from "./commands.js"
 import { CheckFailed, type CliError, Unreachable, UsageError } from "./errors.js"
 
 /** The flags and arguments of `endpoints <name>`. */

@@ -5,8 +5,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { WebhookEndpoints } from "effect-openai-webhooks"
-import type { Input } from "./args.js"
-import type { eventTypes } from "./commands.js"
+import type { Input, eventTypes } from "./commands.js"
 import { printJson, withApi } from "./endpoints.js"
 
 export const run = (flags: Input<typeof eventTypes>) =>

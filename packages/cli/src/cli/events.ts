@@ -2,10 +2,10 @@
  * `openai-webhooks events`: every known event type with its description; `events <type>`: that type's fields
  * and its sample event, the `data` that `send --data` merges over. From the engine's catalogue, without Effect.
  */
+import * as Effect from "effect/Effect"
 import { Events } from "openai-webhooks-engine"
-import * as Args from "./args.js"
-import type { Input } from "./args.js"
-import type { events } from "./commands.js"
+import type { events, Input } from "./commands.js"
+import { UsageError } from "./errors.js"
 
 const shapeOf = (shape: Events.Shape): string => {
   switch (shape.kind) {
@@ -37,17 +37,19 @@ const fieldLines = (fields: ReadonlyArray<Events.Field>, indent: string): Readon
   })
 
 /** Prints the list, or one type's description, fields and sample; an unknown type is a usage mistake (exit 2). */
-export const run = (input: Input<typeof events>): Args.Refusal | undefined => {
+export const run = (input: Input<typeof events>): Effect.Effect<void, UsageError> => Effect.suspend(() => {
   if (input.type === undefined) {
     process.stdout.write(Events.all.map((event) => `${event.type.padEnd(32)} ${Events.summary(event)}\n`).join(""))
-    return
+    return Effect.void
   }
   const event = Events.byType(input.type)
   if (event === undefined) {
     const near = Events.types.find((type) => type.startsWith(input.type!))
-    return Args.refuse(
-      `unknown event type "${input.type}"${near === undefined ? "" : `; did you mean ${near}?`}`,
-      "list them with openai-webhooks events"
+    return Effect.fail(
+      new UsageError({
+        message: `unknown event type "${input.type}"${near === undefined ? "" : `; did you mean ${near}?`}`,
+        hint: "list them with openai-webhooks events"
+      })
     )
   }
   process.stdout.write(
@@ -62,5 +64,5 @@ export const run = (input: Input<typeof events>): Args.Refusal | undefined => {
       ""
     ].join("\n")
   )
-  return undefined
-}
+  return Effect.void
+})

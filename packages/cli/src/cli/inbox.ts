@@ -13,8 +13,7 @@ import * as Option from "effect/Option"
 import { InboxSql } from "openai-webhooks-engine"
 import { WebhookInbox } from "effect-openai-webhooks"
 import { explain } from "../main.js"
-import type { Input } from "./args.js"
-import type { inboxCommands } from "./commands.js"
+import type { Input, inboxCommands } from "./commands.js"
 import { CheckFailed } from "./errors.js"
 import * as connect from "./inbox/connect.js"
 import * as render from "./inbox/render.js"
@@ -144,5 +143,9 @@ export const discard = (flags: FlagsOf<"discard">) =>
 export const stats = (flags: FlagsOf<"stats">) =>
   Effect.gen(function*() {
     const counts = yield* onInbox(flags.database, WebhookInbox.stats)
-    yield* print(flags.json ? render.json(render.statsJson(counts, InboxSql.statuses)) : render.statsTable(counts, InboxSql.statuses))
+    yield* print(
+      flags.json
+        ? render.json(render.statsJson(counts, InboxSql.statuses))
+        : render.statsTable(counts, InboxSql.statuses)
+    )
   })

@@ -1,10 +1,9 @@
 /**
  * How an `openai-webhooks` command ends: its failures printed and mapped to exit codes (see `../cli.ts`), through
- * the ending both applications share (`../main.ts`). Loaded only by the commands that run an Effect.
+ * the ending both applications share (`../main.ts`).
  */
 import * as Effect from "effect/Effect"
 import { type Ending, explain, run } from "../main.js"
-import type { Mistake } from "./args.js"
 import { CheckFailed, type CliError, exitCode, Refused, Unreachable, UsageError } from "./errors.js"
 
 const isCliError = (u: unknown): u is CliError =>
@@ -21,11 +20,5 @@ const ending: Ending = {
   exitCode: (failure) => isCliError(failure) ? exitCode(failure) : 1
 }
 
-/** Runs a command's Effect to its end, and exits as `ending` says. */
-export const command = (program: unknown): void => {
-  if (!Effect.isEffect(program)) throw new TypeError("a command's run returned neither nothing nor an Effect")
-  run(program as Effect.Effect<unknown, unknown>, ending)
-}
-
-/** Ends with a mistake in the command line, as any usage error ends: exit code 2, `error:` and `hint:`. */
-export const usage = (mistake: Mistake): void => run(Effect.fail(new UsageError(mistake)), ending)
+/** Runs a command line's Effect to its end, and exits as `ending` says. */
+export const command = <A, E>(program: Effect.Effect<A, E>): void => run(program, ending)

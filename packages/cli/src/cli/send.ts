@@ -6,8 +6,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Events, Secret, Signature } from "openai-webhooks-engine"
 import { FAIL_PREFIX } from "../receiver/handler.js"
-import type { Input } from "./args.js"
-import type { send } from "./commands.js"
+import type { Input, send } from "./commands.js"
 import { CheckFailed, Unreachable, UsageError } from "./errors.js"
 
 interface Sent {
@@ -22,6 +21,10 @@ interface Sent {
  */
 export const parseUrl = (text: string): URL | UsageError => {
   const hint = (example: string) => `--url takes http:// or https://, e.g. --url ${example}`
+  if (text.startsWith("-")) {
+    // `--url --count 3`: @effect/cli takes the next word as the value.
+    return new UsageError({ message: `--url needs a value, not the flag ${text}`, hint: hint(DEFAULT_EXAMPLE) })
+  }
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? undefined : `http://${text}`
   let url: URL
   try {

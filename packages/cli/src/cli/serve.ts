@@ -2,8 +2,7 @@
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import { runWith } from "../receiver/main.js"
-import type { Input } from "./args.js"
-import type { serve } from "./commands.js"
+import type { Input, serve } from "./commands.js"
 import { fromReceiver } from "./errors.js"
 
 export const run = (flags: Input<typeof serve>) => {
