@@ -119,7 +119,8 @@ describe("a delivery's log line", () => {
       name: "openai.webhook",
       id: "openai.webhook.id",
       outcome: "openai.webhook.outcome",
-      eventType: "openai.webhook.event_type"
+      eventType: "openai.webhook.event_type",
+      attempt: "openai.webhook.attempt"
     })
     expect(Reply.metric.name).toBe("openai_webhook_deliveries_total")
     expect(Reply.metric.tags).toEqual(["outcome", "event_type"])
