@@ -61,7 +61,7 @@ const development = (settings: ReceiverConfig) => {
         "  Deliveries from OpenAI will be rejected (401) until you start the receiver with your endpoint's",
         "  signing secret (or OPENAI_WEBHOOK_SECRET_FILE=<a file holding it>):",
         "",
-        "    OPENAI_WEBHOOK_SECRET=whsec_... npm start",
+        "    OPENAI_WEBHOOK_SECRET=whsec_... npx openai-webhooks serve",
         ""
       ].join("\n")
     )
