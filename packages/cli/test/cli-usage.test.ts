@@ -251,12 +251,14 @@ describe("--help", () => {
 describe("start-up: each command loads only what it needs", () => {
   it("--help, secret and events load no receiver, library, SQL driver or platform-node index", async () => {
     const library = `${pathToFileURL(join(root, "dist")).href}/`
-    // A loader hook that writes every module URL the process loads on stderr.
+    // A loader hook that writes every module URL the process loads on stderr. Synchronously: on Node 24 the hooks
+    // run on a thread of their own, whose process.stderr is flushed through the main thread and lost at exit.
     const directory = mkdtempSync(join(tmpdir(), "cli-loads-"))
     writeFileSync(
       join(directory, "hook.mjs"),
-      "export async function load(url, context, next) {\n" +
-        "  process.stderr.write(`loaded ${url}\\n`)\n" +
+      "import { writeSync } from \"node:fs\"\n" +
+        "export async function load(url, context, next) {\n" +
+        "  writeSync(2, `loaded ${url}\\n`)\n" +
         "  return next(url, context)\n" +
         "}\n"
     )
