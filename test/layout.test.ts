@@ -82,3 +82,32 @@ describe("every hand-written source file", () => {
     assert.deepStrictEqual(long, [])
   })
 })
+
+describe("the version", () => {
+  // One version for the three packages (CHANGELOG.md); an export's `@since` names the version that first had it, so
+  // none may name a version later than its package's own (a `@since 0.2.0` on a 0.1.0 package tells users it is
+  // not there yet).
+  const parse = (version: string) => version.split(".").map(Number)
+  const later = (a: string, b: string) => {
+    const [x, y] = [parse(a), parse(b)]
+    for (let i = 0; i < 3; i++) if (x[i]! !== y[i]!) return x[i]! > y[i]!
+    return false
+  }
+  const packages = [root, join(root, "packages", "engine"), join(root, "packages", "cli")]
+  const version = (dir: string): string => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version
+
+  it("is the same for the three packages (the CHANGELOG's newest section: test/edge-packaging.test.ts)", () => {
+    assert.deepStrictEqual(packages.map(version), packages.map(() => version(root)))
+  })
+
+  it("is never earlier than a @since in a package's source", () => {
+    const ahead = packages.flatMap((dir) =>
+      sources(join(dir, "src")).flatMap((file) =>
+        [...readFileSync(file, "utf8").matchAll(/@since (\d+\.\d+\.\d+)/g)]
+          .filter((match) => later(match[1]!, version(dir)))
+          .map((match) => `${where(file)}: @since ${match[1]} > ${version(dir)}`)
+      )
+    )
+    assert.deepStrictEqual(ahead, [])
+  })
+})
