@@ -14,6 +14,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    // The Effect 4 edition runs on its own vitest (5) and effect (4): `npm test --workspace packages/effect4`.
+    exclude: ["**/node_modules/**", "packages/effect4/**"],
     testTimeout: 30_000,
     hookTimeout: 240_000
   }

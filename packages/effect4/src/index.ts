@@ -1,0 +1,7 @@
+/**
+ * effect4-openai-webhooks: receive OpenAI webhooks in Effect 4 programs. The Effect 4 edition of
+ * `effect-openai-webhooks`: the same modules under the same names, on the same engine (`openai-webhooks-engine`).
+ *
+ * @since 0.4.0
+ */
+export {}
