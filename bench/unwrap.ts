@@ -3,7 +3,7 @@
  *
  * - floor: node:crypto createHmac + timingSafeEqual + JSON.parse, inline, no checks beyond that;
  * - effect-openai-webhooks: `Webhooks.unwrap` (verify + decode into tagged classes), all deliveries
- *   inside one Effect (`Effect.forEach`);
+ *   inside one Effect (`Effect.forEach`); and the Effect 4 edition's, the same way on effect 4 (Node.js 22.19+);
  * - openai@6.49.0: the official SDK's `webhooks.unwrap` (async, WebCrypto);
  * - standardwebhooks: the reference library's `Webhook#verify` (pure-JS SHA-256).
  *
@@ -141,9 +141,25 @@ const before = async (dir: string): Promise<Contestant[1]> => {
     )
 }
 
+/**
+ * The Effect 4 edition's `Webhooks.unwrap` (packages/effect4/bench/unwrap.ts, on its own effect 4), where this Node.js
+ * runs it (22.19 and later); the specifier is computed so that this file's type-check (Effect 3's) does not follow it.
+ */
+const effect4 = async (): Promise<ReadonlyArray<Contestant>> => {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number]
+  if (major < 22 || (major === 22 && minor < 19)) {
+    console.log(`(the Effect 4 edition needs Node.js 22.19 or newer; this is ${process.version}: its row is left out)`)
+    return []
+  }
+  const module = new URL("../packages/effect4/bench/unwrap.ts", import.meta.url).href
+  const { contestant } = (await import(module)) as { contestant: (secret: string) => Contestant[1] }
+  return [["effect4-openai-webhooks unwrap (the Effect 4 edition)", contestant(SECRET)]]
+}
+
 const contestants: ReadonlyArray<Contestant> = [
   ["floor (node:crypto + JSON.parse)", floor],
   ["effect-openai-webhooks unwrap", ours],
+  ...await effect4(),
   ...await Promise.all(
     benchTrees(fileURLToPath(new URL("..", import.meta.url))).slice(1).map(async (tree): Promise<Contestant> => [
       `effect-openai-webhooks unwrap at ${tree.label} (before)`,
