@@ -4,4 +4,10 @@
  *
  * @since 0.4.0
  */
-export {}
+
+/**
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, `IllegalArgumentError`.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookError from "./WebhookError.js"
