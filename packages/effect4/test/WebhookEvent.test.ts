@@ -223,3 +223,31 @@ describe("WebhookEvent", () => {
     })
   })
 })
+
+describe("laws", () => {
+  const decodeSchema = Schema.decodeUnknownSync(WebhookEvent.UnwrapWebhookEvent)
+  const decodeText = (text: string) => Effect.runSync(Webhooks.decode(text))
+
+  /** An event's fields as plain data: Effect 4's Arbitrary builds nested structs with a null prototype. */
+  const fieldsOf = (event: Event): unknown => JSON.parse(JSON.stringify(event))
+
+  // Arbitrary events of every class (Effect 4's Arbitrary of the class's type side): encoded to the wire and decoded
+  // again, by the union and by Webhooks.decode through JSON text, each gives back an equal event of the same class.
+  for (const cls of WebhookEvent.classes) {
+    it.prop(`${cls.identifier}: decode(encode(event)) equals the event, directly and through JSON text`, [cls], ([
+      event
+    ]) => {
+      const encoded = encode(event)
+      const direct = decodeSchema(encoded)
+      assert.deepStrictEqual(encode(direct), encoded)
+      // Through text, JSON's own rounding applies (-0 is written 0): the text is what must come back.
+      const text = JSON.stringify(encoded)
+      const viaText = decodeText(text)
+      assert.strictEqual(JSON.stringify(encode(viaText)), text)
+      for (const decoded of [direct, viaText]) {
+        assert.strictEqual(decoded.constructor, event.constructor)
+        assert.deepStrictEqual(fieldsOf(decoded), fieldsOf(event))
+      }
+    })
+  }
+})
