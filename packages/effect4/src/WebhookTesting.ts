@@ -94,7 +94,10 @@ const signWith = (options: SignOptions, now: number): Effect.Effect<Signed, Secr
  * @category signing
  */
 export const sign = <const O extends SignOptions>(options: O): Effect.Effect<Signed<BodyOf<O>>, SecretError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<Signed<BodyOf<O>>, SecretError>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<
+    Signed<BodyOf<O>>,
+    SecretError
+  >
 
 /**
  * {@link sign} without Effect, for plain test code: the timestamp defaults to `Date.now()`, and a bad

@@ -195,7 +195,10 @@ describe("WebhookEvent", () => {
         payload["data"]["sip_headers"] = [{ name: "a", value: 42 }]
         const error = yield* decodeError(JSON.stringify(payload))
         assert.strictEqual(error.path, "data.sip_headers[0].value")
-        assert.strictEqual(error.message, "Invalid \"realtime.call.incoming\" event at data.sip_headers[0].value: Expected string")
+        assert.strictEqual(
+          error.message,
+          "Invalid \"realtime.call.incoming\" event at data.sip_headers[0].value: Expected string"
+        )
       }))
   })
 

@@ -28,7 +28,9 @@ const agree = (type: string, input: unknown): "valid" | "invalid" => {
     assert.isTrue(Result.isFailure(expected), `compiled rejects what the Schema accepts: ${JSON.stringify(input)}`)
     return "invalid"
   }
-  if (Result.isFailure(expected)) return assert.fail(`compiled accepts what the Schema rejects: ${JSON.stringify(input)}`)
+  if (Result.isFailure(expected)) {
+    return assert.fail(`compiled accepts what the Schema rejects: ${JSON.stringify(input)}`)
+  }
   const event = new Cls(props)
   assert.strictEqual(event.constructor, (expected.success as object).constructor)
   assert.deepStrictEqual(event, expected.success)

@@ -110,4 +110,5 @@ export const decodeJson = (json: unknown): Result.Result<Event, DecodeError> => 
 }
 
 /** The event type for logs, metrics and spans: the wire `type` (shortened) for unknown events. */
-export const eventTypeOf = (event: Event): string => event._tag === "unknown" ? Reply.loggedType(event.type) : event._tag
+export const eventTypeOf = (event: Event): string =>
+  event._tag === "unknown" ? Reply.loggedType(event.type) : event._tag

@@ -64,6 +64,9 @@ const readText = (path: string): Effect.Effect<EngineResult.Result<string, unkno
 const configError = (variable: string, issue: SchemaIssue.Issue): Config.ConfigError =>
   new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.Pointer([variable], issue)))
 
+/** A missing key, saying what to set. */
+const missing = (message: string): SchemaIssue.Issue => new SchemaIssue.MissingKey({ messageMissingKey: message })
+
 /**
  * The configured value of `name` (`OPENAI_WEBHOOK_SECRET`) as `Setting` reads a secret: `<NAME>`, or the contents of
  * the file `<NAME>_FILE` names (Docker's and Kubernetes' convention), one final line break dropped. Both set, a file
@@ -91,8 +94,6 @@ export const fromEnvironment = (name: string): Effect.Effect<Secrets, Config.Con
       case "Unset":
         return Option.isSome(direct)
           ? yield* fromConfig(Redacted.make(direct.value))
-          : yield* Effect.fail(
-            configError(name, new SchemaIssue.MissingKey({ messageMissingKey: `Expected ${name} or ${file} to be set` }))
-          )
+          : yield* Effect.fail(configError(name, missing(`Expected ${name} or ${file} to be set`)))
     }
   })
