@@ -8,8 +8,8 @@
  * its UTF-8 bytes). Header: `v1,<base64 MAC>`, several separated by spaces; an entry that an intermediary
  * folded at its comma (`v1, <mac>`, or the list `["v1", "<mac>"]`) is read as one, as OpenAI's SDK reads it.
  *
- * Unlike the Effect 3 edition, `verify` has no deprecated signature reading a bare number `tolerance` as seconds,
- * and the deprecated `DEFAULT_TOLERANCE_SECONDS` and `MAX_SIGNATURES` are not here: the edition starts without them.
+ * Unlike the Effect 3 edition, `verify` has no deprecated signature reading a bare number `tolerance` as seconds: such
+ * a call carried over fails to type-check here rather than change meaning (write a `Duration`).
  *
  * @since 0.4.0
  */
@@ -46,6 +46,17 @@ export type Delivery = internal.Delivery
 export const defaultTolerance: Duration.Duration = Duration.seconds(Signature.defaultToleranceSeconds)
 
 /**
+ * The default tolerance, in seconds (300).
+ *
+ * @deprecated Use {@link defaultTolerance}, a `Duration` like every other tolerance of this library
+ * (`Duration.toSeconds(WebhookSignature.defaultTolerance)` is this number). Kept so that code moving from the Effect 3
+ * edition compiles unchanged; removed with it.
+ * @since 0.4.0
+ * @category constants
+ */
+export const DEFAULT_TOLERANCE_SECONDS: number = Signature.defaultToleranceSeconds
+
+/**
  * How many `v1` entries of one `webhook-signature` header are checked at most (16), bounding the work a
  * forged header can cause.
  *
@@ -53,6 +64,16 @@ export const defaultTolerance: Duration.Duration = Duration.seconds(Signature.de
  * @category constants
  */
 export const maxSignatures: number = Signature.maxSignatures
+
+/**
+ * How many `v1` entries of one `webhook-signature` header are checked at most.
+ *
+ * @deprecated Use {@link maxSignatures}, the same number. Kept so that code moving from the Effect 3 edition compiles
+ * unchanged; removed with it.
+ * @since 0.4.0
+ * @category constants
+ */
+export const MAX_SIGNATURES: number = Signature.maxSignatures
 
 /**
  * Decodes and checks a secret: `whsec_` + base64 (with or without its `=` padding) gives the key bytes,
