@@ -25,7 +25,16 @@ import * as Result from "./Result.js"
  * @since 0.3.0
  * @category models
  */
-export type Reason = "Missing" | "Whitespace" | "InvalidBase64" | "TooShort" | "LooksLikeSignature"
+export type Reason = (typeof reasons)[number]
+
+/**
+ * Every {@link Reason}, in the order above: what each edition's `SecretError` declares its `reason` field with, so
+ * that the literals are written once.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const reasons = ["Missing", "Whitespace", "InvalidBase64", "TooShort", "LooksLikeSignature"] as const
 
 /**
  * A refused secret: its {@link Reason} and a message that says what to fix without showing the secret.
@@ -193,6 +202,27 @@ export const parse = (value: string, label: string = defaultLabel): Result.Resul
   const key = new Key(crypto.node === undefined ? undefined : crypto.node.crypto.createSecretKey(bytes))
   crypto.remember(key, bytes)
   return Result.ok(key)
+}
+
+/**
+ * The keys a receiver verifies with, tried in order (several during a rotation): what each edition's
+ * `WebhookSecret` service holds. Prints as how many keys it holds and nothing else (`String`, `JSON.stringify`,
+ * `node:util.inspect`).
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export class Secrets {
+  constructor(readonly keys: ReadonlyArray<Key>) {}
+  toString(): string {
+    return `WebhookSecret(${this.keys.length} key${this.keys.length === 1 ? "" : "s"}, redacted)`
+  }
+  toJSON(): string {
+    return this.toString()
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
 }
 
 /**
