@@ -1,5 +1,6 @@
 /**
- * `WebhookEndpoints` against OpenAI's API as documented, served on a loopback port (`./support/openai-api.ts`),
+ * `WebhookEndpoints` against OpenAI's API as documented, served on a loopback port (the engine's
+ * `test/support/openai-api.ts`, which the Effect 4 edition's test runs against too),
  * through `@effect/platform`'s `FetchHttpClient`: every call, pagination, each error status, retries (on the
  * TestClock: a retry waits for the clock the test moves), timeouts, malformed answers, input refused before
  * sending, and neither the API key nor a signing secret in any message, log line or printed value.
@@ -27,9 +28,16 @@ import {
   TestClock
 } from "effect"
 import { WebhookEndpoints, WebhookError, Webhooks, WebhookSecret } from "../src/index.js"
-import { backoff, retryAfter } from "../src/internal/endpoints/client.js"
+import { Endpoints } from "openai-webhooks-engine"
+import { errorFor, FakeOpenAI, subscribable } from "../packages/engine/test/support/openai-api.js"
+import { atTheLimits, type Call, refusals, statuses } from "../packages/engine/test/tables/endpoints.js"
 import * as example from "../examples/endpoints.js"
-import { errorFor, FakeOpenAI, subscribable } from "./support/openai-api.js"
+
+const { backoff, retryAfter } = Endpoints
+
+/** The fake OpenAI for the length of a scope. */
+const scopedFake = (key: string) =>
+  Effect.acquireRelease(Effect.promise(() => FakeOpenAI.start(key)), (fake) => Effect.promise(() => fake.close()))
 
 const apiKey = "sk-proj-Xq3vT9LmN2pR7sK4wY8zB1cD5fG6hJ0aEndpointsTestKey"
 
@@ -61,7 +69,7 @@ const withApi = <A, E>(
   options: Partial<WebhookEndpoints.Options> = {}
 ) =>
   Effect.scoped(Effect.gen(function*() {
-    const fake = yield* FakeOpenAI.scoped(apiKey)
+    const fake = yield* scopedFake(apiKey)
     const log = yield* observe
     const live = WebhookEndpoints.layer({ apiKey: Redacted.make(apiKey), baseUrl: fake.baseUrl, ...options }).pipe(
       Layer.provide(FetchHttpClient.layer),
@@ -77,6 +85,26 @@ const assertNoSecrets = (text: string, fake?: FakeOpenAI) => {
   assert.notInclude(text, apiKey)
   assert.notMatch(text, /whsec_[A-Za-z0-9+/]{8,}/)
   for (const request of fake?.requests ?? []) assert.notInclude(text, request.headers.authorization ?? "Bearer")
+}
+
+/** A call of the engine's table as this edition's service call. */
+const callOf = (call: Call): Effect.Effect<unknown, WebhookError.ApiError, Api> => {
+  switch (call._tag) {
+    case "create":
+      return WebhookEndpoints.create(call)
+    case "update":
+      return WebhookEndpoints.update(call.id, call)
+    case "listPage":
+      return WebhookEndpoints.listPage({ limit: call.limit })
+    case "list":
+      return Stream.runDrain(WebhookEndpoints.list({ limit: call.limit }))
+    case "retrieve":
+      return WebhookEndpoints.retrieve(call.id)
+    case "del":
+      return WebhookEndpoints.del(call.id)
+    case "rotateSecret":
+      return WebhookEndpoints.rotateSecret(call.id)
+  }
 }
 
 /** The error an effect fails with. */
@@ -273,20 +301,6 @@ describe("WebhookEndpoints.list and listPage", () => {
 })
 
 describe("WebhookEndpoints errors", () => {
-  const statuses: ReadonlyArray<readonly [number, WebhookError.ApiError["reason"]]> = [
-    [400, "UnprocessableEntity"],
-    [401, "Authentication"],
-    [403, "PermissionDenied"],
-    [404, "NotFound"],
-    [409, "Conflict"],
-    [422, "UnprocessableEntity"],
-    [429, "RateLimited"],
-    [500, "Server"],
-    [502, "Server"],
-    [503, "Server"],
-    [418, "InvalidResponse"]
-  ]
-
   it.effect("gives each status its reason, with OpenAI's error fields and the request id", () =>
     withApi((fake) =>
       Effect.forEach(statuses, ([status, reason]) =>
@@ -329,7 +343,7 @@ describe("WebhookEndpoints errors", () => {
 
   it.effect("answers a key OpenAI does not know with Authentication and OpenAI's masked message", () =>
     Effect.gen(function*() {
-      const fake = yield* FakeOpenAI.scoped("sk-the-right-one")
+      const fake = yield* scopedFake("sk-the-right-one")
       const live = WebhookEndpoints.layer({ apiKey: Redacted.make(apiKey), baseUrl: fake.baseUrl }).pipe(
         Layer.provide(FetchHttpClient.layer)
       )
@@ -390,57 +404,28 @@ describe("WebhookEndpoints input checks", () => {
       })
     )
 
-  it.effect("refuses a URL that is not https, without sending it", () =>
-    refused(WebhookEndpoints.create({ ...created, url: "http://example.com/hook" }), "url", /url must be https/))
-
-  it.effect("refuses a URL longer than 2048 characters, and one that is not a URL, without repeating it", () =>
-    Effect.gen(function*() {
-      const long = `https://example.com/${"a".repeat(2048 - 20 + 1)}`
-      const tooLong = /2049 characters; OpenAI accepts at most 2048/
-      yield* refused(WebhookEndpoints.create({ ...created, url: long }), "url", tooLong)
-      const notUrl = /^url is not an absolute URL/
-      yield* refused(WebhookEndpoints.update("whe_1", { url: "example.com/token=abc" }), "url", notUrl)
-    }))
+  for (const row of refusals) {
+    it.effect(`refuses ${row.name}, without sending it`, () => refused(callOf(row.call), row.param, row.message))
+  }
 
   it.effect("takes a URL of exactly 2048 characters and a name of 256 (counted in characters, not UTF-16 units)", () =>
     withApi((fake) =>
       Effect.gen(function*() {
-        const url = `https://example.com/${"a".repeat(2048 - 20)}`
-        const name = "é".repeat(200) + "😀".repeat(56)
-        assert.strictEqual(url.length, 2048)
-        const endpoint = yield* WebhookEndpoints.create({ ...created, url, name: name.normalize("NFC") })
-        assert.strictEqual(endpoint.url, url)
+        assert.strictEqual(atTheLimits.url.length, 2048)
+        const endpoint = yield* WebhookEndpoints.create({ ...atTheLimits, name: atTheLimits.name.normalize("NFC") })
+        assert.strictEqual(endpoint.url, atTheLimits.url)
         assert.strictEqual(fake.requests.length, 1)
       })
     ))
 
-  it.effect("refuses an empty name and one of 257 characters", () =>
-    Effect.gen(function*() {
-      yield* refused(WebhookEndpoints.create({ ...created, name: "" }), "name", /1 to 256 characters; it is 0/)
-      yield* refused(WebhookEndpoints.update("whe_1", { name: "n".repeat(257) }), "name", /it is 257/)
-    }))
-
-  it.effect("refuses a page size outside 1 to 100", () =>
-    Effect.gen(function*() {
-      for (const limit of [0, 101, 1.5]) {
-        yield* refused(WebhookEndpoints.listPage({ limit }), "limit", /limit must be a whole number from 1 to 100/)
-        yield* refused(Stream.runDrain(WebhookEndpoints.list({ limit })), "limit", /from 1 to 100/)
-      }
-    }))
-
-  it.effect("refuses an empty ID, . and .. (they would name another resource), and escapes any other", () =>
-    Effect.gen(function*() {
-      yield* refused(WebhookEndpoints.retrieve(""), "id", /the endpoint ID is empty/)
-      yield* refused(WebhookEndpoints.del(".."), "id", /cannot be "\.\."/)
-      yield* refused(WebhookEndpoints.rotateSecret("."), "id", /cannot be "\."/)
-      yield* withApi((fake) =>
-        Effect.gen(function*() {
-          const error = yield* failure(WebhookEndpoints.retrieve("../webhook_event_types?x=1"))
-          assert.strictEqual(error.reason, "NotFound")
-          assert.strictEqual(fake.requests[0]?.path, "/v1/webhook_endpoints/..%2Fwebhook_event_types%3Fx%3D1")
-        })
-      )
-    }))
+  it.effect("escapes an ID that is not refused", () =>
+    withApi((fake) =>
+      Effect.gen(function*() {
+        const error = yield* failure(WebhookEndpoints.retrieve("../webhook_event_types?x=1"))
+        assert.strictEqual(error.reason, "NotFound")
+        assert.strictEqual(fake.requests[0]?.path, "/v1/webhook_endpoints/..%2Fwebhook_event_types%3Fx%3D1")
+      })
+    ))
 })
 
 describe("WebhookEndpoints retries", () => {
@@ -751,7 +736,7 @@ describe("WebhookEndpoints layers", () => {
 
   it.effect("forgives one final line break on the key, as on webhook secrets", () =>
     Effect.scoped(Effect.gen(function*() {
-      const fake = yield* FakeOpenAI.scoped(apiKey)
+      const fake = yield* scopedFake(apiKey)
       const live = WebhookEndpoints.layer({ apiKey: Redacted.make(`${apiKey}\n`), baseUrl: `${fake.baseUrl}/` }).pipe(
         Layer.provide(FetchHttpClient.layer)
       )
@@ -768,7 +753,7 @@ describe("WebhookEndpoints layers", () => {
 
   it.effect("layerConfig reads OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID and OPENAI_PROJECT_ID", () =>
     Effect.scoped(Effect.gen(function*() {
-      const fake = yield* FakeOpenAI.scoped(apiKey)
+      const fake = yield* scopedFake(apiKey)
       yield* WebhookEndpoints.eventTypes.pipe(
         Effect.provide(fromEnv({
           OPENAI_API_KEY: apiKey,
@@ -862,7 +847,7 @@ describe("WebhookEndpoints models", () => {
 describe("examples/endpoints.ts", () => {
   it.effect("creates, lists and rotates through layerConfig, and the receiver keeps verifying meanwhile", () =>
     Effect.scoped(Effect.gen(function*() {
-      const fake = yield* FakeOpenAI.scoped(apiKey)
+      const fake = yield* scopedFake(apiKey)
       const provider = ConfigProvider.fromMap(new Map([["OPENAI_API_KEY", apiKey], ["OPENAI_BASE_URL", fake.baseUrl]]))
       const live = example.EndpointsLive.pipe(Layer.provide(Layer.setConfigProvider(provider)))
       const old = yield* example.createEndpoint.pipe(Effect.provide(live))
