@@ -4,4 +4,17 @@
  *
  * @since 0.4.0
  */
-export {}
+
+/**
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, `IllegalArgumentError`.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookError from "./WebhookError.js"
+
+/**
+ * Every OpenAI webhook event as a Schema class, and the union of them all.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookEvent from "./WebhookEvent.js"
