@@ -18,3 +18,10 @@ export * as WebhookError from "./WebhookError.js"
  * @since 0.4.0
  */
 export * as WebhookEvent from "./WebhookEvent.js"
+
+/**
+ * Manage webhook endpoints through OpenAI's API: create, list, retrieve, update, delete, rotate a secret, test.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookEndpoints from "./WebhookEndpoints.js"
