@@ -55,7 +55,7 @@ export const WebhookEndpointWire = WebhookEndpoint.pipe(Schema.encodeKeys(endpoi
 /** An endpoint with its signing secret: what `create` and `rotateSecret` answer, and nothing else. */
 export class WebhookEndpointWithSecret
   extends WebhookEndpoint.extend<WebhookEndpointWithSecret>("WebhookEndpointWithSecret")({
-    signingSecret: Schema.Redacted(Schema.String)
+    signingSecret: Schema.RedactedFromValue(Schema.String)
   })
 {}
 
