@@ -34,6 +34,7 @@ import {
   type Call,
   refusals,
   refusedOptions,
+  retries,
   statuses
 } from "../../engine/test/tables/endpoints.js"
 import { WebhookEndpoints, WebhookError, Webhooks, WebhookSecret } from "../src/index.js"
@@ -108,6 +109,10 @@ const callOf = (call: Call): Effect.Effect<unknown, WebhookError.ApiError, Api> 
       return WebhookEndpoints.update(call.id, call)
     case "listPage":
       return WebhookEndpoints.listPage({ limit: call.limit })
+    case "test":
+      return WebhookEndpoints.test(call.id, call)
+    case "eventTypes":
+      return WebhookEndpoints.eventTypes
     case "list":
       return Stream.runDrain(WebhookEndpoints.list({ limit: call.limit }))
     case "retrieve":
@@ -115,7 +120,7 @@ const callOf = (call: Call): Effect.Effect<unknown, WebhookError.ApiError, Api> 
     case "del":
       return WebhookEndpoints.del(call.id)
     case "rotateSecret":
-      return WebhookEndpoints.rotateSecret(call.id)
+      return WebhookEndpoints.rotateSecret(call.id, call)
   }
 }
 
@@ -412,21 +417,39 @@ describe("WebhookEndpoints input checks", () => {
 })
 
 describe("WebhookEndpoints retries", () => {
-  it.effect("waits the retry-after of a 429 (seconds) on the clock, then retries", () =>
-    withApi((fake, log) =>
-      Effect.gen(function*() {
-        const [id] = fake.seed(1)
-        fake.answerNext(1, { status: 429, retryAfter: "2" })
-        const call = yield* Effect.forkChild(WebhookEndpoints.retrieve(id!))
-        const announced = yield* Queue.take(log.retries)
-        assert.include(announced, `retrying GET /webhook_endpoints/${id} in 2000 ms (retry 1 of 2) after 429 RateLimited`)
-        yield* TestClock.adjust("1999 millis")
-        assert.strictEqual(fake.requests.length, 1)
-        yield* TestClock.adjust("1 millis")
-        assert.strictEqual((yield* Fiber.join(call)).id, id)
-        assert.strictEqual(fake.requests.length, 2)
-      })
-    ))
+  for (const row of retries) {
+    it.effect(row.name, () =>
+      withApi((fake, log) =>
+        Effect.gen(function*() {
+          for (const answer of row.answers) fake.answerNext(1, answer)
+          const call = yield* Effect.forkChild(Effect.exit(callOf(row.call)))
+          for (const [i, retry] of row.retries.entries()) {
+            const announced = yield* Queue.take(log.retries)
+            assert.include(announced, retry.announced)
+            const wait = waitOf(announced)
+            if (retry.wait !== undefined) {
+              assert.isAtLeast(wait, retry.wait[0])
+              assert.isAtMost(wait, retry.wait[1])
+            }
+            yield* TestClock.adjust(wait - 1)
+            assert.strictEqual(fake.requests.length, i + 1, "nothing sent before the wait is over")
+            yield* TestClock.adjust(1)
+          }
+          const exit = yield* Fiber.join(call)
+          assert.strictEqual(fake.requests.length, row.requests)
+          assert.strictEqual(yield* Queue.size(log.retries), 0, "no retry beyond the row's")
+          if (row.fails === undefined) {
+            assert.isTrue(Exit.isSuccess(exit), inspect(exit))
+          } else {
+            const error = Exit.findErrorOption(exit)
+            assert.strictEqual(error._tag, "Some", inspect(exit))
+            if (error._tag === "Some") {
+              assert.strictEqual(error.value.reason, row.fails.reason)
+              for (const words of row.fails.message) assert.include(error.value.message, words)
+            }
+          }
+        }), row.maxRetries === undefined ? {} : { maxRetries: row.maxRetries }))
+  }
 
   it.effect("reads a retry-after given as an HTTP date against the clock", () =>
     withApi((fake, log) =>
@@ -438,101 +461,6 @@ describe("WebhookEndpoints retries", () => {
         yield* TestClock.adjust("5 seconds")
         assert.deepStrictEqual(yield* Fiber.join(call), subscribable)
         assert.strictEqual(fake.requests.length, 2)
-      })
-    ))
-
-  it.effect("does not wait a retry-after longer than a minute: the error says how long OpenAI asked for", () =>
-    withApi((fake) =>
-      Effect.gen(function*() {
-        fake.answerNext(1, { status: 429, retryAfter: "120" })
-        const error = yield* failure(WebhookEndpoints.eventTypes)
-        assert.strictEqual(error.reason, "RateLimited")
-        assert.include(error.message, "OpenAI asked to wait 120 s before trying again")
-        assert.strictEqual(fake.requests.length, 1)
-      })
-    ))
-
-  it.effect("retries 5xx on idempotent calls with exponential backoff and jitter, then succeeds", () =>
-    withApi((fake, log) =>
-      Effect.gen(function*() {
-        const [id] = fake.seed(1)
-        fake.answerNext(1, { status: 500 })
-        fake.answerNext(1, { status: 502 })
-        const call = yield* Effect.forkChild(WebhookEndpoints.update(id!, { name: "again" }))
-        const waits: Array<number> = []
-        for (const status of [500, 502]) {
-          const announced = yield* Queue.take(log.retries)
-          assert.include(announced, `after ${status} Server`)
-          waits.push(waitOf(announced))
-          yield* TestClock.adjust(waitOf(announced))
-        }
-        assert.isAtLeast(waits[0]!, 375)
-        assert.isAtMost(waits[0]!, 500)
-        assert.isAtLeast(waits[1]!, 750)
-        assert.isAtMost(waits[1]!, 1000)
-        assert.strictEqual((yield* Fiber.join(call)).name, "again")
-        assert.strictEqual(fake.requests.length, 3)
-      })
-    ))
-
-  it.effect("gives up after maxRetries, saying how many attempts it made", () =>
-    withApi((fake, log) =>
-      Effect.gen(function*() {
-        fake.answerNext(3, { status: 503, retryAfter: "1" })
-        const call = yield* Effect.forkChild(failure(WebhookEndpoints.listPage()))
-        for (let i = 0; i < 2; i++) {
-          yield* Queue.take(log.retries)
-          yield* TestClock.adjust("1 second")
-        }
-        const error = yield* Fiber.join(call)
-        assert.strictEqual(error.reason, "Server")
-        assert.include(error.message, "(after 3 attempts)")
-        assert.strictEqual(fake.requests.length, 3)
-      })
-    ))
-
-  it.effect("never retries with maxRetries 0", () =>
-    withApi((fake) =>
-      Effect.gen(function*() {
-        fake.answerNext(1, { status: 503 })
-        assert.strictEqual((yield* failure(WebhookEndpoints.listPage())).status, 503)
-        assert.strictEqual(fake.requests.length, 1)
-      }), { maxRetries: 0 }))
-
-  for (const [call, name] of [
-    [WebhookEndpoints.create(created), "create"],
-    [WebhookEndpoints.rotateSecret("whe_1", { keepOldSecretActiveFor24Hours: true }), "rotateSecret"],
-    [WebhookEndpoints.test("whe_1", { eventType: "response.completed" }), "test"]
-  ] as const) {
-    it.effect(`${name} is not retried on a 500: the request may have been processed, and the error says so`, () =>
-      withApi((fake) =>
-        Effect.gen(function*() {
-          fake.answerNext(1, { status: 500 })
-          const error = yield* failure(call as Effect.Effect<unknown, WebhookError.ApiError, Api>)
-          assert.strictEqual(error.reason, "Server")
-          assert.include(
-            error.message,
-            "The request may have reached OpenAI; not retried: check with list/retrieve before trying again"
-          )
-          assert.strictEqual(fake.requests.length, 1)
-        })
-      ))
-  }
-
-  it.effect("create is retried on a 429 and on a 503 (refused, not processed), and creates one endpoint", () =>
-    withApi((fake, log) =>
-      Effect.gen(function*() {
-        fake.answerNext(1, { status: 429, retryAfter: "1" })
-        fake.answerNext(1, { status: 503, retryAfter: "1" })
-        const call = yield* Effect.forkChild(WebhookEndpoints.create(created))
-        for (const status of [429, 503]) {
-          assert.include(yield* Queue.take(log.retries), `after ${status}`)
-          yield* TestClock.adjust("1 second")
-        }
-        const endpoint = yield* Fiber.join(call)
-        assert.strictEqual(fake.requestsTo("POST", "/v1/webhook_endpoints").length, 3)
-        const listed = yield* Stream.runCollect(WebhookEndpoints.list())
-        assert.deepStrictEqual(listed.map((e) => e.id), [endpoint.id])
       })
     ))
 })

@@ -18,12 +18,16 @@ const requestOf = (call: Call) => {
     case "listPage":
     case "list":
       return Endpoints.listPage({ limit: call.limit })
+    case "test":
+      return Endpoints.test(call.id, call)
+    case "eventTypes":
+      return { ok: true as const, value: Endpoints.eventTypes }
     case "retrieve":
       return Endpoints.retrieve(call.id)
     case "del":
       return Endpoints.del(call.id)
     case "rotateSecret":
-      return Endpoints.rotateSecret(call.id)
+      return Endpoints.rotateSecret(call.id, call)
   }
 }
 
