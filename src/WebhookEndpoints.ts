@@ -48,7 +48,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import * as client from "./internal/endpoints/client.js"
+import { Endpoints } from "openai-webhooks-engine"
 import * as models from "./internal/endpoints/models.js"
 import * as internal from "./internal/endpoints/service.js"
 import type { ApiError, IllegalArgumentException } from "./WebhookError.js"
@@ -335,7 +335,7 @@ export const layerConfig = (
  * @since 0.3.0
  * @category constants
  */
-export const defaultBaseUrl: string = client.DEFAULT_BASE_URL
+export const defaultBaseUrl: string = Endpoints.defaultBaseUrl
 
 /**
  * @deprecated Use {@link defaultBaseUrl}; this name goes in the next release.

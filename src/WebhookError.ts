@@ -10,7 +10,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
-import { Json, Secret, Signature } from "openai-webhooks-engine"
+import { Endpoints, Json, Secret, Signature } from "openai-webhooks-engine"
 
 /**
  * Raised by `Webhooks.verify` and `Webhooks.unwrap` when a delivery cannot be shown to come from
@@ -129,17 +129,7 @@ export class SecretError extends Schema.TaggedError<SecretError>("effect-openai-
  * @category errors
  */
 export class ApiError extends Schema.TaggedError<ApiError>("effect-openai-webhooks/ApiError")("ApiError", {
-  reason: Schema.Literal(
-    "Authentication",
-    "PermissionDenied",
-    "NotFound",
-    "Conflict",
-    "UnprocessableEntity",
-    "RateLimited",
-    "Server",
-    "Transport",
-    "InvalidResponse"
-  ),
+  reason: Schema.Literal(...Endpoints.reasons),
   message: Schema.String,
   status: Schema.optionalWith(Schema.Int, { exact: true }),
   type: Schema.optionalWith(Schema.String, { exact: true }),

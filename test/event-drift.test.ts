@@ -2,8 +2,8 @@
  * Our event types against every list that says which types exist, so that the next type OpenAI adds is noticed by a
  * failing test, not by a user:
  *
- * 1. what `GET /webhook_event_types` answers today (`fixtures/subscribable-event-types.json`, the wire body, from
- *    issue 10: the loopback API of the endpoints tests can answer that call with the same file);
+ * 1. what `GET /webhook_event_types` answers today (`packages/engine/test/fixtures/subscribable-event-types.json`,
+ *    the wire body, from issue 10: the loopback API of both editions' endpoints tests answers that call with it);
  * 2. the official SDK's `UnwrapWebhookEvent` union, read off the installed `openai` package's types at test time, so
  *    that upgrading the devDependency to a version with a new type fails here, naming it;
  * 3. the team's facts (`packages/engine/test/fixtures/events.json`, the copy of `../shared/openai/events.json`) and
@@ -21,7 +21,7 @@ import ts from "typescript"
 import { Events } from "openai-webhooks-engine"
 import { factEvents, newerEvents, referenceOf } from "../packages/engine/test/tables/events.js"
 import { WebhookEvent, WebhookTesting } from "../src/index.js"
-import subscribable from "./fixtures/subscribable-event-types.json" with { type: "json" }
+import subscribable from "../packages/engine/test/fixtures/subscribable-event-types.json" with { type: "json" }
 
 const ours: ReadonlyArray<string> = Events.types
 
@@ -73,12 +73,12 @@ const subscribableProblems = (types: ReadonlyArray<string>): ReadonlyArray<strin
   const drift = driftOf(types, configuredElsewhere)
   return [
     ...drift.missing.map((type) =>
-      `GET /webhook_event_types lists "${type}" (test/fixtures/subscribable-event-types.json), which this ` +
-      `package does not know: ${ADD_A_CLASS}`
+      `GET /webhook_event_types lists "${type}" (packages/engine/test/fixtures/subscribable-event-types.json), ` +
+      `which this package does not know: ${ADD_A_CLASS}`
     ),
     ...drift.unexplained.map((type) =>
-      `"${type}" is ours but not subscribable: add it to test/fixtures/subscribable-event-types.json if ` +
-      "GET /webhook_event_types lists it, or say where it is configured in configuredElsewhere " +
+      `"${type}" is ours but not subscribable: add it to ` +
+      "packages/engine/test/fixtures/subscribable-event-types.json if GET /webhook_event_types lists it, or say where it is configured in configuredElsewhere " +
       "(test/event-drift.test.ts)"
     ),
     ...drift.stale.map((type) =>

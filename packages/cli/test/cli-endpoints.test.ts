@@ -1,13 +1,13 @@
 /**
  * `openai-webhooks endpoints ...` and `openai-webhooks event-types` as users run them: the CLI in child processes
  * (through tsx, so that this file needs no build), `OPENAI_BASE_URL` pointing at OpenAI's API as documented, served
- * on a loopback port (`./support/openai-api.ts`). Every run's output is kept, and searched at the end for the API
- * key and for any signing secret outside the two commands that print one on purpose.
+ * on a loopback port (the engine's `test/support/openai-api.ts`). Every run's output is kept, and searched at the end
+ * for the API key and for any signing secret outside the two commands that print one on purpose.
  */
 import { afterAll, afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Layer, TestClock, TestContext } from "effect"
 import { Webhooks, WebhookSecret } from "effect-openai-webhooks"
-import { FakeOpenAI, subscribable } from "../../../test/support/openai-api.js"
+import { FakeOpenAI, subscribable } from "../../engine/test/support/openai-api.js"
 import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
 import { CLI_SOURCE } from "./support/apps.js"
 

@@ -47,3 +47,10 @@ export * as Webhooks from "./Webhooks.js"
  * @since 0.4.0
  */
 export * as WebhookTesting from "./WebhookTesting.js"
+
+/**
+ * Manage webhook endpoints through OpenAI's API: create, list, retrieve, update, delete, rotate a secret, test.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookEndpoints from "./WebhookEndpoints.js"

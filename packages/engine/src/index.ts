@@ -83,3 +83,11 @@ export * as NodeServer from "./NodeServer.js"
  * @since 0.4.0
  */
 export * as TraceContext from "./TraceContext.js"
+
+/**
+ * OpenAI's webhook endpoint API as data and decisions: options, requests within the documented limits, answers read
+ * as reasons, and the retry rules.
+ *
+ * @since 0.4.0
+ */
+export * as Endpoints from "./Endpoints.js"

@@ -1,8 +1,8 @@
 /**
  * The bodies of OpenAI's webhook endpoint API as Schema classes: camelCase fields on the type side, the wire JSON
- * (snake_case) exact on the encoded side, so that `Schema.encode` gives back what OpenAI sent or expects. Responses
- * ignore keys OpenAI adds; requests carry the documented limits as filters whose messages name the wire field.
- * The public `WebhookEndpoints` module re-exports these with their documentation.
+ * (snake_case) exact on the encoded side, so that `Schema.encode` gives back what OpenAI sent. Responses ignore
+ * keys OpenAI adds. Requests, and the documented limits they are held to, are the engine's (`Endpoints`). The
+ * public `WebhookEndpoints` module re-exports these with their documentation.
  *
  * Source: OpenAI's API reference, webhook endpoints (September 2026).
  *
@@ -10,11 +10,6 @@
  */
 import * as Schema from "effect/Schema"
 import type { EventType } from "../../WebhookEvent.js"
-
-/** OpenAI's limits on requests, as documented. */
-export const MAX_URL_LENGTH = 2048
-export const MAX_NAME_LENGTH = 256
-export const MAX_PAGE_SIZE = 100
 
 const unixSeconds = Schema.Int.annotations({ description: "Unix timestamp (seconds)." })
 
@@ -73,57 +68,3 @@ export const EventTypeList = Schema.Struct({
 
 /** Known event types autocomplete; any string is accepted, since OpenAI adds types before this package knows them. */
 export type EventTypeInput = EventType | (string & {})
-
-const https = Schema.String.pipe(
-  Schema.filter((url) => {
-    if (url.length > MAX_URL_LENGTH) return `url is ${url.length} characters; OpenAI accepts at most ${MAX_URL_LENGTH}`
-    // The value is not repeated in the message: a URL may carry a token.
-    if (!URL.canParse(url)) return "url is not an absolute URL"
-    return new URL(url).protocol === "https:" || "url must be https:// (OpenAI delivers to HTTPS endpoints only)"
-  })
-)
-
-const name = Schema.String.pipe(
-  Schema.filter((name) => {
-    const length = [...name].length
-    return (length >= 1 && length <= MAX_NAME_LENGTH) ||
-      `name must be 1 to ${MAX_NAME_LENGTH} characters; it is ${length}`
-  })
-)
-
-const eventTypes = Schema.propertySignature(Schema.Array(Schema.String)).pipe(Schema.fromKey("event_types"))
-
-/** The body of `POST /webhook_endpoints`. */
-export const CreateBody = Schema.Struct({ url: https, name, eventTypes })
-
-/** The body of `POST /webhook_endpoints/{id}`: only the fields given change; `eventTypes` replaces the whole set. */
-export const UpdateBody = Schema.Struct({
-  url: Schema.optional(https),
-  name: Schema.optional(name),
-  eventTypes: Schema.optional(Schema.Array(Schema.String)).pipe(Schema.fromKey("event_types"))
-})
-
-/** The query of `GET /webhook_endpoints`. */
-export const ListQuery = Schema.Struct({
-  after: Schema.optional(Schema.String),
-  limit: Schema.optional(
-    Schema.Number.pipe(
-      Schema.filter((limit) =>
-        (Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE_SIZE) ||
-        `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`
-      )
-    )
-  )
-})
-
-/** The body of `POST /webhook_endpoints/{id}/rotate_secret`. */
-export const RotateSecretBody = Schema.Struct({
-  keepOldSecretActiveFor24Hours: Schema.optional(Schema.Boolean).pipe(
-    Schema.fromKey("keep_old_secret_active_for_24_hours")
-  )
-})
-
-/** The body of `POST /webhook_endpoints/{id}/test`. */
-export const TestBody = Schema.Struct({
-  eventType: Schema.propertySignature(Schema.String).pipe(Schema.fromKey("event_type"))
-})

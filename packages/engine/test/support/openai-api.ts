@@ -7,13 +7,15 @@
  * of the test's choosing, a malformed body on a 2xx); {@link FakeOpenAI.stallNext} holds the next request
  * unanswered until the test releases it (or the client gives up); {@link FakeOpenAI.requests} records every
  * request with its headers and body. Nothing here waits on time.
+ *
+ * Effect-free, so that both editions' endpoints tests (and the command's) run against the same API: each wraps
+ * {@link FakeOpenAI.start} and {@link FakeOpenAI.close} in its own Effect's `acquireRelease`.
  */
 import { randomBytes } from "node:crypto"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import { WebhookSignature } from "../../src/index.js"
+import * as Secret from "../../src/Secret.js"
+import * as Signature from "../../src/Signature.js"
 import subscribableFixture from "../fixtures/subscribable-event-types.json" with { type: "json" }
 
 /**
@@ -93,14 +95,6 @@ export class FakeOpenAI {
     return fake
   }
 
-  /** The fake for the length of a scope. */
-  static scoped(apiKey: string) {
-    return Effect.acquireRelease(
-      Effect.promise(() => FakeOpenAI.start(apiKey)),
-      (fake) => Effect.promise(() => fake.close())
-    )
-  }
-
   close(): Promise<void> {
     for (const stall of this.stalls) stall.release()
     this.server.closeAllConnections()
@@ -143,8 +137,9 @@ export class FakeOpenAI {
   deliver(id: string, payload: string, at: number = this.now): Record<string, string> {
     const webhookId = `msg_${randomBytes(12).toString("hex")}`
     const signatures = this.secretsOf(id, at).map((secret) => {
-      const key = Either.getOrThrow(WebhookSignature.key(secret))
-      return WebhookSignature.sign(key, { id: webhookId, timestamp: at, payload })
+      const key = Secret.parse(secret)
+      if (!key.ok) throw new Error(key.error.message)
+      return Signature.sign(key.value, webhookId, String(at), payload)
     })
     return { "webhook-id": webhookId, "webhook-timestamp": String(at), "webhook-signature": signatures.join(" ") }
   }
