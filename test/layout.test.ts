@@ -84,7 +84,7 @@ describe("every hand-written source file", () => {
 })
 
 describe("the version", () => {
-  // One version for the three packages (CHANGELOG.md); an export's `@since` names the version that first had it, so
+  // One version for the four packages (CHANGELOG.md); an export's `@since` names the version that first had it, so
   // none may name a version later than its package's own (a `@since 0.2.0` on a 0.1.0 package tells users it is
   // not there yet).
   const parse = (version: string) => version.split(".").map(Number)
@@ -93,10 +93,10 @@ describe("the version", () => {
     for (let i = 0; i < 3; i++) if (x[i]! !== y[i]!) return x[i]! > y[i]!
     return false
   }
-  const packages = [root, join(root, "packages", "engine"), join(root, "packages", "cli")]
+  const packages = [root, join(root, "packages", "engine"), join(root, "packages", "effect4"), join(root, "packages", "cli")]
   const version = (dir: string): string => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version
 
-  it("is the same for the three packages (the CHANGELOG's newest section: test/edge-packaging.test.ts)", () => {
+  it("is the same for the four packages (the CHANGELOG's newest section: test/edge-packaging.test.ts)", () => {
     assert.deepStrictEqual(packages.map(version), packages.map(() => version(root)))
   })
 
