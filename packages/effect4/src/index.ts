@@ -4,4 +4,11 @@
  *
  * @since 0.4.0
  */
-export {}
+
+/**
+ * Deduplicate deliveries by `webhook-id` and process them reliably on `effect/sql` (SQLite on `node:sqlite`,
+ * PostgreSQL): claims, queued processing with workers, the delivery log.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookInbox from "./WebhookInbox.js"

@@ -92,7 +92,10 @@ const step = (store: Store.Store, sql: SqlClient.SqlClient, step: Step): Effect.
     case "purge":
       return Effect.andThen(at(step.input.doneBefore + RETENTION), store.purge)
     case "replay":
-      return Effect.andThen(at(step.input.now), Effect.map(Effect.result(store.replay(step.input.id)), Result.isSuccess))
+      return Effect.andThen(
+        at(step.input.now),
+        Effect.map(Effect.result(store.replay(step.input.id)), Result.isSuccess)
+      )
     case "inspect":
       // What replay and discard read to say why they refused: the store tells it through their errors.
       return Effect.succeed(skip)

@@ -26,7 +26,8 @@ const options = (mode: Store.Mode) => ({
 /** The store on a new client of `database` (a process starting), in a scope of its own: closing it is a stop. */
 const start = (database: Engines.Database, mode: Store.Mode) =>
   Effect.gen(function*() {
-    const scope = yield* Scope.make()
+    // A scope of its own inside the test's: closed by `stop`, or with the test (before its database goes).
+    const scope = yield* Scope.fork(yield* Effect.scope)
     const context = yield* Layer.buildWithScope(
       SqlStore.layer(options(mode)).pipe(Layer.provideMerge(database.client())),
       scope

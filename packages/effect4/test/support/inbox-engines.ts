@@ -58,7 +58,9 @@ export const postgres = (file: string): Engine => ({
   skip: skipPostgres(file),
   database: Effect.gen(function*() {
     if (postgresUrl === undefined) {
-      return yield* Effect.die(new Error("CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run"))
+      return yield* Effect.die(
+        new Error("CI=true but DATABASE_URL is not a postgres:// URL: the PostgreSQL tests must run")
+      )
     }
     const url = Redacted.make(postgresUrl)
     const schema = freshSchema()

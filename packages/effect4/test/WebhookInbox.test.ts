@@ -1,0 +1,298 @@
+/**
+ * The Effect 4 edition's `WebhookInbox` on real engines (a SQLite file per test through `node:sqlite`, a fresh
+ * schema per test on the PostgreSQL server `DATABASE_URL` names): its options and their refusals, its settings
+ * from `Config`, and the inbox's scenarios through the protocol the HTTP core calls (`process`) and the workers
+ * (`layerWorker`): 20 concurrent copies processed once, a failing handler retried, a queued delivery surviving a
+ * restart, two instances on one PostgreSQL, and no outcome that answers 200 before the durability barrier passes.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import {
+  ConfigProvider,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Option,
+  Schedule,
+  Scope
+} from "effect"
+import { Events, type Signature } from "openai-webhooks-engine"
+import * as protocol from "../src/internal/inbox/protocol.js"
+import * as WebhookError from "../src/WebhookError.js"
+import * as WebhookInbox from "../src/WebhookInbox.js"
+import * as Engines from "./support/inbox-engines.js"
+
+const engines = Engines.engines("WebhookInbox.test.ts")
+
+/** A delivery as the edge hands it over once verified: its id, its signed time, its raw body. */
+const delivery = (id: string, type = "response.completed") => {
+  const body = new TextEncoder().encode(JSON.stringify({ ...Events.get(type as "response.completed").sample, id }))
+  const verified: Signature.Delivery = { id, timestamp: 1_719_168_000 }
+  return { verified, type, body }
+}
+
+/** The inbox of `options` on `database`, in a scope of its own: closing it is a process stopping. */
+const start = (database: Engines.Database, options: WebhookInbox.Options, workers?: WebhookInbox.WorkerOptions<
+  unknown,
+  never
+>) =>
+  Effect.gen(function*() {
+    // A scope of its own inside the test's: closed by `stop`, or with the test (before its database goes).
+    const scope = yield* Scope.fork(yield* Effect.scope)
+    const inbox = WebhookInbox.layerSql(options).pipe(Layer.provide(database.client()))
+    const layer = workers === undefined
+      ? inbox
+      : Layer.merge(inbox, WebhookInbox.layerWorker(workers).pipe(Layer.provide(inbox)))
+    const context = yield* Layer.buildWithScope(layer, scope)
+    return { store: Context.get(context, WebhookInbox.WebhookInbox), stop: Scope.close(scope, Effect.void as never) }
+  })
+
+/** `process` as the edge calls it, with the handler already suspended. */
+const process = <E>(
+  store: WebhookInbox.Store,
+  d: ReturnType<typeof delivery>,
+  handled: Effect.Effect<void, E>,
+  timeout?: Duration.Duration
+) => protocol.process(store, d.verified, d.type, d.body, handled, timeout, { phase: "store" })
+
+/** Waits (polling the store's own status, not a clock) until `id` is `status`. */
+const until = (store: WebhookInbox.Store, id: string, status: WebhookInbox.Status) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 2000; i++) {
+      if (Option.getOrUndefined(yield* store.status(id)) === status) return
+      yield* Effect.sleep("5 millis")
+    }
+    return yield* Effect.die(new Error(`${id} never became ${status}`))
+  })
+
+/** The `IllegalArgumentError` `effect` fails with: any other failure is a defect of the test. */
+const refusal = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(
+    Effect.flip(effect),
+    (error) => error instanceof WebhookError.IllegalArgumentError ? Effect.succeed(error) : Effect.die(error)
+  )
+
+const memory = SqliteClient.layer({ filename: ":memory:" })
+
+describe("WebhookInbox options", () => {
+  const build = (options: WebhookInbox.Options) => Effect.scoped(WebhookInbox.make(options).pipe(Effect.provide(memory)))
+
+  it.effect("leases for 30 s and renews every 10 s by default; renews every third of a lease given alone", () =>
+    Effect.gen(function*() {
+      const defaults = yield* build({})
+      assert.deepStrictEqual([defaults.lease, defaults.heartbeat], [Duration.seconds(30), Duration.seconds(10)])
+      const short = yield* build({ lease: "200 millis" })
+      assert.deepStrictEqual([short.lease, short.heartbeat], [Duration.millis(200), Duration.millis(66)])
+      assert.strictEqual(WebhookInbox.defaultTimeout, protocol.DEFAULT_WAIT)
+    }))
+
+  it.effect("fails to build, saying why, with a heartbeat not shorter than the lease or a lease of nothing", () =>
+    Effect.gen(function*() {
+      const equal = yield* refusal(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
+      assert.deepStrictEqual([equal.reason, equal.option], ["Conflict", "heartbeat"])
+      assert.strictEqual(
+        equal.message,
+        `WebhookInbox: heartbeat: Expected a duration shorter than the lease (${Duration.format(Duration.seconds(10))}` +
+          `), which it renews; got ${Duration.format(Duration.seconds(10))}`
+      )
+      const zero = yield* refusal(build({ lease: "0 millis" }))
+      assert.deepStrictEqual([zero.reason, zero.option], ["OutOfRange", "lease"])
+      const endless = yield* refusal(build({ lease: Duration.infinity }))
+      assert.strictEqual(endless.message, "WebhookInbox: lease: Expected a finite duration; got Infinity")
+      const malformed = yield* refusal(build({ retention: "a week" as Duration.Input }))
+      assert.deepStrictEqual([malformed.reason, malformed.option], ["Malformed", "retention"])
+      const mode = yield* refusal(build({ mode: "later" as WebhookInbox.Mode }))
+      assert.deepStrictEqual([mode.reason, mode.option], ["Malformed", "mode"])
+    }))
+
+  it.effect("refuses a worker's concurrency, pollInterval and timeout it cannot use, when built", () =>
+    Effect.gen(function*() {
+      const worker = (options: Partial<WebhookInbox.WorkerOptions<never, never>>) =>
+        refusal(Effect.scoped(Layer.build(
+          WebhookInbox.layerWorker({ handle: () => Effect.void, ...options }).pipe(
+            Layer.provide(WebhookInbox.layerSql().pipe(Layer.provide(memory)))
+          )
+        )))
+      for (const concurrency of [0, -1, 1.5]) {
+        const error = yield* worker({ concurrency })
+        assert.deepStrictEqual([error.reason, error.option, error.message], [
+          "OutOfRange",
+          "concurrency",
+          `WebhookInbox: concurrency: Expected a whole number of deliveries, at least 1; got ${concurrency}`
+        ])
+      }
+      assert.strictEqual((yield* worker({ pollInterval: "0 millis" })).option, "pollInterval")
+      assert.strictEqual((yield* worker({ timeout: "soon" as Duration.Input })).reason, "Malformed")
+    }))
+
+  describe("layerConfig", () => {
+    const fromEnv = (env: Record<string, string>) =>
+      Effect.scoped(Effect.map(
+        Layer.build(
+          WebhookInbox.layerConfig().pipe(
+            Layer.provide(memory),
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+          )
+        ),
+        (context) => Context.get(context, WebhookInbox.WebhookInbox)
+      ))
+
+    it.effect("reads WEBHOOK_MODE and WEBHOOK_LEASE, with the receiver's defaults: inline, 30 seconds", () =>
+      Effect.gen(function*() {
+        const defaults = yield* fromEnv({})
+        assert.deepStrictEqual([defaults.mode, defaults.lease], ["inline", Duration.seconds(30)])
+        const set = yield* fromEnv({ WEBHOOK_MODE: "queued", WEBHOOK_LEASE: "90 seconds" })
+        assert.deepStrictEqual([set.mode, set.lease, set.heartbeat], [
+          "queued",
+          Duration.seconds(90),
+          Duration.seconds(30)
+        ])
+      }))
+
+    it.effect("fails with a ConfigError naming the variable and what it accepts", () =>
+      Effect.gen(function*() {
+        const mode = yield* Effect.flip(fromEnv({ WEBHOOK_MODE: "later" }))
+        assert.strictEqual(mode._tag, "ConfigError")
+        assert.include(String(mode.message), "WEBHOOK_MODE")
+        const lease = yield* Effect.flip(fromEnv({ WEBHOOK_LEASE: "500 millis" }))
+        assert.strictEqual(lease._tag, "ConfigError")
+        assert.include(lease.message, "Expected at least 1 second")
+      }))
+  })
+})
+
+for (const engine of engines) {
+  describe.skipIf(engine.skip)(`the inbox's scenarios on ${engine.name}`, () => {
+    it.live("inline: runs the handler once for 20 concurrent copies; the other 19 are duplicates", () =>
+      Effect.gen(function*() {
+        const { store } = yield* start(yield* engine.database, { mode: "inline" })
+        const d = delivery("msg_twenty")
+        let runs = 0
+        const handled = Effect.andThen(Effect.sleep("20 millis"), Effect.sync(() => void runs++))
+        const outcomes = yield* Effect.all(Array.from({ length: 20 }, () => process(store, d, handled)), {
+          concurrency: "unbounded"
+        })
+        assert.strictEqual(runs, 1)
+        assert.deepStrictEqual(
+          outcomes.map((outcome) => outcome._tag).sort(),
+          ["Processed", ...Array.from({ length: 19 }, () => "Duplicate")].sort()
+        )
+      }))
+
+    it.live("inline: a failing handler gives its claim back, and OpenAI's retry runs it again", () =>
+      Effect.gen(function*() {
+        const { store } = yield* start(yield* engine.database, { mode: "inline" })
+        const d = delivery("msg_failing")
+        let runs = 0
+        const failing = Effect.suspend(() => (runs++, Effect.fail("boom")))
+        const first = yield* process(store, d, failing)
+        assert.strictEqual(first._tag, "Failed")
+        assert.deepStrictEqual(yield* store.status("msg_failing"), Option.some("failed"))
+        const retry = yield* process(store, d, Effect.sync(() => void runs++))
+        assert.strictEqual(retry._tag, "Processed")
+        assert.strictEqual(runs, 2)
+        const detail = Option.getOrThrow(yield* WebhookInbox.get("msg_failing").pipe(
+          Effect.provideService(WebhookInbox.WebhookInbox, store)
+        ))
+        assert.deepStrictEqual(detail.history.map((attempt) => attempt.outcome), ["failed", "processed"])
+      }))
+
+    it.live("queued: a delivery queued before a restart is processed by the workers after it, once", () =>
+      Effect.gen(function*() {
+        const database = yield* engine.database
+        const before = yield* start(database, { mode: "queued" })
+        const d = delivery("msg_restart", "batch.completed")
+        assert.strictEqual((yield* process(before.store, d, Effect.void))._tag, "Queued")
+        yield* before.stop
+        const handled = yield* Deferred.make<string>()
+        let runs = 0
+        const after = yield* start(database, { mode: "queued" }, {
+          handle: (event) => Effect.andThen(Effect.sync(() => void runs++), Deferred.succeed(handled, event._tag)),
+          pollInterval: "10 millis"
+        })
+        assert.strictEqual(yield* Deferred.await(handled), "batch.completed")
+        yield* until(after.store, "msg_restart", "done")
+        // A copy OpenAI sends afterwards: a duplicate, nothing run.
+        assert.strictEqual((yield* process(after.store, d, Effect.void))._tag, "Duplicate")
+        assert.strictEqual(runs, 1)
+      }))
+
+    it.live("queued: retries a failed delivery on the schedule, then keeps one that always fails as dead", () =>
+      Effect.gen(function*() {
+        let runs = 0
+        const { store } = yield* start(yield* engine.database, { mode: "queued" }, {
+          handle: (_event, { id }) =>
+            Effect.suspend(() => (runs++, id === "msg_once" && runs > 1 ? Effect.void : Effect.fail("boom"))),
+          schedule: Schedule.max([Schedule.spaced("5 millis"), Schedule.recurs(2)]),
+          pollInterval: "5 millis",
+          concurrency: 1
+        })
+        yield* process(store, delivery("msg_once"), Effect.void)
+        yield* until(store, "msg_once", "done")
+        yield* process(store, delivery("msg_never"), Effect.void)
+        yield* until(store, "msg_never", "dead")
+        const dead = Option.getOrThrow(yield* store.get("msg_never"))
+        // Schedule.recurs(2): three attempts in all.
+        assert.deepStrictEqual(dead.history.map((attempt) => attempt.outcome), ["failed", "failed", "failed"])
+      }))
+
+    it.live("no outcome that answers 200 before the durability barrier passes, for a delivery or its copy", () =>
+      Effect.gen(function*() {
+        for (const mode of ["inline", "queued"] as const) {
+          const { store } = yield* start(yield* engine.database, { mode })
+          let gate = yield* Deferred.make<void>()
+          let reached = yield* Deferred.make<void>()
+          const gated: WebhookInbox.Store = {
+            ...store,
+            durable: Effect.andThen(
+              Effect.suspend(() => Effect.andThen(Deferred.succeed(reached, undefined), Deferred.await(gate))),
+              store.durable
+            )
+          }
+          const d = delivery(`msg_durable_${mode}`)
+          for (const copy of ["first", "duplicate"]) {
+            const answering = yield* Effect.forkChild(process(gated, d, Effect.void))
+            yield* Deferred.await(reached)
+            // Its row is committed, its barrier not passed: no outcome yet.
+            assert.isUndefined(answering.pollUnsafe(), `${mode} ${copy}: answered before durable returned`)
+            yield* Deferred.succeed(gate, undefined)
+            const outcome = yield* Fiber.join(answering)
+            const expected = copy === "duplicate" ? "Duplicate" : mode === "queued" ? "Queued" : "Processed"
+            assert.strictEqual(outcome._tag, expected, `${mode} ${copy}`)
+            gate = yield* Deferred.make<void>()
+            reached = yield* Deferred.make<void>()
+          }
+        }
+      }))
+  })
+}
+
+describe.skipIf(Engines.postgres("WebhookInbox.test.ts").skip)("two Effect 4 instances on one PostgreSQL", () => {
+  const engine = Engines.postgres("WebhookInbox.test.ts")
+
+  it.live("their workers run 40 deliveries once each, in one attempt, between them", () =>
+    Effect.gen(function*() {
+      const database = yield* engine.database
+      const runs = new Map<string, number>()
+      const done = yield* Deferred.make<void>()
+      const handle = (_event: unknown, { id }: Signature.Delivery) =>
+        Effect.andThen(Effect.sleep("2 millis"), Effect.suspend(() => {
+          runs.set(id, (runs.get(id) ?? 0) + 1)
+          return runs.size === 40 ? Deferred.succeed(done, undefined) : Effect.void
+        }))
+      const one = yield* start(database, { mode: "queued" }, { handle, pollInterval: "5 millis", concurrency: 3 })
+      const two = yield* start(database, { mode: "queued" }, { handle, pollInterval: "5 millis", concurrency: 3 })
+      const ids = Array.from({ length: 40 }, (_, i) => `msg_both_${i}`)
+      yield* Effect.all(ids.map((id, i) => process(i % 2 === 0 ? one.store : two.store, delivery(id), Effect.void)), {
+        concurrency: "unbounded"
+      })
+      yield* Deferred.await(done)
+      for (const id of ids) yield* until(one.store, id, "done")
+      assert.deepStrictEqual([...runs.values()].filter((n) => n !== 1), [])
+      const stats = yield* WebhookInbox.stats.pipe(Effect.provideService(WebhookInbox.WebhookInbox, two.store))
+      assert.strictEqual(stats.byStatus.done, 40)
+    }))
+})
