@@ -5,7 +5,6 @@
  * delivery once between them, the log's refusals (the engine's words), and (SQLite) a database file that is no
  * longer the one at its path, and the durability barrier of a store below `synchronous = FULL`.
  */
-import { copyFileSync, renameSync, rmSync } from "node:fs"
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Option, Scope } from "effect"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -13,6 +12,7 @@ import { InboxSql } from "openai-webhooks-engine"
 import * as Run from "../src/internal/inbox/run.js"
 import * as SqlStore from "../src/internal/inbox/sqlStore.js"
 import * as Store from "../src/internal/inbox/store.js"
+import { faults } from "../../engine/test/support/file-faults.js"
 import * as Engines from "./support/inbox-engines.js"
 
 const options = (mode: Store.Mode) => ({
@@ -145,14 +145,6 @@ describe.skipIf(Engines.postgres("inbox-store.test.ts").skip)("two Effect 4 inst
 
 describe("the Effect 4 store on a SQLite file", () => {
   const engine = Engines.sqlite()
-  const faults = {
-    deleted: (file: string) => rmSync(file),
-    replaced: (file: string) => {
-      copyFileSync(file, `${file}.copy`)
-      renameSync(`${file}.copy`, file)
-    }
-  } as const
-
   for (const [fault, apply] of Object.entries(faults)) {
     it.live(`${fault} under the running store: every write fails with the reason, and health says it`, () =>
       Effect.gen(function*() {
