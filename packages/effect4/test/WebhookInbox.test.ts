@@ -8,6 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
+  Cause,
   ConfigProvider,
   Context,
   Deferred,
@@ -19,11 +20,14 @@ import {
   Schedule,
   Scope
 } from "effect"
-import { Events, type Signature } from "openai-webhooks-engine"
+import * as SqlClient from "effect/sql/SqlClient"
+import { Events, InboxSql, type Signature } from "openai-webhooks-engine"
+import * as deadline from "../src/internal/deadline.js"
 import * as protocol from "../src/internal/inbox/protocol.js"
 import * as WebhookError from "../src/WebhookError.js"
 import * as WebhookInbox from "../src/WebhookInbox.js"
 import * as Engines from "./support/inbox-engines.js"
+import { type Log, observe } from "./support/log.js"
 
 const engines = Engines.engines("WebhookInbox.test.ts")
 
@@ -34,11 +38,16 @@ const delivery = (id: string, type = "response.completed") => {
   return { verified, type, body }
 }
 
-/** The inbox of `options` on `database`, in a scope of its own: closing it is a process stopping. */
-const start = (database: Engines.Database, options: WebhookInbox.Options, workers?: WebhookInbox.WorkerOptions<
-  unknown,
-  never
->) =>
+/**
+ * The inbox of `options` on `database` (and its workers, if given), in a scope of its own inside the test's: closing
+ * it is a process stopping. What it logs goes to `log` (kept, not printed).
+ */
+const start = (
+  database: Engines.Database,
+  options: WebhookInbox.Options,
+  workers?: WebhookInbox.WorkerOptions<unknown, never>,
+  log: Log = observe()
+) =>
   Effect.gen(function*() {
     // A scope of its own inside the test's: closed by `stop`, or with the test (before its database goes).
     const scope = yield* Scope.fork(yield* Effect.scope)
@@ -46,8 +55,15 @@ const start = (database: Engines.Database, options: WebhookInbox.Options, worker
     const layer = workers === undefined
       ? inbox
       : Layer.merge(inbox, WebhookInbox.layerWorker(workers).pipe(Layer.provide(inbox)))
-    const context = yield* Layer.buildWithScope(layer, scope)
-    return { store: Context.get(context, WebhookInbox.WebhookInbox), stop: Scope.close(scope, Effect.void as never) }
+    const context = yield* Layer.buildWithScope(Layer.provide(layer, log.layer), scope)
+    return {
+      store: Context.get(context, WebhookInbox.WebhookInbox),
+      stop: Scope.close(scope, Effect.void as never),
+      log,
+      /** `process` on this inbox, as the edge calls it, its lines in `log`. */
+      process: <E>(d: ReturnType<typeof delivery>, handled: Effect.Effect<void, E>, timeout?: Duration.Duration) =>
+        Effect.provide(process(Context.get(context, WebhookInbox.WebhookInbox), d, handled, timeout), log.layer)
+    }
   })
 
 /** `process` as the edge calls it, with the handler already suspended. */
@@ -296,3 +312,123 @@ describe.skipIf(Engines.postgres("WebhookInbox.test.ts").skip)("two Effect 4 ins
       assert.strictEqual(stats.byStatus.done, 40)
     }))
 })
+
+/** Makes the claim or lease on `id` expire now, as a process that stalled past its lease would find it. */
+const expire = (database: Engines.Database, id: string) =>
+  Effect.scoped(Effect.flatMap(
+    Layer.build(database.client()),
+    (context) =>
+      Context.get(context, SqlClient.SqlClient).unsafe(
+        `UPDATE openai_webhook_deliveries SET locked_until = 0 WHERE webhook_id = '${id}'`
+      )
+  ))
+
+for (const engine of engines) {
+  describe.skipIf(engine.skip)(`inline claims between instances on ${engine.name}`, () => {
+    it.live("a copy another instance's claim holds past the timeout is Held, and runs no handler", () =>
+      Effect.gen(function*() {
+        const database = yield* engine.database
+        const server = yield* start(database, { mode: "inline" })
+        // Another instance, on the same database, claimed the delivery and then died holding the claim.
+        const other = yield* start(database, { mode: "inline" })
+        const d = delivery("msg_held")
+        assert.deepStrictEqual(yield* other.store.claim("msg_held", d.type, 1), Option.some(1))
+        let runs = 0
+        const outcome = yield* server.process(d, Effect.sync(() => void runs++), Duration.millis(100))
+        assert.deepStrictEqual(outcome, { _tag: "Held", waited: Duration.millis(100) })
+        assert.strictEqual(runs, 0)
+        assert.deepStrictEqual(yield* server.store.status("msg_held"), Option.some("processing"))
+      }))
+
+    it.live("an edge's timeout interrupts the handler, gives the claim back and records the attempt timed_out", () =>
+      Effect.gen(function*() {
+        const server = yield* start(yield* engine.database, { mode: "inline" })
+        const timeout = Duration.millis(50)
+        const d = delivery("msg_slow")
+        // As the edge bounds a delivery: the whole of it, interrupted as the timer's.
+        const outcome = yield* deadline.within(
+          server.process(d, Effect.never, timeout),
+          timeout,
+          () => Effect.succeed("timed out" as const)
+        )
+        assert.strictEqual(outcome, "timed out")
+        yield* until(server.store, "msg_slow", "failed")
+        const detail = Option.getOrThrow(yield* server.store.get("msg_slow"))
+        assert.deepStrictEqual(detail.history.map((attempt) => attempt.outcome), ["timed_out"])
+        assert.include(detail.history[0]?.error ?? "", "the handler did not finish within")
+      }))
+
+    it.live("the heartbeat keeps the claim of a handler that runs twice the lease: no other instance takes it", () =>
+      Effect.gen(function*() {
+        const database = yield* engine.database
+        const options = { mode: "inline", lease: "600 millis", heartbeat: "100 millis" } as const
+        const server = yield* start(database, options)
+        const other = yield* start(database, options)
+        const started = yield* Deferred.make<void>()
+        const d = delivery("msg_long")
+        const first = yield* Effect.forkChild(
+          server.process(d, Effect.andThen(Deferred.succeed(started, undefined), Effect.sleep("1200 millis")))
+        )
+        yield* Deferred.await(started)
+        assert.deepStrictEqual([...server.store.holding].map((held) => held.id), ["msg_long"])
+        for (let look = 0; look < 10; look++) {
+          yield* Effect.sleep("100 millis")
+          assert.deepStrictEqual(yield* other.store.claim("msg_long", d.type, 1), Option.none(), `look ${look}`)
+        }
+        assert.deepStrictEqual(yield* Fiber.join(first), { _tag: "Processed" })
+        // Let go with the attempt: no heartbeat renews it any more.
+        assert.deepStrictEqual([...server.store.holding], [])
+        assert.deepStrictEqual(server.log.lines.filter((line) => line.level === "Warn"), [])
+      }))
+
+    it.live("says when the heartbeat finds a claim taken over, lets the handler end, and leaves the row", () =>
+      Effect.gen(function*() {
+        const database = yield* engine.database
+        const options = { mode: "inline", lease: "3 seconds", heartbeat: "50 millis" } as const
+        const server = yield* start(database, options)
+        const other = yield* start(database, options)
+        const started = yield* Deferred.make<void>()
+        const finish = yield* Deferred.make<void>()
+        const d = delivery("msg_taken")
+        const reply = yield* Effect.forkChild(
+          server.process(d, Effect.andThen(Deferred.succeed(started, undefined), Deferred.await(finish)))
+        )
+        yield* Deferred.await(started)
+        // This process stalled past its lease (its renewals did not run), and another instance took over.
+        yield* expire(database, "msg_taken")
+        assert.deepStrictEqual(yield* other.store.claim("msg_taken", d.type, 1), Option.some(2))
+        yield* server.log.waitFor(1, "taken over")
+        const line = server.log.lines.find((line) => line.message === "taken over")
+        assert.strictEqual(line?.annotations["error"], InboxSql.leaseLost.running)
+        assert.strictEqual(line?.annotations["webhook_id"], "msg_taken")
+        // Not interrupted: it ends as it would have, and its outcome is not recorded.
+        yield* Deferred.succeed(finish, undefined)
+        const outcome = yield* Fiber.join(reply)
+        assert.strictEqual(outcome._tag, "Failed")
+        assert.include(outcome._tag === "Failed" ? Cause.pretty(outcome.cause) : "", InboxSql.leaseLost.notRecorded)
+        assert.isTrue(yield* other.store.complete("msg_taken", 2))
+      }))
+
+    it.live("leaves the row when settling finds the claim taken over before any renewal did", () =>
+      Effect.gen(function*() {
+        const database = yield* engine.database
+        const server = yield* start(database, { mode: "inline" })
+        const other = yield* start(database, { mode: "inline" })
+        const started = yield* Deferred.make<void>()
+        const finish = yield* Deferred.make<void>()
+        const d = delivery("msg_settle")
+        const reply = yield* Effect.forkChild(
+          server.process(d, Effect.andThen(Deferred.succeed(started, undefined), Deferred.await(finish)))
+        )
+        yield* Deferred.await(started)
+        yield* expire(database, "msg_settle")
+        assert.deepStrictEqual(yield* other.store.claim("msg_settle", d.type, 1), Option.some(2))
+        yield* Deferred.succeed(finish, undefined)
+        assert.strictEqual((yield* Fiber.join(reply))._tag, "Failed")
+        // The new holder's row: still processing, its attempt 2 ours to settle no more.
+        assert.deepStrictEqual(yield* server.store.status("msg_settle"), Option.some("processing"))
+        assert.isFalse(yield* server.store.complete("msg_settle", 1))
+        assert.isTrue(yield* other.store.complete("msg_settle", 2))
+      }))
+  })
+}

@@ -7,7 +7,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import {
-  Cause,
   Context,
   Deferred,
   Duration,
@@ -15,8 +14,6 @@ import {
   Exit,
   Fiber,
   Layer,
-  Logger,
-  References,
   Schedule,
   Scope
 } from "effect"
@@ -24,42 +21,9 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { Events } from "openai-webhooks-engine"
 import * as WebhookInbox from "../src/WebhookInbox.js"
 import * as Engines from "./support/inbox-engines.js"
+import { observe } from "./support/log.js"
 
 const TABLE = "openai_webhook_deliveries"
-
-interface Line {
-  readonly message: string
-  readonly annotations: Record<string, unknown>
-  readonly cause: string
-}
-
-/** Every line logged, and a way to wait for some: the worker says each attempt's outcome in a line. */
-const observe = () => {
-  const lines: Array<Line> = []
-  const waiters = new Set<() => void>()
-  const logger = Logger.make(({ cause, fiber, message }) => {
-    lines.push({
-      message: Array.isArray(message) ? message.map(String).join(" ") : String(message),
-      annotations: { ...fiber.getRef(References.CurrentLogAnnotations) },
-      cause: cause.reasons.length === 0 ? "" : Cause.pretty(cause)
-    })
-    for (const waiter of waiters) waiter()
-  })
-  const count = (...messages: ReadonlyArray<string>) => lines.filter((line) => messages.includes(line.message)).length
-  /** Resumes once `n` lines say one of `messages`. */
-  const waitFor = (n: number, ...messages: ReadonlyArray<string>) =>
-    Effect.callback<void>((resume) => {
-      const check = () => {
-        if (count(...messages) < n) return
-        waiters.delete(check)
-        resume(Effect.void)
-      }
-      waiters.add(check)
-      check()
-      return Effect.sync(() => waiters.delete(check))
-    })
-  return { lines, layer: Logger.layer([logger]), waitFor, count }
-}
 
 /** The inbox on a new connection to `database`, queued, with the SqlClient to look at its rows. */
 const open = (database: Engines.Database) =>
