@@ -94,7 +94,8 @@ const refusal = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const memory = SqliteClient.layer({ filename: ":memory:" })
 
 describe("WebhookInbox options", () => {
-  const build = (options: WebhookInbox.Options) => Effect.scoped(WebhookInbox.make(options).pipe(Effect.provide(memory)))
+  const build = (options: WebhookInbox.Options) =>
+    Effect.scoped(WebhookInbox.make(options).pipe(Effect.provide(memory)))
 
   it.effect("leases for 30 s and renews every 10 s by default; renews every third of a lease given alone", () =>
     Effect.gen(function*() {
@@ -109,10 +110,10 @@ describe("WebhookInbox options", () => {
     Effect.gen(function*() {
       const equal = yield* refusal(build({ lease: "10 seconds", heartbeat: "10 seconds" }))
       assert.deepStrictEqual([equal.reason, equal.option], ["Conflict", "heartbeat"])
+      const ten = Duration.format(Duration.seconds(10))
       assert.strictEqual(
         equal.message,
-        `WebhookInbox: heartbeat: Expected a duration shorter than the lease (${Duration.format(Duration.seconds(10))}` +
-          `), which it renews; got ${Duration.format(Duration.seconds(10))}`
+        `WebhookInbox: heartbeat: Expected a duration shorter than the lease (${ten}), which it renews; got ${ten}`
       )
       const zero = yield* refusal(build({ lease: "0 millis" }))
       assert.deepStrictEqual([zero.reason, zero.option], ["OutOfRange", "lease"])

@@ -29,7 +29,10 @@ const TABLE = "openai_webhook_deliveries"
 const open = (database: Engines.Database) =>
   Effect.map(
     Layer.build(WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provideMerge(database.client()))),
-    (context) => ({ store: Context.get(context, WebhookInbox.WebhookInbox), sql: Context.get(context, SqlClient.SqlClient) })
+    (context) => ({
+      store: Context.get(context, WebhookInbox.WebhookInbox),
+      sql: Context.get(context, SqlClient.SqlClient)
+    })
   )
 
 const body = JSON.stringify(Events.get("response.completed").sample)
