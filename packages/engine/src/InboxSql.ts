@@ -352,6 +352,15 @@ export type FileWatch = file.FileWatch
 export const watchFile: (path: string, statSync: StatSync) => FileWatch | undefined = file.watchFile
 
 /**
+ * {@link watchFile} with `node:fs`'s own `statSync`, imported when called (never by a literal name, so that the
+ * engine loads on edge runtimes): what a store with a file calls once it has opened and migrated it.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export const watch: (path: string) => Promise<FileWatch | undefined> = file.watch
+
+/**
  * The callback functions of `node:fs` that {@link syncFile} uses.
  *
  * @since 0.4.0
@@ -368,12 +377,13 @@ export type FileSync = file.FileSync
 /**
  * `fdatasync` of the file {@link Dialect.durability} names (SQLite's write-ahead log), off the event loop: the
  * durability barrier's one system call. The file is opened at the first sync, kept open until `close`, opened again
- * after a failed sync; `fs` is called at the first sync only.
+ * after a failed open or sync; `fs` (default: `node:fs`, imported then, never by a literal name) is called at the
+ * first sync only.
  *
  * @since 0.4.0
  * @category file
  */
-export const syncFile: (path: string, fs: () => Promise<SyncFileSystem>) => FileSync = file.syncFile
+export const syncFile: (path: string, fs?: () => Promise<SyncFileSystem>) => FileSync = file.syncFile
 
 /**
  * The message of a sync that failed.

@@ -24,8 +24,8 @@ describe("InboxSql.watchFile", () => {
     expect(InboxSql.watchFile(join(directory, "none.sqlite"), statSync)).toBeUndefined()
   })
 
-  it("is healthy while the file at the path is the one opened", () => {
-    const watch = InboxSql.watchFile(file(), statSync)!
+  it("is healthy while the file at the path is the one opened (node:fs imported by the engine)", async () => {
+    const watch = (await InboxSql.watch(file()))!
     expect(watch.check()).toEqual({ health: InboxSql.healthy, lost: false })
     expect(watch.check()).toEqual({ health: InboxSql.healthy, lost: false })
   })
@@ -79,9 +79,9 @@ describe("InboxSql.syncFile", () => {
     await synced.close()
   })
 
-  it("fails for a file that is not there, and opens it again at the next sync", async () => {
+  it("fails for a file that is not there, and opens it again at the next sync (node:fs by default)", async () => {
     const path = join(directory, "later.sqlite-wal")
-    const synced = InboxSql.syncFile(path, async () => fs)
+    const synced = InboxSql.syncFile(path)
     await expect(synced.sync()).rejects.toThrow(/ENOENT/)
     fs.writeFileSync(path, "x")
     await expect(synced.sync()).resolves.toBeUndefined()

@@ -12,7 +12,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import { InboxSql } from "openai-webhooks-engine"
-import { importNode } from "../builtin.js"
 import * as Batch from "./batch.js"
 import * as Run from "./run.js"
 
@@ -40,12 +39,11 @@ export const make = (
 
 /**
  * `fdatasync` of `file` on the runtime's thread pool (the engine's `InboxSql.syncFile`): the event loop serves
- * requests meanwhile; the file is closed with the scope. `node:fs` is imported at the first sync, not at the top:
- * only a store with a file to sync needs a file system.
+ * requests meanwhile; the file is closed with the scope (`node:fs` is imported at the first sync).
  */
 const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const synced = InboxSql.syncFile(file, () => importNode<InboxSql.SyncFileSystem>("node:fs"))
+    const synced = InboxSql.syncFile(file)
     yield* Effect.addFinalizer(() => Effect.promise(synced.close))
     return Effect.tryPromise({
       try: synced.sync,

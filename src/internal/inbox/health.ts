@@ -14,7 +14,6 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { InboxSql } from "openai-webhooks-engine"
-import { importNode } from "../builtin.js"
 
 /** Healthy, or not with the reason, for a person. */
 export type Health = InboxSql.Health
@@ -30,13 +29,11 @@ export interface Watch {
 export const none: Watch = { check: Effect.succeed(HEALTHY) }
 
 /**
- * Watches `file`, the store's database file (the engine's `InboxSql.watchFile`): the file at its path now is the
- * one its connection opened (it has just been opened and migrated). `node:fs` is imported here, not at the top:
- * only a store with a file needs one.
+ * Watches `file`, the store's database file (the engine's `InboxSql.watch`): the file at its path now is the
+ * one its connection opened (it has just been opened and migrated).
  */
 export const make = (file: string): Effect.Effect<Watch> =>
-  Effect.map(Effect.promise(() => importNode<typeof import("node:fs")>("node:fs")), ({ statSync }) => {
-    const watch = InboxSql.watchFile(file, statSync as InboxSql.StatSync)
+  Effect.map(Effect.promise(() => InboxSql.watch(file)), (watch) => {
     if (watch === undefined) return none
     return {
       check: Effect.suspend(() => {

@@ -16,9 +16,6 @@ import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "./batch.js"
 import * as Run from "./run.js"
 
-/** `node:fs`, at the first sync, and not by a literal name (edge bundlers refuse a graph with one). */
-const fileSystem = () =>
-  import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs" as string) as Promise<InboxSql.SyncFileSystem>
 
 /**
  * Returns once every write committed before it is on disk. The dialect says which file to sync, if any (SQLite
@@ -33,7 +30,7 @@ export const make = (
       ? undefined
       : yield* Effect.orElseSucceed(Run.script(sql, dialect.durability, undefined), () => undefined)
     if (wal === undefined) return Effect.void
-    const synced = InboxSql.syncFile(wal, fileSystem)
+    const synced = InboxSql.syncFile(wal)
     yield* Effect.addFinalizer(() => Effect.promise(synced.close))
     const once = Effect.tryPromise({
       try: synced.sync,

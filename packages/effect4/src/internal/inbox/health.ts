@@ -24,14 +24,12 @@ export interface Watch {
 export const none: Watch = { check: Effect.succeed(InboxSql.healthy) }
 
 /**
- * Watches `file`, the store's database file, just opened and migrated. `node:fs` is imported here, not at the top
- * (and not by a literal name, which edge bundlers refuse): only a store with a file needs one.
+ * Watches `file`, the store's database file, just opened and migrated (`node:fs` is imported then, by the engine).
  */
 export const make = (file: string): Effect.Effect<Watch> =>
   Effect.map(
-    Effect.promise(() => import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs" as string)),
-    ({ statSync }: typeof import("node:fs")) => {
-      const watch = InboxSql.watchFile(file, statSync as InboxSql.StatSync)
+    Effect.promise(() => InboxSql.watch(file)),
+    (watch) => {
       if (watch === undefined) return none
       return {
         check: Effect.suspend(() => {

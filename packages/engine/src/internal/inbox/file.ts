@@ -1,11 +1,18 @@
 /**
  * The SQLite file under a running store: whether the file at its path is still the one its connection opened (a
  * deleted or replaced file takes every later commit with it, with no error), and making the last commits durable
- * with one `fdatasync` of the write-ahead log. No `node:fs` import here: the editions hand in what they imported
- * where a file system exists, so the engine loads on every runtime.
+ * with one `fdatasync` of the write-ahead log. `node:fs` is imported when a store with a file asks, and never by a
+ * literal name: bundlers for edge runtimes follow `import("node:fs")` and refuse a module graph with it, and the
+ * engine loads on every runtime.
  *
  * @internal
  */
+
+/** A module by a name it is given: no bundler sees a literal `import("node:...")` to refuse. */
+const importByName = <A>(id: string): Promise<A> => import(/* webpackIgnore: true */ /* @vite-ignore */ id) as Promise<A>
+
+/** `node:fs`, imported at the first call (then the runtime's cached one). */
+export const nodeFs = (): Promise<typeof import("node:fs")> => importByName("node:fs")
 
 /** A file as `stat` names it: its device and inode. */
 export interface FileIdentity {
@@ -72,6 +79,10 @@ export const watchFile = (file: string, statSync: StatSync): FileWatch | undefin
   }
 }
 
+/** {@link watchFile} with `node:fs`'s own `statSync`, imported now. */
+export const watch = (file: string): Promise<FileWatch | undefined> =>
+  nodeFs().then(({ statSync }) => watchFile(file, statSync as StatSync))
+
 /** The callback functions of `node:fs` a sync uses. */
 export interface SyncFileSystem {
   readonly open: (path: string, flags: "r", callback: (error: Error | null, fd: number) => void) => void
@@ -89,10 +100,10 @@ export interface FileSync {
 /**
  * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. The file is opened
  * at the first sync and kept open until `close` (SQLite keeps its log file while a connection is open: the same
- * file, truncated or rewritten, never replaced); after a failed open or sync it is opened again. `fs` is called at the
- * first sync, not before: only a store with a file to sync needs a file system.
+ * file, truncated or rewritten, never replaced); after a failed open or sync it is opened again. `fs` (by default
+ * `node:fs`) is called at the first sync, not before: only a store with a file to sync needs a file system.
  */
-export const syncFile = (file: string, fs: () => Promise<SyncFileSystem>): FileSync => {
+export const syncFile = (file: string, fs: () => Promise<SyncFileSystem> = nodeFs): FileSync => {
   let fd: Promise<number> | undefined
   let loaded: Promise<SyncFileSystem> | undefined
   const system = () => (loaded ??= fs())
