@@ -9,6 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import {
   Cause,
+  Config,
   ConfigProvider,
   Context,
   Deferred,
@@ -125,6 +126,22 @@ describe("WebhookInbox options", () => {
       assert.deepStrictEqual([mode.reason, mode.option], ["Malformed", "mode"])
     }))
 
+  it.effect("make builds the inbox in the current scope, as layerSql's layer does; health is healthy in memory", () =>
+    Effect.gen(function*() {
+      const inbox = yield* WebhookInbox.make({ mode: "queued", lease: "1 minute" })
+      assert.deepStrictEqual([inbox.mode, inbox.lease, inbox.heartbeat], [
+        "queued",
+        Duration.minutes(1),
+        Duration.seconds(20)
+      ])
+      const on = <A, E>(effect: Effect.Effect<A, E, WebhookInbox.WebhookInbox>) =>
+        Effect.provideService(effect, WebhookInbox.WebhookInbox, inbox)
+      assert.strictEqual((yield* on(WebhookInbox.stats)).byStatus.pending, 0)
+      assert.deepStrictEqual(yield* on(WebhookInbox.health), { healthy: true })
+      const refused = yield* refusal(WebhookInbox.make({ heartbeat: "1 minute" }))
+      assert.deepStrictEqual([refused._tag, refused.option], ["IllegalArgumentError", "heartbeat"])
+    }).pipe(Effect.provide(memory), Effect.scoped))
+
   it.effect("refuses a worker's concurrency, pollInterval and timeout it cannot use, when built", () =>
     Effect.gen(function*() {
       const worker = (options: Partial<WebhookInbox.WorkerOptions<never, never>>) =>
@@ -167,6 +184,27 @@ describe("WebhookInbox options", () => {
           Duration.seconds(90),
           Duration.seconds(30)
         ])
+      }))
+
+    it.effect("takes a Config of its own, or an object of one Config per option", () =>
+      Effect.gen(function*() {
+        const build = (options: Config.Wrap<WebhookInbox.Options>, env: Record<string, string>) =>
+          Effect.scoped(Effect.map(
+            Layer.build(
+              WebhookInbox.layerConfig(options).pipe(
+                Layer.provide(memory),
+                Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+              )
+            ),
+            (context) => Context.get(context, WebhookInbox.WebhookInbox)
+          ))
+        const longer = Config.map(WebhookInbox.config, (settings) => ({ ...settings, heartbeat: Duration.seconds(5) }))
+        const mapped = yield* build(longer, { WEBHOOK_LEASE: "1 minute" })
+        assert.deepStrictEqual([mapped.lease, mapped.heartbeat], [Duration.minutes(1), Duration.seconds(5)])
+        const fields = yield* build({ mode: Config.succeed("queued" as const), lease: Config.Duration("LEASE") }, {
+          LEASE: "2 minutes"
+        })
+        assert.deepStrictEqual([fields.mode, fields.lease], ["queued", Duration.minutes(2)])
       }))
 
     it.effect("fails with a ConfigError naming the variable and what it accepts", () =>
