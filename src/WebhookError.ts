@@ -10,6 +10,7 @@
  */
 import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
+import { Json, Secret, Signature } from "openai-webhooks-engine"
 
 /**
  * Raised by `Webhooks.verify` and `Webhooks.unwrap` when a delivery cannot be shown to come from
@@ -36,13 +37,7 @@ import * as Schema from "effect/Schema"
 export class SignatureError extends Schema.TaggedError<SignatureError>("effect-openai-webhooks/SignatureError")(
   "SignatureError",
   {
-    reason: Schema.Literal(
-      "MissingHeader",
-      "InvalidTimestamp",
-      "TimestampTooOld",
-      "TimestampTooNew",
-      "NoMatchingSignature"
-    ),
+    reason: Schema.Literal(...Signature.reasons),
     message: Schema.String,
     header: Schema.optionalWith(Schema.String, { exact: true })
   }
@@ -62,7 +57,7 @@ export class SignatureError extends Schema.TaggedError<SignatureError>("effect-o
 export class DecodeError extends Schema.TaggedError<DecodeError>("effect-openai-webhooks/DecodeError")(
   "DecodeError",
   {
-    reason: Schema.Literal("InvalidJson", "InvalidEvent"),
+    reason: Schema.Literal(...Json.reasons),
     message: Schema.String,
     eventType: Schema.optionalWith(Schema.String, { exact: true }),
     path: Schema.optionalWith(Schema.String, { exact: true })
@@ -89,7 +84,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>("effect-openai-
 export class SecretError extends Schema.TaggedError<SecretError>("effect-openai-webhooks/SecretError")(
   "SecretError",
   {
-    reason: Schema.Literal("Missing", "Whitespace", "InvalidBase64", "TooShort", "LooksLikeSignature"),
+    reason: Schema.Literal(...Secret.reasons),
     message: Schema.String
   }
 ) {}

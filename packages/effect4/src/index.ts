@@ -6,6 +6,13 @@
  */
 
 /**
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, `IllegalArgumentError`.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookError from "./WebhookError.js"
+
+/**
  * Deduplicate deliveries by `webhook-id` and process them reliably on `effect/sql` (SQLite on `node:sqlite`,
  * PostgreSQL): claims, queued processing with workers, the delivery log.
  *

@@ -94,6 +94,23 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 // The pre-checks of a payload.
 
 /**
+ * Why a payload is not an event: `InvalidJson` (not UTF-8 text, or not JSON) or `InvalidEvent` (JSON, but not an
+ * event of its type). Each edition's `DecodeError` declares its `reason` field with {@link reasons}.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export type Reason = (typeof reasons)[number]
+
+/**
+ * Every {@link Reason}: the literals of each edition's `DecodeError`, written once.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const reasons = ["InvalidJson", "InvalidEvent"] as const
+
+/**
  * Why a payload is not an event, before any schema: `InvalidJson` (not UTF-8 text, or not JSON) or `InvalidEvent`
  * (JSON, but not an object, or its `type` is not a string: then `path` is `"type"`). The reasons and messages of
  * each edition's `DecodeError`.
@@ -101,7 +118,7 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
  * @since 0.3.0
  * @category models
  */
-export interface Problem extends ProblemOf<"InvalidJson" | "InvalidEvent"> {
+export interface Problem extends ProblemOf<Reason> {
   /** The wire path of the value at fault, where there is one. */
   readonly path?: string
 }

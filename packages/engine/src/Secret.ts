@@ -25,7 +25,16 @@ import * as Result from "./Result.js"
  * @since 0.3.0
  * @category models
  */
-export type Reason = "Missing" | "Whitespace" | "InvalidBase64" | "TooShort" | "LooksLikeSignature"
+export type Reason = (typeof reasons)[number]
+
+/**
+ * Every {@link Reason}, in the order above: what each edition's `SecretError` declares its `reason` field with, so
+ * that the literals are written once.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const reasons = ["Missing", "Whitespace", "InvalidBase64", "TooShort", "LooksLikeSignature"] as const
 
 /**
  * A refused secret: its {@link Reason} and a message that says what to fix without showing the secret.

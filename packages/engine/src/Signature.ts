@@ -33,12 +33,22 @@ import type { Key } from "./Secret.js"
  * @since 0.3.0
  * @category models
  */
-export type Reason =
-  | "MissingHeader"
-  | "InvalidTimestamp"
-  | "TimestampTooOld"
-  | "TimestampTooNew"
-  | "NoMatchingSignature"
+export type Reason = (typeof reasons)[number]
+
+/**
+ * Every {@link Reason}, in the order above: what each edition's `SignatureError` declares its `reason` field with, so
+ * that the literals are written once.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export const reasons = [
+  "MissingHeader",
+  "InvalidTimestamp",
+  "TimestampTooOld",
+  "TimestampTooNew",
+  "NoMatchingSignature"
+] as const
 
 /**
  * A delivery that does not verify: its {@link Reason}, a message that says what to check, and the header concerned
