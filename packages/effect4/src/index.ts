@@ -47,3 +47,11 @@ export * as Webhooks from "./Webhooks.js"
  * @since 0.4.0
  */
 export * as WebhookTesting from "./WebhookTesting.js"
+
+/**
+ * Deduplicate deliveries by `webhook-id` and process them reliably on `effect/sql` (SQLite on `node:sqlite`,
+ * PostgreSQL): claims, queued processing with workers, the delivery log.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookInbox from "./WebhookInbox.js"
