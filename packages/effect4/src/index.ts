@@ -55,3 +55,11 @@ export * as WebhookTesting from "./WebhookTesting.js"
  * @since 0.4.0
  */
 export * as WebhookInbox from "./WebhookInbox.js"
+
+/**
+ * Receive deliveries over HTTP: `toHttpApp` and `layerRoute` for `effect/http`'s `HttpRouter`, `toWebHandler` (a
+ * fetch handler), `makeNodeListener` (a `node:http` listener), and the deliveries counter.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookHttp from "./WebhookHttp.js"
