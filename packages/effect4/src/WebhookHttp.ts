@@ -316,7 +316,8 @@ export const toWebHandler: {
   let started: Result.Result<internal.Settings<unknown, unknown>, IllegalArgumentError> | undefined
   const runtime = ManagedRuntime.make(
     Layer.tap(options.layer, (context) =>
-      Effect.map(Effect.result(internal.start(prepared, context)), (settings) => {
+      // On the layer's own services (its logger says the start's line), which a tap does not run on otherwise.
+      Effect.map(Effect.result(Effect.provideContext(internal.start(prepared, context), context)), (settings) => {
         started = settings
       }))
   )
