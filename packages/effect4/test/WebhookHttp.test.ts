@@ -3,9 +3,9 @@
  * answers, logs, traces and counts deliveries the same way (the Effect 3 edition's suite, on Effect 4). Requests
  * are signed with `WebhookTesting`; nothing is mocked.
  */
-import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Match, Metric } from "effect"
+import { oneConnection as newAgent, postOn } from "../../engine/test/support/http.js"
 import * as Bodies from "../../engine/test/tables/bodies.js"
 import { replyOf } from "../../engine/test/tables/replies.js"
 import { WebhookEvent, WebhookHttp, WebhookSecret, WebhookTesting } from "../src/index.js"
@@ -41,59 +41,9 @@ const counted = (outcome: string, eventType: string) =>
     return total
   })
 
-// node:http requests on an explicit agent, to see whether a connection is reused.
-
-interface NodeReply {
-  readonly status: number
-  readonly body: string
-  readonly reusedSocket: boolean
-}
-
-const nodePost = (
-  url: string,
-  agent: http.Agent,
-  delivery: WebhookTesting.Signed,
-  transfer: "content-length" | "chunked"
-) =>
-  Effect.callback<NodeReply, Error>((resume) => {
-    const body = Buffer.from(delivery.body)
-    const headers: Record<string, string> = transfer === "chunked"
-      ? { ...delivery.headers, "transfer-encoding": "chunked" }
-      : { ...delivery.headers, "content-length": String(body.length) }
-    const request = http.request(url, { method: "POST", agent, headers }, (response) => {
-      const chunks: Array<Buffer> = []
-      response.on("data", (chunk: Buffer) => chunks.push(chunk))
-      response.on("error", (error) => resume(Effect.fail(error)))
-      // Done once the agent has the connection back (its socket's "free"), or has lost it ("close"): Effect 4 runs
-      // what follows a resume at once, inside this listener, where the agent has not taken the socket back yet, and
-      // the next request would open a connection of its own.
-      response.on("end", () => {
-        let done = false
-        const settle = () => {
-          if (done) return
-          done = true
-          resume(Effect.succeed({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).toString("utf8"),
-            reusedSocket: request.reusedSocket
-          }))
-        }
-        request.socket?.once("free", settle).once("close", settle)
-      })
-    })
-    request.on("error", (error) => resume(Effect.fail(error)))
-    if (transfer === "chunked") {
-      request.write(body.subarray(0, 1024))
-      request.end(body.subarray(1024))
-    } else {
-      request.end(body)
-    }
-  })
-
-const oneConnection = Effect.acquireRelease(
-  Effect.sync(() => new http.Agent({ keepAlive: true, maxSockets: 1 })),
-  (agent) => Effect.sync(() => agent.destroy())
-)
+/** The engine's POST on an explicit agent (does a request reuse the connection?), and the agent, in the scope. */
+const nodePost = (...args: Parameters<typeof postOn>) => Effect.promise(() => postOn(...args))
+const oneConnection = Effect.acquireRelease(Effect.sync(newAgent), (agent) => Effect.sync(() => agent.destroy()))
 
 describe("a newcomer on Effect 4", () => {
   // The issue's check: the secret from a Layer, Match.tag narrowing, and a fetch handler answering 200, 401 and 405.

@@ -9,6 +9,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Context, Effect, Layer, Logger, References, type Scope, Tracer } from "effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
+import { fetchAdapter, type Init } from "../../../engine/test/support/http.js"
 import { secret } from "../../../engine/test/tables/mounting.js"
 import { type WebhookError, WebhookHttp, type WebhookInbox, WebhookSecret } from "../../src/index.js"
 
@@ -86,8 +87,8 @@ export const observe = (): Observed => {
 
 // Mounting styles: each builds a live endpoint in the test's scope.
 
-/** `duplex: "half"` lets fetch and Request take a stream body (Node's undici requires it). */
-export type Init = RequestInit & { readonly duplex?: "half" }
+export type { Init }
+export { fetchAdapter }
 
 export interface Endpoint {
   /** Sends one request to the webhook endpoint. */
@@ -184,34 +185,6 @@ export const webHandler = <E>(options: RouteOptions<E>, observability: Layer.Lay
     ),
     ({ handler }) => handler
   )
-
-/**
- * node:http in front of a fetch handler, as Bun or Deno would be: the body streams in, and what the
- * handler leaves unread is drained so the connection stays usable.
- */
-export const fetchAdapter = (handler: (request: Request) => Promise<Response>): http.RequestListener => (req, res) => {
-  const headers = new Headers()
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-  const body = req.method === "GET" || req.method === "HEAD" ? null : new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)))
-      req.on("end", () => controller.close())
-      req.on("error", (error) => controller.error(error))
-    },
-    cancel() {
-      req.removeAllListeners("data").removeAllListeners("end").resume()
-    }
-  })
-  const init: Init = { method: req.method ?? "GET", headers, body, duplex: "half" }
-  const request = new Request(`http://127.0.0.1${req.url ?? "/"}`, init)
-  handler(request).then(
-    async (response) => {
-      const bytes = Buffer.from(await response.arrayBuffer())
-      res.writeHead(response.status, Object.fromEntries(response.headers)).end(bytes)
-    },
-    (error) => res.writeHead(502).end(String(error))
-  )
-}
 
 /** Every mounting style of this edition, each on a real server (a web handler also called directly). */
 export const styles: ReadonlyArray<Style> = [
