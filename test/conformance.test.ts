@@ -5,7 +5,7 @@
  */
 import { assert, layer } from "@effect/vitest"
 import { Cause, Clock, Context, Effect, Exit, Layer } from "effect"
-import { type Endpoint, type Observed, observe, styles } from "./support/mount.js"
+import { type Endpoint, type LogLine, type Observed, observe, styles } from "./support/mount.js"
 import type { WebhookEvent, Webhooks } from "../src/index.js"
 import { behaviours, limit, type Row, rows, timeoutMillis } from "../packages/engine/test/tables/mounting.js"
 
@@ -25,6 +25,9 @@ const handle = (event: WebhookEvent.UnwrapWebhookEvent, _delivery: Webhooks.Deli
       return Effect.void
   }
 }
+
+/** The engine's levels as Effect 3's logger labels them. */
+const LEVEL = { info: "INFO", warning: "WARN", error: "ERROR" } as const
 
 interface Mounted {
   readonly style: string
@@ -75,8 +78,15 @@ const check = (mounted: Mounted, row: Row) =>
     assert.strictEqual(response.headers.get("allow"), expected.status === 405 ? "POST" : null, `${where}: allow`)
     // The line may follow the answer (a timed-out handler is answered first).
     yield* mounted.observed.untilLines(lines + 1)
-    const logged = mounted.observed.lines.slice(lines).map((line) => line.message)
-    assert.deepStrictEqual(logged, [expected.outcome], `${where}: the log line`)
+    const logged = mounted.observed.lines.slice(lines)
+    assert.deepStrictEqual(logged.map((line) => line.message), [expected.outcome], `${where}: the log line`)
+    const [line] = logged as [LogLine]
+    const sent = expected.webhookId === "none" ? "none" : (init.headers?.["webhook-id"] ?? "none")
+    assert.deepStrictEqual(
+      [line.level, line.annotations["webhook_id"], line.annotations["event_type"], line.annotations["reason"]],
+      [LEVEL[expected.level], sent, expected.eventType, expected.reason],
+      `${where}: the line's level, webhook_id, event_type and reason`
+    )
     assert.strictEqual(mounted.calls() - calls, expected.handled ? 1 : 0, `${where}: handler calls`)
   })
 

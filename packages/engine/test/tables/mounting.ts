@@ -6,7 +6,7 @@
  * its own. Requests are signed here, with the engine, so that neither edition's testing kit is needed to build them.
  */
 import * as Events from "../../src/Events.js"
-import type { Outcome } from "../../src/Reply.js"
+import type { Level, Outcome } from "../../src/Reply.js"
 import * as Secret from "../../src/Secret.js"
 import * as Signature from "../../src/Signature.js"
 import { replyOf, tooLargeLimit } from "./replies.js"
@@ -51,8 +51,19 @@ export interface Expected {
   readonly allow: string | null
   /** The message of the delivery's one log line. */
   readonly outcome: Outcome
+  /** Its level (the reply table's), as the engine names it: each edition maps it to its logger's label. */
+  readonly level: Level
   /** Whether the handler runs. */
   readonly handled: boolean
+  /** The line's `event_type`: the wire type once the body was read as an event; none before. */
+  readonly eventType: string | undefined
+  /** The line's `reason`: the signature's or the decoding's, on a 401 or a 400. */
+  readonly reason: string | undefined
+  /**
+   * The line's `webhook_id`: `sent`, the request's `webhook-id` header as sent (the empty string when it is
+   * empty); `none`, the word a line without one says.
+   */
+  readonly webhookId: "sent" | "none"
 }
 
 export interface Row {
@@ -62,18 +73,30 @@ export interface Row {
   readonly expected: Expected
 }
 
-/** The answer of the reply table for `outcome`. */
-const expected = (outcome: Outcome, handled: boolean, reason?: string): Expected => {
+/** The answer and line of the reply table for `outcome`. */
+const expected = (outcome: Outcome, handled: boolean, reason?: string, eventType?: string): Expected => {
   const row = replyOf(outcome, reason)
-  return { status: row.status, body: row.body, allow: row.headers["allow"] ?? null, outcome, handled }
+  return {
+    status: row.status,
+    body: row.body,
+    allow: row.headers["allow"] ?? null,
+    outcome,
+    level: row.level,
+    handled,
+    eventType,
+    reason,
+    webhookId: "sent"
+  }
 }
 
-const PROCESSED = expected("processed", true)
-const FAILED = expected("failed", true)
+const processed = (eventType: string): Expected => expected("processed", true, undefined, eventType)
+const failed = (eventType: string): Expected => expected("failed", true, undefined, eventType)
 const NOT_ALLOWED = expected("method_not_allowed", false)
 const TOO_LARGE = expected("too_large", false)
 const rejected = (reason: string): Expected => expected("rejected", false, reason)
-const invalid = (reason: string): Expected => expected("invalid", false, reason)
+const invalid = (reason: string, eventType?: string): Expected => expected("invalid", false, reason, eventType)
+/** A line that names no delivery: `webhook_id` says `none`. */
+const anonymous = (row: Expected): Expected => ({ ...row, webhookId: "none" })
 
 const keyOf = (text: string): Secret.Key => {
   const parsed = Secret.parse(text)
@@ -134,15 +157,19 @@ const without = (name: string) => (headers: Headers) => {
 const emptied = (name: string) => (headers: Headers) => ({ ...headers, [name]: "" })
 
 export const rows: ReadonlyArray<Row> = [
-  { name: "a signed delivery", request: post(event("response.completed")), expected: PROCESSED },
+  { name: "a signed delivery", request: post(event("response.completed")), expected: processed("response.completed") },
   {
     name: "a signed delivery of a type this version does not know",
     request: post({ body: JSON.stringify({ id: "evt_new", created_at: 1719168000, type: "brand.new", data: {} }) }),
-    expected: PROCESSED
+    expected: processed("brand.new")
   },
-  { name: "a body of exactly the limit", request: post({ body: paddedTo(limit) }), expected: PROCESSED },
+  {
+    name: "a body of exactly the limit",
+    request: post({ body: paddedTo(limit) }),
+    expected: processed("response.completed")
+  },
   { name: "a body one byte over the limit", request: post({ body: paddedTo(limit + 1) }), expected: TOO_LARGE },
-  { name: "GET", request: () => ({ method: "GET" }), expected: NOT_ALLOWED },
+  { name: "GET", request: () => ({ method: "GET" }), expected: anonymous(NOT_ALLOWED) },
   {
     name: "PUT of a signed delivery",
     request: (now) => ({ ...post(event("response.completed"))(now), method: "PUT" }),
@@ -152,7 +179,7 @@ export const rows: ReadonlyArray<Row> = [
     {
       name: `${header} missing`,
       request: post(event("batch.completed"), without(header)),
-      expected: rejected("MissingHeader")
+      expected: header === "webhook-id" ? anonymous(rejected("MissingHeader")) : rejected("MissingHeader")
     },
     {
       name: `${header} empty`,
@@ -186,17 +213,25 @@ export const rows: ReadonlyArray<Row> = [
       ...headers,
       "webhook-signature": headers["webhook-signature"]!.replace("v1,", "v1, ")
     })),
-    expected: PROCESSED
+    expected: processed("batch.completed")
   },
-  { name: "webhook-id: none", request: post(event("batch.completed", { id: "none" })), expected: PROCESSED },
+  {
+    name: "webhook-id: none",
+    request: post(event("batch.completed", { id: "none" })),
+    expected: processed("batch.completed")
+  },
   { name: "an authentic body that is not JSON", request: post({ body: "not json" }), expected: invalid("InvalidJson") },
   {
     name: "an authentic JSON body that is not an event",
     request: post({ body: JSON.stringify({ id: "evt_bad", created_at: 1, type: "response.completed", data: {} }) }),
-    expected: invalid("InvalidEvent")
+    expected: invalid("InvalidEvent", "response.completed")
   },
-  { name: "a handler that fails", request: post(event("response.failed")), expected: FAILED },
-  { name: "a handler that dies", request: post(event("video.failed")), expected: FAILED },
-  { name: "a handler that throws", request: post(event("batch.failed")), expected: FAILED },
-  { name: "a handler that outlives the timeout", request: post(event("batch.expired")), expected: FAILED }
+  { name: "a handler that fails", request: post(event("response.failed")), expected: failed("response.failed") },
+  { name: "a handler that dies", request: post(event("video.failed")), expected: failed("video.failed") },
+  { name: "a handler that throws", request: post(event("batch.failed")), expected: failed("batch.failed") },
+  {
+    name: "a handler that outlives the timeout",
+    request: post(event("batch.expired")),
+    expected: failed("batch.expired")
+  }
 ]
