@@ -32,7 +32,7 @@ import type { UnwrapWebhookEvent } from "./WebhookEvent.js"
 import { WebhookSecret } from "./WebhookSecret.js"
 
 /**
- * The request headers, in any of the shapes HTTP libraries give: fetch `Headers`, `effect/unstable/http`
+ * The request headers, in any of the shapes HTTP libraries give: fetch `Headers`, `effect/http`
  * `Headers`, or a plain record (Node's `IncomingHttpHeaders`, say). Names are matched case-insensitively.
  *
  * @since 0.4.0
