@@ -6,11 +6,47 @@
  */
 
 /**
- * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, `IllegalArgumentError`.
+ * Standard Webhooks v1 signing and verification over bytes, with no Effect services.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookSignature from "./WebhookSignature.js"
+
+/**
+ * Every OpenAI webhook event as a Schema class, and the union of them all.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookEvent from "./WebhookEvent.js"
+
+/**
+ * The typed errors: `SignatureError`, `DecodeError`, `SecretError`, `ApiError`, `InboxError`, and the
+ * `IllegalArgumentError` of an option that cannot be used.
  *
  * @since 0.4.0
  */
 export * as WebhookError from "./WebhookError.js"
+
+/**
+ * The signing secret as an Effect service, from values or from `Config`.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookSecret from "./WebhookSecret.js"
+
+/**
+ * `verify`, `decode` and `unwrap`: the Effect API most users call.
+ *
+ * @since 0.4.0
+ */
+export * as Webhooks from "./Webhooks.js"
+
+/**
+ * Signing helpers and sample events for your own tests.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookTesting from "./WebhookTesting.js"
 
 /**
  * Deduplicate deliveries by `webhook-id` and process them reliably on `effect/sql` (SQLite on `node:sqlite`,

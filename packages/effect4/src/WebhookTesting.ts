@@ -1,0 +1,164 @@
+/**
+ * Helpers for your own tests: sign a delivery exactly as OpenAI would, and sample events of every type.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Webhooks, WebhookSecret, WebhookTesting } from "effect4-openai-webhooks"
+ *
+ * const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+ * const program = Effect.gen(function*() {
+ *   const signed = yield* WebhookTesting.sign({ event: WebhookTesting.sample("response.completed"), secret })
+ *   return yield* Webhooks.unwrap(signed.body, signed.headers)
+ * }).pipe(Effect.provide(WebhookSecret.layer(secret)))
+ * ```
+ *
+ * @since 0.4.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import { Signature } from "openai-webhooks-engine"
+import { decodeJson } from "./internal/decode.js"
+import * as events from "./internal/events.js"
+import * as secret from "./internal/secret.js"
+import type { SecretError } from "./WebhookError.js"
+import * as WebhookEvent from "./WebhookEvent.js"
+import type { SecretInput } from "./WebhookSecret.js"
+
+/**
+ * @since 0.4.0
+ * @category models
+ */
+export interface SignOptions {
+  /** The event to send, encoded to OpenAI's JSON. Give this or `payload`. */
+  readonly event?: WebhookEvent.UnwrapWebhookEvent | undefined
+  /** A raw body, sent byte for byte. Give this or `event`. */
+  readonly payload?: string | Uint8Array | undefined
+  /** The secret to sign with; with several, the delivery carries one signature per secret. */
+  readonly secret: SecretInput | ReadonlyArray<SecretInput>
+  /** The `webhook-id`. Default: a random `msg_...`. */
+  readonly id?: string | undefined
+  /** The `webhook-timestamp`, as Unix seconds or a `Date`. Default: now, from Effect's `Clock`. */
+  readonly timestamp?: number | Date | undefined
+}
+
+/**
+ * The body type a signing gives: bytes for a `Uint8Array` payload, else text.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export type BodyOf<O extends SignOptions> = O extends { readonly payload: Uint8Array } ? Uint8Array : string
+
+/**
+ * A signed delivery: the body and the headers to send it with.
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface Signed<Body extends string | Uint8Array = string | Uint8Array> {
+  readonly body: Body
+  readonly headers: {
+    readonly "content-type": "application/json"
+    readonly "webhook-id": string
+    readonly "webhook-timestamp": string
+    readonly "webhook-signature": string
+  }
+}
+
+const encodeEvent = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
+
+/**
+ * The JSON body OpenAI would send for an event.
+ *
+ * @since 0.4.0
+ * @category encoding
+ */
+export const encode = (event: WebhookEvent.UnwrapWebhookEvent): string => JSON.stringify(encodeEvent(event))
+
+// Web Crypto's random bytes (a global on every runtime), not node:crypto's: this module loads on edge runtimes too.
+const randomHex = (bytes: number): string =>
+  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0"))
+    .join("")
+
+const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed, SecretError> =>
+  Effect.flatMap(secret.make(options.secret), (secrets) => {
+    const body = options.payload ?? (options.event === undefined ? "{}" : encode(options.event))
+    const id = options.id ?? `msg_${randomHex(16)}`
+    const seconds = options.timestamp === undefined
+      ? Math.floor(nowMillis / 1000)
+      : options.timestamp instanceof Date
+      ? Math.floor(options.timestamp.getTime() / 1000)
+      : options.timestamp
+    const timestamp = String(seconds)
+    const signed = (signatures: ReadonlyArray<string>): Signed => ({
+      body,
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": signatures.join(" ")
+      }
+    })
+    // Synchronous on node:crypto; on an edge runtime, by Web Crypto.
+    return Signature.synchronous
+      ? Effect.succeed(signed(secrets.keys.map((key) => Signature.sign(key, id, timestamp, body))))
+      : Effect.map(
+        Effect.promise(() => Promise.all(secrets.keys.map((key) => Signature.signAsync(key, id, timestamp, body)))),
+        signed
+      )
+  })
+
+/**
+ * Signs a delivery as OpenAI would. The timestamp defaults to the `Clock`, so under `TestClock` it is
+ * the test's time.
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const sign = <const O extends SignOptions>(options: O): Effect.Effect<Signed<BodyOf<O>>, SecretError> =>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<Signed<BodyOf<O>>, SecretError>
+
+/**
+ * {@link sign} without Effect, for plain test code: the timestamp defaults to `Date.now()`, and a bad
+ * secret throws its `SecretError`. (`unsafeSign` keeps the Effect 3 edition's name: Effect 4 spells its own
+ * unsafe functions with the suffix, `runSyncUnsafe`, but this one is ours.)
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const unsafeSign = <const O extends SignOptions>(options: O): Signed<BodyOf<O>> =>
+  Result.getOrThrowWith(Effect.runSync(Effect.result(signWith(options, Date.now()))), (error) => error) as Signed<
+    BodyOf<O>
+  >
+
+/**
+ * The event of type `T` as in OpenAI's reference examples (`id` `"evt_abc123"`, `created_at` 1719168000), from the
+ * engine's event catalogue (`Events`), where the event list is written.
+ *
+ * @example
+ * ```ts
+ * import { WebhookTesting } from "effect4-openai-webhooks"
+ *
+ * const call = WebhookTesting.sample("realtime.call.incoming")
+ * // call.data.callId === "rtc_u0_479a275623b54bdb9b6fbae2f7cbd408"
+ * ```
+ *
+ * @since 0.4.0
+ * @category samples
+ */
+export const sample = <T extends WebhookEvent.EventType>(
+  type: T
+): Extract<WebhookEvent.UnwrapWebhookEvent, { readonly _tag: T }> =>
+  Result.getOrThrow(decodeJson(events.sampleOf(type))) as any
+
+/**
+ * One sample event of every known type, in the order of `WebhookEvent.EventType`.
+ *
+ * @since 0.4.0
+ * @category samples
+ */
+export const samples = (): ReadonlyArray<WebhookEvent.UnwrapWebhookEvent> =>
+  WebhookEvent.EventType.literals.map((type) => sample(type))
