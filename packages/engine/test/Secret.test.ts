@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto"
 import { describe, expect, it } from "vitest"
 import * as Secret from "../src/Secret.js"
 import * as Signature from "../src/Signature.js"
-import { accepted, lists, rejected } from "./tables/secrets.js"
+import { accepted, lists, rejected, revealingSecret } from "./tables/secrets.js"
 import { revealing } from "./tables/signatures.js"
 import { kat, rust, sdk } from "./tables/vectors.js"
 import { expectShowsNone, expectVerdict, renderings } from "./verdict.js"
@@ -17,14 +17,6 @@ const keyOf = (secret: string): Secret.Key => {
   const key = Secret.parse(secret)
   if (!key.ok) throw new Error(`not a secret: ${key.error.message}`)
   return key.value
-}
-
-/** Everything printing must never show of a secret: itself, its base64 body, its key bytes in base64 and hex. */
-const revealingSecret = (secret: string): ReadonlyArray<string> => {
-  const trimmed = secret.trim()
-  const body = trimmed.startsWith("whsec_") ? trimmed.slice("whsec_".length) : undefined
-  const key = body === undefined ? Buffer.from(trimmed, "utf8") : Buffer.from(body, "base64")
-  return [secret, trimmed, body ?? "", key.toString("base64"), key.toString("hex")]
 }
 
 const verdictOf = (result: { readonly ok: true } | { readonly ok: false; readonly error: Secret.Problem }) =>

@@ -12,6 +12,18 @@ export const whsec = (bytes: number): string => `whsec_${Buffer.alloc(bytes, 7).
 
 const unpadded = (secret: string) => secret.replace(/=+$/, "")
 
+/**
+ * Everything printing must never show of a secret: itself, its base64 body, its key bytes in base64 and hex (strings
+ * shorter than 8 characters left out: too short to mean anything in a message). What every edition's tests hold its
+ * errors and services to.
+ */
+export const revealingSecret = (secret: string): ReadonlyArray<string> => {
+  const trimmed = secret.trim()
+  const body = trimmed.startsWith("whsec_") ? trimmed.slice("whsec_".length) : undefined
+  const key = body === undefined ? Buffer.from(trimmed, "utf8") : Buffer.from(body, "base64")
+  return [secret, trimmed, body ?? "", key.toString("base64"), key.toString("hex")].filter((s) => s.length >= 8)
+}
+
 /** A secret refused: one string, or a list given one secret per item. */
 export interface Rejected {
   readonly name: string
