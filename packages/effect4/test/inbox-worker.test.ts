@@ -109,9 +109,9 @@ for (const engine of Engines.engines("inbox-worker.test.ts")) {
         }, log)
         assert.strictEqual(yield* Deferred.await(leased), 4)
         assert.deepStrictEqual(yield* statuses(sql), { pending: 4, processing: 4 })
-        const stopping = yield* Effect.forkChild(Scope.close(scope, Exit.void))
-        // Let the stop reach the taker (waiting, uninterruptible, for its take), then let the take answer.
-        yield* Effect.sleep("20 millis")
+        // Started at once, the stop runs until it waits for the taker: the taker has its interruption (pending: it
+        // waits, uninterruptible, for its take) when the fork returns. Then the take answers.
+        const stopping = yield* Effect.forkChild(Scope.close(scope, Exit.void), { startImmediately: true })
         yield* Deferred.succeed(arrives, undefined)
         yield* Fiber.join(stopping)
         // Nothing leased by nobody: the four taken are pending again, due now; no handler was started only to be
