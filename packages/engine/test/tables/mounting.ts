@@ -107,10 +107,6 @@ const keyOf = (text: string): Secret.Key => {
 const KEY = keyOf(secret)
 const OTHER_KEY = keyOf(otherSecret)
 
-const randomHex = (bytes: number): string =>
-  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-
 type Headers = Record<string, string>
 
 interface Signing {
@@ -121,21 +117,16 @@ interface Signing {
   readonly key?: Secret.Key
 }
 
-/** A POST of a delivery signed as `signing` says, its headers changed by `edit`. */
+/** A POST of a delivery signed as `signing` says (by the engine, as OpenAI would), its headers changed by `edit`. */
 const post = (signing: Signing, edit: (headers: Headers) => Headers = (h) => h) => (nowMillis: number): Request => {
-  const id = signing.id ?? `msg_${randomHex(16)}`
-  const timestamp = String(Math.floor(nowMillis / 1000) + (signing.shift ?? 0) * 60)
-  const signature = Signature.sign(signing.key ?? KEY, id, timestamp, signing.body)
-  return {
-    method: "POST",
-    headers: edit({
-      "content-type": "application/json",
-      "webhook-id": id,
-      "webhook-timestamp": timestamp,
-      "webhook-signature": signature
-    }),
-    body: signing.body
-  }
+  const delivery = Signature.signDelivery({
+    keys: [signing.key ?? KEY],
+    body: signing.body,
+    id: signing.id,
+    timestamp: Math.floor(nowMillis / 1000) + (signing.shift ?? 0) * 60,
+    now: nowMillis
+  })
+  return { method: "POST", headers: edit({ ...delivery.headers }), body: delivery.body }
 }
 
 /** OpenAI's sample of `type`, as sent. */
