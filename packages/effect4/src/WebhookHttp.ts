@@ -321,7 +321,9 @@ export const toWebHandler: {
         started = settings
       }))
   )
-  const runFork: internal.RunFork = (effect) => runtime.runFork(effect as Effect.Effect<unknown, unknown, never>) as any
+  // The overloads checked that the layer provides what the route's deliveries need.
+  const runFork: internal.RunFork = <A, E>(effect: Effect.Effect<A, E, any>) =>
+    runtime.runFork(effect as Effect.Effect<A, E>)
   // Not started: the layer failed to build, and every delivery run on it fails (answered 500, its cause logged).
   const unstarted = Result.succeed(prepared.settings)
   const serve = (request: Request, done: (response: Response) => void) =>
