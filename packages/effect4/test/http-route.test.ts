@@ -584,3 +584,65 @@ describe("types: a route that says inbox requires a WebhookInbox, in every mount
     assert.isDefined([inline, missing, queued, queuedMissing, unserved])
   })
 })
+
+describe("makeNodeListener behind a framework's body parser", () => {
+  /**
+   * What a body parser does before the route (Express's `raw()`, `text()`, `json()`, Fastify's parsers): it reads
+   * the stream to its end and leaves a value in `req.body`. The engine's rows of those values, each behind a parser
+   * of that kind in front of the listener on node:http.
+   */
+  const behindParser = (listener: http.RequestListener, value: () => unknown): http.RequestListener =>
+  (request, response) => {
+    request.resume()
+    request.on("end", () => {
+      ;(request as http.IncomingMessage & { body?: unknown }).body = value()
+      listener(request, response)
+    })
+  }
+
+  for (const row of Bodies.values) {
+    const expected = row.expected
+    it.live(
+      expected._tag === "Body"
+        ? `verifies ${row.name}: the bytes it holds are what the signature covers`
+        : expected._tag === "TooLarge"
+        ? `answers 413 to ${row.name}`
+        : `answers 500 to ${row.name}, saying how to mount the listener`,
+      () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const listener = yield* WebhookHttp.makeNodeListener({ handle, maxBodySize: Bodies.limit }).pipe(
+            Effect.provide(Layer.merge(Secret, observed.layer))
+          )
+          const endpoint = yield* serveNode(behindParser(listener, row.value))
+          // A body row is signed as its bytes: a 401 would say the listener checked other bytes than the parser's.
+          const delivery = yield* WebhookTesting.sign({ payload: Uint8Array.from(row.bytes ?? [0x7b, 0x7d]), secret })
+          const reply = yield* post(endpoint, delivery)
+          yield* observed.untilLines(1)
+          const line = lineOf(observed.lines, idOf(delivery))
+          assert.strictEqual(seen.length, 0)
+          switch (expected._tag) {
+            case "Body": {
+              // Authentic, and not an event: read and verified, then refused by decoding.
+              const reason = row.bytes!.length === 0 ? "InvalidJson" : "InvalidEvent"
+              assert.deepStrictEqual(reply, { status: 400, body: replyOf("invalid", reason).body })
+              assert.strictEqual(line.message, "invalid")
+              break
+            }
+            case "TooLarge":
+              assert.deepStrictEqual(reply, {
+                status: 413,
+                body: { error: { type: "PayloadTooLarge", message: `The body is larger than ${Bodies.limit} bytes` } }
+              })
+              assert.strictEqual(line.message, "too_large")
+              break
+            case "Unreadable":
+              assert.deepStrictEqual(reply, { status: 500, body: replyOf("failed").body })
+              assert.strictEqual(line.message, "failed")
+              assert.include(String(line.annotations["error"]), expected.why)
+          }
+        })
+    )
+  }
+})
