@@ -3,6 +3,7 @@
  * answers, logs, traces and counts deliveries the same way (the Effect 3 edition's suite, on Effect 4). Requests
  * are signed with `WebhookTesting`; nothing is mocked.
  */
+import * as http from "node:http"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Layer, Match, Metric } from "effect"
 import { oneConnection as newAgent, postOn } from "../../engine/test/support/http.js"
@@ -73,7 +74,10 @@ describe("a newcomer on Effect 4", () => {
         handler(new Request(url, { method: "POST", headers: forged.headers, body: bodyOf(forged) }))
       )
       assert.strictEqual(unauthorized.status, 401)
-      assert.deepStrictEqual(yield* Effect.promise(() => unauthorized.json()), replyOf("rejected", "NoMatchingSignature").body)
+      assert.deepStrictEqual(
+        yield* Effect.promise(() => unauthorized.json()),
+        replyOf("rejected", "NoMatchingSignature").body
+      )
       const get = yield* Effect.promise(() => handler(new Request(url)))
       assert.strictEqual(get.status, 405)
       assert.strictEqual(get.headers.get("allow"), "POST")
@@ -287,6 +291,42 @@ for (const style of styles) {
       }
     })
 
+    if (style.connected) {
+      it.live("answers a client that waits for 100 Continue: 100 then its answer, or 413 at once over the limit", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const server = yield* mount(style, { handle, maxBodySize: 1024 })
+          const url = server.url ?? assert.fail("served over HTTP")
+          // RFC 9110 10.1.1: the body goes once the server says 100 Continue; a final answer may come instead.
+          const expecting = (delivery: WebhookTesting.Signed, length: number) =>
+            Effect.callback<{ readonly status: number; readonly continued: boolean }>((resume) => {
+              let continued = false
+              const headers = { ...delivery.headers, expect: "100-continue", "content-length": String(length) }
+              const request = http.request(url, { method: "POST", headers }, (response) => {
+                response.resume()
+                response.on("end", () => {
+                  request.destroy()
+                  resume(Effect.succeed({ status: response.statusCode ?? 0, continued }))
+                })
+              })
+              request.on("continue", () => {
+                continued = true
+                request.end(delivery.body)
+              })
+              request.on("error", () => undefined)
+            })
+          const delivery = yield* signed()
+          assert.deepStrictEqual(yield* expecting(delivery, Buffer.byteLength(delivery.body)), {
+            status: 200,
+            continued: true
+          })
+          assert.strictEqual(seen.length, 1)
+          const over = yield* expecting(yield* signedPayload(paddedTo(4 * Bodies.limit)), 4 * Bodies.limit)
+          assert.strictEqual(over.status, 413)
+          assert.strictEqual(seen.length, 1)
+        }))
+    }
+
     it.live("never shows the secret or a signature in a response or a log line", () =>
       Effect.gen(function*() {
         const server = yield* mount(style, {
@@ -346,13 +386,21 @@ for (const style of styles) {
               "openai.webhook.outcome": "processed",
               "openai.webhook.event_type": "eval.run.succeeded"
             },
-            { "openai.webhook.id": idOf(rejected), "openai.webhook.outcome": "rejected", "openai.webhook.event_type": "" },
+            {
+              "openai.webhook.id": idOf(rejected),
+              "openai.webhook.outcome": "rejected",
+              "openai.webhook.event_type": ""
+            },
             {
               "openai.webhook.id": idOf(tooLarge),
               "openai.webhook.outcome": "too_large",
               "openai.webhook.event_type": ""
             },
-            { "openai.webhook.id": "none", "openai.webhook.outcome": "method_not_allowed", "openai.webhook.event_type": "" }
+            {
+              "openai.webhook.id": "none",
+              "openai.webhook.outcome": "method_not_allowed",
+              "openai.webhook.event_type": ""
+            }
           ]
         )
         for (const span of spans) {

@@ -14,7 +14,14 @@ import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Bodies from "../../engine/test/tables/bodies.js"
 import { replyOf } from "../../engine/test/tables/replies.js"
 import { secret } from "../../engine/test/tables/mounting.js"
-import { type WebhookEvent, WebhookError, WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
+import {
+  type WebhookEvent,
+  WebhookError,
+  WebhookHttp,
+  WebhookInbox,
+  WebhookSecret,
+  WebhookTesting
+} from "../src/index.js"
 import { bodyOf, idOf, lineOf, paddedTo, recorder, signed, signedPayload } from "./support/deliveries.js"
 import {
   type Endpoint,
@@ -86,7 +93,11 @@ describe("the platform styles, whatever read the body before them", () => {
   }
 
   /** The platform's own fetch handler (`HttpRouter.toWebHandler`) behind node:http, disposed with the scope. */
-  const webServer = (make: () => { readonly handler: (request: Request) => Promise<Response>; dispose: () => Promise<void> }) =>
+  interface PlatformHandler {
+    readonly handler: (request: Request) => Promise<Response>
+    readonly dispose: () => Promise<void>
+  }
+  const webServer = (make: () => PlatformHandler) =>
     Effect.flatMap(
       Effect.acquireRelease(Effect.sync(make), ({ dispose }) => Effect.promise(dispose)),
       ({ handler }) => serveNode(fetchAdapter((request) => handler(request)))
@@ -543,8 +554,8 @@ describe("types: a route that says inbox requires a WebhookInbox, in every mount
 
   it("layerRoute", () => {
     type Router = HttpRouter.HttpRouter
-    const inline: Layer.Layer<never, unknown, Router | WebhookSecret.WebhookSecret | Mailer | WebhookInbox.WebhookInbox> =
-      WebhookHttp.layerRoute({ handle, inbox: "inline" })
+    type Inline = Router | WebhookSecret.WebhookSecret | Mailer | WebhookInbox.WebhookInbox
+    const inline: Layer.Layer<never, unknown, Inline> = WebhookHttp.layerRoute({ handle, inbox: "inline" })
     // @ts-expect-error an inline route built without its inbox: the slip of giving it to layerWorker only
     const missing: Layer.Layer<never, unknown, Router | WebhookSecret.WebhookSecret | Mailer> = WebhookHttp.layerRoute(
       { handle, inbox: "inline" }

@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import type { IncomingMessage, ServerResponse } from "node:http"
 import * as ByteSize from "effect/ByteSize"
 import * as Effect from "effect/Effect"
 import * as HttpIncomingMessage from "effect/http/HttpIncomingMessage"
@@ -48,6 +49,22 @@ const fromKept = (kept: Effect.Effect<ArrayBuffer, unknown>, limit: number) =>
   })
 
 /**
+ * RFC 9110 10.1.1: a client that sent `Expect: 100-continue` waits for a `100 Continue` before it sends the body.
+ * `@effect/platform-node` 4 takes Node's `checkContinue` and holds the 100 back until its own reader reads the body;
+ * ours reads the Node request itself, so it sends the 100, on the response the platform holds (where
+ * `NodeHttpServerRequest.toServerResponse` finds it). Not to a body declared over the limit: that is answered 413 at
+ * once, and its client need not send it. (Effect 3's platform left the 100 to Node.)
+ */
+const continueIfAsked = (request: HttpServerRequest.HttpServerRequest, source: IncomingMessage, limit: number) => {
+  const expect = source.headers.expect
+  if (expect === undefined || expect.toLowerCase() !== "100-continue") return
+  if (Body.declaredOver(source.headers["content-length"], limit)) return
+  const held = (request as { readonly response?: ServerResponse | (() => ServerResponse) }).response
+  const response = typeof held === "function" ? held() : held
+  if (response !== undefined && !response.headersSent) response.writeContinue()
+}
+
+/**
  * The platform adapter. A request nobody has read is read by the engine's reader of what is underneath: on
  * `@effect/platform-node` the Node reader (which answers 413 on a connection that stays usable), a web `Request`
  * (Bun, a web handler) the web reader. A body a middleware read first through the platform is taken from what the
@@ -59,7 +76,10 @@ export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit
   if (kept !== undefined) return fromKept(kept, limit)
   if (Body.isIncomingMessage(source)) {
     if (Body.untouched(source)) {
-      return Effect.callback<Body.Read>((resume) => Body.readNode(source, limit, resuming(resume)))
+      return Effect.callback<Body.Read>((resume) => {
+        continueIfAsked(request, source, limit)
+        Body.readNode(source, limit, resuming(resume))
+      })
     }
     return Effect.succeed({ _tag: "Unreadable", why: PLATFORM_CONSUMED })
   }

@@ -132,7 +132,10 @@ const post = (signing: Signing, edit: (headers: Headers) => Headers = (h) => h) 
 /** OpenAI's sample of `type`, as sent. */
 export const sampleBody = (type: Events.Type): string => JSON.stringify(Events.get(type).sample)
 
-const event = (type: Events.Type, options: Omit<Signing, "body"> = {}): Signing => ({ body: sampleBody(type), ...options })
+const event = (type: Events.Type, options: Omit<Signing, "body"> = {}): Signing => ({
+  body: sampleBody(type),
+  ...options
+})
 
 /** A valid `response.completed` body padded with JSON whitespace to exactly `size` bytes. */
 const paddedTo = (size: number): string => {
