@@ -45,8 +45,8 @@ const instance = (
     const workers = options.mode === "queued" && options.handle !== undefined
       ? WebhookInbox.layerWorker({ handle: options.handle, pollInterval: "10 millis" }).pipe(Layer.provide(inbox))
       : Layer.empty
-    const built = Layer.provide(Layer.merge(inbox, workers), observed.layer) as Layer.Layer<WebhookInbox.WebhookInbox, unknown>
-    const context = yield* Layer.buildWithScope(built, scope)
+    const built = Layer.provide(Layer.merge(inbox, workers), observed.layer)
+    const context = yield* Layer.buildWithScope(built as Layer.Layer<WebhookInbox.WebhookInbox, unknown>, scope)
     // The types say what each route needs: the inbox, here in `context`, and the secret.
     const route: Effect.Effect<http.RequestListener, unknown, WebhookSecret.WebhookSecret | WebhookInbox.WebhookInbox> =
       options.mode === "queued"
