@@ -14,19 +14,9 @@ import { Result, Secret, Setting } from "openai-webhooks-engine"
 import { SecretError } from "../WebhookError.js"
 import { importNode } from "./builtin.js"
 
-/** Decoded keys, tried in order. Prints without revealing anything but how many there are. */
-export class Secrets {
-  constructor(readonly keys: ReadonlyArray<Secret.Key>) {}
-  toString(): string {
-    return `WebhookSecret(${this.keys.length} key${this.keys.length === 1 ? "" : "s"}, redacted)`
-  }
-  toJSON(): string {
-    return this.toString()
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString()
-  }
-}
+/** Decoded keys, tried in order; prints without revealing anything but how many there are (the engine's). */
+export const Secrets = Secret.Secrets
+export type Secrets = Secret.Secrets
 
 export type SecretInput = string | Redacted.Redacted<string>
 

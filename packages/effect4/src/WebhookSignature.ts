@@ -8,8 +8,8 @@
  * its UTF-8 bytes). Header: `v1,<base64 MAC>`, several separated by spaces; an entry that an intermediary
  * folded at its comma (`v1, <mac>`, or the list `["v1", "<mac>"]`) is read as one, as OpenAI's SDK reads it.
  *
- * Unlike the Effect 3 edition, `verify` has no deprecated signature reading a bare number `tolerance` as seconds,
- * and the deprecated `DEFAULT_TOLERANCE_SECONDS` and `MAX_SIGNATURES` are not here: the edition starts without them.
+ * As in the Effect 3 edition, `verify` reads a bare number `tolerance` as seconds through a deprecated signature, so
+ * that a call carried over keeps its meaning (everywhere else in Effect 4 a bare number is milliseconds).
  *
  * @since 0.4.0
  */
@@ -46,6 +46,17 @@ export type Delivery = internal.Delivery
 export const defaultTolerance: Duration.Duration = Duration.seconds(Signature.defaultToleranceSeconds)
 
 /**
+ * The default tolerance, in seconds (300).
+ *
+ * @deprecated Use {@link defaultTolerance}, a `Duration` like every other tolerance of this library
+ * (`Duration.toSeconds(WebhookSignature.defaultTolerance)` is this number). Kept so that code moving from the Effect 3
+ * edition compiles unchanged; removed with it.
+ * @since 0.4.0
+ * @category constants
+ */
+export const DEFAULT_TOLERANCE_SECONDS: number = Signature.defaultToleranceSeconds
+
+/**
  * How many `v1` entries of one `webhook-signature` header are checked at most (16), bounding the work a
  * forged header can cause.
  *
@@ -53,6 +64,16 @@ export const defaultTolerance: Duration.Duration = Duration.seconds(Signature.de
  * @category constants
  */
 export const maxSignatures: number = Signature.maxSignatures
+
+/**
+ * How many `v1` entries of one `webhook-signature` header are checked at most.
+ *
+ * @deprecated Use {@link maxSignatures}, the same number. Kept so that code moving from the Effect 3 edition compiles
+ * unchanged; removed with it.
+ * @since 0.4.0
+ * @category constants
+ */
+export const MAX_SIGNATURES: number = Signature.maxSignatures
 
 /**
  * Decodes and checks a secret: `whsec_` + base64 (with or without its `=` padding) gives the key bytes,
@@ -109,9 +130,9 @@ export interface VerifyOptions {
    * `"10 minutes"`, `Duration.seconds(600)`. Default: {@link defaultTolerance} (5 minutes). Fractions of a
    * second are dropped, as in `Webhooks.Options`.
    *
-   * A bare number is not taken here, as in the Effect 3 edition, where this option once read one as seconds: a
-   * call carried over from there keeps failing to type-check rather than changing meaning. Pass
-   * `Duration.fromInputUnsafe(input)` for a value typed `Duration.Input`.
+   * A bare number is not a `Duration` here: the deprecated signature of {@link verify} reads it as seconds, as the
+   * Effect 3 edition does, so that no call carried over changes meaning. Pass `Duration.fromInputUnsafe(input)` for a
+   * value typed `Duration.Input`.
    */
   readonly tolerance?: Exclude<Duration.Input, number> | undefined
 }
@@ -143,8 +164,28 @@ export interface VerifyOptions {
  * @since 0.4.0
  * @category verification
  */
-export const verify = (options: VerifyOptions): Result.Result<Delivery, SignatureError> =>
-  internal.toResult(
+export function verify(options: VerifyOptions): Result.Result<Delivery, SignatureError>
+/**
+ * Verifies one delivery, reading a bare number `tolerance` as seconds, as the Effect 3 edition's deprecated signature
+ * does (there since before its 0.3.0).
+ *
+ * @deprecated Give `tolerance` as a `Duration` (`"30 seconds"`, `Duration.seconds(30)`), as everywhere else in
+ * this library: a bare number is read as seconds here only so that calls carried over from the Effect 3 edition keep
+ * their meaning; removed with that edition's.
+ * @since 0.4.0
+ * @category verification
+ */
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & {
+    /** Seconds, edges included (not milliseconds, unlike a `Duration.Input`). */
+    readonly tolerance?: number | undefined
+  }
+): Result.Result<Delivery, SignatureError>
+export function verify(
+  options: Omit<VerifyOptions, "tolerance"> & { readonly tolerance?: VerifyOptions["tolerance"] | number }
+): Result.Result<Delivery, SignatureError> {
+  const tolerance = options.tolerance
+  return internal.toResult(
     Signature.verify(
       options.keys,
       options.id,
@@ -152,6 +193,7 @@ export const verify = (options: VerifyOptions): Result.Result<Delivery, Signatur
       options.signature,
       options.payload,
       options.now,
-      internal.toleranceSeconds(options.tolerance)
+      typeof tolerance === "number" ? tolerance : internal.toleranceSeconds(tolerance)
     )
   )
+}

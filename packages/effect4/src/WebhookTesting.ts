@@ -53,20 +53,12 @@ export interface SignOptions {
 export type BodyOf<O extends SignOptions> = O extends { readonly payload: Uint8Array } ? Uint8Array : string
 
 /**
- * A signed delivery: the body and the headers to send it with.
+ * A signed delivery: the body and the headers to send it with (the engine's `Signature.Signed`).
  *
  * @since 0.4.0
  * @category models
  */
-export interface Signed<Body extends string | Uint8Array = string | Uint8Array> {
-  readonly body: Body
-  readonly headers: {
-    readonly "content-type": "application/json"
-    readonly "webhook-id": string
-    readonly "webhook-timestamp": string
-    readonly "webhook-signature": string
-  }
-}
+export type Signed<Body extends string | Uint8Array = string | Uint8Array> = Signature.Signed<Body>
 
 const encodeEvent = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
 
@@ -78,37 +70,20 @@ const encodeEvent = Schema.encodeSync(WebhookEvent.UnwrapWebhookEvent)
  */
 export const encode = (event: WebhookEvent.UnwrapWebhookEvent): string => JSON.stringify(encodeEvent(event))
 
-// Web Crypto's random bytes (a global on every runtime), not node:crypto's: this module loads on edge runtimes too.
-const randomHex = (bytes: number): string =>
-  Array.from(globalThis.crypto.getRandomValues(new Uint8Array(bytes)), (byte) => byte.toString(16).padStart(2, "0"))
-    .join("")
-
-const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed, SecretError> =>
+// The signing itself is the engine's (`Signature.signDelivery`): the id, the timestamp, one signature per key.
+const signWith = (options: SignOptions, now: number): Effect.Effect<Signed, SecretError> =>
   Effect.flatMap(secret.make(options.secret), (secrets) => {
-    const body = options.payload ?? (options.event === undefined ? "{}" : encode(options.event))
-    const id = options.id ?? `msg_${randomHex(16)}`
-    const seconds = options.timestamp === undefined
-      ? Math.floor(nowMillis / 1000)
-      : options.timestamp instanceof Date
-      ? Math.floor(options.timestamp.getTime() / 1000)
-      : options.timestamp
-    const timestamp = String(seconds)
-    const signed = (signatures: ReadonlyArray<string>): Signed => ({
-      body,
-      headers: {
-        "content-type": "application/json",
-        "webhook-id": id,
-        "webhook-timestamp": timestamp,
-        "webhook-signature": signatures.join(" ")
-      }
-    })
+    const delivery: Signature.Delivered = {
+      keys: secrets.keys,
+      body: options.payload ?? (options.event === undefined ? "{}" : encode(options.event)),
+      id: options.id,
+      timestamp: options.timestamp,
+      now
+    }
     // Synchronous on node:crypto; on an edge runtime, by Web Crypto.
     return Signature.synchronous
-      ? Effect.succeed(signed(secrets.keys.map((key) => Signature.sign(key, id, timestamp, body))))
-      : Effect.map(
-        Effect.promise(() => Promise.all(secrets.keys.map((key) => Signature.signAsync(key, id, timestamp, body)))),
-        signed
-      )
+      ? Effect.succeed(Signature.signDelivery(delivery))
+      : Effect.promise(() => Signature.signDeliveryAsync(delivery))
   })
 
 /**
@@ -119,7 +94,10 @@ const signWith = (options: SignOptions, nowMillis: number): Effect.Effect<Signed
  * @category signing
  */
 export const sign = <const O extends SignOptions>(options: O): Effect.Effect<Signed<BodyOf<O>>, SecretError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<Signed<BodyOf<O>>, SecretError>
+  Effect.flatMap(Clock.currentTimeMillis, (now) => signWith(options, now)) as Effect.Effect<
+    Signed<BodyOf<O>>,
+    SecretError
+  >
 
 /**
  * {@link sign} without Effect, for plain test code: the timestamp defaults to `Date.now()`, and a bad

@@ -195,7 +195,10 @@ describe("WebhookEvent", () => {
         payload["data"]["sip_headers"] = [{ name: "a", value: 42 }]
         const error = yield* decodeError(JSON.stringify(payload))
         assert.strictEqual(error.path, "data.sip_headers[0].value")
-        assert.strictEqual(error.message, "Invalid \"realtime.call.incoming\" event at data.sip_headers[0].value: Expected string")
+        assert.strictEqual(
+          error.message,
+          "Invalid \"realtime.call.incoming\" event at data.sip_headers[0].value: Expected string"
+        )
       }))
   })
 
@@ -222,4 +225,32 @@ describe("WebhookEvent", () => {
       )
     })
   })
+})
+
+describe("laws", () => {
+  const decodeSchema = Schema.decodeUnknownSync(WebhookEvent.UnwrapWebhookEvent)
+  const decodeText = (text: string) => Effect.runSync(Webhooks.decode(text))
+
+  /** An event's fields as plain data: Effect 4's Arbitrary builds nested structs with a null prototype. */
+  const fieldsOf = (event: Event): unknown => JSON.parse(JSON.stringify(event))
+
+  // Arbitrary events of every class (Effect 4's Arbitrary of the class's type side): encoded to the wire and decoded
+  // again, by the union and by Webhooks.decode through JSON text, each gives back an equal event of the same class.
+  for (const cls of WebhookEvent.classes) {
+    it.prop(`${cls.identifier}: decode(encode(event)) equals the event, directly and through JSON text`, [cls], ([
+      event
+    ]) => {
+      const encoded = encode(event)
+      const direct = decodeSchema(encoded)
+      assert.deepStrictEqual(encode(direct), encoded)
+      // Through text, JSON's own rounding applies (-0 is written 0): the text is what must come back.
+      const text = JSON.stringify(encoded)
+      const viaText = decodeText(text)
+      assert.strictEqual(JSON.stringify(encode(viaText)), text)
+      for (const decoded of [direct, viaText]) {
+        assert.strictEqual(decoded.constructor, event.constructor)
+        assert.deepStrictEqual(fieldsOf(decoded), fieldsOf(event))
+      }
+    })
+  }
 })

@@ -30,7 +30,9 @@ const plainStrings = (input: Input): ReadonlyArray<string> =>
 const showsNoSecret = (value: unknown, secrets: ReadonlyArray<string>) =>
   assertShowsNone(value, secrets.flatMap(tables.revealingSecret))
 
-const fromLayer = (input: Input) => Effect.provide(Effect.service(WebhookSecret.WebhookSecret), WebhookSecret.layer(input))
+const service = Effect.service(WebhookSecret.WebhookSecret)
+
+const fromLayer = (input: Input) => Effect.provide(service, WebhookSecret.layer(input))
 
 /** The service `layerConfig()` builds from these environment variables (Effect 4's `ConfigProvider.fromEnv`). */
 const fromEnvironment = (
@@ -38,7 +40,7 @@ const fromEnvironment = (
   options: { readonly preserveEmptyStrings?: boolean } = {}
 ) =>
   Effect.provide(
-    Effect.service(WebhookSecret.WebhookSecret),
+    service,
     WebhookSecret.layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env, ...options }))))
   )
 
@@ -65,7 +67,8 @@ describe("WebhookSecret", () => {
         Effect.gen(function*() {
           const made = yield* Effect.result(WebhookSecret.make(input))
           assertVerdict(made, { ok: false, reason, message }, WebhookError.SecretError)
-          assertVerdict(yield* Effect.result(fromLayer(input)), { ok: false, reason, message }, WebhookError.SecretError)
+          const layered = yield* Effect.result(fromLayer(input))
+          assertVerdict(layered, { ok: false, reason, message }, WebhookError.SecretError)
           if (Result.isFailure(made)) showsNoSecret(made.failure, plainStrings(input))
         }))
 
@@ -98,7 +101,11 @@ describe("WebhookSecret", () => {
         const plain = "a plain-text secret, not whsec: héllo ☃"
         const mac = createHmac("sha256", Buffer.from(plain, "utf8")).update("msg_plain.1700000000.{}").digest("base64")
         yield* TestClock.setTime(1_700_000_000_000)
-        const headers = { "webhook-id": "msg_plain", "webhook-timestamp": "1700000000", "webhook-signature": `v1,${mac}` }
+        const headers = {
+          "webhook-id": "msg_plain",
+          "webhook-timestamp": "1700000000",
+          "webhook-signature": `v1,${mac}`
+        }
         const delivery = yield* Webhooks.verify("{}", headers)
         assert.deepStrictEqual(delivery, { id: "msg_plain", timestamp: 1_700_000_000 })
       }).pipe(Effect.provide(WebhookSecret.layer("a plain-text secret, not whsec: héllo ☃"))))
@@ -123,7 +130,8 @@ describe("WebhookSecret", () => {
             assert.strictEqual(secrets.keys.length, expected.secrets.length)
             // Each vector verifies exactly when its secret is among those configured.
             for (const v of vectors.valid) {
-              const result = yield* Effect.result(Effect.provideService(verifyVector(v), WebhookSecret.WebhookSecret, secrets))
+              const verified = Effect.provideService(verifyVector(v), WebhookSecret.WebhookSecret, secrets)
+              const result = yield* Effect.result(verified)
               assert.strictEqual(Result.isSuccess(result), expected.secrets.includes(v.secret), v.name)
             }
           }))
@@ -133,7 +141,8 @@ describe("WebhookSecret", () => {
             const verdict = { ok: false, reason: expected.reason, message: expected.message } as const
             assertVerdict(result, verdict, WebhookError.SecretError)
             if (Result.isFailure(result)) {
-              assertShowsNone(result.failure, [sdk.secret, kat.secret, rust.secret, kat.signature, kat.signature.slice(3)])
+              const shown = [sdk.secret, kat.secret, rust.secret, kat.signature, kat.signature.slice(3)]
+              assertShowsNone(result.failure, shown)
             }
           }))
       }
@@ -150,7 +159,9 @@ describe("WebhookSecret", () => {
       Effect.gen(function*() {
         const delivery = yield* Effect.provide(verifyVector(rust), WebhookSecret.layerConfig())
         assert.strictEqual(delivery.id, rust.id)
-      }).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET: rust.secret } })))))
+      }).pipe(
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET: rust.secret } })))
+      ))
 
     it.effect("reads another variable, as Redacted, when given a Config", () =>
       Effect.gen(function*() {

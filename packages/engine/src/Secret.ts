@@ -205,6 +205,27 @@ export const parse = (value: string, label: string = defaultLabel): Result.Resul
 }
 
 /**
+ * The keys a receiver verifies with, tried in order (several during a rotation): what each edition's
+ * `WebhookSecret` service holds. Prints as how many keys it holds and nothing else (`String`, `JSON.stringify`,
+ * `node:util.inspect`).
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export class Secrets {
+  constructor(readonly keys: ReadonlyArray<Key>) {}
+  toString(): string {
+    return `WebhookSecret(${this.keys.length} key${this.keys.length === 1 ? "" : "s"}, redacted)`
+  }
+  toJSON(): string {
+    return this.toString()
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
+}
+
+/**
  * Decodes secrets given one per item (several while a secret is rotated), each by {@link parse} and labelled
  * "Webhook secret i of n" when there are several. An empty list is `Missing`; the first bad secret is the failure.
  *

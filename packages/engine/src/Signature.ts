@@ -164,6 +164,117 @@ export const signAsync = (key: Key, id: string, timestamp: string, payload: stri
 export const signWeb = async (key: Key, id: string, timestamp: string, payload: string | Uint8Array) =>
   `v1,${crypto.encodeBase64(await crypto.hmacWeb(key, `${id}.${timestamp}.`, payload))}`
 
+/**
+ * A delivery signed as OpenAI sends it: the body, and the headers to send it with (`webhook-signature` holds one
+ * `v1,` entry per key, separated by spaces, as during a secret rotation).
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface Signed<Body extends string | Uint8Array = string | Uint8Array> {
+  readonly body: Body
+  readonly headers: {
+    readonly "content-type": "application/json"
+    readonly "webhook-id": string
+    readonly "webhook-timestamp": string
+    readonly "webhook-signature": string
+  }
+}
+
+/**
+ * What {@link signDelivery} signs: the body, the keys, and the `webhook-id` and `webhook-timestamp` when they are
+ * chosen (else a new id and `now`).
+ *
+ * @since 0.4.0
+ * @category models
+ */
+export interface Delivered<Body extends string | Uint8Array = string | Uint8Array> {
+  readonly keys: ReadonlyArray<Key>
+  readonly body: Body
+  /** Default: {@link newWebhookId}. */
+  readonly id?: string | undefined
+  /** Unix seconds or a `Date` (its milliseconds dropped). Default: `now`. */
+  readonly timestamp?: number | Date | undefined
+  /** The current time in milliseconds (the caller's clock: Effect's `Clock`, `Date.now()`). */
+  readonly now: number
+}
+
+/**
+ * A new `webhook-id` as OpenAI's look: `msg_` and 32 random hex digits, from Web Crypto's random bytes (a global on
+ * every runtime).
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const newWebhookId = (): string => {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
+  let hex = "msg_"
+  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0")
+  return hex
+}
+
+const deliveryHeaders = <Body extends string | Uint8Array>(
+  delivery: Delivered<Body>
+): { readonly id: string; readonly timestamp: string } => ({
+  id: delivery.id ?? newWebhookId(),
+  timestamp: String(
+    delivery.timestamp === undefined
+      ? Math.floor(delivery.now / 1000)
+      : delivery.timestamp instanceof Date
+      ? Math.floor(delivery.timestamp.getTime() / 1000)
+      : delivery.timestamp
+  )
+})
+
+const signed = <Body extends string | Uint8Array>(
+  body: Body,
+  id: string,
+  timestamp: string,
+  signatures: ReadonlyArray<string>
+): Signed<Body> => ({
+  body,
+  headers: {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": timestamp,
+    "webhook-signature": signatures.join(" ")
+  }
+})
+
+/**
+ * Signs a delivery as OpenAI would, with each key: what each edition's `WebhookTesting.sign` and the CLI give tests
+ * and tools. Synchronous, on `node:crypto`; {@link signDeliveryAsync} works on every runtime.
+ *
+ * @example
+ * ```ts
+ * import { Secret, Signature } from "openai-webhooks-engine"
+ *
+ * const key = Secret.parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+ * if (key.ok) Signature.signDelivery({ keys: [key.value], body: "{}", now: Date.now() }).headers["webhook-signature"]
+ * ```
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const signDelivery = <Body extends string | Uint8Array>(delivery: Delivered<Body>): Signed<Body> => {
+  const { id, timestamp } = deliveryHeaders(delivery)
+  return signed(delivery.body, id, timestamp, delivery.keys.map((key) => sign(key, id, timestamp, delivery.body)))
+}
+
+/**
+ * {@link signDelivery} on any runtime: `node:crypto` where there is one, Web Crypto elsewhere.
+ *
+ * @since 0.4.0
+ * @category signing
+ */
+export const signDeliveryAsync = async <Body extends string | Uint8Array>(
+  delivery: Delivered<Body>
+): Promise<Signed<Body>> => {
+  const { id, timestamp } = deliveryHeaders(delivery)
+  const signatures = await Promise.all(delivery.keys.map((key) => signAsync(key, id, timestamp, delivery.body)))
+  return signed(delivery.body, id, timestamp, signatures)
+}
+
 const problem = (reason: Reason, message: string, header: string): Result.Fail<Problem> =>
   Result.fail({ reason, message, header })
 

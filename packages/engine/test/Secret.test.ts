@@ -150,3 +150,12 @@ describe("Secret", () => {
     })
   })
 })
+
+describe("Secret.Secrets", () => {
+  it("prints how many keys it holds and nothing of them", () => {
+    const secrets = new Secret.Secrets([keyOf(kat.secret), keyOf(sdk.secret)])
+    expect(String(secrets)).toBe("WebhookSecret(2 keys, redacted)")
+    expect(JSON.stringify({ secrets })).toBe("{\"secrets\":\"WebhookSecret(2 keys, redacted)\"}")
+    expectShowsNone(secrets, [...revealing(kat), ...revealing(sdk)])
+  })
+})

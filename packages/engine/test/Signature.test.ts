@@ -217,3 +217,42 @@ describe("Signature", () => {
     })
   })
 })
+
+describe("Signature.signDelivery", () => {
+  it("signs each published vector as it was published, synchronously and on any runtime", async () => {
+    for (const v of vectors.valid) {
+      const delivery = { keys: [keyOf(v.secret)], body: v.body, id: v.id, timestamp: Number(v.timestamp), now: 0 }
+      const expected = {
+        body: v.body,
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": v.id,
+          "webhook-timestamp": v.timestamp,
+          "webhook-signature": v.signature
+        }
+      }
+      expect(Signature.signDelivery(delivery)).toEqual(expected)
+      expect(await Signature.signDeliveryAsync(delivery)).toEqual(expected)
+    }
+  })
+
+  it("carries one signature per key, each of which verifies alone", () => {
+    const keys = [sdk, kat].map((v) => keyOf(v.secret))
+    const signed = Signature.signDelivery({ keys, body: "{}", id: "msg_1", timestamp: 1_700_000_000, now: 0 })
+    const entries = signed.headers["webhook-signature"].split(" ")
+    expect(entries).toHaveLength(2)
+    for (const key of keys) {
+      expect(Signature.verifyRequest([key], signed.headers, "{}", 1_700_000_000, 300).ok).toBe(true)
+    }
+  })
+
+  it("defaults the timestamp to now (its milliseconds dropped), takes a Date, and makes a new msg_ id", () => {
+    const key = keyOf(kat.secret)
+    const first = Signature.signDelivery({ keys: [key], body: "{}", now: 1_750_861_210_999 })
+    const second = Signature.signDelivery({ keys: [key], body: "{}", now: 0, timestamp: new Date(1_614_265_330_750) })
+    expect(first.headers["webhook-timestamp"]).toBe("1750861210")
+    expect(second.headers["webhook-timestamp"]).toBe("1614265330")
+    expect(first.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{32}$/)
+    expect(first.headers["webhook-id"]).not.toBe(second.headers["webhook-id"])
+  })
+})

@@ -15,19 +15,9 @@ import * as SchemaIssue from "effect/SchemaIssue"
 import { Result as EngineResult, Secret, Setting } from "openai-webhooks-engine"
 import { SecretError } from "../WebhookError.js"
 
-/** Decoded keys, tried in order. Prints without revealing anything but how many there are. */
-export class Secrets {
-  constructor(readonly keys: ReadonlyArray<Secret.Key>) {}
-  toString(): string {
-    return `WebhookSecret(${this.keys.length} key${this.keys.length === 1 ? "" : "s"}, redacted)`
-  }
-  toJSON(): string {
-    return this.toString()
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return this.toString()
-  }
-}
+/** Decoded keys, tried in order; prints without revealing anything but how many there are (the engine's). */
+export const Secrets = Secret.Secrets
+export type Secrets = Secret.Secrets
 
 export type SecretInput = string | Redacted.Redacted<string>
 
@@ -74,6 +64,9 @@ const readText = (path: string): Effect.Effect<EngineResult.Result<string, unkno
 const configError = (variable: string, issue: SchemaIssue.Issue): Config.ConfigError =>
   new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.Pointer([variable], issue)))
 
+/** A missing key, saying what to set. */
+const missing = (message: string): SchemaIssue.Issue => new SchemaIssue.MissingKey({ messageMissingKey: message })
+
 /**
  * The configured value of `name` (`OPENAI_WEBHOOK_SECRET`) as `Setting` reads a secret: `<NAME>`, or the contents of
  * the file `<NAME>_FILE` names (Docker's and Kubernetes' convention), one final line break dropped. Both set, a file
@@ -101,8 +94,6 @@ export const fromEnvironment = (name: string): Effect.Effect<Secrets, Config.Con
       case "Unset":
         return Option.isSome(direct)
           ? yield* fromConfig(Redacted.make(direct.value))
-          : yield* Effect.fail(
-            configError(name, new SchemaIssue.MissingKey({ messageMissingKey: `Expected ${name} or ${file} to be set` }))
-          )
+          : yield* Effect.fail(configError(name, missing(`Expected ${name} or ${file} to be set`)))
     }
   })
