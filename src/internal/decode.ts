@@ -100,7 +100,7 @@ const explain = (schema: Schema.Schema<any, any>, input: object, type: string): 
   const issue = Either.isLeft(result)
     ? ParseResult.ArrayFormatter.formatIssueSync(withPreviews(result.left.issue))[0]
     : undefined
-  const path = issue === undefined ? undefined : formatPath(issue.path)
+  const path = issue === undefined ? undefined : Json.formatPath(issue.path)
   const what = issue === undefined ? "it does not match its schema" : issue.message
   return new DecodeError({
     reason: "InvalidEvent",
@@ -146,11 +146,6 @@ class Preview {
   }
 }
 
-const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
-  let out = ""
-  for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
-  return out === "" ? undefined : out
-}
 
 /** The event type for logs, metrics and spans: the wire `type` (shortened) for unknown events. */
 export const eventTypeOf = (event: WebhookEvent.UnwrapWebhookEvent): string =>

@@ -5,47 +5,28 @@
  */
 import { assert } from "@effect/vitest"
 import * as Either from "effect/Either"
-import * as util from "node:util"
-import type { Verdict } from "../../packages/engine/test/verdict.js"
+import { expectVerdict, type Verdict } from "../../packages/engine/test/verdict.js"
 
 export type { Verdict }
 
-/** Everything an error shows when printed: its message, as a string, as JSON and through `node:util.inspect`. */
-const renderings = (value: unknown): ReadonlyArray<string> => [
-  ...(value instanceof Error ? [value.message] : []),
-  String(value),
-  JSON.stringify(value),
-  util.inspect(value, { depth: 10 }),
-  util.inspect({ value }, { depth: 10, showHidden: true })
-]
-
-/** Asserts that no printing of `value` shows any of `forbidden` (strings shorter than 8 characters are not checked). */
-export const assertShowsNone = (value: unknown, forbidden: ReadonlyArray<string>): void => {
-  for (const text of renderings(value)) {
-    for (const secret of forbidden) if (secret.length >= 8) assert.notInclude(text, secret)
-  }
-}
+/** Asserts that no printing of `value` shows any of `forbidden`: the engine's check, shared by both editions. */
+export { expectShowsNone as assertShowsNone } from "../../packages/engine/test/verdict.js"
 
 /**
  * Asserts that `result` is the verdict a row gives: the same value on success; on failure an instance of `error`
  * (the library's typed error) with the same reason, the same header (none when the row gives none), and the
- * message when the row gives one.
+ * message when the row gives one. The engine's check (`expectVerdict`), on the `Either` read as the engine's result.
  */
 export const assertVerdict = <E extends { readonly reason: string; readonly message: string }>(
   result: Either.Either<unknown, unknown>,
   expected: Verdict,
   error: new(...args: ReadonlyArray<any>) => E
 ): void => {
-  if (expected.ok) {
-    assert.deepStrictEqual(result, Either.right(expected.delivery))
-    return
-  }
-  assert.isTrue(Either.isLeft(result), "a failure")
-  if (Either.isRight(result)) return
-  assert.instanceOf(result.left, error)
-  const left = result.left as E
-  assert.strictEqual(left.reason, expected.reason)
-  assert.strictEqual((left as { readonly header?: string }).header, expected.header)
-  if (typeof expected.message === "string") assert.strictEqual(left.message, expected.message)
-  else if (expected.message !== undefined) assert.match(left.message, expected.message)
+  if (Either.isLeft(result)) assert.instanceOf(result.left, error)
+  expectVerdict(
+    Either.isRight(result)
+      ? { ok: true, value: result.right }
+      : { ok: false, error: result.left as E & { readonly header?: string } },
+    expected
+  )
 }

@@ -1,8 +1,8 @@
 /**
  * The event catalogue: every webhook event type this version knows, as plain data. It is the one place where the
- * event list is written. Each edition builds its Schema classes from it (the Effect 3 library's
- * `src/WebhookEvent.ts` is generated from it by `scripts/generate-events.ts`), and the applications print it
- * (`openai-webhooks events`).
+ * event list is written. Each edition builds its Schema classes from it (both editions' `WebhookEvent.ts`, the Effect
+ * 3 library's `src/WebhookEvent.ts` and the Effect 4 library's `packages/effect4/src/WebhookEvent.ts`, are generated
+ * from it by `scripts/generate-events.ts`), and the applications print it (`openai-webhooks events`).
  *
  * For each type: its wire `type`, the name of its class, OpenAI's description, its deprecation, the release that
  * first knew it, the shape of its `data` (each field's wire and camelCase names, kind, optionality, description)

@@ -44,6 +44,19 @@ export const deeperThan = (value: unknown, levels: number): boolean => {
 const hasOwn = Object.prototype.hasOwnProperty
 
 /**
+ * A wire path as each edition's `DecodeError.path` writes it: `["data", "sip_headers", 1, "value"]` is
+ * `data.sip_headers[1].value`; the empty path (the whole payload) is `undefined`.
+ *
+ * @since 0.4.0
+ * @category paths
+ */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
+  let out = ""
+  for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
+  return out === "" ? undefined : out
+}
+
+/**
  * `value` written as Effect's `Inspectable.formatUnknown` writes a JSON value (`[1,"a"]`, `{"id":[]}`), at most
  * `max` characters: a longer text is cut to `max - 1` characters and `…`. Builds at most about `max` characters
  * and recurses at most `max` levels, however deep, wide or long the value: a preview of a value from outside for

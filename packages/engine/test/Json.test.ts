@@ -98,3 +98,12 @@ describe("Json.preview", () => {
     expect(last >= 0xd800 && last <= 0xdbff).toBe(false)
   })
 })
+
+describe("Json.formatPath", () => {
+  it("writes a wire path as DecodeError.path does", () => {
+    expect(Json.formatPath(["data", "sip_headers", 1, "value"])).toBe("data.sip_headers[1].value")
+    expect(Json.formatPath(["type"])).toBe("type")
+    expect(Json.formatPath([0, "a"])).toBe("[0].a")
+    expect(Json.formatPath([])).toBeUndefined()
+  })
+})

@@ -14,11 +14,18 @@ export type Verdict =
     readonly message?: string | RegExp | undefined
   }
 
-/** Everything a value shows when printed: as a string, as JSON and through `node:util.inspect`. */
+/**
+ * Everything a value shows when printed: an error's message, the value as a string, as JSON and through
+ * `node:util.inspect` (alone, and inside an object, as a logger shows a field), as the engine's results and each
+ * edition's errors and services are printed.
+ */
 export const renderings = (value: unknown): ReadonlyArray<string> => [
+  ...(value instanceof Error ? [value.message] : []),
   String(value),
   JSON.stringify(value),
-  util.inspect(value, { depth: 10, showHidden: true })
+  util.inspect(value, { depth: 10 }),
+  util.inspect(value, { depth: 10, showHidden: true }),
+  util.inspect({ value }, { depth: 10, showHidden: true })
 ]
 
 /** Asserts that no printing of `value` shows any of `forbidden` (strings shorter than 8 characters are not checked). */

@@ -69,7 +69,7 @@ const fromProblem = (problem: Json.Problem): DecodeError =>
 /** Why an object of type `type` is not its event: the first issue's wire path and message. */
 const explain = (issue: SchemaIssue.Issue, type: string): DecodeError => {
   const first = issues.first(issue)
-  const path = first === undefined ? undefined : issues.formatPath(first.path)
+  const path = first === undefined ? undefined : Json.formatPath(first.path)
   const what = first === undefined ? "it does not match its schema" : first.message
   return new DecodeError({
     reason: "InvalidEvent",

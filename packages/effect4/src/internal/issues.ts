@@ -18,10 +18,3 @@ export const first = (
   const path = (found.path ?? []).map((segment) => typeof segment === "object" ? segment.key : segment)
   return { path, message: found.message }
 }
-
-/** `["data", "sip_headers", 1, "value"]` as `data.sip_headers[1].value`; `undefined` for the root. */
-export const formatPath = (path: ReadonlyArray<PropertyKey>): string | undefined => {
-  let out = ""
-  for (const key of path) out += typeof key === "number" ? `[${key}]` : out === "" ? String(key) : `.${String(key)}`
-  return out === "" ? undefined : out
-}
