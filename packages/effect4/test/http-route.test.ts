@@ -165,6 +165,8 @@ describe("the platform styles, whatever read the body before them", () => {
     ["request.text", (request) => request.text, true],
     ["request.json", (request) => request.json, true],
     ["request.arrayBuffer", (request) => request.arrayBuffer, true],
+    // The platform's read made (and kept) but never run: run by the route, bounded by its limit.
+    ["nothing but the request.arrayBuffer getter", (request) => Effect.sync(() => void request.arrayBuffer), true],
     ["request.stream", (request) => Stream.runDrain(request.stream), false]
   ]
 
@@ -200,6 +202,28 @@ describe("the platform styles, whatever read the body before them", () => {
             })
         )
       }
+
+      it.live("answers 413 to a body over the limit whose read a middleware made and did not run", () =>
+        Effect.gen(function*() {
+          const { handle, seen } = recorder()
+          const observed = observe()
+          const touch: Read = (request) => Effect.sync(() => void request.arrayBuffer)
+          const endpoint = yield* server.mount({ handle, maxBodySize: 1024 }, touch, observed.layer)
+          const delivery = yield* signedPayload(paddedTo(4 * 1024))
+          // Chunked: no content-length, so only the read itself can find the body over the limit.
+          const response = yield* Effect.promise(() =>
+            endpoint.fetch({
+              method: "POST",
+              headers: delivery.headers,
+              body: Bodies.chunkedStream(new TextEncoder().encode(delivery.body as string)),
+              duplex: "half"
+            })
+          )
+          assert.strictEqual(response.status, 413)
+          assert.strictEqual(seen.length, 0)
+          yield* observed.untilLines(1)
+          assert.strictEqual(lineOf(observed.lines, idOf(delivery)).message, "too_large")
+        }))
 
       it.live("answers 413 to a body over the limit that a middleware read as text first", () =>
         Effect.gen(function*() {

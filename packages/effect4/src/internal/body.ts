@@ -40,13 +40,25 @@ const resuming = (resume: (read: Effect.Effect<Body.Read>) => void): Body.Sink =
 const keptOf = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<ArrayBuffer, unknown> | undefined =>
   (request as { readonly arrayBufferEffect?: Effect.Effect<ArrayBuffer, unknown> }).arrayBufferEffect
 
-/** The bytes the platform kept from a read before us, against the limit. */
-const fromKept = (kept: Effect.Effect<ArrayBuffer, unknown>, limit: number) =>
-  Effect.match(kept, {
-    onFailure: (error): Body.Read => ({ _tag: "Unreadable", why: Body.readFailed(error) }),
-    // Bytes: never unreadable, so no reason is needed.
-    onSuccess: (buffer): Body.Read => Body.fromValue(new Uint8Array(buffer), limit, "")
-  })
+/** Whether the platform's reader stopped at the limit (its `RequestParseError` of reason `BodyTooLarge`). */
+const overLimit = (error: unknown): boolean =>
+  typeof error === "object" && error !== null &&
+  (error as { readonly reason?: { readonly reason?: unknown } }).reason?.reason === "BodyTooLarge"
+
+/**
+ * The bytes of the platform's reader, against the limit: bounded by it (`MaxBodySize`) when the read has not run
+ * yet (a middleware that only touched `request.arrayBuffer`), and checked again when it had.
+ */
+const fromPlatform = (read: Effect.Effect<ArrayBuffer, unknown>, limit: number) =>
+  read.pipe(
+    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limit)),
+    Effect.match({
+      onFailure: (error): Body.Read =>
+        overLimit(error) ? Body.tooLarge : { _tag: "Unreadable", why: Body.readFailed(error) },
+      // Bytes: never unreadable, so no reason is needed.
+      onSuccess: (buffer): Body.Read => Body.fromValue(new Uint8Array(buffer), limit, "")
+    })
+  )
 
 /**
  * RFC 9110 10.1.1: a client that sent `Expect: 100-continue` waits for a `100 Continue` before it sends the body.
@@ -73,7 +85,7 @@ const continueIfAsked = (request: HttpServerRequest.HttpServerRequest, source: I
 export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit: number): Effect.Effect<Body.Read> => {
   const source = request.source
   const kept = keptOf(request)
-  if (kept !== undefined) return fromKept(kept, limit)
+  if (kept !== undefined) return fromPlatform(kept, limit)
   if (Body.isIncomingMessage(source)) {
     if (Body.untouched(source)) {
       return Effect.callback<Body.Read>((resume) => {
@@ -88,12 +100,5 @@ export const readPlatform = (request: HttpServerRequest.HttpServerRequest, limit
     return Effect.callback<Body.Read>((resume) => Body.readWeb(source, limit, resuming(resume)))
   }
   if (Body.declaredOver(request.headers["content-length"], limit)) return Effect.succeed(Body.tooLarge)
-  return request.arrayBuffer.pipe(
-    Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limit)),
-    Effect.match({
-      onFailure: (error): Body.Read => ({ _tag: "Unreadable", why: Body.readFailed(error) }),
-      onSuccess: (buffer): Body.Read =>
-        buffer.byteLength > limit ? Body.tooLarge : { _tag: "Body", bytes: new Uint8Array(buffer) }
-    })
-  )
+  return fromPlatform(request.arrayBuffer, limit)
 }
