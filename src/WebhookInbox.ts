@@ -63,6 +63,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import { InboxSql } from "openai-webhooks-engine"
 import * as log from "./internal/inbox/log.js"
 import * as protocol from "./internal/inbox/protocol.js"
 import * as internal from "./internal/inbox/store.js"
@@ -141,11 +142,11 @@ export interface Options {
 }
 
 /** Short, so that a crashed process's deliveries are taken over within seconds: the heartbeat keeps live ones. */
-const DEFAULT_LEASE = Duration.seconds(30)
+const DEFAULT_LEASE = Duration.millis(InboxSql.defaultLeaseMs)
 
 /** A third of the lease, in whole milliseconds (the store writes times as integers). */
 const defaultHeartbeat = (lease: Duration.Duration): Duration.Duration =>
-  Duration.millis(Math.max(1, Math.floor(Duration.toMillis(lease) / 3)))
+  Duration.millis(InboxSql.defaultHeartbeatMs(Duration.toMillis(lease)))
 
 /**
  * The options checked, with their defaults: every problem is an `IllegalArgumentException` naming the option.

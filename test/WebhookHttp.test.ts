@@ -57,6 +57,7 @@ import {
   type WebhookEvent,
   type Webhooks
 } from "../src/index.js"
+import { oneConnection as newAgent, postOn } from "../packages/engine/test/support/http.js"
 import * as Bodies from "../packages/engine/test/tables/bodies.js"
 import { replyOf } from "../packages/engine/test/tables/replies.js"
 
@@ -144,49 +145,9 @@ const lineOf = (lines: ReadonlyArray<LogLine>, webhookId: string): LogLine => {
   return found[0]!
 }
 
-// node:http requests on an explicit agent, to see whether a connection is reused.
-
-interface NodeReply {
-  readonly status: number
-  readonly body: string
-  readonly reusedSocket: boolean
-}
-
-const nodePost = (
-  url: string,
-  agent: http.Agent,
-  delivery: WebhookTesting.Signed,
-  transfer: "content-length" | "chunked"
-) =>
-  Effect.async<NodeReply, Error>((resume) => {
-    const body = Buffer.from(delivery.body)
-    const headers: Record<string, string> = transfer === "chunked"
-      ? { ...delivery.headers, "transfer-encoding": "chunked" }
-      : { ...delivery.headers, "content-length": String(body.length) }
-    const request = http.request(url, { method: "POST", agent, headers }, (response) => {
-      const chunks: Array<Buffer> = []
-      response.on("data", (chunk: Buffer) => chunks.push(chunk))
-      response.on("error", (error) => resume(Effect.fail(error)))
-      response.on("end", () =>
-        resume(Effect.succeed({
-          status: response.statusCode ?? 0,
-          body: Buffer.concat(chunks).toString("utf8"),
-          reusedSocket: request.reusedSocket
-        })))
-    })
-    request.on("error", (error) => resume(Effect.fail(error)))
-    if (transfer === "chunked") {
-      request.write(body.subarray(0, 1024))
-      request.end(body.subarray(1024))
-    } else {
-      request.end(body)
-    }
-  })
-
-const oneConnection = Effect.acquireRelease(
-  Effect.sync(() => new http.Agent({ keepAlive: true, maxSockets: 1 })),
-  (agent) => Effect.sync(() => agent.destroy())
-)
+/** The engine's POST on an explicit agent (does a request reuse the connection?), and the agent, in the scope. */
+const nodePost = (...args: Parameters<typeof postOn>) => Effect.promise(() => postOn(...args))
+const oneConnection = Effect.acquireRelease(Effect.sync(newAgent), (agent) => Effect.sync(() => agent.destroy()))
 
 // The suite, once per mounting style.
 

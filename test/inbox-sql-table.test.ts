@@ -10,28 +10,18 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Either, Layer, Option, TestClock } from "effect"
 import type { InboxSql } from "openai-webhooks-engine"
 import {
+  deadRetentionOf,
   expected,
   LEASE,
   normal,
+  RETENTION,
   ROWS,
-  type Scenario,
   scenarios,
   type Step
 } from "../packages/engine/test/tables/inbox-sql.js"
 import { STATS_GROUPS, stats as statsOf } from "../packages/engine/src/internal/inbox/shared.js"
 import * as Store from "../src/internal/inbox/store.js"
 import { engines } from "./support/inbox-engines.js"
-
-/** The purge's retention: any, with the clock set to `doneBefore` plus it. */
-const RETENTION = Duration.toMillis("1 hour")
-
-/** The dead retention a scenario's purges need beside {@link RETENTION} (every purge of one scenario alike). */
-const deadRetentionOf = (scenario: Scenario): number => {
-  const purges = scenario.steps.flatMap((step) => step.op === "purge" ? [step.input] : [])
-  const gaps = new Set(purges.map((purge) => purge.doneBefore - purge.deadBefore))
-  assert.isAtMost(gaps.size, 1, "one store serves every purge of a scenario")
-  return RETENTION + (gaps.values().next().value ?? 0)
-}
 
 const leased = (input: { readonly lockedUntil: number; readonly now: number }) =>
   assert.strictEqual(input.lockedUntil - input.now, LEASE, "the store's lease decides lockedUntil")

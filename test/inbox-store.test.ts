@@ -4,7 +4,7 @@
  * and (SQLite) a database file that is no longer the one at its path.
  */
 import { randomBytes } from "node:crypto"
-import { copyFileSync, mkdtempSync, renameSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as SqlClient from "@effect/sql/SqlClient"
@@ -12,6 +12,7 @@ import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, Context, Effect, Layer, Logger } from "effect"
 import { WebhookHttp, WebhookInbox, WebhookSecret, WebhookTesting } from "../src/index.js"
+import { faults } from "../packages/engine/test/support/file-faults.js"
 import { replyOf } from "../packages/engine/test/tables/replies.js"
 import * as Engines from "./support/inbox-engines.js"
 import { listenLoopback } from "./support/http.js"
@@ -128,14 +129,6 @@ for (const engine of Engines.engines("inbox-store.test.ts")) {
 const directory = mkdtempSync(join(tmpdir(), "inbox-store-"))
 afterAll(() => rmSync(directory, { recursive: true, force: true }))
 
-/** What is done to the file under the running store: deleted (`rm`), or replaced by a copy (a restore). */
-const faults = {
-  deleted: (file: string) => rmSync(file),
-  replaced: (file: string) => {
-    copyFileSync(file, `${file}.copy`)
-    renameSync(`${file}.copy`, file)
-  }
-} as const
 
 describe("the inbox's store on a SQLite file that is no longer the one at its path", () => {
   for (const mode of ["inline", "queued"] as const) {

@@ -24,7 +24,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricKey from "effect/MetricKey"
 import * as Option from "effect/Option"
-import { Body, Headers as headers, Reply, type Result, Signature } from "openai-webhooks-engine"
+import { Body, Headers as headers, Options as EngineOptions, Reply, type Result, Signature } from "openai-webhooks-engine"
 import { DecodeError, type IllegalArgumentException } from "../WebhookError.js"
 import type { DeliveryCount, Options, QueuedOptions } from "../WebhookHttp.js"
 import type { Handler } from "../Webhooks.js"
@@ -86,23 +86,12 @@ export const prepare = <E, R>(options: Options<E, R> | QueuedOptions): Prepared<
     ? undefined
     : check(Checks.duration("WebhookHttp", "tolerance", options.tolerance, false), undefined)
   const uses = options.inbox
-  if (uses !== undefined && uses !== "inline" && uses !== "queued") {
-    problem ??= Checks.illegal(
-      "WebhookHttp",
-      "inbox",
-      "Malformed",
-      `Expected "inline" or "queued"; got ${String(uses)}`
-    )
+  if (uses !== undefined && !EngineOptions.isMode(uses)) {
+    problem ??= Checks.illegal("WebhookHttp", "inbox", "Malformed", EngineOptions.expectedMode(uses))
   }
   const handle = options.inbox === "queued" ? STORED : options.handle
   if (typeof handle !== "function") {
-    problem ??= Checks.illegal(
-      "WebhookHttp",
-      "handle",
-      "Malformed",
-      `Expected a function, (event, delivery) => Effect; got ${String(handle)} ` +
-        `(a route without one says inbox: "queued")`
-    )
+    problem ??= Checks.illegal("WebhookHttp", "handle", "Malformed", EngineOptions.expectedHandler(handle))
   }
   return {
     settings: {
@@ -111,7 +100,7 @@ export const prepare = <E, R>(options: Options<E, R> | QueuedOptions): Prepared<
       tooLarge: Reply.tooLarge(maxBodySize),
       timeout,
       tolerance: signature.toleranceSeconds(tolerance),
-      uses: uses === "inline" || uses === "queued" ? uses : undefined,
+      uses: EngineOptions.isMode(uses) ? uses : undefined,
       inbox: undefined
     },
     problem
@@ -132,22 +121,11 @@ const resolve = <E, R>(prepared: Prepared<E, R>, inbox: Store | undefined): Eith
     if (inbox === undefined) {
       // The route's type requires the inbox when its options say `inbox` as a literal: only options of a wider
       // type (a variable of type `Options`, a cast) get here.
-      return Either.left(Checks.illegal(
-        "WebhookHttp",
-        "inbox",
-        "Conflict",
-        `the route says inbox: "${settings.uses}", and no WebhookInbox is provided: provide WebhookInbox.layerSql`
-      ))
+      return Either.left(Checks.illegal("WebhookHttp", "inbox", "Conflict", EngineOptions.noInbox(settings.uses)))
     }
     if (inbox.mode !== settings.uses) {
-      return Either.left(Checks.illegal(
-        "WebhookHttp",
-        "inbox",
-        "Conflict",
-        `the route says inbox: "${settings.uses}", and the WebhookInbox it is given is ${inbox.mode}: build it ` +
-          `with WebhookInbox.layerSql({ mode: "${settings.uses}" }) (or WEBHOOK_MODE=${settings.uses} for ` +
-          `WebhookInbox.layerConfig)`
-      ))
+      const message = EngineOptions.inboxOfOtherMode(settings.uses, inbox.mode)
+      return Either.left(Checks.illegal("WebhookHttp", "inbox", "Conflict", message))
     }
   }
   return Either.right(inbox === undefined ? settings : { ...settings, inbox })
@@ -157,13 +135,10 @@ const resolve = <E, R>(prepared: Prepared<E, R>, inbox: Store | undefined): Eith
  * Said once, when a route starts without an inbox: every copy of a delivery (OpenAI sends some, and retries
  * any answer that is not 2xx) runs the handler. Most likely an inbox given to `layerWorker` only.
  */
-const notDeduplicated: Effect.Effect<void> = Effect.logWarning("deliveries are not deduplicated").pipe(
-  Effect.annotateLogs(
-    "error",
-    "this webhook route has no WebhookInbox, so every copy of a webhook-id runs the handler: to deduplicate, " +
-      "provide WebhookInbox.layerSql to the route (not only to WebhookInbox.layerWorker) and say inbox: \"inline\" " +
-      "(or \"queued\") in its options"
-  )
+const notDeduplicated: Effect.Effect<void> = Effect.annotateLogs(
+  Effect.logWarning(EngineOptions.notDeduplicated.message),
+  Reply.fields.error,
+  EngineOptions.notDeduplicated.error
 )
 
 /**

@@ -6,10 +6,11 @@
  */
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import { Options } from "openai-webhooks-engine"
 import { IllegalArgumentException } from "../WebhookError.js"
 
 /** The module whose options these are, the first word of every message. */
-export type Module = "WebhookHttp" | "WebhookInbox" | "WebhookEndpoints" | "WebhookInspector"
+export type Module = Options.Module
 
 /** `<Module>: <option>: <message>`. */
 export const illegal = (
@@ -18,10 +19,7 @@ export const illegal = (
   reason: IllegalArgumentException["reason"],
   message: string
 ): IllegalArgumentException =>
-  new IllegalArgumentException({ reason, option, message: `${module}: ${option}: ${message}` })
-
-/** A value as a message shows it: what was given, not a reformatting of it (never a secret: no option here is one). */
-const shown = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+  new IllegalArgumentException({ reason, option, message: Options.message(module, option, message) })
 
 /**
  * A `DurationInput` decoded, or `Malformed` where Effect cannot read it (`Duration.decode` throws on a string
@@ -37,12 +35,10 @@ export const duration = (
   try {
     decoded = Duration.decode(input)
   } catch {
-    const expected = `Expected a duration such as "10 seconds" or "1500 millis"; got ${shown(input)}`
-    return Either.left(illegal(module, option, "Malformed", expected))
+    return Either.left(illegal(module, option, "Malformed", Options.expectedDuration(input)))
   }
   if (positive && !Duration.greaterThan(decoded, Duration.zero)) {
-    const expected = `Expected a duration longer than zero; got ${shown(input)}`
-    return Either.left(illegal(module, option, "OutOfRange", expected))
+    return Either.left(illegal(module, option, "OutOfRange", Options.expectedPositiveDuration(input)))
   }
   return Either.right(decoded)
 }
@@ -55,8 +51,6 @@ export const whole = (
   min: number,
   unit: string
 ): Either.Either<number, IllegalArgumentException> =>
-  Number.isSafeInteger(value) && value >= min
+  Options.isWhole(value, min)
     ? Either.right(value)
-    : Either.left(
-      illegal(module, option, "OutOfRange", `Expected a whole number of ${unit}, at least ${min}; got ${value}`)
-    )
+    : Either.left(illegal(module, option, "OutOfRange", Options.expectedWhole(unit, min, value)))

@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance } from "fastify"
 import { makeApp } from "../../examples/express.js"
 import { webhooks } from "../../examples/fastify.js"
 import { type WebhookError, WebhookHttp, type WebhookInbox, WebhookSecret } from "../../src/index.js"
+import { fetchAdapter, type Init } from "../../packages/engine/test/support/http.js"
 import { listenLoopback } from "./http.js"
 
 export const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
@@ -126,8 +127,8 @@ export const textOf = (line: LogLine): string => [line.message, JSON.stringify(l
 
 // Mounting styles: each builds a live endpoint in the test's scope.
 
-/** `duplex: "half"` lets fetch and Request take a stream body (Node's undici requires it). */
-export type Init = RequestInit & { readonly duplex?: "half" }
+export type { Init }
+export { fetchAdapter }
 
 export interface Endpoint {
   /** Sends one request to the webhook endpoint. */
@@ -218,34 +219,6 @@ export const webHandler = <E>(options: RouteOptions<E>, observability: Layer.Lay
     ),
     ({ handler }) => handler
   )
-
-/**
- * node:http in front of a fetch handler, as Bun or Deno would be: the body streams in, and what the
- * handler leaves unread is drained so the connection stays usable.
- */
-export const fetchAdapter = (handler: (request: Request) => Promise<Response>): http.RequestListener => (req, res) => {
-  const headers = new Headers()
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
-  const body = req.method === "GET" || req.method === "HEAD" ? null : new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => controller.enqueue(new Uint8Array(chunk)))
-      req.on("end", () => controller.close())
-      req.on("error", (error) => controller.error(error))
-    },
-    cancel() {
-      req.removeAllListeners("data").removeAllListeners("end").resume()
-    }
-  })
-  const init: Init = { method: req.method ?? "GET", headers, body, duplex: "half" }
-  const request = new Request(`http://127.0.0.1${req.url ?? "/"}`, init)
-  handler(request).then(
-    async (response) => {
-      const bytes = Buffer.from(await response.arrayBuffer())
-      res.writeHead(response.status, Object.fromEntries(response.headers)).end(bytes)
-    },
-    (error) => res.writeHead(502).end(String(error))
-  )
-}
 
 /** The Node listener on Fastify, mounted as the README shows (examples/fastify.ts). */
 export const behindFastify = (listener: http.RequestListener) =>

@@ -54,3 +54,19 @@ export * as WebhookTesting from "./WebhookTesting.js"
  * @since 0.4.0
  */
 export * as WebhookEndpoints from "./WebhookEndpoints.js"
+
+/**
+ * Deduplicate deliveries by `webhook-id` and process them reliably on `effect/sql` (SQLite on `node:sqlite`,
+ * PostgreSQL): claims, queued processing with workers, the delivery log.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookInbox from "./WebhookInbox.js"
+
+/**
+ * Receive deliveries over HTTP: `toHttpApp` and `layerRoute` for `effect/http`'s `HttpRouter`, `toWebHandler` (a
+ * fetch handler), `makeNodeListener` (a `node:http` listener), and the deliveries counter.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookHttp from "./WebhookHttp.js"

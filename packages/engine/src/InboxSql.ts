@@ -15,6 +15,7 @@
  * @since 0.3.0
  */
 import { pg as pgDialect } from "./internal/inbox/pg.js"
+import * as file from "./internal/inbox/file.js"
 import * as log from "./internal/inbox/log.js"
 import * as shared from "./internal/inbox/shared.js"
 import { sqlite as sqliteDialect } from "./internal/inbox/sqlite.js"
@@ -221,6 +222,176 @@ export const maxLimit: number = log.MAX_LIMIT
  * @category log
  */
 export const maxBuckets: number = log.MAX_BUCKETS
+
+/**
+ * Why an operation on one delivery (`replay`, `discard`) did not change it: the `reason` and `message` of the
+ * edition's `InboxError`, and the delivery's id.
+ *
+ * @since 0.4.0
+ * @category log
+ */
+export type Refusal<Reason extends string> = log.Refusal<Reason>
+
+/**
+ * Why a replay changed nothing, from what {@link Dialect.inspect} read after it (undefined: no such delivery):
+ * `NotFound`, `InProgress` (a live claim or lease holds it) or `NoBody` (stored without its body).
+ *
+ * @since 0.4.0
+ * @category log
+ */
+export const replayRefusal: (
+  id: string,
+  found: Inspection | undefined
+) => Refusal<"NotFound" | "InProgress" | "NoBody"> = log.replayRefusal
+
+/**
+ * Why a discard changed nothing, from what {@link Dialect.inspect} read after it: `NotFound`, or `NotDead`.
+ *
+ * @since 0.4.0
+ * @category log
+ */
+export const discardRefusal: (id: string, found: Inspection | undefined) => Refusal<"NotFound" | "NotDead"> =
+  log.discardRefusal
+
+// Leases.
+
+/**
+ * How long a claim or a worker's lease holds unless renewed, by default: 30 s, so that a crashed process's
+ * deliveries are taken over within seconds (the heartbeat keeps live ones).
+ *
+ * @since 0.4.0
+ * @category leases
+ */
+export const defaultLeaseMs = 30_000
+
+/**
+ * The heartbeat of a lease unless one is given: a third of it, in whole milliseconds (the store writes times as
+ * integers), at least 1. A third lets one renewal fail (a database hiccup, a stalled process) without losing it.
+ *
+ * @since 0.4.0
+ * @category leases
+ */
+export const defaultHeartbeatMs = (leaseMs: number): number => Math.max(1, Math.floor(leaseMs / 3))
+
+/**
+ * What is said of a claim or lease another holder took over after it expired while its handler ran: `takenOver`
+ * the fact, `running` for the heartbeat's line (its handler runs on), `notRecorded` for the attempt's outcome.
+ *
+ * @since 0.4.0
+ * @category leases
+ */
+export const leaseLost: {
+  readonly takenOver: string
+  readonly running: string
+  readonly notRecorded: string
+} = (() => {
+  const takenOver = "another holder took this delivery over after this one's lease expired (this process stalled, " +
+    "or its database did not answer, for longer than the lease)"
+  return {
+    takenOver,
+    running: `${takenOver}: its handler runs on, but its outcome will not be recorded`,
+    notRecorded: `${takenOver}: this attempt's outcome is not recorded`
+  }
+})()
+
+// The store's file (SQLite).
+
+/**
+ * Whether what the store commits still goes where its next start reads it: healthy, or not with the reason.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export type Health = file.Health
+
+/**
+ * @since 0.4.0
+ * @category file
+ */
+export const healthy: Health = file.HEALTHY
+
+/**
+ * A file as `stat` names it (device and inode, as bigints).
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export type FileIdentity = file.FileIdentity
+
+/**
+ * `node:fs`'s `statSync`, as {@link watchFile} calls it.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export type StatSync = file.StatSync
+
+/**
+ * One look at the store's file: its health, and `lost` on the one look that found it gone (to log it once).
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export type Look = file.Look
+
+/**
+ * @since 0.4.0
+ * @category file
+ */
+export type FileWatch = file.FileWatch
+
+/**
+ * Watches a SQLite store's file, just opened: SQLite keeps its file open, so when the file at its path is deleted or
+ * replaced (a restore, a volume mounted again) under the running process, every later write goes into a file
+ * nobody will open again, with no error. `check` compares the file at the path with the one opened (one `stat`);
+ * once lost it stays lost until the process restarts. Undefined when there is no file at the path to watch.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export const watchFile: (path: string, statSync: StatSync) => FileWatch | undefined = file.watchFile
+
+/**
+ * {@link watchFile} with `node:fs`'s own `statSync`, imported when called (never by a literal name, so that the
+ * engine loads on edge runtimes): what a store with a file calls once it has opened and migrated it.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export const watch: (path: string) => Promise<FileWatch | undefined> = file.watch
+
+/**
+ * The callback functions of `node:fs` that {@link syncFile} uses.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export type SyncFileSystem = file.SyncFileSystem
+
+/**
+ * @since 0.4.0
+ * @category file
+ */
+export type FileSync = file.FileSync
+
+/**
+ * `fdatasync` of the file {@link Dialect.durability} names (SQLite's write-ahead log), off the event loop: the
+ * durability barrier's one system call. The file is opened at the first sync, kept open until `close`, opened again
+ * after a failed open or sync; `fs` (default: `node:fs`, imported then, never by a literal name) is called at the
+ * first sync only.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export const syncFile: (path: string, fs?: () => Promise<SyncFileSystem>) => FileSync = file.syncFile
+
+/**
+ * The message of a sync that failed.
+ *
+ * @since 0.4.0
+ * @category file
+ */
+export const syncFailed: (path: string) => string = file.syncFailed
 
 // Statements.
 

@@ -70,6 +70,13 @@ export * as InboxSql from "./InboxSql.js"
 export * as Setting from "./Setting.js"
 
 /**
+ * Options given in code: the words of a message about one that cannot be used, and a webhook route's rules.
+ *
+ * @since 0.4.0
+ */
+export * as Options from "./Options.js"
+
+/**
  * A `node:http` server's connections: its limits and a stop's budget, lingering closes, answers to what the parser
  * refuses, a graceful stop that keeps every deadline.
  *

@@ -11,8 +11,7 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
-import type { InboxSql } from "openai-webhooks-engine"
-import { importNode } from "../builtin.js"
+import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "./batch.js"
 import * as Run from "./run.js"
 
@@ -39,37 +38,15 @@ export const make = (
   })
 
 /**
- * `fdatasync` of `file` on the runtime's thread pool: the event loop serves requests meanwhile. The file is opened
- * at the first sync and kept open until the scope closes (SQLite keeps its log file while a connection is open:
- * the same file, truncated or rewritten, never replaced); after a failed sync it is opened again. `node:fs` is
- * imported at the first sync, not at the top: only a store with a file to sync needs a file system.
+ * `fdatasync` of `file` on the runtime's thread pool (the engine's `InboxSql.syncFile`): the event loop serves
+ * requests meanwhile; the file is closed with the scope (`node:fs` is imported at the first sync).
  */
 const syncFile = (file: string): Effect.Effect<Effect.Effect<void, SqlError>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    let fd: Promise<number> | undefined
-    const fs = () => (fileSystem ??= importNode<typeof import("node:fs")>("node:fs"))
-    const close = () => {
-      const open = fd
-      fd = undefined
-      return open === undefined ? Promise.resolve() : open.then(
-        (descriptor) => fs().then(({ close }) => close(descriptor, () => undefined)),
-        () => undefined
-      )
-    }
-    yield* Effect.addFinalizer(() => Effect.promise(close))
+    const synced = InboxSql.syncFile(file)
+    yield* Effect.addFinalizer(() => Effect.promise(synced.close))
     return Effect.tryPromise({
-      try: async () => {
-        const { fdatasync, open } = await fs()
-        const descriptor = await (fd ??= new Promise<number>((resolve, reject) =>
-          open(file, "r", (error, descriptor) => error === null ? resolve(descriptor) : reject(error))
-        ))
-        await new Promise<void>((resolve, reject) =>
-          fdatasync(descriptor, (error) => error === null ? resolve() : reject(error))
-        ).catch((error: unknown) => close().then(() => Promise.reject(error)))
-      },
-      catch: (cause) =>
-        new SqlError({ cause, message: `Failed to make the inbox's last commits durable (fdatasync ${file})` })
+      try: synced.sync,
+      catch: (cause) => new SqlError({ cause, message: InboxSql.syncFailed(file) })
     })
   })
-
-let fileSystem: Promise<typeof import("node:fs")> | undefined

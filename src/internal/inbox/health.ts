@@ -13,12 +13,12 @@
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { importNode } from "../builtin.js"
+import { InboxSql } from "openai-webhooks-engine"
 
 /** Healthy, or not with the reason, for a person. */
-export type Health = { readonly healthy: true } | { readonly healthy: false; readonly reason: string }
+export type Health = InboxSql.Health
 
-export const HEALTHY: Health = { healthy: true }
+export const HEALTHY: Health = InboxSql.healthy
 
 export interface Watch {
   /** Looks at the path now (one synchronous `stat`) and says the health; the first time it is lost, logs why. */
@@ -28,50 +28,26 @@ export interface Watch {
 /** A database with no file of ours (PostgreSQL, SQLite in memory): nothing to look at. */
 export const none: Watch = { check: Effect.succeed(HEALTHY) }
 
-interface Identity {
-  readonly dev: bigint
-  readonly ino: bigint
-}
-
 /**
- * Watches `file`, the store's database file: the file at its path now is the one its connection opened (it has just
- * been opened and migrated). `node:fs` is imported here, not at the top: only a store with a file needs one.
+ * Watches `file`, the store's database file (the engine's `InboxSql.watch`): the file at its path now is the
+ * one its connection opened (it has just been opened and migrated).
  */
 export const make = (file: string): Effect.Effect<Watch> =>
-  Effect.map(Effect.promise(() => importNode<typeof import("node:fs")>("node:fs")), ({ statSync }) => {
-    const look = (): Identity | undefined | Error => {
-      try {
-        return statSync(file, { bigint: true, throwIfNoEntry: false })
-      } catch (error) {
-        return error instanceof Error ? error : new Error(String(error))
-      }
+  Effect.map(Effect.promise(() => InboxSql.watch(file)), (watch) => {
+    if (watch === undefined) return none
+    return {
+      check: Effect.suspend(() => {
+        const { health, lost } = watch.check()
+        return lost && !health.healthy
+          ? Effect.as(
+            Effect.logError("inbox: the database file is gone").pipe(
+              Effect.annotateLogs({ error: health.reason, file })
+            ),
+            health
+          )
+          : Effect.succeed(health)
+      })
     }
-    const opened = look()
-    if (opened === undefined || opened instanceof Error) return none
-    let lost: Health | undefined
-    const check = Effect.suspend(() => {
-      if (lost !== undefined) return Effect.succeed(lost)
-      const now = look()
-      // Not a verdict: the file may be there, and the store's (a permission changed, a disk busy).
-      if (now instanceof Error) {
-        return Effect.succeed<Health>({
-          healthy: false,
-          reason: `the inbox's database file ${file} cannot be looked at: ${now.message}`
-        })
-      }
-      if (now !== undefined && now.dev === opened.dev && now.ino === opened.ino) return Effect.succeed(HEALTHY)
-      const health: Health = {
-        healthy: false,
-        reason: `the inbox's database file ${file} was ${now === undefined ? "deleted" : "replaced by another"} ` +
-          "while the receiver ran: what it writes now would be lost at the next start, so deliveries are answered " +
-          "500 (OpenAI retries them) until it restarts on the file it should use"
-      }
-      lost = health
-      return Effect.as(Effect.logError("inbox: the database file is gone").pipe(
-        Effect.annotateLogs({ error: health.reason, file })
-      ), health)
-    })
-    return { check }
   })
 
 /** The error every write fails with while the store is unhealthy. */

@@ -10,6 +10,7 @@ import type { SqlError } from "@effect/sql/SqlError"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { InboxSql } from "openai-webhooks-engine"
 
 /**
  * A claim (inline) or a worker's lease (queued) this process holds while the handler runs. The heartbeat renews
@@ -33,11 +34,6 @@ export interface Holdings {
   readonly beat: Effect.Effect<never>
 }
 
-const TAKEN_OVER = "another holder took this delivery over after this one's lease expired (this process stalled, " +
-  "or its database did not answer, for longer than the lease)"
-
-const LOST = `${TAKEN_OVER}: its handler runs on, but its outcome will not be recorded`
-
 /**
  * The outcome of an attempt whose claim or lease was taken over while its handler ran: not recorded, the
  * row is the new holder's. The handler was not interrupted: it ran to its end (handlers run at least
@@ -51,7 +47,7 @@ export class LeaseLost extends Data.TaggedError("LeaseLost")<{}> {
   }
 
   override get message(): string {
-    return `${TAKEN_OVER}: this attempt's outcome is not recorded`
+    return InboxSql.leaseLost.notRecorded
   }
 }
 
@@ -82,7 +78,7 @@ export const make = (
             if (renewed || !holding.has(held)) return Effect.void
             held.lost = true
             letGo(held)
-            return Effect.logWarning("taken over").pipe(Effect.annotateLogs("error", LOST))
+            return Effect.logWarning("taken over").pipe(Effect.annotateLogs("error", InboxSql.leaseLost.running))
           },
           onFailure: (cause) =>
             Effect.logWarning("inbox heartbeat: database error, trying again at the next beat", cause)

@@ -59,18 +59,14 @@ const withNow = <A, E>(f: (now: number) => Effect.Effect<A, E>) => Effect.flatMa
 
 /** The log on `sql`, with the dialect's statements. */
 export const make = (sql: SqlClient.SqlClient, dialect: InboxSql.Dialect): Log => {
-  /** Why `id` was not replayed or discarded, read after the statement that did not change it. */
-  const whyNot = (id: string, now: number, ifFound: (found: InboxSql.Inspection) => InboxError) =>
-    Effect.flatMap(Run.query(sql, dialect.inspect, { id, now }), (found) =>
-      Effect.fail(
-        found === undefined
-          ? new InboxError({
-            reason: "NotFound",
-            message: `no delivery in the inbox has the webhook-id ${JSON.stringify(id)}`,
-            webhookId: id
-          })
-          : ifFound(found)
-      ))
+  /** Why `id` was not replayed or discarded, read after the statement that did not change it (the engine says). */
+  const whyNot = (id: string, now: number, refusal: (found: InboxSql.Inspection | undefined) => InboxSql.Refusal<
+    InboxError["reason"]
+  >) =>
+    Effect.flatMap(
+      Run.query(sql, dialect.inspect, { id, now }),
+      (found) => Effect.fail(new InboxError(refusal(found)))
+    )
   return {
     list: (query = {}) => {
       const filter = InboxSql.listFilter(query)
@@ -85,19 +81,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: InboxSql.Dialect): Log =
     replay: (id) =>
       withNow((now) =>
         Effect.flatMap(Run.query(sql, dialect.replay, { id, now }), (replayed) =>
-          replayed ? Effect.void : whyNot(id, now, (row) =>
-            row.status === "processing" && row.locked
-              ? new InboxError({
-                reason: "InProgress",
-                message: `${JSON.stringify(id)} is being processed right now: replay it once this attempt has ended`,
-                webhookId: id
-              })
-              : new InboxError({
-                reason: "NoBody",
-                message: `${JSON.stringify(id)} was stored without its body (inline mode, before the inbox kept ` +
-                  "bodies): there is nothing to replay",
-                webhookId: id
-              })))
+          replayed ? Effect.void : whyNot(id, now, (found) => InboxSql.replayRefusal(id, found)))
       ),
     recover: (query) =>
       withNow((now): Effect.Effect<number, SqlError | InboxError> => {
@@ -107,12 +91,7 @@ export const make = (sql: SqlClient.SqlClient, dialect: InboxSql.Dialect): Log =
     discard: (id) =>
       withNow((now) =>
         Effect.flatMap(Run.script(sql, dialect.discard, id), (discarded) =>
-          discarded > 0 ? Effect.void : whyNot(id, now, (row) =>
-            new InboxError({
-              reason: "NotDead",
-              message: `${JSON.stringify(id)} is ${row.status}, not dead: only dead deliveries are discarded`,
-              webhookId: id
-            })))
+          discarded > 0 ? Effect.void : whyNot(id, now, (found) => InboxSql.discardRefusal(id, found)))
       ),
     stats: withNow((now) => Run.script(sql, dialect.stats, now)),
     timeline: (options = {}) =>

@@ -7,10 +7,11 @@
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import { Options } from "openai-webhooks-engine"
 import { IllegalArgumentError } from "../WebhookError.js"
 
-/** The module whose options these are, the first word of every message. */
-export type Module = "WebhookHttp" | "WebhookInbox" | "WebhookEndpoints" | "WebhookInspector"
+/** The module whose options these are, the first word of every message (the engine's words, as in Effect 3). */
+export type Module = Options.Module
 
 /** `<Module>: <option>: <message>`. */
 export const illegal = (
@@ -18,10 +19,8 @@ export const illegal = (
   option: string,
   reason: IllegalArgumentError["reason"],
   message: string
-): IllegalArgumentError => new IllegalArgumentError({ reason, option, message: `${module}: ${option}: ${message}` })
-
-/** A value as a message shows it: what was given, not a reformatting of it (never a secret: no option here is one). */
-const shown = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+): IllegalArgumentError =>
+  new IllegalArgumentError({ reason, option, message: Options.message(module, option, message) })
 
 /**
  * A `Duration.Input` decoded, or `Malformed` where Effect cannot read it (`Duration.fromInput` is none for a string
@@ -35,12 +34,10 @@ export const duration = (
 ): Result.Result<Duration.Duration, IllegalArgumentError> => {
   const decoded = Duration.fromInput(input)
   if (Option.isNone(decoded)) {
-    const expected = `Expected a duration such as "10 seconds" or "1500 millis"; got ${shown(input)}`
-    return Result.fail(illegal(module, option, "Malformed", expected))
+    return Result.fail(illegal(module, option, "Malformed", Options.expectedDuration(input)))
   }
   if (positive && !Duration.isGreaterThan(decoded.value, Duration.zero)) {
-    const expected = `Expected a duration longer than zero; got ${shown(input)}`
-    return Result.fail(illegal(module, option, "OutOfRange", expected))
+    return Result.fail(illegal(module, option, "OutOfRange", Options.expectedPositiveDuration(input)))
   }
   return Result.succeed(decoded.value)
 }
@@ -53,8 +50,6 @@ export const whole = (
   min: number,
   unit: string
 ): Result.Result<number, IllegalArgumentError> =>
-  Number.isSafeInteger(value) && value >= min
+  Options.isWhole(value, min)
     ? Result.succeed(value)
-    : Result.fail(
-      illegal(module, option, "OutOfRange", `Expected a whole number of ${unit}, at least ${min}; got ${value}`)
-    )
+    : Result.fail(illegal(module, option, "OutOfRange", Options.expectedWhole(unit, min, value)))

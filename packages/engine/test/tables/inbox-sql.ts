@@ -494,6 +494,20 @@ export const scenarios: ReadonlyArray<Scenario> = [
   }
 ]
 
+/** The purge's retention an edition's store is given to run a scenario's purges: any, with the clock set to `doneBefore` plus it. */
+export const RETENTION = 60 * 60 * 1000
+
+/**
+ * The dead retention an edition's store needs beside {@link RETENTION} for a scenario's purges (every purge of one
+ * scenario alike: one store serves them all).
+ */
+export const deadRetentionOf = (scenario: Scenario): number => {
+  const purges = scenario.steps.flatMap((step) => step.op === "purge" ? [step.input] : [])
+  const gaps = new Set(purges.map((purge) => purge.doneBefore - purge.deadBefore))
+  if (gaps.size > 1) throw new Error(`${scenario.name}: one store serves every purge of a scenario`)
+  return RETENTION + (gaps.values().next().value ?? 0)
+}
+
 /** What a step answers, as the table writes it (undefined for an `insert`). */
 export const expected = (step: Step): unknown => {
   switch (step.op) {

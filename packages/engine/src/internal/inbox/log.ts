@@ -6,6 +6,7 @@
  * @internal
  */
 import type {
+  Inspection,
   ListFilter,
   ListQuery,
   QueryProblem,
@@ -153,3 +154,44 @@ export const timelineRange = (
   }
   return ok({ first, count, bucketMs })
 }
+
+/** Why an operation on one delivery did not change it: what `InboxError` carries, with the id. */
+export interface Refusal<Reason extends string> {
+  readonly reason: Reason
+  readonly message: string
+  readonly webhookId: string
+}
+
+const notFound = (id: string): Refusal<"NotFound"> => ({
+  reason: "NotFound",
+  message: `no delivery in the inbox has the webhook-id ${JSON.stringify(id)}`,
+  webhookId: id
+})
+
+/** Why a replay changed nothing, from what `inspect` read after it (undefined: no such delivery). */
+export const replayRefusal = (
+  id: string,
+  found: Inspection | undefined
+): Refusal<"NotFound" | "InProgress" | "NoBody"> => {
+  if (found === undefined) return notFound(id)
+  return found.status === "processing" && found.locked
+    ? {
+      reason: "InProgress",
+      message: `${JSON.stringify(id)} is being processed right now: replay it once this attempt has ended`,
+      webhookId: id
+    }
+    : {
+      reason: "NoBody",
+      message: `${JSON.stringify(id)} was stored without its body (inline mode, before the inbox kept ` +
+        "bodies): there is nothing to replay",
+      webhookId: id
+    }
+}
+
+/** Why a discard changed nothing, from what `inspect` read after it (undefined: no such delivery). */
+export const discardRefusal = (id: string, found: Inspection | undefined): Refusal<"NotFound" | "NotDead"> =>
+  found === undefined ? notFound(id) : {
+    reason: "NotDead",
+    message: `${JSON.stringify(id)} is ${found.status}, not dead: only dead deliveries are discarded`,
+    webhookId: id
+  }
