@@ -10,6 +10,7 @@ import { join } from "node:path"
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer } from "@effect/platform-node"
 import Sqlite from "better-sqlite3"
@@ -176,6 +177,34 @@ switch (kind) {
     launch(
       HttpRouter.empty.pipe(
         HttpRouter.all(WebhookHttp.DEFAULT_PATH, floorResponse),
+        HttpServer.serve(),
+        Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
+      )
+    )
+    break
+  case "platform-hand":
+    // What a user writes by hand on the classic router: read the body, check its HMAC, parse it, answer. The ceiling
+    // for our platform styles on this platform (they do that and more: lookups, tolerance, decoding, a log line).
+    launch(
+      HttpRouter.empty.pipe(
+        HttpRouter.post(
+          WebhookHttp.DEFAULT_PATH,
+          Effect.gen(function*() {
+            const request = yield* HttpServerRequest.HttpServerRequest
+            const body = Buffer.from(yield* request.arrayBuffer)
+            const headers = request.headers
+            const expected = createHmac("sha256", key)
+              .update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.`)
+              .update(body)
+              .digest()
+            const received = Buffer.from(String(headers["webhook-signature"]).slice(3), "base64")
+            const ok = received.length === expected.length && timingSafeEqual(received, expected) &&
+              JSON.parse(body.toString("utf8")) !== null
+            return ok
+              ? HttpServerResponse.text("{\"received\":true}", { contentType: "application/json" })
+              : HttpServerResponse.text("{}", { status: 401, contentType: "application/json" })
+          }).pipe(Effect.orDie)
+        ),
         HttpServer.serve(),
         Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" }))
       )

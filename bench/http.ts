@@ -11,6 +11,11 @@
  * - platform floors: a route on the same router that answers 200 without reading the body, what
  *   @effect/platform-node costs before any of our work; "vs platform" is each platform style against its floor
  *
+ * - hand-written platform route: the same router, a route that reads the body, checks its HMAC and parses it (what a
+ *   user writing it by hand gets on this platform; the ceiling for our platform styles)
+ * - the Effect 4 edition (on Node.js 22.19 and later): its platform floor, hand-written route, layerRoute, toHttpApp
+ *   on effect/http with @effect/platform-node 4, and makeNodeListener (packages/effect4/bench/http-server.ts)
+ *
  * Before and after in one run: BENCH_BEFORE=<dir>[,<dir>...] names other checkouts (each with its node_modules); their
  * listener, layer-router and http-app servers (their own bench/http-server.ts) are loaded in the same rounds, labelled
  * by their short commit.
@@ -18,7 +23,18 @@
  * Run: npm run bench (or: [BENCH_BEFORE=../base] npx tsx bench/http.ts [seconds] [rounds])
  */
 import { fileURLToPath } from "node:url"
-import { benchTrees, CONNECTIONS, freePort, load, machine, median, start, stop, type Tree } from "./lib.js"
+import {
+  benchTrees,
+  CONNECTIONS,
+  freePort,
+  load,
+  machine,
+  median,
+  runsEffect4,
+  start,
+  stop,
+  type Tree
+} from "./lib.js"
 
 const SECONDS = Number(process.argv[2] ?? 6)
 const ROUNDS = Number(process.argv[3] ?? 3)
@@ -30,14 +46,31 @@ const base = [
   ["platform floor: an HttpLayerRouter route answering 200, body unread", "platform-layer-router"],
   ["WebhookHttp.layerRoute on @effect/platform-node", "layer-router"],
   ["platform floor: an HttpRouter route answering 200, body unread", "platform-http-router"],
+  ["hand-written HttpRouter route: body read, HMAC checked, JSON parsed", "platform-hand"],
   ["WebhookHttp.toHttpApp on @effect/platform-node", "http-app"]
 ] as const
+
+/** The Effect 4 edition's servers, on its own effect (kinds of packages/effect4/bench/http-server.ts). */
+const EFFECT4_SERVER = "packages/effect4/bench/http-server.ts"
+const effect4: ReadonlyArray<readonly [name: string, kind: string]> = runsEffect4()
+  ? [
+    ["Effect 4: WebhookHttp.makeNodeListener on node:http", "e4:listener"],
+    ["Effect 4 platform floor: an effect/http HttpRouter route answering 200, body unread", "e4:platform-floor"],
+    ["Effect 4: hand-written HttpRouter route: body read, HMAC checked, JSON parsed", "e4:platform-hand"],
+    ["Effect 4: WebhookHttp.layerRoute on @effect/platform-node 4", "e4:layer-router"],
+    ["Effect 4: WebhookHttp.toHttpApp on @effect/platform-node 4", "e4:http-app"]
+  ]
+  : []
+if (effect4.length === 0) {
+  console.log(`(the Effect 4 edition needs Node.js 22.19 or newer; this is ${process.version}: its rows are left out)`)
+}
 
 /** Ours, measured in the trees BENCH_BEFORE names too. */
 const OURS: ReadonlyArray<string> = ["listener", "layer-router", "http-app"]
 
 const contestants: ReadonlyArray<readonly [name: string, kind: string, tree?: Tree]> = [
   ...base,
+  ...effect4,
   ...benchTrees(fileURLToPath(new URL("..", import.meta.url))).slice(1).flatMap((tree) =>
     base
       .filter(([, kind]) => OURS.includes(kind))
@@ -50,14 +83,21 @@ const platformFloor: Partial<Record<string, string>> = {
   "platform-layer-router": "platform-layer-router",
   "layer-router": "platform-layer-router",
   "platform-http-router": "platform-http-router",
-  "http-app": "platform-http-router"
+  "platform-hand": "platform-http-router",
+  "http-app": "platform-http-router",
+  "e4:platform-floor": "e4:platform-floor",
+  "e4:platform-hand": "e4:platform-floor",
+  "e4:layer-router": "e4:platform-floor",
+  "e4:http-app": "e4:platform-floor"
 }
 
 const results = new Map<string, Array<{ rps: number; p99: number; errors: number }>>()
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, kind, tree] of contestants) {
     const port = await freePort()
-    const child = await start(kind, port, {}, tree === undefined ? {} : { cwd: tree.cwd, label: tree.label })
+    const child = kind.startsWith("e4:")
+      ? await start(kind.slice(3), port, {}, { script: EFFECT4_SERVER, label: "the Effect 4 edition" })
+      : await start(kind, port, {}, tree === undefined ? {} : { cwd: tree.cwd, label: tree.label })
     await load(port, 2) // warm-up
     const result = await load(port, SECONDS)
     await stop(child)

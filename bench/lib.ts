@@ -56,10 +56,12 @@ export const start = async (
   kind: string,
   port: number,
   env: Record<string, string> = {},
-  options: { readonly cwd?: string; readonly label?: string } = {}
+  options: { readonly cwd?: string; readonly label?: string; readonly script?: string } = {}
 ): Promise<ChildProcess> => {
   const name = options.label === undefined ? `${kind} server` : `${kind} server of ${options.label}`
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/http-server.ts", kind, String(port)], {
+  // `script`: another server file, such as the Effect 4 edition's (packages/effect4/bench/http-server.ts).
+  const script = options.script ?? "bench/http-server.ts"
+  const child = spawn(process.execPath, ["--import", "tsx", script, kind, String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ...env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd })
@@ -94,6 +96,12 @@ export const start = async (
   child.stderr!.removeAllListeners("data")
   child.stderr!.resume()
   return child
+}
+
+/** Whether this Node.js runs the Effect 4 edition (22.19 and later: effect 4's floor). */
+export const runsEffect4 = (): boolean => {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number]
+  return major > 22 || (major === 22 && minor >= 19)
 }
 
 export const stop = (child: ChildProcess) =>
