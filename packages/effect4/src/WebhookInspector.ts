@@ -72,7 +72,8 @@ const settings = (options: Options): Effect.Effect<page.Options, IllegalArgument
 
 const fromPlatform = (request: HttpServerRequest.HttpServerRequest): Inspector.Request => ({
   method: request.method,
-  url: request.originalUrl,
+  // Effect 4's Node server gives the absolute URL; the inspector reads the path and query as they came.
+  url: Inspector.originForm(request.originalUrl),
   header: (name) => request.headers[name]
 })
 
@@ -126,7 +127,7 @@ export const toHttpApp = (
  *
  * // Next to the webhook route, with a token read from INSPECTOR_TOKEN (or behind your own auth, without one).
  * export const Routes = Layer.unwrap(
- *   Effect.map(Config.redacted("INSPECTOR_TOKEN").asEffect(), (token) => WebhookInspector.layerRoute({ token }))
+ *   Effect.map(Config.Redacted("INSPECTOR_TOKEN"), (token) => WebhookInspector.layerRoute({ token }))
  * ).pipe(Layer.merge(WebhookHttp.layerRoute({ inbox: "queued" })))
  * ```
  *

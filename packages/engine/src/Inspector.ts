@@ -155,6 +155,16 @@ export const pathProblem: (path: string) => string | undefined = page.pathProble
 export const owns = (path: string, base: string = defaultPath): boolean => page.owns(base, path)
 
 /**
+ * The origin-form (path and query) of a request-target given as an absolute URL, as the characters came (no dot
+ * segment resolved, nothing re-encoded); a target already in origin-form is itself. For a platform whose request
+ * holds only the absolute URL (Effect 4's `originalUrl`).
+ *
+ * @since 0.4.0
+ * @category validation
+ */
+export const originForm: (url: string) => string = page.originForm
+
+/**
  * The value of the cookie `name` in a `Cookie` header (RFC 6265 4.2.1), percent-decoded; undefined when absent or
  * not percent-encoded.
  *

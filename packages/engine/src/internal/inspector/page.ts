@@ -137,6 +137,23 @@ const segmentsOf = (path: string): ReadonlyArray<string> | undefined => {
   }
 }
 
+/**
+ * The origin-form (path and query, RFC 9112 3.2.1) of a request-target a server gave as an absolute URL (Effect 4's
+ * `originalUrl`): the characters after the authority as they came, where `new URL` would resolve `.` and `..` and
+ * re-encode the query. A target already in origin-form is itself.
+ */
+export const originForm = (url: string): string => {
+  if (url.startsWith("/")) return url
+  const scheme = url.indexOf("://")
+  if (scheme === -1) return url
+  for (let i = scheme + 3; i < url.length; i++) {
+    const c = url.charCodeAt(i)
+    if (c === 47 /* "/" */) return url.slice(i)
+    if (c === 63 /* "?" */) return `/${url.slice(i)}`
+  }
+  return "/"
+}
+
 /** Whether `path` (without its query) is the inspector's at `base`: `base` itself or below it. */
 export const owns = (base: string, path: string): boolean =>
   path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47 /* "/" */)
