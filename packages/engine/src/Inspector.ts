@@ -120,13 +120,13 @@ export const loadPage = page.loadPage
 export const pageOf: (base: string, read: (file: string) => string) => Page = page.pageOf
 
 /**
- * Where the page's files are: the folder of `index.html`, `app.js` and `style.css` in this package (the build
- * copies them from `src/` into `dist/`).
+ * Where one of the page's files (`index.html`, `app.js`, `style.css`) is in this package: a `file:` URL next to the
+ * module that reads it (the build copies them from `src/` into `dist/`).
  *
  * @since 0.4.0
  * @category constants
  */
-export const assetsUrl: URL = page.assetsUrl
+export const assetUrl: (file: string) => URL = page.assetUrl
 
 /**
  * The page's files and their content types.

@@ -59,8 +59,11 @@ export const ASSETS: ReadonlyArray<readonly [file: string, type: string]> = [
   ["style.css", "text/css; charset=utf-8"]
 ]
 
-/** Where the page's files are: next to this module, in `src/` and in `dist/` alike (the build copies them). */
-export const assetsUrl: URL = new URL("./assets/", import.meta.url)
+/**
+ * Where one of the page's files is: next to this module, in `src/` and in `dist/` alike (the build copies them).
+ * Asked for when the page is read, never at load: a bundle for an edge runtime may have no `import.meta.url`.
+ */
+export const assetUrl = (file: string): URL => new URL(`./assets/${file}`, import.meta.url)
 
 /** The page's answers by path below the inspector's (`""` the page, `/app.js`, `/style.css`). */
 export type Page = ReadonlyMap<string, Answer>
@@ -94,7 +97,7 @@ export const loadPage = (base: string): Result<Page, string> => {
     const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
     const fs = process?.getBuiltinModule?.call(process, "node:fs") as typeof NodeFs | undefined
     if (fs === undefined) return fail("this runtime has no node:fs to read the inspector's page with")
-    return ok(pageOf(base, (file) => fs.readFileSync(new URL(file, assetsUrl), "utf8")))
+    return ok(pageOf(base, (file) => fs.readFileSync(assetUrl(file), "utf8")))
   } catch (error) {
     return fail(String(error))
   }
