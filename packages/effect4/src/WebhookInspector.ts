@@ -181,19 +181,7 @@ export const makeNodeListener = (
     const serve = yield* page.make(yield* settings(options))
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     return (request: IncomingMessage, response: ServerResponse) => {
-      runFork(
-        Effect.map(
-          serve({
-            method: request.method ?? "GET",
-            url: request.url ?? "/",
-            header: (name) => {
-              const value = request.headers[name]
-              return Array.isArray(value) ? value.join(", ") : value
-            }
-          }),
-          (answer) => Reply.toNode(response, answer)
-        )
-      )
+      runFork(Effect.map(serve(Inspector.fromNode(request)), (answer) => Reply.toNode(response, answer)))
     }
   })
 

@@ -63,6 +63,14 @@ export type Options = page.Options
 export type Page = page.Page
 
 /**
+ * A `node:http` request as the inspector reads it (for a `node:http` listener of either edition).
+ *
+ * @since 0.4.0
+ * @category constructors
+ */
+export const fromNode = page.fromNode
+
+/**
  * An inbox operation a request's answer needs, for the edition to run on its `WebhookInbox`: `List`, `Get`,
  * `Replay`, `Discard`, `Recoverable` (what a recover would replay, counted), `Recover`, `Stats`, `Timeline`,
  * `Answers` (the endpoint's answers per minute, {@link traffic}).

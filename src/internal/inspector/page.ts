@@ -54,12 +54,12 @@ const run = (call: Inspector.Call): Answered => {
       )
     case "Replay":
       return Effect.as(
-        Effect.zipRight(WebhookInbox.replay(call.id), logChange(Inspector.lines.replayed, { webhook_id: call.id })),
+        Effect.andThen(WebhookInbox.replay(call.id), logChange(Inspector.lines.replayed, { webhook_id: call.id })),
         Inspector.answers.replayed(call.id)
       )
     case "Discard":
       return Effect.as(
-        Effect.zipRight(WebhookInbox.discard(call.id), logChange(Inspector.lines.discarded, { webhook_id: call.id })),
+        Effect.andThen(WebhookInbox.discard(call.id), logChange(Inspector.lines.discarded, { webhook_id: call.id })),
         Inspector.answers.discarded(call.id)
       )
     case "Recoverable":

@@ -12,6 +12,7 @@
  * @internal
  */
 import type * as NodeFs from "node:fs"
+import type { IncomingMessage } from "node:http"
 import type { Answer } from "../../Reply.js"
 import { jsonAnswer } from "../../Reply.js"
 import { fail, ok, type Result } from "../../Result.js"
@@ -25,6 +26,16 @@ export interface Request {
   /** A header's value by lower-case name. */
   readonly header: (name: string) => string | undefined
 }
+
+/** A `node:http` request as the inspector reads it: its target as received, a repeated header's values joined. */
+export const fromNode = (request: IncomingMessage): Request => ({
+  method: request.method ?? "GET",
+  url: request.url ?? "/",
+  header: (name) => {
+    const value = request.headers[name]
+    return Array.isArray(value) ? value.join(", ") : value
+  }
+})
 
 /** The cookie a browser carries the token in, limited to the inspector's path. */
 const COOKIE = "inspector_token"
