@@ -206,7 +206,8 @@ console.log(typeof Webhooks.unwrap, typeof WebhookHttp.makeNodeListener, typeof 
   it("read the inspector's page from the engine's installed files, where both editions serve it from", async () => {
     const script = `import { Inspector } from "openai-webhooks-engine"
 const page = Inspector.loadPage("/ops/inbox")
-console.log(page.ok ? [...page.value.keys()].join(",") + " " + page.value.get("").body.includes("/ops/inbox/app.js") : page.error)`
+if (!page.ok) throw new Error(page.error)
+console.log([...page.value.keys()].join(","), page.value.get("").body.includes("/ops/inbox/app.js"))`
     const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: library })
     assert.strictEqual(stdout.trim(), ",/app.js,/style.css true")
   })

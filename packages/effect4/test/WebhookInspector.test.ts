@@ -143,7 +143,10 @@ describe("WebhookInspector.layerRoute", () => {
     Effect.scoped(Effect.gen(function*() {
       // examples/inspector.ts of the Effect 3 edition, in Effect 4's words (Layer.unwrap, a Config is an Effect).
       const InspectorRoute = Layer.unwrap(
-        Effect.map(Config.Redacted("INSPECTOR_TOKEN"), (token) => WebhookInspector.layerRoute({ path: Rows.BASE, token }))
+        Effect.map(
+          Config.Redacted("INSPECTOR_TOKEN"),
+          (token) => WebhookInspector.layerRoute({ path: Rows.BASE, token })
+        )
       )
       const provider = ConfigProvider.fromUnknown({ INSPECTOR_TOKEN: Rows.TOKEN })
       const { deliver, origin } = yield* app(
@@ -201,7 +204,8 @@ describe("WebhookInspector.makeNodeListener", () => {
       const server = yield* Effect.acquireRelease(
         Effect.callback<http.Server>((resume) => {
           const server = http.createServer((request, response) => {
-            if (WebhookInspector.owns(new URL(request.url ?? "/", "http://x").pathname)) return listener(request, response)
+            const path = new URL(request.url ?? "/", "http://x").pathname
+            if (WebhookInspector.owns(path)) return listener(request, response)
             response.writeHead(418).end()
           })
           server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))

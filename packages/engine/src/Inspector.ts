@@ -15,7 +15,8 @@
  * import { Inspector } from "openai-webhooks-engine"
  *
  * const page = Inspector.loadPage("/inbox")
- * const door = Inspector.make({ path: "/inbox", token: "a-long-random-token-0123", page: page.ok ? page.value : undefined })
+ * const token = "a-long-random-token-0123"
+ * const door = Inspector.make({ path: "/inbox", token, page: page.ok ? page.value : undefined })
  * const routed = await door({ method: "GET", url: "/inbox/api/stats", header: () => undefined })
  * // routed: { _tag: "Answer", answer } (here the 401), or { _tag: "Call", call } for the edition's inbox
  * ```

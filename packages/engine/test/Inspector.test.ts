@@ -18,7 +18,8 @@ const request = (method: string, url: string, headers: Record<string, string> = 
 const route = async (door: Inspector.Door, method: string, url: string, headers: Record<string, string> = {}) => {
   const routed = await door(request(method, url, headers))
   if (routed._tag === "Call") return routed.call
-  const body = JSON.parse(routed.answer.body || "null") as { error?: { type: string; reason?: string; message: string } }
+  type Body = { error?: { type: string; reason?: string; message: string } } | null
+  const body = JSON.parse(routed.answer.body || "null") as Body
   return { status: routed.answer.status, error: body?.error, headers: routed.answer.headers }
 }
 
@@ -54,7 +55,10 @@ describe("Inspector: the API's routes", () => {
     ["POST", "/inbox/api/recover?since=2026-11-26T00:00:00Z", false, { status: 403 }],
     ["PATCH", "/inbox/api/recover?since=2026-11-26T00:00:00Z", true, { status: 405, allow: "GET, HEAD, POST" }],
     ["GET", "/inbox/api/recover", false, { status: 400, reason: "InvalidQuery" }],
-    ["GET", "/inbox/api/recover?since=2026-11-26T00:00:00Z&status=done", false, { status: 400, reason: "InvalidQuery" }],
+    ["GET", "/inbox/api/recover?since=2026-11-26T00:00:00Z&status=done", false, {
+      status: 400,
+      reason: "InvalidQuery"
+    }],
     ["GET", "/inbox/api/timeline?since=yesterday", false, { status: 400, reason: "InvalidQuery" }],
     ["GET", "/inbox/api/deliveries?limit=ten", false, { status: 400, reason: "InvalidQuery" }],
     ["GET", "/inbox/api/deliveries?status=lost", false, { status: 400, reason: "InvalidQuery" }],
@@ -67,7 +71,8 @@ describe("Inspector: the API's routes", () => {
       const got = await route(open, method, url, mayChange ? { "x-inspector": "1" } : {})
       if ("_tag" in (expected as object)) return expect(got).toEqual(expected)
       const { allow, reason, status, type } = expected as Record<string, unknown>
-      const answer = got as { status: number; error?: { type: string; reason?: string }; headers: Record<string, string> }
+      type Got = { status: number; error?: { type: string; reason?: string }; headers: Record<string, string> }
+      const answer = got as Got
       expect(answer.status).toBe(status)
       if (reason !== undefined) expect(answer.error?.reason).toBe(reason)
       if (type !== undefined) expect(answer.error?.type).toBe(type)
@@ -76,7 +81,7 @@ describe("Inspector: the API's routes", () => {
     })
   }
 
-  it("reads the page's filters: statuses split at commas or repeated, times in ISO 8601, a limit, a cursor", async () => {
+  it("reads the page's filters: statuses split at commas or repeated, ISO 8601 times, a limit, a cursor", async () => {
     const list = await route(
       open,
       "GET",
@@ -112,12 +117,9 @@ describe("Inspector: the API's routes", () => {
   })
 
   it("words the calls' answers and lines", () => {
-    expect(JSON.parse(Inspector.answers.recoverable(Array.from({ length: 150 }, (_, i) => `m${i}`)).body)).toMatchObject({
-      count: 150,
-      ids: expect.arrayContaining(["m0", "m99"])
-    })
-    expect(JSON.parse(Inspector.answers.recoverable(Array.from({ length: 150 }, (_, i) => `m${i}`)).body).ids)
-      .toHaveLength(100)
+    const ids = Array.from({ length: 150 }, (_, i) => `m${i}`)
+    const counted = JSON.parse(Inspector.answers.recoverable(ids).body) as { count: number; ids: Array<string> }
+    expect(counted).toEqual({ count: 150, ids: ids.slice(0, 100) })
     expect(Inspector.idAnnotations(["a"])).toEqual({ webhook_id: "a" })
     expect(Inspector.idAnnotations(Array.from({ length: 101 }, (_, i) => `${i}`)).webhook_ids).toMatch(/,99,\.\.\.$/)
     const query = { since: new Date("2026-11-26T00:00:00Z") }
@@ -167,7 +169,7 @@ describe("Inspector: the token rule", () => {
     expect(await status({ cookie: `inspector_token=${TOKEN.toUpperCase()}` })).toBe(401)
   })
 
-  it("may change only with the bearer token or x-inspector: the cookie alone is what a cross-site form has", async () => {
+  it("may change only with the bearer token or x-inspector (a cross-site form has the cookie alone)", async () => {
     const replay = async (headers: Record<string, string>) => {
       const routed = await guarded(request("POST", "/ops/inbox/api/delivery/replay?id=x", headers))
       return routed._tag === "Call" ? routed.call._tag : routed.answer.status

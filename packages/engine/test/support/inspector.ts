@@ -88,7 +88,8 @@ export const signsInWithCookie = async (origin: string) => {
   const set = signIn.headers.get("set-cookie")!
   const pair = set.slice(0, set.indexOf(";"))
   assert.isTrue(pair.startsWith("inspector_token="))
-  const status = async (headers: Record<string, string>) => (await get(`${origin}${BASE}/api/stats`, { headers })).status
+  const status = async (headers: Record<string, string>) =>
+    (await get(`${origin}${BASE}/api/stats`, { headers })).status
   assert.strictEqual(await status({ cookie: pair }), 200)
   assert.strictEqual(await status({ cookie: `theme=dark; ${pair}; other=1` }), 200)
   assert.strictEqual(await status({ cookie: `other=${pair.slice("inspector_token=".length)}` }), 401)

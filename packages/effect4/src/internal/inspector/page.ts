@@ -109,7 +109,11 @@ const loadPage = (base: string): Effect.Effect<Inspector.Page | undefined> => {
   return page.ok
     ? Effect.succeed(page.value)
     : Effect.as(
-      Effect.annotateLogs(Effect.logError("inspector: its page cannot be read; its API is served"), "error", page.error),
+      Effect.annotateLogs(
+        Effect.logError("inspector: its page cannot be read; its API is served"),
+        "error",
+        page.error
+      ),
       undefined
     )
 }
@@ -138,7 +142,10 @@ export const make = (
         Effect.catchTags({
           InboxError: (e: WebhookInbox.InboxError) => Effect.succeed(Inspector.inboxError(e)),
           SqlError: (e: SqlError) =>
-            Effect.as(Effect.logError("inspector: the inbox's database failed", Cause.fail(e)), Inspector.databaseFailed)
+            Effect.as(
+              Effect.logError("inspector: the inbox's database failed", Cause.fail(e)),
+              Inspector.databaseFailed
+            )
         }),
         Effect.catchDefect((defect) =>
           Effect.as(Effect.logError("inspector: failed", Cause.die(defect)), Inspector.failed)

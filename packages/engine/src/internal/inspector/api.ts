@@ -130,7 +130,8 @@ export const listQuery = (query: URLSearchParams): ListQuery | Refused => {
   if (isRefused(until)) return until
   const limit = limitOf(query)
   if (isRefused(limit)) return limit
-  return { status, eventType: query.get("type") || undefined, since, until, limit, after: query.get("after") || undefined }
+  const eventType = query.get("type") || undefined
+  return { status, eventType, since, until, limit, after: query.get("after") || undefined }
 }
 
 /** What a recover may replay unless told otherwise. */
@@ -170,7 +171,9 @@ export type Call =
   | { readonly _tag: "Answers" }
 
 /** An answer made here, or a call for the edition to run. */
-export type Routed = { readonly _tag: "Answer"; readonly answer: Answer } | { readonly _tag: "Call"; readonly call: Call }
+export type Routed =
+  | { readonly _tag: "Answer"; readonly answer: Answer }
+  | { readonly _tag: "Call"; readonly call: Call }
 
 /** An API request: its method, its path below `api/` cut at `/` and decoded, its query. */
 export interface ApiRequest {
