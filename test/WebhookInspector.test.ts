@@ -119,6 +119,12 @@ describe("WebhookInspector.layerRoute", () => {
       }
     }))
 
+  it.scopedLive("counts what the webhook route answered per minute, a 401 the inbox never stores too", () =>
+    Effect.gen(function*() {
+      const { origin } = yield* app(WebhookInspector.layerRoute({ path: Rows.BASE }))
+      yield* Effect.promise(() => Rows.countsRefusedAnswers(origin, `${origin}/webhooks/openai`))
+    }))
+
   it.scopedLive("refuses a path it cannot mount with an IllegalArgumentException naming the option", () =>
     Effect.gen(function*() {
       for (const path of Rows.BAD_PATHS) {

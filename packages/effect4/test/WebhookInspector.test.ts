@@ -123,6 +123,12 @@ describe("WebhookInspector.layerRoute", () => {
       }
     })))
 
+  it.live("counts what the webhook route answered per minute, a 401 the inbox never stores too", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { origin } = yield* app(WebhookInspector.layerRoute({ path: Rows.BASE }))
+      yield* Effect.promise(() => Rows.countsRefusedAnswers(origin, `${origin}${WebhookHttp.defaultPath}`))
+    })))
+
   it.live("refuses a path it cannot mount with an IllegalArgumentError naming the option", () =>
     Effect.scoped(Effect.gen(function*() {
       for (const path of Rows.BAD_PATHS) {

@@ -138,3 +138,19 @@ export const servesAtDefaultPath = async (origin: string) => {
   assert.strictEqual(invalid.status, 400)
   assert.strictEqual(JSON.parse(invalid.text).error.reason, "InvalidQuery")
 }
+
+/** The sum of one outcome's counts over the minutes `answers` holds (no token: the app's own authentication). */
+const answered = async (origin: string, outcome: string): Promise<number> => {
+  const answers = JSON.parse((await get(`${origin}${BASE}/api/answers`)).text) as {
+    readonly minutes: ReadonlyArray<{ readonly counts: Readonly<Record<string, number>> }>
+  }
+  return answers.minutes.reduce((sum, minute) => sum + (minute.counts[outcome] ?? 0), 0)
+}
+
+/** A delivery refused at the webhook route (401: never stored by the inbox) is counted in the page's `answers`. */
+export const countsRefusedAnswers = async (origin: string, webhookUrl: string) => {
+  const before = await answered(origin, "rejected")
+  const refused = await fetch(webhookUrl, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
+  assert.strictEqual(refused.status, 401)
+  assert.strictEqual(await answered(origin, "rejected"), before + 1)
+}
