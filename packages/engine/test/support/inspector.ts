@@ -150,7 +150,8 @@ const answered = async (origin: string, outcome: string): Promise<number> => {
 /** A delivery refused at the webhook route (401: never stored by the inbox) is counted in the page's `answers`. */
 export const countsRefusedAnswers = async (origin: string, webhookUrl: string) => {
   const before = await answered(origin, "rejected")
-  const refused = await fetch(webhookUrl, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })
+  const headers = { "content-type": "application/json" }
+  const refused = await fetch(webhookUrl, { method: "POST", body: "{}", headers })
   assert.strictEqual(refused.status, 401)
   assert.strictEqual(await answered(origin, "rejected"), before + 1)
 }
