@@ -14,7 +14,8 @@
  * Either way, a change (Replay, Recover, Discard) needs the token in `Authorization` or the header
  * `x-inspector: 1`, which the page sends and no cross-site form can; each change writes a log line
  * (`inspector: replayed`, `inspector: recovered`, `inspector: discarded`) naming the ids. The page's files are in
- * this package, read once when the inspector is made (so it needs a file system: Node, Bun, Deno).
+ * the engine's package (`openai-webhooks-engine`, which both editions serve them from), read once when the
+ * inspector is made (so it needs a file system: Node, Bun, Deno).
  *
  * The API (JSON; times ISO 8601 in UTC; errors `{ error: { type, reason?, message } }`), below `<path>/api/`:
  * `deliveries?status=&type=&since=&until=&limit=&after=`, `delivery?id=` (GET), `delivery/replay?id=` and
@@ -33,7 +34,7 @@ import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import { Reply } from "openai-webhooks-engine"
+import { Inspector, Reply } from "openai-webhooks-engine"
 import * as page from "./internal/inspector/page.js"
 import { illegal } from "./internal/options.js"
 import * as reply from "./internal/reply.js"
@@ -46,7 +47,7 @@ import type { WebhookInbox } from "./WebhookInbox.js"
  * @since 0.4.0
  * @category constants
  */
-export const defaultPath = "/inbox"
+export const defaultPath = Inspector.defaultPath
 
 /**
  * The inspector's options.
@@ -61,24 +62,15 @@ export interface Options {
   readonly token?: Redacted.Redacted<string> | undefined
 }
 
-/** `/`, then path characters; no trailing `/`, no query, fragment or router pattern (`*`, `:`). */
-const PATH = /^(\/[A-Za-z0-9._~!$&'()+,;=@%-]+)+$/
-
 const settings = (options: Options): Effect.Effect<page.Options, IllegalArgumentException> => {
   const path = options.path ?? defaultPath
-  return PATH.test(path)
+  const problem = Inspector.pathProblem(path)
+  return problem === undefined
     ? Effect.succeed({ path, token: options.token })
-    : Effect.fail(
-      illegal(
-        "WebhookInspector",
-        "path",
-        "Malformed",
-        `an absolute path without a trailing slash, query or pattern, such as "/inbox", not ${JSON.stringify(path)}`
-      )
-    )
+    : Effect.fail(illegal("WebhookInspector", "path", "Malformed", problem))
 }
 
-const fromPlatform = (request: HttpServerRequest.HttpServerRequest): page.Request => ({
+const fromPlatform = (request: HttpServerRequest.HttpServerRequest): Inspector.Request => ({
   method: request.method,
   url: request.originalUrl,
   header: (name) => request.headers[name]
@@ -177,19 +169,7 @@ export const makeNodeListener = (
     const serve = yield* page.make(yield* settings(options))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     return (request: IncomingMessage, response: ServerResponse) => {
-      runFork(
-        Effect.map(
-          serve({
-            method: request.method ?? "GET",
-            url: request.url ?? "/",
-            header: (name) => {
-              const value = request.headers[name]
-              return Array.isArray(value) ? value.join(", ") : value
-            }
-          }),
-          (answer) => Reply.toNode(response, answer)
-        )
-      )
+      runFork(Effect.map(serve(Inspector.fromNode(request)), (answer) => Reply.toNode(response, answer)))
     }
   })
 
@@ -200,4 +180,4 @@ export const makeNodeListener = (
  * @since 0.4.0
  * @category mounting
  */
-export const owns = (path: string, base: string = defaultPath): boolean => page.owns(base, path)
+export const owns: (path: string, base?: string) => boolean = Inspector.owns

@@ -203,6 +203,15 @@ console.log(typeof Webhooks.unwrap, typeof WebhookHttp.makeNodeListener, typeof 
     assert.strictEqual(stdout.trim(), "function function function")
   })
 
+  it("read the inspector's page from the engine's installed files, where both editions serve it from", async () => {
+    const script = `import { Inspector } from "openai-webhooks-engine"
+const page = Inspector.loadPage("/ops/inbox")
+if (!page.ok) throw new Error(page.error)
+console.log([...page.value.keys()].join(","), page.value.get("").body.includes("/ops/inbox/app.js"))`
+    const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: library })
+    assert.strictEqual(stdout.trim(), ",/app.js,/style.css true")
+  })
+
   it("type-check a strict NodeNext consumer, whose output runs with plain node", async () => {
     await writeFile(join(library, "consumer.ts"), consumer)
     await writeFile(
@@ -436,11 +445,7 @@ describe("the packed files", () => {
         "dist/index.d.ts",
         "dist/index.js.map",
         "dist/Webhooks.d.ts",
-        "dist/WebhookInspector.js",
-        // The inspector's page, found next to its compiled module (copied there by the build).
-        "dist/internal/inspector/assets/index.html",
-        "dist/internal/inspector/assets/app.js",
-        "dist/internal/inspector/assets/style.css"
+        "dist/WebhookInspector.js"
       ]
     ) {
       assert.include(files, path)
@@ -451,7 +456,7 @@ describe("the packed files", () => {
     }
   })
 
-  it("of the command: the two applications (the inspector's page is the library's); no declarations, no tests", () => {
+  it("of the command: the two applications (the inspector's page is the engine's); no declarations, no tests", () => {
     const files = paths(CLI)
     for (
       const path of [
@@ -480,8 +485,22 @@ describe("the packed files", () => {
     assert.isFalse(existsSync(join(root, "packages", "cli", "package.json.repository")))
   })
 
-  it("of the engine: compiled JavaScript and declarations", () => {
-    for (const path of ["dist/index.js", "dist/index.d.ts", "package.json"]) assert.include(paths(ENGINE), path)
+  it("of the engine: compiled JavaScript and declarations, and the inspector's page both editions serve", () => {
+    for (
+      const path of [
+        "dist/index.js",
+        "dist/index.d.ts",
+        "package.json",
+        "dist/Inspector.js",
+        // The inspector's page, found next to the module that reads it (copied there by the build), once.
+        "dist/internal/inspector/assets/index.html",
+        "dist/internal/inspector/assets/app.js",
+        "dist/internal/inspector/assets/style.css"
+      ]
+    ) {
+      assert.include(paths(ENGINE), path)
+    }
+    assert.notInclude(paths(LIBRARY).join("\n"), "assets/")
   })
 
   for (const name of [LIBRARY, ENGINE, CLI]) {

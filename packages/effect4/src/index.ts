@@ -70,3 +70,11 @@ export * as WebhookInbox from "./WebhookInbox.js"
  * @since 0.4.0
  */
 export * as WebhookHttp from "./WebhookHttp.js"
+
+/**
+ * The inspector in your own app: a page over the inbox's delivery log and its JSON API, on your router
+ * (`layerRoute`, `toHttpApp`) or a `node:http` server (`makeNodeListener`), behind a token or your own auth.
+ *
+ * @since 0.4.0
+ */
+export * as WebhookInspector from "./WebhookInspector.js"

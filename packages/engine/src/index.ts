@@ -98,3 +98,10 @@ export * as TraceContext from "./TraceContext.js"
  * @since 0.4.0
  */
 export * as Endpoints from "./Endpoints.js"
+
+/**
+ * The inspector's page, token rule, JSON API and answer counts, without Effect: both editions' `WebhookInspector`.
+ *
+ * @since 0.4.0
+ */
+export * as Inspector from "./Inspector.js"

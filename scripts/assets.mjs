@@ -1,7 +1,0 @@
-// The library's files that tsc does not write: the inspector's page (src/internal/inspector/assets), copied as they
-// are into dist/. Run by the root's build (and so by `npm start`'s prestart) after `tsc -b`.
-import { cpSync } from "node:fs"
-import { fileURLToPath } from "node:url"
-
-const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url))
-cpSync(here("src/internal/inspector/assets"), here("dist/internal/inspector/assets"), { recursive: true })
