@@ -5,11 +5,14 @@
  * showing the same code twice).
  */
 import { readdir, readFile } from "node:fs/promises"
+import type { AddressInfo } from "node:net"
 import { resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Logger } from "effect"
+import { WebhookHttp } from "effect4-openai-webhooks"
 import { Webhooks, WebhookTesting } from "effect4-openai-webhooks"
 import * as config from "../examples/config.js"
+import * as nodeListener from "../examples/node-listener.js"
 import { family } from "../examples/exhaustive.js"
 import { program } from "../examples/unwrap.js"
 
@@ -77,5 +80,69 @@ describe("the Effect 4 edition's examples", () => {
       const fresh = yield* WebhookTesting.sign({ payload: "{}", secret: b })
       const verified = yield* Webhooks.verify(fresh.body, fresh.headers).pipe(Effect.provide(other))
       assert.strictEqual(verified.id, fresh.headers["webhook-id"])
+    }))
+})
+
+describe("the Effect 4 edition's HTTP examples", () => {
+  const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+  const url = `http://127.0.0.1${WebhookHttp.defaultPath}`
+
+  // Both read OPENAI_WEBHOOK_SECRET through WebhookSecret.layerConfig(), from the process's environment.
+  const withSecret = async <A>(run: () => Promise<A>): Promise<A> => {
+    const before = process.env["OPENAI_WEBHOOK_SECRET"]
+    process.env["OPENAI_WEBHOOK_SECRET"] = secret
+    try {
+      return await run()
+    } finally {
+      if (before === undefined) delete process.env["OPENAI_WEBHOOK_SECRET"]
+      else process.env["OPENAI_WEBHOOK_SECRET"] = before
+    }
+  }
+
+  it("web-handler.ts is a fetch handler: 200 for a signed delivery, 401 for a forged one, 405 for a GET", () =>
+    withSecret(async () => {
+      // Imported here: its layer reads the secret when the first request builds it.
+      const { handler, dispose } = await import("../examples/web-handler.js")
+      try {
+        const signed = await Effect.runPromise(
+          WebhookTesting.sign({ event: WebhookTesting.sample("response.completed"), secret })
+        )
+        const ok = await handler(new Request(url, { method: "POST", body: signed.body, headers: signed.headers }))
+        assert.strictEqual(ok.status, 200, await ok.text())
+        const forged = await handler(
+          new Request(url, { method: "POST", body: `${signed.body} `, headers: signed.headers })
+        )
+        assert.strictEqual(forged.status, 401)
+        const get = await handler(new Request(url))
+        assert.strictEqual(get.status, 405)
+      } finally {
+        await dispose()
+      }
+    }))
+
+  it("node-listener.ts gives a node:http server that answers deliveries", () =>
+    withSecret(async () => {
+      const server = await Effect.runPromise(nodeListener.program)
+      await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening))
+      try {
+        const { port } = server.address() as AddressInfo
+        const signed = await Effect.runPromise(
+          WebhookTesting.sign({ event: WebhookTesting.sample("batch.completed"), secret })
+        )
+        const answer = await fetch(`http://127.0.0.1:${port}${WebhookHttp.defaultPath}`, {
+          method: "POST",
+          body: signed.body,
+          headers: signed.headers
+        })
+        assert.strictEqual(answer.status, 200, await answer.text())
+        const forged = await fetch(`http://127.0.0.1:${port}${WebhookHttp.defaultPath}`, {
+          method: "POST",
+          body: "{}",
+          headers: signed.headers
+        })
+        assert.strictEqual(forged.status, 401)
+      } finally {
+        await new Promise((closed) => server.close(closed))
+      }
     }))
 })
