@@ -2,7 +2,6 @@
  * One HTTP server of bench/http.ts, in its own process: `tsx bench/http-server.ts <kind> <port>`.
  * Prints "ready" on stderr once it listens. Every kind answers a valid delivery 200 and a bad one 401.
  */
-import { createHmac, timingSafeEqual } from "node:crypto"
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { tmpdir } from "node:os"
@@ -21,8 +20,9 @@ import * as ReceiverLogger from "../packages/cli/src/receiver/logger.js"
 import { handle } from "../packages/cli/src/receiver/handler.js"
 import { load } from "../packages/cli/src/receiver/config.js"
 import { InboxLive, ServerLive } from "../packages/cli/src/receiver/server.js"
+import { SECRET, verifiedByHand } from "./by-hand.js"
 
-export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+export { SECRET }
 
 const [kind = "receiver", portArg = "8788"] = process.argv.slice(2)
 const port = Number(portArg)
@@ -45,7 +45,6 @@ const bare = (verify: (body: Buffer, request: IncomingMessage) => Promise<boolea
     response.writeHead(ok ? 200 : 401, { "content-type": "application/json" }).end(ok ? "{\"received\":true}" : "{}")
   }).listen(port, "127.0.0.1", ready)
 
-const key = Buffer.from(SECRET.slice("whsec_".length), "base64")
 const client = new OpenAI({ apiKey: "unused", webhookSecret: SECRET })
 
 const SecretLive = WebhookSecret.layer(SECRET)
@@ -68,15 +67,7 @@ const launch = (server: Layer.Layer<never, unknown>, options?: { readonly receiv
 
 switch (kind) {
   case "floor":
-    bare((body, request) => {
-      const expected = createHmac("sha256", key)
-        .update(`${request.headers["webhook-id"]}.${request.headers["webhook-timestamp"]}.`)
-        .update(body)
-        .digest()
-      const received = Buffer.from(String(request.headers["webhook-signature"]).slice(3), "base64")
-      return received.length === expected.length && timingSafeEqual(received, expected) &&
-        JSON.parse(body.toString("utf8")) !== null
-    })
+    bare((body, request) => verifiedByHand(body, request.headers))
     break
   case "sdk":
     bare(async (body, request) => (await client.webhooks.unwrap(body.toString("utf8"), request.headers as any)) !== null)
@@ -192,15 +183,7 @@ switch (kind) {
           Effect.gen(function*() {
             const request = yield* HttpServerRequest.HttpServerRequest
             const body = Buffer.from(yield* request.arrayBuffer)
-            const headers = request.headers
-            const expected = createHmac("sha256", key)
-              .update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.`)
-              .update(body)
-              .digest()
-            const received = Buffer.from(String(headers["webhook-signature"]).slice(3), "base64")
-            const ok = received.length === expected.length && timingSafeEqual(received, expected) &&
-              JSON.parse(body.toString("utf8")) !== null
-            return ok
+            return verifiedByHand(body, request.headers)
               ? HttpServerResponse.text("{\"received\":true}", { contentType: "application/json" })
               : HttpServerResponse.text("{}", { status: 401, contentType: "application/json" })
           }).pipe(Effect.orDie)

@@ -11,7 +11,9 @@ import autocannon from "autocannon"
 import { Either } from "effect"
 import { WebhookHttp, WebhookSignature } from "../src/index.js"
 
-export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+import { SECRET } from "./by-hand.js"
+
+export { SECRET }
 export const CONNECTIONS = 32
 
 const key = Either.getOrThrow(WebhookSignature.key(SECRET))

@@ -20,9 +20,8 @@ import { Effect, Either, Layer } from "effect"
 import OpenAI from "openai"
 import { Webhook } from "standardwebhooks"
 import { Webhooks, WebhookSecret, WebhookSignature } from "../src/index.js"
-import { benchTrees } from "./lib.js"
+import { benchTrees, runsEffect4, SECRET } from "./lib.js"
 
-const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const N = Number(process.argv[2] ?? 10_000)
 const ROUNDS = Number(process.argv[3] ?? 7)
 
@@ -146,8 +145,7 @@ const before = async (dir: string): Promise<Contestant[1]> => {
  * runs it (22.19 and later); the specifier is computed so that this file's type-check (Effect 3's) does not follow it.
  */
 const effect4 = async (): Promise<ReadonlyArray<Contestant>> => {
-  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number]
-  if (major < 22 || (major === 22 && minor < 19)) {
+  if (!runsEffect4()) {
     console.log(`(the Effect 4 edition needs Node.js 22.19 or newer; this is ${process.version}: its row is left out)`)
     return []
   }

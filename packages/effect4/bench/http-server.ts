@@ -9,16 +9,15 @@
  * - layer-router / http-app: `WebhookHttp.layerRoute` and `toHttpApp` on @effect/platform-node 4;
  * - listener: `WebhookHttp.makeNodeListener` on node:http.
  */
-import { createHmac, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect, Layer, Logger } from "effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { SECRET, verifiedByHand } from "../../../bench/by-hand.js"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
 
-const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const PATH = WebhookHttp.defaultPath
 
 const [kind = "listener", portArg = "8788"] = process.argv.slice(2)
@@ -29,21 +28,11 @@ process.once("SIGTERM", () => process.exit(0))
 const SecretLive = WebhookSecret.layer(SECRET)
 const Logs = Logger.layer([Logger.consoleLogFmt])
 const handle = () => Effect.void
-const key = Buffer.from(SECRET.slice("whsec_".length), "base64")
 const accepted = () => HttpServerResponse.text("{\"received\":true}", { contentType: "application/json" })
 
 const handWritten = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  const body = Buffer.from(yield* request.arrayBuffer)
-  const headers = request.headers
-  const expected = createHmac("sha256", key)
-    .update(`${headers["webhook-id"]}.${headers["webhook-timestamp"]}.`)
-    .update(body)
-    .digest()
-  const received = Buffer.from(String(headers["webhook-signature"]).slice(3), "base64")
-  const ok = received.length === expected.length && timingSafeEqual(received, expected) &&
-    JSON.parse(body.toString("utf8")) !== null
-  return ok ? accepted() : HttpServerResponse.text("{}", { status: 401, contentType: "application/json" })
+  return verifiedByHand(Buffer.from(yield* request.arrayBuffer), request.headers) ? accepted() : HttpServerResponse.text("{}", { status: 401, contentType: "application/json" })
 }).pipe(Effect.orDie)
 
 /** Serves a router layer on @effect/platform-node 4 until killed. */
