@@ -14,8 +14,9 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
-    // The Effect 4 edition runs on its own vitest (5) and effect (4): `npm test --workspace packages/effect4`.
-    exclude: ["**/node_modules/**", "packages/effect4/**"],
+    // The Effect 4 edition and the applications (on Effect 4) run on their own vitest (5) and effect (4):
+    // `npm test --workspace packages/effect4 --workspace packages/cli`.
+    exclude: ["**/node_modules/**", "packages/effect4/**", "packages/cli/**"],
     testTimeout: 30_000,
     hookTimeout: 240_000
   }
