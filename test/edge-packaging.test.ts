@@ -30,7 +30,7 @@ describe("CHANGELOG.md", () => {
   })
 
   it("has every version a @since tag names", () => {
-    const files = ["src", "packages/engine/src", "packages/cli/src"].flatMap((dir) => sources(resolve(root, dir)))
+    const files = ["src", "packages/engine/src", "packages/effect4/src", "packages/cli/src"].flatMap((dir) => sources(resolve(root, dir)))
     expect(files.length).toBeGreaterThan(20)
     for (const file of files) {
       for (const match of readFileSync(file, "utf8").matchAll(/@since (\S+)/g)) {
@@ -46,8 +46,9 @@ const semver = createRequire(import.meta.url)("semver") as {
 }
 
 describe("package-lock.json", () => {
-  // The Effect 4 edition (packages/effect4) needs Node.js 22.19 (effect 4's own floor, and vitest 5's): what is
-  // installed for it alone, under packages/effect4/node_modules, is held to that floor; everything else to 20.19.
+  // The Effect 4 edition (packages/effect4) and the applications on it (packages/cli) need Node.js 22.19 (effect 4's
+  // own floor, node:sqlite's, and vitest 5's): what is installed for them alone, under their node_modules, is held to
+  // that floor; everything else to 20.19.
   it("installs nothing that refuses the oldest Node the manifests admit", () => {
     const oldestOf = (path: string) => {
       const manifest = JSON.parse(readFileSync(resolve(root, path), "utf8")) as { engines: { node: string } }
@@ -55,13 +56,13 @@ describe("package-lock.json", () => {
     }
     const oldest = oldestOf("package.json")
     const oldest4 = oldestOf("packages/effect4/package.json")
-    expect([oldest, oldest4]).toEqual(["20.19.0", "22.19.0"])
+    expect([oldest, oldest4, oldestOf("packages/cli/package.json")]).toEqual(["20.19.0", "22.19.0", "22.19.0"])
     const lock = JSON.parse(readFileSync(resolve(root, "package-lock.json"), "utf8")) as {
       packages: Record<string, { version?: string; engines?: { node?: string } | ReadonlyArray<string> }>
     }
     const refusing = Object.entries(lock.packages).flatMap(([path, entry]) => {
       const range = Array.isArray(entry.engines) ? undefined : (entry.engines as { node?: string } | undefined)?.node
-      const floor = path === "packages/effect4" || path.startsWith("packages/effect4/") ? oldest4 : oldest
+      const floor = /^packages\/(effect4|cli)(\/|$)/.test(path) ? oldest4 : oldest
       return range === undefined || semver.satisfies(floor, range) ? [] : [`${path}@${entry.version}: ${range}`]
     })
     expect(refusing).toEqual([])
