@@ -1,45 +1,41 @@
 /**
- * Every command of `openai-webhooks` on @effect/cli: its flags and arguments with what `--help` says of them, and
- * the module that runs it, imported only when that command runs (`import()` in its handler), so that `--help`,
- * `secret` and `events` load neither the receiver, nor the library, nor the SQL drivers. @effect/cli parses,
- * validates, corrects ("did you mean") and writes the help; `../cli.ts` prints its mistakes as `error:`/`hint:`.
- * The README's command reference follows this file.
+ * Every command of `openai-webhooks` on Effect 4's `effect/cli`: its flags and arguments with what `--help` says of
+ * them, and the module that runs it, imported only when that command runs (`import()` in its handler), so that
+ * `--help`, `secret` and `events` load neither the receiver, nor the library, nor the SQL drivers. `effect/cli`
+ * parses, validates and suggests ("did you mean"); `./help.ts` writes the help and `./mistakes.ts` says its mistakes
+ * as `error:`/`hint:`. The README's command reference follows this file.
  */
-import * as Args from "@effect/cli/Args"
-import * as AutoCorrect from "@effect/cli/AutoCorrect"
-import * as CliConfig from "@effect/cli/CliConfig"
-import * as Command from "@effect/cli/Command"
-import * as HelpDoc from "@effect/cli/HelpDoc"
-import * as Options from "@effect/cli/Options"
-import * as ValidationError from "@effect/cli/ValidationError"
+import * as Argument from "effect/cli/Argument"
+import * as CliError from "effect/cli/CliError"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { InboxSql, Signature } from "openai-webhooks-engine"
-import { withOwnConsole } from "./output.js"
+import { nearest } from "./near.js"
 
 /** What a command's handler module receives: each flag and argument of its config under its key, parsed. */
-export type Input<C extends Command.Command.Config> = Command.Command.ParseConfig<C>
+export type Input<C extends Command.Command.Config> = Command.Command.Config.Infer<C>
 
 /** A flag's value, or undefined when it is absent: what the handler modules take. */
-const orUndefined = <A>(options: Options.Options<A>): Options.Options<A | undefined> =>
-  options.pipe(Options.optional, Options.map(Option.getOrUndefined))
+const orUndefined = <A>(flag: Flag.Flag<A>): Flag.Flag<A | undefined> =>
+  flag.pipe(Flag.optional, Flag.map(Option.getOrUndefined))
 
 /** `--name <value>`: text, undefined when absent. */
-const text = (name: string, description: string, value = "text"): Options.Options<string | undefined> =>
-  orUndefined(Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description)))
+const text = (name: string, description: string, value = "text"): Flag.Flag<string | undefined> =>
+  orUndefined(Flag.String(name).pipe(Flag.withMetavar(value), Flag.withDescription(description)))
 
-/** A value @effect/cli refuses, in words that name the flag (its own say "'abc' is not a integer"). */
-const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
+/** A value `effect/cli` refuses, in words that name the flag (its own say `Expected: an integer`). */
+const invalid = (message: string) => Effect.fail(new CliError.ValidationError({ message }))
 
 /**
- * `--name <n>`: a whole number written in decimal (not `1e3` or `0x10`, which Options.integer takes), the mistake
- * naming the flag.
+ * `--name <n>`: a whole number written in decimal (not `1e3` or `0x10`), the mistake naming the flag.
  */
-const wholeNumber = (name: string, description: string, value = "n"): Options.Options<number> =>
-  Options.text(name).pipe(
-    Options.withPseudoName(value),
-    Options.withDescription(description),
-    Options.mapEffect((text) =>
+const wholeNumber = (name: string, description: string, value = "n"): Flag.Flag<number> =>
+  Flag.String(name).pipe(
+    Flag.withMetavar(value),
+    Flag.withDescription(description),
+    Flag.mapEffect((text) =>
       /^-?\d+$/.test(text.trim()) && Number.isSafeInteger(Number(text))
         ? Effect.succeed(Number(text))
         : invalid(`--${name} takes a whole number, not ${JSON.stringify(text)}`)
@@ -47,13 +43,13 @@ const wholeNumber = (name: string, description: string, value = "n"): Options.Op
   )
 
 /** `--name <n>`: a whole number, undefined when absent. */
-const integer = (name: string, description: string, value = "n"): Options.Options<number | undefined> =>
+const integer = (name: string, description: string, value = "n"): Flag.Flag<number | undefined> =>
   orUndefined(wholeNumber(name, description, value))
 
-/** `text` if it is one of `choices`; else the mistake, naming the flag, with @effect/cli's "did you mean". */
+/** `text` if it is one of `choices`; else the mistake, naming the flag, with a "did you mean". */
 const oneOf = <C extends string>(name: string, choices: ReadonlyArray<C>, text: string) => {
   if ((choices as ReadonlyArray<string>).includes(text)) return Effect.succeed(text as C)
-  const near = choices.find((c) => AutoCorrect.levensteinDistance(text, c, CliConfig.defaultConfig) <= 2)
+  const near = nearest(text, choices)
   return invalid(
     `--${name} is one of ${choices.join(", ")}, not ${JSON.stringify(text)}${
       near === undefined ? "" : `; did you mean ${near}?`
@@ -61,43 +57,44 @@ const oneOf = <C extends string>(name: string, choices: ReadonlyArray<C>, text: 
   )
 }
 
-/** `--name <a|b>`: text, to be one of `choices` (the mistake names the flag; Options.choice's does not). */
-const choiceText = (name: string, choices: ReadonlyArray<string>, description: string): Options.Options<string> =>
-  Options.text(name).pipe(Options.withPseudoName(choices.join("|")), Options.withDescription(description))
+/** `--name <a|b>`: text, to be one of `choices` (the mistake names the flag; Flag.Literals's does not). */
+const choiceText = (name: string, choices: ReadonlyArray<string>, description: string): Flag.Flag<string> =>
+  Flag.String(name).pipe(Flag.withMetavar(choices.join("|")), Flag.withDescription(description))
 
 /** `--name <a|b>`: one of `choices`. */
 const choice = <const C extends string>(name: string, choices: ReadonlyArray<C>, description: string) =>
-  choiceText(name, choices, description).pipe(Options.mapEffect((text) => oneOf(name, choices, text)))
+  choiceText(name, choices, description).pipe(Flag.mapEffect((text) => oneOf(name, choices, text)))
 
 /** `--name <a|b>`, repeated: each one of `choices`, in order (empty when absent). */
 const choices = <const C extends string>(name: string, choices: ReadonlyArray<C>, description: string) =>
   choiceText(name, choices, description).pipe(
-    Options.repeated,
-    Options.mapEffect((texts) => Effect.forEach(texts, (text) => oneOf(name, choices, text)))
+    Flag.atLeast(0),
+    Flag.mapEffect((texts) => Effect.forEach(texts, (text) => oneOf(name, choices, text)))
   )
 
 /** `--name`: a switch, false when absent. */
-const boolean = (name: string, description: string): Options.Options<boolean> =>
-  Options.boolean(name).pipe(Options.withDescription(description))
+const boolean = (name: string, description: string): Flag.Flag<boolean> =>
+  Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
 /** A flag that must be given: text. */
-const requiredText = (name: string, description: string, value = "text"): Options.Options<string> =>
-  Options.text(name).pipe(Options.withPseudoName(value), Options.withDescription(description))
+const requiredText = (name: string, description: string, value = "text"): Flag.Flag<string> =>
+  Flag.String(name).pipe(Flag.withMetavar(value), Flag.withDescription(description))
 
 /** A positional argument that may be left out. */
-const optionalArg = (name: string, description: string): Args.Args<string | undefined> =>
-  Args.text({ name }).pipe(Args.withDescription(description), Args.optional, Args.map(Option.getOrUndefined))
+const optionalArg = (name: string, description: string): Argument.Argument<string | undefined> =>
+  Argument.String(name).pipe(
+    Argument.withDescription(description),
+    Argument.optional,
+    Argument.map(Option.getOrUndefined)
+  )
 
 /** A positional argument that must be given. */
-const arg = (name: string, description: string): Args.Args<string> =>
-  Args.text({ name }).pipe(Args.withDescription(description))
+const arg = (name: string, description: string): Argument.Argument<string> =>
+  Argument.String(name).pipe(Argument.withDescription(description))
 
-/**
- * A command's module, imported when the command runs, and its `run` applied to the parsed input, with the console
- * @effect/cli's own was put over (see `./output.ts`).
- */
+/** A command's module, imported when the command runs, and its `run` applied to the parsed input. */
 const load = <I, E, R>(module: () => Promise<(input: I) => Effect.Effect<unknown, E, R>>) => (input: I) =>
-  withOwnConsole(Effect.flatMap(Effect.promise(module), (run) => Effect.asVoid(run(input))))
+  Effect.flatMap(Effect.promise(module), (run) => Effect.asVoid(run(input)))
 
 /** The database URL's forms, as `DATABASE_URL` takes them (the receiver's `database.ts` reads them). */
 const DATABASE_FORMS = "sqlite:<path>, memory or postgres://user:password@host:5432/database"
@@ -108,6 +105,15 @@ export const TIME_FORMS = "a span back from now (30m, 1h, 2d, 1w) or an ISO date
 /** Where `send` posts by default: the receiver's default port and path on this machine. */
 export const DEFAULT_URL = "http://127.0.0.1:8787/webhooks/openai"
 
+/** What `--url` takes, with an example: said when `send` is given a URL it cannot use, or none. */
+export const urlHint = (example: string): string => `--url takes http:// or https://, e.g. --url ${example}`
+
+/**
+ * The hint for a flag given without its value (`send --url --count 3`), by the command's path and the flag's name,
+ * where one says more than the command's help.
+ */
+export const valueHints: Readonly<Record<string, string>> = { "send --url": urlHint(DEFAULT_URL) }
+
 /** `send`'s flags and argument. */
 export const send = {
   type: optionalArg(
@@ -115,10 +121,10 @@ export const send = {
     "The event type to send, e.g. response.completed (list: openai-webhooks events)."
   ),
   all: boolean("all", "Send one event of every known type, instead of <event-type>."),
-  url: Options.text("url").pipe(
-    Options.withPseudoName("url"),
-    Options.withDescription(`The receiver's URL, http:// or https://. Default: ${DEFAULT_URL}.`),
-    Options.withDefault(DEFAULT_URL)
+  url: Flag.String("url").pipe(
+    Flag.withMetavar("url"),
+    Flag.withDescription(`The receiver's URL, http:// or https://. Default: ${DEFAULT_URL}.`),
+    Flag.withDefault(DEFAULT_URL)
   ),
   secret: text(
     "secret",
@@ -144,7 +150,7 @@ export const send = {
     "seconds"
   ),
   count: wholeNumber("count", "How many deliveries of each type to send (a summary follows). Default: 1.").pipe(
-    Options.withDefault(1)
+    Flag.withDefault(1)
   )
 }
 
@@ -166,7 +172,7 @@ export const verify = {
     "tolerance",
     `How old or how far in the future a timestamp may be, in seconds. Default: ${Signature.defaultToleranceSeconds}.`,
     "seconds"
-  ).pipe(Options.withDefault(Signature.defaultToleranceSeconds))
+  ).pipe(Flag.withDefault(Signature.defaultToleranceSeconds))
 }
 
 /** `secret` takes nothing. */
@@ -244,9 +250,9 @@ export const inboxCommands = {
   },
   show: { id: webhookId, database: inboxDatabase, json: inboxJson },
   replay: {
-    ids: Args.text({ name: "webhook-id" }).pipe(
-      Args.withDescription("The webhook-id (msg_...) of each delivery to process again."),
-      Args.atLeast(1)
+    ids: Argument.String("webhook-id").pipe(
+      Argument.withDescription("The webhook-id (msg_...) of each delivery to process again."),
+      Argument.atLeast(1)
     ),
     database: inboxDatabase,
     json: inboxJson

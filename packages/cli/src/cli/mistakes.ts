@@ -1,22 +1,18 @@
 /**
- * A mistake in the command line, as @effect/cli finds it (a `ValidationError`), said as every usage mistake is: an
- * `error:` line with @effect/cli's own words, which name the flag, the argument or the command, and a `hint:` line
- * to the help of the command that was typed; exit code 2.
+ * A mistake in the command line, as Effect 4's `effect/cli` finds it (a `CliError.ShowHelp` carrying the errors),
+ * said as every usage mistake of `openai-webhooks` is: an `error:` line that names the flag, the argument or the
+ * command, and a `hint:` line to the help of the command that was typed; exit code 2.
  *
- * @effect/cli corrects a mistyped flag ("The flag '--urll' is not recognized. Did you mean '--url'?"), and says
- * "Expected a value following option: '--url'", only when the command line then fails to parse; with every flag
- * optional it parses, and the flag is reported as an unknown argument. For that case the command's own options are
- * asked again (`Options.processCommandLine`), so that the error says what was meant.
+ * The words are the ones the command has always said (under @effect/cli: "The flag '--urll' is not recognized. Did
+ * you mean '--url'?", "Expected to find option: '--since'", "Missing argument <webhook-id>"), from the fields of
+ * `effect/cli`'s errors rather than from its own messages ("Unrecognized flag: --urll in command send\n\n  Did you
+ * mean this?..."), so that users, scripts and the README see the same lines on either edition.
  */
-import * as AutoCorrect from "@effect/cli/AutoCorrect"
-import type * as CliConfig from "@effect/cli/CliConfig"
-import * as Options from "@effect/cli/Options"
-import * as ValidationError from "@effect/cli/ValidationError"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
-import { commandNames, configs, subcommands } from "./commands.js"
+import type * as CliError from "effect/cli/CliError"
+import { commandNames, configs, subcommands, valueHints } from "./commands.js"
 import { UsageError } from "./errors.js"
-import { plain } from "./output.js"
+import { entriesOf } from "./help.js"
+import { nearest } from "./near.js"
 
 /** The command that was typed (`["inbox", "list"]`): the leading words of `argv` that name commands. */
 export const typed = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
@@ -27,60 +23,81 @@ export const typed = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
   return configs[first] === undefined ? [] : [first]
 }
 
-/**
- * What @effect/cli finds wrong with the flags of the command at `path` (a mistyped flag and its correction, a flag
- * without its value), when its parse of the whole command line had dropped it.
- */
-const correction = (path: ReadonlyArray<string>, rest: ReadonlyArray<string>, config: CliConfig.CliConfig) => {
-  const spec = configs[path.join(" ")]
-  if (spec === undefined) return Effect.succeed(Option.none<string>())
-  const options = Object.values(spec).filter(Options.isOptions)
-  return Options.processCommandLine(Options.all(options), rest, config).pipe(
-    Effect.map(([error]) => Option.map(error, (e) => plain(e.error))),
-    Effect.orElseSucceed(() => Option.none<string>())
-  )
+/** One of `effect/cli`'s errors in the command's words. */
+const said = (error: CliError.NonShowHelpErrors): string => {
+  switch (error._tag) {
+    case "UnrecognizedOption":
+      return error.suggestions.length > 0
+        ? `The flag '${error.option}' is not recognized. Did you mean '${error.suggestions[0]}'?`
+        : `Received unknown argument: '${error.option}'`
+    case "MissingOption":
+      return `Expected to find option: '--${error.option}'`
+    case "MissingArgument":
+      return `Missing argument <${error.argument}>`
+    case "UnexpectedArgument":
+      return `Received unknown argument: '${error.arguments[0] ?? ""}'`
+    case "InvalidValue":
+      return error.kind === "flag" && error.value === ""
+        ? `Expected a value following option: '--${error.option}'`
+        : error.message
+    default:
+      return error.message
+  }
 }
 
-/**
- * "; did you mean send?" for a mistyped command, by @effect/cli's own distance and limit (its parser corrects
- * flags, not commands).
- */
-const nearest = (word: string, names: ReadonlyArray<string>, config: CliConfig.CliConfig): string => {
-  const near = names
-    .map((name) => ({ name, distance: AutoCorrect.levensteinDistance(word, name, config) }))
-    .filter(({ distance }) => distance <= Math.max(config.autoCorrectLimit, 2))
-    .sort((a, b) => a.distance - b.distance)[0]
-  return near === undefined ? "" : `; did you mean ${near.name}?`
-}
+/** The errors in the order a person fixes them: a word that is no command, then a flag that is not known. */
+const RANK: Readonly<Record<string, number>> = { UnknownSubcommand: 0, UnrecognizedOption: 1 }
 
-/** `error` as the usage error the command ends with; `program` is the command's name, `argv` what followed it. */
-export const explain = (
-  error: ValidationError.ValidationError,
-  program: string,
-  argv: ReadonlyArray<string>,
-  config: CliConfig.CliConfig
-) =>
-  Effect.gen(function*() {
-    const path = typed(argv)
-    const here = [program, ...path].join(" ")
-    const hint = `run ${here} --help`
-    if (error._tag === "HelpRequested") return new UsageError({ message: `${here} needs a command`, hint })
-    const said = plain(error.error)
-    const group = subcommands[path.join(" ")]
-    if (group !== undefined && error._tag === "CommandMismatch" || /^Invalid subcommand/.test(said)) {
-      // @effect/cli names the program's commands even when the word after `inbox` is wrong: say which group.
-      const word = argv[path.length]
-      const commands = group ?? commandNames
-      const what = word === undefined
-        ? `${here} needs a command`
-        : word.startsWith("-")
+/**
+ * `mistake` as the usage error the command ends with; `program` is the command's name, `argv` what followed it.
+ * `mistake` carries at least one error (a `ShowHelp` without any is a request for help, not a mistake).
+ */
+export const explain = (mistake: CliError.ShowHelp, program: string, argv: ReadonlyArray<string>): UsageError => {
+  const path = typed(argv)
+  const here = [program, ...path].join(" ")
+  const hint = `run ${here} --help`
+  const errors = [...mistake.errors].sort((a, b) => (RANK[a._tag] ?? 2) - (RANK[b._tag] ?? 2))
+  const error = errors[0]
+  if (error === undefined) return new UsageError({ message: `${here} needs a command`, hint })
+  const group = subcommands[path.join(" ")]
+  if (path.length === 0 || group !== undefined) {
+    // The word after the program, or after `inbox`, is not one of its commands: say which ones there are.
+    const word = argv[path.length]
+    const commands = group ?? commandNames
+    if (word === undefined) return new UsageError({ message: `${here} needs a command`, hint })
+    if (error._tag === "UnknownSubcommand" || error._tag === "UnrecognizedOption" || word.startsWith("-")) {
+      const near = nearest(word, commands)
+      const what = word.startsWith("-")
         ? `${word} is no command of ${here}: its flags go after the command they belong to`
-        : `"${word}" is no command of ${here}${nearest(word, commands, config)}`
-      return new UsageError({ message: `${what} (one of ${[...commands].join(", ")})`, hint })
+        : `"${word}" is no command of ${here}${near === undefined ? "" : `; did you mean ${near}?`}`
+      return new UsageError({ message: `${what} (one of ${commands.join(", ")})`, hint })
     }
-    if (/^Received unknown argument/.test(said)) {
-      const corrected = yield* correction(path, argv.slice(path.length), config)
-      if (Option.isSome(corrected)) return new UsageError({ message: corrected.value, hint })
+  }
+  if (error._tag === "InvalidValue" && error.kind === "flag" && error.value === "") {
+    // `send --url --count 3`: the word after the flag is another flag, which effect/cli does not take as its value.
+    const flag = `--${error.option}`
+    const next = argv[argv.indexOf(flag) + 1]
+    if (next !== undefined && next.startsWith("-")) {
+      return new UsageError({
+        message: `${flag} needs a value, not the flag ${next}`,
+        hint: valueHints[`${path.join(" ")} ${flag}`] ?? hint
+      })
     }
-    return new UsageError({ message: said, hint })
-  })
+  }
+  if (error._tag === "MissingOption") {
+    // effect/cli names the first required flag that is missing; name them all, so that one try fixes them.
+    const given = (name: string) => argv.some((word) => word === `--${name}` || word.startsWith(`--${name}=`))
+    const missing = entriesOf(configs[path.join(" ")] ?? {}).filter((entry) =>
+      entry.kind === "flag" && !entry.optional && entry.repeated === undefined && !given(entry.name)
+    )
+    if (missing.length > 0) {
+      return new UsageError({
+        message: missing.map((entry) => `Expected to find option: '--${entry.name}'`).join("; "),
+        hint
+      })
+    }
+  }
+  // Several of one kind (two required flags missing) are said together, as one line.
+  const message = [...new Set(errors.filter((other) => other._tag === error._tag).map(said))].join("; ")
+  return new UsageError({ message, hint })
+}

@@ -3,27 +3,31 @@
  * failed verifications, generate secrets, list event types, read and operate the receiver's inbox, manage endpoints
  * through OpenAI's API.
  *
- * The command line is @effect/cli's: the commands and their flags are `./commands.ts`, each command's module
- * in this folder imported only when it runs, so that each command loads what it needs and nothing more. How a
- * command ends and its exit code are decided in `./run.ts`, from the errors of `./errors.ts`:
+ * The command line is Effect 4's `effect/cli`: the commands and their flags are `./commands.ts`, each command's
+ * module in this folder imported only when it runs, so that each command loads what it needs and nothing more; the
+ * help is ours (`./help.ts`). How a command ends and its exit code are decided in `./run.ts`, from the errors of
+ * `./errors.ts`:
  *
- * - `UsageError` (@effect/cli's `ValidationError` too: a mistake in the command line), `Unreachable` and `Refused`:
- *   `error:` and `hint:` lines on stderr; exit 2, 1 and 1.
+ * - `UsageError` (`effect/cli`'s mistakes too: `./mistakes.ts`), `Unreachable` and `Refused`: `error:` and `hint:`
+ *   lines on stderr; exit 2, 1 and 1.
  * - `CheckFailed`: the command has printed its verdict; exit 1.
  * - anything else is a bug: the whole cause, exit 1.
  */
 import { readFileSync } from "node:fs"
-import * as CliConfig from "@effect/cli/CliConfig"
-import * as Command from "@effect/cli/Command"
-import * as ValidationError from "@effect/cli/ValidationError"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import * as CliError from "effect/cli/CliError"
+import * as CliOutput from "effect/cli/CliOutput"
+import * as Command from "effect/cli/Command"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import { root } from "./commands.js"
-import { explain, typed } from "./mistakes.js"
-import { colours, forCli } from "./output.js"
+import * as Path from "effect/Path"
+import * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
+import * as Stdio from "effect/Stdio"
+import * as Terminal from "effect/Terminal"
+import { configs, root } from "./commands.js"
+import { presenter, type Tree } from "./help.js"
+import { explain } from "./mistakes.js"
+import { colours } from "./output.js"
 import { command } from "./run.js"
 
 const PROGRAM = "openai-webhooks"
@@ -31,31 +35,46 @@ const PROGRAM = "openai-webhooks"
 /** The version `--version` prints: the package's own, read from its manifest beside dist/ (or src/). */
 const version: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version
 
-const cli = Command.run(root, { name: PROGRAM, version, executable: PROGRAM })
+const tree: Tree = { program: PROGRAM, version, configs, root }
 
-/** What @effect/cli needs: files and paths (for file options), a terminal (for prompts); not the whole platform. */
-const environment = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+const cli = Command.runWith(root, { version })
+
+const unused = (service: string) => () => Effect.die(`openai-webhooks gives effect/cli no ${service}`)
 
 /**
- * "did you mean --url?" for a flag a letter off: @effect/cli corrects only names longer than the limit + 1, so 1 is
- * the limit that reaches --url (not --id, too short to correct).
+ * What `effect/cli` asks of its platform: files (for file flags), paths, a terminal (for prompts), a process
+ * spawner, standard streams. The command has no file flags, no prompts and spawns nothing, and each command's own
+ * module brings what it uses: these are the least that satisfy `effect/cli`, so that `--help` loads no platform
+ * (`@effect/platform-node`'s index loads the whole of it). Path is Effect's own, real.
  */
-const config = CliConfig.make({ autoCorrectLimit: 1, showBuiltIns: false })
+const environment = Layer.mergeAll(
+  FileSystem.layerNoop({}),
+  Path.layer,
+  Layer.succeed(Terminal.Terminal)(Terminal.make({
+    columns: Effect.succeed(80),
+    rows: Effect.succeed(24),
+    size: unused("terminal")(),
+    readInput: unused("terminal input")(),
+    readLine: unused("terminal input")(),
+    display: () => Effect.void
+  })),
+  Layer.succeed(ChildProcessSpawner.ChildProcessSpawner)(ChildProcessSpawner.make(unused("child processes"))),
+  Stdio.layerTest({})
+)
 
 /**
- * The command line `argv` (what follows the program's name) run to its end: @effect/cli parses it and runs the
- * command, or prints the help (in colour when `colour`); a mistake in it fails as a `UsageError`.
+ * The command line `argv` (what follows the program's name) run to its end: `effect/cli` parses it and runs the
+ * command, or prints the help (in colour when `colour`); a mistake in it fails as a `UsageError`, having printed
+ * nothing.
  */
 export const commandLine = (argv: ReadonlyArray<string>, colour: boolean) =>
-  Effect.consoleWith((console) =>
-    cli([process.argv0, PROGRAM, ...argv]).pipe(
-      Effect.withConsole(forCli(console, [PROGRAM, ...typed(argv)].join(" "), colour)),
-      Effect.catchIf(
-        ValidationError.isValidationError,
-        (error) => Effect.flatMap(explain(error, PROGRAM, argv, config), Effect.fail)
-      ),
-      Effect.provide(Layer.merge(environment, CliConfig.layer(config)))
-    )
+  cli(argv).pipe(
+    Effect.catchIf(
+      (error): error is CliError.ShowHelp => CliError.isCliError(error) && error._tag === "ShowHelp",
+      // Without errors, the help of a command that was not given one of its commands (`inbox`): printed, done.
+      (help) => help.errors.length === 0 ? Effect.void : Effect.fail(explain(help, PROGRAM, argv))
+    ),
+    Effect.provide(Layer.merge(environment, CliOutput.layerPresenter(presenter(tree, colour))))
   )
 
 /** Runs `process.argv` and exits as `./run.ts` says. */

@@ -6,7 +6,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { Events, Secret, Signature } from "openai-webhooks-engine"
 import { FAIL_PREFIX } from "../receiver/handler.js"
-import type { Input, send } from "./commands.js"
+import { type Input, type send, urlHint } from "./commands.js"
 import { CheckFailed, Unreachable, UsageError } from "./errors.js"
 
 interface Sent {
@@ -20,7 +20,7 @@ interface Sent {
  * (`127.0.0.1:3001/x`) is the commonest slip, so the hint writes it with one.
  */
 export const parseUrl = (text: string): URL | UsageError => {
-  const hint = (example: string) => `--url takes http:// or https://, e.g. --url ${example}`
+  const hint = urlHint
   if (text.startsWith("-")) {
     // `--url --count 3`: @effect/cli takes the next word as the value.
     return new UsageError({ message: `--url needs a value, not the flag ${text}`, hint: hint(DEFAULT_EXAMPLE) })
