@@ -23,17 +23,21 @@ export interface Ending {
 export const explain = (failure: { readonly message: string; readonly hint: string }): string =>
   `error: ${failure.message}\nhint: ${failure.hint}\n`
 
+/** The failures of `cause` (its `Fail` reasons), in order. */
+const failures = <E>(cause: Cause.Cause<E>): ReadonlyArray<E> =>
+  cause.reasons.filter(Cause.isFailReason).map((reason) => reason.error)
+
 const known = (ending: Ending, cause: Cause.Cause<unknown>) =>
-  Cause.isDie(cause)
+  Cause.hasDies(cause)
     ? Option.none()
-    : Option.filter(Cause.failureOption(cause), (failure) => ending.render(failure) !== undefined)
+    : Option.filter(Cause.findErrorOption(cause), (failure) => ending.render(failure) !== undefined)
 
 /** What the end of a run prints on stderr. */
 export const report = (ending: Ending, cause: Cause.Cause<unknown>): string => {
-  if (Cause.isInterruptedOnly(cause)) return ""
+  if (Cause.hasInterruptsOnly(cause)) return ""
   return Option.match(known(ending, cause), {
-    onNone: () => `${Cause.pretty(cause, { renderErrorCause: true })}\n`,
-    onSome: () => [...new Set([...Cause.failures(cause)].map((failure) => ending.render(failure) ?? ""))].join("")
+    onNone: () => `${Cause.pretty(cause)}\n`,
+    onSome: () => [...new Set(failures(cause).map((failure) => ending.render(failure) ?? ""))].join("")
   })
 }
 
@@ -42,7 +46,7 @@ export const exitCode = <A, E>(ending: Ending, exit: Exit.Exit<A, E>): number =>
   Exit.match(exit, {
     onSuccess: () => 0,
     onFailure: (cause) =>
-      Cause.isInterruptedOnly(cause)
+      Cause.hasInterruptsOnly(cause)
         ? 0
         : Option.match(known(ending, cause), { onNone: () => 1, onSome: ending.exitCode })
   })
@@ -50,10 +54,11 @@ export const exitCode = <A, E>(ending: Ending, exit: Exit.Exit<A, E>): number =>
 /** Runs an application's main effect: its failures printed and mapped to an exit code as `ending` says. */
 export const run = <A, E>(program: Effect.Effect<A, E>, ending: Ending): void =>
   NodeRuntime.runMain(
-    Effect.tapErrorCause(program, (cause) => Effect.sync(() => process.stderr.write(report(ending, cause)))),
+    Effect.tapCause(program, (cause) => Effect.sync(() => process.stderr.write(report(ending, cause)))),
     {
-      disablePrettyLogger: true,
       disableErrorReporting: true,
+      // Effect 4's Node runner exits by itself only after a signal or a non-zero code; a run that ends with 0
+      // otherwise lets the event loop drain, as before.
       teardown: (exit, onExit) => onExit(exitCode(ending, exit))
     }
   )

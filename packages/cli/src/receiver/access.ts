@@ -17,8 +17,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type { IncomingMessage } from "node:http"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
-import * as Either from "effect/Either"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { Reply } from "openai-webhooks-engine"
@@ -42,16 +41,15 @@ const VISIBLE = /^[\x21-\x7e]+$/
  */
 export const config = (name: string): Config.Config<Option.Option<Redacted.Redacted<string>>> =>
   Env.secret(name).pipe(
-    Config.mapOrFail(Option.match({
-      onNone: () => Either.right(Option.none()),
+    Config.mapEffect(Option.match({
+      onNone: () => Effect.succeed(Option.none()),
       onSome: ({ value, variable }) => {
         const token = Redacted.value(value)
         return token.length >= MIN_LENGTH && VISIBLE.test(token)
-          ? Either.right(Option.some(value))
-          : Either.left(ConfigError.InvalidData(
-            [variable],
-            `Expected at least ${MIN_LENGTH} visible ASCII characters, without spaces`
-          ))
+          ? Effect.succeed(Option.some(value))
+          : Effect.fail(
+            Env.invalidAt(variable, `Expected at least ${MIN_LENGTH} visible ASCII characters, without spaces`)
+          )
       }
     }))
   )

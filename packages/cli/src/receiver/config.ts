@@ -11,14 +11,15 @@
  */
 import { isIP } from "node:net"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
-import * as LogLevel from "effect/LogLevel"
+import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { WebhookHttp, WebhookInbox } from "effect-openai-webhooks"
+import * as Result from "effect/Result"
+import * as SchemaIssue from "effect/SchemaIssue"
+import { WebhookHttp, WebhookInbox } from "effect4-openai-webhooks"
 import { Setting } from "openai-webhooks-engine"
 import * as Access from "./access.js"
 import * as Database from "./database.js"
@@ -58,8 +59,33 @@ export interface ReceiverConfig {
   readonly metricsToken: Option.Option<Redacted.Redacted>
 }
 
-/** `LOG_LEVEL`'s values, as `Config.logLevel` reads them (in any case). */
-export const LOG_LEVELS: ReadonlyArray<string> = LogLevel.allLevels.map((level) => level.label.toLowerCase())
+/**
+ * `LOG_LEVEL`'s values (in any case), and the level each is: the names Effect 3's `Config.logLevel` took, kept so
+ * that a deployment's `LOG_LEVEL` still works (Effect 4's own `Config.LogLevel` takes `Warn`, `None`, ... in that
+ * case only).
+ */
+const LEVELS: Readonly<Record<string, LogLevel.LogLevel>> = {
+  all: "All",
+  fatal: "Fatal",
+  error: "Error",
+  warn: "Warn",
+  info: "Info",
+  debug: "Debug",
+  trace: "Trace",
+  off: "None"
+}
+
+/** `LOG_LEVEL`'s values, in any case. */
+export const LOG_LEVELS: ReadonlyArray<string> = Object.keys(LEVELS)
+
+const logLevel: Config.Config<LogLevel.LogLevel> = Config.String("LOG_LEVEL").pipe(
+  Config.mapEffect((text) => {
+    const level = Object.hasOwn(LEVELS, text.toLowerCase()) ? LEVELS[text.toLowerCase()] : undefined
+    return level !== undefined
+      ? Effect.succeed(level)
+      : Effect.fail(Env.invalidAt("LOG_LEVEL", `Expected a log level, got ${JSON.stringify(text)}`))
+  })
+)
 
 /**
  * A host name (RFC 1123 2.1: letters, digits and inner hyphens per label), its last label not all digits (RFC 3696
@@ -125,27 +151,27 @@ export const RESERVED_PATHS: ReadonlyArray<string> = ["/healthz", "/metrics", "/
 /** Variables the commands read too, as the receiver reads them. */
 export const variables = {
   // An origin-form path (RFC 9112 3.2.1): one that does not start with "/" could never match a request.
-  path: Config.string("WEBHOOK_PATH").pipe(
-    Config.validate({
-      message: "Expected a path starting with /, without spaces, ? or #",
-      validation: (path) => /^\/[^\s?#]*$/.test(path)
-    }),
+  path: Env.checked(
+    "WEBHOOK_PATH",
+    (path) => /^\/[^\s?#]*$/.test(path),
+    "Expected a path starting with /, without spaces, ? or #"
+  ).pipe(
     // Deliveries are matched first: on one of the receiver's own paths they would hide it.
-    Config.mapOrFail((path) =>
+    Config.mapEffect((path) =>
       RESERVED_PATHS.includes(path) || path.startsWith("/inbox/")
-        ? Either.left(ConfigError.InvalidData(
-          ["WEBHOOK_PATH"],
+        ? Effect.fail(Env.invalidAt(
+          "WEBHOOK_PATH",
           `Expected a path other than the receiver's own (${RESERVED_PATHS.join(", ")} and under /inbox/)`
         ))
-        : Either.right(path)
+        : Effect.succeed(path)
     )
   ),
   /** `DATABASE_URL`, or the contents of the file `DATABASE_URL_FILE` names (its password is a secret). */
-  databaseUrl: Config.mapOrFail(
+  databaseUrl: Config.mapEffect(
     Env.secret("DATABASE_URL"),
     Option.match({
-      onNone: () => Either.left(ConfigError.MissingData(["DATABASE_URL"], "Expected DATABASE_URL to be set")),
-      onSome: (found) => Either.right(Redacted.value(found.value))
+      onNone: () => Effect.fail(Env.invalidAt("DATABASE_URL", "Expected DATABASE_URL to be set")),
+      onSome: (found) => Effect.succeed(Redacted.value(found.value))
     })
   )
 }
@@ -155,12 +181,12 @@ export const variables = {
  * once (with a warning): an hour is far more than any of them needs, and well within.
  */
 const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config<Duration.Duration> =>
-  Config.duration(name).pipe(
-    Config.validate({
-      message: "Expected a duration from 1 millis to 1 hour",
-      validation: (duration: Duration.Duration) =>
-        Duration.between(duration, { minimum: Duration.millis(1), maximum: Duration.hours(1) })
-    }),
+  Config.Duration(name).pipe(
+    Config.mapEffect((duration) =>
+      Duration.between(duration, { minimum: Duration.millis(1), maximum: Duration.hours(1) })
+        ? Effect.succeed(duration)
+        : Effect.fail(Env.invalidAt(name, "Expected a duration from 1 millis to 1 hour"))
+    ),
     Config.withDefault(fallback)
   )
 
@@ -169,13 +195,12 @@ export const config: Config.Config<
   ReceiverConfig & { readonly production: boolean }
 > = Config.all({
   secret: Env.secret("OPENAI_WEBHOOK_SECRET"),
-  host: Config.option(Config.string("HOST").pipe(
-    Config.validate({
-      message: "Expected an IP address (0.0.0.0, 127.0.0.1, ::) or a host name of this machine",
-      validation: (host) => isIP(host) !== 0 || HOSTNAME.test(host)
-    })
+  host: Config.option(Env.checked(
+    "HOST",
+    (host) => isIP(host) !== 0 || HOSTNAME.test(host),
+    "Expected an IP address (0.0.0.0, 127.0.0.1, ::) or a host name of this machine"
   )),
-  nodeEnv: Config.option(Config.string("NODE_ENV")),
+  nodeEnv: Config.option(Config.String("NODE_ENV")),
   port: Env.integer("PORT", BOUNDS.PORT).pipe(Config.withDefault(8787)),
   path: variables.path.pipe(Config.withDefault(WebhookHttp.defaultPath)),
   // The handler's deadline: a timer too, so an hour at most (see `serverTimeout`).
@@ -186,16 +211,19 @@ export const config: Config.Config<
   // WEBHOOK_MODE and WEBHOOK_LEASE, read as the library reads them for any program (`WebhookInbox.layerConfig`).
   inbox: WebhookInbox.config,
   database: Env.secret("DATABASE_URL").pipe(
-    Config.mapOrFail(Option.match({
-      onNone: () => Either.right(Database.DEFAULT),
+    Config.mapEffect(Option.match({
+      onNone: () => Effect.succeed(Database.DEFAULT),
       onSome: ({ value, variable }) =>
-        Either.mapLeft(Database.parse(Redacted.value(value)), (problem) => ConfigError.InvalidData([variable], problem))
+        Result.match(Database.parse(Redacted.value(value)), {
+          onSuccess: Effect.succeed,
+          onFailure: (problem) => Effect.fail(Env.invalidAt(variable, problem))
+        })
     }))
   ),
   // Each slot costs a take and a settle, two commits, per delivery: at 4 the workers drain a few hundred a
   // second on PostgreSQL, at 32 about five times that (README, Configuration).
   workers: Env.integer("WEBHOOK_WORKERS", BOUNDS.WEBHOOK_WORKERS).pipe(Config.withDefault(32)),
-  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logLevel: logLevel.pipe(Config.withDefault("Info" as const)),
   // Why these defaults: README, Configuration.
   headersTimeout: serverTimeout("WEBHOOK_HEADERS_TIMEOUT", Duration.seconds(10)),
   requestTimeout: serverTimeout("WEBHOOK_REQUEST_TIMEOUT", Duration.seconds(15)),
@@ -204,7 +232,7 @@ export const config: Config.Config<
     Config.withDefault(1000)
   ),
   inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
-  metrics: Config.boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
+  metrics: Config.Boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
   metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
 }).pipe(
   Config.map(({ host, inbox, nodeEnv, ...rest }) => {
@@ -219,28 +247,23 @@ export const config: Config.Config<
   })
 )
 
+/** The refusals in a `ConfigError`, each at its variable (Effect 4's issues as the standard schema lists them). */
+const problemsOf = (error: Config.ConfigError): ReadonlyArray<{ readonly name: string; readonly message: string }> =>
+  error.cause._tag === "SourceError"
+    ? [{ name: "", message: error.cause.message }]
+    : formatter(error.cause.issue).issues.map((issue) => ({
+      name: (issue.path ?? []).map(String).join("_"),
+      message: issue.message
+    }))
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
 /**
  * One `InvalidConfig` for everything wrong in `error`: each variable with its problem, and what each accepts.
- * Of two alternatives (a `serve` flag over the environment), the one that found a value speaks.
+ * A `serve` flag is over its variable in the provider (found first), so the value at fault is the one a person gave.
  */
-export const invalid = (error: ConfigError.ConfigError, flags: ReadonlySet<string> = new Set()): InvalidConfig => {
-  type Problem = { readonly name: string; readonly message: string; readonly missing: boolean }
-  const leaf = (missing: boolean) => (_: unknown, path: Array<string>, message: string): ReadonlyArray<Problem> => [
-    { name: path.join("."), message, missing }
-  ]
-  const problems = ConfigError.reduceWithContext(error, undefined, {
-    andCase: (_, left, right) => [...left, ...right],
-    orCase: (_, left, right) =>
-      left.every((problem) => problem.missing)
-        ? right
-        : right.every((problem) => problem.missing)
-        ? left
-        : [...left, ...right],
-    invalidDataCase: leaf(false),
-    missingDataCase: leaf(true),
-    sourceUnavailableCase: leaf(false),
-    unsupportedCase: leaf(false)
-  })
+export const invalid = (error: Config.ConfigError, flags: ReadonlySet<string> = new Set()): InvalidConfig => {
+  const problems = problemsOf(error)
   // A value given as a `serve` flag is named as the flag: that is what the person typed.
   const label = (name: string) => flags.has(name) ? FLAGS[name] ?? name : name
   const names = [...new Set(problems.map((problem) => problem.name))]
@@ -258,14 +281,14 @@ export const invalid = (error: ConfigError.ConfigError, flags: ReadonlySet<strin
 const development = (
   settings: ReceiverConfig & { readonly production: boolean },
   flags: ReadonlySet<string>
-): Either.Either<ReceiverConfig, InvalidConfig> => {
+): Effect.Effect<ReceiverConfig, InvalidConfig> => {
   const { production, ...rest } = settings
-  if (Option.isSome(settings.secret)) return Either.right(rest)
+  if (Option.isSome(settings.secret)) return Effect.succeed(rest)
   const missing = "no webhook secret is set (OPENAI_WEBHOOK_SECRET or OPENAI_WEBHOOK_SECRET_FILE)"
   const set = "set OPENAI_WEBHOOK_SECRET to your endpoint's signing secret (whsec_..., from the OpenAI dashboard), " +
     "or OPENAI_WEBHOOK_SECRET_FILE to a file holding it"
   if (production) {
-    return Either.left(
+    return Effect.fail(
       new InvalidConfig({
         message: `${missing}, and NODE_ENV is production: the development secret is for development only`,
         hint: set
@@ -274,7 +297,7 @@ const development = (
   }
   if (!Setting.isLoopback(settings.host)) {
     const host = flags.has("HOST") ? "--host" : "HOST"
-    return Either.left(
+    return Effect.fail(
       new InvalidConfig({
         message: `${missing}, and ${host} ${settings.host} is not loopback: a development secret there would ` +
           "answer 401 to every real delivery",
@@ -282,7 +305,7 @@ const development = (
       })
     )
   }
-  return Either.right(rest)
+  return Effect.succeed(rest)
 }
 
 /**
@@ -290,12 +313,11 @@ const development = (
  * are the variables given as `serve` flags, named as those flags when their value is wrong.
  */
 export const loadWith = (flags: ReadonlySet<string> = new Set()): Effect.Effect<ReceiverConfig, InvalidConfig> =>
-  Effect.configProviderWith((provider) =>
-    Effect.withConfigProvider(config, Env.emptyAsUnset(provider)).pipe(
-      Effect.mapError((error) => invalid(error, flags)),
-      Effect.flatMap((settings) => development(settings, flags))
-    )
-  )
+  Effect.gen(function*() {
+    const provider = yield* ConfigProvider.ConfigProvider
+    const settings = yield* Effect.mapError(config.parse(Env.emptyAsUnset(provider)), (error) => invalid(error, flags))
+    return yield* development(settings, flags)
+  })
 
 /** The settings, or an {@link InvalidConfig}. */
 export const load: Effect.Effect<ReceiverConfig, InvalidConfig> = loadWith()

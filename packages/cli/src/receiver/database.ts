@@ -3,22 +3,22 @@
  * `sqlite:<path>`; `memory`; `postgres://...` or `postgresql://...`.
  *
  * Each driver is imported when the layer of its database is built, and only then: a SQLite receiver never loads
- * `@effect/sql-pg` nor `pg`, a PostgreSQL one neither `@effect/sql-sqlite-node` nor the native `better-sqlite3`.
+ * `@effect/sql-pg`, a PostgreSQL one never `@effect/sql-sqlite-node` (on Node's own `node:sqlite`: nothing native).
  * Both are dependencies of this package, so a missing one means an incomplete installation: a
- * {@link MissingDriver}, whose hint installs it at the version range this package depends on (the registry's
- * latest drivers are for Effect 4: a bare `npm install @effect/sql-sqlite-node` fails with ERESOLVE).
+ * {@link MissingDriver}, whose hint installs it at the version range this package depends on (a bare
+ * `npm install` of a driver takes the registry's latest, which may need another Effect).
  */
 import { mkdirSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
-import * as SqlClient from "@effect/sql/SqlClient"
-import * as Context from "effect/Context"
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
+import * as SqlClient from "effect/sql/SqlClient"
 import { DatabaseUnavailable, describe, MissingDriver } from "./errors.js"
 
 export const DEFAULT_SQLITE_FILE = ".data/openai-webhooks.sqlite"
@@ -41,27 +41,27 @@ export const DEFAULT: Database = sqlite(DEFAULT_SQLITE_FILE)
 export const FORMS = "sqlite:<path>, memory, or postgres://user:password@host:5432/database"
 
 /** The database a `DATABASE_URL` names, or what is wrong with it (never the URL itself: it may hold a password). */
-export const parse = (url: string | undefined): Either.Either<Database, string> => {
-  if (url === undefined || url === "") return Either.right(DEFAULT)
-  if (url === "memory") return Either.right(sqlite(":memory:"))
+export const parse = (url: string | undefined): Result.Result<Database, string> => {
+  if (url === undefined || url === "") return Result.succeed(DEFAULT)
+  if (url === "memory") return Result.succeed(sqlite(":memory:"))
   if (url.startsWith("sqlite:")) {
     const path = url.slice("sqlite:".length).replace(/^\/\//, "")
     return path === ""
-      ? Either.left("sqlite: needs a path, as in sqlite:.data/webhooks.sqlite")
-      : Either.right(sqlite(path))
+      ? Result.fail("sqlite: needs a path, as in sqlite:.data/webhooks.sqlite")
+      : Result.succeed(sqlite(path))
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     if (!URL.canParse(url)) {
-      return Either.left("the postgres:// URL does not parse (are special characters in the password %-encoded?)")
+      return Result.fail("the postgres:// URL does not parse (are special characters in the password %-encoded?)")
     }
     const parsed = new URL(url)
-    return Either.right({
+    return Result.succeed({
       _tag: "Postgres",
       url: Redacted.make(url),
       description: `PostgreSQL ${parsed.hostname}${parsed.port === "" ? "" : `:${parsed.port}`}${parsed.pathname}`
     })
   }
-  return Either.left("it names no database this receiver knows")
+  return Result.fail("it names no database this receiver knows")
 }
 
 /**
@@ -99,38 +99,38 @@ const load = <A>(database: Database, driver: { readonly package: string; readonl
         })
   })
 
-/** A native addon built for another Node.js, or none built at all: what better-sqlite3 says when it cannot load. */
-const NATIVE = /NODE_MODULE_VERSION|bindings file|ERR_DLOPEN_FAILED|invalid ELF header|\.node\b/
-
-/**
- * Builds `layer` and keeps only its `SqlClient`; a failure or a defect while building (a file that cannot
- * be opened, a server that does not answer, a native addon that does not load) is a {@link DatabaseUnavailable}.
- */
-/** SQLite's SQLITE_BUSY, as better-sqlite3 throws it. */
+/** SQLite's SQLITE_BUSY, as `node:sqlite` throws it. */
 const locked = (error: unknown): boolean =>
   (error as { readonly code?: unknown } | null)?.code === "SQLITE_BUSY" ||
   /database is locked/.test(String((error as { readonly message?: unknown } | null)?.message ?? ""))
 
-const client = <E, ROut extends SqlClient.SqlClient>(
+/**
+ * Builds `layer` and keeps only its `SqlClient`; a failure or a defect while building (a file that cannot
+ * be opened, a server that does not answer) is a {@link DatabaseUnavailable}.
+ */
+const client = <E, ROut>(
   database: Database,
   layer: Layer.Layer<ROut, E>,
   hint: (cause: string) => string
 ): Layer.Layer<SqlClient.SqlClient, DatabaseUnavailable> =>
-  Layer.scopedContext(
+  Layer.effectContext(
     Layer.build(layer).pipe(
       // A SQLite file another process is opening at this moment (two instances starting together): switching it to
-      // WAL mode needs the file alone for an instant, and SQLite answers "database is locked" without waiting.
+      // WAL mode needs the file alone for an instant, and SQLite may answer "database is locked" without waiting.
       // Opened again shortly after, it is in WAL mode already. Anything else fails at once.
-      Effect.catchAllDefect(Effect.fail),
-      Effect.retry({ while: locked, schedule: Schedule.spaced("50 millis").pipe(Schedule.upTo("5 seconds")) }),
+      Effect.catchDefect(Effect.fail),
+      Effect.retry({
+        while: locked,
+        schedule: Schedule.spaced("50 millis").pipe(Schedule.upTo({ duration: "5 seconds" }))
+      }),
       Effect.map((context) =>
         Context.make(
           SqlClient.SqlClient,
-          Context.get(context as Context.Context<SqlClient.SqlClient>, SqlClient.SqlClient)
+          Context.get(context as unknown as Context.Context<SqlClient.SqlClient>, SqlClient.SqlClient)
         )
       ),
-      Effect.catchAllCause((cause) => {
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
+      Effect.catchCause((cause) => {
+        if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
         const reason = describe(Cause.squash(cause))
         return Effect.fail(
           new DatabaseUnavailable({ message: `cannot open ${database.description}: ${reason}`, hint: hint(reason) })
@@ -143,7 +143,7 @@ const client = <E, ROut extends SqlClient.SqlClient>(
 export const layer = (database: Database): Layer.Layer<SqlClient.SqlClient, MissingDriver | DatabaseUnavailable> => {
   switch (database._tag) {
     case "Sqlite":
-      return Layer.unwrapEffect(
+      return Layer.unwrap(
         Effect.gen(function*() {
           const { SqliteClient } = yield* load(database, drivers.Sqlite)
           if (database.filename !== ":memory:") {
@@ -156,22 +156,23 @@ export const layer = (database: Database): Layer.Layer<SqlClient.SqlClient, Miss
                 })
             })
           }
-          // WAL with `synchronous = NORMAL` (better-sqlite3's own default, set here so that it does not depend on
-          // how the addon was built): commits do not wait for the disk, and the inbox itself syncs the log, off
-          // the event loop and once for every delivery waiting, before it answers 200 (`durable` in the store).
-          // A 200 survives a power loss as with FULL, without an fsync on the event loop per commit.
+          // WAL with `synchronous = NORMAL` (set here so that it does not depend on how SQLite was built): commits do
+          // not wait for the disk, and the inbox itself syncs the log, off the event loop and once for every delivery
+          // waiting, before it answers 200 (`durable` in the store). A 200 survives a power loss as with FULL,
+          // without an fsync on the event loop per commit.
           const durable = Layer.tap(
             SqliteClient.layer({ filename: database.filename }),
             (context) => Context.get(context, SqliteClient.SqliteClient).unsafe("PRAGMA synchronous = NORMAL")
           )
-          return client(database, durable, (reason) =>
-            NATIVE.test(reason)
-              ? `better-sqlite3's native addon does not load in Node.js ${process.version}: npm rebuild better-sqlite3`
-              : "check that this user may read and write the file, or set DATABASE_URL to another sqlite:<path>")
+          return client(
+            database,
+            durable,
+            () => "check that this user may read and write the file, or set DATABASE_URL to another sqlite:<path>"
+          )
         })
       )
     case "Postgres":
-      return Layer.unwrapEffect(
+      return Layer.unwrap(
         Effect.map(load(database, drivers.Postgres), ({ PgClient }) =>
           client(
             database,

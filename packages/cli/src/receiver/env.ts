@@ -6,12 +6,12 @@
  */
 import { readFileSync } from "node:fs"
 import * as Config from "effect/Config"
-import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { type Result, Setting } from "openai-webhooks-engine"
 
 /**
@@ -31,32 +31,30 @@ const credential = new Set(CREDENTIALS.flatMap((name) => [name, `${name}${Settin
 /**
  * `provider`, where a variable set to the empty string is missing: `Config.withDefault` then applies, as if it were
  * unset. One place for every variable, the library's (`WEBHOOK_MODE`, `WEBHOOK_LEASE`) included, except the
- * {@link CREDENTIALS}, whose empty value {@link secret} refuses.
+ * {@link CREDENTIALS}, whose empty value {@link secret} refuses. Every variable the receiver reads is a single
+ * value: a node that only has children (`PORT_FILE` set and `PORT` not, which Effect 4's environment provider
+ * reads as a record at `PORT`) is the variable unset.
  */
-export const emptyAsUnset = (provider: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider => {
-  const flat = provider.flattened
-  // The raw text, read as a string whatever the primitive asked for, to see whether it is empty.
-  const text = Config.string() as Config.Config.Primitive<string>
-  return ConfigProvider.fromFlat(ConfigProvider.makeFlat({
-    load: (path, primitive, split) =>
-      credential.has(path.join("_")) ? flat.load(path, primitive, split) : Effect.flatMap(
-        flat.load(path, text, false),
-        (values) =>
-          values.length === 1 && values[0] === ""
-            ? Effect.fail(ConfigError.MissingData([...path], `Expected ${path.join(".")} to be set (empty is unset)`))
-            : flat.load(path, primitive, split)
-      ),
-    enumerateChildren: (path) => flat.enumerateChildren(path),
-    patch: flat.patch
-  }))
-}
+export const emptyAsUnset = (provider: ConfigProvider.ConfigProvider): ConfigProvider.ConfigProvider =>
+  ConfigProvider.make((path) =>
+    Effect.map(provider.load(path), (node) => {
+      if (node === undefined || node.value === undefined) return undefined
+      if (node.value === "" && !credential.has(path.join("_"))) return undefined
+      return node._tag === "Value" ? node : ConfigProvider.makeValue(node.value)
+    })
+  )
+
+/** A refusal at the variable `variable`, saying `message`: what `./config.ts` turns into `error:` and `hint:`. */
+export const invalidAt = (variable: string, message: string): Config.ConfigError =>
+  new Config.ConfigError(
+    new Schema.SchemaError(new SchemaIssue.Pointer([variable], new SchemaIssue.InvalidValue({ message })))
+  )
 
 /** A refusal of the engine's, as a `ConfigError` at the variable at fault. */
-const refusal = (problem: Setting.Problem): ConfigError.ConfigError =>
-  ConfigError.InvalidData([problem.variable], problem.message)
+const refusal = (problem: Setting.Problem): Config.ConfigError => invalidAt(problem.variable, problem.message)
 
-const fromResult = <A>(result: Result.Result<A, Setting.Problem>): Either.Either<A, ConfigError.ConfigError> =>
-  result.ok ? Either.right(result.value) : Either.left(refusal(result.error))
+const fromResult = <A>(result: Result.Result<A, Setting.Problem>): Effect.Effect<A, Config.ConfigError> =>
+  result.ok ? Effect.succeed(result.value) : Effect.fail(refusal(result.error))
 
 /** A secret setting as found: its value, and the variable that gave it (`<NAME>` or `<NAME>_FILE`). */
 export interface Secret {
@@ -72,19 +70,19 @@ export interface Secret {
  */
 export const secret = (name: string): Config.Config<Option.Option<Secret>> =>
   Config.all([
-    Config.option(Config.string(name)),
-    Config.option(Config.string(`${name}${Setting.FILE_SUFFIX}`))
+    Config.option(Config.String(name)),
+    Config.option(Config.String(`${name}${Setting.FILE_SUFFIX}`))
   ]).pipe(
-    Config.mapOrFail(([value, file]) => {
+    Config.mapEffect(([value, file]) => {
       const environment: Setting.Environment = {
         [name]: Option.getOrUndefined(value),
         [`${name}${Setting.FILE_SUFFIX}`]: Option.getOrUndefined(file)
       }
-      return Either.map(
+      return Effect.map(
         fromResult(Setting.read(environment, name, (path) => readFileSync(path, "utf8"), {
           emptyIsUnset: !CREDENTIALS.includes(name)
         })),
-        (found) =>
+        (found): Option.Option<Secret> =>
           found === undefined
             ? Option.none()
             : Option.some({ variable: found.variable, value: Redacted.make(found.value) })
@@ -94,11 +92,19 @@ export const secret = (name: string): Config.Config<Option.Option<Secret>> =>
 
 /** A whole-number variable: decimal digits within `bounds` (`Setting.integer`), refused naming the bounds. */
 export const integer = (name: string, bounds: Setting.Bounds): Config.Config<number> =>
-  Config.string().pipe(
-    Config.mapOrFail((text) => {
+  Config.String(name).pipe(
+    Config.mapEffect((text) => {
       const parsed = Setting.integer(text, bounds)
-      return parsed.ok ? Either.right(parsed.value) : Either.left(ConfigError.InvalidData([], parsed.error.message))
-    }),
-    // Nested after the check, so that a refusal names the variable.
-    Config.nested(name)
+      return parsed.ok ? Effect.succeed(parsed.value) : Effect.fail(invalidAt(name, parsed.error.message))
+    })
+  )
+
+/** A string variable checked by `valid`, refused with `message` (what it expects) when it is not. */
+export const checked = (
+  name: string,
+  valid: (text: string) => boolean,
+  message: string
+): Config.Config<string> =>
+  Config.String(name).pipe(
+    Config.mapEffect((text) => valid(text) ? Effect.succeed(text) : Effect.fail(invalidAt(name, message)))
   )

@@ -13,6 +13,8 @@
  * password never appears in either.
  */
 import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Predicate from "effect/Predicate"
 import { type Ending, explain } from "../main.js"
 
@@ -35,7 +37,7 @@ export class InvalidSecret extends Data.TaggedError("InvalidSecret")<Explained> 
 export class MissingDriver extends Data.TaggedError("MissingDriver")<{
   /** The npm package that is missing: `@effect/sql-sqlite-node` or `@effect/sql-pg`. */
   readonly package: string
-  /** What to `npm install` for it: the package at the range this package depends on (`@effect/sql-pg@^0.53.0`). */
+  /** What to `npm install` for it: the package at the range this package depends on (`@effect/sql-pg@~4.1.5`). */
   readonly install: string
   /** The database, as logs show it (never a password). */
   readonly database: string
@@ -98,3 +100,12 @@ export const describe = (u: unknown): string => {
   }
   return parts.join(": ").replace(/\s+/g, " ").trim()
 }
+
+/**
+ * `layer`, its failures mapped by `f` (Effect 4's `Layer` has no `mapError`): built in the layer's own scope, so its
+ * services live as long as it does.
+ */
+export const mapLayerError = <A, E, R, E2>(
+  layer: Layer.Layer<A, E, R>,
+  f: (error: E) => E2
+): Layer.Layer<A, E2, R> => Layer.effectContext(Effect.mapError(Layer.build(layer), f))

@@ -10,7 +10,7 @@
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Match from "effect/Match"
-import type { WebhookEvent, Webhooks } from "effect-openai-webhooks"
+import type { WebhookEvent, Webhooks } from "effect4-openai-webhooks"
 
 const dispatch = Match.type<WebhookEvent.UnwrapWebhookEvent>().pipe(
   Match.tagStartsWith("response.", (event) => Effect.logDebug(`response ${event.data.id}: ${event._tag}`)),

@@ -8,7 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
-import { WebhookInbox, WebhookInspector } from "effect-openai-webhooks"
+import { WebhookInbox, WebhookInspector } from "effect4-openai-webhooks"
 import type { IncomingMessage, ServerResponse } from "node:http"
 
 /** Where the inspector lives: the page at `/inbox`, everything else under `/inbox/`. */
@@ -18,10 +18,9 @@ export const PREFIX = WebhookInspector.defaultPath
 export const owns = (path: string): boolean => WebhookInspector.owns(path, PREFIX)
 
 /** The inspector's token for this run: the configured one, one made for a development run, or none (no inspector). */
-export class Token extends Context.Tag("effect-openai-webhooks/bin/receiver/InspectorToken")<
-  Token,
-  Option.Option<Redacted.Redacted<string>>
->() {}
+export class Token extends Context.Service<Token, Option.Option<Redacted.Redacted<string>>>()(
+  "effect-openai-webhooks/bin/receiver/InspectorToken"
+) {}
 
 /** Answers a request on an inspector path (see {@link owns}): the page, its files, or the API. */
 export type Listener = (request: IncomingMessage, response: ServerResponse, path: string) => void

@@ -9,6 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import type * as LogLevel from "effect/LogLevel"
+import * as References from "effect/References"
 
 /** Unquoted only when nothing in it could end the value or the line, or drive a terminal. */
 const SAFE = /^[^\s"=\\\p{Cc}]+$/u
@@ -39,15 +40,40 @@ const value = (input: unknown): string => {
 const messageOf = (message: unknown): string =>
   Array.isArray(message) ? message.map((part) => (typeof part === "string" ? part : String(part))).join(" ") : String(message)
 
-export const format = (options: Logger.Logger.Options<unknown>): string => {
-  let line = `timestamp=${options.date.toISOString()} level=${options.logLevel.label} message=${value(messageOf(options.message))}`
-  for (const [key, annotation] of options.annotations) line += ` ${key}=${value(annotation)}`
-  if (!Cause.isEmpty(options.cause)) line += ` cause=${value(Cause.pretty(options.cause, { renderErrorCause: true }))}`
+/** Each level as the lines write it: the labels of Effect 3, which the receiver has always logged (`level=INFO`). */
+const LABELS: { readonly [Level in LogLevel.LogLevel]: string } = {
+  All: "ALL",
+  Fatal: "FATAL",
+  Error: "ERROR",
+  Warn: "WARN",
+  Info: "INFO",
+  Debug: "DEBUG",
+  Trace: "TRACE",
+  None: "OFF"
+}
+
+/** One entry: what a line shows. */
+export interface Entry {
+  readonly date: Date
+  readonly logLevel: LogLevel.LogLevel
+  readonly message: unknown
+  readonly annotations: Readonly<Record<string, unknown>>
+  readonly cause: Cause.Cause<unknown>
+}
+
+export const format = (entry: Entry): string => {
+  let line = `timestamp=${entry.date.toISOString()} level=${LABELS[entry.logLevel]} message=${
+    value(messageOf(entry.message))
+  }`
+  for (const key in entry.annotations) line += ` ${key}=${value(entry.annotations[key])}`
+  if (entry.cause.reasons.length > 0) line += ` cause=${value(Cause.pretty(entry.cause))}`
   return line + "\n"
 }
 
 /** A logfmt logger writing to `write` (default: standard output) in batches. */
-export const make = (write: (chunk: string) => void = (chunk) => process.stdout.write(chunk)): Logger.Logger<unknown, void> => {
+export const make = (
+  write: (chunk: string) => void = (chunk) => process.stdout.write(chunk)
+): Logger.Logger<unknown, void> => {
   let pending = ""
   let scheduled = false
   const flush = () => {
@@ -59,7 +85,13 @@ export const make = (write: (chunk: string) => void = (chunk) => process.stdout.
   }
   process.once("exit", flush)
   return Logger.make((options) => {
-    pending += format(options)
+    pending += format({
+      date: options.date,
+      logLevel: options.logLevel,
+      message: options.message,
+      annotations: options.fiber.getRef(References.CurrentLogAnnotations),
+      cause: options.cause
+    })
     if (!scheduled) {
       scheduled = true
       setImmediate(flush)
@@ -67,8 +99,9 @@ export const make = (write: (chunk: string) => void = (chunk) => process.stdout.
   })
 }
 
-export const layer = Logger.replace(Logger.defaultLogger, make())
+/** The logfmt logger instead of Effect's default one. */
+export const layer: Layer.Layer<never> = Logger.layer([make()])
 
 /** The logger, showing entries at `level` and above. */
 export const layerLevel = (level: LogLevel.LogLevel): Layer.Layer<never> =>
-  Layer.merge(layer, Logger.minimumLogLevel(level))
+  Layer.merge(layer, Layer.succeed(References.MinimumLogLevel, level))

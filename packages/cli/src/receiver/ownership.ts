@@ -8,10 +8,10 @@
  * workers, no handler, the webhook path not served) or takes the inbox over (`--take-over`,
  * `WEBHOOK_TAKE_OVER=true`: records itself as its owner, for an inbox of its own made before 0.4.0).
  */
-import * as SqlClient from "@effect/sql/SqlClient"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as SqlClient from "effect/sql/SqlClient"
 import { InboxSql } from "openai-webhooks-engine"
 import { DatabaseUnavailable, InvalidConfig } from "./errors.js"
 
@@ -31,7 +31,7 @@ export interface Use {
 
 const flag = (name: string): Effect.Effect<boolean, InvalidConfig> =>
   Effect.flatMap(
-    Effect.orElseSucceed(Config.option(Config.string(name)), () => Option.none<string>()),
+    Effect.orElseSucceed(Config.option(Config.String(name)), () => Option.none<string>()),
     (value) => {
       const given = Option.getOrElse(value, () => "").trim().toLowerCase()
       if (given === "" || given === "false" || given === "0") return Effect.succeed(false)

@@ -10,10 +10,10 @@ import * as Console from "effect/Console"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { WebhookSecret } from "effect-openai-webhooks"
+import { WebhookSecret } from "effect4-openai-webhooks"
 import * as Access from "./access.js"
 import type { ReceiverConfig } from "./config.js"
-import { InvalidSecret } from "./errors.js"
+import { InvalidSecret, mapLayerError } from "./errors.js"
 import * as Inspector from "./inspector.js"
 import { urlHost } from "./server.js"
 
@@ -87,8 +87,9 @@ export const SecretLive = (
     onSome: ({ value, variable }) =>
       Layer.merge(
         // As `WebhookSecret.layerConfig` reads it: one secret, or several separated by spaces or commas.
-        WebhookSecret.layerConfig(Config.succeed(value)).pipe(
-          Layer.mapError((error) =>
+        mapLayerError(
+          WebhookSecret.layerConfig(Config.succeed(value)),
+          (error) =>
             new InvalidSecret({
               message: `${variable}: ${error.message}`,
               hint: variable.endsWith("_FILE")
@@ -97,7 +98,6 @@ export const SecretLive = (
                 : `set ${variable} to your endpoint's signing secret (whsec_..., from the OpenAI dashboard), or ` +
                   "unset it for a development secret on loopback"
             })
-          )
         ),
         Layer.succeed(Inspector.Token, settings.inspectorToken)
       )

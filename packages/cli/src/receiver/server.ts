@@ -12,12 +12,18 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import { Body as body, NodeServer, Reply } from "openai-webhooks-engine"
-import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect-openai-webhooks"
+import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect4-openai-webhooks"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
-import { DatabaseUnavailable, describe, type InvalidConfig, ListenFailed, type MissingDriver } from "./errors.js"
+import {
+  DatabaseUnavailable,
+  describe,
+  type InvalidConfig,
+  ListenFailed,
+  mapLayerError,
+  type MissingDriver
+} from "./errors.js"
 import { handle } from "./handler.js"
 import * as Inspector from "./inspector.js"
 import * as Ownership from "./ownership.js"
@@ -122,7 +128,7 @@ const listenFailed = (error: NodeJS.ErrnoException, host: string, port: number):
 }
 
 const listen = (server: Server, host: string, port: number) =>
-  Effect.async<AddressInfo, ListenFailed>((resume) => {
+  Effect.callback<AddressInfo, ListenFailed>((resume) => {
     const onError = (error: Error) => resume(Effect.fail(listenFailed(error, host, port)))
     server.once("error", onError)
     server.listen(port, host, () => {
@@ -140,7 +146,7 @@ export const ServerLive = (
   settings: ReceiverConfig,
   handler: Handler = handle
 ): Layer.Layer<never, ListenFailed, WebhookSecret.WebhookSecret> =>
-  Layer.scopedDiscard(
+  Layer.effectDiscard(
     Effect.gen(function*() {
       const listener = yield* WebhookHttp.makeNodeListener({
         handle: timedUnlessOff(settings, handler),
@@ -153,10 +159,11 @@ export const ServerLive = (
       // Serving another application's inbox to look at it: no delivery is taken here (see ./ownership.ts).
       const { inspectOnly } = yield* Effect.orDie(Ownership.use)
       const metrics = yield* Metrics.make(settings)
-      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+      const context = yield* Effect.context<never>()
+      const runFork = Effect.runForkWith(context)
       // The inbox's own health (a SQLite file deleted or replaced under it): /healthz says 503 with the reason.
       const inbox = yield* Effect.serviceOption(WebhookInbox.WebhookInbox)
-      const runSync = Runtime.runSync(yield* Effect.runtime<never>())
+      const runSync = Effect.runSyncWith(context)
       const healthz = (): Rfc9112.Answer => {
         if (Option.isNone(inbox)) return HEALTHY
         const health = runSync(inbox.value.health)
@@ -206,7 +213,7 @@ export const ServerLive = (
       const address = yield* Effect.acquireRelease(listen(server, settings.host, settings.port), () =>
         Effect.logInfo("stopping: no new deliveries; waiting for those in flight").pipe(
           Effect.annotateLogs({ connections: managed.connections(), drain_deadline: `${limit.drain}ms` }),
-          Effect.zipRight(Effect.promise(() => managed.stop(limit.drain))),
+          Effect.andThen(Effect.promise(() => managed.stop(limit.drain))),
           Effect.flatMap(({ cut }) =>
             cut === 0 ? Effect.void : Effect.logWarning("connections cut at the drain deadline").pipe(
               Effect.annotateLogs({
@@ -216,7 +223,7 @@ export const ServerLive = (
               })
             )
           ),
-          Effect.zipRight(Effect.logInfo("stopped"))
+          Effect.andThen(Effect.logInfo("stopped"))
         ))
       // The address really bound (0.0.0.0 is every interface, not this machine's loopback); the inspector's line
       // is the address a browser here opens.
@@ -243,26 +250,32 @@ export const InboxLive = (
 ): Layer.Layer<WebhookInbox.WebhookInbox, MissingDriver | DatabaseUnavailable | InvalidConfig> => {
   const { database } = settings
   // Whose inbox it is decides what runs on it (see ./ownership.ts).
-  return Layer.unwrapEffect(Effect.map(Ownership.use, (use) => {
-    const inbox = WebhookInbox.layerSql({
-      mode: settings.mode,
-      lease: settings.lease,
-      // Another application's inbox, looked at: its own retention purges it, never ours (a century is never).
-      ...(use.inspectOnly ? { retention: "36500 days", deadRetention: "36500 days" } : {})
-    }).pipe(
-      Layer.mapError((error) =>
+  return Layer.unwrap(Effect.map(Ownership.use, (use) => {
+    const inbox = mapLayerError(
+      WebhookInbox.layerSql({
+        mode: settings.mode,
+        lease: settings.lease,
+        // Another application's inbox, looked at: its own retention purges it, never ours (a century is never).
+        ...(use.inspectOnly ? { retention: "36500 days", deadRetention: "36500 days" } : {})
+      }),
+      (error) =>
         new DatabaseUnavailable({
           message: `cannot prepare the inbox's table in ${database.description}: ${describe(error)}`,
           hint: "the database user needs the right to create a table (the inbox makes its own on start)"
         })
-      ),
+    ).pipe(
       // Before the inbox migrates or purges it, and before any worker runs the example handler on it.
       Layer.provideMerge(
         Database.layer(database).pipe(
           Layer.tap((context) => Effect.provide(Ownership.claim(use, database.description), context))
         )
       ),
-      Layer.tap(() => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+      // Built here as one layer: Effect 4 memoizes it, the workers and the server share it, and the line below is
+      // said once (a `Layer.tap` on a layer used twice runs twice).
+      (composed) =>
+        Layer.effectContext(
+          Effect.tap(Layer.build(composed), () => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+        )
     )
     const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
     // With the inspector only, no worker: another application's workers process its deliveries.
