@@ -7,9 +7,9 @@
  * body is named only when a re-serialisation a framework or a log really makes verifies. Nothing here shows
  * a secret, a received signature or an expected MAC.
  */
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { Headers as headers, Secret, Signature } from "openai-webhooks-engine"
-import { WebhookError } from "effect-openai-webhooks"
+import { WebhookError } from "effect4-openai-webhooks"
 
 /** One line of the report: what was found and, for a failure, what to do about it. */
 export interface Check {
@@ -34,9 +34,9 @@ export interface SecretSource {
 }
 
 /** The keys the receiver would build from this secret, or the `SecretError` it would fail to start with. */
-export const keysOf = (source: SecretSource): Either.Either<ReadonlyArray<Secret.Key>, WebhookError.SecretError> => {
+export const keysOf = (source: SecretSource): Result.Result<ReadonlyArray<Secret.Key>, WebhookError.SecretError> => {
   const keys = source.from === "flag" ? Secret.parseAll([source.value]) : Secret.parseList(source.value)
-  return keys.ok ? Either.right(keys.value) : Either.left(new WebhookError.SecretError(keys.error))
+  return keys.ok ? Result.succeed(keys.value) : Result.fail(new WebhookError.SecretError(keys.error))
 }
 
 const REQUIRED = ["webhook-id", "webhook-timestamp", "webhook-signature"] as const
@@ -116,8 +116,8 @@ export const diagnose = (options: {
   const { body, now, tolerance } = options
   const keys = keysOf(options.secret)
   // The verdict: what the receiver would answer (a secret it cannot decode means it would not even start).
-  const verified = Either.isRight(keys) &&
-    Signature.verifyRequest(keys.right, options.headers, body, now, tolerance).ok
+  const verified = Result.isSuccess(keys) &&
+    Signature.verifyRequest(keys.success, options.headers, body, now, tolerance).ok
   const checks: Array<Check> = []
   const done = (): Report => ({ verified, checks })
   const fail = (message: string, hint?: string): Report => {
@@ -165,15 +165,15 @@ export const diagnose = (options: {
     })
   }
 
-  if (Either.isLeft(keys)) {
-    return fail(`secret (${keys.left.reason}): ${keys.left.message}`)
+  if (Result.isFailure(keys)) {
+    return fail(`secret (${keys.failure.reason}): ${keys.failure.message}`)
   }
   const given = options.secret.from === "flag" ? [options.secret.value] : Secret.split(options.secret.value)
   const nonStandard = given.some((value) => !value.startsWith("whsec_"))
   const secretNote = given.length === 1 ? "this secret" : `any of the ${given.length} secrets`
 
   // Whether the signature matches does not depend on the clock: checked even when the timestamp failed.
-  const match = Signature.matchingEntry(keys.right, id!, timestamp!, header!, body)
+  const match = Signature.matchingEntry(keys.success, id!, timestamp!, header!, body)
   if (match.index >= 0 && match.index < Signature.maxSignatures) {
     if (nonStandard) {
       // The library accepts such a secret (as its UTF-8 bytes, like OpenAI's SDKs): a note, not a failure.
@@ -183,10 +183,10 @@ export const diagnose = (options: {
       })
     }
     // With several secrets (a rotation), say which one signed: the first whose own match is this entry.
-    const signer = keys.right.findIndex((key) =>
+    const signer = keys.success.findIndex((key) =>
       Signature.matchingEntry([key], id!, timestamp!, header!, body).index === match.index
     )
-    const which = keys.right.length === 1 ? "" : `, secret ${signer + 1} of ${keys.right.length}`
+    const which = keys.success.length === 1 ? "" : `, secret ${signer + 1} of ${keys.success.length}`
     checks.push({ ok: true, message: `signature: matches (v1 entry ${match.index + 1} of ${match.entries}${which})` })
     return done()
   }
@@ -207,7 +207,7 @@ export const diagnose = (options: {
   // Each reconstruction is verified by the library's rules at the delivery's own time.
   const at = Number(timestamp)
   for (const candidate of reconstructions(body)) {
-    if (Signature.verify(keys.right, id, timestamp, header, candidate.body, at, tolerance).ok) {
+    if (Signature.verify(keys.success, id, timestamp, header, candidate.body, at, tolerance).ok) {
       return candidate.reserialised
         ? fail(
           `signature: does not match the body file as it is, but matches the same JSON ${candidate.how}`,

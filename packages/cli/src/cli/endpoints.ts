@@ -10,17 +10,17 @@
  * allowed, input OpenAI refuses) is a `UsageError` (exit 2); an endpoint not found, a conflict, OpenAI failing,
  * rate limiting or no answer is `Unreachable` (exit 1). Both print `error:` and `hint:`.
  */
-import { FetchHttpClient } from "@effect/platform"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
-import * as ConfigError from "effect/ConfigError"
+import type * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
-import { WebhookEndpoints, type WebhookError } from "effect-openai-webhooks"
+import { WebhookEndpoints, type WebhookError } from "effect4-openai-webhooks"
 import type { Input, endpointsCommands } from "./commands.js"
 import { CheckFailed, type CliError, Unreachable, UsageError } from "./errors.js"
 
@@ -34,31 +34,50 @@ const KEY_HINT = "export OPENAI_API_KEY=sk-... (an API key of the project whose 
 /** What each variable accepts: the hint when its value is wrong. */
 const accepts: Readonly<Record<string, string>> = {
   OPENAI_API_KEY: KEY_HINT,
-  OPENAI_BASE_URL: `OPENAI_BASE_URL is an http(s) URL, ${WebhookEndpoints.DEFAULT_BASE_URL} when unset`,
+  OPENAI_BASE_URL: `OPENAI_BASE_URL is an http(s) URL, ${WebhookEndpoints.defaultBaseUrl} when unset`,
   OPENAI_ORG_ID: "OPENAI_ORG_ID is an organization ID (org-...), or unset",
   OPENAI_PROJECT_ID: "OPENAI_PROJECT_ID is a project ID (proj_...), or unset"
 }
 
-/** The first problem of a `ConfigError` from `layerConfig`, as a usage error naming the variable. */
-interface Problem {
-  readonly name: string
-  readonly message: string
-  readonly missing: boolean
+/**
+ * Whether a config issue says a variable is missing: Effect 4 reads a variable that is not set as a value that is
+ * not there (`MissingKey`, or "Expected string" of nothing), under the pointer to the variable. A variable that is
+ * set is text, which no string setting refuses as a type.
+ */
+const isMissing = (issue: SchemaIssue.Issue): boolean => {
+  switch (issue._tag) {
+    case "MissingKey":
+      return true
+    case "InvalidType":
+      return issue.input === undefined
+    case "Pointer":
+    case "Filter":
+    case "Encoding":
+      return isMissing(issue.issue)
+    case "Composite":
+    case "AnyOf":
+      return issue.issues.some(isMissing)
+    default:
+      return false
+  }
 }
 
-const fromConfigError = (error: ConfigError.ConfigError): UsageError => {
-  const [problem] = ConfigError.reduceWithContext<undefined, ReadonlyArray<Problem>>(error, undefined, {
-    andCase: (_, left, right) => [...left, ...right],
-    orCase: (_, left, right) => [...left, ...right],
-    invalidDataCase: (_, path, message) => [{ name: path.join("."), message, missing: false }],
-    missingDataCase: (_, path, message) => [{ name: path.join("."), message, missing: true }],
-    sourceUnavailableCase: (_, path, message) => [{ name: path.join("."), message, missing: false }],
-    unsupportedCase: (_, path, message) => [{ name: path.join("."), message, missing: false }]
-  })
-  if (problem === undefined) return new UsageError({ message: String(error), hint: KEY_HINT })
+const standard = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/**
+ * The first problem of a `ConfigError` from `layerConfig`, as a usage error naming the variable: Effect 4's
+ * `ConfigError` holds a `SchemaError`, whose issue points at the variable.
+ */
+const fromConfigError = (error: Config.ConfigError): UsageError => {
+  const cause = error.cause
+  const problem = Schema.isSchemaError(cause) ? standard(cause.issue).issues[0] : undefined
+  if (problem === undefined || !Schema.isSchemaError(cause)) {
+    return new UsageError({ message: error.message, hint: KEY_HINT })
+  }
+  const name = (problem.path ?? []).map(String).join(".")
   return new UsageError({
-    message: problem.missing ? `${problem.name} is not set` : `${problem.name}: ${problem.message}`,
-    hint: accepts[problem.name] ?? KEY_HINT
+    message: isMissing(cause.issue) ? `${name} is not set` : `${name}: ${problem.message}`,
+    hint: accepts[name] ?? KEY_HINT
   })
 }
 
@@ -136,7 +155,7 @@ export const withApi = <A>(
   work.pipe(
     Effect.provide(live),
     Effect.mapError((error): CliError =>
-      ConfigError.isConfigError(error)
+      error._tag === "ConfigError"
         ? fromConfigError(error)
         : error._tag === "ApiError"
         ? fromApiError(error)
@@ -192,7 +211,7 @@ export const list = (flags: FlagsOf<"list">) =>
       }
       const all = WebhookEndpoints.list({ limit: Math.min(100, flags.limit ?? 100) })
       const stream = flags.limit === undefined ? all : Stream.take(all, flags.limit)
-      const endpoints = Chunk.toReadonlyArray(yield* Stream.runCollect(stream))
+      const endpoints = yield* Stream.runCollect(stream)
       if (flags.json) return yield* printJson(endpoints.map((endpoint) => encodeEndpoint(endpoint)))
       if (endpoints.length === 0) {
         return yield* Console.log(

@@ -4,7 +4,7 @@
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { WebhookEndpoints } from "effect-openai-webhooks"
+import { WebhookEndpoints } from "effect4-openai-webhooks"
 import type { Input, eventTypes } from "./commands.js"
 import { printJson, withApi } from "./endpoints.js"
 

@@ -4,14 +4,14 @@
  * `stats`. The database is the receiver's (`--database` or `DATABASE_URL`, read as `npm start` reads it); a
  * running receiver's worker processes what `replay` and `recover` queue. Tables for people, `--json` for scripts.
  */
-import type { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "effect/sql/SqlError"
 import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Option from "effect/Option"
 import { InboxSql } from "openai-webhooks-engine"
-import { WebhookInbox } from "effect-openai-webhooks"
+import { WebhookInbox } from "effect4-openai-webhooks"
 import { explain } from "../main.js"
 import type { Input, inboxCommands } from "./commands.js"
 import { CheckFailed } from "./errors.js"
@@ -27,7 +27,7 @@ const print = (text: string) => Console.log(text.replace(/\n$/, ""))
 
 /** The instant a `--since` or `--until` flag names. */
 const instant = (flag: string, text: string, now: number) =>
-  Either.match(time.parse(flag, text, now), { onLeft: Effect.fail, onRight: Effect.succeed })
+  Result.match(time.parse(flag, text, now), { onFailure: Effect.fail, onSuccess: Effect.succeed })
 
 /** The instant an optional `--since` or `--until` flag names, when given. */
 const instantOption = (flag: string, input: string | undefined, now: number) =>
@@ -44,9 +44,9 @@ const onInbox = <A>(
   id?: string
 ) =>
   Effect.flatMap(connect.source(flag), (source) =>
-    Either.match(connect.database(source), {
-      onLeft: Effect.fail,
-      onRight: (database) =>
+    Result.match(connect.database(source), {
+      onFailure: Effect.fail,
+      onSuccess: (database) =>
         Effect.provide(Effect.mapError(operation, (error) => connect.explain(error, id)), connect.layer(database))
     }))
 

@@ -90,7 +90,7 @@ const sign = (key: Secret.Key, body: string, id: string | undefined, timestamp: 
  * as browsers do, and a receiver may well listen there. No new dependency, and nothing else is needed of a client.
  */
 const post = (url: URL, signed: Signed) =>
-  Effect.async<Sent, Unreachable>((resume, signal) => {
+  Effect.callback<Sent, Unreachable>((resume, signal) => {
     const start = performance.now()
     const request = (url.protocol === "https:" ? https : http).request(
       url,
@@ -156,7 +156,7 @@ const eventFor = (type: string, data: unknown, now: number) =>
       data: known === undefined ? data : data === undefined ? known.sample.data : merge(known.sample.data, data)
     })
     if (data === undefined) return body
-    const { Webhooks } = yield* Effect.promise(() => import("effect-openai-webhooks"))
+    const { Webhooks } = yield* Effect.promise(() => import("effect4-openai-webhooks"))
     return yield* Webhooks.decode(body).pipe(
       Effect.as(body),
       Effect.mapError((error) =>

@@ -24,9 +24,11 @@ export const run = (flags: Input<typeof serve>) => {
   set("DATABASE_URL", flags.database)
   if (flags.inspectOnly) overrides.set("WEBHOOK_INSPECT_ONLY", "true")
   if (flags.takeOver) overrides.set("WEBHOOK_TAKE_OVER", "true")
-  const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv()))
+  const environment: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) environment[name] = value
+  const provider = ConfigProvider.fromEnv({ env: { ...environment, ...Object.fromEntries(overrides) } })
   return runWith(given).pipe(
-    Effect.withConfigProvider(provider),
+    Effect.provideService(ConfigProvider.ConfigProvider, provider),
     // The receiver's exit codes are the CLI's: 2 for what the user must change, 1 for what failed around it.
     Effect.mapError(fromReceiver)
   )

@@ -9,7 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { Headers } from "openai-webhooks-engine"
@@ -37,10 +37,10 @@ const read = (flag: string, path: string) =>
 const secretOf = (flag: string | undefined) =>
   flag !== undefined
     ? Effect.succeed(Option.some<SecretSource>({ from: "flag", value: flag }))
-    : Config.option(Config.redacted("OPENAI_WEBHOOK_SECRET")).pipe(
-      Effect.map(Option.map((value): SecretSource => ({ from: "env", value: Redacted.value(value) }))),
-      Effect.orElseSucceed(() => Option.none<SecretSource>())
-    )
+    : Effect.map(
+      Config.option(Config.Redacted("OPENAI_WEBHOOK_SECRET")),
+      Option.map((value): SecretSource => ({ from: "env", value: Redacted.value(value) }))
+    ).pipe(Effect.orElseSucceed(() => Option.none<SecretSource>()))
 
 export const run = (flags: Input<typeof verify>) =>
   Effect.gen(function*() {
@@ -72,11 +72,11 @@ export const run = (flags: Input<typeof verify>) =>
     }
     // A secret the receiver cannot decode keeps it from starting (exit 2): the same mistake here, named as such.
     const keys = keysOf(secret.value)
-    if (Either.isLeft(keys)) {
+    if (Result.isFailure(keys)) {
       const where = secret.value.from === "flag" ? "--secret" : "OPENAI_WEBHOOK_SECRET"
       return yield* Effect.fail(
         new UsageError({
-          message: `${where} (${keys.left.reason}): ${keys.left.message}`,
+          message: `${where} (${keys.failure.reason}): ${keys.failure.message}`,
           hint: "pass the endpoint's signing secret, whsec_... as OpenAI shows it: the receiver would refuse to " +
             "start with this one"
         })

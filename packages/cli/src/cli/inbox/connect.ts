@@ -4,15 +4,15 @@
  * failures as the CLI's errors (`../errors.ts`).
  */
 import { existsSync } from "node:fs"
-import type { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "effect/sql/SqlError"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import { WebhookInbox } from "effect-openai-webhooks"
+import * as References from "effect/References"
+import { WebhookInbox } from "effect4-openai-webhooks"
 import { variables } from "../../receiver/config.js"
 import * as Database from "../../receiver/database.js"
 import { describe } from "../../receiver/errors.js"
@@ -31,17 +31,16 @@ export interface Source {
 export const source = (flag: string | undefined): Effect.Effect<Option.Option<Source>, UsageError> =>
   flag !== undefined
     ? Effect.succeed(Option.some({ from: "--database", url: flag }))
-    : Config.option(variables.databaseUrl).pipe(
-      Effect.map(Option.map((url): Source => ({ from: "DATABASE_URL", url }))),
+    : Effect.map(Config.option(variables.databaseUrl), Option.map((url): Source => ({ from: "DATABASE_URL", url }))).pipe(
       Effect.mapError((error) => new UsageError({ message: `DATABASE_URL: ${error}`, hint: `DATABASE_URL is ${Database.FORMS}` }))
     )
 
 /** The database `source` names, or a {@link UsageError} naming the flag or variable it came from. */
-export const database = (source: Option.Option<Source>): Either.Either<Database.Database, UsageError> =>
+export const database = (source: Option.Option<Source>): Result.Result<Database.Database, UsageError> =>
   Option.match(source, {
-    onNone: () => Either.right(Database.DEFAULT),
+    onNone: () => Result.succeed(Database.DEFAULT),
     onSome: ({ from, url }) =>
-      Either.mapLeft(Database.parse(url), (problem) =>
+      Result.mapError(Database.parse(url), (problem) =>
         new UsageError({
           message: `${from}: ${problem}`,
           hint: `${from === "--database" ? "--database (default: DATABASE_URL)" : "DATABASE_URL"} is ${Database.FORMS}`
@@ -65,27 +64,35 @@ export const layer = (
 ): Layer.Layer<WebhookInbox.WebhookInbox, UsageError | Unreachable> => {
   const { description } = database
   if (database._tag === "Sqlite" && database.filename !== ":memory:" && !existsSync(database.filename)) {
-    return Layer.fail(
-      new Unreachable({
-        message: `there is no inbox at ${description}`,
-        hint: "run this in the folder the receiver (npx openai-webhooks serve) runs in, or pass --database (or set DATABASE_URL) as the receiver's"
-      })
+    return Layer.effect(
+      WebhookInbox.WebhookInbox,
+      Effect.fail(
+        new Unreachable({
+          message: `there is no inbox at ${description}`,
+          hint: "run this in the folder the receiver (npx openai-webhooks serve) runs in, or pass --database (or set " +
+            "DATABASE_URL) as the receiver's"
+        })
+      )
     )
   }
-  return WebhookInbox.layerSql({ retention: NEVER_PURGE, deadRetention: NEVER_PURGE }).pipe(
-    Layer.mapError((error) =>
-      new Unreachable({
-        message: `cannot open the inbox in ${description}: ${describe(error)}`,
-        hint: "the database user needs the right to create tables (the inbox brings its own up to date)"
-      })
-    ),
-    Layer.provide(Layer.mapError(Database.layer(database), fromReceiver)),
-    Layer.provide(Layer.merge(
-      Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)),
-      Logger.minimumLogLevel(LogLevel.Warning)
-    ))
+  const store = WebhookInbox.layerSql({ retention: NEVER_PURGE, deadRetention: NEVER_PURGE }).pipe(
+    Layer.provide(mapLayerError(Database.layer(database), fromReceiver))
   )
+  return mapLayerError(store, (error) =>
+    error instanceof UsageError || error instanceof Unreachable ? error : new Unreachable({
+      message: `cannot open the inbox in ${description}: ${describe(error)}`,
+      hint: "the database user needs the right to create tables (the inbox brings its own up to date)"
+    })).pipe(
+      Layer.provide(Layer.merge(
+        Logger.layer([Logger.withConsoleError(Logger.formatLogFmt)]),
+        Layer.succeed(References.MinimumLogLevel)("Warn")
+      ))
+    )
 }
+
+/** `layer`, its failure to build mapped by `f` (Effect 4's Layer has no `mapError`). */
+const mapLayerError = <A, E, R, E2>(layer: Layer.Layer<A, E, R>, f: (error: E) => E2): Layer.Layer<A, E2, R> =>
+  Layer.effectContext(Effect.mapError(Layer.build(layer), f))
 
 /** No delivery has the webhook-id `id`. */
 export const notFound = (id: string): Refused =>

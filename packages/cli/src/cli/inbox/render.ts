@@ -5,7 +5,7 @@
  * characters are escaped before they reach a terminal, so that no delivery can move the cursor, retitle the
  * window or hide a line. Colours only on a terminal, and never with `NO_COLOR` set (https://no-color.org).
  */
-import type { WebhookInbox } from "effect-openai-webhooks"
+import type { WebhookInbox } from "effect4-openai-webhooks"
 
 /** C0 and C1 controls and DEL, except the line breaks and tabs `keep` allows. */
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g

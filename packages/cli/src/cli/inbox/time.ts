@@ -3,7 +3,7 @@
  * `1h`, `2d`, `1w`) or an ISO 8601 date or date-time (`2026-11-29`, `2026-11-29T08:00:00Z`; without an
  * offset, a date-time is local time and a date is UTC midnight, as `Date.parse` reads them).
  */
-import * as Either from "effect/Either"
+import * as Result from "effect/Result"
 import { TIME_FORMS } from "../commands.js"
 import { UsageError } from "../errors.js"
 
@@ -28,7 +28,7 @@ export const FORMS = TIME_FORMS
  * The instant `input` names, `now` (ms since the epoch) being the present; or a {@link UsageError} that
  * names `flag` (`--since`), shows the input and says what is accepted.
  */
-export const parse = (flag: string, input: string, now: number): Either.Either<Date, UsageError> => {
+export const parse = (flag: string, input: string, now: number): Result.Result<Date, UsageError> => {
   const trimmed = input.trim()
   const relative = RELATIVE.exec(trimmed)
   const millis = relative !== null
@@ -39,11 +39,11 @@ export const parse = (flag: string, input: string, now: number): Either.Either<D
   // Past ±8.64e15 ms (about 273,790 years) a Date is invalid: "99999999999w" is no time either.
   const date = new Date(millis)
   return Number.isNaN(date.getTime())
-    ? Either.left(
+    ? Result.fail(
       new UsageError({
         message: `${flag}: ${JSON.stringify(input)} is not a time`,
         hint: `${flag} is ${FORMS}`
       })
     )
-    : Either.right(date)
+    : Result.succeed(date)
 }
