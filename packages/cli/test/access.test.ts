@@ -3,34 +3,37 @@
  * the constant-time comparison, and the ways a request carries the token, through a real server on loopback.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, FastCheck, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Option, Redacted, Result, Schema } from "effect"
 import * as Access from "../src/receiver/access.js"
 import { Reply } from "openai-webhooks-engine"
-import { listenLoopback } from "../../../test/support/http.js"
+import { listenLoopback } from "./support/http.js"
 
 const TOKEN = "tok_0123456789abcdef-XYZ"
 
 const read = (value: string | undefined) =>
-  Effect.runSync(Effect.either(
-    Effect.withConfigProvider(
+  Effect.runSync(Effect.result(
+    Effect.provideService(
       Access.config("WEBHOOK_INSPECTOR_TOKEN"),
-      ConfigProvider.fromMap(new Map(value === undefined ? [] : [["WEBHOOK_INSPECTOR_TOKEN", value]]))
+      ConfigProvider.ConfigProvider,
+      ConfigProvider.fromEnv({
+        env: value === undefined ? {} : { WEBHOOK_INSPECTOR_TOKEN: value },
+        preserveEmptyStrings: true
+      })
     )
   ))
 
 /** A token as a variable may hold one: visible ASCII, at least 16 characters. */
-const visible = FastCheck.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code))
-const token = FastCheck.string({ unit: visible, minLength: Access.MIN_LENGTH })
+const token = Schema.String.check(Schema.isPattern(new RegExp(`^[\\x21-\\x7e]{${Access.MIN_LENGTH},}$`)))
 
 describe("Access.config", () => {
   it("is None when the variable is unset", () => {
-    assert.deepStrictEqual(read(undefined), Either.right(Option.none()))
+    assert.deepStrictEqual(read(undefined), Result.succeed(Option.none()))
   })
 
   it("takes a token of 16 visible ASCII characters, kept redacted", () => {
     const result = read("0123456789abcdef")
-    assert.isTrue(Either.isRight(result) && Option.isSome(result.right))
-    const redacted = Option.getOrThrow(Either.getOrThrow(result))
+    assert.isTrue(Result.isSuccess(result) && Option.isSome(result.success))
+    const redacted = Option.getOrThrow(Result.getOrThrow(result))
     assert.strictEqual(Redacted.value(redacted), "0123456789abcdef")
     assert.notInclude(String(redacted), "0123456789abcdef")
   })
@@ -44,8 +47,8 @@ describe("Access.config", () => {
   ] as const) {
     it(`refuses a token that is ${what}, naming the variable and never showing the value`, () => {
       const result = read(value)
-      assert.isTrue(Either.isLeft(result))
-      const message = String(Either.getLeft(result).pipe(Option.getOrThrow))
+      assert.isTrue(Result.isFailure(result))
+      const message = String(Result.getFailure(result).pipe(Option.getOrThrow))
       assert.include(message, "WEBHOOK_INSPECTOR_TOKEN")
       if (value.length > 0) assert.notInclude(message, value.trim())
     })
@@ -53,7 +56,7 @@ describe("Access.config", () => {
 })
 
 describe("Access.make", () => {
-  it.prop("matches a candidate exactly when it is the token", [token, FastCheck.string()], ([secret, other]) => {
+  it.prop("matches a candidate exactly when it is the token", [token, Schema.String], ([secret, other]) => {
     const check = Access.make(Redacted.make(secret))
     assert.isTrue(check.matches(secret))
     assert.strictEqual(check.matches(other), other === secret)
@@ -67,7 +70,7 @@ describe("Access.make", () => {
     const one = Redacted.value(Access.generate())
     const two = Redacted.value(Access.generate())
     assert.notStrictEqual(one, two)
-    assert.isTrue(Either.isRight(read(one)))
+    assert.isTrue(Result.isSuccess(read(one)))
     assert.strictEqual(encodeURIComponent(one), one)
   })
 
@@ -86,7 +89,7 @@ describe("Access.make", () => {
       fetch(`http://127.0.0.1:${port}/inbox`, { headers }).then((response) => response.headers.get("x-carrier"))
     )
 
-  it.scoped("says the token came as a bearer token", () =>
+  it.effect("says the token came as a bearer token", () =>
     Effect.gen(function*() {
       const { port } = yield* serve(Access.make(Redacted.make(TOKEN)))
       assert.strictEqual(yield* carrierOf(port, { authorization: `Bearer ${TOKEN}` }), "bearer")
@@ -96,7 +99,7 @@ describe("Access.make", () => {
   const statusOf = (port: number, headers: Record<string, string>) =>
     Effect.promise(() => fetch(`http://127.0.0.1:${port}/inbox`, { headers }).then((response) => response.status))
 
-  it.scoped("allows a request carrying the token as a bearer token, in any case of the scheme", () =>
+  it.effect("allows a request carrying the token as a bearer token, in any case of the scheme", () =>
     Effect.gen(function*() {
       const { port } = yield* serve(Access.make(Redacted.make(TOKEN)))
       assert.strictEqual(yield* statusOf(port, { authorization: `Bearer ${TOKEN}` }), 204)
@@ -110,7 +113,7 @@ describe("Access.make", () => {
       assert.strictEqual(yield* statusOf(port, { cookie: `inspector_token=${TOKEN}` }), 401)
     }))
 
-  it.scoped("refuses with 401, a bearer challenge and no-store, and nothing of the token", () =>
+  it.effect("refuses with 401, a bearer challenge and no-store, and nothing of the token", () =>
     Effect.gen(function*() {
       const { port } = yield* serve(Access.make(Redacted.make(TOKEN)))
       const response = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/inbox/api/deliveries`))

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, Option, Redacted } from "effect"
-import { WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+import { ConfigProvider, Effect, Result, Layer, Option, Redacted } from "effect"
+import { WebhookSecret, WebhookTesting } from "effect4-openai-webhooks"
 import { loadWith, type ReceiverConfig, variables as commandVariables } from "../src/receiver/config.js"
 import type { InvalidConfig, InvalidSecret } from "../src/receiver/errors.js"
 import { SecretLive } from "../src/receiver/secret.js"
@@ -41,18 +41,18 @@ const file = (name: string, contents: string): string => {
 
 /** The settings `variables` give (and nothing else of this process's environment), flags as `serve` passes them. */
 const load = (variables: Record<string, string>, flags: ReadonlyArray<string> = []) =>
-  Effect.runSync(Effect.either(
-    loadWith(new Set(flags)).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables)))))
+  Effect.runSync(Effect.result(
+    loadWith(new Set(flags)).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: variables, preserveEmptyStrings: true })))
   ))
 
 /** The secret and token layer on `settings`: where the secret's value is decoded. */
 const secretOf = (settings: ReceiverConfig) =>
-  Effect.runSync(Effect.either(Effect.scoped(Layer.build(SecretLive(settings)))))
+  Effect.runSync(Effect.result(Effect.scoped(Layer.build(SecretLive(settings)))))
 
 const loaded = (variables: Record<string, string>): ReceiverConfig => {
   const result = load(variables)
-  if (Either.isLeft(result)) throw new Error(`${result.left.message}\n${result.left.hint}`)
-  return result.right
+  if (Result.isFailure(result)) throw new Error(`${result.failure.message}\n${result.failure.hint}`)
+  return result.success
 }
 
 /** Refused naming `variable` (or its flag) in the `error:` line and the `hint:` line alike. */
@@ -126,20 +126,20 @@ describe("the receiver's settings, every variable by one rule", () => {
         // OPENAI_WEBHOOK_SECRET_FILE is tried alone: with the variable too, every value would be a conflict.
         const result = load(name === "OPENAI_WEBHOOK_SECRET_FILE" ? { [name]: value } : { ...base, [name]: value })
         if (expected === "refused") {
-          assert.isTrue(Either.isLeft(result), `${name}=${value} was accepted`)
-          if (Either.isLeft(result)) {
-            assert.strictEqual(result.left._tag, "InvalidConfig")
-            assertRefused(result.left, name)
+          assert.isTrue(Result.isFailure(result), `${name}=${value} was accepted`)
+          if (Result.isFailure(result)) {
+            assert.strictEqual(result.failure._tag, "InvalidConfig")
+            assertRefused(result.failure, name)
             // Whole numbers say their bounds.
             if (/^(PORT|WEBHOOK_MAX_BODY_SIZE|WEBHOOK_WORKERS|WEBHOOK_MAX_CONNECTIONS)$/.test(name)) {
-              assert.match(result.left.message, /Expected a whole number from \d+ to \d+/)
-              assert.match(result.left.hint, /from \d+ to \d+, in decimal digits/)
+              assert.match(result.failure.message, /Expected a whole number from \d+ to \d+/)
+              assert.match(result.failure.hint, /from \d+ to \d+, in decimal digits/)
             }
           }
         } else {
-          assert.isTrue(Either.isRight(result), Either.isLeft(result) ? result.left.message : "")
-          if (expected === "the default" && Either.isRight(result)) {
-            assert.strictEqual(JSON.stringify(result.right), defaults)
+          assert.isTrue(Result.isSuccess(result), Result.isFailure(result) ? result.failure.message : "")
+          if (expected === "the default" && Result.isSuccess(result)) {
+            assert.strictEqual(JSON.stringify(result.success), defaults)
           }
         }
       })
@@ -154,18 +154,18 @@ describe("the receiver's settings, every variable by one rule", () => {
       if (kind === "empty") {
         // Not a development run: a substitution that failed, most often, in a deployment that has a secret.
         const result = load({ OPENAI_WEBHOOK_SECRET: value })
-        assert.isTrue(Either.isLeft(result))
-        if (Either.isLeft(result)) assertRefused(result.left, "OPENAI_WEBHOOK_SECRET")
+        assert.isTrue(Result.isFailure(result))
+        if (Result.isFailure(result)) assertRefused(result.failure, "OPENAI_WEBHOOK_SECRET")
         return
       }
       const settings = loaded({ OPENAI_WEBHOOK_SECRET: value })
       const built = secretOf(settings)
-      if (accepted) assert.isTrue(Either.isRight(built))
+      if (accepted) assert.isTrue(Result.isSuccess(built))
       else {
-        assert.isTrue(Either.isLeft(built))
-        if (Either.isLeft(built)) {
-          assert.strictEqual(built.left._tag, "InvalidSecret")
-          assertRefused(built.left, "OPENAI_WEBHOOK_SECRET")
+        assert.isTrue(Result.isFailure(built))
+        if (Result.isFailure(built)) {
+          assert.strictEqual(built.failure._tag, "InvalidSecret")
+          assertRefused(built.failure, "OPENAI_WEBHOOK_SECRET")
         }
       }
     })
@@ -210,7 +210,7 @@ describe("secrets from files (<NAME>_FILE)", () => {
     assert.strictEqual(settings.database.description, "PostgreSQL db.example:5432/inbox")
     // A secret from a file is configured: every interface, as in a container.
     assert.strictEqual(settings.host, "0.0.0.0")
-    assert.isTrue(Either.isRight(secretOf(settings)))
+    assert.isTrue(Result.isSuccess(secretOf(settings)))
   })
 
   it("refuses a variable and its _FILE both set, an unreadable file and an empty one, never showing contents", () => {
@@ -231,11 +231,11 @@ describe("secrets from files (<NAME>_FILE)", () => {
     for (const [variables, variable, message] of cases) {
       const withSecret = "OPENAI_WEBHOOK_SECRET_FILE" in variables ? {} : { OPENAI_WEBHOOK_SECRET: secret }
       const result = load({ ...withSecret, ...variables })
-      assert.isTrue(Either.isLeft(result), variable)
-      if (Either.isLeft(result)) {
-        assertRefused(result.left, variable)
-        assert.match(result.left.message, message)
-        assert.notInclude(result.left.message + result.left.hint, hidden)
+      assert.isTrue(Result.isFailure(result), variable)
+      if (Result.isFailure(result)) {
+        assertRefused(result.failure, variable)
+        assert.match(result.failure.message, message)
+        assert.notInclude(result.failure.message + result.failure.hint, hidden)
       }
     }
   })
@@ -243,18 +243,18 @@ describe("secrets from files (<NAME>_FILE)", () => {
   it("the inbox commands read DATABASE_URL_FILE as the receiver does (commandVariables.databaseUrl)", () => {
     const url = "postgres://webhooks:pw_Zq81hidden@db.example:5432/inbox"
     const read = (entries: Record<string, string>) =>
-      Effect.runSync(Effect.either(
-        Effect.withConfigProvider(commandVariables.databaseUrl, ConfigProvider.fromMap(new Map(Object.entries(entries))))
+      Effect.runSync(Effect.result(
+        Effect.provideService(commandVariables.databaseUrl, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: entries, preserveEmptyStrings: true }))
       ))
-    assert.deepStrictEqual(read({ DATABASE_URL_FILE: file("inbox-database", `${url}\n`) }), Either.right(url))
-    assert.deepStrictEqual(read({ DATABASE_URL: "memory" }), Either.right("memory"))
-    assert.isTrue(Either.isLeft(read({})))
+    assert.deepStrictEqual(read({ DATABASE_URL_FILE: file("inbox-database", `${url}\n`) }), Result.succeed(url))
+    assert.deepStrictEqual(read({ DATABASE_URL: "memory" }), Result.succeed("memory"))
+    assert.isTrue(Result.isFailure(read({})))
   })
 
   it("names OPENAI_WEBHOOK_SECRET_FILE when the secret in the file does not decode", () => {
     const built = secretOf(loaded({ OPENAI_WEBHOOK_SECRET_FILE: file("malformed", "whsec_ab!c\n") }))
-    assert.isTrue(Either.isLeft(built))
-    if (Either.isLeft(built)) assertRefused(built.left, "OPENAI_WEBHOOK_SECRET_FILE")
+    assert.isTrue(Result.isFailure(built))
+    if (Result.isFailure(built)) assertRefused(built.failure, "OPENAI_WEBHOOK_SECRET_FILE")
   })
 })
 
@@ -271,11 +271,11 @@ describe("development: the development secret only where no real sender can reac
     for (const host of ["0.0.0.0", "::", "10.1.2.3"]) {
       for (const [flags, named] of [[[], "HOST"], [["HOST"], "--host"]] as const) {
         const result = load({ HOST: host }, flags)
-        assert.isTrue(Either.isLeft(result), host)
-        if (Either.isLeft(result)) {
-          assert.match(result.left.message, new RegExp(`^no webhook secret is set .*${named} ${host} is not loopback`))
-          assert.include(result.left.hint, "OPENAI_WEBHOOK_SECRET_FILE")
-          assert.include(result.left.hint, `unset ${named}`)
+        assert.isTrue(Result.isFailure(result), host)
+        if (Result.isFailure(result)) {
+          assert.match(result.failure.message, new RegExp(`^no webhook secret is set .*${named} ${host} is not loopback`))
+          assert.include(result.failure.hint, "OPENAI_WEBHOOK_SECRET_FILE")
+          assert.include(result.failure.hint, `unset ${named}`)
         }
       }
     }
@@ -283,10 +283,10 @@ describe("development: the development secret only where no real sender can reac
 
   it("refuses to run without a secret when NODE_ENV is production, even on loopback", () => {
     const result = load({ NODE_ENV: "production", HOST: "127.0.0.1" })
-    assert.isTrue(Either.isLeft(result))
-    if (Either.isLeft(result)) assert.match(result.left.message, /NODE_ENV is production/)
-    assert.isTrue(Either.isRight(load({ NODE_ENV: "production", OPENAI_WEBHOOK_SECRET: secret })))
-    assert.isTrue(Either.isRight(load({ NODE_ENV: "development" })))
+    assert.isTrue(Result.isFailure(result))
+    if (Result.isFailure(result)) assert.match(result.failure.message, /NODE_ENV is production/)
+    assert.isTrue(Result.isSuccess(load({ NODE_ENV: "production", OPENAI_WEBHOOK_SECRET: secret })))
+    assert.isTrue(Result.isSuccess(load({ NODE_ENV: "development" })))
   })
 })
 
@@ -300,13 +300,13 @@ describe("serve's flags", () => {
       ["HOST", "--host", "-1"]
     ] as const) {
       const byFlag = load({ OPENAI_WEBHOOK_SECRET: secret, [variable]: value }, [variable])
-      assert.isTrue(Either.isLeft(byFlag), flag)
-      if (Either.isLeft(byFlag)) {
-        assertRefused(byFlag.left, flag)
-        assert.notInclude(byFlag.left.message + byFlag.left.hint, variable)
+      assert.isTrue(Result.isFailure(byFlag), flag)
+      if (Result.isFailure(byFlag)) {
+        assertRefused(byFlag.failure, flag)
+        assert.notInclude(byFlag.failure.message + byFlag.failure.hint, variable)
       }
       const byVariable = load({ OPENAI_WEBHOOK_SECRET: secret, [variable]: value })
-      if (Either.isLeft(byVariable)) assertRefused(byVariable.left, variable)
+      if (Result.isFailure(byVariable)) assertRefused(byVariable.failure, variable)
     }
   })
 })
@@ -391,9 +391,10 @@ describe("the receiver and serve, as started", () => {
 // The library's layer and the receiver read the same variable by the same rule.
 it.effect("WebhookSecret.layerConfig() reads the file the receiver reads", () =>
   Effect.gen(function*() {
-    const secrets = yield* Effect.provide(WebhookSecret.WebhookSecret, WebhookSecret.layerConfig()).pipe(
-      Effect.withConfigProvider(
-        ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET_FILE", file("library", `${secret}\n`)]]))
+    const secrets = yield* Effect.provide(Effect.service(WebhookSecret.WebhookSecret), WebhookSecret.layerConfig()).pipe(
+      Effect.provideService(
+        ConfigProvider.ConfigProvider,
+        ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET_FILE: file("library", `${secret}\n`) } })
       )
     )
     assert.strictEqual(secrets.keys.length, 1)

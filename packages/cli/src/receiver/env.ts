@@ -44,6 +44,18 @@ export const emptyAsUnset = (provider: ConfigProvider.ConfigProvider): ConfigPro
     })
   )
 
+/**
+ * The process's environment as the receiver reads it, `overrides` (`serve`'s flags) over it: empty values kept
+ * (Effect 4's `ConfigProvider.fromEnv` drops them by default), so that {@link emptyAsUnset} decides, and an empty
+ * credential is refused rather than read as unset. An override set to "" hides the variable's own value.
+ */
+export const environment = (overrides: Readonly<Record<string, string>> = {}): ConfigProvider.ConfigProvider => {
+  const own = ConfigProvider.fromEnv({ preserveEmptyStrings: true })
+  return Object.keys(overrides).length === 0
+    ? own
+    : ConfigProvider.orElse(ConfigProvider.fromEnv({ env: { ...overrides }, preserveEmptyStrings: true }), own)
+}
+
 /** A refusal at the variable `variable`, saying `message`: what `./config.ts` turns into `error:` and `hint:`. */
 export const invalidAt = (variable: string, message: string): Config.ConfigError =>
   new Config.ConfigError(

@@ -2,9 +2,11 @@
  * The whole receiver, as `npm start` and `openai-webhooks serve` run it: settings read once, then the
  * server with the secret and the inbox, logging in logfmt at `LOG_LEVEL`.
  */
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { loadWith, type ReceiverConfig } from "./config.js"
+import * as Env from "./env.js"
 import type { ReceiverError } from "./errors.js"
 import * as ReceiverLogger from "./logger.js"
 import { InboxLive, ServerLive } from "./server.js"
@@ -28,5 +30,7 @@ export const runWith = (flags: ReadonlySet<string>): Effect.Effect<never, Receiv
     (settings) => Layer.launch(MainLive(settings)).pipe(Effect.provide(ReceiverLogger.layerLevel(settings.logLevel)))
   )
 
-/** {@link runWith} without flags: what `npm start` runs. */
-export const run: Effect.Effect<never, ReceiverError> = runWith(new Set())
+/** {@link runWith} without flags, on the process's environment (`Env.environment`): what `npm start` runs. */
+export const run: Effect.Effect<never, ReceiverError> = runWith(new Set()).pipe(
+  Effect.provideService(ConfigProvider.ConfigProvider, Env.environment())
+)
