@@ -47,7 +47,7 @@ const unused = (service: string) => () => Effect.die(`openai-webhooks gives effe
  * module brings what it uses: these are the least that satisfy `effect/cli`, so that `--help` loads no platform
  * (`@effect/platform-node`'s index loads the whole of it). Path is Effect's own, real.
  */
-const environment = Layer.mergeAll(
+export const environment = Layer.mergeAll(
   FileSystem.layerNoop({}),
   Path.layer,
   Layer.succeed(Terminal.Terminal)(Terminal.make({
