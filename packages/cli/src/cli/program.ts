@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs"
 import * as CliError from "effect/cli/CliError"
 import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
@@ -74,7 +75,10 @@ export const commandLine = (argv: ReadonlyArray<string>, colour: boolean) =>
       // Without errors, the help of a command that was not given one of its commands (`inbox`): printed, done.
       (help) => help.errors.length === 0 ? Effect.void : Effect.fail(explain(help, PROGRAM, argv))
     ),
-    Effect.provide(Layer.merge(environment, CliOutput.layerPresenter(presenter(tree, colour))))
+    Effect.provide(Layer.merge(environment, CliOutput.layerPresenter(presenter(tree, colour)))),
+    // The variables as Effect 3 read them, and the receiver does: a variable set to "" is set (to ""), so that an
+    // empty OPENAI_WEBHOOK_SECRET or OPENAI_API_KEY is refused as such, not read as unset.
+    Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ preserveEmptyStrings: true }))
   )
 
 /** Runs `process.argv` and exits as `./run.ts` says. */

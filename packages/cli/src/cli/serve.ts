@@ -1,6 +1,7 @@
 /** `openai-webhooks serve`: the receiver that `npm start` runs, with flags over its environment variables. */
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import { environment } from "../receiver/env.js"
 import { runWith } from "../receiver/main.js"
 import type { Input, serve } from "./commands.js"
 import { fromReceiver } from "./errors.js"
@@ -24,11 +25,8 @@ export const run = (flags: Input<typeof serve>) => {
   set("DATABASE_URL", flags.database)
   if (flags.inspectOnly) overrides.set("WEBHOOK_INSPECT_ONLY", "true")
   if (flags.takeOver) overrides.set("WEBHOOK_TAKE_OVER", "true")
-  const environment: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) environment[name] = value
-  const provider = ConfigProvider.fromEnv({ env: { ...environment, ...Object.fromEntries(overrides) } })
   return runWith(given).pipe(
-    Effect.provideService(ConfigProvider.ConfigProvider, provider),
+    Effect.provideService(ConfigProvider.ConfigProvider, environment(Object.fromEntries(overrides))),
     // The receiver's exit codes are the CLI's: 2 for what the user must change, 1 for what failed around it.
     Effect.mapError(fromReceiver)
   )
