@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { WebhookEvent, WebhookSignature, WebhookTesting } from "effect-openai-webhooks"
+import { WebhookEvent, WebhookSignature, WebhookTesting } from "effect4-openai-webhooks"
 import {
   build,
   freePort,
