@@ -18,6 +18,7 @@ import type * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { WebhookHttp, WebhookInbox } from "effect4-openai-webhooks"
 import { Setting } from "openai-webhooks-engine"
@@ -190,10 +191,43 @@ const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config
     Config.withDefault(fallback)
   )
 
+/**
+ * `Config.all` over a record, every field read: Effect 4's stops at the first refusal, and a person fixing their
+ * variables wants each one at fault named at once (as Effect 3's `Config.all` did).
+ */
+const allOf = <const Fields extends Readonly<Record<string, Config.Config<unknown>>>>(
+  fields: Fields
+): Config.Config<{ readonly [K in keyof Fields]: Config.Success<Fields[K]> }> =>
+  Config.all(Object.fromEntries(Object.entries(fields).map(([key, field]) => [
+    key,
+    field.pipe(
+      Config.map((value): Result.Result<unknown, Config.ConfigError> => Result.succeed(value)),
+      Config.orElse((error) => Config.succeed(Result.fail(error)))
+    )
+  ]))).pipe(
+    Config.mapEffect((results) => {
+      const values: Record<string, unknown> = {}
+      const errors: Array<Config.ConfigError> = []
+      for (const [key, result] of Object.entries(results)) {
+        if (Result.isSuccess(result)) values[key] = result.success
+        else errors.push(result.failure)
+      }
+      const [first, ...others] = errors
+      if (first === undefined) return Effect.succeed(values as { readonly [K in keyof Fields]: Config.Success<Fields[K]> })
+      const issues = errors.flatMap((error) => error.cause._tag === "SchemaError" ? [error.cause.issue] : [])
+      const [issue, ...rest] = issues
+      return Effect.fail(
+        others.length === 0 || issue === undefined || issues.length < errors.length
+          ? first
+          : new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.Composite(Schema.Unknown.ast, [issue, ...rest])))
+      )
+    })
+  )
+
 /** The settings, with what decides whether a run without a secret may use a development one. */
 export const config: Config.Config<
   ReceiverConfig & { readonly production: boolean }
-> = Config.all({
+> = allOf({
   secret: Env.secret("OPENAI_WEBHOOK_SECRET"),
   host: Config.option(Env.checked(
     "HOST",
@@ -258,12 +292,41 @@ const problemsOf = (error: Config.ConfigError): ReadonlyArray<{ readonly name: s
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
+/** The variables whose value a refusal may show: none of the secrets (credentials, `DATABASE_URL`). */
+const SHOWN: ReadonlySet<string> = new Set([
+  "HOST",
+  "PORT",
+  "WEBHOOK_PATH",
+  "WEBHOOK_TIMEOUT",
+  "WEBHOOK_MAX_BODY_SIZE",
+  "WEBHOOK_MODE",
+  "WEBHOOK_LEASE",
+  "WEBHOOK_WORKERS",
+  "WEBHOOK_HEADERS_TIMEOUT",
+  "WEBHOOK_REQUEST_TIMEOUT",
+  "WEBHOOK_KEEP_ALIVE_TIMEOUT",
+  "WEBHOOK_MAX_CONNECTIONS",
+  "WEBHOOK_METRICS",
+  "LOG_LEVEL"
+])
+
 /**
  * One `InvalidConfig` for everything wrong in `error`: each variable with its problem, and what each accepts.
  * A `serve` flag is over its variable in the provider (found first), so the value at fault is the one a person gave.
  */
-export const invalid = (error: Config.ConfigError, flags: ReadonlySet<string> = new Set()): InvalidConfig => {
-  const problems = problemsOf(error)
+export const invalid = (
+  error: Config.ConfigError,
+  flags: ReadonlySet<string> = new Set(),
+  values: Readonly<Record<string, string>> = {}
+): InvalidConfig => {
+  // Effect 4's refusal of a value that is none of a few words says what it expects but not what it got: added here
+  // from `values` (the variables that are not secrets, as read).
+  const problems = problemsOf(error).map((problem) => {
+    const value = values[problem.name]
+    return value === undefined || /\b(got|received)\b/.test(problem.message)
+      ? problem
+      : { ...problem, message: `${problem.message}, got ${JSON.stringify(value)}` }
+  })
   // A value given as a `serve` flag is named as the flag: that is what the person typed.
   const label = (name: string) => flags.has(name) ? FLAGS[name] ?? name : name
   const names = [...new Set(problems.map((problem) => problem.name))]
@@ -314,9 +377,16 @@ const development = (
  */
 export const loadWith = (flags: ReadonlySet<string> = new Set()): Effect.Effect<ReceiverConfig, InvalidConfig> =>
   Effect.gen(function*() {
-    const provider = yield* ConfigProvider.ConfigProvider
-    const settings = yield* Effect.mapError(config.parse(Env.emptyAsUnset(provider)), (error) => invalid(error, flags))
-    return yield* development(settings, flags)
+    const provider = Env.emptyAsUnset(yield* ConfigProvider.ConfigProvider)
+    const parsed = yield* Effect.result(config.parse(provider))
+    if (Result.isSuccess(parsed)) return yield* development(parsed.success, flags)
+    const values: Record<string, string> = {}
+    for (const { name } of problemsOf(parsed.failure)) {
+      if (!SHOWN.has(name)) continue
+      const node = yield* Effect.orElseSucceed(provider.load([name]), () => undefined)
+      if (node?.value !== undefined) values[name] = node.value
+    }
+    return yield* Effect.fail(invalid(parsed.failure, flags, values))
   })
 
 /** The settings, or an {@link InvalidConfig}. */

@@ -176,7 +176,12 @@ export const layer = (database: Database): Layer.Layer<SqlClient.SqlClient, Miss
         Effect.map(load(database, drivers.Postgres), ({ PgClient }) =>
           client(
             database,
-            PgClient.layer({ url: database.url, applicationName: "effect-openai-webhooks" }),
+            // Effect 4's client connects on its first query: one now, so that a server that does not answer is said
+            // at start, as a DatabaseUnavailable, not by the first statement that needs it.
+            Layer.tap(
+              PgClient.layer({ url: database.url, applicationName: "effect-openai-webhooks" }),
+              (context) => Context.get(context, PgClient.PgClient).unsafe("SELECT 1")
+            ),
             () => "is the server running, and does DATABASE_URL name it with the right user, password and database?"
           ))
       )
