@@ -5,8 +5,8 @@
  */
 import * as net from "node:net"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Either, FastCheck } from "effect"
-import { WebhookTesting } from "effect-openai-webhooks"
+import { Arbitrary, ConfigProvider, Duration, Effect, Result, Schema } from "effect"
+import { WebhookTesting } from "effect4-openai-webhooks"
 import { type ReceiverConfig, load } from "../src/receiver/config.js"
 import * as Rfc9112 from "../src/receiver/rfc9112.js"
 import { limits } from "../src/receiver/server.js"
@@ -636,7 +636,7 @@ describe("the receiver's server under slow clients", () => {
 
 describe("the receiver's server settings", () => {
   const settings = (env: Record<string, string>) =>
-    Effect.withConfigProvider(load, ConfigProvider.fromMap(new Map(Object.entries(env))))
+    Effect.provideService(load, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: env, preserveEmptyStrings: true }))
 
   it.effect("defaults: headers 10 s, request 15 s, keep-alive 5 s, 1000 connections", () =>
     Effect.gen(function*() {
@@ -720,12 +720,15 @@ describe("the receiver's server settings", () => {
       assert.strictEqual((yield* settings({ WEBHOOK_PATH: "/inboxes" })).path, "/inboxes")
     }))
 
-  const duration = FastCheck.integer({ min: 1, max: 3_600_000 }).map(Duration.millis)
+  const duration = Arbitrary.map(
+    Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3_600_000 }))),
+    Duration.millis
+  )
   it.prop(
     "the Node limits: whole milliseconds, headers within the request, checked often enough, a backstop past both",
     { headers: duration, request: duration, keepAlive: duration, handler: duration },
     ({ handler, headers, keepAlive, request }) => {
-      const base = Either.getOrThrow(Effect.runSync(Effect.either(settings({}))))
+      const base = Result.getOrThrow(Effect.runSync(Effect.result(settings({}))))
       const config: ReceiverConfig = {
         ...base,
         headersTimeout: headers,
@@ -746,19 +749,24 @@ describe("the receiver's server settings", () => {
 })
 
 describe("the request-target (RFC 9112 3.2)", () => {
-  const segment = FastCheck.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/)
-  const path = FastCheck.array(segment, { maxLength: 5 }).map((segments) => `/${segments.join("/")}`)
-  const query = FastCheck.option(FastCheck.stringMatching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/), { nil: undefined })
-  const host = FastCheck.oneof(
-    FastCheck.domain(),
-    FastCheck.ipV4(),
-    FastCheck.ipV6().map((address) => `[${address}]`)
-  )
-  const port = FastCheck.option(FastCheck.integer({ min: 0, max: 65535 }), { nil: undefined })
+  const matching = (pattern: RegExp) => Schema.String.check(Schema.isPattern(pattern))
+  const segment = Arbitrary.schema(matching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%]*$/))
+  const path = Arbitrary.map(Arbitrary.array(segment, { maxLength: 5 }), (segments) => `/${segments.join("/")}`)
+  const query = Schema.UndefinedOr(matching(/^[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/))
+  const octet = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 255 })))
+  // A host name, an IPv4 address, or an IPv6 one in brackets (full, or with :: for a run of zeros).
+  const host = Arbitrary.schema(Schema.Union([
+    matching(/^[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?){0,3}\.[a-z]{2,6}$/),
+    matching(/^\[[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\]$/),
+    matching(/^\[(?:[0-9a-f]{1,4}:){0,3}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,3})?\]$/)
+  ]))
+  const ipv4 = Arbitrary.map(Arbitrary.all([octet, octet, octet, octet]), (octets) => octets.join("."))
+  const anyHost = Arbitrary.flatMap(Arbitrary.schema(Schema.Boolean), (v4) => v4 ? ipv4 : host)
+  const port = Schema.UndefinedOr(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })))
 
   it.prop(
     "absolute-form routes exactly as its origin-form does, whatever its authority",
-    { path, query, host, port, https: FastCheck.boolean() },
+    { path, query, host: anyHost, port, https: Schema.Boolean },
     ({ host, https, path, port, query }) => {
       const origin = query === undefined ? path : `${path}?${query}`
       const authority = port === undefined ? host : `${host}:${port}`
