@@ -5,8 +5,9 @@
  * for the API key and for any signing secret outside the two commands that print one on purpose.
  */
 import { afterAll, afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Layer, TestClock, TestContext } from "effect"
-import { Webhooks, WebhookSecret } from "effect-openai-webhooks"
+import { ConfigProvider, Effect, Layer, Result } from "effect"
+import { TestClock } from "effect/testing"
+import { Webhooks, WebhookSecret } from "effect4-openai-webhooks"
 import { FakeOpenAI, subscribable } from "../../engine/test/support/openai-api.js"
 import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
 import { CLI_SOURCE } from "./support/apps.js"
@@ -60,12 +61,12 @@ const receiverVerifies = (value: string, id: string, at: number): Promise<boolea
       return yield* Webhooks.verify("{}", headers).pipe(
         Effect.provide(
           WebhookSecret.layerConfig().pipe(
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", value]]))))
+            Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET: value } })))
           )
         ),
-        Effect.either
+        Effect.result
       )
-    }).pipe(Effect.provide(TestContext.TestContext), Effect.map(Either.isRight))
+    }).pipe(Effect.provide(TestClock.layer()), Effect.map(Result.isSuccess))
   )
 
 /** The value of `OPENAI_WEBHOOK_SECRET="..."` on a line of `text` that contains `marker`. */

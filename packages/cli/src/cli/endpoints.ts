@@ -177,8 +177,8 @@ export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<Readonl
   ).join("\n")
 }
 
-const encodeEndpoint = Schema.encodeSync(WebhookEndpoints.WebhookEndpoint)
-const encodeWithSecret = Schema.encodeSync(WebhookEndpoints.WebhookEndpointWithSecret)
+const encodeEndpoint = Schema.encodeSync(WebhookEndpoints.wire.WebhookEndpoint)
+const encodeWithSecret = Schema.encodeSync(WebhookEndpoints.wire.WebhookEndpointWithSecret)
 
 /** One endpoint as `get`, `update`, `create` and `rotate` show it: a field per line. */
 const describe = (endpoint: WebhookEndpoints.WebhookEndpoint): string =>
@@ -273,7 +273,7 @@ export const update = (flags: FlagsOf<"update">) =>
 export const remove = (flags: FlagsOf<"delete">) =>
   withApi(Effect.gen(function*() {
     const deleted = yield* WebhookEndpoints.del(flags.id)
-    if (flags.json) return yield* printJson(Schema.encodeSync(WebhookEndpoints.DeletedWebhookEndpoint)(deleted))
+    if (flags.json) return yield* printJson(Schema.encodeSync(WebhookEndpoints.wire.DeletedWebhookEndpoint)(deleted))
     yield* Console.log(deleted.deleted ? `deleted ${deleted.id}` : `${deleted.id} was not deleted`)
     if (!deleted.deleted) return yield* Effect.fail(new CheckFailed({ message: "not deleted" }))
   }))
@@ -331,7 +331,7 @@ export const rotate = (flags: FlagsOf<"rotate">) =>
 export const test = (flags: FlagsOf<"test">) =>
     withApi(Effect.gen(function*() {
       const result = yield* WebhookEndpoints.test(flags.id, { eventType: flags.type })
-      if (flags.json) yield* printJson(Schema.encodeSync(WebhookEndpoints.TestEventResult)(result))
+      if (flags.json) yield* printJson(Schema.encodeSync(WebhookEndpoints.wire.TestEventResult)(result))
       else {
         yield* Console.log(
           `${result.webhookEndpointId}: ${result.eventType} test event answered ${result.statusCode} ` +
