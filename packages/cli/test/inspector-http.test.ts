@@ -5,8 +5,8 @@
  * itself (through tsx) for the development token it prints and for /inbox without a token.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either } from "effect"
-import { WebhookTesting } from "effect-openai-webhooks"
+import { ConfigProvider, Effect, Result } from "effect"
+import { WebhookTesting } from "effect4-openai-webhooks"
 import { load } from "../src/receiver/config.js"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
 import { killGroups } from "../../../test/support/process.js"
@@ -376,12 +376,12 @@ describe("the JSON API", () => {
 
 describe("WEBHOOK_INSPECTOR_TOKEN", () => {
   const settings = (env: Record<string, string>) =>
-    Effect.runSync(Effect.either(Effect.withConfigProvider(load, ConfigProvider.fromMap(new Map(Object.entries(env))))))
+    Effect.runSync(Effect.result(Effect.provideService(load, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: env, preserveEmptyStrings: true }))))
 
   it("refuses a token too short to guess safely, naming the variable and never showing the value", () => {
     const result = settings({ WEBHOOK_INSPECTOR_TOKEN: "short-token" })
-    if (Either.isRight(result)) return assert.fail("a 11-character token was taken")
-    const error = result.left
+    if (Result.isSuccess(result)) return assert.fail("a 11-character token was taken")
+    const error = result.failure
     assert.match(error.message, /^WEBHOOK_INSPECTOR_TOKEN: /)
     assert.match(error.hint, /^WEBHOOK_INSPECTOR_TOKEN is a random string of at least 16/)
     assert.notInclude(error.message + error.hint, "short-token")

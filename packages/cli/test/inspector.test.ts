@@ -10,7 +10,7 @@ import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
-import { WebhookTesting } from "effect-openai-webhooks"
+import { WebhookTesting } from "effect4-openai-webhooks"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
 import { root } from "../../../test/support/process.js"
 

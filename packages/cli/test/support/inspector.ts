@@ -7,7 +7,7 @@ import { mkdtemp, rm, rmdir } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { ConfigProvider, Effect, Exit, Layer, Logger, Scope } from "effect"
-import { type WebhookEvent, WebhookTesting } from "effect-openai-webhooks"
+import { type WebhookEvent, WebhookTesting } from "effect4-openai-webhooks"
 import { load } from "../../src/receiver/config.js"
 import * as ReceiverLogger from "../../src/receiver/logger.js"
 import { type Handler, InboxLive, ServerLive } from "../../src/receiver/server.js"
@@ -45,24 +45,24 @@ export const startInspected = async (
   const dir = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-inspector-"))
   const store = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-inspector-inbox-"))
   const port = await freePort()
-  const provider = ConfigProvider.fromMap(
-    new Map(Object.entries({
+  const provider = ConfigProvider.fromEnv({
+    env: {
       HOST: "127.0.0.1",
       PORT: String(port),
       DATABASE_URL: `sqlite:${join(store, "inbox.sqlite")}`,
       OPENAI_WEBHOOK_SECRET: SECRET,
       ...env
-    }))
-  )
+    },
+    preserveEmptyStrings: true
+  })
   let logs = ""
   const listeners = new Set<() => void>()
-  const logger = Logger.replace(
-    Logger.defaultLogger,
+  const logger = Logger.layer([
     ReceiverLogger.make((chunk) => {
       logs += chunk
       for (const listener of listeners) listener()
     })
-  )
+  ])
   const waitForLine = (fields: LogLine, nth = 1) =>
     within(
       new Promise<LogLine>((resolve) => {
@@ -87,7 +87,7 @@ export const startInspected = async (
         Layer.provide(SecretLive(settings).pipe(Layer.provideMerge(InboxLive(settings, handle))))
       )
       yield* Layer.buildWithScope(main, scope)
-    }).pipe(Effect.withConfigProvider(provider), Effect.provide(logger))
+    }).pipe(Effect.provideService(ConfigProvider.ConfigProvider, provider), Effect.provide(logger))
   )
   const origin = `http://127.0.0.1:${port}`
   return {
