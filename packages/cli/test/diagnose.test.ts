@@ -3,11 +3,52 @@
  * holds it to `Webhooks.verify` on any event, secret, clock, body and `webhook-signature` layout), and its
  * checks say what is proven: a re-serialisation is named only when one really verifies. Plus
  */
-import { Arbitrary, Clock, ConfigProvider, Effect, FastCheck, Layer, Schema } from "effect"
+import { Arbitrary, Clock, ConfigProvider, Effect, Layer, Schema } from "effect"
 import { assert, describe, it } from "@effect/vitest"
-import { WebhookEvent, Webhooks, WebhookSecret, WebhookSignature, WebhookTesting } from "effect-openai-webhooks"
+import { WebhookEvent, Webhooks, WebhookSecret, WebhookSignature, WebhookTesting } from "effect4-openai-webhooks"
 import { Headers } from "openai-webhooks-engine"
 import { type Check, diagnose, type Report, type SecretSource } from "../src/cli/diagnose.js"
+
+/**
+ * The generators these laws are written with, on Effect 4's `Arbitrary` (Effect 4 has its own generator and
+ * shrinker, not fast-check): each says what fast-check's function of the same name said.
+ */
+const gen = {
+  boolean: (): Arbitrary.Arbitrary<boolean> => Arbitrary.schema(Schema.Boolean),
+  integer: (min: number, max: number): Arbitrary.Arbitrary<number> =>
+    Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: min, maximum: max }))),
+  constantFrom: <const A>(...values: ReadonlyArray<A>): Arbitrary.Arbitrary<A> =>
+    Arbitrary.map(gen.integer(0, values.length - 1), (i) => values[i]!),
+  /** One of `choices`, each as often as its weight says. */
+  oneof: <A>(...choices: ReadonlyArray<{ readonly weight: number; readonly arbitrary: Arbitrary.Arbitrary<A> }>) => {
+    const total = choices.reduce((sum, choice) => sum + choice.weight, 0)
+    return Arbitrary.flatMap(gen.integer(0, total - 1), (drawn) => {
+      let left = drawn
+      for (const choice of choices) {
+        if (left < choice.weight) return choice.arbitrary
+        left -= choice.weight
+      }
+      return choices.at(-1)!.arbitrary
+    })
+  },
+  /** `arbitrary`'s value, or undefined one time in six (fast-check's `option`). */
+  option: <A>(arbitrary: Arbitrary.Arbitrary<A>): Arbitrary.Arbitrary<A | undefined> =>
+    Arbitrary.flatMap(gen.integer(0, 5), (drawn): Arbitrary.Arbitrary<A | undefined> =>
+      drawn === 0 ? Arbitrary.Constant(undefined) : arbitrary
+    ),
+  bytes: (length: { readonly minLength: number; readonly maxLength: number }): Arbitrary.Arbitrary<Uint8Array> =>
+    Arbitrary.map(Arbitrary.array(gen.integer(0, 255), length), (bytes) => Uint8Array.from(bytes)),
+  /** An object of up to `maxKeys` entries, names from `name`, values from `value`. */
+  dictionary: (
+    name: Arbitrary.Arbitrary<string>,
+    value: Arbitrary.Arbitrary<string>,
+    maxKeys: number
+  ): Arbitrary.Arbitrary<Record<string, string>> =>
+    Arbitrary.map(
+      Arbitrary.array(Arbitrary.all([name, value]), { maxLength: maxKeys }),
+      (entries) => Object.fromEntries(entries)
+    )
+}
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const otherSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -78,12 +119,12 @@ const library = (body: string, headers: Headers, source: SecretSource, now: numb
   const SecretLive = source.from === "flag"
     ? WebhookSecret.layer(source.value)
     : WebhookSecret.layerConfig().pipe(
-      Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["OPENAI_WEBHOOK_SECRET", source.value]]))))
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET: source.value } })))
     )
   return Effect.runSync(
     Webhooks.verify(body, headers, { tolerance: `${tolerance} seconds` }).pipe(
       Effect.provide(SecretLive),
-      Effect.withClock(stoppedAt(now * 1000)),
+      Effect.provideService(Clock.Clock, stoppedAt(now * 1000)),
       Effect.match({ onFailure: () => false, onSuccess: () => true })
     )
   )
@@ -91,11 +132,12 @@ const library = (body: string, headers: Headers, source: SecretSource, now: numb
 
 /** A clock that reads `millis`, always: the library's verdict at a given time, synchronously. */
 const stoppedAt = (millis: number): Clock.Clock => ({
-  [Clock.ClockTypeId]: Clock.ClockTypeId,
-  unsafeCurrentTimeMillis: () => millis,
+  currentTimeMillisUnsafe: () => millis,
   currentTimeMillis: Effect.succeed(millis),
-  unsafeCurrentTimeNanos: () => BigInt(millis) * 1_000_000n,
+  currentTimeNanosUnsafe: () => BigInt(millis) * 1_000_000n,
   currentTimeNanos: Effect.succeed(BigInt(millis) * 1_000_000n),
+  monotonicTimeNanosUnsafe: () => BigInt(millis) * 1_000_000n,
+  monotonicTimeNanos: Effect.succeed(BigInt(millis) * 1_000_000n),
   sleep: () => Effect.void
 })
 
@@ -406,18 +448,19 @@ describe("diagnose", () => {
   })
 
   describe("laws", () => {
-    const AnyEvent: FastCheck.Arbitrary<WebhookEvent.UnwrapWebhookEvent> = FastCheck.oneof(
-      ...[...WebhookEvent.classes, WebhookEvent.UnknownWebhookEvent].map((cls) =>
-        Arbitrary.make(cls as Schema.Schema.AnyNoContext) as FastCheck.Arbitrary<WebhookEvent.UnwrapWebhookEvent>
-      )
+    const AnyEvent: Arbitrary.Arbitrary<WebhookEvent.UnwrapWebhookEvent> = gen.oneof(
+      ...[...WebhookEvent.classes, WebhookEvent.UnknownWebhookEvent].map((cls) => ({
+        weight: 1,
+        arbitrary: Arbitrary.schema(cls as Schema.Top) as Arbitrary.Arbitrary<WebhookEvent.UnwrapWebhookEvent>
+      }))
     )
-    const KeyBytes = FastCheck.uint8Array({ minLength: 16, maxLength: 64 })
-    const AnySecret = FastCheck.tuple(KeyBytes, FastCheck.boolean()).map(([bytes, padded]) => {
+    const KeyBytes = gen.bytes({ minLength: 16, maxLength: 64 })
+    const AnySecret = Arbitrary.map(Arbitrary.all([KeyBytes, gen.boolean()]), ([bytes, padded]) => {
       const encoded = `whsec_${Buffer.from(bytes).toString("base64")}`
       return padded ? encoded : encoded.replace(/=+$/, "")
     })
-    const Timestamp = Schema.Int.pipe(Schema.between(300, 9_999_999_999))
-    const Skew = (min: number, max: number) => Schema.Int.pipe(Schema.between(min, max))
+    const Timestamp = gen.integer(300, 9_999_999_999)
+    const Skew = (min: number, max: number) => gen.integer(min, max)
 
     const check = (event: WebhookEvent.UnwrapWebhookEvent, options: {
       readonly signWith: string
@@ -453,11 +496,11 @@ describe("diagnose", () => {
         event: AnyEvent,
         signWith: AnySecret,
         other: AnySecret,
-        same: FastCheck.boolean(),
-        fromEnv: FastCheck.boolean(),
+        same: gen.boolean(),
+        fromEnv: gen.boolean(),
         timestamp: Timestamp,
         skew: Skew(-1000, 1000),
-        tamper: FastCheck.boolean()
+        tamper: gen.boolean()
       },
       ({ event, fromEnv, other, same, signWith, skew, tamper, timestamp }) => {
         const given = same ? signWith : other
@@ -482,32 +525,30 @@ describe("diagnose", () => {
     type Piece =
       | { readonly _tag: "Entry"; readonly good: boolean; readonly layout: Layout; readonly padded: boolean }
       | { readonly _tag: "Noise"; readonly text: string }
-    const Entry = (good: boolean) =>
-      FastCheck.record({
-        _tag: FastCheck.constant("Entry" as const),
-        good: FastCheck.constant(good),
-        layout: FastCheck.constantFrom<Layout>("whole", "folded", "list", "trailing comma", "tab"),
-        padded: FastCheck.boolean()
+    const Entry = (good: boolean): Arbitrary.Arbitrary<Piece> =>
+      Arbitrary.all({
+        _tag: Arbitrary.Constant("Entry" as const),
+        good: Arbitrary.Constant(good),
+        layout: gen.constantFrom<Layout>("whole", "folded", "list", "trailing comma", "tab"),
+        padded: gen.boolean()
       })
-    const Noise = FastCheck.record({
-      _tag: FastCheck.constant("Noise" as const),
-      text: FastCheck.constantFrom("v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ", "v1a,abc", "x=y;", "v1,", "v1")
+    const Noise: Arbitrary.Arbitrary<Piece> = Arbitrary.all({
+      _tag: Arbitrary.Constant("Noise" as const),
+      text: gen.constantFrom("v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ", "v1a,abc", "x=y;", "v1,", "v1")
     })
-    const Position = FastCheck.integer({ min: 0, max: 30 })
-    const Layouts = FastCheck.record({
+    const Position = gen.integer(0, 30)
+    const Layouts = Arbitrary.all({
       // Bogus entries and garbage, then the good entry (and maybe a duplicate) put at any position.
-      others: FastCheck.array(
-        FastCheck.oneof({ weight: 4, arbitrary: Entry(false) }, { weight: 1, arbitrary: Noise }),
-        { maxLength: 28, size: "max" }
+      others: Arbitrary.array(
+        gen.oneof({ weight: 4, arbitrary: Entry(false) }, { weight: 1, arbitrary: Noise }),
+        { maxLength: 28 }
       ),
-      good: FastCheck.option(FastCheck.tuple(Entry(true), Position), { nil: undefined }),
-      duplicate: FastCheck.option(FastCheck.tuple(Entry(true), Position), { nil: undefined }),
-      separator: FastCheck.constantFrom(" ", ", ", "\t", "  ", " ,  "),
-      around: FastCheck.constantFrom("", " ", "\t "),
-      asList: FastCheck.boolean(),
-      bogus: FastCheck.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) =>
-        Buffer.from(bytes).toString("base64")
-      )
+      good: gen.option(Arbitrary.all([Entry(true), Position])),
+      duplicate: gen.option(Arbitrary.all([Entry(true), Position])),
+      separator: gen.constantFrom(" ", ", ", "\t", "  ", " ,  "),
+      around: gen.constantFrom("", " ", "\t "),
+      asList: gen.boolean(),
+      bogus: Arbitrary.map(gen.bytes({ minLength: 32, maxLength: 32 }), (bytes) => Buffer.from(bytes).toString("base64"))
     })
 
     it.prop(
@@ -584,7 +625,7 @@ describe("diagnose", () => {
 
     it.prop(
       "names the pretty-printing of any delivery signed pretty-printed and saved compact",
-      { event: AnyEvent, secret: AnySecret, indent: FastCheck.constantFrom(2, 4) },
+      { event: AnyEvent, secret: AnySecret, indent: gen.constantFrom(2, 4) },
       ({ event, indent, secret }) => {
         const { report } = check(event, {
           signWith: secret,
@@ -610,9 +651,10 @@ describe("diagnose", () => {
 
     it.prop(
       "blames the secret for any delivery, compact or pretty, signed with another secret: never re-serialisation",
-      { event: AnyEvent, signWith: AnySecret, verifyWith: AnySecret, indent: FastCheck.constantFrom(0, 2, 4) },
+      { event: AnyEvent, signWith: AnySecret, verifyWith: AnySecret, indent: gen.constantFrom(0, 2, 4) },
       ({ event, indent, signWith, verifyWith }) => {
-        FastCheck.pre(signWith.replace(/=+$/, "") !== verifyWith.replace(/=+$/, ""))
+        // Two different keys (fast-check's `pre`): the same key drawn twice proves nothing here.
+        if (signWith.replace(/=+$/, "") === verifyWith.replace(/=+$/, "")) return
         const { report } = check(event, {
           signWith,
           verifyWith: flag(verifyWith),
@@ -624,7 +666,7 @@ describe("diagnose", () => {
 
     it.prop(
       "names the skew, in seconds and which way, of any delivery outside the tolerance",
-      { timestamp: Timestamp, tolerance: Skew(0, 3600), beyond: Skew(1, 1_000_000), future: FastCheck.boolean() },
+      { timestamp: Timestamp, tolerance: Skew(0, 3600), beyond: Skew(1, 1_000_000), future: gen.boolean() },
       ({ beyond, future, timestamp, tolerance }) => {
         const skew = tolerance + beyond
         const event = WebhookTesting.sample("batch.completed")
@@ -644,10 +686,13 @@ const ok = <A>(value: A) => ({ ok: true as const, value })
 
 describe("Headers.parse, as verify reads --headers", () => {
   describe("laws", () => {
-    const Name = FastCheck.stringMatching(/^[a-z0-9][a-z0-9-]{0,20}$/)
-    const Value = FastCheck.string({ maxLength: 40 }).filter((value) => !/[\r\n]/.test(value) && value.trim() === value)
-    const Records = FastCheck.dictionary(Name, Value, { maxKeys: 8 })
-    const Cases = FastCheck.array(FastCheck.boolean(), { minLength: 8, maxLength: 8 })
+    const Name = Arbitrary.schema(Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9-]{0,20}$/)))
+    const Value = Arbitrary.filter(
+      Arbitrary.schema(Schema.String.check(Schema.isMaxLength(40))),
+      (value) => !/[\r\n]/.test(value) && value.trim() === value
+    )
+    const Records = gen.dictionary(Name, Value, 8)
+    const Cases = Arbitrary.array(gen.boolean(), { minLength: 8, maxLength: 8 })
 
     it.prop(
       "reads the same headers from a JSON object and from Name: value lines, whatever the case of the names",
