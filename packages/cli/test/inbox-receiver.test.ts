@@ -4,14 +4,14 @@
  * deliveries and its logfmt lines on stdout.
  */
 import { mkdtempSync, rmSync } from "node:fs"
-import { createRequire } from "node:module"
+import { DatabaseSync } from "node:sqlite"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
-import { WebhookTesting } from "effect-openai-webhooks"
+import { WebhookTesting } from "effect4-openai-webhooks"
 import {
   build,
   freePort,
@@ -111,22 +111,15 @@ const idOf = (delivery: WebhookTesting.Signed): string => delivery.headers["webh
 
 // Reading a database's rows from the test process.
 
-interface SqliteFile {
-  prepare(sql: string): { all(...params: Array<unknown>): Array<unknown> }
-  close(): void
-}
-
-// better-sqlite3 (what @effect/sql-sqlite-node runs on) ships no types of its own.
-const BetterSqlite3 = createRequire(import.meta.url)("better-sqlite3") as new(filename: string) => SqliteFile
-
 type Statuses = ReadonlyMap<string, string>
 
 const sqliteStatuses = (filename: string, ids: ReadonlyArray<string>): Statuses => {
-  const file = new BetterSqlite3(filename)
+  // node:sqlite, what @effect/sql-sqlite-node 4 runs on.
+  const file = new DatabaseSync(filename)
   try {
     const placeholders = ids.map(() => "?").join(", ")
     const rows = file.prepare(`SELECT webhook_id, status FROM ${TABLE} WHERE webhook_id IN (${placeholders})`)
-      .all(...ids) as Array<{ webhook_id: string; status: string }>
+      .all(...ids) as unknown as Array<{ webhook_id: string; status: string }>
     return new Map(rows.map((row) => [row.webhook_id, row.status]))
   } finally {
     file.close()
