@@ -1,6 +1,8 @@
 /**
  * One HTTP server of bench/http.ts, in its own process: `tsx bench/http-server.ts <kind> <port>`.
  * Prints "ready" on stderr once it listens. Every kind answers a valid delivery 200 and a bad one 401.
+ * The peers (floor, sdk, sdk-durable) and the Effect 3 edition's mounting styles are here; the receiver's
+ * (listener, receiver) are packages/cli/bench/http-server.ts, on Effect 4 as the applications are.
  */
 import { mkdtempSync, rmSync } from "node:fs"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -13,18 +15,14 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { NodeHttpServer } from "@effect/platform-node"
 import Sqlite from "better-sqlite3"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger } from "effect"
 import OpenAI from "openai"
 import { WebhookHttp, WebhookSecret } from "../src/index.js"
-import * as ReceiverLogger from "../packages/cli/src/receiver/logger.js"
-import { handle } from "../packages/cli/src/receiver/handler.js"
-import { load } from "../packages/cli/src/receiver/config.js"
-import { InboxLive, ServerLive } from "../packages/cli/src/receiver/server.js"
 import { SECRET, verifiedByHand } from "./by-hand.js"
 
 export { SECRET }
 
-const [kind = "receiver", portArg = "8788"] = process.argv.slice(2)
+const [kind = "layer-router", portArg = "8788"] = process.argv.slice(2)
 const port = Number(portArg)
 const ready = () => process.stderr.write("ready\n")
 // Exit cleanly on SIGTERM, so that node --cpu-prof writes its profile.
@@ -53,17 +51,14 @@ const floorResponse = Effect.succeed(
   HttpServerResponse.text("{\"received\":true}", { contentType: "application/json" })
 )
 const quietListenLog = Layer.effectDiscard(Effect.sync(ready))
-const logs = ReceiverLogger.layer
+// One logfmt line per delivery (to stdout, which the bench discards), as the Effect 4 edition's rows log
+// (packages/effect4/bench/http-server.ts); the receiver's own servers are packages/cli/bench/http-server.ts.
+const logs = Logger.logFmt
+const handle = () => Effect.void
 
 /** Runs a server layer until killed, saying "ready" once it is built. */
-const launch = (server: Layer.Layer<never, unknown>, options?: { readonly receiver: boolean }) => {
-  if (options?.receiver) {
-    // The receiver reads its address from the environment, as npm start does.
-    process.env["PORT"] = String(port)
-    process.env["HOST"] = "127.0.0.1"
-  }
+const launch = (server: Layer.Layer<never, unknown>) =>
   Layer.launch(server.pipe(Layer.provideMerge(quietListenLog))).pipe(Effect.provide(logs), Effect.runFork)
-}
 
 switch (kind) {
   case "floor":
@@ -120,22 +115,6 @@ switch (kind) {
     }).listen(port, "127.0.0.1", ready)
     break
   }
-  case "listener":
-    // The receiver's server without an inbox: WebhookHttp.makeNodeListener, logging one line per delivery.
-    launch(Layer.unwrapEffect(Effect.map(load, (settings) => ServerLive(settings).pipe(Layer.provide(SecretLive)))), {
-      receiver: true
-    })
-    break
-  case "receiver":
-    // npm start itself, inbox included: DATABASE_URL and WEBHOOK_MODE come from the environment.
-    launch(
-      Layer.unwrapEffect(
-        Effect.map(load, (settings) =>
-          ServerLive(settings).pipe(Layer.provide(Layer.merge(SecretLive, InboxLive(settings)))))
-      ),
-      { receiver: true }
-    )
-    break
   case "layer-router":
     launch(
       HttpLayerRouter.serve(WebhookHttp.layerRoute({ handle }), { disableLogger: true, disableListenLog: true }).pipe(

@@ -21,7 +21,19 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import Sqlite from "better-sqlite3"
 import pg from "pg"
-import { benchTrees, CONNECTIONS, freePort, load, machine, median, RUN_PREFIX, start, stop, type Tree } from "./lib.js"
+import {
+  benchTrees,
+  CONNECTIONS,
+  freePort,
+  load,
+  machine,
+  median,
+  RUN_PREFIX,
+  runsEffect4,
+  start,
+  stop,
+  type Tree
+} from "./lib.js"
 
 const SECONDS = Number(process.argv[2] ?? 6)
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2)
@@ -36,6 +48,11 @@ if (!(SECONDS > 0)) throw new Error(`seconds must be a positive number, got ${pr
 
 // The trees whose receivers are measured: this one first, then BENCH_BEFORE's.
 const trees = benchTrees(HERE)
+if (trees.some((tree) => tree.effect === 4) && !runsEffect4()) {
+  console.log(`(the receiver runs on Effect 4, which needs Node.js 22.19 or newer; this is ${process.version}: ` +
+    "bench/inbox.ts measures nothing here)")
+  process.exit(0)
+}
 
 type Count = () => Promise<{ done: number; total: number }>
 
@@ -260,7 +277,9 @@ for (const [name, kind] of peers) {
 }
 for (const tree of trees) {
   const key = `${engines[0]!.name}|${tree.label}`
-  const name = tree === trees[0] ? `**npm start** (${tree.label})` : `npm start at ${tree.label} (before)`
+  const name = tree === trees[0]
+    ? `**npm start** (${tree.label}, Effect ${tree.effect})`
+    : `npm start at ${tree.label} (before, Effect ${tree.effect})`
   console.log(
     `| ${name} | ${cell(of(key).map((r) => r.accepted), int)} | ${cell(of(key).map((r) => r.p99), String)} | ${
       ratio(ours, mid(key, "accepted"))
@@ -275,7 +294,9 @@ console.log(
 
 console.log("\nThe receiver with its inbox (accepted/s, processed/s, p99 ms):\n")
 const columns = trees.flatMap((tree, i) => {
-  const tag = trees.length === 1 ? tree.label : i === 0 ? `${tree.label} (after)` : `${tree.label} (before)`
+  const tag = trees.length === 1
+    ? `${tree.label}, Effect ${tree.effect}`
+    : `${tree.label}${i === 0 ? " (after" : " (before"}, Effect ${tree.effect})`
   return [`accepted/s ${tag}`, `processed/s ${tag}`, `p99 ${tag}`]
 })
 const versus = trees.slice(1).map((tree) => `after vs ${tree.label}: accepted, processed`)

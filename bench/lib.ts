@@ -61,8 +61,10 @@ export const start = async (
   options: { readonly cwd?: string; readonly label?: string; readonly script?: string } = {}
 ): Promise<ChildProcess> => {
   const name = options.label === undefined ? `${kind} server` : `${kind} server of ${options.label}`
-  // `script`: another server file, such as the Effect 4 edition's (packages/effect4/bench/http-server.ts).
-  const script = options.script ?? "bench/http-server.ts"
+  // `script`: another server file, such as the Effect 4 edition's (packages/effect4/bench/http-server.ts); the
+  // receiver's kinds run from the tree's receiver script (see `receiverOf`).
+  const script = options.script ??
+    (RECEIVER_KINDS.has(kind) ? receiverOf(options.cwd ?? ROOT).script : "bench/http-server.ts")
   const child = spawn(process.execPath, ["--import", "tsx", script, kind, String(port)], {
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, ...env },
@@ -137,7 +139,24 @@ export const machine = () =>
 export interface Tree {
   readonly label: string
   readonly cwd: string
+  /** The Effect major its receiver (`npm start`) runs on. */
+  readonly effect: 3 | 4
 }
+
+/** This repository's root. */
+const ROOT = resolve(import.meta.dirname, "..")
+
+/** The kinds that are the receiver (`npm start` without and with its inbox), whichever Effect it runs on. */
+const RECEIVER_KINDS: ReadonlySet<string> = new Set(["listener", "receiver"])
+
+/**
+ * Where a tree's receiver servers are: packages/cli/bench/http-server.ts since the applications run on Effect 4
+ * (that package's own effect), bench/http-server.ts in a tree from before (the Effect 3 receiver).
+ */
+export const receiverOf = (dir: string): { readonly script: string; readonly effect: 3 | 4 } =>
+  existsSync(join(dir, "packages", "cli", "bench", "http-server.ts"))
+    ? { script: "packages/cli/bench/http-server.ts", effect: 4 }
+    : { script: "bench/http-server.ts", effect: 3 }
 
 const git = (dir: string, args: ReadonlyArray<string>) =>
   execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()
@@ -157,7 +176,7 @@ const describeTree = (dir: string): string => {
  * node_modules and its built dist/, as `npm ci` leaves it).
  */
 export const benchTrees = (here: string): ReadonlyArray<Tree> => {
-  const trees: Array<Tree> = [{ label: describeTree(here), cwd: here }]
+  const trees: Array<Tree> = [{ label: describeTree(here), cwd: here, effect: receiverOf(here).effect }]
   for (const entry of (process.env["BENCH_BEFORE"] ?? "").split(",")) {
     if (entry.trim() === "") continue
     const dir = resolve(entry.trim())
@@ -168,7 +187,11 @@ export const benchTrees = (here: string): ReadonlyArray<Tree> => {
       throw new Error(`BENCH_BEFORE: ${dir} has no node_modules (run npm ci there, or link this tree's node_modules)`)
     }
     const label = describeTree(dir)
-    trees.push({ label: trees.some((tree) => tree.label === label) ? `${label} (${dir})` : label, cwd: dir })
+    trees.push({
+      label: trees.some((tree) => tree.label === label) ? `${label} (${dir})` : label,
+      cwd: dir,
+      effect: receiverOf(dir).effect
+    })
   }
   return trees
 }
