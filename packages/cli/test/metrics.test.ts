@@ -11,13 +11,13 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
-import * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClient from "effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { ConfigProvider, Context, Deferred, Effect, Either, Exit, Layer, Logger, Option, Redacted } from "effect"
+import { ConfigProvider, Context, Deferred, Effect, Result, Exit, Layer, Logger, Option, Redacted } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
 import pg from "pg"
-import { type WebhookEvent, WebhookInbox, WebhookTesting } from "effect-openai-webhooks"
+import { type WebhookEvent, WebhookInbox, WebhookTesting } from "effect4-openai-webhooks"
 import { load } from "../src/receiver/config.js"
 import * as Metrics from "../src/receiver/metrics.js"
 import { InboxSql } from "openai-webhooks-engine"
@@ -331,15 +331,15 @@ describe("the receiver's /metrics token", () => {
 })
 
 const settingsFrom = (variables: Record<string, string>) =>
-  Effect.either(load.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(variables))))))
+  Effect.result(load.pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: variables, preserveEmptyStrings: true }))))
 
 describe("the metrics settings", () => {
   it.effect("WEBHOOK_METRICS defaults to on and WEBHOOK_METRICS_TOKEN to none", () =>
     Effect.gen(function*() {
-      const settings = Either.getOrThrow(yield* settingsFrom({}))
+      const settings = Result.getOrThrow(yield* settingsFrom({}))
       assert.strictEqual(settings.metrics, true)
       assert.isTrue(Option.isNone(settings.metricsToken))
-      assert.strictEqual(Either.getOrThrow(yield* settingsFrom({ WEBHOOK_METRICS: "off" })).metrics, false)
+      assert.strictEqual(Result.getOrThrow(yield* settingsFrom({ WEBHOOK_METRICS: "off" })).metrics, false)
     }))
 
   it.effect("a WEBHOOK_METRICS_TOKEN too short, or one no Authorization header could carry, stops the start", () =>
@@ -347,7 +347,7 @@ describe("the metrics settings", () => {
       const tokens = ["", "tooshort123", "two words, long enough", "tab\there-long-enough", " padded-long-enough"]
       for (const token of tokens) {
         const error = yield* Effect.flip(
-          settingsFrom({ WEBHOOK_METRICS_TOKEN: token }).pipe(Effect.flatMap((either) => either))
+          settingsFrom({ WEBHOOK_METRICS_TOKEN: token }).pipe(Effect.flatMap(Effect.fromResult))
         )
         assert.include(error.message, "WEBHOOK_METRICS_TOKEN")
         assert.include(error.hint, "WEBHOOK_METRICS_TOKEN is a random string of at least 16")
@@ -518,7 +518,7 @@ describe.each(stores)("the metrics of failing handlers and a failing inbox, on $
 /** `listener` on a Node server of its own on loopback, for the test's scope: its origin. */
 const serve = (listener: Metrics.Listener, onRequest: () => void = () => undefined) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly origin: string; readonly server: Server }>((resume) => {
+    Effect.callback<{ readonly origin: string; readonly server: Server }>((resume) => {
       const server = createServer((request, response) => {
         onRequest()
         listener(request, response)
@@ -528,7 +528,7 @@ const serve = (listener: Metrics.Listener, onRequest: () => void = () => undefin
         resume(Effect.succeed({ origin: `http://127.0.0.1:${port}`, server }))
       })
     }),
-    ({ server }) => Effect.async<void>((resume) => {
+    ({ server }) => Effect.callback<void>((resume) => {
       server.closeAllConnections()
       server.close(() => resume(Effect.void))
     })
@@ -553,8 +553,8 @@ describe.each(stores)("a scrape's cost on $name", (store) => {
         let queries = 0
         const counted: WebhookInbox.Store = {
           ...inbox,
-          stats: Effect.zipRight(
-            Effect.zipRight(Effect.sync(() => queries++), Deferred.await(arrived)),
+          stats: Effect.andThen(
+            Effect.andThen(Effect.sync(() => queries++), Deferred.await(arrived)),
             inbox.stats
           )
         }
@@ -562,7 +562,7 @@ describe.each(stores)("a scrape's cost on $name", (store) => {
           Effect.provideService(WebhookInbox.WebhookInbox, counted)
         )
         const { origin } = yield* serve(listener!, () => {
-          if (++requests === SCRAPERS) Deferred.unsafeDone(arrived, Exit.void)
+          if (++requests === SCRAPERS) Deferred.doneUnsafe(arrived, Exit.void)
         })
         yield* inbox.claim("evt_a", "batch.completed", 1, "{}")
         const scraped = yield* Effect.promise(() => Promise.all(Array.from({ length: SCRAPERS }, () => scrape(origin))))
@@ -581,17 +581,14 @@ describe.each(stores)("a scrape's cost on $name", (store) => {
 })
 
 describe("who may scrape", () => {
-  it.scoped("bound beyond loopback without WEBHOOK_METRICS_TOKEN, /metrics answers 403 and says how to open it", () =>
+  it.effect("bound beyond loopback without WEBHOOK_METRICS_TOKEN, /metrics answers 403 and says how to open it", () =>
     Effect.gen(function*() {
       for (const host of ["127.0.0.1", "::1", "localhost", "127.0.0.2"]) assert.isTrue(Metrics.isLoopback(host), host)
       for (const host of ["0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "example.com"]) {
         assert.isFalse(Metrics.isLoopback(host), host)
       }
       const logs: Array<string> = []
-      const logger = Logger.replace(
-        Logger.defaultLogger,
-        Logger.make(({ message }) => logs.push(String(message)))
-      )
+      const logger = Logger.layer([Logger.make(({ message }) => logs.push(String(message)))])
       const closed = yield* Metrics.make({ metrics: true, metricsToken: Option.none(), host: "0.0.0.0" }).pipe(
         Effect.provide(logger)
       )
