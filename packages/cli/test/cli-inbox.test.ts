@@ -8,24 +8,11 @@ import { randomBytes } from "node:crypto"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import {
-  Context,
-  Deferred,
-  Effect,
-  Either,
-  FastCheck,
-  HashMap,
-  Layer,
-  Logger,
-  Option,
-  Redacted,
-  Schedule,
-  Schema
-} from "effect"
+import { Arbitrary, Context, Deferred, Effect, Layer, Logger, Redacted, References, Result, Schedule, Schema } from "effect"
+import * as SqlClient from "effect/sql/SqlClient"
 import * as time from "../src/cli/inbox/time.js"
 import {
   type WebhookEvent,
@@ -33,7 +20,7 @@ import {
   WebhookInbox,
   WebhookSecret,
   WebhookTesting
-} from "effect-openai-webhooks"
+} from "effect4-openai-webhooks"
 import { requirePostgres, skipPostgres } from "../../../test/support/built-receiver.js"
 import {
   assertExplained,
@@ -80,8 +67,10 @@ const assertOk = (run: Run) => {
 
 // The JSON documents, decoded with their promised shapes: a field renamed or missing fails the test.
 
-const Iso = Schema.String.pipe(Schema.filter((s) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s))
-const Status = Schema.Literal("processing", "done", "failed", "pending", "dead")
+const Iso = Schema.String.check(
+  Schema.makeFilter((s: string) => !Number.isNaN(Date.parse(s)) && new Date(s).toISOString() === s)
+)
+const Status = Schema.Literals(["processing", "done", "failed", "pending", "dead"])
 const Record = Schema.Struct({
   webhookId: Schema.String,
   eventType: Schema.NullOr(Schema.String),
@@ -101,7 +90,7 @@ const Detail = Schema.Struct({
     attempt: Schema.Number,
     startedAt: Iso,
     endedAt: Schema.NullOr(Iso),
-    outcome: Schema.NullOr(Schema.Literal("processed", "failed", "timed_out", "interrupted")),
+    outcome: Schema.NullOr(Schema.Literals(["processed", "failed", "timed_out", "interrupted"])),
     durationMs: Schema.NullOr(Schema.Number),
     error: Schema.NullOr(Schema.String)
   }))
@@ -121,7 +110,7 @@ const Stats = Schema.Struct({
 })
 
 /** The one JSON document a `--json` run prints, decoded with `schema`. */
-const documentOf = <A, I>(run: Run, schema: Schema.Schema<A, I>): A => {
+const documentOf = <S extends Schema.Decoder<unknown>>(run: Run, schema: S): S["Type"] => {
   assertOk(run)
   return Schema.decodeUnknownSync(schema)(JSON.parse(run.stdout))
 }
@@ -184,7 +173,7 @@ const deliver = async (handler: (request: Request) => Promise<Response>, body: s
 }
 
 /** The fixture's receivers log nothing: the test's output is the test's. */
-const Quiet = Logger.remove(Logger.defaultLogger)
+const Quiet = Logger.layer([])
 
 const textOf = (message: unknown) => Array.isArray(message) ? message[0] : message
 
@@ -195,16 +184,16 @@ const textOf = (message: unknown) => Array.isArray(message) ? message[0] : messa
 const processed = (client: Layer.Layer<SqlClient.SqlClient, unknown>, id: string) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const done = yield* Deferred.make<void>()
-    const watching = Logger.make(({ annotations, message }) => {
-      if (textOf(message) === "processed" && Option.contains(HashMap.get(annotations, "webhook_id"), id)) {
-        Deferred.unsafeDone(done, Effect.void)
+    const watching = Logger.make(({ fiber, message }) => {
+      if (textOf(message) === "processed" && fiber.getRef(References.CurrentLogAnnotations)["webhook_id"] === id) {
+        Deferred.doneUnsafe(done, Effect.void)
       }
     })
     const inbox = WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(client))
     yield* Layer.build(
       WebhookInbox.layerWorker({ handle: () => Effect.void, pollInterval: "20 millis" }).pipe(
         Layer.provide(inbox),
-        Layer.provide(Logger.replace(Logger.defaultLogger, watching))
+        Layer.provide(Logger.layer([watching]))
       )
     )
     yield* Deferred.await(done)
@@ -229,14 +218,14 @@ const fill = async (client: Layer.Layer<SqlClient.SqlClient, unknown>): Promise<
   const deadLogged = Effect.runSync(Deferred.make<void>())
   let dead = 0
   const counting = Logger.make(({ message }) => {
-    if (textOf(message) === "dead" && ++dead === 2) Deferred.unsafeDone(deadLogged, Effect.void)
+    if (textOf(message) === "dead" && ++dead === 2) Deferred.doneUnsafe(deadLogged, Effect.void)
   })
   const inbox = WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provide(client))
   const worker = WebhookInbox.layerWorker({
     handle: () => Effect.fail(new Error("the eval store is down")),
     schedule: Schedule.recurs(0),
     pollInterval: "20 millis"
-  }).pipe(Layer.provide(inbox), Layer.provide(Logger.replace(Logger.defaultLogger, counting)))
+  }).pipe(Layer.provide(inbox), Layer.provide(Logger.layer([counting])))
   const queued = WebhookHttp.toWebHandler({
     handle: () => Effect.void,
     layer: Layer.mergeAll(inbox, worker, Secret, Quiet)
@@ -574,44 +563,50 @@ describe("openai-webhooks inbox: the database", () => {
 describe("--since and --until", () => {
   const now = Date.UTC(2026, 10, 29, 12, 0, 0)
   const units = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const
+  /** A whole number from `min` to `max`, on Effect 4's Arbitrary (fast-check's `integer`). */
+  const between = (min: number, max: number) =>
+    Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: min, maximum: max })))
 
   it.prop(
     "a span is that long before now",
     [
-      FastCheck.integer({ min: 0, max: 100_000 }),
-      FastCheck.constantFrom(...(Object.keys(units) as Array<keyof typeof units>))
+      between(0, 100_000),
+      Arbitrary.map(between(0, 4), (i) => (Object.keys(units) as Array<keyof typeof units>)[i]!)
     ],
     ([n, unit]) => {
       const parsed = time.parse("--since", `${n}${unit}`, now)
-      assert.deepStrictEqual(parsed, Either.right(new Date(now - n * units[unit])))
+      assert.deepStrictEqual(parsed, Result.succeed(new Date(now - n * units[unit])))
     }
   )
 
   it.prop(
     "an ISO date-time is that instant",
-    [FastCheck.date({ min: new Date("1970-01-01"), max: new Date("9999-12-31"), noInvalidDate: true })],
+    [Arbitrary.map(between(Date.parse("1970-01-01"), Date.parse("9999-12-31")), (millis) => new Date(millis))],
     ([date]) => {
-      assert.deepStrictEqual(time.parse("--until", date.toISOString(), now), Either.right(date))
+      assert.deepStrictEqual(time.parse("--until", date.toISOString(), now), Result.succeed(date))
     }
   )
 
   it.prop(
     "anything else is a usage error naming the flag and the input",
-    [FastCheck.string().filter((s) => !/^\s*(\d+[smhdw]|\d{4}-\d\d-\d\d.*)\s*$/.test(s))],
+    [Arbitrary.filter(Arbitrary.schema(Schema.String), (s) => !/^\s*(\d+[smhdw]|\d{4}-\d\d-\d\d.*)\s*$/.test(s))],
     ([input]) => {
       const parsed = time.parse("--since", input, now)
-      assert.isTrue(Either.isLeft(parsed))
-      if (Either.isLeft(parsed)) {
-        assert.strictEqual(parsed.left.message, `--since: ${JSON.stringify(input)} is not a time`)
-        assert.match(parsed.left.hint, /^--since is /)
+      assert.isTrue(Result.isFailure(parsed))
+      if (Result.isFailure(parsed)) {
+        assert.strictEqual(parsed.failure.message, `--since: ${JSON.stringify(input)} is not a time`)
+        assert.match(parsed.failure.hint, /^--since is /)
       }
     }
   )
 
   it("refuses a day the month does not have, and a span past the calendar", () => {
     for (const input of ["2026-02-30", "2026-13-01", "2026-04-31T10:00:00Z", "99999999999w"]) {
-      assert.isTrue(Either.isLeft(time.parse("--since", input, now)), input)
+      assert.isTrue(Result.isFailure(time.parse("--since", input, now)), input)
     }
-    assert.deepStrictEqual(time.parse("--since", "2024-02-29", now), Either.right(new Date("2024-02-29T00:00:00Z")))
+    assert.deepStrictEqual(
+      time.parse("--since", "2024-02-29", now),
+      Result.succeed(new Date("2024-02-29T00:00:00Z"))
+    )
   })
 })

@@ -18,10 +18,10 @@ import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as SchemaIssue from "effect/SchemaIssue"
 import * as Stream from "effect/Stream"
 import { WebhookEndpoints, type WebhookError } from "effect4-openai-webhooks"
 import type { Input, endpointsCommands } from "./commands.js"
+import { problemOf } from "./config-error.js"
 import { CheckFailed, type CliError, Unreachable, UsageError } from "./errors.js"
 
 /** The flags and arguments of `endpoints <name>`. */
@@ -39,45 +39,13 @@ const accepts: Readonly<Record<string, string>> = {
   OPENAI_PROJECT_ID: "OPENAI_PROJECT_ID is a project ID (proj_...), or unset"
 }
 
-/**
- * Whether a config issue says a variable is missing: Effect 4 reads a variable that is not set as a value that is
- * not there (`MissingKey`, or "Expected string" of nothing), under the pointer to the variable. A variable that is
- * set is text, which no string setting refuses as a type.
- */
-const isMissing = (issue: SchemaIssue.Issue): boolean => {
-  switch (issue._tag) {
-    case "MissingKey":
-      return true
-    case "InvalidType":
-      return issue.input === undefined
-    case "Pointer":
-    case "Filter":
-    case "Encoding":
-      return isMissing(issue.issue)
-    case "Composite":
-    case "AnyOf":
-      return issue.issues.some(isMissing)
-    default:
-      return false
-  }
-}
-
-const standard = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/**
- * The first problem of a `ConfigError` from `layerConfig`, as a usage error naming the variable: Effect 4's
- * `ConfigError` holds a `SchemaError`, whose issue points at the variable.
- */
+/** A `ConfigError` from `layerConfig`, as a usage error naming the variable. */
 const fromConfigError = (error: Config.ConfigError): UsageError => {
-  const cause = error.cause
-  const problem = Schema.isSchemaError(cause) ? standard(cause.issue).issues[0] : undefined
-  if (problem === undefined || !Schema.isSchemaError(cause)) {
-    return new UsageError({ message: error.message, hint: KEY_HINT })
-  }
-  const name = (problem.path ?? []).map(String).join(".")
+  const problem = problemOf(error)
+  if (problem === undefined) return new UsageError({ message: error.message, hint: KEY_HINT })
   return new UsageError({
-    message: isMissing(cause.issue) ? `${name} is not set` : `${name}: ${problem.message}`,
-    hint: accepts[name] ?? KEY_HINT
+    message: problem.missing ? `${problem.name} is not set` : `${problem.name}: ${problem.message}`,
+    hint: accepts[problem.name] ?? KEY_HINT
   })
 }
 

@@ -5,17 +5,19 @@
  */
 import { existsSync } from "node:fs"
 import type { SqlError } from "effect/sql/SqlError"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import type * as Config from "effect/Config"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as References from "effect/References"
 import { WebhookInbox } from "effect4-openai-webhooks"
-import { variables } from "../../receiver/config.js"
 import * as Database from "../../receiver/database.js"
+import * as Env from "../../receiver/env.js"
 import { describe } from "../../receiver/errors.js"
+import { problemOf } from "../config-error.js"
 import { fromReceiver, Refused, Unreachable, UsageError } from "../errors.js"
 
 /** Where the database's URL came from: the flag, the variable, or neither (the receiver's default file). */
@@ -31,9 +33,22 @@ export interface Source {
 export const source = (flag: string | undefined): Effect.Effect<Option.Option<Source>, UsageError> =>
   flag !== undefined
     ? Effect.succeed(Option.some({ from: "--database", url: flag }))
-    : Effect.map(Config.option(variables.databaseUrl), Option.map((url): Source => ({ from: "DATABASE_URL", url }))).pipe(
-      Effect.mapError((error) => new UsageError({ message: `DATABASE_URL: ${error}`, hint: `DATABASE_URL is ${Database.FORMS}` }))
+    : Effect.map(
+      // The variable (or its _FILE form) as the receiver reads it; unset is none (the receiver's own setting,
+      // `variables.databaseUrl`, refuses unset on Effect 4, where Config.option no longer turns that into none).
+      Env.secret("DATABASE_URL"),
+      Option.map((found): Source => ({ from: "DATABASE_URL", url: Redacted.value(found.value) }))
+    ).pipe(
+      Effect.mapError((error) =>
+        new UsageError({ message: `DATABASE_URL: ${said(error)}`, hint: `DATABASE_URL is ${Database.FORMS}` })
+      )
     )
+
+/** A refusal of the variable, in the words the command said it on Effect 3: `(Invalid data at NAME: "why")`. */
+const said = (error: Config.ConfigError): string => {
+  const problem = problemOf(error)
+  return problem === undefined ? error.message : `(Invalid data at ${problem.name}: ${JSON.stringify(problem.message)})`
+}
 
 /** The database `source` names, or a {@link UsageError} naming the flag or variable it came from. */
 export const database = (source: Option.Option<Source>): Result.Result<Database.Database, UsageError> =>
