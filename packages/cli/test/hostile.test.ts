@@ -17,9 +17,9 @@ import * as http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Effect, Either, FastCheck } from "effect"
-import type { WebhookError } from "effect-openai-webhooks"
-import { WebhookEvent, Webhooks, WebhookSignature, WebhookTesting } from "effect-openai-webhooks"
+import { Arbitrary, Effect, Result, Schema } from "effect"
+import type { WebhookError } from "effect4-openai-webhooks"
+import { WebhookEvent, Webhooks, WebhookSignature, WebhookTesting } from "effect4-openai-webhooks"
 import { build, killGroups, type LogLine, parseLogfmt, PATIENCE, within } from "../../../test/support/process.js"
 import {
   type Receiver,
@@ -32,8 +32,8 @@ import { CLI, RECEIVER } from "./support/apps.js"
 
 // A secret of this run only: nothing the receiver is sent can contain it by chance.
 const secret = `whsec_${randomBytes(32).toString("base64")}`
-const key = Either.getOrThrow(WebhookSignature.key(secret))
-const otherKey = Either.getOrThrow(WebhookSignature.key(`whsec_${randomBytes(32).toString("base64")}`))
+const key = Result.getOrThrow(WebhookSignature.key(secret))
+const otherKey = Result.getOrThrow(WebhookSignature.key(`whsec_${randomBytes(32).toString("base64")}`))
 
 /** Ids of this run: the PostgreSQL database outlives it, and an id of an earlier run would be a duplicate. */
 const run = randomBytes(4).toString("hex")
@@ -162,9 +162,9 @@ const verdict = (delivery: Delivery): Expected => {
     payload: delivery.body,
     now: now()
   })
-  if (Either.isLeft(verified)) return rejected(verified.left.reason)
-  const decoded = Effect.runSync(Effect.either(Webhooks.decode(delivery.body)))
-  return Either.isLeft(decoded) ? invalid(decoded.left.reason) : ACCEPTED
+  if (Result.isFailure(verified)) return rejected(verified.failure.reason)
+  const decoded = Effect.runSync(Effect.result(Webhooks.decode(delivery.body)))
+  return Result.isFailure(decoded) ? invalid(decoded.failure.reason) : ACCEPTED
 }
 
 // Requests.
@@ -287,8 +287,30 @@ const noStackLike = (text: string) => !text.includes(" at ")
 const SEED = 20261129
 
 /** `count` values of `arbitrary`, the same on every run. */
-const generate = <A>(arbitrary: FastCheck.Arbitrary<A>, count: number): ReadonlyArray<A> =>
-  FastCheck.sample(arbitrary, { seed: SEED, numRuns: count })
+const generate = <A>(arbitrary: Arbitrary.Arbitrary<A>, count: number): ReadonlyArray<A> =>
+  Effect.runSync(Arbitrary.sampleEffect(arbitrary, { seed: SEED, count }))
+
+// The few generators these cases are made of, on Effect 4's `Arbitrary` (Effect 3's fast-check is not in Effect 4).
+
+/** A whole number from `min` to `max`. */
+const integer = (min: number, max: number): Arbitrary.Arbitrary<number> =>
+  Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: min, maximum: max })))
+
+/** One of `values`. */
+const constantFrom = <const A extends ReadonlyArray<unknown>>(...values: A): Arbitrary.Arbitrary<A[number]> =>
+  Arbitrary.map(integer(0, values.length - 1), (index) => values[index] as A[number])
+
+/** A value of one of `arbitraries`, each as likely. */
+const oneof = <A>(...arbitraries: ReadonlyArray<Arbitrary.Arbitrary<A>>): Arbitrary.Arbitrary<A> =>
+  Arbitrary.flatMap(integer(0, arbitraries.length - 1), (index) => arbitraries[index]!)
+
+/** A string matching `pattern`. */
+const matching = (pattern: RegExp): Arbitrary.Arbitrary<string> =>
+  Arbitrary.schema(Schema.String.check(Schema.isPattern(pattern)))
+
+/** An array of up to `maxLength` items, its length drawn from the whole range (fast-check's `size: "max"`). */
+const upTo = <A>(item: Arbitrary.Arbitrary<A>, maxLength: number): Arbitrary.Arbitrary<Array<A>> =>
+  Arbitrary.flatMap(integer(0, maxLength), (length) => Arbitrary.array(item, { minLength: length, maxLength: length }))
 
 // The groups of requests. Each is built when its test starts (timestamps are now then).
 
@@ -418,16 +440,12 @@ const headerCases = (): ReadonlyArray<Case> => {
     ], ACCEPTED)
   }
   // Generated: up to 1,000 extra headers of names and values of every allowed byte, around a signed delivery.
-  const Name = FastCheck.stringMatching(/^[a-z0-9!#$%&'*+.^_`|~-]{1,12}$/).map((name) => `x-${name}`)
-  const Value = FastCheck.array(
-    FastCheck.oneof(
-      FastCheck.integer({ min: 0x21, max: 0x7e }),
-      FastCheck.integer({ min: 0x80, max: 0xff }),
-      FastCheck.constantFrom(0x20, 0x09)
-    ),
-    { maxLength: 24 }
-  ).map((codes) => String.fromCharCode(...codes).replace(/^[ \t]+|[ \t]+$/g, ""))
-  const Extra = FastCheck.array(FastCheck.tuple(Name, Value), { maxLength: 1000, size: "max" })
+  const Name = Arbitrary.map(matching(/^[a-z0-9!#$%&'*+.^_`|~-]{1,12}$/), (name) => `x-${name}`)
+  const Value = Arbitrary.map(
+    Arbitrary.array(oneof(integer(0x21, 0x7e), integer(0x80, 0xff), constantFrom(0x20, 0x09)), { maxLength: 24 }),
+    (codes) => String.fromCharCode(...codes).replace(/^[ \t]+|[ \t]+$/g, "")
+  )
+  const Extra = upTo(Arbitrary.all([Name, Value]), 1000)
   for (const extra of generate(Extra, 20)) {
     const size = extra.reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0)
     // Node refuses a header section over 16 KiB; near the limit, either answer is right.
@@ -481,14 +499,13 @@ const timestampCases = (): ReadonlyArray<Case> => {
     }))
   }
   // Generated: near now, far from now, and strings of the characters numbers are written with.
-  const Timestamp = FastCheck.oneof(
-    FastCheck.integer({ min: -200, max: 200 }).map((offset) => String(t + offset)),
-    FastCheck.integer({ min: 400, max: 1_000_000_000 }).chain((offset) =>
-      FastCheck.constantFrom(String(t + offset), String(Math.max(0, t - offset)))),
-    FastCheck.stringMatching(/^[-+]?[0-9]{0,20}(\.[0-9]{0,3})?([eE][-+]?[0-9]{1,3})?$/).filter((text) => text !== ""),
-    FastCheck.tuple(FastCheck.nat({ max: 8 }), FastCheck.integer({ min: -200, max: 200 })).map(([zeros, offset]) =>
-      `${"0".repeat(zeros)}${t + offset}`
-    )
+  const Timestamp = oneof(
+    Arbitrary.map(integer(-200, 200), (offset) => String(t + offset)),
+    Arbitrary.flatMap(integer(400, 1_000_000_000), (offset) =>
+      constantFrom(String(t + offset), String(Math.max(0, t - offset)))),
+    Arbitrary.filter(matching(/^[-+]?[0-9]{0,20}(\.[0-9]{0,3})?([eE][-+]?[0-9]{1,3})?$/), (text) => text !== ""),
+    Arbitrary.map(Arbitrary.all([integer(0, 8), integer(-200, 200)]), ([zeros, offset]) =>
+      `${"0".repeat(zeros)}${t + offset}`)
   )
   for (const timestamp of generate(Timestamp, 40)) add("generated", timestamp)
   return cases
@@ -525,12 +542,12 @@ const signatureCases = (): ReadonlyArray<Case> => {
   add("5,000 commas", () => ",".repeat(5000), noMatch)
   add("a MAC of the right length that is not it", () => wrong(), noMatch)
   // Generated: lists of entries of every shape, joined every way; the library's verdict is the answer.
-  const Entry = FastCheck.constantFrom(
+  const Entry = constantFrom(
     "right", "wrong", "folded", "folded-comma", "unpadded", "url-safe", "v2", "cut", "empty", "bare-mac", "junk"
   )
-  const Shape = FastCheck.record({
-    entries: FastCheck.array(Entry, { maxLength: 40, size: "max" }),
-    separator: FastCheck.constantFrom(" ", ", ", ",", "\t", "  ", " ,")
+  const Shape = Arbitrary.all({
+    entries: upTo(Entry, 40),
+    separator: constantFrom(" ", ", ", ",", "\t", "  ", " ,")
   })
   for (const shape of generate(Shape, 40)) {
     add(`generated (${shape.entries.join(" ")})`, (_, m) =>
@@ -626,20 +643,27 @@ const bodyCases = (): ReadonlyArray<Case> => {
     tooLarge("a body of 10 MiB, chunked (no length declared)", tenMiB, "chunked")
   }
   // Generated: byte soup, events with a value replaced (JSON of any shape, deep nesting), bytes spliced in.
-  const Deep = FastCheck.tuple(
-    FastCheck.constantFrom(1, 2, 127, 128, 129, 1_000, 3_000, 100_000),
-    FastCheck.constantFrom("array" as const, "object" as const)
-  ).map(([levels, shape]) => nested(levels, shape))
-  const Value = FastCheck.oneof(Deep, FastCheck.jsonValue({ maxDepth: 4 }).map((json) => JSON.stringify(json)))
-  const Type = FastCheck.constantFrom(...WebhookEvent.EventType.literals, "x.unknown")
-  const Path = FastCheck.constantFrom("", "type", "id", "created_at", "data", "data.id", "extra")
-  const Body = FastCheck.oneof(
-    FastCheck.uint8Array({ maxLength: 2048 }).filter((bytes) => noStackLike(Buffer.from(bytes).toString("latin1"))),
-    FastCheck.tuple(Type, Path, Value).map(([type, path, value]) => withValue(type, path, value)),
-    FastCheck.tuple(Type, FastCheck.nat(), FastCheck.constantFrom(...NOT_UTF8.map(([, bytes]) => bytes))).map(
-      ([type, at, bytes]) => splice(withValue(type, "extra", "0"), at, bytes)
-    )
-  ).filter((body) => typeof body !== "string" || noStackLike(body))
+  const Deep = Arbitrary.map(
+    Arbitrary.all([constantFrom(1, 2, 127, 128, 129, 1_000, 3_000, 100_000), constantFrom("array", "object")]),
+    ([levels, shape]) => nested(levels, shape)
+  )
+  const Value = oneof(Deep, Arbitrary.map(Arbitrary.schema(Schema.Json), (json) => JSON.stringify(json)))
+  const Type = constantFrom(...WebhookEvent.EventType.literals, "x.unknown")
+  const Path = constantFrom("", "type", "id", "created_at", "data", "data.id", "extra")
+  const Body = Arbitrary.filter(
+    oneof<string | Uint8Array>(
+      Arbitrary.filter(
+        Arbitrary.map(Arbitrary.array(integer(0, 255), { maxLength: 2048 }), (bytes) => Uint8Array.from(bytes)),
+        (bytes) => noStackLike(Buffer.from(bytes).toString("latin1"))
+      ),
+      Arbitrary.map(Arbitrary.all([Type, Path, Value]), ([type, path, value]) => withValue(type, path, value)),
+      Arbitrary.map(
+        Arbitrary.all([Type, integer(0, 2_147_483_647), constantFrom(...NOT_UTF8.map(([, bytes]) => bytes))]),
+        ([type, at, bytes]) => splice(withValue(type, "extra", "0"), at, bytes)
+      )
+    ),
+    (body) => typeof body !== "string" || noStackLike(body)
+  )
   for (const [index, body] of generate(Body, 40).entries()) add(`generated (#${index})`, body)
   return cases
 }
