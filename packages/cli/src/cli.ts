@@ -6,7 +6,7 @@
  *
  * Before it is loaded: on Node 22.1 and later, V8's compiled code of the modules is kept between runs (Node's
  * compile cache, in the system's temporary folder, as TypeScript's `tsc` does), since most of a command's start-up
- * is compiling the ~560 modules of effect and @effect/cli (bench/cli-startup.ts). Node 20 has no such cache.
+ * is compiling the modules of effect and effect/cli (bench/cli-startup.ts). Node 20 has no such cache.
  */
 import * as module from "node:module"
 

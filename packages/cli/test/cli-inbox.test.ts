@@ -11,7 +11,19 @@ import { join } from "node:path"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Arbitrary, Context, Deferred, Effect, Layer, Logger, Redacted, References, Result, Schedule, Schema } from "effect"
+import {
+  Arbitrary,
+  Context,
+  Deferred,
+  Effect,
+  Layer,
+  Logger,
+  Redacted,
+  References,
+  Result,
+  Schedule,
+  Schema
+} from "effect"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as time from "../src/cli/inbox/time.js"
 import {

@@ -548,7 +548,10 @@ describe("diagnose", () => {
       separator: gen.constantFrom(" ", ", ", "\t", "  ", " ,  "),
       around: gen.constantFrom("", " ", "\t "),
       asList: gen.boolean(),
-      bogus: Arbitrary.map(gen.bytes({ minLength: 32, maxLength: 32 }), (bytes) => Buffer.from(bytes).toString("base64"))
+      bogus: Arbitrary.map(
+        gen.bytes({ minLength: 32, maxLength: 32 }),
+        (bytes) => Buffer.from(bytes).toString("base64")
+      )
     })
 
     it.prop(

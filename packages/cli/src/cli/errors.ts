@@ -6,7 +6,7 @@
  * |---:|---|
  * | 0 | done |
  * | 1 | the command ran and the answer is no ({@link CheckFailed}: not verified, an answer that was not 2xx; {@link Refused}: no delivery has that id, it is not a dead letter), or something it needed could not be reached ({@link Unreachable}: the receiver, a file, the database) |
- * | 2 | a usage mistake ({@link UsageError}, or a command line @effect/cli cannot read: `./mistakes.ts`) |
+ * | 2 | a usage mistake ({@link UsageError}, or a command line effect/cli cannot read: `./mistakes.ts`) |
  */
 import * as Data from "effect/Data"
 import * as ReceiverError from "../receiver/errors.js"

@@ -14,6 +14,7 @@
  * - anything else is a bug: the whole cause, exit 1.
  */
 import { readFileSync } from "node:fs"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import * as CliError from "effect/cli/CliError"
 import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
@@ -24,7 +25,6 @@ import * as Layer from "effect/Layer"
 import * as Path from "effect/Path"
 import * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import * as Stdio from "effect/Stdio"
-import * as Terminal from "effect/Terminal"
 import { configs, root } from "./commands.js"
 import { presenter, type Tree } from "./help.js"
 import { explain } from "./mistakes.js"
@@ -43,22 +43,16 @@ const cli = Command.runWith(root, { version })
 const unused = (service: string) => () => Effect.die(`openai-webhooks gives effect/cli no ${service}`)
 
 /**
- * What `effect/cli` asks of its platform: files (for file flags), paths, a terminal (for prompts), a process
- * spawner, standard streams. The command has no file flags, no prompts and spawns nothing, and each command's own
- * module brings what it uses: these are the least that satisfy `effect/cli`, so that `--help` loads no platform
- * (`@effect/platform-node`'s index loads the whole of it). Path is Effect's own, real.
+ * What `effect/cli` asks of its platform: files (for file flags), paths, a terminal (for `--wizard`'s prompts), a
+ * process spawner, standard streams. The terminal is Node's, as it was on Effect 3; the command has no file flags
+ * and spawns nothing, and each command's own module brings what it uses, so the rest are the least that satisfy
+ * `effect/cli`, and `--help` loads no platform (`@effect/platform-node`'s index loads the whole of it). Path is
+ * Effect's own, real.
  */
 export const environment = Layer.mergeAll(
   FileSystem.layerNoop({}),
   Path.layer,
-  Layer.succeed(Terminal.Terminal)(Terminal.make({
-    columns: Effect.succeed(80),
-    rows: Effect.succeed(24),
-    size: unused("terminal")(),
-    readInput: unused("terminal input")(),
-    readLine: unused("terminal input")(),
-    display: () => Effect.void
-  })),
+  NodeTerminal.layer,
   Layer.succeed(ChildProcessSpawner.ChildProcessSpawner)(ChildProcessSpawner.make(unused("child processes"))),
   Stdio.layerTest({})
 )

@@ -22,7 +22,7 @@ interface Sent {
 export const parseUrl = (text: string): URL | UsageError => {
   const hint = urlHint
   if (text.startsWith("-")) {
-    // `--url --count 3`: @effect/cli takes the next word as the value.
+    // `--url=--count`: a flag written as the value (effect/cli refuses `--url --count 3` itself: ./mistakes.ts).
     return new UsageError({ message: `--url needs a value, not the flag ${text}`, hint: hint(DEFAULT_EXAMPLE) })
   }
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? undefined : `http://${text}`
