@@ -27,7 +27,8 @@ export const typed = (argv: ReadonlyArray<string>): ReadonlyArray<string> => {
 const said = (error: CliError.NonShowHelpErrors): string => {
   switch (error._tag) {
     case "UnrecognizedOption":
-      return error.suggestions.length > 0
+      // A one-letter flag (`-x`) is near every short name: no suggestion for it.
+      return error.suggestions.length > 0 && error.option.startsWith("--")
         ? `The flag '${error.option}' is not recognized. Did you mean '${error.suggestions[0]}'?`
         : `Received unknown argument: '${error.option}'`
     case "MissingOption":
@@ -39,6 +40,8 @@ const said = (error: CliError.NonShowHelpErrors): string => {
     case "InvalidValue":
       return error.kind === "flag" && error.value === ""
         ? `Expected a value following option: '--${error.option}'`
+        : error.kind === "flag" && /^\d+ occurrences$/.test(error.value)
+        ? `Received unknown argument: '--${error.option}'` // a flag given twice: the second one, as Effect 3 said
         : error.message
     default:
       return error.message
