@@ -9,13 +9,7 @@ import { format } from "../src/receiver/logger.js"
 import { parseLogfmt } from "../../../test/support/process.js"
 
 const line = (annotation: unknown) =>
-  format({
-    logLevel: "Warn",
-    message: "rejected",
-    cause: Cause.empty,
-    annotations: { webhook_id: annotation },
-    date: new Date(0)
-  })
+  format({ logLevel: "Warn", message: "rejected", cause: Cause.empty, date: new Date(0) }, { webhook_id: annotation })
 
 /** Every control character but the line's own end. */
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/

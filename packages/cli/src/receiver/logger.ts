@@ -52,20 +52,20 @@ const LABELS: { readonly [Level in LogLevel.LogLevel]: string } = {
   None: "OFF"
 }
 
-/** One entry: what a line shows. */
+/** One entry, as Effect 4's logger gets it (`Logger.Options` is one), without its fiber's annotations. */
 export interface Entry {
   readonly date: Date
   readonly logLevel: LogLevel.LogLevel
   readonly message: unknown
-  readonly annotations: Readonly<Record<string, unknown>>
   readonly cause: Cause.Cause<unknown>
 }
 
-export const format = (entry: Entry): string => {
+/** One line: `entry` and the `annotations` of the fiber that logged it (given apart: no object made per line). */
+export const format = (entry: Entry, annotations: Readonly<Record<string, unknown>>): string => {
   let line = `timestamp=${entry.date.toISOString()} level=${LABELS[entry.logLevel]} message=${
     value(messageOf(entry.message))
   }`
-  for (const key in entry.annotations) line += ` ${key}=${value(entry.annotations[key])}`
+  for (const key in annotations) line += ` ${key}=${value(annotations[key])}`
   if (entry.cause.reasons.length > 0) line += ` cause=${value(Cause.pretty(entry.cause))}`
   return line + "\n"
 }
@@ -85,13 +85,7 @@ export const make = (
   }
   process.once("exit", flush)
   return Logger.make((options) => {
-    pending += format({
-      date: options.date,
-      logLevel: options.logLevel,
-      message: options.message,
-      annotations: options.fiber.getRef(References.CurrentLogAnnotations),
-      cause: options.cause
-    })
+    pending += format(options, options.fiber.getRef(References.CurrentLogAnnotations))
     if (!scheduled) {
       scheduled = true
       setImmediate(flush)
