@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Result, Layer, Option, Redacted } from "effect"
+import { Effect, Result, Layer, Option, Redacted } from "effect"
 import { WebhookSecret, WebhookTesting } from "effect4-openai-webhooks"
 import { loadWith, type ReceiverConfig, variables as commandVariables } from "../src/receiver/config.js"
 import type { InvalidConfig, InvalidSecret } from "../src/receiver/errors.js"
@@ -24,6 +24,7 @@ import {
   within
 } from "../../../test/support/process.js"
 import { CLI, RECEIVER } from "./support/apps.js"
+import { withVariables } from "./support/env.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 
@@ -42,7 +43,7 @@ const file = (name: string, contents: string): string => {
 /** The settings `variables` give (and nothing else of this process's environment), flags as `serve` passes them. */
 const load = (variables: Record<string, string>, flags: ReadonlyArray<string> = []) =>
   Effect.runSync(Effect.result(
-    loadWith(new Set(flags)).pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: variables, preserveEmptyStrings: true })))
+    loadWith(new Set(flags)).pipe(withVariables(variables))
   ))
 
 /** The secret and token layer on `settings`: where the secret's value is decoded. */
@@ -244,7 +245,7 @@ describe("secrets from files (<NAME>_FILE)", () => {
     const url = "postgres://webhooks:pw_Zq81hidden@db.example:5432/inbox"
     const read = (entries: Record<string, string>) =>
       Effect.runSync(Effect.result(
-        Effect.provideService(commandVariables.databaseUrl, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: entries, preserveEmptyStrings: true }))
+        commandVariables.databaseUrl.pipe(withVariables(entries))
       ))
     assert.deepStrictEqual(read({ DATABASE_URL_FILE: file("inbox-database", `${url}\n`) }), Result.succeed(url))
     assert.deepStrictEqual(read({ DATABASE_URL: "memory" }), Result.succeed("memory"))
@@ -391,11 +392,9 @@ describe("the receiver and serve, as started", () => {
 // The library's layer and the receiver read the same variable by the same rule.
 it.effect("WebhookSecret.layerConfig() reads the file the receiver reads", () =>
   Effect.gen(function*() {
-    const secrets = yield* Effect.provide(Effect.service(WebhookSecret.WebhookSecret), WebhookSecret.layerConfig()).pipe(
-      Effect.provideService(
-        ConfigProvider.ConfigProvider,
-        ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET_FILE: file("library", `${secret}\n`) } })
-      )
+    const secrets = yield* Effect.service(WebhookSecret.WebhookSecret).pipe(
+      Effect.provide(WebhookSecret.layerConfig()),
+      withVariables({ OPENAI_WEBHOOK_SECRET_FILE: file("library", `${secret}\n`) })
     )
     assert.strictEqual(secrets.keys.length, 1)
   }))

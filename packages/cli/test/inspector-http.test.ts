@@ -5,13 +5,14 @@
  * itself (through tsx) for the development token it prints and for /inbox without a token.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Result } from "effect"
+import { Effect, Result } from "effect"
 import { WebhookTesting } from "effect4-openai-webhooks"
 import { load } from "../src/receiver/config.js"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
 import { killGroups } from "../../../test/support/process.js"
 import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
+import { withVariables } from "./support/env.js"
 
 const TOKEN = "inspector-token-for-the-tests-0123"
 const RECEIVER = ["node", "--import", "tsx", RECEIVER_SOURCE]
@@ -376,7 +377,7 @@ describe("the JSON API", () => {
 
 describe("WEBHOOK_INSPECTOR_TOKEN", () => {
   const settings = (env: Record<string, string>) =>
-    Effect.runSync(Effect.result(Effect.provideService(load, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: env, preserveEmptyStrings: true }))))
+    Effect.runSync(Effect.result(load.pipe(withVariables(env))))
 
   it("refuses a token too short to guess safely, naming the variable and never showing the value", () => {
     const result = settings({ WEBHOOK_INSPECTOR_TOKEN: "short-token" })

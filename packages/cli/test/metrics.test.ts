@@ -14,7 +14,7 @@ import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import * as SqlClient from "effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
-import { ConfigProvider, Context, Deferred, Effect, Result, Exit, Layer, Logger, Option, Redacted } from "effect"
+import { Context, Deferred, Effect, Result, Exit, Layer, Logger, Option, Redacted } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
 import pg from "pg"
 import { type WebhookEvent, WebhookInbox, WebhookTesting } from "effect4-openai-webhooks"
@@ -26,6 +26,7 @@ import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
 import { killGroups, linesOf, parseLogfmt, PATIENCE, within } from "../../../test/support/process.js"
 import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
+import { withVariables } from "./support/env.js"
 
 const secret = SECRET
 const RECEIVER = ["node", "--import", "tsx", RECEIVER_SOURCE]
@@ -331,7 +332,7 @@ describe("the receiver's /metrics token", () => {
 })
 
 const settingsFrom = (variables: Record<string, string>) =>
-  Effect.result(load.pipe(Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: variables, preserveEmptyStrings: true }))))
+  Effect.result(load.pipe(withVariables(variables)))
 
 describe("the metrics settings", () => {
   it.effect("WEBHOOK_METRICS defaults to on and WEBHOOK_METRICS_TOKEN to none", () =>

@@ -5,7 +5,7 @@
  */
 import * as net from "node:net"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Arbitrary, ConfigProvider, Duration, Effect, Result, Schema } from "effect"
+import { Arbitrary, Duration, Effect, Result, Schema } from "effect"
 import { WebhookTesting } from "effect4-openai-webhooks"
 import { type ReceiverConfig, load } from "../src/receiver/config.js"
 import * as Rfc9112 from "../src/receiver/rfc9112.js"
@@ -13,6 +13,7 @@ import { limits } from "../src/receiver/server.js"
 import { killGroups, PATIENCE, within } from "../../../test/support/process.js"
 import { type Receiver, receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
+import { withVariables } from "./support/env.js"
 import { type Sent, sendWhileReading } from "./support/socket.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
@@ -636,7 +637,7 @@ describe("the receiver's server under slow clients", () => {
 
 describe("the receiver's server settings", () => {
   const settings = (env: Record<string, string>) =>
-    Effect.provideService(load, ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: env, preserveEmptyStrings: true }))
+    load.pipe(withVariables(env))
 
   it.effect("defaults: headers 10 s, request 15 s, keep-alive 5 s, 1000 connections", () =>
     Effect.gen(function*() {

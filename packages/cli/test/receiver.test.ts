@@ -320,7 +320,7 @@ describe("the receiver's database", () => {
     assert.deepStrictEqual(await loads("memory"), { built: true, pg: false, sqlite: true })
   })
 
-  it("loads the PostgreSQL driver and not the SQLite one for PostgreSQL (here a server that does not answer)", async () => {
+  it("loads the PostgreSQL driver and not the SQLite one for PostgreSQL (a server that does not answer)", async () => {
     assert.deepStrictEqual(await loads(`postgres://u:p@127.0.0.1:${await freePort()}/x`), {
       built: false,
       pg: true,

@@ -213,13 +213,16 @@ const allOf = <const Fields extends Readonly<Record<string, Config.Config<unknow
         else errors.push(result.failure)
       }
       const [first, ...others] = errors
-      if (first === undefined) return Effect.succeed(values as { readonly [K in keyof Fields]: Config.Success<Fields[K]> })
+      type Values = { readonly [K in keyof Fields]: Config.Success<Fields[K]> }
+      if (first === undefined) return Effect.succeed(values as Values)
       const issues = errors.flatMap((error) => error.cause._tag === "SchemaError" ? [error.cause.issue] : [])
       const [issue, ...rest] = issues
       return Effect.fail(
         others.length === 0 || issue === undefined || issues.length < errors.length
           ? first
-          : new Config.ConfigError(new Schema.SchemaError(new SchemaIssue.Composite(Schema.Unknown.ast, [issue, ...rest])))
+          : new Config.ConfigError(
+            new Schema.SchemaError(new SchemaIssue.Composite(Schema.Unknown.ast, [issue, ...rest]))
+          )
       )
     })
   )

@@ -13,7 +13,13 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { Body as body, NodeServer, Reply } from "openai-webhooks-engine"
-import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks, type WebhookSecret } from "effect4-openai-webhooks"
+import {
+  type WebhookEvent,
+  WebhookHttp,
+  WebhookInbox,
+  type Webhooks,
+  type WebhookSecret
+} from "effect4-openai-webhooks"
 import type { ReceiverConfig } from "./config.js"
 import * as Database from "./database.js"
 import {
@@ -274,7 +280,10 @@ export const InboxLive = (
       // said once (a `Layer.tap` on a layer used twice runs twice).
       (composed) =>
         Layer.effectContext(
-          Effect.tap(Layer.build(composed), () => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`))
+          Effect.tap(
+            Layer.build(composed),
+            () => Effect.logInfo(`inbox: ${database.description}, ${settings.mode} mode`)
+          )
         )
     )
     const concurrency = settings.mode === "queued" ? settings.workers : Math.min(2, settings.workers)
