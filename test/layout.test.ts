@@ -59,20 +59,38 @@ describe("the applications", () => {
       specifiers(file)
         .filter((specifier) =>
           /^(\.\.\/)+(src|dist)\//.test(specifier) && !resolve(file, "..", specifier).startsWith(cli) ||
-          /^(effect-openai-webhooks|openai-webhooks-engine)\//.test(specifier)
+          /^(effect-openai-webhooks|effect4-openai-webhooks|openai-webhooks-engine)\//.test(specifier)
         )
         .map((specifier) => `${where(file)}: ${specifier}`)
     )
     assert.deepStrictEqual(reaching, [])
   })
+
+  it("run on the Effect 4 edition alone: nothing of the Effect 3 edition or of Effect 3's own packages", () => {
+    const cli = join(root, "packages", "cli", "src")
+    const effect3 = sources(cli).flatMap((file) =>
+      specifiers(file)
+        .filter((specifier) => /^(effect-openai-webhooks|@effect\/(platform|sql|cli)(\/|$))/.test(specifier))
+        .map((specifier) => `${where(file)}: ${specifier}`)
+    )
+    assert.deepStrictEqual(effect3, [])
+    const manifest = JSON.parse(readFileSync(join(root, "packages", "cli", "package.json"), "utf8"))
+    assert.match(manifest.dependencies.effect, /^~4\./)
+    const edition = JSON.parse(readFileSync(join(root, "packages", "effect4", "package.json"), "utf8"))
+    assert.strictEqual(manifest.dependencies["effect4-openai-webhooks"], edition.version)
+  })
 })
 
 describe("every hand-written source file", () => {
   it("has at most 700 lines", () => {
-    const generated = new Set([join(root, "src", "WebhookEvent.ts")])
+    const generated = new Set([
+      join(root, "src", "WebhookEvent.ts"),
+      join(root, "packages", "effect4", "src", "WebhookEvent.ts")
+    ])
     const folders = [
       join(root, "src"),
       join(root, "packages", "engine", "src"),
+      join(root, "packages", "effect4", "src"),
       join(root, "packages", "cli", "src")
     ]
     const long = folders.flatMap(sources)
