@@ -84,7 +84,7 @@ const logLevel: Config.Config<LogLevel.LogLevel> = Config.String("LOG_LEVEL").pi
     const level = Object.hasOwn(LEVELS, text.toLowerCase()) ? LEVELS[text.toLowerCase()] : undefined
     return level !== undefined
       ? Effect.succeed(level)
-      : Effect.fail(Env.invalidAt("LOG_LEVEL", `Expected a log level, got ${JSON.stringify(text)}`))
+      : Effect.fail(Env.invalidAt("LOG_LEVEL", `Expected a log level but received ${JSON.stringify(text)}`))
   })
 )
 
