@@ -182,14 +182,35 @@ export const variables = {
  * once (with a warning): an hour is far more than any of them needs, and well within.
  */
 const serverTimeout = (name: string, fallback: Duration.Duration): Config.Config<Duration.Duration> =>
-  Config.Duration(name).pipe(
-    Config.mapEffect((duration) =>
-      Duration.between(duration, { minimum: Duration.millis(1), maximum: Duration.hours(1) })
-        ? Effect.succeed(duration)
-        : Effect.fail(Env.invalidAt(name, "Expected a duration from 1 millis to 1 hour"))
+  Config.String(name).pipe(
+    Config.mapEffect((text) =>
+      Option.match(Duration.fromInput(text as Duration.Input), {
+        onNone: () => Effect.fail(Env.invalidAt(name, `Expected a duration but received ${JSON.stringify(text)}`)),
+        onSome: (duration) =>
+          Duration.between(duration, { minimum: Duration.millis(1), maximum: Duration.hours(1) })
+            ? Effect.succeed(duration)
+            : Effect.fail(Env.invalidAt(name, "Expected a duration from 1 millis to 1 hour"))
+      })
     ),
     Config.withDefault(fallback)
   )
+
+/**
+ * An on/off variable, by the words Effect 3's `Config.boolean` took (Effect 4's `Config.Boolean` also takes `y` and
+ * `n`), refused in its words.
+ */
+const onOff = (name: string): Config.Config<boolean> =>
+  Config.String(name).pipe(
+    Config.mapEffect((text) =>
+      ON.has(text)
+        ? Effect.succeed(true)
+        : OFF.has(text)
+        ? Effect.succeed(false)
+        : Effect.fail(Env.invalidAt(name, `Expected a boolean value but received ${JSON.stringify(text)}`))
+    )
+  )
+const ON: ReadonlySet<string> = new Set(["true", "yes", "on", "1"])
+const OFF: ReadonlySet<string> = new Set(["false", "no", "off", "0"])
 
 /**
  * `Config.all` over a record, every field read: Effect 4's stops at the first refusal, and a person fixing their
@@ -269,7 +290,7 @@ export const config: Config.Config<
     Config.withDefault(1000)
   ),
   inspectorToken: Access.config("WEBHOOK_INSPECTOR_TOKEN"),
-  metrics: Config.Boolean("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
+  metrics: onOff("WEBHOOK_METRICS").pipe(Config.withDefault(true)),
   metricsToken: Access.config("WEBHOOK_METRICS_TOKEN")
 }).pipe(
   Config.map(({ host, inbox, nodeEnv, ...rest }) => {
