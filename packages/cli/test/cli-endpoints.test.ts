@@ -8,7 +8,7 @@ import { afterAll, afterEach, assert, beforeEach, describe, it } from "@effect/v
 import { ConfigProvider, Effect, Either, Layer, TestClock, TestContext } from "effect"
 import { Webhooks, WebhookSecret } from "effect-openai-webhooks"
 import { FakeOpenAI, subscribable } from "../../engine/test/support/openai-api.js"
-import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
+import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../engine/test/support/process.js"
 import { CLI_SOURCE } from "./support/apps.js"
 
 const apiKey = "sk-proj-Cl1EndpointsTestKeyVb7Hq2Wm9Zx4Ty6Rn3"

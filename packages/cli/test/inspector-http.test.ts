@@ -9,7 +9,7 @@ import { ConfigProvider, Effect, Either } from "effect"
 import { WebhookTesting } from "effect-openai-webhooks"
 import { load } from "../src/receiver/config.js"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
-import { killGroups } from "../../../test/support/process.js"
+import { killGroups } from "../../engine/test/support/process.js"
 import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
 

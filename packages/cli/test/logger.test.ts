@@ -10,7 +10,7 @@ import * as Cause from "effect/Cause"
 import * as List from "effect/List"
 import * as LogLevel from "effect/LogLevel"
 import { format } from "../src/receiver/logger.js"
-import { parseLogfmt } from "../../../test/support/process.js"
+import { parseLogfmt } from "../../engine/test/support/process.js"
 
 const line = (annotation: unknown) =>
   format({

@@ -23,7 +23,7 @@ import * as Metrics from "../src/receiver/metrics.js"
 import { InboxSql } from "openai-webhooks-engine"
 import { postgresUrl, skipPostgres } from "../../../test/support/built-receiver.js"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
-import { killGroups, linesOf, parseLogfmt, PATIENCE, within } from "../../../test/support/process.js"
+import { killGroups, linesOf, parseLogfmt, PATIENCE, within } from "../../engine/test/support/process.js"
 import { receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
 
