@@ -23,9 +23,18 @@ export const bundleOptions: esbuild.BuildOptions = {
   write: false
 }
 
-/** Every import of a `node:` module in the graph of `entry`, with the module that makes it and how. */
+/**
+ * Every import of a `node:` module in the graph of `entry`, with the module that makes it and how. No tsconfig paths:
+ * the packages resolve to their built `dist/`, as in a user's project.
+ */
 export const nodeImports = async (entry: string) => {
-  const result = await esbuild.build({ ...bundleOptions, entryPoints: [entry], external: ["node:*"], metafile: true })
+  const result = await esbuild.build({
+    ...bundleOptions,
+    entryPoints: [entry],
+    external: ["node:*"],
+    metafile: true,
+    tsconfigRaw: "{}"
+  })
   return Object.entries(result.metafile!.inputs).flatMap(([file, input]) =>
     input.imports.filter((i) => i.path.startsWith("node:")).map((i) => ({ file, path: i.path, kind: i.kind }))
   )
