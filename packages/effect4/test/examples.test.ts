@@ -15,6 +15,7 @@ import { afterEach, assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Logger, Option, Redacted, Result } from "effect"
 import { HttpRouter } from "effect/http"
 import { TestClock } from "effect/testing"
+import express from "express"
 import { WebhookHttp, WebhookInbox, Webhooks, WebhookSecret, WebhookTesting } from "effect4-openai-webhooks"
 import { FakeOpenAI } from "../../engine/test/support/openai-api.js"
 import * as Rows from "../../engine/test/support/inspector.js"
@@ -22,6 +23,8 @@ import { freePort, killGroups, PATIENCE, spawnGroup, within } from "../../engine
 import { apiKey } from "../../engine/test/tables/endpoints.js"
 import * as config from "../examples/config.js"
 import * as endpointsExample from "../examples/endpoints.js"
+import * as expressExample from "../examples/express.js"
+import * as fastifyExample from "../examples/fastify.js"
 import * as httpApp from "../examples/http-app.js"
 import { recoverLastHour } from "../examples/inbox-log.js"
 import { InspectorRoute } from "../examples/inspector.js"
@@ -32,7 +35,7 @@ import { family } from "../examples/exhaustive.js"
 import { program } from "../examples/unwrap.js"
 import { sqlite } from "./support/inbox-engines.js"
 import { otherSecret, secret as mountSecret, signed as signedWith } from "./support/deliveries.js"
-import { observe, servePlatform } from "./support/mount.js"
+import { listenLoopback, observe, servePlatform } from "./support/mount.js"
 
 const here = resolve(import.meta.dirname, "..")
 const root = resolve(here, "..", "..")
@@ -237,6 +240,47 @@ describe("the Effect 4 edition's router examples, on a loopback server", () => {
       const shown = yield* Effect.promise(() => Rows.get(url, { headers: Rows.bearer(Rows.TOKEN) }))
       assert.strictEqual(shown.status, 200)
       assert.include(JSON.parse(shown.text), { webhookId: "msg_example", status: "done" })
+    })))
+})
+
+describe("the Effect 4 edition's Express and Fastify examples", () => {
+  const withSecretEnv = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.provide(effect, ConfigProvider.layer(ConfigProvider.fromEnv({ env: { OPENAI_WEBHOOK_SECRET: mountSecret } })))
+  const post = (url: string) =>
+    Effect.promise(async () => {
+      const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret: mountSecret })
+      const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body })
+      return { status: response.status, body: await response.json() as unknown }
+    })
+
+  it.live("express.ts answers a delivery 200 on its raw route, and so does the express.text() variant", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const app = yield* withSecretEnv(expressExample.program)
+      const { port } = yield* listenLoopback(app)
+      assert.deepStrictEqual(yield* post(`http://127.0.0.1:${port}${WebhookHttp.defaultPath}`), {
+        status: 200,
+        body: { received: true }
+      })
+      const listener = yield* WebhookHttp.makeNodeListener({ handle: () => Effect.void }).pipe(
+        Effect.provide(WebhookSecret.layer(mountSecret))
+      )
+      const text = express.text({ type: "application/json", limit: "1mb" })
+      const guide = yield* listenLoopback(expressExample.makeApp(listener, text))
+      assert.deepStrictEqual(yield* post(`http://127.0.0.1:${guide.port}${WebhookHttp.defaultPath}`), {
+        status: 200,
+        body: { received: true }
+      })
+    })))
+
+  it.live("fastify.ts answers a delivery 200 and a GET 405", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const app = yield* withSecretEnv(fastifyExample.program)
+      yield* Effect.addFinalizer(() => Effect.promise(() => app.close()))
+      const address = yield* Effect.promise(() => app.listen({ port: 0, host: "127.0.0.1" }))
+      assert.deepStrictEqual(yield* post(`${address}${WebhookHttp.defaultPath}`), { status: 200, body: { received: true } })
+      const get = yield* Effect.promise(() => fetch(`${address}${WebhookHttp.defaultPath}`))
+      assert.strictEqual(get.status, 405)
+      assert.strictEqual(get.headers.get("allow"), "POST")
     })))
 })
 
