@@ -4,13 +4,9 @@
  * Effect 3 edition's example of the same name with only the package's name changed (the README says so instead of
  * showing the same code twice).
  */
-import { existsSync, mkdtempSync } from "node:fs"
 import { readdir, readFile } from "node:fs/promises"
-import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
-import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
+import { resolve } from "node:path"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Context, Effect, Layer, Logger, Option, Redacted, Result } from "effect"
 import { HttpRouter } from "effect/http"
@@ -19,7 +15,8 @@ import express from "express"
 import { WebhookHttp, WebhookInbox, Webhooks, WebhookSecret, WebhookTesting } from "effect4-openai-webhooks"
 import { FakeOpenAI } from "../../engine/test/support/openai-api.js"
 import * as Rows from "../../engine/test/support/inspector.js"
-import { freePort, killGroups, PATIENCE, spawnGroup, within } from "../../engine/test/support/process.js"
+import { inboxProgramRuns } from "../../engine/test/support/inbox-program.js"
+import { killGroups, PATIENCE } from "../../engine/test/support/process.js"
 import { apiKey } from "../../engine/test/tables/endpoints.js"
 import * as config from "../examples/config.js"
 import * as endpointsExample from "../examples/endpoints.js"
@@ -309,39 +306,16 @@ describe("the Effect 4 edition's inbox examples", () => {
 
   it("inbox.ts is a whole program: its server answers queued, its workers run the handler once, Ctrl-C stops both", {
     timeout: 2 * PATIENCE
-  }, async () => {
-    // As a user runs it (npx tsx inbox.ts, on this Node.js), in a folder of its own where its SQLite file goes.
-    const cwd = mkdtempSync(join(tmpdir(), "inbox4-example-"))
-    const port = await freePort()
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
-    const running = spawnGroup(
-      [process.execPath, "--import", tsx, resolve(here, "examples", "inbox.ts")],
-      { ...process.env, OPENAI_WEBHOOK_SECRET: secret, PORT: String(port) },
-      cwd
-    )
-    const output = () => running.stdout.text + running.stderr.text
-    await running.stdout.waitFor("the server to listen", (out) => out.text.includes("Listening on") || undefined)
+  }, () => {
     const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
-    const send = async () => {
-      const response = await fetch(`http://127.0.0.1:${port}${WebhookHttp.defaultPath}`, {
-        method: "POST",
-        headers: delivery.headers,
-        body: delivery.body as string
-      })
-      return { status: response.status, body: await response.json() }
-    }
-    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, queued: true } })
-    await running.stdout.waitFor("the workers to run the handler", (out) =>
-      out.text.includes("handling batch.completed") || undefined)
-    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, duplicate: true } })
-    assert.isTrue(existsSync(join(cwd, "openai-webhooks.sqlite")), output())
-
-    process.kill(-running.child.pid!, "SIGINT")
-    const exit = await within(running.exit, "the program to stop")
-    // Effect 4's runMain ends a program interrupted from outside (Ctrl-C) with 130, the shell's code for SIGINT
-    // (Effect 3's with 0): a stop, not a failure, which would be 1.
-    assert.deepStrictEqual(exit, { code: 130, signal: null }, output())
-    assert.strictEqual(running.stdout.text.split("handling batch.completed").length - 1, 1, output())
+    return inboxProgramRuns({
+      file: resolve(here, "examples", "inbox.ts"),
+      secret,
+      delivery: { headers: delivery.headers, body: delivery.body as string },
+      // Effect 4's runMain ends a program interrupted from outside (Ctrl-C) with 130, the shell's code for SIGINT
+      // (Effect 3's with 0): a stop, not a failure, which would be 1.
+      interrupted: { code: 130, signal: null }
+    })
   })
 
   it.live("inbox-log.ts says what failed in the last hour and recovers it", () =>
