@@ -2,12 +2,10 @@
  * The README's snippets are the files in examples/: each appears in the README verbatim, type-checks
  * with the rest of the project, and does what the README says when run.
  */
-import { existsSync, mkdtempSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { readdir, readFile } from "node:fs/promises"
-import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { pathToFileURL } from "node:url"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { HttpBody, HttpClient, HttpLayerRouter, HttpMiddleware, HttpServer } from "@effect/platform"
@@ -16,7 +14,8 @@ import { ConfigProvider, Effect, Layer, Logger, Option } from "effect"
 import express from "express"
 import { WebhookHttp, WebhookInbox, Webhooks, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
 import { listenLoopback } from "./support/http.js"
-import { freePort, killGroups, PATIENCE, root, spawnGroup, within } from "./support/process.js"
+import { inboxProgramRuns } from "../packages/engine/test/support/inbox-program.js"
+import { killGroups, PATIENCE, root } from "../packages/engine/test/support/process.js"
 import * as config from "../examples/config.js"
 import * as expressExample from "../examples/express.js"
 import * as fastifyExample from "../examples/fastify.js"
@@ -203,37 +202,14 @@ describe("inbox example", () => {
 
   it("inbox.ts is a whole program: its server answers queued, its workers run the handler once, Ctrl-C stops both", {
     timeout: 2 * PATIENCE
-  }, async () => {
-    // As a user runs it (npx tsx inbox.ts), in a folder of its own where its SQLite file goes.
-    const cwd = mkdtempSync(join(tmpdir(), "inbox-example-"))
-    const port = await freePort()
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href
-    const program = spawnGroup(
-      ["node", "--import", tsx, resolve(root, "examples", "inbox.ts")],
-      { ...process.env, OPENAI_WEBHOOK_SECRET: secret, PORT: String(port) },
-      cwd
-    )
-    const output = () => program.stdout.text + program.stderr.text
-    await program.stdout.waitFor("the server to listen", (out) => out.text.includes("Listening on") || undefined)
+  }, () => {
     const delivery = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("batch.completed"), secret })
-    const send = async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/webhooks/openai`, {
-        method: "POST",
-        headers: delivery.headers,
-        body: delivery.body as string
-      })
-      return { status: response.status, body: await response.json() }
-    }
-    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, queued: true } })
-    await program.stdout.waitFor("the workers to run the handler", (out) =>
-      out.text.includes("handling batch.completed") || undefined)
-    assert.deepStrictEqual(await send(), { status: 200, body: { received: true, duplicate: true } })
-    assert.isTrue(existsSync(join(cwd, "openai-webhooks.sqlite")), output())
-
-    process.kill(-program.child.pid!, "SIGINT")
-    const exit = await within(program.exit, "the program to stop")
-    assert.strictEqual(exit.code, 0, output())
-    assert.strictEqual(program.stdout.text.split("handling batch.completed").length - 1, 1, output())
+    return inboxProgramRuns({
+      file: resolve(root, "examples", "inbox.ts"),
+      secret,
+      delivery: { headers: delivery.headers, body: delivery.body as string },
+      interrupted: { code: 0, signal: null }
+    })
   })
 })
 

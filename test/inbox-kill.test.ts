@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
 import pg from "pg"
 import { WebhookTesting } from "../src/index.js"
-import { killGroups, type LogLine, PATIENCE, type Spawned, spawnGroup, within } from "./support/process.js"
+import { killGroups, type LogLine, PATIENCE, type Spawned, spawnGroup, within } from "../packages/engine/test/support/process.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 const TABLE = "openai_webhook_deliveries"

@@ -40,7 +40,7 @@ import {
   type Spawned,
   spawnGroup,
   within
-} from "./support/process.js"
+} from "../packages/engine/test/support/process.js"
 
 const run = promisify(execFile)
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

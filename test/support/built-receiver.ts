@@ -2,7 +2,7 @@
  * The built receiver (`dist/`, see `build`) in a child process on a free loopback port, and the
  * PostgreSQL server the tests may use.
  */
-import { freePort, type Spawned, spawnGroup } from "./process.js"
+import { freePort, type Spawned, spawnGroup } from "../../packages/engine/test/support/process.js"
 
 export interface Receiver extends Spawned {
   readonly port: number

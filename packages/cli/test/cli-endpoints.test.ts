@@ -9,7 +9,7 @@ import { ConfigProvider, Effect, Layer, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { Webhooks, WebhookSecret } from "effect4-openai-webhooks"
 import { FakeOpenAI, subscribable } from "../../engine/test/support/openai-api.js"
-import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../../test/support/process.js"
+import { assertExplained, killGroups, linesOf, PATIENCE, type Run, runToEnd } from "../../engine/test/support/process.js"
 import { CLI_SOURCE } from "./support/apps.js"
 
 const apiKey = "sk-proj-Cl1EndpointsTestKeyVb7Hq2Wm9Zx4Ty6Rn3"

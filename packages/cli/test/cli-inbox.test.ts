@@ -43,7 +43,7 @@ import {
   type Run,
   runToEnd,
   within
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import { CLI } from "./support/apps.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

@@ -19,7 +19,7 @@ import {
   runToEnd,
   spawnGroup,
   within
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import { CLI } from "./support/apps.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

@@ -17,7 +17,7 @@ import {
   root,
   type Run,
   runToEnd
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import * as Command from "effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

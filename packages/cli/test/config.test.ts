@@ -22,7 +22,7 @@ import {
   runToEnd,
   spawnGroup,
   within
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import { CLI, RECEIVER } from "./support/apps.js"
 import { withVariables } from "./support/env.js"
 

@@ -20,7 +20,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Arbitrary, Effect, Result, Schema } from "effect"
 import type { WebhookError } from "effect4-openai-webhooks"
 import { WebhookEvent, Webhooks, WebhookSignature, WebhookTesting } from "effect4-openai-webhooks"
-import { build, killGroups, type LogLine, parseLogfmt, PATIENCE, within } from "../../../test/support/process.js"
+import { build, killGroups, type LogLine, parseLogfmt, PATIENCE, within } from "../../engine/test/support/process.js"
 import {
   type Receiver,
   requirePostgres as postgres,

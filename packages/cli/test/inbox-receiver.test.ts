@@ -21,7 +21,7 @@ import {
   type Spawned,
   spawnGroup,
   within
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import { RECEIVER } from "./support/apps.js"
 
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

@@ -12,7 +12,7 @@ import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vi
 import * as SqlClient from "effect/sql/SqlClient"
 import { Effect, Layer, Option } from "effect"
 import { WebhookInbox, WebhookTesting } from "effect4-openai-webhooks"
-import { assertExplained, killGroups, runToEnd, spawnGroup } from "../../../test/support/process.js"
+import { assertExplained, killGroups, runToEnd, spawnGroup } from "../../engine/test/support/process.js"
 import { receiverEnv, stopReceiver } from "./support/receiver.js"
 import { CLI_SOURCE } from "./support/apps.js"
 import { SECRET } from "./support/inspector.js"

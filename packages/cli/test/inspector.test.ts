@@ -12,7 +12,7 @@ import { Effect } from "effect"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
 import { WebhookTesting } from "effect4-openai-webhooks"
 import { type Inspected, SECRET, startInspected } from "./support/inspector.js"
-import { root } from "../../../test/support/process.js"
+import { root } from "../../engine/test/support/process.js"
 
 const CHROMIUM = "/usr/bin/chromium"
 const TOKEN = "inspector-token-for-the-browser-0123"

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
 import { format } from "../src/receiver/logger.js"
-import { parseLogfmt } from "../../../test/support/process.js"
+import { parseLogfmt } from "../../engine/test/support/process.js"
 
 const line = (annotation: unknown) =>
   format({ logLevel: "Warn", message: "rejected", cause: Cause.empty, date: new Date(0) }, { webhook_id: annotation })

@@ -23,7 +23,7 @@ import {
   type Run,
   runToEnd,
   within
-} from "../../../test/support/process.js"
+} from "../../engine/test/support/process.js"
 import { type Receiver, receiverEnv, startReceiver, stopReceiver } from "./support/receiver.js"
 import { built, RECEIVER } from "./support/apps.js"
 

@@ -9,7 +9,7 @@ import * as http from "node:http"
 import * as net from "node:net"
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { WebhookTesting } from "effect4-openai-webhooks"
-import { killGroups, PATIENCE, within } from "../../../test/support/process.js"
+import { killGroups, PATIENCE, within } from "../../engine/test/support/process.js"
 import { RECEIVER_SOURCE } from "./support/apps.js"
 import { type Receiver, receiverEnv, startReceiver } from "./support/receiver.js"
 

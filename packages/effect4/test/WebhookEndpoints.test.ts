@@ -37,7 +37,7 @@ import {
   retries,
   statuses
 } from "../../engine/test/tables/endpoints.js"
-import { WebhookEndpoints, WebhookError, Webhooks, WebhookSecret } from "../src/index.js"
+import { WebhookEndpoints, WebhookError } from "../src/index.js"
 
 type Api = WebhookEndpoints.WebhookEndpoints
 
@@ -698,43 +698,8 @@ describe("WebhookEndpoints models", () => {
   })
 })
 
-describe("WebhookEndpoints rotation without downtime", () => {
-  it.effect("creates, lists and rotates through layerConfig, and a receiver given both secrets keeps verifying", () =>
-    Effect.scoped(Effect.gen(function*() {
-      const fake = yield* scopedFake(apiKey)
-      const env = { OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: fake.baseUrl }
-      const live = WebhookEndpoints.layerConfig().pipe(
-        Layer.provide(FetchHttpClient.layer),
-        Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-      )
-      const old = (yield* WebhookEndpoints.create(created).pipe(Effect.provide(live))).signingSecret
-      const [endpoint, ...rest] = yield* Stream.runCollect(WebhookEndpoints.list()).pipe(Effect.provide(live))
-      assert.deepStrictEqual(rest, [])
-      assert.deepStrictEqual(fake.secretsOf(endpoint!.id), [Redacted.value(old)])
-      const rotated = yield* WebhookEndpoints.rotateSecret(endpoint!.id, { keepOldSecretActiveFor24Hours: true }).pipe(
-        Effect.provide(live)
-      )
-      const rotatedAt = fake.now
-      const both = WebhookSecret.layer([rotated.signingSecret, old])
-      const onlyOld = WebhookSecret.layer(old)
-      const verifyAt = (at: number, secrets: typeof both) =>
-        Effect.gen(function*() {
-          yield* TestClock.setTime(at * 1000)
-          return yield* Webhooks.verify("{}", fake.deliver(endpoint!.id, "{}", at)).pipe(
-            Effect.provide(secrets),
-            Effect.result
-          )
-        })
-      const day = 24 * 60 * 60
-      for (const at of [rotatedAt, rotatedAt + day - 1, rotatedAt + day]) {
-        assert.isTrue(Result.isSuccess(yield* verifyAt(at, both)), String(at - rotatedAt))
-      }
-      // One that still holds only the old secret works during the 24 hours, and no longer after them.
-      assert.isTrue(Result.isSuccess(yield* verifyAt(rotatedAt + day - 1, onlyOld)))
-      const after = yield* verifyAt(rotatedAt + day, onlyOld)
-      assert.isTrue(Result.isFailure(after) && after.failure.reason === "NoMatchingSignature")
-    })))
-})
+// Rotation without downtime through layerConfig, with receivers given both secrets: the README's example
+// (examples/endpoints.ts), in test/examples.test.ts.
 
 /** A loopback port nothing listens on. */
 const closedPort = () =>

@@ -14,7 +14,7 @@ import { join } from "node:path"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Config, ConfigProvider, Context, Effect, Exit, Layer, Logger, Redacted, References, Schedule } from "effect"
+import { Context, Effect, Exit, Layer, Logger, Redacted, References, Schedule } from "effect"
 import * as HttpRouter from "effect/http/HttpRouter"
 import * as HttpServer from "effect/http/HttpServer"
 import * as Rows from "../../engine/test/support/inspector.js"
@@ -144,27 +144,7 @@ describe("WebhookInspector.layerRoute", () => {
         assert.strictEqual(error._tag === "Some" ? error.value.option : undefined, "path", path)
       }
     })))
-
-  it.live("serves at the path and with the token read from Config (the Effect 3 edition's README example)", () =>
-    Effect.scoped(Effect.gen(function*() {
-      // examples/inspector.ts of the Effect 3 edition, in Effect 4's words (Layer.unwrap, a Config is an Effect).
-      const InspectorRoute = Layer.unwrap(
-        Effect.map(
-          Config.Redacted("INSPECTOR_TOKEN"),
-          (token) => WebhookInspector.layerRoute({ path: Rows.BASE, token })
-        )
-      )
-      const provider = ConfigProvider.fromUnknown({ INSPECTOR_TOKEN: Rows.TOKEN })
-      const { deliver, origin } = yield* app(
-        InspectorRoute.pipe(Layer.provide(ConfigProvider.layer(provider)))
-      )
-      assert.strictEqual((yield* deliver("msg_example")).status, 200)
-      const url = `${origin}${Rows.BASE}/api/delivery?id=msg_example`
-      assert.strictEqual((yield* Effect.promise(() => Rows.get(url))).status, 401)
-      const shown = yield* Effect.promise(() => Rows.get(url, { headers: Rows.bearer(Rows.TOKEN) }))
-      assert.strictEqual(shown.status, 200)
-      assert.strictEqual(JSON.parse(shown.text).webhookId, "msg_example")
-    })))
+  // The README's example (examples/inspector.ts: the token read from Config): test/examples.test.ts.
 })
 
 describe("WebhookInspector.toHttpApp", () => {

@@ -12,7 +12,7 @@ import { load } from "../../src/receiver/config.js"
 import * as ReceiverLogger from "../../src/receiver/logger.js"
 import { type Handler, InboxLive, ServerLive } from "../../src/receiver/server.js"
 import { SecretLive } from "../../src/receiver/secret.js"
-import { freePort, linesOf, type LogLine, parseLogfmt, within } from "../../../../test/support/process.js"
+import { freePort, linesOf, type LogLine, parseLogfmt, within } from "../../../engine/test/support/process.js"
 
 export const SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 

@@ -2,7 +2,7 @@
  * The receiver in a child process, as the end-to-end tests start and stop it: its own process group, its
  * "listening on" line awaited, SIGTERM to stop it.
  */
-import { freePort, type Spawned, spawnGroup, within } from "../../../../test/support/process.js"
+import { freePort, type Spawned, spawnGroup, within } from "../../../engine/test/support/process.js"
 
 export interface Receiver extends Spawned {
   /** The webhook endpoint. */

@@ -1,16 +1,17 @@
 /**
  * Child processes for end-to-end tests: each in its own process group (so a test can signal npm, sh and
  * node together, and a failed test can kill them all), their output accumulated with a way to wait for a
- * line, and deadlines instead of delays.
+ * line, and deadlines instead of delays. Effect-free, so that both editions' tests use it (from vitest's `assert`,
+ * which each edition's runner resolves to its own vitest).
  */
-import { assert } from "@effect/vitest"
+import { assert } from "vitest"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as net from "node:net"
 import { resolve } from "node:path"
 import { promisify } from "node:util"
 
 /** The repository: children run here, as a user runs `npm start` or `npx openai-webhooks`. */
-export const root = resolve(import.meta.dirname, "..", "..")
+export const root = resolve(import.meta.dirname, "..", "..", "..", "..")
 
 /** How long a build, a start or an awaited log line may take before the test gives up. */
 export const PATIENCE = 60_000
