@@ -1,31 +1,27 @@
 /**
- * The packages as users get them: `npm pack` of the workspace's three (the engine `openai-webhooks-engine`, the
- * library `effect-openai-webhooks`, the applications `effect-openai-webhooks-cli`), then `npm install` of tarballs
- * and nothing else in throwaway projects outside this repository (so that nothing resolves from our own
- * node_modules; the engine and the library are not on the registry yet, so their tarballs stand in for it).
+ * The packages as users get them: `npm pack` of the workspace's four (the engine `openai-webhooks-engine`, the
+ * Effect 3 edition `effect-openai-webhooks`, the Effect 4 edition `effect4-openai-webhooks`, the applications
+ * `effect-openai-webhooks-cli`), then `npm install` of tarballs and nothing else in throwaway projects outside this
+ * repository (so that nothing resolves from our own node_modules; the engine and the editions are not on the registry
+ * yet, so their tarballs stand in for it).
  *
- * - The library alone, in a project that has `effect` 3.22 and `@effect/platform` 0.97: what it adds (none of the
- *   applications' packages), that it imports with plain `node` (no tsx), that a consumer type-checks with `tsc`.
- * - The command's package alone: its commands run, the receiver serves on its SQLite default, and the install hint it
- *   prints for a missing driver installs as printed.
+ * - The Effect 3 edition alone, in a project that has `effect` 3.22 and `@effect/platform` 0.97: what it adds (none
+ *   of the applications' packages), that it imports with plain `node` (no tsx), that a consumer type-checks with `tsc`.
+ * - The Effect 4 edition alone, in a project that has what `npm install effect` gives (4.1.5), with no flags: the same.
+ * - The command's package alone (on Effect 4): nothing native to build, its commands run, the receiver serves on its
+ *   SQLite default (node:sqlite), and the install hint it prints for a missing driver installs as printed.
+ *
+ * Both Effect 4 projects need the Node.js the applications' and the edition's `engines` admit (22.19: Effect 4's and
+ * node:sqlite's floor); on an older one (CI's Node 20) they are skipped, saying so. Not tested, because npm refuses it:
+ * the command's tarballs in a project already on Effect 3 (ERESOLVE: the Effect 4 edition's peer `effect` 4 conflicts
+ * with the project's `effect` 3; both editions' peers are the project's one `effect`).
  */
-import { execFile } from "node:child_process"
-import {
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from "node:fs"
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
-import { promisify } from "node:util"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { WebhookEvent, Webhooks, WebhookSecret, WebhookTesting } from "../src/index.js"
@@ -41,8 +37,24 @@ import {
   spawnGroup,
   within
 } from "../packages/engine/test/support/process.js"
+import {
+  bytes,
+  consumerManifest,
+  copiesOfEffect,
+  filesUnder,
+  importInternal,
+  installed,
+  type Manifest,
+  manifestOf,
+  npmInstall,
+  onThisNode,
+  run,
+  satisfies,
+  topLevel,
+  typecheckConsumer,
+  versionIn
+} from "./support/installed.js"
 
-const run = promisify(execFile)
 const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
 
 /** The packages of this workspace, by name: their `npm pack --json` entries. */
@@ -55,51 +67,37 @@ let packed: ReadonlyMap<string, Packed> = new Map()
 let tarballs = ""
 /** The project with only the library (and the engine it depends on), beside effect and @effect/platform. */
 let library = ""
-/** The project with only the command's package (and the library and engine, which the registry does not have yet). */
+/** The project with only the Effect 4 edition (and the engine it depends on), beside effect 4. */
+let edition = ""
+/** The project with only the command's package (and the edition and engine, which the registry does not have yet). */
 let command = ""
 /** Bytes under the library project's node_modules before and after installing the library's tarballs. */
 let sizes = { before: 0, after: 0 }
 
 const LIBRARY = "effect-openai-webhooks"
+const EFFECT4 = "effect4-openai-webhooks"
 const ENGINE = "openai-webhooks-engine"
 const CLI = "effect-openai-webhooks-cli"
 
-/** A package.json, with the fields these tests read. */
-interface Manifest {
-  readonly version: string
-  readonly bin?: Readonly<Record<string, string>>
-  readonly dependencies?: Readonly<Record<string, string>>
-}
-
-const manifestOf = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Manifest
 const tarball = (name: string) => join(tarballs, packed.get(name)!.filename)
-
-/** Bytes of every file under `path` (links not followed). */
-const bytes = (path: string): number => {
-  const stat = lstatSync(path)
-  if (stat.isSymbolicLink()) return 0
-  if (!stat.isDirectory()) return stat.size
-  return readdirSync(path).reduce((sum, entry) => sum + bytes(join(path, entry)), 0)
-}
-
-const npmInstall = (project: string, args: ReadonlyArray<string>) =>
-  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", ...args], { cwd: project })
-
-const consumerManifest = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ name: "consumer", private: true, type: "module", ...extra })
 
 /** A file no source produces, left in each package's dist/ before packing: the build must remove it. */
 const STALE = "dist/StaleLeftover.js"
 const packageDirs: Readonly<Record<string, string>> = {
   [LIBRARY]: root,
   [ENGINE]: join(root, "packages", "engine"),
+  [EFFECT4]: join(root, "packages", "effect4"),
   [CLI]: join(root, "packages", "cli")
 }
+
+const applications = onThisNode(packageDirs[CLI]!)
+const effect4 = onThisNode(packageDirs[EFFECT4]!)
+const cliManifest = () => manifestOf(join(packageDirs[CLI]!, "package.json"))
 
 beforeAll(async () => {
   tarballs = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-tarballs-"))
   for (const dir of Object.values(packageDirs)) writeFileSync(join(dir, STALE), "export const stale = true\n")
-  // The root's `prepare` builds all three; the command's `prepack` writes the range of the library it packs.
+  // The root's `prepare` builds all four; the command's `prepack` turns any `file:` dependency into a version.
   const { stdout } = await run(
     "npm",
     ["pack", "--json", "--workspaces", "--include-workspace-root", "--pack-destination", tarballs],
@@ -114,29 +112,16 @@ beforeAll(async () => {
   sizes = { before: bytes(join(library, "node_modules")), after: 0 }
   await npmInstall(library, [tarball(ENGINE), tarball(LIBRARY)])
   sizes = { ...sizes, after: bytes(join(library, "node_modules")) }
-
-  // The command alone. better-sqlite3's own install script compiles SQLite for minutes where no prebuilt binary can
-  // be downloaded (as here): the project pins the version this repository built and takes its addon instead (same
-  // version, same Node.js). What is tested is our package: the addon is better-sqlite3's.
-  command = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-command-"))
-  await writeFile(join(command, "package.json"), consumerManifest({ allowScripts: { "better-sqlite3": false } }))
-  const sqlite = manifestOf(join(root, "node_modules", "better-sqlite3", "package.json")).version
-  await npmInstall(command, [tarball(ENGINE), tarball(LIBRARY), tarball(CLI), `better-sqlite3@${sqlite}`])
-  const addon = join("node_modules", "better-sqlite3", "build", "Release", "better_sqlite3.node")
-  mkdirSync(join(command, "node_modules", "better-sqlite3", "build", "Release"), { recursive: true })
-  copyFileSync(join(root, addon), join(command, addon))
 }, 480_000)
 
 afterAll(async () => {
-  for (const path of [tarballs, library, command]) {
+  for (const path of [tarballs, library, edition, command]) {
     if (path !== "") await rm(path, { recursive: true, force: true })
   }
 })
 
 // A failed test must not leave a receiver behind.
 afterEach(killGroups)
-
-const installed = (project: string, name: string) => existsSync(join(project, "node_modules", name, "package.json"))
 
 /** Our environment without the receiver's variables (CI exports DATABASE_URL), and without colours. */
 const cleanEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => {
@@ -170,10 +155,11 @@ const assertFailed = (result: Run, code: 1 | 2, error: RegExp, hint: RegExp) => 
   assert.match(lines[1]!, hint)
 }
 
-/** The applications' packages, and what they bring: none of it is the library's to install. */
+/** The applications' packages, and what they bring: none of it is either edition's to install. */
 const APPLICATIONS = [
   "@effect/cli",
   "@effect/platform-node",
+  "@effect/platform-node-shared",
   "@effect/cluster",
   "@effect/workflow",
   "@parcel/watcher",
@@ -213,83 +199,126 @@ console.log([...page.value.keys()].join(","), page.value.get("").body.includes("
   })
 
   it("type-check a strict NodeNext consumer, whose output runs with plain node", async () => {
-    await writeFile(join(library, "consumer.ts"), consumer)
-    await writeFile(
-      join(library, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          // As `tsc --init` writes it: the inbox's declarations name `@effect/sql`, an optional peer that a project
-          // without an inbox does not install, and that is all a library check would find here.
-          skipLibCheck: true,
-          outDir: "out",
-          // The compiler and Node's types are tools, not the package's dependencies: ours, not installed there.
-          typeRoots: [join(root, "node_modules", "@types")],
-          types: ["node"]
-        },
-        files: ["consumer.ts"]
-      })
-    )
-    const tsc = join(root, "node_modules", "typescript", "bin", "tsc")
-    const typecheck = await run("node", [tsc, "-p", "tsconfig.json"], { cwd: library }).then(
-      () => "ok",
-      (error: { stdout: string }) => error.stdout
-    )
-    assert.strictEqual(typecheck, "ok")
-    const { stdout } = await run("node", ["out/consumer.js"], { cwd: library })
-    assert.strictEqual(stdout.trim(), "response resp_abc123")
+    assert.strictEqual(await typecheckConsumer(library, LIBRARY, secret), "response resp_abc123")
   }, 120_000) // a whole tsc run over the package's declarations: about 30 s on a loaded 2-core machine
 
   it("keep internal modules private", async () => {
-    const script = `import("effect-openai-webhooks/internal/signature.js").then(() => console.log("reachable"), (e) => console.log(e.code))`
-    const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: library })
-    assert.strictEqual(stdout.trim(), "ERR_PACKAGE_PATH_NOT_EXPORTED")
+    assert.strictEqual(await importInternal(library, LIBRARY), "ERR_PACKAGE_PATH_NOT_EXPORTED")
   })
 })
 
-const consumer = `
-import { Effect, Layer, Match } from "effect"
-import { Webhooks, WebhookEvent, WebhookSecret, WebhookTesting } from "effect-openai-webhooks"
+describe.skipIf(effect4.skip)(
+  `the Effect 4 edition's tarballs, installed alone beside effect 4.1.5${effect4.skipped}`,
+  () => {
+    beforeAll(async () => {
+      // What a newcomer on Effect 4 does: `npm install effect` (4.1.5 today), then the edition's install line, with
+      // no flags (a peer range that refuses the project's effect is an ERESOLVE here).
+      edition = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-effect4-"))
+      await writeFile(join(edition, "package.json"), consumerManifest())
+      await npmInstall(edition, ["effect@4.1.5"])
+      await npmInstall(edition, [tarball(ENGINE), tarball(EFFECT4)])
+    }, 480_000)
 
-const secret = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="
+    it("bring the engine and nothing else: none of the applications' packages, not the Effect 3 edition", () => {
+      assert.deepStrictEqual(topLevel(edition), ["effect", EFFECT4, ENGINE].sort())
+      assert.strictEqual(versionIn(edition, "effect"), "4.1.5")
+      for (const name of [...APPLICATIONS, LIBRARY]) assert.isFalse(installed(edition, name), `${name} is installed`)
+      // One effect: the edition's peer is the project's.
+      assert.deepStrictEqual(copiesOfEffect(edition), ["node_modules/effect/package.json"])
+    })
 
-const route = Match.type<WebhookEvent.UnwrapWebhookEvent>().pipe(
-  Match.tag("response.completed", (event) => \`response \${event.data.id}\`),
-  Match.tagStartsWith("batch.", (event) => \`batch \${event.data.id}\`),
-  Match.orElse((event) => \`other \${event._tag}\`)
+    it("import Webhooks, WebhookHttp and WebhookInbox with plain node", async () => {
+      const script = `import { Webhooks, WebhookHttp, WebhookInbox } from "${EFFECT4}"
+console.log(typeof Webhooks.unwrap, typeof WebhookHttp.makeNodeListener, typeof WebhookInbox.layerSql)`
+      const { stdout } = await run("node", ["--input-type=module", "-e", script], { cwd: edition })
+      assert.strictEqual(stdout.trim(), "function function function")
+    })
+
+    it("answer through toWebHandler's fetch handler: a signed delivery 200, a forged one 401, a GET 405", async () => {
+      await writeFile(
+        join(edition, "fetch.mjs"),
+        `import { Effect } from "effect"
+import { WebhookHttp, WebhookSecret, WebhookTesting } from "${EFFECT4}"
+
+const secret = "${secret}"
+const handled = []
+const { handler, dispose } = WebhookHttp.toWebHandler({
+  handle: (event) => Effect.sync(() => handled.push(event._tag)),
+  layer: WebhookSecret.layer(secret)
+})
+const url = "http://localhost" + WebhookHttp.defaultPath
+const post = ({ body, headers }) => handler(new Request(url, { method: "POST", body, headers }))
+const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret })
+const forged = { ...signed, body: signed.body.replace("resp_abc123", "resp_forged") }
+const answers = [await post(signed), await post(forged), await handler(new Request(url))]
+await dispose()
+console.log(answers.map((answer) => answer.status).join(" "), handled.join(","))
+`
+      )
+      const { stdout } = await run("node", ["fetch.mjs"], { cwd: edition })
+      // The route's own log lines come first; the script's line is the last.
+      assert.strictEqual(stdout.trim().split("\n").at(-1), "200 401 405 response.completed")
+    })
+
+    it("type-check a strict NodeNext consumer, whose output runs with plain node", async () => {
+      assert.strictEqual(await typecheckConsumer(edition, EFFECT4, secret), "response resp_abc123")
+    }, 120_000)
+
+    it("keep internal modules private", async () => {
+      assert.strictEqual(await importInternal(edition, EFFECT4), "ERR_PACKAGE_PATH_NOT_EXPORTED")
+    })
+  }
 )
 
-const signed = WebhookTesting.unsafeSign({ event: WebhookTesting.sample("response.completed"), secret })
-const program = Webhooks.unwrap(signed.body, signed.headers).pipe(Effect.map(route))
-const SecretLive: Layer.Layer<WebhookSecret.WebhookSecret, unknown> = WebhookSecret.layer(secret)
-const out: string = await Effect.runPromise(Effect.provide(program, SecretLive))
-console.log(out)
-`
+describe.skipIf(applications.skip)(`the command's tarball, installed alone${applications.skipped}`, () => {
+  beforeAll(async () => {
+    // The command alone, with no flags, into an empty project: its Effect 4 edition and the engine from their
+    // tarballs (the registry does not have them yet), everything else from the registry.
+    command = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-command-"))
+    await writeFile(join(command, "package.json"), consumerManifest())
+    await npmInstall(command, [tarball(ENGINE), tarball(EFFECT4), tarball(CLI)])
+  }, 480_000)
 
-describe("the command's tarball, installed alone", () => {
-  it("brings what it runs, on Effect 3: the library, @effect/cli, @effect/platform-node, the drivers", () => {
-    for (
-      const name of [
-        CLI,
-        LIBRARY,
-        ENGINE,
-        "effect",
-        "@effect/platform",
-        "@effect/sql",
-        "@effect/cli",
-        "@effect/platform-node",
-        "prom-client",
-        "@effect/sql-sqlite-node",
-        "@effect/sql-pg"
-      ]
-    ) {
+  it("brings what it runs, on Effect 4: its edition, @effect/platform-node, both drivers, prom-client", () => {
+    const manifest = cliManifest()
+    const dependencies = Object.entries(manifest.dependencies!)
+    assert.sameMembers(dependencies.map(([name]) => name), [
+      "effect",
+      EFFECT4,
+      ENGINE,
+      "@effect/platform-node",
+      "@effect/sql-sqlite-node",
+      "@effect/sql-pg",
+      "prom-client"
+    ])
+    for (const [name, range] of dependencies) {
       assert.isTrue(installed(command, name), `${name} is not installed`)
+      const version = versionIn(command, name)
+      assert.isTrue(satisfies(version, range), `${name}@${version} is not ${range}`)
     }
-    assert.match(manifestOf(join(command, "node_modules", "effect", "package.json")).version, /^3\./)
+    for (const name of ["effect", "@effect/platform-node", "@effect/sql-sqlite-node", "@effect/sql-pg"]) {
+      assert.match(versionIn(command, name), /^4\./, name)
+    }
+    // Nothing of Effect 3: not its edition, not the packages the applications ran on there.
+    for (const name of [LIBRARY, "@effect/cli", "@effect/platform", "@effect/sql", "better-sqlite3"]) {
+      assert.isFalse(installed(command, name), `${name} is installed`)
+    }
+    // One effect, which the edition and the drivers share.
+    assert.deepStrictEqual(copiesOfEffect(command), ["node_modules/effect/package.json"])
+  })
+
+  it("builds nothing native: no install script, no addon, no binding.gyp (SQLite is node:sqlite)", () => {
+    // npm marks each package with an install script (or a binding.gyp, which npm builds) in the lock it writes.
+    const lock = JSON.parse(readFileSync(join(command, "package-lock.json"), "utf8")) as {
+      readonly packages: Readonly<Record<string, { readonly hasInstallScript?: boolean; readonly gypfile?: boolean }>>
+    }
+    assert.isAbove(Object.keys(lock.packages).length, 10)
+    const building = Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript || entry.gypfile)
+    assert.deepStrictEqual(building.map(([path]) => path), [])
+    assert.deepStrictEqual(
+      filesUnder(join(command, "node_modules"), (name) => name === "binding.gyp" || name.endsWith(".node")),
+      []
+    )
   })
 
   it("runs openai-webhooks --help, naming every command", async () => {
@@ -405,6 +434,9 @@ describe("the command's tarball, installed alone", () => {
     rmSync(join(command, "node_modules", "@effect", "sql-pg"), { recursive: true, force: true })
     const database = `postgres://webhooks:pw_Zq81hidden@127.0.0.1:${await freePort()}/webhooks`
     const missing = await npx(["serve", "--database", database], { OPENAI_WEBHOOK_SECRET: secret })
+    // The range the command depends on (an Effect 4 one), as its manifest says it.
+    const range = cliManifest().dependencies!["@effect/sql-pg"]!
+    assert.match(range, /^[~^]?4\./)
     assertFailed(
       missing,
       2,
@@ -412,12 +444,12 @@ describe("the command's tarball, installed alone", () => {
         "^error: the inbox's database is PostgreSQL 127\\.0\\.0\\.1:\\d+/webhooks, " +
           "and its driver @effect/sql-pg is not installed$"
       ),
-      /^hint: npm install @effect\/sql-pg@\^0\.53\.0$/
+      new RegExp(`^hint: npm install @effect/sql-pg@${range.replace(/[.^~]/g, "\\$&")}$`)
     )
     assert.notInclude(missing.stdout + missing.stderr, "pw_Zq81hidden")
 
-    // The hint, run exactly as printed (the registry's latest @effect/sql-pg is for Effect 4: without the range
-    // this fails with ERESOLVE).
+    // The hint, run exactly as printed (the range keeps the driver on the command's effect 4.1: the registry's latest
+    // driver may want a later effect, an ERESOLVE).
     const hint = linesOf(missing.stderr)[1]!.slice("hint: ".length).split(" ")
     const installing = await runToEnd(
       hint,
@@ -425,7 +457,9 @@ describe("the command's tarball, installed alone", () => {
       command
     )
     assert.strictEqual(installing.code, 0, installing.stdout + installing.stderr)
-    assert.isTrue(installed(command, "@effect/sql-pg"))
+    assert.isTrue(satisfies(versionIn(command, "@effect/sql-pg"), range), versionIn(command, "@effect/sql-pg"))
+    // Still the one effect the command depends on.
+    assert.isTrue(satisfies(versionIn(command, "effect"), cliManifest().dependencies!["effect"]!))
 
     // The driver loads now: what is left is the server, which does not answer.
     const unreachable = await npx(["serve", "--database", database], { OPENAI_WEBHOOK_SECRET: secret })
@@ -472,17 +506,40 @@ describe("the packed files", () => {
     for (const path of files) assert.notMatch(path, /^(src|test|scripts)\/|\.tsbuildinfo$|\.d\.ts$/, path)
   })
 
-  it("of the command: a manifest naming the library by version; the repository's left as it was", async () => {
+  it("of the command: a manifest naming its edition and engine by version; the repository's as it was", async () => {
     const { stdout } = await run("tar", ["-xzOf", tarball(CLI), "package/package.json"])
     const manifest = JSON.parse(stdout) as Manifest
-    const version = manifestOf(join(root, "package.json")).version
-    assert.strictEqual(manifest.dependencies?.[LIBRARY], `^${version}`)
+    for (const name of [EFFECT4, ENGINE]) {
+      assert.strictEqual(manifest.dependencies?.[name], manifestOf(join(packageDirs[name]!, "package.json")).version)
+    }
+    assert.notProperty(manifest.dependencies, LIBRARY)
     assert.notInclude(stdout, "file:")
     assert.deepStrictEqual(manifest.bin, { "openai-webhooks": "dist/cli.js" })
-    // postpack put the repository's manifest back.
-    const repository = manifestOf(join(root, "packages", "cli", "package.json"))
-    assert.strictEqual(repository.dependencies?.[LIBRARY], "file:../..")
+    // postpack put the repository's manifest back; it has nothing to rewrite now (no `file:` dependency).
+    const repository = cliManifest()
+    assert.deepStrictEqual(manifest.dependencies, repository.dependencies)
     assert.isFalse(existsSync(join(root, "packages", "cli", "package.json.repository")))
+  })
+
+  it("of the Effect 4 edition: compiled JavaScript, declarations, source maps and source; no tests, no bench", () => {
+    const files = paths(EFFECT4)
+    for (
+      const path of [
+        "dist/index.js",
+        "dist/index.d.ts",
+        "dist/index.js.map",
+        "dist/Webhooks.d.ts",
+        "dist/WebhookHttp.js",
+        "dist/WebhookInspector.js",
+        "src/index.ts",
+        "package.json"
+      ]
+    ) {
+      assert.include(files, path)
+    }
+    for (const path of files) {
+      assert.notMatch(path, /^(test|bench|examples|scripts)\/|\.tsbuildinfo$|\.test\.ts$/, path)
+    }
   })
 
   it("of the engine: compiled JavaScript and declarations, and the inspector's page both editions serve", () => {
@@ -500,10 +557,10 @@ describe("the packed files", () => {
     ) {
       assert.include(paths(ENGINE), path)
     }
-    assert.notInclude(paths(LIBRARY).join("\n"), "assets/")
+    for (const name of [LIBRARY, EFFECT4]) assert.notInclude(paths(name).join("\n"), "assets/", name)
   })
 
-  for (const name of [LIBRARY, ENGINE, CLI]) {
+  for (const name of [LIBRARY, ENGINE, EFFECT4, CLI]) {
     it(`of ${name}: the LICENSE, the README, and a manifest naming the repository and homepage`, async () => {
       assert.includeMembers(paths(name), ["LICENSE", "README.md", "package.json"])
       const { stdout } = await run("tar", ["-xzOf", tarball(name), "package/package.json"])
