@@ -66,6 +66,12 @@ describe("the Effect 4 edition's examples", () => {
     }
   })
 
+  it("unwrap.ts is the package's own README's example, verbatim", async () => {
+    const readme = await readFile(resolve(here, "README.md"), "utf8")
+    const source = await readFile(resolve(here, "examples", "unwrap.ts"), "utf8")
+    assert.include(readme, "```ts\n" + source + "```")
+  })
+
   it.live("unwrap.ts verifies, decodes and dispatches a signed delivery", () =>
     Effect.gen(function*() {
       const lines = yield* captureLogs(program)
