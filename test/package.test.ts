@@ -164,6 +164,7 @@ const APPLICATIONS = [
   "@effect/workflow",
   "@parcel/watcher",
   "prom-client",
+  "leven",
   "@effect/sql-sqlite-node",
   "better-sqlite3",
   "@effect/sql-pg",
@@ -279,7 +280,7 @@ describe.skipIf(applications.skip)(`the command's tarball, installed alone${appl
     await npmInstall(command, [tarball(ENGINE), tarball(EFFECT4), tarball(CLI)])
   }, 480_000)
 
-  it("brings what it runs, on Effect 4: its edition, @effect/platform-node, both drivers, prom-client", () => {
+  it("brings what it runs, on Effect 4: its edition, @effect/platform-node, both drivers, prom-client, leven", () => {
     const manifest = cliManifest()
     const dependencies = Object.entries(manifest.dependencies!)
     assert.sameMembers(dependencies.map(([name]) => name), [
@@ -289,7 +290,8 @@ describe.skipIf(applications.skip)(`the command's tarball, installed alone${appl
       "@effect/platform-node",
       "@effect/sql-sqlite-node",
       "@effect/sql-pg",
-      "prom-client"
+      "prom-client",
+      "leven"
     ])
     for (const [name, range] of dependencies) {
       assert.isTrue(installed(command, name), `${name} is not installed`)
