@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option, Redacted, Result, Schema } from "effect"
 import * as Access from "../src/receiver/access.js"
 import { Reply } from "openai-webhooks-engine"
-import { listenLoopback } from "./support/http.js"
+import { listenLoopback } from "../../effect4/test/support/mount.js"
 
 const TOKEN = "tok_0123456789abcdef-XYZ"
 
