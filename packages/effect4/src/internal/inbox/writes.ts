@@ -105,37 +105,41 @@ export const make = (
    * write of an id in one batch waits for the first and is written after it, alone). A statement that fails
    * changed nothing: its writes are then written alone, each answered with its own outcome.
    */
-  const inOneStatementPerKind = (batch: InboxSql.Batch) => (writes: ReadonlyArray<Write>) => {
-    const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
-    const plan = InboxSql.planBatch(writes)
-    const alone = (indices: ReadonlyArray<number>) =>
-      Effect.forEach(indices, (i) =>
-        Effect.map(Effect.exit(single(writes[i]!)), (exit) => {
-          exits[i] = exit
-        }), { discard: true })
-    const many = <W extends Write>(
-      indices: ReadonlyArray<number>,
-      statement: InboxSql.Query<ReadonlyArray<W>, ReadonlyMap<string, Written>>,
-      missing: Written
-    ) => {
-      if (indices.length === 0) return Effect.void
-      if (indices.length === 1) return alone(indices)
-      return Effect.matchCauseEffect(Run.query(sql, statement, indices.map((i) => writes[i] as W)), {
-        onSuccess: (written) =>
-          Effect.sync(() => {
-            for (const i of indices) exits[i] = Exit.succeed(written.get(writes[i]!.id) ?? missing)
-          }),
-        onFailure: () => alone(indices)
-      })
+  const inOneStatementPerKind = (batch: InboxSql.Batch) => {
+    // Their columns are arrays: bound as `@effect/sql-pg` 4 can (see `Run.arrays`).
+    const [claims, settles, enqueues] = [Run.arrays(batch.claim), Run.arrays(batch.settle), Run.arrays(batch.enqueue)]
+    return (writes: ReadonlyArray<Write>) => {
+      const exits: Array<Exit.Exit<Written, SqlError>> = new Array(writes.length)
+      const plan = InboxSql.planBatch(writes)
+      const alone = (indices: ReadonlyArray<number>) =>
+        Effect.forEach(indices, (i) =>
+          Effect.map(Effect.exit(single(writes[i]!)), (exit) => {
+            exits[i] = exit
+          }), { discard: true })
+      const many = <W extends Write>(
+        indices: ReadonlyArray<number>,
+        statement: InboxSql.Query<ReadonlyArray<W>, ReadonlyMap<string, Written>>,
+        missing: Written
+      ) => {
+        if (indices.length === 0) return Effect.void
+        if (indices.length === 1) return alone(indices)
+        return Effect.matchCauseEffect(Run.query(sql, statement, indices.map((i) => writes[i] as W)), {
+          onSuccess: (written) =>
+            Effect.sync(() => {
+              for (const i of indices) exits[i] = Exit.succeed(written.get(writes[i]!.id) ?? missing)
+            }),
+          onFailure: () => alone(indices)
+        })
+      }
+      return Effect.all([
+        many<Claim>(plan.claim, claims, null),
+        many<Settle>(plan.settle, settles, false),
+        many<Enqueue>(plan.enqueue, enqueues, false)
+      ], { concurrency: "unbounded", discard: true }).pipe(
+        Effect.andThen(alone(plan.later)),
+        Effect.as(exits)
+      )
     }
-    return Effect.all([
-      many<Claim>(plan.claim, batch.claim, null),
-      many<Settle>(plan.settle, batch.settle, false),
-      many<Enqueue>(plan.enqueue, batch.enqueue, false)
-    ], { concurrency: "unbounded", discard: true }).pipe(
-      Effect.andThen(alone(plan.later)),
-      Effect.as(exits)
-    )
   }
 
   const write = dialect.batch === undefined ? inOneTransaction : inOneStatementPerKind(dialect.batch)
