@@ -12,9 +12,11 @@
  *   SQLite default (node:sqlite), and the install hint it prints for a missing driver installs as printed.
  *
  * Both Effect 4 projects need the Node.js the applications' and the edition's `engines` admit (22.19: Effect 4's and
- * node:sqlite's floor); on an older one (CI's Node 20) they are skipped, saying so. Not tested, because npm refuses it:
- * the command's tarballs in a project already on Effect 3 (ERESOLVE: the Effect 4 edition's peer `effect` 4 conflicts
- * with the project's `effect` 3; both editions' peers are the project's one `effect`).
+ * node:sqlite's floor); on an older one (CI's Node 20) they are skipped, saying so.
+ * - The command's package in a project already on Effect 3, as the registry will install it (the edition and the
+ *   engine its own dependencies, through `overrides`): the project keeps effect 3, the command nests its effect 4.
+ *   Its tarballs named on the command line instead fail with ERESOLVE (they become the project's own dependencies,
+ *   and the edition's peer effect 4 meets the project's effect 3): not what a user runs.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { mkdtemp, rm, writeFile } from "node:fs/promises"
@@ -468,6 +470,37 @@ describe.skipIf(applications.skip)(`the command's tarball, installed alone${appl
     assertFailed(unreachable, 1, /^error: cannot open PostgreSQL 127\.0\.0\.1:\d+\/webhooks: .*ECONNREFUSED/, /server/)
     assert.notInclude(unreachable.stdout + unreachable.stderr, "pw_Zq81hidden")
   }, 2 * PATIENCE)
+})
+
+describe.skipIf(applications.skip)(`the command's tarball in a project on Effect 3${applications.skipped}`, () => {
+  let project = ""
+  beforeAll(async () => {
+    // As from the registry: the edition and the engine are the command's dependencies, not the project's. (Tarballs
+    // named on the command line become the project's own, and the edition's peer, effect 4, then meets the project's
+    // effect 3: ERESOLVE.) `overrides` points those two dependencies of the command at their tarballs.
+    project = await mkdtemp(join(tmpdir(), "effect-openai-webhooks-command3-"))
+    await writeFile(
+      join(project, "package.json"),
+      consumerManifest({ overrides: { [EFFECT4]: `file:${tarball(EFFECT4)}`, [ENGINE]: `file:${tarball(ENGINE)}` } })
+    )
+    await npmInstall(project, ["effect@3.22", "@effect/platform@0.97"])
+    await npmInstall(project, [tarball(CLI)])
+  }, 480_000)
+
+  afterAll(() => rm(project, { recursive: true, force: true }))
+
+  it("installs with no flags: the project keeps its effect 3, the command its own effect 4 and edition", () => {
+    assert.match(versionIn(project, "effect"), /^3\.22\./)
+    const own = join(project, "node_modules", CLI)
+    assert.match(versionIn(own, "effect"), /^4\./)
+    assert.isTrue(installed(own, EFFECT4), "the Effect 4 edition beside the command's effect 4")
+  })
+
+  it("runs openai-webhooks events there", async () => {
+    const result = await runToEnd(["npx", "--no-install", "openai-webhooks", "events"], cleanEnv(), project)
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.strictEqual(linesOf(result.stdout).length, WebhookEvent.EventType.literals.length)
+  })
 })
 
 describe("the packed files", () => {
