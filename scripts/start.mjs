@@ -30,6 +30,8 @@ if (semver.satisfies(process.version, engines.node)) {
     process.exit(1)
   }
   const child = spawn(node, [receiver], { stdio: "inherit" })
-  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal))
-  child.on("exit", (code, signal) => process.exit(code ?? 128 + ({ SIGINT: 2, SIGTERM: 15 }[signal] ?? 1)))
+  // What stops npm start stops the receiver too (a closed terminal's SIGHUP as well), so that none is left serving
+  // without its parent. (A SIGKILL to this process cannot be passed on: kill the process group instead.)
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal))
+  child.on("exit", (code, signal) => process.exit(code ?? 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 1)))
 }

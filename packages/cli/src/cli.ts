@@ -9,6 +9,9 @@
  * is compiling the modules of effect and effect/cli (bench/cli-startup.ts). Node 20 has no such cache.
  */
 import * as module from "node:module"
+import * as Floor from "./floor.js"
+
+Floor.check("openai-webhooks")
 
 // Typed by hand: the @types/node of Node 20 does not know it.
 ;(module as { readonly enableCompileCache?: () => unknown }).enableCompileCache?.()

@@ -4,6 +4,7 @@
  * interface with a webhook secret, loopback without one (development).
  * A failure to start prints `error:` and `hint:` lines and exits 1 or 2 (see `./receiver/errors.ts`).
  */
+import * as Floor from "./floor.js"
 import { run } from "./main.js"
 import * as ReceiverError from "./receiver/errors.js"
 import * as Receiver from "./receiver/main.js"
@@ -20,4 +21,5 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
+Floor.check("the receiver")
 run(Receiver.run, ReceiverError.ending)
