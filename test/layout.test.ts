@@ -4,7 +4,7 @@
  * reach the library and the engine only through their public entry points; no hand-written source file passes 700
  * lines (the event classes, generated reference data, may).
  */
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 
@@ -64,6 +64,14 @@ describe("the applications", () => {
         .map((specifier) => `${where(file)}: ${specifier}`)
     )
     assert.deepStrictEqual(reaching, [])
+  })
+
+  it("are linked as a command by npm ci: npx openai-webhooks runs this repository's, never the registry's", () => {
+    // npm links bins before `prepare` builds dist/cli.js, and skips a bin whose file is missing: `prepare` links it
+    // again once built. Without the link, npx asks the registry for a package named openai-webhooks.
+    const bin = join(root, "node_modules", ".bin", "openai-webhooks")
+    assert.isTrue(existsSync(bin), `${bin} is missing: run npm ci (prepare links it)`)
+    assert.strictEqual(realpathSync(bin), join(root, "packages", "cli", "dist", "cli.js"))
   })
 
   it("run on the Effect 4 edition alone: nothing of the Effect 3 edition or of Effect 3's own packages", () => {
