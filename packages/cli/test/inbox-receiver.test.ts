@@ -238,6 +238,55 @@ describe("the receiver with an inbox", () => {
     }
   }
 
+  it("inline on a SQLite file, SIGKILLed under load while its writer thread holds batches: every 200 is done", {
+    timeout: 3 * PATIENCE
+  }, async () => {
+    const database = sqliteEngine.make()
+    const settings: Settings = { DATABASE_URL: database.url, WEBHOOK_MODE: "inline" }
+    const receiver = await start(settings)
+    const sent: Array<string> = []
+    const answered: Array<string> = []
+    let killed = false
+    let reached = () => {}
+    const enough = new Promise<void>((resolve) => {
+      reached = resolve
+    })
+    // 16 senders, each posting the next delivery as soon as the last is answered, until the receiver dies: the
+    // writer thread is handed batch after batch, and the kill lands while some are out.
+    const sender = async () => {
+      while (!killed) {
+        const delivery = sign()
+        sent.push(idOf(delivery))
+        try {
+          const reply = await post(receiver.url, delivery)
+          assert.strictEqual(reply.status, 200)
+          answered.push(idOf(delivery))
+          if (answered.length === 300) reached()
+        } catch (error) {
+          if (!killed) throw error
+        }
+      }
+    }
+    const senders = Array.from({ length: 16 }, sender)
+    await enough
+    killed = true
+    receiver.child.kill("SIGKILL")
+    await Promise.all(senders)
+    assert.deepStrictEqual(await within(receiver.exit, "the receiver to die"), { code: null, signal: "SIGKILL" })
+
+    const statuses = await database.statuses(sent)
+    // Nothing answered 200 is lost: each is done in the file the killed process left.
+    assert.deepStrictEqual(answered.filter((id) => statuses.get(id) !== "done"), [])
+    // Deliveries were in flight at the kill (sent, never answered): the kill did not land on an idle receiver.
+    const unanswered = sent.filter((id) => !answered.includes(id))
+    assert.isAbove(unanswered.length, 0)
+    console.info(`inline on a SQLite file, killed under load: ${answered.length} answered 200 (all done), ${
+      unanswered.length
+    } in flight: ${unanswered.filter((id) => statuses.get(id) === "done").length} done, ${
+      unanswered.filter((id) => statuses.get(id) === "processing").length
+    } processing, ${unanswered.filter((id) => !statuses.has(id)).length} not stored`)
+  })
+
   it("after a restart on the same SQLite file, a copy is logged duplicate and not processed", {
     timeout: 3 * PATIENCE
   }, async () => {

@@ -140,6 +140,22 @@ export interface Options {
   readonly deadRetention?: Duration.Input | undefined
   /** How often expired records are purged. Default: every hour. */
   readonly purgeInterval?: Duration.Input | undefined
+  /**
+   * Where the inbox's claims, settles and enqueues are written (grouped, many deliveries to a commit, either way):
+   *
+   * - `"connection"` (default): on the `SqlClient` you provide, in its transactions, seen by its spans; on SQLite the
+   *   statements and the `fdatasync` before a 200 cost the event loop (about 45 µs a delivery, measured).
+   * - `"thread"`: for a SQLite file, on a writer thread with a connection of its own (the engine's `InboxWriter`,
+   *   `node:sqlite`), which writes each batch in one transaction and syncs the log before it answers; the event loop
+   *   only sends the writes and awaits the answer. The guarantee is the same: no 200 before what it wrote is on
+   *   disk. The price: a thread and a second connection to the file, and these writes bypass your client (its spans,
+   *   its `withTransaction`, its statement log). The reads, the log's operations, renewals and the workers' takes
+   *   stay on your client. PostgreSQL and SQLite in memory ignore it (no file a second connection could share).
+   *   This is what the `npm start` receiver runs on a SQLite file.
+   *
+   * @since 0.4.0
+   */
+  readonly writer?: "connection" | "thread" | undefined
 }
 
 /** Short, so that a crashed process's deliveries are taken over within seconds: the heartbeat keeps live ones. */
@@ -191,9 +207,19 @@ const resolve = (options: Options): Result.Result<internal.LayerOptions, Webhook
         options.deadRetention ?? "30 days",
         true
       ),
-      purgeInterval: yield* Checks.duration("WebhookInbox", "purgeInterval", options.purgeInterval ?? "1 hour", true)
+      purgeInterval: yield* Checks.duration("WebhookInbox", "purgeInterval", options.purgeInterval ?? "1 hour", true),
+      writer: yield* writerOf(options.writer)
     }
   })
+
+const writerOf = (
+  writer: Options["writer"]
+): Result.Result<"connection" | "thread", WebhookError.IllegalArgumentError> =>
+  writer === undefined || writer === "connection" || writer === "thread"
+    ? Result.succeed(writer ?? "connection")
+    : Result.fail(
+      Checks.illegal("WebhookInbox", "writer", "Malformed", `Expected "connection" or "thread"; got ${String(writer)}`)
+    )
 
 /**
  * The inbox on the `SqlClient` you provide (`@effect/sql-sqlite-node` on `node:sqlite`, `@effect/sql-pg`, ...).

@@ -52,7 +52,7 @@ const start = (
   Effect.gen(function*() {
     // A scope of its own inside the test's: closed by `stop`, or with the test (before its database goes).
     const scope = yield* Scope.fork(yield* Effect.scope)
-    const inbox = WebhookInbox.layerSql(options).pipe(Layer.provide(database.client()))
+    const inbox = WebhookInbox.layerSql({ ...options, writer: database.writer }).pipe(Layer.provide(database.client()))
     const layer = workers === undefined
       ? inbox
       : Layer.merge(inbox, WebhookInbox.layerWorker(workers).pipe(Layer.provide(inbox)))

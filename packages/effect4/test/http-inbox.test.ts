@@ -41,7 +41,9 @@ const instance = (
   Effect.gen(function*() {
     const observed = observe()
     const scope = yield* Scope.fork(yield* Effect.scope)
-    const inbox = WebhookInbox.layerSql({ mode: options.mode }).pipe(Layer.provide(database.client()))
+    const inbox = WebhookInbox.layerSql({ mode: options.mode, writer: database.writer }).pipe(
+      Layer.provide(database.client())
+    )
     const workers = options.mode === "queued" && options.handle !== undefined
       ? WebhookInbox.layerWorker({ handle: options.handle, pollInterval: "10 millis" }).pipe(Layer.provide(inbox))
       : Layer.empty

@@ -237,7 +237,8 @@ export const storeOn = (database: Engines.Database, mode: Store.Mode, tracer: La
         heartbeat: Duration.seconds(10),
         retention: Duration.days(7),
         purgeInterval: Duration.hours(1),
-        onBatch: (size) => sizes.push(size)
+        onBatch: (size) => sizes.push(size),
+        writer: database.writer
       }).pipe(Layer.provideMerge(database.client()), Layer.provide(tracer))
     )
     return { store: Context.get(context, Store.WebhookInbox), sql: Context.get(context, SqlClient.SqlClient), sizes }
@@ -248,7 +249,7 @@ const ids = (n: number) => Array.from({ length: n }, () => `msg_${randomBytes(8)
 const count = (sql: SqlClient.SqlClient, where: string) =>
   Effect.map(sql.unsafe<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${where}`), (rows) => Number(rows[0]?.n))
 
-for (const engine of [Engines.sqlite(), Engines.postgres("inbox-batch.test.ts")]) {
+for (const engine of [Engines.sqlite(), Engines.sqlite("thread"), Engines.postgres("inbox-batch.test.ts")]) {
   describe.skipIf(engine.skip)(`group commit on ${engine.name}`, () => {
     it.live("commits a burst of claims together; a row the database refuses fails alone", () =>
       Effect.gen(function*() {

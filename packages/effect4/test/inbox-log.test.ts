@@ -25,7 +25,10 @@ const open = (database: Engines.Database) =>
     // Before the inbox starts: its first purge runs at once, at this time.
     yield* TestClock.setTime(T0 - 2 * 60 * MINUTE)
     const context = yield* Layer.build(
-      WebhookInbox.layerSql({ mode: "inline" }).pipe(Layer.provide(database.client()), Layer.provide(observe().layer))
+      WebhookInbox.layerSql({ mode: "inline", writer: database.writer }).pipe(
+        Layer.provide(database.client()),
+        Layer.provide(observe().layer)
+      )
     )
     const store = Context.get(context, WebhookInbox.WebhookInbox)
     const on = <A, E>(effect: Effect.Effect<A, E, WebhookInbox.WebhookInbox>) => Effect.provide(effect, context)

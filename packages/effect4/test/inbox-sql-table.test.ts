@@ -131,7 +131,8 @@ for (const engine of engines("inbox-sql-table.test.ts")) {
               heartbeat: Duration.millis(LEASE / 3),
               retention: Duration.millis(RETENTION),
               deadRetention: Duration.millis(deadRetentionOf(scenario)),
-              purgeInterval: Duration.days(1000)
+              purgeInterval: Duration.days(1000),
+              writer: database.writer
             }).pipe(Layer.provideMerge(database.client()))
           )
           const store = Context.get(context, Store.WebhookInbox)

@@ -29,7 +29,7 @@ const start = (database: Engines.Database, mode: Store.Mode) =>
     // A scope of its own inside the test's: closed by `stop`, or with the test (before its database goes).
     const scope = yield* Scope.fork(yield* Effect.scope)
     const context = yield* Layer.buildWithScope(
-      SqlStore.layer(options(mode)).pipe(Layer.provideMerge(database.client())),
+      SqlStore.layer({ ...options(mode), writer: database.writer }).pipe(Layer.provideMerge(database.client())),
       scope
     )
     return {
@@ -146,21 +146,23 @@ describe.skipIf(Engines.postgres("inbox-store.test.ts").skip)("two Effect 4 inst
 describe("the Effect 4 store on a SQLite file", () => {
   const engine = Engines.sqlite()
   for (const [fault, apply] of Object.entries(faults)) {
-    it.live(`${fault} under the running store: every write fails with the reason, and health says it`, () =>
-      Effect.gen(function*() {
-        const database = yield* engine.database
-        const { store } = yield* start(database, "inline")
-        assert.deepStrictEqual(yield* store.health, InboxSql.healthy)
-        assert.deepStrictEqual(yield* store.claim("msg_before", "t", SIGNED, "{}"), Option.some(1))
-        apply(database.file!)
-        const health = yield* store.health
-        const reason = health.healthy ? "" : health.reason
-        assert.include(reason, `the inbox's database file ${database.file} was ${fault}`)
-        assert.strictEqual((yield* Effect.flip(store.claim("msg_after", "t", SIGNED, "{}"))).message, reason)
-        assert.strictEqual((yield* Effect.flip(store.complete("msg_before", 1))).message, reason)
-        assert.strictEqual((yield* Effect.flip(store.take(1))).message, reason)
-        assert.strictEqual((yield* Effect.flip(store.replay("msg_before"))).message, reason)
-      }))
+    for (const on of [engine, Engines.sqlite("thread")]) {
+      it.live(`${fault} under the running store (${on.name}): every write fails with the reason, and health says it`, () =>
+        Effect.gen(function*() {
+          const database = yield* on.database
+          const { store } = yield* start(database, "inline")
+          assert.deepStrictEqual(yield* store.health, InboxSql.healthy)
+          assert.deepStrictEqual(yield* store.claim("msg_before", "t", SIGNED, "{}"), Option.some(1))
+          apply(database.file!)
+          const health = yield* store.health
+          const reason = health.healthy ? "" : health.reason
+          assert.include(reason, `the inbox's database file ${database.file} was ${fault}`)
+          assert.strictEqual((yield* Effect.flip(store.claim("msg_after", "t", SIGNED, "{}"))).message, reason)
+          assert.strictEqual((yield* Effect.flip(store.complete("msg_before", 1))).message, reason)
+          assert.strictEqual((yield* Effect.flip(store.take(1))).message, reason)
+          assert.strictEqual((yield* Effect.flip(store.replay("msg_before"))).message, reason)
+        }))
+    }
   }
 
   it.live("syncs the write-ahead log before durable returns below synchronous = FULL, and not at FULL", () =>

@@ -34,7 +34,9 @@ describe("the Effect 4 inbox's traces", () => {
       const traces = recording()
       const handled = yield* Deferred.make<void>()
       const database = yield* engine.database
-      const inbox = WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provideMerge(database.client()))
+      const inbox = WebhookInbox.layerSql({ mode: "queued", writer: database.writer }).pipe(
+        Layer.provideMerge(database.client())
+      )
       const context = yield* Layer.build(Layer.provideMerge(
         WebhookInbox.layerWorker({
           handle: () =>

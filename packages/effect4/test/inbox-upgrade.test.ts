@@ -46,7 +46,7 @@ const start = (database: Engines.Database) =>
   Effect.gen(function*() {
     const scope = yield* Scope.fork(yield* Effect.scope)
     const context = yield* Layer.buildWithScope(
-      SqlStore.layer(options).pipe(Layer.provideMerge(database.client())),
+      SqlStore.layer({ ...options, writer: database.writer }).pipe(Layer.provideMerge(database.client())),
       scope
     )
     return { store: Context.get(context, Store.WebhookInbox), sql: Context.get(context, SqlClient.SqlClient) }

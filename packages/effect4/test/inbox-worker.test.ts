@@ -28,7 +28,9 @@ const TABLE = "openai_webhook_deliveries"
 /** The inbox on a new connection to `database`, queued, with the SqlClient to look at its rows. */
 const open = (database: Engines.Database) =>
   Effect.map(
-    Layer.build(WebhookInbox.layerSql({ mode: "queued" }).pipe(Layer.provideMerge(database.client()))),
+    Layer.build(
+      WebhookInbox.layerSql({ mode: "queued", writer: database.writer }).pipe(Layer.provideMerge(database.client()))
+    ),
     (context) => ({
       store: Context.get(context, WebhookInbox.WebhookInbox),
       sql: Context.get(context, SqlClient.SqlClient)

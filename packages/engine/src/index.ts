@@ -105,3 +105,11 @@ export * as Endpoints from "./Endpoints.js"
  * @since 0.4.0
  */
 export * as Inspector from "./Inspector.js"
+
+/**
+ * The inbox's writer thread for a SQLite file: batches of claims, settles and enqueues written and made durable off the
+ * event loop, on a connection of its own (Node.js 22.13+, `node:sqlite`).
+ *
+ * @since 0.4.0
+ */
+export * as InboxWriter from "./InboxWriter.js"

@@ -261,6 +261,10 @@ export const InboxLive = (
       WebhookInbox.layerSql({
         mode: settings.mode,
         lease: settings.lease,
+        // On a SQLite file, the claims, settles and enqueues are written, and synced before each 200, by the engine's
+        // writer thread: the event loop never waits on SQLite or on the disk (README, Performance). Looking only, no
+        // delivery is written: no thread.
+        writer: database._tag === "Sqlite" && !use.inspectOnly ? "thread" : "connection",
         // Another application's inbox, looked at: its own retention purges it, never ours (a century is never).
         ...(use.inspectOnly ? { retention: "36500 days", deadRetention: "36500 days" } : {})
       }),

@@ -19,10 +19,12 @@ export interface Database {
   readonly client: () => Layer.Layer<SqlClient.SqlClient, unknown>
   /** SQLite: the file. */
   readonly file?: string
+  /** Where the store's group commit runs (`WebhookInbox`'s `writer` option): give it to every store built on it. */
+  readonly writer?: "thread" | undefined
 }
 
 export interface Engine {
-  readonly name: "SQLite" | "PostgreSQL"
+  readonly name: "SQLite" | "SQLite, writer thread" | "PostgreSQL"
   readonly skip: boolean
   /** A database of the test's own, removed when the test's scope closes. */
   readonly database: Effect.Effect<Database, unknown, Scope.Scope>
@@ -30,16 +32,19 @@ export interface Engine {
 
 let files = 0
 
-/** SQLite files in a folder of the test file's own, removed after its tests. */
-export const sqlite = (): Engine => {
+/**
+ * SQLite files in a folder of the test file's own, removed after its tests; with `"thread"`, the stores built on them
+ * write on the engine's writer thread (`writer: "thread"`).
+ */
+export const sqlite = (writer?: "thread"): Engine => {
   const directory = mkdtempSync(join(tmpdir(), "webhook-inbox4-"))
   afterAll(() => rmSync(directory, { recursive: true, force: true }))
   return {
-    name: "SQLite",
+    name: writer === "thread" ? "SQLite, writer thread" : "SQLite",
     skip: false,
     database: Effect.sync(() => {
       const filename = join(directory, `${files++}.sqlite`)
-      return { file: filename, client: () => SqliteClient.layer({ filename }) }
+      return { file: filename, writer, client: () => SqliteClient.layer({ filename }) }
     })
   }
 }
@@ -74,5 +79,8 @@ export const postgres = (file: string): Engine => ({
   })
 })
 
-/** Both engines, for `for (const engine of engines("x.test.ts")) describe.skipIf(engine.skip)(...)`. */
-export const engines = (file: string): ReadonlyArray<Engine> => [sqlite(), postgres(file)]
+/**
+ * Both engines, and SQLite again with the writer thread, for
+ * `for (const engine of engines("x.test.ts")) describe.skipIf(engine.skip)(...)`.
+ */
+export const engines = (file: string): ReadonlyArray<Engine> => [sqlite(), sqlite("thread"), postgres(file)]

@@ -14,6 +14,7 @@ import type * as Scope from "effect/Scope"
 import type * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
+import { InboxWriter } from "openai-webhooks-engine"
 import * as Durability from "./durability.js"
 import * as Health from "./health.js"
 import * as Heartbeat from "./heartbeat.js"
@@ -34,7 +35,7 @@ export const make = (
   options: StoreOptions
 ): Effect.Effect<
   { readonly store: Store; readonly heartbeat: Effect.Effect<never> },
-  never,
+  SqlError,
   SqlClient.SqlClient | Scope.Scope
 > =>
   Effect.gen(function*() {
@@ -47,8 +48,26 @@ export const make = (
       ? undefined
       : yield* Effect.orElseSucceed(Run.script(sql, dialect.file, undefined), () => undefined)
     const watch = file === undefined ? Health.none : yield* Health.make(file)
-    const writer = yield* Writes.make(sql, dialect, options.onBatch, watch)
-    const durable = yield* Durability.make(sql, dialect)
+    // On the writer thread: each batch is durable when it is answered (the thread syncs the log after every batch,
+    // changed or not: see `InboxWriter`), so no barrier is left to await. Its close is added before the group commit
+    // is made: finalizers run last-added first, so the batch being written is answered before the thread ends.
+    const thread = options.writer === "thread" && dialect.name === "sqlite" && file !== undefined
+      ? yield* Effect.acquireRelease(
+        // Started with the store, so that a file it cannot open fails the layer, not the first delivery.
+        Effect.tryPromise({
+          try: () => {
+            const opened = InboxWriter.open({ file })
+            return opened.ready().then(() => opened, (failure) => opened.close().then(() => Promise.reject(failure)))
+          },
+          catch: (failure) => Writes.threadError(failure as InboxWriter.Failure, "start")
+        }),
+        (writer) => Effect.promise(writer.close)
+      )
+      : undefined
+    const writer = thread === undefined
+      ? yield* Writes.make(sql, dialect, options.onBatch, watch)
+      : yield* Writes.threaded(thread, options.onBatch, watch)
+    const durable = thread === undefined ? yield* Durability.make(sql, dialect) : Effect.void
 
     const settle = (
       id: string,

@@ -142,6 +142,11 @@ export interface StoreOptions {
   readonly deadRetention?: Duration.Duration | undefined
   /** Told the size of every group commit (a batch of claims, settles and enqueues written together). */
   readonly onBatch?: ((size: number) => void) | undefined
+  /**
+   * Where the group commit runs: `"connection"` (default) on the `SqlClient`; `"thread"` on the engine's writer thread
+   * (`InboxWriter`), for a SQLite file (ignored for PostgreSQL and for SQLite in memory).
+   */
+  readonly writer?: "connection" | "thread" | undefined
 }
 
 export interface LayerOptions extends StoreOptions {

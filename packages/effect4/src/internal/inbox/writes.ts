@@ -12,8 +12,8 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as SqlClient from "effect/sql/SqlClient"
-import type { SqlError } from "effect/sql/SqlError"
-import { InboxSql } from "openai-webhooks-engine"
+import { SqlError, UnknownError } from "effect/sql/SqlError"
+import { InboxSql, type InboxWriter } from "openai-webhooks-engine"
 import * as Batch from "./batch.js"
 import * as Health from "./health.js"
 import * as Run from "./run.js"
@@ -154,6 +154,41 @@ export const make = (
   return Batch.make<Write, Written>({
     write: guarded.write,
     single: guarded.single,
+    max: MAX_BATCH,
+    onBatch,
+    gather: Batch.nextTurn
+  })
+}
+
+/** What the writer thread said, as `effect/sql` says a failure. */
+export const threadError = (failure: InboxWriter.Failure, operation: string): SqlError =>
+  new SqlError({ reason: new UnknownError({ cause: failure, message: failure.message, operation }) })
+
+/**
+ * The group-commit writer on the engine's writer thread (`InboxWriter`: SQLite's statements, one transaction and one
+ * sync per batch, on a connection of its own): the same batching as {@link make}, but the batch is written, and made
+ * durable, off the event loop, which only sends the records and awaits the answer. A batch the thread could not
+ * write as a whole is written again one write per batch, as {@link make} does.
+ */
+export const threaded = (
+  writer: InboxWriter.Writer,
+  onBatch: ((size: number) => void) | undefined,
+  watch: Health.Watch = Health.none
+): Effect.Effect<Batch.Batcher<Write, Written>, never, Scope.Scope> => {
+  const write = (writes: ReadonlyArray<Write>): Effect.Effect<ReadonlyArray<Exit.Exit<Written, SqlError>>, SqlError> =>
+    Effect.map(
+      Effect.tryPromise({
+        try: () => writer.write(writes),
+        catch: (failure) => threadError(failure as InboxWriter.Failure, "batch")
+      }),
+      (outcomes) =>
+        outcomes.map((outcome) => outcome.ok ? Exit.succeed(outcome.value) : Exit.fail(threadError(outcome.error, "write")))
+    )
+  const single = (input: Write): Effect.Effect<Written, SqlError> =>
+    Effect.flatMap(write([input]), (exits) => exits[0]!)
+  return Batch.make<Write, Written>({
+    write: watch === Health.none ? write : (writes) => Effect.flatMap(write(writes), (exits) => Health.guardBatch(watch, exits)),
+    single: watch === Health.none ? single : (input) => Health.guard(watch, single(input)),
     max: MAX_BATCH,
     onBatch,
     gather: Batch.nextTurn
