@@ -151,6 +151,9 @@ export interface Options {
    *   disk. The price: a thread and a second connection to the file, and these writes bypass your client (its spans,
    *   its `withTransaction`, its statement log). The reads, the log's operations, renewals and the workers' takes
    *   stay on your client. PostgreSQL and SQLite in memory ignore it (no file a second connection could share).
+   *   Only with a client on `node:sqlite` (`@effect/sql-sqlite-node`): a client on another build of SQLite in the
+   *   same process (better-sqlite3, libSQL) would not see the thread's locks on the file (SQLite's "How To Corrupt
+   *   An SQLite Database File", 2.2.1: POSIX locks are per process, tracked by each copy of the library).
    *   This is what the `npm start` receiver runs on a SQLite file.
    *
    * @since 0.4.0
