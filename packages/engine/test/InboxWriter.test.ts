@@ -38,6 +38,21 @@ const migrated = (migrate = true) => {
   return { file, db }
 }
 
+/** `test` with a writer on a new file (migrated unless told not to) and a connection to look with, both closed after. */
+const withWriter = async (
+  test: (writer: InboxWriter.Writer, db: Database) => Promise<void>,
+  options: { readonly migrate?: boolean; readonly busyTimeout?: number } = {}
+) => {
+  const { db, file } = migrated(options.migrate ?? true)
+  const writer = InboxWriter.open({ file, busyTimeout: options.busyTimeout })
+  try {
+    await test(writer, db)
+  } finally {
+    await writer.close()
+    db.close()
+  }
+}
+
 const NOW = 1_800_000_000_000
 const claim = (id: string, now = NOW): InboxWriter.Write => ({
   kind: "claim",
@@ -72,10 +87,8 @@ const statusOf = (db: Database, id: string) =>
   db.prepare(`SELECT status FROM ${InboxSql.tables.deliveries} WHERE webhook_id = ?`).get(id)?.["status"]
 
 describe.skipIf(!hasSqlite)("InboxWriter (node:sqlite on a thread)", () => {
-  it("answers each write of a batch as SQLite's statements read it, once another connection can see it", async () => {
-    const { db, file } = migrated()
-    const writer = InboxWriter.open({ file })
-    try {
+  it("answers each write of a batch as SQLite's statements read it, once another connection can see it", async () =>
+    withWriter(async (writer, db) => {
       expect(await writer.write([claim("msg_a"), claim("msg_a"), enqueue("msg_q"), enqueue("msg_q")])).toEqual([
         { ok: true, value: 1 },
         { ok: true, value: null },
@@ -94,16 +107,10 @@ describe.skipIf(!hasSqlite)("InboxWriter (node:sqlite on a thread)", () => {
       // The attempts table is written by the triggers, in the thread's transaction.
       const attempts = db.prepare(`SELECT outcome FROM ${InboxSql.tables.attempts} WHERE webhook_id = ?`).all("msg_a")
       expect(attempts.map((row) => row["outcome"])).toEqual(["processed"])
-    } finally {
-      await writer.close()
-      db.close()
-    }
-  })
+    }))
 
-  it("fails a write alone: the rest of its batch is written", async () => {
-    const { db, file } = migrated()
-    const writer = InboxWriter.open({ file })
-    try {
+  it("fails a write alone: the rest of its batch is written", async () =>
+    withWriter(async (writer, db) => {
       // A parameter SQLite cannot bind: that write fails, with SQLite's words; the two around it are written.
       const bad = { ...claim("msg_bad"), body: { not: "a string" } as unknown as string }
       const outcomes = await writer.write([claim("msg_1"), bad, claim("msg_2")])
@@ -116,62 +123,40 @@ describe.skipIf(!hasSqlite)("InboxWriter (node:sqlite on a thread)", () => {
         undefined,
         "processing"
       ])
-    } finally {
-      await writer.close()
-      db.close()
-    }
-  })
+    }))
 
-  it("fails what it was sent when its thread stops, and starts another at the next write", async () => {
-    const { db, file } = migrated(false)
-    const writer = InboxWriter.open({ file })
-    try {
+  it("fails what it was sent when its thread stops, and starts another at the next write", async () =>
+    withWriter(async (writer, db) => {
       // No schema: the thread cannot prepare its statements, and stops.
       await expect(writer.write([claim("msg_1")])).rejects.toMatchObject({
         message: expect.stringMatching(/writer thread for .* stopped before it answered: .*no such table/)
-      })
-      for (const migration of InboxSql.sqlite.migrations) for (const text of migration.statements) db.exec(text)
-      expect(await writer.write([claim("msg_1")])).toEqual([{ ok: true, value: 1 }])
-    } finally {
-      await writer.close()
-      db.close()
-    }
-  })
+    })
+    for (const migration of InboxSql.sqlite.migrations) for (const text of migration.statements) db.exec(text)
+    expect(await writer.write([claim("msg_1")])).toEqual([{ ok: true, value: 1 }])
+    }, { migrate: false }))
 
-  it("waits for a lock another connection holds, and writes once it is let go", async () => {
-    const { db, file } = migrated()
-    const writer = InboxWriter.open({ file })
-    try {
+  it("waits for a lock another connection holds, and writes once it is let go", async () =>
+    withWriter(async (writer, db) => {
       await writer.write([claim("msg_warm")])
       db.exec("BEGIN IMMEDIATE")
       let settled = false
       const writing = writer.write([claim("msg_locked")]).finally(() => {
         settled = true
-      })
-      // Round trips to the thread and back while the lock is held: the write is still waiting.
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
-      expect(settled).toBe(false)
-      db.exec("COMMIT")
-      expect(await writing).toEqual([{ ok: true, value: 1 }])
-    } finally {
-      await writer.close()
-      db.close()
-    }
-  })
+    })
+    // Round trips to the thread and back while the lock is held: the write is still waiting.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(false)
+    db.exec("COMMIT")
+    expect(await writing).toEqual([{ ok: true, value: 1 }])
+    }))
 
-  it("answers a batch that cannot get the lock in time with the batch's failure", async () => {
-    const { db, file } = migrated()
-    const writer = InboxWriter.open({ file, busyTimeout: 50 })
-    try {
+  it("answers a batch that cannot get the lock in time with the batch's failure", async () =>
+    withWriter(async (writer, db) => {
       db.exec("BEGIN IMMEDIATE")
       await expect(writer.write([claim("msg_1")])).rejects.toMatchObject({ message: expect.stringMatching(/locked|busy/i) })
       db.exec("COMMIT")
       expect(await writer.write([claim("msg_1")])).toEqual([{ ok: true, value: 1 }])
-    } finally {
-      await writer.close()
-      db.close()
-    }
-  })
+    }, { busyTimeout: 50 }))
 
   it("lets the batches sent before close finish, and refuses a write after it", async () => {
     const { db, file } = migrated()
