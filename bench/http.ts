@@ -123,8 +123,8 @@ for (let round = 0; round < ROUNDS; round++) {
 
 console.log(machine())
 console.log(`${CONNECTIONS} connections, ${SECONDS} s per measurement after 2 s warm-up, median of ${ROUNDS} rounds`)
-console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx |")
-console.log("|---|---:|---:|---:|---:|---:|---:|")
+console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx | req/s of each round |")
+console.log("|---|---:|---:|---:|---:|---:|---:|---|")
 /** A row's median; NaN when BENCH_KINDS left it out. */
 const rpsOf = (kind: string) => {
   const row = contestants.find(([, k]) => k === kind)
@@ -139,6 +139,8 @@ for (const [name, kind] of contestants) {
   console.log(
     `| ${name} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} | ${(rps / rpsOf("sdk")).toFixed(2)}x | ${
       (rps / rpsOf("floor")).toFixed(2)
-    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} |`
+    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} | ${
+      runs.map((r) => Math.round(r.rps).toLocaleString("en-US")).join(", ")
+    } |`
   )
 }
