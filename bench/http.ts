@@ -5,7 +5,8 @@
  *
  * - floor: bare node:http + node:crypto HMAC + JSON.parse
  * - openai@6.49.0: bare node:http + the official SDK's webhooks.unwrap
- * - listener: what `npm start` runs without an inbox (the receiver, on Effect 4: packages/cli/bench/http-server.ts;
+ * - listener: what `npm start` runs without an inbox (the receiver, on Effect 4, from its compiled dist:
+ *   packages/cli/bench/http-server.mjs;
  *   its WebhookHttp.makeNodeListener on node:http), logging a line
  *   per delivery (bench/inbox.ts measures the receiver with its inbox)
  * - layer-router / http-app: WebhookHttp.layerRoute and toHttpApp on @effect/platform-node
@@ -21,11 +22,12 @@
  * listener, layer-router and http-app servers (their own bench/http-server.ts) are loaded in the same rounds, labelled
  * by their short commit.
  *
- * Run: npm run bench (or: [BENCH_BEFORE=../base] npx tsx bench/http.ts [seconds] [rounds])
+ * Run: npm run bench (or: [BENCH_BEFORE=../base] [BENCH_KINDS=listener] npx tsx bench/http.ts [seconds] [rounds])
  */
 import { fileURLToPath } from "node:url"
 import {
   benchTrees,
+  buildTrees,
   CONNECTIONS,
   freePort,
   load,
@@ -70,20 +72,25 @@ if (effect4.length === 0) {
 const OURS: ReadonlyArray<string> = ["listener", "layer-router", "http-app"]
 
 // The receiver (`listener`) runs on Effect 4 since the applications moved there: left out on an older Node.js.
-const here = benchTrees(fileURLToPath(new URL("..", import.meta.url)))[0]!
+const trees = benchTrees(fileURLToPath(new URL("..", import.meta.url)))
+const here = trees[0]!
 if (here.effect === 4 && !runsEffect4()) {
   console.log(`(the receiver runs on Effect 4: its listener row is left out on ${process.version} too)`)
 }
 
+/** BENCH_KINDS=listener[,sdk...]: only these kinds (an A/B of one row), in every tree. */
+const only = (process.env["BENCH_KINDS"] ?? "").split(",").map((kind) => kind.trim()).filter((kind) => kind !== "")
+
 const contestants: ReadonlyArray<readonly [name: string, kind: string, tree?: Tree]> = [
   ...base.filter(([, kind]) => kind !== "listener" || here.effect === 3 || runsEffect4()),
   ...effect4,
-  ...benchTrees(fileURLToPath(new URL("..", import.meta.url))).slice(1).flatMap((tree) =>
+  ...trees.slice(1).flatMap((tree) =>
     base
       .filter(([, kind]) => OURS.includes(kind))
       .map(([name, kind]) => [`${name}, at ${tree.label} (before)`, kind, tree] as const)
   )
-]
+].filter(([, kind]) => only.length === 0 || only.includes(kind))
+buildTrees(trees)
 
 /** The platform floor each platform style is measured against. */
 const platformFloor: Partial<Record<string, string>> = {
@@ -116,9 +123,13 @@ for (let round = 0; round < ROUNDS; round++) {
 
 console.log(machine())
 console.log(`${CONNECTIONS} connections, ${SECONDS} s per measurement after 2 s warm-up, median of ${ROUNDS} rounds`)
-console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx |")
-console.log("|---|---:|---:|---:|---:|---:|---:|")
-const rpsOf = (kind: string) => median(results.get(contestants.find(([, k]) => k === kind)![0])!.map((r) => r.rps))
+console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx | req/s of each round |")
+console.log("|---|---:|---:|---:|---:|---:|---:|---|")
+/** A row's median; NaN when BENCH_KINDS left it out. */
+const rpsOf = (kind: string) => {
+  const row = contestants.find(([, k]) => k === kind)
+  return row === undefined ? NaN : median(results.get(row[0])!.map((r) => r.rps))
+}
 for (const [name, kind] of contestants) {
   const floor = platformFloor[kind]
   const runs = results.get(name)!
@@ -128,6 +139,8 @@ for (const [name, kind] of contestants) {
   console.log(
     `| ${name} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} | ${(rps / rpsOf("sdk")).toFixed(2)}x | ${
       (rps / rpsOf("floor")).toFixed(2)
-    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} |`
+    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} | ${
+      runs.map((r) => Math.round(r.rps).toLocaleString("en-US")).join(", ")
+    } |`
   )
 }

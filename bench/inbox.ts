@@ -9,8 +9,9 @@
  *   (inline: the same as accepted; queued: the workers catch up after the load).
  *
  * Before and after in one run: BENCH_BEFORE=<dir>[,<dir>...] names other checkouts (each with its node_modules);
- * each one's receiver (its own `bench/http-server.ts receiver`) is loaded for every inbox row too, alternating
- * with this tree's, and its columns are printed beside this tree's, labelled by its `git rev-parse --short HEAD`.
+ * each one's receiver (its compiled dist, run by packages/cli/bench/http-server.mjs; an Effect 3 tree's own
+ * `bench/http-server.ts receiver`) is loaded for every inbox row too, alternating with this tree's, and its columns
+ * are printed beside this tree's, labelled by its `git rev-parse --short HEAD`.
  * BENCH_ROUNDS (default 2) rounds; each measurement gets a fresh SQLite file or a fresh PostgreSQL schema.
  *
  * Run: npm run bench (or: [BENCH_BEFORE=../base] [BENCH_ROUNDS=2] npx tsx bench/inbox.ts [seconds])
@@ -23,6 +24,7 @@ import Sqlite from "better-sqlite3"
 import pg from "pg"
 import {
   benchTrees,
+  buildTrees,
   CONNECTIONS,
   freePort,
   load,
@@ -48,6 +50,7 @@ if (!(SECONDS > 0)) throw new Error(`seconds must be a positive number, got ${pr
 
 // The trees whose receivers are measured: this one first, then BENCH_BEFORE's.
 const trees = benchTrees(HERE)
+buildTrees(trees)
 if (trees.some((tree) => tree.effect === 4) && !runsEffect4()) {
   console.log(`(the receiver runs on Effect 4, which needs Node.js 22.19 or newer; this is ${process.version}: ` +
     "bench/inbox.ts measures nothing here)")

@@ -62,12 +62,16 @@ export const start = async (
 ): Promise<ChildProcess> => {
   const name = options.label === undefined ? `${kind} server` : `${kind} server of ${options.label}`
   // `script`: another server file, such as the Effect 4 edition's (packages/effect4/bench/http-server.ts); the
-  // receiver's kinds run from the tree's receiver script (see `receiverOf`).
-  const script = options.script ??
-    (RECEIVER_KINDS.has(kind) ? receiverOf(options.cwd ?? ROOT).script : "bench/http-server.ts")
-  const child = spawn(process.execPath, ["--import", "tsx", script, kind, String(port)], {
+  // receiver's kinds run the tree's receiver (see `receiverOf`).
+  const tree = options.cwd ?? ROOT
+  const receiver = options.script === undefined && RECEIVER_KINDS.has(kind) ? receiverOf(tree) : undefined
+  // A tree's compiled receiver runs on plain node, as npm start runs it; the other servers are sources, through tsx.
+  const args = receiver?.effect === 4
+    ? [receiver.script, kind, String(port), tree]
+    : ["--import", "tsx", options.script ?? receiver?.script ?? "bench/http-server.ts", kind, String(port)]
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(receiver?.effect === 4 ? { WEBHOOK_SECRET: SECRET } : {}), ...env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd })
   })
   let errors = ""
@@ -149,14 +153,33 @@ const ROOT = resolve(import.meta.dirname, "..")
 /** The kinds that are the receiver (`npm start` without and with its inbox), whichever Effect it runs on. */
 const RECEIVER_KINDS: ReadonlySet<string> = new Set(["listener", "receiver"])
 
+/** This tree's runner of a tree's compiled receiver (see the file's comment). */
+const RECEIVER_RUNNER = join(ROOT, "packages", "cli", "bench", "http-server.mjs")
+
 /**
- * Where a tree's receiver servers are: packages/cli/bench/http-server.ts since the applications run on Effect 4
- * (that package's own effect), bench/http-server.ts in a tree from before (the Effect 3 receiver).
+ * How a tree's receiver servers run: since the applications run on Effect 4, from the tree's compiled
+ * packages/cli/dist (what `npm start` runs) by this tree's packages/cli/bench/http-server.mjs, on the tree's own
+ * effect; in a tree from before, its own bench/http-server.ts (the Effect 3 receiver, from source).
  */
 export const receiverOf = (dir: string): { readonly script: string; readonly effect: 3 | 4 } =>
-  existsSync(join(dir, "packages", "cli", "bench", "http-server.ts"))
-    ? { script: "packages/cli/bench/http-server.ts", effect: 4 }
+  existsSync(join(dir, "packages", "cli", "src", "receiver", "server.ts"))
+    ? { script: RECEIVER_RUNNER, effect: 4 }
     : { script: "bench/http-server.ts", effect: 3 }
+
+/**
+ * Builds this tree's dist (the receiver is measured as `npm start` runs it) and checks that every other tree has
+ * its own built: a stale or missing dist would measure other code than the tree's.
+ */
+export const buildTrees = (trees: ReadonlyArray<Tree>): void => {
+  for (const tree of trees) {
+    if (tree.effect !== 4) continue
+    if (resolve(tree.cwd) === ROOT) {
+      execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] })
+    } else if (!existsSync(join(tree.cwd, "packages", "cli", "dist", "receiver", "server.js"))) {
+      throw new Error(`BENCH_BEFORE: ${tree.cwd} has no packages/cli/dist (run npm run build there)`)
+    }
+  }
+}
 
 const git = (dir: string, args: ReadonlyArray<string>) =>
   execFileSync("git", args, { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim()

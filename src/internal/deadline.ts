@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
+import { constVoid } from "effect/Function"
 import * as HashSet from "effect/HashSet"
 import * as Runtime from "effect/Runtime"
 
@@ -60,6 +61,13 @@ export const watch = <A, E>(
   onTimeout: () => void,
   timer?: Timer
 ): () => void => {
+  // A fiber that ended while it was forked (a delivery whose handler does not wait: most, without an inbox) cannot
+  // run late: no timer for it, where one set and cleared at once cost a timer list made and dropped per delivery.
+  const ended = fiber.unsafePoll()
+  if (ended !== null) {
+    onExit(ended)
+    return constVoid
+  }
   let settled = false
   const fire = () => {
     settled = true

@@ -2,11 +2,13 @@
  * The receiver's logfmt lines: whatever an annotation holds (a webhook-id or a body from the wire), one
  * line comes out, with no control character a terminal would act on, and the value reads back whole.
  */
+import { pathToFileURL } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import * as Schema from "effect/Schema"
 import { format } from "../src/receiver/logger.js"
-import { parseLogfmt } from "../../engine/test/support/process.js"
+import { parseLogfmt, PATIENCE, runToEnd } from "../../engine/test/support/process.js"
+import { built } from "./support/apps.js"
 
 const line = (annotation: unknown) =>
   format({ logLevel: "Warn", message: "rejected", cause: Cause.empty, date: new Date(0) }, { webhook_id: annotation })
@@ -37,5 +39,22 @@ describe("receiver logger", () => {
     assert.isFalse(CONTROLS.test(out))
     assert.strictEqual(out.indexOf("\n"), out.length - 1)
     assert.strictEqual(parseLogfmt(out.slice(0, -1))["webhook_id"], text)
+  })
+
+  it("writes every line of the turn in which the process exits, which never reaches its flush", {
+    timeout: PATIENCE
+  }, async () => {
+    // The lines wait for the end of the event loop's turn; process.exit() ends the process within this one.
+    const script = [
+      `const { Effect } = await import(${JSON.stringify(pathToFileURL(built("../node_modules/effect/dist/index.js")).href)})`,
+      `const ReceiverLogger = await import(${JSON.stringify(pathToFileURL(built("../src/receiver/logger.ts")).href)})`,
+      `Effect.runSync(Effect.provide(Effect.forEach(Array.from({ length: 1000 }, (_, i) => i), (i) => ` +
+      `Effect.logInfo("line " + i)), ReceiverLogger.layer))`,
+      `process.exit(0)`
+    ].join("\n")
+    const run = await runToEnd(["node", "--import", "tsx", "--input-type=module", "-e", script], process.env)
+    assert.strictEqual(run.code, 0, run.stderr)
+    const messages = run.stdout.split("\n").filter((line) => line !== "").map((line) => parseLogfmt(line)["message"])
+    assert.deepStrictEqual(messages, Array.from({ length: 1000 }, (_, i) => `line ${i}`))
   })
 })

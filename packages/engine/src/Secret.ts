@@ -200,7 +200,7 @@ export const parse = (value: string, label: string = defaultLabel): Result.Resul
     )
   }
   const key = new Key(crypto.node === undefined ? undefined : crypto.node.crypto.createSecretKey(bytes))
-  crypto.remember(key, bytes)
+  crypto.remember(key, bytes, key.key)
   return Result.ok(key)
 }
 

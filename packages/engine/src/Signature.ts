@@ -119,7 +119,10 @@ const noNodeCrypto = () =>
       "use Signature.verifyAsync, verifyRequestAsync or signAsync, which use Web Crypto"
   )
 
+// The key's HMAC was set up once, when the secret was parsed (see `crypto.hmacNode`), not per delivery.
 const mac = (key: Key, id: string, timestamp: string, payload: string | Uint8Array): Buffer => {
+  const digest = crypto.hmacNode(key, `${id}.${timestamp}.`, payload)
+  if (digest !== undefined) return digest
   if (crypto.node === undefined || key.key === undefined) throw noNodeCrypto()
   const hmac = crypto.node.crypto.createHmac("sha256", key.key).update(`${id}.${timestamp}.`)
   return (typeof payload === "string" ? hmac.update(payload, "utf8") : hmac.update(payload)).digest()

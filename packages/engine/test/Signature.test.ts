@@ -102,6 +102,24 @@ describe("Signature", () => {
         .digest("base64")
       expect(Signature.sign(keyOf(plain), "msg_plain", timestamp, body)).toBe(`v1,${expected}`)
     })
+
+    // The HMAC is set up once per key (RFC 2104's padded keys), and messages past its reused buffer take createHmac.
+    it("signs as createHmac does with keys around SHA-256's 64-byte block and bodies around 16 KiB", () => {
+      const sizes = [0, 1, 100, 16 * 1024 - 200, 16 * 1024 - 60, 16 * 1024, 40 * 1024]
+      for (const keyLength of [24, 63, 64, 65, 200]) {
+        const secret = "k".repeat(keyLength - 1) + "é".slice(0, keyLength > 1 ? 1 : 0)
+        const key = keyOf(secret)
+        for (const size of sizes) {
+          for (const body of ["x".repeat(size), "☃".repeat(Math.ceil(size / 3))]) {
+            const expected = createHmac("sha256", Buffer.from(secret, "utf8"))
+              .update(`${id}.${timestamp}.${body}`, "utf8")
+              .digest("base64")
+            expect(Signature.sign(key, id, timestamp, body)).toBe(`v1,${expected}`)
+            expect(Signature.sign(key, id, timestamp, bytes(body))).toBe(`v1,${expected}`)
+          }
+        }
+      }
+    })
   })
 
   describe("matchingEntry", () => {

@@ -3,7 +3,9 @@
  *
  * Why not `Logger.logFmt`: measured on the receiver, formatting the fiber id and writing each line with
  * its own `console.log` call cost a fifth of a delivery. Lines are buffered and flushed once per turn
- * of the event loop (and at exit), so a burst of deliveries costs one write.
+ * of the event loop (and at exit), so a burst of deliveries costs one write. Per line, the work that repeats is
+ * done once: the timestamp per millisecond, each message's quoting per message, and a printable-ASCII value (a
+ * webhook-id, an event type) is checked by a loop over its code units rather than a Unicode expression.
  */
 import * as Cause from "effect/Cause"
 import * as Layer from "effect/Layer"
@@ -32,13 +34,63 @@ const textOf = (input: unknown): string => {
   }
 }
 
+/**
+ * Whether `text` may go unquoted ({@link SAFE}), looked at one code unit at a time while it is printable ASCII (a
+ * webhook-id, an event type: every delivery's), by the expression past that.
+ */
+const isSafe = (text: string): boolean => {
+  if (text.length === 0) return false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // " = \ and anything outside "!" to "~" (space, controls, DEL, all of non-ASCII) decide by the expression.
+    if (code <= 0x20 || code >= 0x7f || code === 0x22 || code === 0x3d || code === 0x5c) {
+      return code >= 0x7f && SAFE.test(text)
+    }
+  }
+  return true
+}
+
 const value = (input: unknown): string => {
   const text = textOf(input)
-  return SAFE.test(text) ? text : quote(text)
+  return isSafe(text) ? text : quote(text)
 }
 
 const messageOf = (message: unknown): string =>
-  Array.isArray(message) ? message.map((part) => (typeof part === "string" ? part : String(part))).join(" ") : String(message)
+  Array.isArray(message)
+    ? message.length === 1 && typeof message[0] === "string"
+      ? message[0]
+      : message.map((part) => (typeof part === "string" ? part : String(part))).join(" ")
+    : String(message)
+
+/**
+ * Messages as written, kept: most lines say one of a few words (`processed`, `duplicate`), so each is checked and
+ * quoted once. Bounded, since a message may carry an id too: past the bound, the others are written as they come.
+ */
+const messages = new Map<string, string>()
+const MESSAGES_KEPT = 256
+
+const messageValue = (message: unknown): string => {
+  const text = messageOf(message)
+  let written = messages.get(text)
+  if (written === undefined) {
+    written = value(text)
+    if (messages.size < MESSAGES_KEPT) messages.set(text, written)
+  }
+  return written
+}
+
+/** The last timestamp written, and its millisecond: lines of one turn of the event loop share most of them. */
+let stampedAt = Number.NaN
+let stamp = ""
+
+const timestamp = (date: Date): string => {
+  const at = date.getTime()
+  if (at !== stampedAt) {
+    stampedAt = at
+    stamp = date.toISOString()
+  }
+  return stamp
+}
 
 /** Each level as the lines write it: the labels of Effect 3, which the receiver has always logged (`level=INFO`). */
 const LABELS: { readonly [Level in LogLevel.LogLevel]: string } = {
@@ -62,9 +114,7 @@ export interface Entry {
 
 /** One line: `entry` and the `annotations` of the fiber that logged it (given apart: no object made per line). */
 export const format = (entry: Entry, annotations: Readonly<Record<string, unknown>>): string => {
-  let line = `timestamp=${entry.date.toISOString()} level=${LABELS[entry.logLevel]} message=${
-    value(messageOf(entry.message))
-  }`
+  let line = `timestamp=${timestamp(entry.date)} level=${LABELS[entry.logLevel]} message=${messageValue(entry.message)}`
   for (const key in annotations) line += ` ${key}=${value(annotations[key])}`
   if (entry.cause.reasons.length > 0) line += ` cause=${value(Cause.pretty(entry.cause))}`
   return line + "\n"

@@ -11,6 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
+import { constVoid } from "effect/Function"
 
 /** A handler ran past its timeout and was interrupted. */
 export class HandlerTimeout extends Data.TaggedError("HandlerTimeout")<{ readonly after: Duration.Duration }> {
@@ -56,6 +57,13 @@ export const watch = <A, E>(
   onTimeout: () => void,
   timer?: Timer
 ): () => void => {
+  // A fiber that ended while it was forked (a delivery whose handler does not wait: most, without an inbox) cannot
+  // run late: no timer for it, where one set and cleared at once cost a timer list made and dropped per delivery.
+  const ended = fiber.pollUnsafe()
+  if (ended !== undefined) {
+    onExit(ended)
+    return constVoid
+  }
   let settled = false
   const fire = () => {
     settled = true

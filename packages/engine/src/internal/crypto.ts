@@ -31,6 +31,60 @@ const builtins = (): NodeBuiltins | undefined => {
 /** `node:crypto` and `node:buffer` when this runtime has them (the synchronous path), else `undefined`. */
 export const node: NodeBuiltins | undefined = builtins()
 
+/** HMAC-SHA256 with one key over `prefix` then `payload`. */
+type Mac = (prefix: string, payload: string | Uint8Array) => Buffer
+
+/** SHA-256's block, in bytes: the length of HMAC's padded key (RFC 2104). */
+const BLOCK = 64
+
+/**
+ * The largest message (prefix and payload, in bytes) hashed in the shared buffer below; a larger one goes through
+ * `createHmac`, where the hashing, not the setting up, is what costs.
+ */
+const SCRATCH = 16 * 1024
+
+/**
+ * HMAC-SHA256 with one key, by `node:crypto`: `mac(prefix, payload)` is the MAC over `prefix` then the payload.
+ *
+ * RFC 2104: HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)). Both padded keys are made here, once per key, and a
+ * message then costs two one-shot `crypto.hash` calls over buffers reused from one message to the next. Measured on
+ * Node 24 (a webhook of 150 bytes), `createHmac` with a `KeyObject` cost 2.2-2.3 µs a message, this 1.9-2.0, and it
+ * leaves no HMAC object (a native handle and a stream) per delivery for the collector. Where `crypto.hash` is
+ * missing (Node before 20.12, other runtimes' `node:crypto`), and for large messages, `createHmac` does it.
+ */
+const makeMac = (builtins: NodeBuiltins, bytes: Uint8Array, keyObject: NodeCrypto.KeyObject): Mac => {
+  const { Buffer, crypto } = builtins
+  const viaHmac: Mac = (prefix, payload) => {
+    const hmac = crypto.createHmac("sha256", keyObject).update(prefix)
+    return (typeof payload === "string" ? hmac.update(payload, "utf8") : hmac.update(payload)).digest()
+  }
+  const hash = crypto.hash
+  if (typeof hash !== "function") return viaHmac
+  // A key longer than the block is replaced by its hash (RFC 2104, 2).
+  const key = bytes.length > BLOCK ? hash("sha256", bytes, "buffer") : bytes
+  // The inner message: K ^ ipad, then the message itself, written after it.
+  const inner = Buffer.alloc(BLOCK + SCRATCH, 0x36)
+  // The outer message: K ^ opad, then the inner hash (32 bytes).
+  const outer = Buffer.alloc(BLOCK + 32, 0x5c)
+  for (let i = 0; i < key.length; i++) {
+    inner[i]! ^= key[i]!
+    outer[i]! ^= key[i]!
+  }
+  return (prefix, payload) => {
+    // At most 3 UTF-8 bytes per UTF-16 unit: a message that surely fits is written without measuring it first.
+    const room = typeof payload === "string" ? 3 * (prefix.length + payload.length) : 3 * prefix.length + payload.length
+    if (room > SCRATCH) return viaHmac(prefix, payload)
+    let end = BLOCK + inner.write(prefix, BLOCK, "utf8")
+    if (typeof payload === "string") end += inner.write(payload, end, "utf8")
+    else {
+      inner.set(payload, end)
+      end += payload.length
+    }
+    outer.set(hash("sha256", inner.subarray(0, end), "buffer"), BLOCK)
+    return hash("sha256", outer, "buffer")
+  }
+}
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 // Both alphabets (standard and URL-safe) to their 6-bit values; 255 for anything else.
@@ -109,10 +163,21 @@ interface WebKey {
 
 const webKeys = new WeakMap<object, WebKey>()
 
-/** Records the bytes of a key for the Web Crypto path. */
-export const remember = (key: object, bytes: Uint8Array): void => {
+/** Each key's HMAC on `node:crypto`, made once per key ({@link makeMac}), kept off the `Key` as its bytes are. */
+const nodeMacs = new WeakMap<object, Mac>()
+
+/**
+ * Records the bytes of a key for the Web Crypto path and, where the runtime has `node:crypto`, makes its HMAC for the
+ * synchronous one (`keyObject`: the key's `KeyObject`).
+ */
+export const remember = (key: object, bytes: Uint8Array, keyObject: NodeCrypto.KeyObject | undefined): void => {
   webKeys.set(key, { bytes: new Uint8Array(bytes), imported: undefined })
+  if (node !== undefined && keyObject !== undefined) nodeMacs.set(key, makeMac(node, bytes, keyObject))
 }
+
+/** HMAC-SHA256 with a key over `prefix` then the payload, on `node:crypto`; `undefined` where it cannot. */
+export const hmacNode = (key: object, prefix: string, payload: string | Uint8Array): Buffer | undefined =>
+  nodeMacs.get(key)?.(prefix, payload)
 
 /** HMAC-SHA256 with a key's bytes over `prefix` and the payload, by Web Crypto (`crypto.subtle`). */
 export const hmacWeb = async (key: object, prefix: string, payload: string | Uint8Array): Promise<Uint8Array> => {
