@@ -22,7 +22,10 @@
  * listener, layer-router and http-app servers (their own bench/http-server.ts) are loaded in the same rounds, labelled
  * by their short commit.
  *
- * Run: npm run bench (or: [BENCH_BEFORE=../base] [BENCH_KINDS=listener] npx tsx bench/http.ts [seconds] [rounds])
+ * Only some rows: BENCH_KINDS=<kind>[,<kind>...] keeps those kinds (`e4:layer-router,e4:platform-hand`; the kinds are
+ * the second column of `base` and `effect4` below); the ratios whose reference row is left out are left blank.
+ *
+ * Run: npm run bench (or: [BENCH_BEFORE=../base] [BENCH_KINDS=...] npx tsx bench/http.ts [seconds] [rounds])
  */
 import { fileURLToPath } from "node:url"
 import {
@@ -78,8 +81,13 @@ if (here.effect === 4 && !runsEffect4()) {
   console.log(`(the receiver runs on Effect 4: its listener row is left out on ${process.version} too)`)
 }
 
-/** BENCH_KINDS=listener[,sdk...]: only these kinds (an A/B of one row), in every tree. */
+/** The kinds BENCH_KINDS keeps; none said: every row. */
 const only = (process.env["BENCH_KINDS"] ?? "").split(",").map((kind) => kind.trim()).filter((kind) => kind !== "")
+const kept = (kind: string) => only.length === 0 || only.includes(kind)
+const known = new Set<string>([...base, ...effect4].map(([, kind]) => kind))
+for (const kind of only) {
+  if (!known.has(kind)) throw new Error(`BENCH_KINDS: no row of kind ${kind} (one of: ${[...known].join(", ")})`)
+}
 
 const contestants: ReadonlyArray<readonly [name: string, kind: string, tree?: Tree]> = [
   ...base.filter(([, kind]) => kind !== "listener" || here.effect === 3 || runsEffect4()),
@@ -89,7 +97,7 @@ const contestants: ReadonlyArray<readonly [name: string, kind: string, tree?: Tr
       .filter(([, kind]) => OURS.includes(kind))
       .map(([name, kind]) => [`${name}, at ${tree.label} (before)`, kind, tree] as const)
   )
-].filter(([, kind]) => only.length === 0 || only.includes(kind))
+].filter(([, kind]) => kept(kind))
 buildTrees(trees)
 
 /** The platform floor each platform style is measured against. */
@@ -125,21 +133,24 @@ console.log(machine())
 console.log(`${CONNECTIONS} connections, ${SECONDS} s per measurement after 2 s warm-up, median of ${ROUNDS} rounds`)
 console.log("| server | req/s | p99 ms | vs SDK | vs floor | vs platform | non-2xx | req/s of each round |")
 console.log("|---|---:|---:|---:|---:|---:|---:|---|")
-/** A row's median; NaN when BENCH_KINDS left it out. */
-const rpsOf = (kind: string) => {
-  const row = contestants.find(([, k]) => k === kind)
-  return row === undefined ? NaN : median(results.get(row[0])!.map((r) => r.rps))
+/** The median req/s of this tree's row of `kind`; undefined when BENCH_KINDS left it out. */
+const rpsOf = (kind: string): number | undefined => {
+  const row = contestants.find(([, k, tree]) => k === kind && tree === undefined)
+  return row === undefined ? undefined : median(results.get(row[0])!.map((r) => r.rps))
+}
+const ratio = (rps: number, kind: string | undefined) => {
+  const reference = kind === undefined ? undefined : rpsOf(kind)
+  return reference === undefined ? "" : `${(rps / reference).toFixed(2)}x`
 }
 for (const [name, kind] of contestants) {
-  const floor = platformFloor[kind]
   const runs = results.get(name)!
   const rps = median(runs.map((r) => r.rps))
   const p99 = median(runs.map((r) => r.p99))
   const errors = runs.reduce((sum, r) => sum + r.errors, 0)
   console.log(
-    `| ${name} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} | ${(rps / rpsOf("sdk")).toFixed(2)}x | ${
-      (rps / rpsOf("floor")).toFixed(2)
-    }x | ${floor === undefined ? "" : `${(rps / rpsOf(floor)).toFixed(2)}x`} | ${errors} | ${
+    `| ${name} | ${Math.round(rps).toLocaleString("en-US")} | ${p99} | ${ratio(rps, "sdk")} | ${
+      ratio(rps, "floor")
+    } | ${ratio(rps, platformFloor[kind])} | ${errors} | ${
       runs.map((r) => Math.round(r.rps).toLocaleString("en-US")).join(", ")
     } |`
   )

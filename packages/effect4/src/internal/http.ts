@@ -194,7 +194,14 @@ interface Series {
   readonly increment: Effect.Effect<void>
 }
 
-const series = new Map<string, Series>()
+/** Every series so far, in the order they were first counted. */
+const series: Array<Series> = []
+
+/**
+ * The series of each outcome, by event type: two lookups of strings that keep their hash (the outcome's literal,
+ * the event's tag), where one key joining both would be a new string to hash per delivery.
+ */
+const seriesOf = new Map<Reply.Outcome, Map<string, Series>>()
 
 /**
  * The counter for one outcome and event type, with its attributes in its key, built once per pair. The wire
@@ -203,8 +210,12 @@ const series = new Map<string, Series>()
  */
 const counted = (outcome: Reply.Outcome, eventType: string | undefined): Effect.Effect<void> => {
   const tag = Reply.metricEventType(eventType, Events.isKnown)
-  const key = `${outcome}\u0000${tag}`
-  let found = series.get(key)
+  let ofOutcome = seriesOf.get(outcome)
+  if (ofOutcome === undefined) {
+    ofOutcome = new Map()
+    seriesOf.set(outcome, ofOutcome)
+  }
+  let found = ofOutcome.get(tag)
   if (found === undefined) {
     const metric = Metric.counter(Reply.metric.name, {
       description: Reply.metric.description,
@@ -212,7 +223,8 @@ const counted = (outcome: Reply.Outcome, eventType: string | undefined): Effect.
       attributes: { [Reply.metric.tags[0]]: outcome, [Reply.metric.tags[1]]: tag }
     })
     found = { outcome, eventType: tag, metric, increment: Metric.update(metric, 1) }
-    series.set(key, found)
+    ofOutcome.set(tag, found)
+    series.push(found)
   }
   return found.increment
 }
@@ -223,7 +235,7 @@ const counted = (outcome: Reply.Outcome, eventType: string | undefined): Effect.
  * provided), where Effect 3 had one per process.
  */
 export const deliveriesIn = (context: Context.Context<never>): ReadonlyArray<DeliveryCount> =>
-  Array.from(series.values(), ({ eventType, metric, outcome }) => ({
+  series.map(({ eventType, metric, outcome }) => ({
     outcome,
     eventType,
     count: metric.valueUnsafe(context).count
