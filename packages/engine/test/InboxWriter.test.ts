@@ -4,9 +4,11 @@
  * thread that stops (a file with no schema) failing what it was sent and started again by the next write; a lock
  * another connection holds waited for; close letting the batches sent finish.
  */
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { fileURLToPath } from "node:url"
 import { InboxSql, InboxWriter } from "openai-webhooks-engine"
 import { afterAll, describe, expect, it } from "vitest"
 
@@ -157,6 +159,32 @@ describe.skipIf(!hasSqlite)("InboxWriter (node:sqlite on a thread)", () => {
       db.exec("COMMIT")
       expect(await writer.write([claim("msg_1")])).toEqual([{ ok: true, value: 1 }])
     }, { busyTimeout: 50 }))
+
+  it("keeps alive a program that has nothing else to wait on while its thread starts and a batch is out", () => {
+    const { db, file } = migrated()
+    db.close()
+    // A program whose only work is the writer's: Node exits when nothing keeps the event loop alive, so an idle
+    // (unref'd) thread during `ready` or a write would end it silently, with code 0, before it printed anything.
+    const program = join(directory, `alone-${n++}.mts`)
+    const engine = fileURLToPath(new URL("../src/index.ts", import.meta.url))
+    fs.writeFileSync(
+      program,
+      `import { InboxWriter } from ${JSON.stringify(engine)}
+const writer = InboxWriter.open({ file: ${JSON.stringify(file)} })
+await writer.ready()
+console.log("ready")
+const [claimed] = await writer.write([${JSON.stringify(claim("msg_alone"))}])
+console.log(JSON.stringify(claimed))
+await writer.close()
+`
+    )
+    const run = spawnSync(process.execPath, ["--import", "tsx", program], { encoding: "utf8", timeout: 60_000 })
+    expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+      status: 0,
+      stdout: `ready\n${JSON.stringify({ ok: true, value: 1 })}\n`,
+      stderr: ""
+    })
+  })
 
   it("lets the batches sent before close finish, and refuses a write after it", async () => {
     const { db, file } = migrated()
