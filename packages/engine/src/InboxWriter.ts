@@ -11,8 +11,10 @@
  * answer comes after what it wrote, and every commit before it from any connection to the file, is on disk: a
  * delivery answered 200 on it survives a power loss.
  *
- * Needs Node.js 22.13 or later (`node:sqlite` without a flag). The file must exist and be migrated (the store's own
- * connection does that when it starts): the thread opens it, it never creates the schema.
+ * Needs Node.js 22.13 or later (`node:sqlite` without a flag). The file must exist and be migrated: an inbox's own
+ * connection does that when it starts (`WebhookInbox.layerSql` of either edition, or `npm start`, which records the
+ * migrations it ran, so that a later start does not run them again). The thread opens the file, never creates it nor
+ * its schema: a path with no file fails its start, saying so.
  *
  * @since 0.4.0
  */
@@ -62,12 +64,13 @@ export type Outcome = internal.Outcome
 export type Options = internal.Options
 
 /**
- * A writer thread: `ready` resolves once the thread has opened the file and prepared its statements (rejects with the
- * `Failure` of one that could not: a store awaits it when it starts, so that a file the thread cannot open fails the
- * start, not the first delivery); `write` sends a batch and resolves, once it is committed and durable, with one outcome per write in
- * order; it rejects with a `Failure` when the batch as a whole failed (its commit or its sync, or the thread stopped:
- * then nothing of it is known to be durable, and the next write starts a new thread). `close` lets the batches sent
- * finish, closes the connection and ends the thread; a write after it rejects.
+ * A writer thread. `ready` resolves once the thread has opened the file and prepared its statements; it rejects with
+ * an `Error` carrying the `Failure`'s fields for one that could not (a store awaits it when it starts, so that a file
+ * the thread cannot open fails the start, not the first delivery). `write` sends a batch and resolves, once it is
+ * committed and durable, with one outcome per write, in order; it rejects with an `Error` carrying a `Failure`'s
+ * fields when the batch as a whole failed (its commit or its sync, or the thread stopped: then nothing of it is known
+ * to be durable, and the next write starts a new thread). `close` lets the batches sent finish, closes the connection
+ * and ends the thread; a write after it rejects.
  *
  * @since 0.4.0
  * @category models
@@ -75,13 +78,14 @@ export type Options = internal.Options
 export type Writer = internal.Writer
 
 /**
- * Starts the writer thread for `options.file` (at `ready` or the first write). Throws on a runtime without `node:worker_threads`.
- * While a batch is out the thread keeps the process alive; idle, it does not.
+ * Starts the writer thread for `options.file` (at `ready` or the first write). Throws on a runtime without
+ * `node:worker_threads`. While it starts or a batch is out the thread keeps the process alive; idle, it does not.
  *
  * @example
  * ```ts
  * import { InboxWriter } from "openai-webhooks-engine"
  *
+ * // The file `npm start` made and migrated (run it once first); any inbox's file will do.
  * const writer = InboxWriter.open({ file: ".data/openai-webhooks.sqlite" })
  * await writer.ready()
  * const [claimed] = await writer.write([{

@@ -127,6 +127,16 @@ describe.skipIf(!hasSqlite)("InboxWriter (node:sqlite on a thread)", () => {
       ])
     }))
 
+  it("refuses a path with no file, as an Error that says who creates it, and creates none", async () => {
+    const file = join(directory, `none-${n++}.sqlite`)
+    const writer = InboxWriter.open({ file })
+    const refused = await writer.ready().then(() => undefined, (error: unknown) => error)
+    expect(refused).toBeInstanceOf(Error)
+    expect((refused as Error).message).toContain(`no database file at ${file}: the inbox's own connection creates`)
+    expect(fs.existsSync(file)).toBe(false)
+    await writer.close()
+  })
+
   it("fails what it was sent when its thread stops, and starts another at the next write", async () =>
     withWriter(async (writer, db) => {
       // No schema: the thread cannot prepare its statements, and stops.

@@ -10,6 +10,8 @@ import * as Env from "./env.js"
 import type { ReceiverError } from "./errors.js"
 import * as ReceiverLogger from "./logger.js"
 import { InboxLive, ServerLive } from "./server.js"
+
+export { hasStopped } from "./server.js"
 import { SecretLive } from "./secret.js"
 
 /**

@@ -229,7 +229,10 @@ export const ServerLive = (
               })
             )
           ),
-          Effect.andThen(Effect.logInfo("stopped"))
+          Effect.andThen(Effect.logInfo("stopped")),
+          Effect.andThen(Effect.sync(() => {
+            stopped = true
+          }))
         ))
       // The address really bound (0.0.0.0 is every interface, not this machine's loopback); the inspector's line
       // is the address a browser here opens.
@@ -244,6 +247,14 @@ export const ServerLive = (
       }
     })
   )
+
+let stopped = false
+
+/**
+ * Whether a server of this process has logged `stopped`: it has drained, and what is left is closing the store (a
+ * signal then no longer forces the exit, see `../receiver.ts`).
+ */
+export const hasStopped = (): boolean => stopped
 
 /**
  * The inbox on `settings.database`, in `settings.mode`, and its workers: in queued mode they process every

@@ -59,13 +59,21 @@ const workerThreads = (): WorkerThreads => {
   return module
 }
 
+/** A rejection: an `Error` (with its stack) that carries a {@link Failure}'s fields. */
+const rejection = (failure: Failure): Error & Failure => {
+  const error = new Error(failure.message) as Error & { code?: string; errcode?: number }
+  if (failure.code !== undefined) error.code = failure.code
+  if (failure.errcode !== undefined) error.errcode = failure.errcode
+  return error
+}
+
 /** The message of a batch whose thread stopped before answering it. */
 export const stopped = (file: string, why: string): string =>
   `the inbox's writer thread for ${file} stopped before it answered: ${why}`
 
 interface Waiting {
   readonly resolve: (outcomes: ReadonlyArray<Outcome>) => void
-  readonly reject: (failure: Failure) => void
+  readonly reject: (failure: Error & Failure) => void
   readonly writes: ReadonlyArray<Write>
 }
 
@@ -89,7 +97,7 @@ export const open = (options: Options): Writer => {
     if (batch === undefined) return
     waiting.delete(answer.seq)
     if (waiting.size === 0) worker?.unref()
-    if (answer._tag === "failed") return batch.reject(answer.failure)
+    if (answer._tag === "failed") return batch.reject(rejection(answer.failure))
     batch.resolve(answer.results.map((result, i): Outcome => {
       if ("failure" in result) return { ok: false, error: result.failure }
       const write = batch.writes[i]!
@@ -101,7 +109,7 @@ export const open = (options: Options): Writer => {
   const lost = (from: InstanceType<WorkerThreads["Worker"]>, why: string) => {
     if (worker !== from) return
     worker = undefined
-    const failure: Failure = { message: stopped(options.file, why) }
+    const failure = rejection({ message: stopped(options.file, why) })
     for (const batch of waiting.values()) batch.reject(failure)
     waiting.clear()
   }
@@ -118,11 +126,11 @@ export const open = (options: Options): Writer => {
       })
       fresh.on("error", (error) => {
         const why = error instanceof Error ? error.message : String(error)
-        reject({ message: stopped(options.file, why) } satisfies Failure)
+        reject(rejection({ message: stopped(options.file, why) }))
         lost(fresh, why)
       })
       fresh.on("exit", (code) => {
-        reject({ message: stopped(options.file, `it exited with code ${code}`) } satisfies Failure)
+        reject(rejection({ message: stopped(options.file, `it exited with code ${code}`) }))
         lost(fresh, `it exited with code ${code}`)
       })
     })
@@ -135,13 +143,13 @@ export const open = (options: Options): Writer => {
 
   return {
     ready: () => {
-      if (closed) return Promise.reject({ message: stopped(options.file, "the inbox was closed") } satisfies Failure)
+      if (closed) return Promise.reject(rejection({ message: stopped(options.file, "the inbox was closed") }))
       thread()
       return started
     },
     write: (writes) =>
       new Promise((resolve, reject) => {
-        if (closed) return reject({ message: stopped(options.file, "the inbox was closed") } satisfies Failure)
+        if (closed) return reject(rejection({ message: stopped(options.file, "the inbox was closed") }))
         const records: Array<Record> = writes.map((write) => [INDEX[write.kind], STATEMENT[write.kind].params(write)])
         const target = thread()
         const id = seq++

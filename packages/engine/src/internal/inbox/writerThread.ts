@@ -80,6 +80,13 @@ const failureOf = (error: unknown): Failure => {
 
 const start = workerData as Start
 const port = parentPort!
+// The store's own connection creates the file and its schema; opening a path with none would create an empty file.
+if (!fs.existsSync(start.file)) {
+  throw new Error(
+    `no database file at ${start.file}: the inbox's own connection creates and migrates it (WebhookInbox.layerSql, ` +
+      "or npm start) before the writer thread opens it"
+  )
+}
 const db = new DatabaseSync(start.file)
 db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(start.busyTimeout))}`)
 const wal = String(db.prepare("PRAGMA journal_mode").get()?.["journal_mode"]) === "wal"
