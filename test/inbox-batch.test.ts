@@ -9,7 +9,8 @@ import { SqlError } from "@effect/sql/SqlError"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestServices } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock, TestServices } from "effect"
+import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "../src/internal/inbox/batch.js"
 import * as Store from "../src/internal/inbox/store.js"
 import { WebhookHttp, WebhookSecret, WebhookTesting } from "../src/index.js"
@@ -32,7 +33,11 @@ describe("group commit", () => {
   /** A batcher whose `write` records each batch and, for the first, waits for `gate`. */
   const controlled = (
     answer: (input: number) => Exit.Exit<number, SqlError> = (input) => Exit.succeed(input * 10),
-    options: { readonly failWhole?: (inputs: ReadonlyArray<number>) => boolean } = {}
+    options: {
+      readonly failWhole?: (inputs: ReadonlyArray<number>) => boolean
+      /** The writer's `gather` (none: each write waiting when the writer looks is its batch). */
+      readonly gather?: Effect.Effect<void>
+    } = {}
   ) =>
     Effect.gen(function*() {
       const gate = yield* Deferred.make<void>()
@@ -55,7 +60,8 @@ describe("group commit", () => {
             alone.push(input)
             return answer(input)
           }),
-        max: 100
+        max: 100,
+        gather: options.gather
       })
       return { batcher, gate, writing, batches, alone }
     })
@@ -133,6 +139,38 @@ describe("group commit", () => {
       ])
       assert.deepStrictEqual(batches, [[0], [1, 2, 3]])
       assert.deepStrictEqual(alone, [1, 2, 3])
+    }))
+
+  it.scoped("says a batch written again one write at a time, with the cause, at most once a minute", () =>
+    Effect.gen(function*() {
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String([message].flat()[0]))
+      })
+      yield* Effect.gen(function*() {
+        const { alone, batcher, gate, writing } = yield* controlled((input) => Exit.succeed(input), {
+          failWhole: (inputs) => inputs.length > 1,
+          // A burst's writes gathered into one batch, which then fails as a whole.
+          gather: Batch.nextTurn
+        })
+        const burst = (inputs: ReadonlyArray<number>) =>
+          Effect.all(inputs.map((input) => batcher.submit(input)), { concurrency: "unbounded" })
+        const first = yield* Effect.fork(batcher.submit(0))
+        yield* Deferred.await(writing)
+        const rest = yield* Effect.fork(burst([1, 2, 3]))
+        yield* yieldUntil("three writes waiting", Effect.map(batcher.waiting, (n) => n === 3))
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(first)
+        assert.deepStrictEqual(yield* Fiber.join(rest), [1, 2, 3])
+        assert.deepStrictEqual(warnings, [InboxSql.batchFellBack(3)])
+        // Within the minute: written alone again, not said again.
+        assert.deepStrictEqual(yield* burst([4, 5]), [4, 5])
+        assert.deepStrictEqual(alone.slice(-2), [4, 5], "the second burst failed as a whole too")
+        assert.strictEqual(warnings.length, 1)
+        yield* TestClock.adjust(Duration.minutes(1))
+        assert.deepStrictEqual(yield* burst([6, 7]), [6, 7])
+        assert.strictEqual(warnings.length, 2)
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
     }))
 
   it.scoped("never writes a write whose caller was interrupted while it waited", () =>

@@ -6,8 +6,9 @@
  */
 import { randomBytes } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Result, Tracer } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Result, Tracer } from "effect"
 import * as SqlClient from "effect/sql/SqlClient"
+import { TestClock } from "effect/testing"
 import { SqlError, UnknownError } from "effect/sql/SqlError"
 import { InboxSql } from "openai-webhooks-engine"
 import * as Batch from "../src/internal/inbox/batch.js"
@@ -132,6 +133,37 @@ describe("group commit", () => {
       )
       assert.deepStrictEqual(batches, [[0], [1, 2, 3]])
       assert.deepStrictEqual(alone, [1, 2, 3])
+    }))
+
+  it.effect("says a batch written again one write at a time, with the cause, at most once a minute", () =>
+    Effect.gen(function*() {
+      const warnings: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => {
+        if (logLevel === "Warn") warnings.push(String([message].flat()[0]))
+      })
+      yield* Effect.gen(function*() {
+        const { alone, batcher, gate, writing } = yield* controlled((input) => Exit.succeed(input), {
+          failWhole: (inputs) => inputs.length > 1
+        })
+        /** A burst of `inputs` behind a first write held at the gate (the first round) or alone: one batch of them. */
+        const burst = (inputs: ReadonlyArray<number>) =>
+          Effect.all(inputs.map((input) => batcher.submit(input)), { concurrency: "unbounded" })
+        const first = yield* Effect.forkChild(batcher.submit(0))
+        yield* Deferred.await(writing)
+        const rest = yield* Effect.forkChild(burst([1, 2, 3]))
+        yield* yieldUntil("three writes waiting", Effect.map(batcher.waiting, (n) => n === 3))
+        yield* Deferred.succeed(gate, undefined)
+        yield* Fiber.join(first)
+        assert.deepStrictEqual(yield* Fiber.join(rest), [1, 2, 3])
+        assert.deepStrictEqual(warnings, [InboxSql.batchFellBack(3)])
+        // Within the minute: written alone again, not said again.
+        assert.deepStrictEqual(yield* burst([4, 5]), [4, 5])
+        assert.deepStrictEqual(alone.slice(-2), [4, 5], "the second burst failed as a whole too")
+        assert.strictEqual(warnings.length, 1)
+        yield* TestClock.adjust(Duration.minutes(1))
+        assert.deepStrictEqual(yield* burst([6, 7]), [6, 7])
+        assert.strictEqual(warnings.length, 2)
+      }).pipe(Effect.provide(Logger.layer([logger])))
     }))
 
   it.effect("never writes a write whose caller was interrupted while it waited", () =>

@@ -455,6 +455,25 @@ export interface BatchPlan {
 }
 
 /**
+ * What a group commit says when a batch failed as a whole and its writes are written again one at a time: correct,
+ * but each write then costs a commit of its own, so a batch statement that always fails would otherwise hide as a slow
+ * inbox (one did, on PostgreSQL, for a release). Said at most once every {@link batchFellBackIntervalMs}.
+ *
+ * @since 0.4.0
+ * @category group commit
+ */
+export const batchFellBack = (size: number): string =>
+  `inbox: a batch of ${size} writes failed as a whole; writing them one at a time (said at most once a minute)`
+
+/**
+ * How often, at most, {@link batchFellBack} is said: a minute, in milliseconds.
+ *
+ * @since 0.4.0
+ * @category group commit
+ */
+export const batchFellBackIntervalMs: number = 60_000
+
+/**
  * Plans a batch for {@link Batch}'s statements (PostgreSQL's group commit).
  *
  * @since 0.3.0

@@ -17,13 +17,16 @@
  * @internal
  */
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
+import { InboxSql } from "openai-webhooks-engine"
 
 interface Pending<I, A> {
   readonly input: I
@@ -79,6 +82,16 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
         for (let i = 0; i < batch.length; i++) Deferred.unsafeDone(batch[i]!.done, exits[i]!)
       })
 
+    // When the last batch that fell back to one write at a time was said: at most once a minute.
+    let warnedAt: number | undefined
+    /** A batch written again one write at a time, said with its cause (the engine's words and interval). */
+    const fellBack = (size: number, cause: Cause.Cause<SqlError>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (warnedAt !== undefined && now - warnedAt < InboxSql.batchFellBackIntervalMs) return Effect.void
+        warnedAt = now
+        return Effect.logWarning(InboxSql.batchFellBack(size), cause)
+      })
+
     const alone = (batch: ReadonlyArray<Pending<I, A>>) =>
       Effect.flatMap(
         Effect.forEach(batch, (pending) => Effect.exit(single(pending.input))),
@@ -96,7 +109,7 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
       return Effect.uninterruptible(
         Effect.matchCauseEffect(write(batch.map((pending) => pending.input)), {
           onSuccess: (exits) => settle(batch, exits),
-          onFailure: () => alone(batch)
+          onFailure: (cause) => Effect.zipRight(fellBack(batch.length, cause), alone(batch))
         })
       )
     })

@@ -20,12 +20,15 @@
  *
  * @internal
  */
+import type * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import type { SqlError } from "effect/sql/SqlError"
+import { InboxSql } from "openai-webhooks-engine"
 
 interface Pending<I, A> {
   readonly input: I
@@ -98,13 +101,23 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
         (exits) => settle(batch, exits)
       )
 
+    // When the last batch that fell back to one write at a time was said: at most one warning a minute.
+    let warnedAt: number | undefined
+    /** A batch written again one write at a time, said with its cause (the engine's words and interval). */
+    const fellBack = (size: number, cause: Cause.Cause<SqlError>) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (warnedAt !== undefined && now - warnedAt < InboxSql.batchFellBackIntervalMs) return Effect.void
+        warnedAt = now
+        return Effect.logWarning(InboxSql.batchFellBack(size), cause)
+      })
+
     const written = (taken: ReadonlyArray<Pending<I, A>>) => {
       const batch = taken.filter((pending) => !pending.withdrawn)
       if (batch.length === 0) return Effect.void
       onBatch?.(batch.length)
       return Effect.matchCauseEffect(write(batch.map((pending) => pending.input)), {
         onSuccess: (exits) => settle(batch, exits),
-        onFailure: () => alone(batch)
+        onFailure: (cause) => Effect.andThen(fellBack(batch.length, cause), alone(batch))
       })
     }
     // Only the wait for a first write is interruptible: once taken, a write is gathered with the others and
