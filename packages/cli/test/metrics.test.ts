@@ -16,7 +16,6 @@ import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { Context, Deferred, Effect, Result, Exit, Layer, Logger, Option, Redacted } from "effect"
 import parse, { type Family, type Sample } from "parse-prometheus-text-format"
-import { Histogram, Registry } from "prom-client"
 import pg from "pg"
 import { type WebhookEvent, WebhookInbox, WebhookTesting } from "effect4-openai-webhooks"
 import { load } from "../src/receiver/config.js"
@@ -334,42 +333,6 @@ describe("the receiver's /metrics token", () => {
 
 const settingsFrom = (variables: Record<string, string>) =>
   Effect.result(load.pipe(withVariables(variables)))
-
-describe("the handler-duration histogram", () => {
-  it("renders what prom-client's own Histogram renders for the same runs, byte for byte", async () => {
-    const ours = new Metrics.DurationHistogram()
-    const theirs = new Histogram({
-      name: ours.name,
-      help: ours.help,
-      labelNames: ["event_type", "outcome"],
-      buckets: [...Metrics.BUCKETS],
-      registers: []
-    })
-    // Bounds themselves, between them, past the last, zero, and series first seen in an interleaved order.
-    const runs: ReadonlyArray<readonly [string, "processed" | "failed" | "interrupted", number]> = [
-      ["response.completed", "processed", 0.0031],
-      ["batch.completed", "failed", 0.005],
-      ["response.completed", "interrupted", 10],
-      ["response.completed", "processed", 0.3],
-      ["unknown", "processed", 0],
-      ["batch.completed", "failed", 61.5],
-      ["response.completed", "processed", 60],
-      ["batch.completed", "processed", 0.0100001]
-    ]
-    for (const [eventType, outcome, seconds] of runs) {
-      ours.observe(ours.seriesOf(eventType)[outcome], seconds)
-      theirs.observe({ event_type: eventType, outcome }, seconds)
-    }
-    const render = async (metric: Histogram) => {
-      const registry = new Registry()
-      registry.registerMetric(metric)
-      return registry.metrics()
-    }
-    const expected = await render(theirs)
-    assert.include(expected, "_bucket{le=\"+Inf\",event_type=\"batch.completed\",outcome=\"failed\"} 2")
-    assert.strictEqual(await render(ours.asMetric()), expected)
-  })
-})
 
 describe("the metrics settings", () => {
   it.effect("WEBHOOK_METRICS defaults to on and WEBHOOK_METRICS_TOKEN to none", () =>

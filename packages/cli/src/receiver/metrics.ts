@@ -34,7 +34,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
-import { collectDefaultMetrics, Counter, Gauge, type Histogram, Registry } from "prom-client"
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client"
 import { InboxSql, Reply } from "openai-webhooks-engine"
 import { type WebhookEvent, WebhookHttp, WebhookInbox, type Webhooks } from "effect4-openai-webhooks"
 import * as Access from "./access.js"
@@ -55,85 +55,35 @@ export const BUCKETS: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 type Outcome = "processed" | "failed" | "interrupted"
 
-/** One series of a {@link DurationHistogram}: its label set, and how many runs ended in each bucket. */
-interface DurationSeries {
-  readonly labels: { readonly event_type: string; readonly outcome: Outcome }
-  /** Per bucket of {@link BUCKETS}, not cumulative; a run past the last one is in `count` only (`+Inf`). */
-  readonly counts: Array<number>
-  sum: number
-  count: number
-}
-
-/**
- * `openai_webhook_handler_duration_seconds`: each run adds to its series (a few additions, where prom-client's
- * `Histogram#observe` builds and hashes the label set every time), and the samples are made at scrape time, as
- * prom-client's `Histogram#get` gives them to a registry: the same samples in the same order, so the same text (a
- * test holds the two equal). A registry formats what `get` gives, from any metric.
- */
-export class DurationHistogram {
-  readonly name = "openai_webhook_handler_duration_seconds"
-  readonly help = "Time the webhook handler ran, in seconds, by event type and outcome (processed, failed, interrupted)"
-  readonly type = "histogram"
-  readonly aggregator = "sum"
-  /** Each event type's series, one per outcome, made once. */
-  private readonly byType = new Map<string, Readonly<Record<Outcome, DurationSeries>>>()
-  /** The series observed at least once, in the order of their first run: prom-client's order. */
-  private readonly observed: Array<DurationSeries> = []
-
-  /** The series of `eventType`, one per outcome, for {@link observe}. */
-  seriesOf(eventType: string): Readonly<Record<Outcome, DurationSeries>> {
-    let found = this.byType.get(eventType)
-    if (found === undefined) {
-      const make = (outcome: Outcome): DurationSeries => ({
-        labels: { event_type: eventType, outcome },
-        counts: BUCKETS.map(() => 0),
-        sum: 0,
-        count: 0
-      })
-      found = { processed: make("processed"), failed: make("failed"), interrupted: make("interrupted") }
-      this.byType.set(eventType, found)
-    }
-    return found
-  }
-
-  /** One run of `seconds` into `series` (one of {@link seriesOf}'s). */
-  observe(series: DurationSeries, seconds: number): void {
-    if (series.count === 0) this.observed.push(series)
-    let bucket = 0
-    while (bucket < BUCKETS.length && seconds > BUCKETS[bucket]!) bucket++
-    if (bucket < BUCKETS.length) series.counts[bucket]!++
-    series.sum += seconds
-    series.count++
-  }
-
-  get() {
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = []
-    const bucket = `${this.name}_bucket`
-    for (const series of this.observed) {
-      let cumulative = 0
-      for (let i = 0; i < BUCKETS.length; i++) {
-        cumulative += series.counts[i]!
-        values.push({ labels: { le: BUCKETS[i]!, ...series.labels }, value: cumulative, metricName: bucket })
-      }
-      values.push({ labels: { le: "+Inf", ...series.labels }, value: series.count, metricName: bucket })
-      values.push({ labels: { ...series.labels }, value: series.sum, metricName: `${this.name}_sum` })
-      values.push({ labels: { ...series.labels }, value: series.count, metricName: `${this.name}_count` })
-    }
-    const { aggregator, help, name, type } = this
-    return Promise.resolve({ name, help, type, aggregator, values })
-  }
-
-  /** Itself, as a registry's types take it (they name only prom-client's own classes). */
-  asMetric(): Histogram {
-    return this as unknown as Histogram
-  }
-}
-
 /**
  * Process-wide, as the deliveries counter beside it is (Effect's metric registry is): the listener's handler
  * and the workers' are one handler, observed into one histogram, whichever layer runs them.
  */
-const handlerDuration = new DurationHistogram()
+const handlerDuration = new Histogram({
+  name: "openai_webhook_handler_duration_seconds",
+  help: "Time the webhook handler ran, in seconds, by event type and outcome (processed, failed, interrupted)",
+  labelNames: ["event_type", "outcome"],
+  buckets: [...BUCKETS],
+  registers: []
+})
+
+type Series = Readonly<Record<Outcome, Histogram.Internal<"event_type" | "outcome">>>
+
+/**
+ * Each event type's series, one per outcome: prom-client's children (`Histogram#labels`), made once, so that a run is
+ * one `observe` on its child, where `observe(labels, value)` builds and hashes the label set every time.
+ */
+const seriesByType = new Map<string, Series>()
+
+const seriesOf = (eventType: string): Series => {
+  let found = seriesByType.get(eventType)
+  if (found === undefined) {
+    const child = (outcome: Outcome) => handlerDuration.labels({ event_type: eventType, outcome })
+    found = { processed: child("processed"), failed: child("failed"), interrupted: child("interrupted") }
+    seriesByType.set(eventType, found)
+  }
+  return found
+}
 
 /**
  * `handle`, each run timed into `openai_webhook_handler_duration_seconds`. The event's `_tag` is a type this
@@ -147,14 +97,14 @@ export const timed = <E, R>(handle: Handle<E, R>): Handle<E, R> => (event, deliv
   // Suspended: the clock starts when the handler runs, not when the inbox is handed its effect.
   Effect.suspend(() => {
     const start = performance.now()
-    const series = handlerDuration.seriesOf(event._tag)
+    const series = seriesOf(event._tag)
     return Effect.onExit(handle(event, delivery), (exit) => {
       const outcome = Exit.isSuccess(exit)
         ? "processed"
         : Cause.hasInterruptsOnly(exit.cause)
         ? "interrupted"
         : "failed"
-      handlerDuration.observe(series[outcome], (performance.now() - start) / 1000)
+      series[outcome].observe((performance.now() - start) / 1000)
       return Effect.void
     })
   })
@@ -213,7 +163,7 @@ const makeRegistry = (inbox: Option.Option<WebhookInbox.Store>) => {
     registers,
     collect: deliveries
   })
-  registry.registerMetric(handlerDuration.asMetric())
+  registry.registerMetric(handlerDuration)
   collectDefaultMetrics({ register: registry })
   if (Option.isNone(inbox)) return { registry, refresh: Effect.void }
 
