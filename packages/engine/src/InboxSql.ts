@@ -474,6 +474,22 @@ export const batchFellBack = (size: number): string =>
 export const batchFellBackIntervalMs: number = 60_000
 
 /**
+ * One group commit's warnings of its fallback: called with a fallen-back batch's size and the time (milliseconds), it
+ * answers the line to log, or undefined within {@link batchFellBackIntervalMs} of the last one it answered.
+ *
+ * @since 0.4.0
+ * @category group commit
+ */
+export const batchFellBackWarnings = (): (size: number, now: number) => string | undefined => {
+  let saidAt: number | undefined
+  return (size, now) => {
+    if (saidAt !== undefined && now - saidAt < batchFellBackIntervalMs) return undefined
+    saidAt = now
+    return batchFellBack(size)
+  }
+}
+
+/**
  * Plans a batch for {@link Batch}'s statements (PostgreSQL's group commit).
  *
  * @since 0.3.0

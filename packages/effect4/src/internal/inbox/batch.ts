@@ -101,14 +101,12 @@ export const make = <I, A>(options: Options<I, A>): Effect.Effect<Batcher<I, A>,
         (exits) => settle(batch, exits)
       )
 
-    // When the last batch that fell back to one write at a time was said: at most one warning a minute.
-    let warnedAt: number | undefined
-    /** A batch written again one write at a time, said with its cause (the engine's words and interval). */
+    /** A batch written again one write at a time, said with its cause (at most once a minute: the engine's rule). */
+    const warning = InboxSql.batchFellBackWarnings()
     const fellBack = (size: number, cause: Cause.Cause<SqlError>) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        if (warnedAt !== undefined && now - warnedAt < InboxSql.batchFellBackIntervalMs) return Effect.void
-        warnedAt = now
-        return Effect.logWarning(InboxSql.batchFellBack(size), cause)
+        const line = warning(size, now)
+        return line === undefined ? Effect.void : Effect.logWarning(line, cause)
       })
 
     const written = (taken: ReadonlyArray<Pending<I, A>>) => {
