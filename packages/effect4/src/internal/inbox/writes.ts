@@ -182,12 +182,16 @@ export const threaded = (
         catch: (failure) => threadError(failure as InboxWriter.Failure, "batch")
       }),
       (outcomes) =>
-        outcomes.map((outcome) => outcome.ok ? Exit.succeed(outcome.value) : Exit.fail(threadError(outcome.error, "write")))
+        outcomes.map((outcome) =>
+          outcome.ok ? Exit.succeed(outcome.value) : Exit.fail(threadError(outcome.error, "write"))
+        )
     )
   const single = (input: Write): Effect.Effect<Written, SqlError> =>
     Effect.flatMap(write([input]), (exits) => exits[0]!)
   return Batch.make<Write, Written>({
-    write: watch === Health.none ? write : (writes) => Effect.flatMap(write(writes), (exits) => Health.guardBatch(watch, exits)),
+    write: watch === Health.none
+      ? write
+      : (writes) => Effect.flatMap(write(writes), (exits) => Health.guardBatch(watch, exits)),
     single: watch === Health.none ? single : (input) => Health.guard(watch, single(input)),
     max: MAX_BATCH,
     onBatch,

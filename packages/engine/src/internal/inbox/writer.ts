@@ -8,7 +8,7 @@
  */
 import type { Claim, Enqueue, Query, Settle } from "./statements.js"
 import { sqlite } from "./sqlite.js"
-import type { Answer, Failure, Request, Start, Write as Record } from "./writerThread.js"
+import type { Answer, Failure, Request, Start, Write as ThreadWrite } from "./writerThread.js"
 
 export type { Failure } from "./writerThread.js"
 
@@ -105,7 +105,7 @@ export const open = (options: Options): Writer => {
     }))
   }
 
-  /** The thread stopped (it threw, or its file could not be opened): what waits fails; the next write starts another. */
+  /** The thread stopped (it threw, or could not open its file): what waits fails; the next write starts another. */
   const lost = (from: InstanceType<WorkerThreads["Worker"]>, why: string) => {
     if (worker !== from) return
     worker = undefined
@@ -150,7 +150,10 @@ export const open = (options: Options): Writer => {
     write: (writes) =>
       new Promise((resolve, reject) => {
         if (closed) return reject(rejection({ message: stopped(options.file, "the inbox was closed") }))
-        const records: Array<Record> = writes.map((write) => [INDEX[write.kind], STATEMENT[write.kind].params(write)])
+        const records: Array<ThreadWrite> = writes.map((write) => [
+          INDEX[write.kind],
+          STATEMENT[write.kind].params(write)
+        ])
         const target = thread()
         const id = seq++
         waiting.set(id, { resolve, reject, writes })
